@@ -1,0 +1,27 @@
+// swift-tools-version:6.1
+import PackageDescription
+
+// Micro-benchmarks (ordo-one/benchmark): ns/op, allocations/op and throughput of the hot
+// paths, kept out of the main package so `swift test` never builds them.
+//   swift package --package-path Benchmarks benchmark            # every benchmark
+//   swift package --package-path Benchmarks benchmark --filter Wire
+let package = Package(
+    name: "SharedCartBenchmarks",
+    platforms: [.macOS(.v14)],
+    dependencies: [
+        .package(path: ".."),
+        .package(url: "https://github.com/ordo-one/benchmark", from: "1.38.1", traits: ["MallocInterposer"]),
+    ],
+    targets: [
+        .executableTarget(
+            name: "PartitionMapBenchmark",
+            dependencies: [
+                .product(name: "Benchmark", package: "benchmark"),
+                .product(name: "CartTypes", package: "SharedCart"),
+            ],
+            path: "Benchmarks/PartitionMapBenchmark",
+            plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
+        ),
+    ],
+    swiftLanguageModes: [.v6]
+)
