@@ -7,12 +7,21 @@ let package = Package(
     platforms: [.macOS(.v14)],
     products: [
         .library(name: "CartTypes", targets: ["CartTypes"]),
+        .library(name: "CartStorage", targets: ["CartStorage"]),
+        .executable(name: "storagebench", targets: ["storagebench"]),
     ],
-    dependencies: [],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+    ],
     targets: [
         // Identifiers shared by every layer: Term, LogIndex, NodeID, PartitionID, CartID, …
         .target(name: "CartTypes"),
         .testTarget(name: "CartTypesTests", dependencies: ["CartTypes"]),
+        // Durable per-partition Raft log, hard state and snapshots on local files.
+        .target(name: "CartStorage", dependencies: ["CartTypes", .product(name: "Logging", package: "swift-log")]),
+        .testTarget(name: "CartStorageTests", dependencies: ["CartStorage"]),
+        // Disk benchmark for CartStorage: appends/s, MB/s, syncs per append vs the disk's sync latency.
+        .executableTarget(name: "storagebench", dependencies: ["CartStorage", .product(name: "Logging", package: "swift-log")]),
     ],
     swiftLanguageModes: [.v6]
 )
