@@ -149,7 +149,7 @@ public final class PartitionLog: @unchecked Sendable {
                 let expected = LogIndex(first.rawValue + UInt64(position))
                 guard case let .record(header, _) = RecordFormat.probe(
                         UnsafeRawBufferPointer(rebasing: raw[local...]), at: 0, partition: partition,
-                        payloadBytesMax: options.payloadBytesMax),
+                        payloadBytesMax: options.payloadBytesMax, segmentOffset: slot.offset),
                       header.index == expected, header.term == slot.term else {
                     throw StorageError.corruptRecord(file: segment.path, offset: slot.offset, reason: "record changed on disk after recovery")
                 }

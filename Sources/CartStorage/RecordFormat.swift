@@ -68,9 +68,10 @@ enum RecordFormat {
         }
     }
 
-    /// Checks the record at `offset` of `bytes` (a whole segment's content) without trusting any field.
+    /// Checks the record at `offset` of `bytes` without trusting any field. `bytes` is a whole
+    /// segment, or a piece of one that starts at `segmentOffset` (for the fence check).
     static func probe(_ bytes: UnsafeRawBufferPointer, at offset: Int, partition: PartitionID,
-                      payloadBytesMax: Int) -> Probe {
+                      payloadBytesMax: Int, segmentOffset: Int = 0) -> Probe {
         guard bytes.count - offset >= headerBytes else {
             return isZero(bytes, from: offset, to: bytes.count) ? .zeros : .invalid(reason: "short header")
         }
@@ -84,7 +85,7 @@ enum RecordFormat {
         }
         guard header.partition == partition else { return .invalid(reason: "record of partition \(header.partition)") }
         guard header.index != .zero else { return .invalid(reason: "index 0") }
-        guard header.durableFence <= offset else { return .invalid(reason: "durable fence beyond record") }
+        guard header.durableFence <= segmentOffset + offset else { return .invalid(reason: "durable fence beyond record") }
         return .record(header, recordBytes: size)
     }
 

@@ -81,7 +81,7 @@ final class ResultBox: @unchecked Sendable {
 
 func options(segmentBytesMax: Int = 64 * 1024, sync: SyncPolicy = .fsyncPerBatch,
              recovery: RecoveryMode = .strict) -> PartitionLogOptions {
-    PartitionLogOptions(segmentBytesMax: segmentBytesMax, payloadBytesMax: 4 * 1024, syncPolicy: sync, recoveryMode: recovery)
+    PartitionLogOptions(segmentBytesMax: segmentBytesMax, payloadBytesMax: min(4 * 1024, segmentBytesMax / 2), syncPolicy: sync, recoveryMode: recovery)
 }
 
 func readFile(_ path: String) -> [UInt8] { Array(FileManager.default.contents(atPath: path)!) }
