@@ -34,6 +34,8 @@ final class GroupCommit: @unchecked Sendable {
     private var failure: StorageError?
     private var durableBytes = 0
     private var statistics = Statistics()
+    /// Tests hold the sync thread here to make "appends arriving during a sync" deterministic.
+    private var syncGate: DispatchSemaphore?
 
     init(policy: SyncPolicy, name: String) {
         self.policy = policy
@@ -110,6 +112,11 @@ final class GroupCommit: @unchecked Sendable {
         condition.locked { durableBytes = bytes }
     }
 
+    /// Makes the sync thread wait on `gate` (then pass it on) before each sync. Tests only.
+    func setSyncGateForTesting(_ gate: DispatchSemaphore?) {
+        condition.locked { syncGate = gate }
+    }
+
     /// Fails every waiting append and stops the thread.
     func close() {
         condition.lock()
@@ -123,6 +130,10 @@ final class GroupCommit: @unchecked Sendable {
 
     private func run() {
         while let (batch, file) = nextBatch() {
+            if let gate = condition.locked({ syncGate }) {
+                gate.wait()
+                gate.signal()
+            }
             let result: Result<Void, StorageError>
             do {
                 try sync(file)

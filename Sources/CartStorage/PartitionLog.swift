@@ -303,6 +303,11 @@ public final class PartitionLog: @unchecked Sendable {
         }
     }
 
+    /// Tests: hold the group-commit thread before each sync until `gate` is signalled.
+    func setSyncGateForTesting(_ gate: DispatchSemaphore?) {
+        groupCommit.setSyncGateForTesting(gate)
+    }
+
     // MARK: Internals (all called with `lock` held)
 
     private var active: Segment { segments.last! }

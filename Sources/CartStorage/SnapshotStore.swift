@@ -136,8 +136,9 @@ public final class SnapshotStore: @unchecked Sendable {
         let header = try file.read(count: Self.headerBytes, at: 0)
         guard header.count == Self.headerBytes else { throw StorageError.corruptSnapshot(file: path, reason: "short header") }
         guard readLittleEndian(UInt32.self, header, 0) == Self.magic,
-              readLittleEndian(UInt32.self, header, 4) == Self.version else {
-            throw StorageError.corruptSnapshot(file: path, reason: "bad magic or version")
+              readLittleEndian(UInt32.self, header, 4) == Self.version,
+              readLittleEndian(UInt32.self, header, 36) == 0 else {
+            throw StorageError.corruptSnapshot(file: path, reason: "bad magic, version or reserved field")
         }
         let length = readLittleEndian(UInt64.self, header, 24)
         // Check the length against the limit before allocating for it.
