@@ -17,23 +17,29 @@ final class GroupCommitTests: XCTestCase {
         let nextIndex = NSLock()
         let failures = ResultCounter()
         let durable = DispatchGroup()
-        DispatchQueue.concurrentPerform(iterations: appenders) { _ in
-            for _ in 0..<appendsEach {
-                durable.enter()
-                do {
-                    // Index assignment and append are one step so the log stays contiguous.
-                    try nextIndex.withLock {
-                        try log.append(makeEntries(from: log.lastIndex.rawValue + 1, count: 1, term: 1)) { result in
-                            if case .failure = result { failures.increment() }
-                            durable.leave()
+        let submitted = DispatchGroup()
+        for _ in 0..<appenders {
+            submitted.enter()
+            Thread {
+                for _ in 0..<appendsEach {
+                    durable.enter()
+                    do {
+                        // Index assignment and append are one step so the log stays contiguous.
+                        try nextIndex.withLock {
+                            try log.append(makeEntries(from: log.lastIndex.rawValue + 1, count: 1, term: 1)) { result in
+                                if case .failure = result { failures.increment() }
+                                durable.leave()
+                            }
                         }
+                    } catch {
+                        failures.increment()
+                        durable.leave()
                     }
-                } catch {
-                    failures.increment()
-                    durable.leave()
                 }
-            }
+                submitted.leave()
+            }.start()
         }
+        XCTAssertEqual(submitted.wait(timeout: .now() + 30), .success)
         let total = UInt64(appenders * appendsEach)
         XCTAssertEqual(log.statistics.durableAppends, 0, "nothing may be durable while the sync is held")
         gate.signal()
