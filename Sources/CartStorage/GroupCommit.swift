@@ -83,27 +83,22 @@ final class GroupCommit: @unchecked Sendable {
     /// releasing its own locks. Waits for a sync already in flight first. `force` syncs even
     /// when no append waits (the caller wrote bytes it has not submitted, e.g. before a roll).
     func flush(force: Bool = false) throws -> [DurabilityCompletion] {
-        condition.lock()
-        defer { condition.unlock() }
-        while syncInFlight { condition.wait() }
-        if let failure { throw failure }
-        let batch = waiters
-        waiters.removeAll()
-        // Every write is followed by a submit, so no waiters means nothing unsynced.
+        let (batch, file) = try condition.locked { () throws -> ([Waiter], PosixFile?) in
+            while syncInFlight { condition.wait() }
+            if let failure { throw failure }
+            let batch = waiters
+            waiters.removeAll()
+            // Every write is followed by a submit, so no waiters means nothing unsynced.
+            if force || !batch.isEmpty { syncInFlight = true }
+            return (batch, target)
+        }
         guard force || !batch.isEmpty else { return [] }
-        do {
-            try sync(target)
-            if policy == .fsyncPerBatch { statistics.dataSyncs += 1 }
-        } catch let error as StorageError {
-            failure = error
-            let completions = batch.map(\.completion)
-            condition.unlock()
-            for completion in completions { completion(.failure(error)) }
-            condition.lock()
+        let result = syncResult(file)
+        finish(batch, result)
+        if case let .failure(error) = result {
+            for waiter in batch { waiter.completion(.failure(error)) }
             throw error
         }
-        if let last = batch.map(\.endOffset).max() { durableBytes = max(durableBytes, last) }
-        statistics.completedAppends += UInt64(batch.count)
         return batch.map(\.completion)
     }
 
@@ -134,15 +129,7 @@ final class GroupCommit: @unchecked Sendable {
                 gate.wait()
                 gate.signal()
             }
-            let result: Result<Void, StorageError>
-            do {
-                try sync(file)
-                result = .success(())
-            } catch let error as StorageError {
-                result = .failure(error)
-            } catch {
-                result = .failure(.syncFailed(path: file?.path ?? "?", errno: EIO))
-            }
+            let result = syncResult(file)
             finish(batch, result)
             for waiter in batch { waiter.completion(result) }
         }
@@ -185,11 +172,18 @@ final class GroupCommit: @unchecked Sendable {
         }
     }
 
-    /// Called either by the thread (not holding the lock, `syncInFlight` set) or by `flush`
-    /// (holding the lock, so the thread cannot start another sync meanwhile).
-    private func sync(_ file: PosixFile?) throws {
-        guard policy == .fsyncPerBatch, let file else { return }
-        try file.dataSync()
+    /// Called by the thread or by `flush`, never holding the lock; `syncInFlight` keeps the
+    /// other one out meanwhile.
+    private func syncResult(_ file: PosixFile?) -> Result<Void, StorageError> {
+        guard policy == .fsyncPerBatch, let file else { return .success(()) }
+        do {
+            try file.dataSync()
+            return .success(())
+        } catch let error as StorageError {
+            return .failure(error)
+        } catch {
+            return .failure(.syncFailed(path: file.path, errno: EIO))
+        }
     }
 }
 

@@ -287,11 +287,14 @@ public final class PartitionLog: @unchecked Sendable {
     /// Makes pending appends durable, stops the sync thread and refuses further calls.
     public func close() throws {
         var completed: [DurabilityCompletion] = []
-        defer { for completion in completed { completion(.success(())) } }
+        defer {
+            // Outside the lock: completions may call back into the log.
+            groupCommit.close()
+            for completion in completed { completion(.success(())) }
+        }
         try lock.withLock {
             guard !closed else { return }
             closed = true
-            defer { groupCommit.close() }
             completed = try groupCommit.flush()
         }
     }
