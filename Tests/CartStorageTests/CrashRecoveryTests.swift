@@ -221,4 +221,73 @@ final class CrashRecoveryTests: XCTestCase {
         }
         withUnsafeBytes(of: checksum.littleEndian) { for i in 0..<4 { bytes[offset + 4 + i] = $0[i] } }
     }
+
+    /// The cut of a torn tail is logged as a warning naming the file, the offset and why.
+    func testCuttingATornTailIsLogged() throws {
+        let directory = TemporaryDirectory()
+        let written = try buildLog(in: directory, batches: 2)
+        let segment = directory.segmentPaths().last!
+        var bytes = readFile(segment)
+        let lastStart = recordEnds(of: written)[written.count - 2]
+        bytes[lastStart + 1] ^= 0xFF
+        writeFile(segment, bytes)
+        let logs = CapturedLogs()
+        let log = try PartitionLog.open(directory: directory.path, partition: partition, options: options(), logger: logs.logger)
+        XCTAssertEqual(log.lastIndex, LogIndex(UInt64(written.count - 1)))
+        let warnings = logs.all.filter { $0.level == .warning }
+        XCTAssertEqual(warnings.count, 1)
+        XCTAssertEqual(warnings.first?.metadata["file"], .string(segment))
+        XCTAssertEqual(warnings.first?.metadata["offset"], .string("\(lastStart)"))
+        XCTAssertEqual(warnings.first?.metadata["partition"], .string("\(partition)"))
+    }
+
+    /// A crash right after a roll leaves an empty preallocated segment at the end: nothing
+    /// is lost and appends continue into it.
+    func testEmptyLastSegmentAfterARollIsAcceptedAndUsed() throws {
+        let directory = TemporaryDirectory()
+        let written = try buildLog(in: directory, batches: 3)
+        let next = directory.path + "/" + Segment.fileName(sequence: 2)
+        writeFile(next, [UInt8](repeating: 0, count: 64 * 1024))
+        let log = try PartitionLog.open(directory: directory.path, partition: partition, options: options(), logger: quietLogger)
+        XCTAssertTrue(try log.allEntries() == written)
+        try log.appendAndWait(makeEntries(from: UInt64(written.count + 1), count: 2, term: 1))
+        try log.close()
+        XCTAssertGreaterThan(readFile(next).prefix(64).filter { $0 != 0 }.count, 0, "appends go to the newest segment")
+        XCTAssertEqual(try reopen(directory).count, written.count + 2)
+    }
+
+    /// A crash after the compaction boundary was written but before old segments were
+    /// deleted: reopening finishes the compaction and shows the same log.
+    func testInterruptedCompactionIsFinishedOnOpen() throws {
+        let directory = TemporaryDirectory()
+        let written = try buildLog(in: directory, batches: 12, segmentBytesMax: 512)
+        let saved = directory.segmentPaths().map { ($0, readFile($0)) }
+        let log = try PartitionLog.open(directory: directory.path, partition: partition,
+                                        options: options(segmentBytesMax: 512), logger: quietLogger)
+        try log.compactPrefix(through: 20)
+        try log.close()
+        let kept = directory.segmentPaths()
+        for (path, bytes) in saved where !kept.contains(path) { writeFile(path, bytes) }  // the deletions never happened
+        let reopened = try PartitionLog.open(directory: directory.path, partition: partition,
+                                             options: options(segmentBytesMax: 512), logger: quietLogger)
+        XCTAssertEqual(reopened.firstIndex, 21)
+        XCTAssertTrue(try reopened.allEntries() == Array(written[20...]))
+        XCTAssertEqual(directory.segmentPaths(), kept)
+    }
+
+    /// Repair mode with corruption in an early sealed segment drops everything from there on,
+    /// including the later segments, and keeps the records before the damage.
+    func testRepairOfASealedSegmentDropsTheLaterSegments() throws {
+        let directory = TemporaryDirectory()
+        let written = try buildLog(in: directory, batches: 12, segmentBytesMax: 512)
+        let segments = directory.segmentPaths()
+        var bytes = readFile(segments[0])
+        let second = RecordFormat.recordBytes(payloadBytes: written[0].payload.count)
+        bytes[second + 40] ^= 0x08
+        writeFile(segments[0], bytes)
+        let log = try PartitionLog.open(directory: directory.path, partition: partition,
+                                        options: options(segmentBytesMax: 512, recovery: .truncateAtCorruption), logger: quietLogger)
+        XCTAssertTrue(try log.allEntries() == Array(written.prefix(1)))
+        XCTAssertEqual(directory.segmentPaths(), [segments[0]])
+    }
 }

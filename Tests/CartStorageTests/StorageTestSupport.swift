@@ -86,3 +86,36 @@ func options(segmentBytesMax: Int = 64 * 1024, sync: SyncPolicy = .fsyncPerBatch
 
 func readFile(_ path: String) -> [UInt8] { Array(FileManager.default.contents(atPath: path)!) }
 func writeFile(_ path: String, _ bytes: [UInt8]) { try! Data(bytes).write(to: URL(fileURLWithPath: path)) }
+
+/// Collects log messages so tests can check that recovery says what it cut.
+final class CapturedLogs: @unchecked Sendable {
+    private let lock = NSLock()
+    private var messages: [(Logger.Level, String, Logger.Metadata)] = []
+
+    func record(_ level: Logger.Level, _ message: String, _ metadata: Logger.Metadata) {
+        lock.withLock { messages.append((level, message, metadata)) }
+    }
+
+    var all: [(level: Logger.Level, message: String, metadata: Logger.Metadata)] {
+        lock.withLock { messages.map { ($0.0, $0.1, $0.2) } }
+    }
+
+    var logger: Logger {
+        Logger(label: "cart.storage.test") { _ in CapturingHandler(sink: self) }
+    }
+}
+
+struct CapturingHandler: LogHandler {
+    let sink: CapturedLogs
+    var metadata: Logger.Metadata = [:]
+    var logLevel: Logger.Level = .info
+
+    subscript(metadataKey key: String) -> Logger.Metadata.Value? {
+        get { metadata[key] }
+        set { metadata[key] = newValue }
+    }
+
+    func log(event: LogEvent) {
+        sink.record(event.level, event.message.description, metadata.merging(event.metadata ?? [:]) { $1 })
+    }
+}
