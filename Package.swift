@@ -18,7 +18,8 @@ let package = Package(
         .target(name: "CartTypes"),
         .testTarget(name: "CartTypesTests", dependencies: ["CartTypes"]),
         // Durable per-partition Raft log, hard state and snapshots on local files.
-        .target(name: "CartStorage", dependencies: ["CartTypes", .product(name: "Logging", package: "swift-log")]),
+        .target(name: "CartStorage", dependencies: ["CartTypes", .product(name: "Logging", package: "swift-log")],
+                exclude: ["README.md"]),
         .testTarget(name: "CartStorageTests", dependencies: ["CartStorage"]),
         // Disk benchmark for CartStorage: appends/s, MB/s, syncs per append vs the disk's sync latency.
         .executableTarget(name: "storagebench", dependencies: ["CartStorage", .product(name: "Logging", package: "swift-log")]),

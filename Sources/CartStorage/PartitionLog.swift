@@ -243,12 +243,15 @@ public final class PartitionLog: @unchecked Sendable {
 
     /// Discards the whole log because a snapshot at (`index`, `term`) replaces it (a follower
     /// installing the leader's snapshot, §7); the next append must be `index + 1`.
-    /// Save the snapshot first.
+    /// Save the snapshot first. A snapshot older than the compaction boundary is refused.
     public func resetForSnapshot(index: LogIndex, term: Term) throws {
         var completed: [DurabilityCompletion] = []
         defer { for completion in completed { completion(.success(())) } }
         try lock.withLock {
             try checkOpen()
+            guard index >= boundary.index else {
+                throw StorageError.indexOutOfRange(requested: index, firstIndex: table.firstIndex, lastIndex: table.lastIndex)
+            }
             completed = try groupCommit.flush()
             let newBoundary = CompactionBoundary(index: index, term: term)
             try MetadataFile.write(newBoundary.encoded(), to: path(Self.boundaryFileName), policy: options.syncPolicy)

@@ -131,7 +131,7 @@ final class PosixFile: @unchecked Sendable {
         do {
             try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
         } catch {
-            throw StorageError.io(operation: "mkdir", path: path, errno: EIO)
+            throw StorageError.io(operation: "mkdir", path: path, errno: posixCode(of: error))
         }
     }
 
@@ -139,8 +139,17 @@ final class PosixFile: @unchecked Sendable {
         do {
             return try FileManager.default.contentsOfDirectory(atPath: path)
         } catch {
-            throw StorageError.io(operation: "readdir", path: path, errno: EIO)
+            throw StorageError.io(operation: "readdir", path: path, errno: posixCode(of: error))
         }
+    }
+
+    /// The errno inside a Foundation error, or EIO when it carries none.
+    private static func posixCode(of error: any Error) -> Int32 {
+        let underlying = (error as NSError).userInfo[NSUnderlyingErrorKey] as? NSError
+        if let posix = [error as NSError, underlying].compactMap({ $0 }).first(where: { $0.domain == NSPOSIXErrorDomain }) {
+            return Int32(posix.code)
+        }
+        return EIO
     }
 }
 
