@@ -102,17 +102,13 @@ final class GroupCommit: @unchecked Sendable {
         return batch.map(\.completion)
     }
 
-    /// Marks the target's first `bytes` durable after the caller synced it itself (a truncation).
-    func resetDurable(bytes: Int) {
-        condition.locked { durableBytes = bytes }
-    }
-
     /// Makes the sync thread wait on `gate` (then pass it on) before each sync. Tests only.
     func setSyncGateForTesting(_ gate: DispatchSemaphore?) {
         condition.locked { syncGate = gate }
     }
 
-    /// Fails every waiting append and stops the thread.
+    /// Syncs and completes the appends still waiting, then stops the thread; later submits
+    /// are refused with `StorageError.closed`.
     func close() {
         condition.lock()
         closing = true

@@ -48,6 +48,8 @@ public final class PartitionLog: @unchecked Sendable {
     private var boundary: CompactionBoundary
     private var closed = false
 
+    /// Largest single `pread` when serving a range of entries.
+    static let readRunBytesMax = 4 * 1024 * 1024
     static let boundaryFileName = "log.meta"
     static let hardStateFileName = "hardstate"
     static let snapshotDirectoryName = "snapshots"
@@ -134,9 +136,8 @@ public final class PartitionLog: @unchecked Sendable {
         let start = table.slot(at: first)!
         var slots = [start]
         var index = first.next
-        let runBytesMax = 4 * 1024 * 1024
         while index <= last, let slot = table.slot(at: index), slot.segment == start.segment,
-              slot.offset + slot.recordBytes - start.offset <= runBytesMax {
+              slot.offset + slot.recordBytes - start.offset <= Self.readRunBytesMax {
             slots.append(slot)
             index = index.next
         }
