@@ -20,7 +20,8 @@ enum LogRecovery {
     struct Damage: Hashable {
         var offset: Int
         var reason: String
-        /// True when the damage is an interrupted, never-acknowledged write.
+        /// True when the damage is an interrupted, never-acknowledged write (as far as the
+        /// segment can tell; the hard state's commit index can overrule it).
         var isTornTail: Bool
     }
 

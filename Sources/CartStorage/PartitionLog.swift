@@ -82,7 +82,9 @@ public final class PartitionLog: @unchecked Sendable {
                                           retainedCount: options.snapshotsRetainedCount,
                                           dataBytesMax: options.snapshotBytesMax,
                                           policy: options.syncPolicy, logger: logger)
-        let recovered = try RecoveredLog.recover(directory: directory, partition: partition, options: options, logger: logger)
+        let committed = try readHardState(directory + "/" + hardStateFileName).commit
+        let recovered = try RecoveredLog.recover(directory: directory, partition: partition, options: options,
+                                                 committed: committed, logger: logger)
         return PartitionLog(directory: directory, partition: partition, options: options, logger: logger,
                             snapshots: snapshots, recovered: recovered)
     }
@@ -270,7 +272,9 @@ public final class PartitionLog: @unchecked Sendable {
     // MARK: Hard state
 
     /// Replaces the hard state atomically (temp + fsync + rename + directory fsync).
-    /// Save it when term or vote change; the commit index may lag (it is recomputed).
+    /// Save it when term or vote change; the commit index may lag (it is recomputed), but
+    /// must never run ahead of entries already durable in this log: recovery trusts it as a
+    /// floor and refuses to cut a damaged tail below it.
     public func saveHardState(_ state: HardState) throws {
         try hardStateLock.withLock {
             try MetadataFile.write(state.encoded(), to: path(Self.hardStateFileName), policy: options.syncPolicy)
@@ -279,11 +283,12 @@ public final class PartitionLog: @unchecked Sendable {
 
     /// The last saved hard state, or `.initial` for a new log.
     public func loadHardState() throws -> HardState {
-        try hardStateLock.withLock {
-            let path = path(Self.hardStateFileName)
-            guard let bytes = try MetadataFile.read(path) else { return .initial }
-            return try HardState(decoding: bytes, path: path)
-        }
+        try hardStateLock.withLock { try Self.readHardState(path(Self.hardStateFileName)) }
+    }
+
+    private static func readHardState(_ path: String) throws -> HardState {
+        guard let bytes = try MetadataFile.read(path) else { return .initial }
+        return try HardState(decoding: bytes, path: path)
     }
 
     // MARK: Lifecycle

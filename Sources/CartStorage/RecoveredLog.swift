@@ -8,8 +8,10 @@ struct RecoveredLog {
     var table: LogIndexTable
     var boundary: CompactionBoundary
 
+    /// `committed` is the commit index of the saved hard state: entries up to it were
+    /// durable, so a damaged tail that would cut one of them is corruption, not a torn write.
     static func recover(directory: String, partition: PartitionID, options: PartitionLogOptions,
-                        logger: Logger) throws -> RecoveredLog {
+                        committed: LogIndex, logger: Logger) throws -> RecoveredLog {
         let boundaryPath = directory + "/" + PartitionLog.boundaryFileName
         let boundary = try MetadataFile.read(boundaryPath).map { try CompactionBoundary(decoding: $0, path: boundaryPath) } ?? .none
         let sequences = try PosixFile.listDirectory(directory).compactMap(Segment.sequence(ofFileName:)).sorted()
@@ -24,7 +26,12 @@ struct RecoveredLog {
             segment.writeOffset = scan.validBytes
             try recovered.add(segment, scan.records)
             previous = scan.records.last.map { ($0.index, $0.term) } ?? previous
-            if let damage = scan.damage {
+            if var damage = scan.damage {
+                let firstLost = previous.map { $0.index.next } ?? boundary.index.next
+                if damage.isTornTail && firstLost <= committed {
+                    damage.isTornTail = false
+                    damage.reason += "; cutting here would lose committed entry \(firstLost) (commit \(committed))"
+                }
                 try handle(damage, in: segment, laterSegments: Array(sequences[(position + 1)...]),
                            directory: directory, options: options, logger: logger)
                 break

@@ -290,4 +290,30 @@ final class CrashRecoveryTests: XCTestCase {
         XCTAssertTrue(try log.allEntries() == Array(written.prefix(1)))
         XCTAssertEqual(directory.segmentPaths(), [segments[0]])
     }
+
+    /// The last record cannot be told from a torn write by the segment alone, but if the
+    /// saved hard state says it was committed, it was durable: damage there is corruption
+    /// (refused, repairable), while damage above the commit index is still a torn tail.
+    func testDamagedTailBelowTheSavedCommitIndexIsCorruption() throws {
+        let directory = TemporaryDirectory()
+        let written = try buildLog(in: directory, batches: 3)
+        let segment = directory.segmentPaths().last!
+        var bytes = readFile(segment)
+        let lastStart = recordEnds(of: written)[written.count - 2]
+        bytes[lastStart + RecordFormat.headerBytes] ^= 0x02
+        writeFile(segment, bytes)
+
+        try saveHardState(HardState(term: 1, vote: 1, commit: LogIndex(UInt64(written.count))), in: directory)
+        XCTAssertThrowsError(try reopen(directory)) { error in
+            guard case let .corruptRecord(file, offset, _)? = error as? StorageError else { return XCTFail("\(error)") }
+            XCTAssertEqual(file, segment)
+            XCTAssertEqual(offset, lastStart)
+        }
+        try saveHardState(HardState(term: 1, vote: 1, commit: LogIndex(UInt64(written.count - 1))), in: directory)
+        XCTAssertEqual(try reopen(directory).count, written.count - 1)
+    }
+
+    private func saveHardState(_ state: HardState, in directory: TemporaryDirectory) throws {
+        try MetadataFile.write(state.encoded(), to: directory.path + "/" + PartitionLog.hardStateFileName, policy: .none)
+    }
 }
