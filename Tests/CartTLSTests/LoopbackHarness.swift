@@ -1,27 +1,64 @@
 import CartTLS
 import NIOCore
 import NIOPosix
+import Foundation
 import XCTest
 
-/// What one side of a test connection observed. Promises only, so it crosses threads freely;
-/// completing an already completed promise is ignored, so the first event of each kind wins.
-final class ProbeSignals: Sendable {
-    let handshake: EventLoopPromise<TLSHandshakeCompleted>
-    /// The first error fired, or `nil` if the channel closed without one.
-    let firstError: EventLoopPromise<(any Error)?>
-    let inactive: EventLoopPromise<Void>
+/// What one side of a test connection observed, shared between event loop threads and the
+/// test thread. The first event of each kind wins. (Plain locking rather than promises: a
+/// promise left unfulfilled when its event loop shuts down trips NIO's leak check.)
+final class ProbeSignals: @unchecked Sendable {
+    private let condition = NSCondition()
+    private var handshakeResult: Result<TLSHandshakeCompleted, any Error>?
+    private var firstErrorSeen: (any Error)?
+    private var isInactive = false
 
-    init(on loop: EventLoop) {
-        handshake = loop.makePromise()
-        firstError = loop.makePromise()
-        inactive = loop.makePromise()
+    init() {}
+
+    func recordHandshake(_ result: Result<TLSHandshakeCompleted, any Error>) {
+        condition.withLock {
+            if handshakeResult == nil { handshakeResult = result }
+            condition.broadcast()
+        }
     }
 
-    deinit {
-        // Settle whatever never happened, so NIO's leaked-promise check stays quiet.
-        handshake.fail(ConnectionClosedBeforeHandshake())
-        firstError.succeed(nil)
-        inactive.succeed()
+    func recordError(_ error: any Error) {
+        condition.withLock {
+            if firstErrorSeen == nil { firstErrorSeen = error }
+            condition.broadcast()
+        }
+    }
+
+    func recordInactive() {
+        condition.withLock {
+            if handshakeResult == nil { handshakeResult = .failure(ConnectionClosedBeforeHandshake()) }
+            isInactive = true
+            condition.broadcast()
+        }
+    }
+
+    /// The completed handshake; throws if the connection closed first or nothing happened in time.
+    func handshake(within seconds: Double = 20) throws -> TLSHandshakeCompleted {
+        try waitFor(seconds) { self.handshakeResult }.get()
+    }
+
+    /// The first error fired on the channel, or `nil` if it closed without one.
+    func firstError(within seconds: Double = 20) throws -> (any Error)? {
+        try waitFor(seconds) { self.firstErrorSeen.map { .some($0) } ?? (self.isInactive ? .some(nil) : nil) }
+    }
+
+    func inactive(within seconds: Double = 20) throws {
+        try waitFor(seconds) { self.isInactive ? () : nil }
+    }
+
+    private func waitFor<T>(_ seconds: Double, _ value: () -> T?) throws -> T {
+        let deadline = Date(timeIntervalSinceNow: seconds)
+        condition.lock()
+        defer { condition.unlock() }
+        while true {
+            if let value = value() { return value }
+            guard condition.wait(until: deadline) else { throw WaitTimedOut() }
+        }
     }
 }
 
@@ -37,20 +74,18 @@ final class PeerProbe: ChannelInboundHandler {
 
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
         if let completed = event as? TLSHandshakeCompleted {
-            signals.handshake.succeed(completed)
+            signals.recordHandshake(.success(completed))
         }
         context.fireUserInboundEventTriggered(event)
     }
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
-        signals.firstError.succeed(error)
+        signals.recordError(error)
         context.fireErrorCaught(error)
     }
 
     func channelInactive(context: ChannelHandlerContext) {
-        signals.handshake.fail(ConnectionClosedBeforeHandshake())
-        signals.firstError.succeed(nil)
-        signals.inactive.succeed()
+        signals.recordInactive()
         context.fireChannelInactive()
     }
 }

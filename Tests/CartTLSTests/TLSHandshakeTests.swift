@@ -44,8 +44,8 @@ final class TLSHandshakeTests: XCTestCase {
     // certificate against the cluster CA and learns the other's name from it, which is
     // how a node knows which peer a connection belongs to.
     func testNodesShakeHandsOverMutualTLSAndLearnEachOthersIdentity() throws {
-        let serverSignals = ProbeSignals(on: group.next())
-        let clientSignals = ProbeSignals(on: group.next())
+        let serverSignals = ProbeSignals()
+        let clientSignals = ProbeSignals()
         let server = try Loopback.startServer(group: group, tls: try nodeContext("node-1"), signals: serverSignals)
         defer { try? server.close().wait() }
         let client = try Loopback.connect(
@@ -53,8 +53,8 @@ final class TLSHandshakeTests: XCTestCase {
             expectedPeerName: "node-1", signals: clientSignals)
         defer { try? client.close().wait() }
 
-        let seenByServer = try serverSignals.handshake.futureResult.wait(within: 20)
-        let seenByClient = try clientSignals.handshake.futureResult.wait(within: 20)
+        let seenByServer = try serverSignals.handshake()
+        let seenByClient = try clientSignals.handshake()
         XCTAssertEqual(seenByServer.peer, PeerIdentity(commonName: "node-2", dnsNames: ["node-2", "localhost"], ipAddresses: ["127.0.0.1"]))
         XCTAssertEqual(seenByClient.peer, PeerIdentity(commonName: "node-1", dnsNames: ["node-1", "localhost"], ipAddresses: ["127.0.0.1"]))
         XCTAssertEqual(seenByClient.protocolVersion, "TLSv1.3")
@@ -64,8 +64,8 @@ final class TLSHandshakeTests: XCTestCase {
     // A client dialling by IP address: the server's certificate lists 127.0.0.1 in its
     // SAN, so verification by IP succeeds too.
     func testClientVerifiesServerByIPAddressInSubjectAltName() throws {
-        let serverSignals = ProbeSignals(on: group.next())
-        let clientSignals = ProbeSignals(on: group.next())
+        let serverSignals = ProbeSignals()
+        let clientSignals = ProbeSignals()
         let server = try Loopback.startServer(group: group, tls: try nodeContext("node-1", requireClientCertificate: false), signals: serverSignals)
         defer { try? server.close().wait() }
         let client = try Loopback.connect(
@@ -73,16 +73,16 @@ final class TLSHandshakeTests: XCTestCase {
             expectedPeerName: "127.0.0.1", signals: clientSignals)
         defer { try? client.close().wait() }
 
-        XCTAssertEqual(try clientSignals.handshake.futureResult.wait(within: 20).peer?.commonName, "node-1")
+        XCTAssertEqual(try clientSignals.handshake().peer?.commonName, "node-1")
         // The server did not ask for a client certificate, so it knows no peer identity.
-        XCTAssertNil(try serverSignals.handshake.futureResult.wait(within: 20).peer)
+        XCTAssertNil(try serverSignals.handshake().peer)
     }
 
     // Data written before the handshake finishes is held, then delivered once it does;
     // the echo proves both directions of the record layer.
     func testWritesIssuedDuringHandshakeAreDeliveredAfterIt() throws {
-        let serverSignals = ProbeSignals(on: group.next())
-        let clientSignals = ProbeSignals(on: group.next())
+        let serverSignals = ProbeSignals()
+        let clientSignals = ProbeSignals()
         let server = try Loopback.startServer(
             group: group, tls: try nodeContext("node-1", requireClientCertificate: false), signals: serverSignals,
             autoRead: false, extraHandlers: { [BackpressuredEcho()] })
@@ -101,38 +101,38 @@ final class TLSHandshakeTests: XCTestCase {
     // A client that closes sends close_notify; the server answers with its own and neither
     // side reports an unclean shutdown.
     func testCloseSendsCloseNotifyAndThePeerSeesACleanShutdown() throws {
-        let serverSignals = ProbeSignals(on: group.next())
-        let clientSignals = ProbeSignals(on: group.next())
+        let serverSignals = ProbeSignals()
+        let clientSignals = ProbeSignals()
         let server = try Loopback.startServer(group: group, tls: try nodeContext("node-1", requireClientCertificate: false), signals: serverSignals)
         defer { try? server.close().wait() }
         let client = try Loopback.connect(
             group: group, port: server.localAddress!.port!, tls: try anonymousClientContext(), signals: clientSignals)
-        _ = try clientSignals.handshake.futureResult.wait(within: 20)
-        _ = try serverSignals.handshake.futureResult.wait(within: 20)
+        _ = try clientSignals.handshake()
+        _ = try serverSignals.handshake()
 
         try client.close().wait(within: 20)
-        try serverSignals.inactive.futureResult.wait(within: 20)
-        try clientSignals.inactive.futureResult.wait(within: 20)
-        XCTAssertNil(try serverSignals.firstError.futureResult.wait(within: 20))
-        XCTAssertNil(try clientSignals.firstError.futureResult.wait(within: 20))
+        try serverSignals.inactive()
+        try clientSignals.inactive()
+        XCTAssertNil(try serverSignals.firstError())
+        XCTAssertNil(try clientSignals.firstError())
     }
 
     // A peer that vanishes without close_notify may have truncated the stream: the
     // survivor is told so with a distinct error.
     func testConnectionDroppedWithoutCloseNotifyIsReportedAsUncleanShutdown() throws {
-        let serverSignals = ProbeSignals(on: group.next())
-        let clientSignals = ProbeSignals(on: group.next())
+        let serverSignals = ProbeSignals()
+        let clientSignals = ProbeSignals()
         let server = try Loopback.startServer(group: group, tls: try nodeContext("node-1", requireClientCertificate: false), signals: serverSignals)
         defer { try? server.close().wait() }
         let client = try Loopback.connect(
             group: group, port: server.localAddress!.port!, tls: try anonymousClientContext(), signals: clientSignals)
-        _ = try clientSignals.handshake.futureResult.wait(within: 20)
-        _ = try serverSignals.handshake.futureResult.wait(within: 20)
+        _ = try clientSignals.handshake()
+        _ = try serverSignals.handshake()
 
         // Closing through the TLS handler's own context starts below it, so no close_notify is sent.
         try client.eventLoop.submit {
             try client.pipeline.syncOperations.context(handlerType: TLSHandler.self).close(promise: nil)
         }.wait(within: 20)
-        XCTAssertTLSError(try serverSignals.firstError.futureResult.wait(within: 20), .uncleanShutdown)
+        XCTAssertTLSError(try serverSignals.firstError(), .uncleanShutdown)
     }
 }
