@@ -32,6 +32,9 @@ public final class TLSHandler: ChannelDuplexHandler {
     static let ciphertextWriteBytesMax = 256 * 1024
     /// Plaintext decrypted into one buffer before it is passed on.
     static let plaintextReadBytesMax = 64 * 1024
+    /// Plaintext that may be queued while the handshake runs; the channel reports itself
+    /// writable during the handshake, so this bound is what keeps an eager writer in check.
+    public static let pendingWriteBytesBeforeHandshakeMax = 4 * 1024 * 1024
 
     private enum State {
         case idle
@@ -54,6 +57,7 @@ public final class TLSHandler: ChannelDuplexHandler {
     private var setupError: TLSError?
     private var state: State = .idle
     private var pendingWrites = CircularBuffer<PendingWrite>()
+    private var pendingWriteBytes = 0
     private var flushRequestedDuringHandshake = false
     private var receivedCloseNotify = false
     private var handshakeTimeout: Scheduled<Void>?
@@ -134,12 +138,24 @@ public final class TLSHandler: ChannelDuplexHandler {
     // MARK: Outbound
 
     public func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
+        let data = unwrapOutboundIn(data)
         switch state {
-        case .idle, .handshaking, .active:
-            pendingWrites.append(PendingWrite(data: unwrapOutboundIn(data), promise: promise))
+        case .idle, .handshaking:
+            guard pendingWriteBytes + data.readableBytes <= TLSHandler.pendingWriteBytesBeforeHandshakeMax else {
+                promise?.fail(TLSError(.writeBufferFull, "more than \(TLSHandler.pendingWriteBytesBeforeHandshakeMax) bytes written before the TLS handshake completed"))
+                return
+            }
+            queue(data, promise: promise)
+        case .active:
+            queue(data, promise: promise)
         case .closing, .closed:
             promise?.fail(TLSError(.closed, "write after the TLS session was closed"))
         }
+    }
+
+    private func queue(_ data: ByteBuffer, promise: EventLoopPromise<Void>?) {
+        pendingWriteBytes += data.readableBytes
+        pendingWrites.append(PendingWrite(data: data, promise: promise))
     }
 
     public func flush(context: ChannelHandlerContext) {
@@ -262,6 +278,7 @@ public final class TLSHandler: ChannelDuplexHandler {
     private func encryptPendingWrites(context: ChannelHandlerContext) {
         guard let connection, !pendingWrites.isEmpty else { return }
         var completion: EventLoopPromise<Void>?
+        pendingWriteBytes = 0
         while let write = pendingWrites.popFirst() {
             do {
                 try encrypt(write.data, context: context, connection: connection)
@@ -359,6 +376,7 @@ public final class TLSHandler: ChannelDuplexHandler {
     }
 
     private func failPendingWrites(_ error: TLSError) {
+        pendingWriteBytes = 0
         while let write = pendingWrites.popFirst() {
             write.promise?.fail(error)
         }
