@@ -9,8 +9,9 @@ import NIOCore
 ///   back; how much is read is governed by the channel's own read/autoRead backpressure.
 /// - Writes are queued until `flush`, then encrypted together into as few socket writes as
 ///   possible; very large writes are emitted in slices so ciphertext never piles up here.
-///   The channel's writability reflects the ciphertext queued below, so callers that respect
-///   `channelWritabilityChanged` are throttled correctly.
+///   Unflushed plaintext beyond `unflushedPlaintextBytesMax` is encrypted and passed down
+///   unflushed, so the channel's writability reflects everything written and callers that
+///   respect `channelWritabilityChanged` are throttled correctly.
 /// - `close` sends close_notify and waits up to `closeNotifyTimeoutMs` for the peer's; a peer's
 ///   close_notify is answered and the channel closed. A close without one is reported as
 ///   `TLSError.Code.uncleanShutdown`, since the stream may have been truncated.
@@ -30,6 +31,8 @@ public final class TLSHandler: ChannelDuplexHandler {
     static let plaintextSliceBytesMax = 64 * 1024
     /// Ciphertext gathered during one flush before it is handed to the channel.
     static let ciphertextWriteBytesMax = 256 * 1024
+    /// Unflushed plaintext held for coalescing; beyond this it is encrypted and passed on.
+    static let unflushedPlaintextBytesMax = 64 * 1024
     /// Plaintext decrypted into one buffer before it is passed on.
     static let plaintextReadBytesMax = 64 * 1024
     /// Plaintext that may be queued while the handshake runs; the channel reports itself
@@ -93,6 +96,11 @@ public final class TLSHandler: ChannelDuplexHandler {
         }
     }
 
+    public func handlerRemoved(context: ChannelHandlerContext) {
+        cancelTimers()
+        failPendingWrites(TLSError(.closed, "the TLS handler was removed"))
+    }
+
     public func channelActive(context: ChannelHandlerContext) {
         context.fireChannelActive()
         startHandshake(context: context)
@@ -148,6 +156,11 @@ public final class TLSHandler: ChannelDuplexHandler {
             queue(data, promise: promise)
         case .active:
             queue(data, promise: promise)
+            if pendingWriteBytes >= TLSHandler.unflushedPlaintextBytesMax {
+                // Hand the ciphertext to the channel unflushed: the channel counts it towards
+                // its writability, which is how a writer that never flushes is slowed down.
+                encryptPendingWrites(context: context, flush: false)
+            }
         case .closing, .closed:
             promise?.fail(TLSError(.closed, "write after the TLS session was closed"))
         }
@@ -275,8 +288,13 @@ public final class TLSHandler: ChannelDuplexHandler {
         }
     }
 
-    private func encryptPendingWrites(context: ChannelHandlerContext) {
-        guard let connection, !pendingWrites.isEmpty else { return }
+    private func encryptPendingWrites(context: ChannelHandlerContext, flush: Bool = true) {
+        guard let connection else { return }
+        if pendingWrites.isEmpty {
+            // Earlier writes may have been passed down unflushed; they still need this flush.
+            if flush { context.flush() }
+            return
+        }
         var completion: EventLoopPromise<Void>?
         pendingWriteBytes = 0
         while let write = pendingWrites.popFirst() {
@@ -294,7 +312,9 @@ public final class TLSHandler: ChannelDuplexHandler {
             }
         }
         emitCiphertext(context: context, promise: completion)
-        context.flush()
+        if flush {
+            context.flush()
+        }
     }
 
     private func encrypt(_ data: ByteBuffer, context: ChannelHandlerContext, connection: TLSConnection) throws(TLSError) {

@@ -26,6 +26,23 @@ final class EventRecorder: ChannelInboundHandler {
     }
 }
 
+/// Sits below the TLS handler and counts the ciphertext writes and flushes it passes on.
+final class OutboundCounter: ChannelOutboundHandler {
+    typealias OutboundIn = ByteBuffer
+    var writtenBytes = 0
+    var flushes = 0
+
+    func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
+        writtenBytes += unwrapOutboundIn(data).readableBytes
+        context.write(data, promise: promise)
+    }
+
+    func flush(context: ChannelHandlerContext) {
+        flushes += 1
+        context.flush()
+    }
+}
+
 /// The handler between two `EmbeddedChannel`s, with the ciphertext moved by hand: how bytes
 /// are cut up and when they arrive is fully under the test's control.
 final class TLSHandlerEmbeddedTests: XCTestCase {
@@ -127,6 +144,25 @@ final class TLSHandlerEmbeddedTests: XCTestCase {
         XCTAssertEqual(emitted.fromA, 1)
         XCTAssertEqual(String(buffer: server.recorder.plaintext), (0..<10).map { "message \($0);" }.joined())
         for promise in promises { XCTAssertNoThrow(try promise.wait()) }
+    }
+
+    // A writer that keeps writing without flushing is not buffered without bound inside the
+    // handler: past unflushedPlaintextBytesMax the ciphertext is handed to the channel
+    // (unflushed), where it counts towards the channel's writability.
+    func testUnflushedWritesBeyondTheCoalescingLimitReachTheChannelUnflushed() throws {
+        let (client, server) = try pair()
+        try pump(client, server)
+        let counter = OutboundCounter()
+        try client.channel.pipeline.syncOperations.addHandler(counter, position: .first)
+        for _ in 0..<16 {
+            client.channel.write(ByteBuffer(repeating: 7, count: 16 * 1024), promise: nil)
+        }
+        XCTAssertGreaterThanOrEqual(counter.writtenBytes, 3 * 64 * 1024)
+        XCTAssertEqual(counter.flushes, 0)
+        client.channel.flush()
+        XCTAssertEqual(counter.flushes, 1)
+        try pump(client, server)
+        XCTAssertEqual(server.recorder.plaintext.readableBytes, 16 * 16 * 1024)
     }
 
     // A 2 MiB write leaves as several bounded socket writes rather than one 2 MiB blob, and
