@@ -107,8 +107,12 @@ final class TLSBulkTransferTests: XCTestCase {
         var generator = SplitMix64(seed: seed ^ 0x5EED)
         var buffer = ByteBufferAllocator().buffer(capacity: bytes)
         buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: bytes) { target in
-            let words = target.bindMemory(to: UInt64.self)
-            for index in 0..<(bytes / 8) { words[index] = generator.next() }
+            for offset in stride(from: 0, to: bytes, by: 8) {
+                withUnsafeBytes(of: generator.next()) { word in
+                    let count = min(8, bytes - offset)
+                    UnsafeMutableRawBufferPointer(rebasing: target[offset..<(offset + count)]).copyMemory(from: UnsafeRawBufferPointer(rebasing: word[0..<count]))
+                }
+            }
             return bytes
         }
         return buffer
