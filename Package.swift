@@ -7,12 +7,33 @@ let package = Package(
     platforms: [.macOS(.v14)],
     products: [
         .library(name: "CartTypes", targets: ["CartTypes"]),
+        .library(name: "CartWire", targets: ["CartWire"]),
     ],
-    dependencies: [],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.3"),
+    ],
     targets: [
         // Identifiers shared by every layer: Term, LogIndex, NodeID, PartitionID, CartID, …
         .target(name: "CartTypes"),
         .testTarget(name: "CartTypesTests", dependencies: ["CartTypes"]),
+
+        // The bytes on the wire: binary Codable encoding, frames, envelope, error codes, methods.
+        .target(
+            name: "CartWire",
+            dependencies: [
+                "CartTypes",
+                .product(name: "NIOCore", package: "swift-nio"),
+            ]
+        ),
+        .testTarget(
+            name: "CartWireTests",
+            dependencies: [
+                "CartWire",
+                "CartTypes",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOEmbedded", package: "swift-nio"),
+            ]
+        ),
     ],
     swiftLanguageModes: [.v6]
 )
