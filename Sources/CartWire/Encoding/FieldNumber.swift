@@ -7,7 +7,7 @@ enum FieldNumber {
         if let number = key.intValue {
             guard number >= 1 && number <= Int(FieldTag.fieldNumberMax) else {
                 throw WireEncodingError(.fieldNumberOutOfRange,
-                    "\(Key.self).\(key.stringValue) has field number \(number); field numbers are 1...\(FieldTag.fieldNumberMax) (did a case miss its `= 1`?)")
+                    "\(String(reflecting: Key.self)).\(key.stringValue) has field number \(number); field numbers are 1...\(FieldTag.fieldNumberMax) (did a case miss its `= 1`?)")
             }
             return UInt32(number)
         }
@@ -15,7 +15,7 @@ enum FieldNumber {
             return position + 1
         }
         throw WireEncodingError(.keyWithoutFieldNumber,
-            "\(Key.self).\(key.stringValue) has no field number: declare `enum CodingKeys: Int, CodingKey` with explicit numbers")
+            "\(String(reflecting: Key.self)).\(key.stringValue) has no field number: declare `enum CodingKeys: Int, CodingKey` with explicit numbers")
     }
 
     /// The key for field `number` in `Key`'s key space, if it has one.

@@ -70,7 +70,8 @@ struct WireDecoderImpl: Decoder {
             return try WireUnkeyedDecodingContainer(reader: reader, start: start, end: end, field: 1, depth: location.depth)
         case .field:
             try reader.checkDepth(Int(location.depth))
-            return try WireUnkeyedDecodingContainer(reader: reader, start: start, end: end, field: location.field, depth: location.depth)
+            return try WireUnkeyedDecodingContainer(reader: reader, start: start, end: end, field: location.field,
+                                                    depth: location.depth, bodyAlreadyCharged: true)
         case .element:
             let (bodyStart, bodyEnd) = try messageBody(for: [Any].self)
             return try WireUnkeyedDecodingContainer(reader: reader, start: bodyStart, end: bodyEnd, field: 1, depth: location.depth)

@@ -42,7 +42,7 @@ struct WireKeyedDecodingContainer<Key: CodingKey>: KeyedDecodingContainerProtoco
     private func field(_ key: Key) throws(WireEncodingError) -> FieldRef {
         let number = try FieldNumber.of(key)
         guard let field = try reader.lastField(number, in: start, end) else {
-            throw WireEncodingError(.missingField, "\(Key.self).\(key.stringValue) (field \(number)) is missing")
+            throw WireEncodingError(.missingField, "\(String(reflecting: Key.self)).\(key.stringValue) (field \(number)) is missing")
         }
         return field
     }
@@ -68,7 +68,7 @@ struct WireKeyedDecodingContainer<Key: CodingKey>: KeyedDecodingContainerProtoco
             return try reader.decodeValue(type, at: location(number))
         } catch let error as WireEncodingError where error.kind == .missingField && !contains(key) {
             // Name the key: the nested decoder only knew the field number.
-            throw WireEncodingError(.missingField, "\(Key.self).\(key.stringValue) (field \(number)) is missing")
+            throw WireEncodingError(.missingField, "\(String(reflecting: Key.self)).\(key.stringValue) (field \(number)) is missing")
         }
     }
 

@@ -63,9 +63,10 @@ final class WireReader {
         return FieldRef(number: UInt32(number), wireType: wireType, start: start, end: offset)
     }
 
-    /// Checks that `start..<end` is a well-formed sequence of fields and charges them to the
-    /// element budget. Returns how many fields have number `counting` (0 counts none).
-    func validateMessage(_ start: Int, _ end: Int, counting: UInt32 = 0) throws(WireEncodingError) -> Int {
+    /// Checks that `start..<end` is a well-formed sequence of fields and, if `charging`,
+    /// charges them to the element budget. Returns how many fields have number `counting`
+    /// (0 counts none).
+    func validateMessage(_ start: Int, _ end: Int, counting: UInt32 = 0, charging: Bool = true) throws(WireEncodingError) -> Int {
         var offset = start
         var fields = 0
         var matches = 0
@@ -74,7 +75,7 @@ final class WireReader {
             fields += 1
             if field.number == counting { matches += 1 }
         }
-        try charge(fields)
+        if charging { try charge(fields) }
         return matches
     }
 

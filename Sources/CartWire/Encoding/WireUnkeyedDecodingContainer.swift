@@ -11,15 +11,16 @@ struct WireUnkeyedDecodingContainer: UnkeyedDecodingContainer {
     let count: Int?
     private(set) var currentIndex = 0
 
-    init(reader: WireReader, start: Int, end: Int, field: UInt32, depth: UInt16) throws(WireEncodingError) {
+    /// `bodyAlreadyCharged`: the enclosing message was validated and charged by its keyed
+    /// container (a repeated field of a message), so only the scan for `field` remains.
+    init(reader: WireReader, start: Int, end: Int, field: UInt32, depth: UInt16,
+         bodyAlreadyCharged: Bool = false) throws(WireEncodingError) {
         self.reader = reader
         self.end = end
         self.field = field
         self.depth = depth
         self.offset = start
-        let occurrences = try reader.validateMessage(start, end, counting: field)
-        try reader.charge(occurrences)
-        self.count = occurrences
+        self.count = try reader.validateMessage(start, end, counting: field, charging: !bodyAlreadyCharged)
     }
 
     var codingPath: [any CodingKey] { [] }
