@@ -121,7 +121,11 @@ extension WireReader {
     @inline(__always)
     func decodeValue<T: Decodable>(_ type: T.Type, at location: DecodeLocation) throws -> T {
         let decoder = WireDecoderImpl(reader: self, location: location)
-        if T.self == [UInt8].self {
+        if T.self == String.self {
+            return try string(decoder.requiredScalarField(T.self)) as! T
+        } else if T.self == UInt64.self {
+            return try unsigned(decoder.requiredScalarField(T.self), as: UInt64.self) as! T
+        } else if T.self == [UInt8].self {
             return try bytes(decoder.requiredScalarField(T.self)) as! T
         } else if T.self == Data.self {
             return try data(decoder.requiredScalarField(T.self)) as! T
