@@ -14,6 +14,8 @@ struct VectorType: Sendable {
     let decode: @Sendable (_ bytes: [UInt8], _ limits: WireLimits) throws -> Void
     /// The value as JSON, for writing vectors.
     let json: @Sendable (Any) throws -> Data
+    /// For `WireMessage` types: encodes the JSON value through the hand-written fast path.
+    var fastEncodeJSON: (@Sendable (Data) throws -> [UInt8])? = nil
 
     static func of<T: Codable & Equatable & SendableMetatype>(_ type: T.Type) -> VectorType {
         VectorType(
@@ -27,6 +29,12 @@ struct VectorType: Sendable {
             json: { value in try VectorJSON.encoder.encode(value as! T) })
     }
 
+    static func fast<T: WireMessage & Equatable & SendableMetatype>(_ type: T.Type) -> VectorType {
+        var vectorType = of(T.self)
+        vectorType.fastEncodeJSON = { json in try BinaryEncoder().encode(try VectorJSON.decoder.decode(T.self, from: json)) }
+        return vectorType
+    }
+
     static let byName: [String: VectorType] = [
         "Bool": .of(Bool.self), "Int": .of(Int.self), "Int8": .of(Int8.self), "Int16": .of(Int16.self),
         "Int32": .of(Int32.self), "Int64": .of(Int64.self), "UInt": .of(UInt.self), "UInt8": .of(UInt8.self),
@@ -36,8 +44,8 @@ struct VectorType: Sendable {
         "Int64?": .of(Int64?.self), "[UInt32]": .of([UInt32].self), "[String]": .of([String].self),
         "[[UInt32]]": .of([[UInt32]].self), "Set<String>": .of(Set<String>.self),
         "[String: Int64]": .of([String: Int64].self), "NodeID": .of(NodeID.self),
-        "CartLine": .of(CartLine.self), "CartChange": .of(CartChange.self), "CartStatus": .of(CartStatus.self),
-        "CartSnapshot": .of(CartSnapshot.self), "Tree": .of(Tree.self),
+        "CartLine": .fast(CartLine.self), "CartChange": .of(CartChange.self), "CartStatus": .of(CartStatus.self),
+        "CartSnapshot": .fast(CartSnapshot.self), "Tree": .of(Tree.self),
         "Hello": .of(Hello.self), "HelloAck": .of(HelloAck.self), "ErrorPayload": .of(ErrorPayload.self),
         "LeaderHint": .of(LeaderHint.self), "GoAway": .of(GoAway.self), "Credit": .of(Credit.self),
         "Ping": .of(Ping.self), "Cancel": .of(Cancel.self), "StreamEnd": .of(StreamEnd.self),
