@@ -123,7 +123,7 @@ final class VectorTests: XCTestCase {
 
     private func valueEntry(_ value: VectorCatalogue.Value) throws -> VectorEntry {
         let type = try XCTUnwrap(VectorType.byName[value.type], value.type)
-        let json = try type.json(value.value)
+        let json = try value.json.map { Data($0.utf8) } ?? type.json(value.value)
         var entry = VectorEntry(name: value.name, description: [value.description])
         entry.fields = [("type", value.type), ("value", String(decoding: json, as: UTF8.self)),
                         ("hex", Hex.spaced(try type.encodeJSON(json)))]

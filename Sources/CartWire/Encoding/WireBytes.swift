@@ -45,8 +45,8 @@ extension Array where Element == UInt8 {
         // Nearest, not down: a decoded date (ms / 1000 as Double) times 1000 may land a hair
         // below the whole millisecond it came from.
         let milliseconds = (date.timeIntervalSince1970 * 1000).rounded(.toNearestOrAwayFromZero)
-        guard let value = Int64(exactly: milliseconds) else {
-            throw WireEncodingError(.unsupportedShape, "date \(date.timeIntervalSince1970)s since 1970 does not fit in Int64 milliseconds")
+        guard let value = Int64(exactly: milliseconds), WireDate.millisecondsRange.contains(value) else {
+            throw WireEncodingError(.unsupportedShape, "date \(date.timeIntervalSince1970)s since 1970 is outside ±\(WireDate.millisecondsMax) ms")
         }
         appendVarintField(field, Varint.zigzag(value))
     }

@@ -97,6 +97,9 @@ extension WireReader {
 
     func date(_ field: FieldRef) throws(WireEncodingError) -> Date {
         let milliseconds = try signed(field, as: Int64.self)
+        guard WireDate.millisecondsRange.contains(milliseconds) else {
+            throw WireEncodingError(.invalidValue, "field \(field.number): date \(milliseconds) ms is outside ±\(WireDate.millisecondsMax) ms")
+        }
         return Date(timeIntervalSince1970: Double(milliseconds) / 1000)
     }
 }

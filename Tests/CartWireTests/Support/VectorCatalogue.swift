@@ -11,6 +11,8 @@ enum VectorCatalogue {
         var description: String
         var type: String
         var value: Any
+        /// Fixed JSON for values whose JSONEncoder output is not deterministic (sets).
+        var json: String? = nil
     }
 
     struct Invalid {
@@ -74,7 +76,7 @@ enum VectorCatalogue {
         Value(name: "repeated string", description: "Each element is its own length-delimited field.", type: "[String]", value: ["a", "bc"]),
         Value(name: "repeated empty", description: "An empty array writes nothing; absent repeated fields decode as empty.", type: "[UInt32]", value: [UInt32]()),
         Value(name: "nested repeated", description: "An array inside an array becomes a message whose field 1 is the inner repeated field; [] is an empty message.", type: "[[UInt32]]", value: [[UInt32]]([[1], [], [2, 3]])),
-        Value(name: "set sorted", description: "Set elements are sorted by their encoded bytes, so equal sets give equal bytes.", type: "Set<String>", value: Set(["b", "a", "c"])),
+        Value(name: "set sorted", description: "Set elements are sorted by their encoded bytes, so equal sets give equal bytes.", type: "Set<String>", value: Set(["b", "a", "c"]), json: #"["c","a","b"]"#),
         Value(name: "map sorted", description: "A dictionary is a repeated message {1: key, 2: value}, entries sorted by encoded bytes.", type: "[String: Int64]", value: ["b": Int64(2), "a": Int64(1)]),
         Value(name: "identifier", description: "Identifiers (NodeID, CartID, …) encode as their bare raw value.", type: "NodeID", value: NodeID(3)),
         Value(name: "enum raw value", description: "An enum with raw values encodes its raw value.", type: "CartStatus", value: CartStatus.checkedOut),
@@ -181,6 +183,7 @@ enum VectorCatalogue {
         Invalid(name: "uuid of 2 bytes", description: "A UUID needs exactly 16 bytes.", type: "UUID", hex: "0a 02 01 02", error: "invalidValue"),
         Invalid(name: "enum raw value without a case", description: "CartStatus has no case 9.", type: "CartStatus", hex: "08 09", error: "invalidValue"),
         Invalid(name: "enum with two cases", description: "An associated-value enum must have exactly one case field.", type: "CartChange", hex: "22 00 22 00 1a 00", error: "invalidValue"),
+        Invalid(name: "date out of range", description: "8.64e15 + 1 ms: beyond ±8.64e15 ms (JavaScript's Date range).", type: "Date", hex: "08 82 80 e0 ad 98 82 d9 1e", error: "invalidValue"),
         Invalid(name: "invalid utf-8", description: "0xff never occurs in UTF-8.", type: "String", hex: "0a 02 61 ff", error: "invalidUTF8"),
         Invalid(name: "overlong utf-8", description: "0xc0 0x80 is an overlong encoding of NUL.", type: "String", hex: "0a 02 c0 80", error: "invalidUTF8"),
         Invalid(name: "nesting beyond depth-max", description: "Tree nested 4 deep with depth-max 2.", type: "Tree", hex: "0a 06 0a 04 0a 02 0a 00", error: "depthExceeded", limits: [("depth-max", 2)]),
