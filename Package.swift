@@ -12,6 +12,7 @@ let package = Package(
         .library(name: "CartTLS", targets: ["CartTLS"]),
         .executable(name: "tlsbench", targets: ["tlsbench"]),
         .library(name: "CartGateway", targets: ["CartGateway"]),
+        .library(name: "CartWire", targets: ["CartWire"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
@@ -80,6 +81,24 @@ let package = Package(
                 "CartTypes",
                 "CartTLS",
                 .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+
+        // The bytes on the wire: binary Codable encoding, frames, envelope, error codes, methods.
+        .target(
+            name: "CartWire",
+            dependencies: [
+                "CartTypes",
+                .product(name: "NIOCore", package: "swift-nio"),
+            ]
+        ),
+        .testTarget(
+            name: "CartWireTests",
+            dependencies: [
+                "CartWire",
+                "CartTypes",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOEmbedded", package: "swift-nio"),
             ]
         ),
     ],
