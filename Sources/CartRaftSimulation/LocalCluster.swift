@@ -32,8 +32,9 @@ public final class LocalCluster {
     public var recordsMessages = true
     /// Directed links that lose every message.
     public var cutLinks: Set<Link> = []
-    /// Return false to drop a message (checked after `cutLinks`).
-    public var filter: ((Message) -> Bool)?
+    /// Sees every message that passes `cutLinks`: return it (possibly rewritten) to
+    /// deliver it, or nil to drop it.
+    public var intercept: ((Message) -> Message?)?
     private var inFlight: [Message] = []
     private var optionsFor: (NodeID) -> RaftOptions
     private var random: SplitMix64
@@ -141,7 +142,7 @@ public final class LocalCluster {
 
     private func deliver(_ message: Message) {
         guard !cutLinks.contains(Link(from: message.from, to: message.to)),
-              filter?(message) ?? true,
+              let message = intercept.map({ $0(message) }) ?? message,
               let node = nodes[message.to] else { return }
         do {
             try node.step(message)
