@@ -18,7 +18,9 @@ extension RaftNode {
         }
         if heartbeatElapsedTicks >= options.heartbeatIntervalTicks {
             heartbeatElapsedTicks = 0
-            broadcastHeartbeat(context: [])
+            // Carry the newest pending read, so a round whose messages were lost is
+            // retried; acknowledging it releases every older read too.
+            broadcastHeartbeat(context: readOnly.newestContext ?? [])
         }
     }
 

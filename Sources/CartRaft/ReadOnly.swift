@@ -18,6 +18,8 @@ struct ReadOnly {
 
     var count: Int { queue.count }
 
+    var newestContext: [UInt8]? { queue.last?.context }
+
     func contains(_ context: [UInt8]) -> Bool {
         queue.contains { $0.context == context }
     }
