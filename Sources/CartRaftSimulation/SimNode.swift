@@ -14,6 +14,7 @@ struct SimNode {
     /// The next Ready that writes anything is torn: a prefix of it reaches the disk, then
     /// the node crashes before sending.
     var tornWriteArmed = false
+    var defect: SimulationOptions.StorageDefect?
 
     var isUp: Bool { raft != nil }
 
@@ -44,7 +45,10 @@ struct SimNode {
         }
         if let snapshot = ready.snapshot { storage.applySnapshot(snapshot) }
         storage.append(ready.entries)
-        if let hardState = ready.hardState { storage.setHardState(hardState) }
+        if var hardState = ready.hardState {
+            if defect == .forgetsVotes { hardState.vote = .none }
+            storage.setHardState(hardState)
+        }
         return true
     }
 

@@ -22,6 +22,13 @@ extension Simulation {
                 note("\(nodes[victim].id) crashed")
             }
         }
+        if random.chance(options.rebootProbability), let victim = random.pick(upNodes) {
+            nodes[victim].crash()
+            report.crashes += 1
+            note("\(nodes[victim].id) rebooted")
+            start(victim)
+            try processReadies(victim)
+        }
         if random.chance(options.restartProbability), let revived = random.pick(downNodes) {
             start(revived)
             try processReadies(revived)

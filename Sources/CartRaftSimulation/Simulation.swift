@@ -46,6 +46,7 @@ public final class Simulation {
         let ids = (1...options.nodeCount).map { NodeID(UInt64($0)) }
         let configuration = Configuration(voters: ids)
         nodes = ids.map { SimNode(id: $0, configuration: configuration) }
+        for position in nodes.indices { nodes[position].defect = options.storageDefect }
         network.dropProbability = options.dropProbability
         network.duplicateProbability = options.duplicateProbability
         network.deliveryDelayTicksMax = options.deliveryDelayTicksMax

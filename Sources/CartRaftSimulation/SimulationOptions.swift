@@ -25,8 +25,14 @@ public struct SimulationOptions: Sendable, CustomStringConvertible {
     /// Share of crashes that hit while a Ready is half-persisted (a torn write).
     public var tornWriteProbability = 0.3
     public var restartProbability = 0.05
+    /// A crash followed by an immediate restart: finds state that should have been
+    /// persisted but was not, while the rest of the group is still in the same term.
+    public var rebootProbability = 0.01
     public var partitionProbability = 0.01
     public var healProbability = 0.03
+
+    /// A deliberately broken storage, to show that the checks catch what it breaks.
+    public var storageDefect: StorageDefect? = nil
 
     /// A node compacts its log once it has applied this many entries past its snapshot.
     public var compactAfterEntries = 20
@@ -41,6 +47,12 @@ public struct SimulationOptions: Sendable, CustomStringConvertible {
 
     public init() {}
 
+    public enum StorageDefect: Sendable {
+        /// Persists term and commit but not the vote: after a reboot the node may vote
+        /// twice in one term.
+        case forgetsVotes
+    }
+
     public static func derived(from random: inout SplitMix64) -> SimulationOptions {
         var options = SimulationOptions()
         options.nodeCount = [3, 3, 5][Int(random.next() % 3)]
@@ -50,6 +62,7 @@ public struct SimulationOptions: Sendable, CustomStringConvertible {
         options.proposeProbability = Double.random(in: 0.1...0.8, using: &random)
         options.crashProbability = Double.random(in: 0...0.02, using: &random)
         options.partitionProbability = Double.random(in: 0...0.03, using: &random)
+        options.rebootProbability = Double.random(in: 0...0.05, using: &random)
         options.compactAfterEntries = [5, 20, 100_000][Int(random.next() % 3)]
         options.heartbeatIntervalTicks = Int.random(in: 1...3, using: &random)
         options.entriesPerAppendMax = Int.random(in: 1...8, using: &random)
@@ -73,7 +86,7 @@ public struct SimulationOptions: Sendable, CustomStringConvertible {
     public var description: String {
         "nodes=\(nodeCount) drop=\(percent(dropProbability)) dup=\(percent(duplicateProbability)) "
             + "delay≤\(deliveryDelayTicksMax) propose=\(percent(proposeProbability)) "
-            + "crash=\(percent(crashProbability)) partition=\(percent(partitionProbability)) "
+            + "crash=\(percent(crashProbability)) reboot=\(percent(rebootProbability)) partition=\(percent(partitionProbability)) "
             + "compactAfter=\(compactAfterEntries) heartbeat=\(heartbeatIntervalTicks) "
             + "batch=\(entriesPerAppendMax) inflight=\(inflightAppendsMax) "
             + "preVote=\(preVote) checkQuorum=\(checkQuorum)"
