@@ -74,6 +74,13 @@ public final class RaftNode {
         previousHardState = initial.hardState
         term = initial.hardState.term
         vote = initial.hardState.vote
+        if log.lastTerm > term {
+            // A crash after the entries of a Ready reached the disk but before its hard
+            // state did. No message of that Ready was sent, so no vote in the newer term
+            // was promised; adopting the term restores "last log term ≤ current term".
+            term = log.lastTerm
+            vote = .none
+        }
         log.restoreCommitted(initial.hardState.commit)
         if options.appliedIndex > .zero { log.setApplied(options.appliedIndex) }
         becomeFollower(term: term, leader: .none)
