@@ -20,7 +20,9 @@ import CartTypes
 ///    leader no-ops). Answer `ready.readStates` once the state machine has applied
 ///    their index.
 /// 5. Call `node.advance(ready)`. Only now does the node read those entries back from
-///    storage and hand out the next batch.
+///    storage and hand out the next batch. The caller may then snapshot the state machine
+///    and compact the storage up to `appliedIndex`; the leader sends that snapshot to
+///    followers that need compacted entries.
 ///
 /// Proposals on a follower are rejected with `RaftError.notLeader(leaderHint:)` rather
 /// than forwarded: the gateway above redirects the client, so retry and deduplication

@@ -21,7 +21,8 @@ public final class LocalCluster {
     public private(set) var nodes: [NodeID: RaftNode] = [:]
     public private(set) var storages: [NodeID: MemoryRaftLogStorage] = [:]
     public let voters: [NodeID]
-    /// Entries each node applied, in order (including snapshot-covered ones are not listed).
+    /// Entries each node applied, in order (entries covered by an installed snapshot are
+    /// not listed).
     public private(set) var applied: [NodeID: [Entry]] = [:]
     public private(set) var readStates: [NodeID: [ReadState]] = [:]
     public private(set) var installedSnapshots: [NodeID: [Snapshot]] = [:]
