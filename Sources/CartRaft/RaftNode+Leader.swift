@@ -59,71 +59,46 @@ extension RaftNode {
     /// Commits the highest index stored on a majority, if it is from our term (§5.4.2).
     func maybeCommit() -> Bool {
         let candidate = configuration.committedIndex { progress[$0]?.match ?? .zero }
-        let before = log.committed
         guard log.maybeCommit(index: candidate, term: term) else { return false }
-        let newlyCommitted = (try? log.entries(before.next..<log.committed.next, bytesMax: .max)) ?? []
-        uncommittedBytes = max(0, uncommittedBytes - newlyCommitted.reduce(0) { $0 + $1.data.count })
         releaseReadsAwaitingFirstCommit()
         return true
     }
 
+    // Progress is mutated in place (`progress[node]!.…`): copying it out and back would
+    // copy its in-flight window on every message.
+
     func handleAppendResponse(_ message: Message) {
-        guard var peer = progress[message.from] else { return }
-        peer.recentActive = true
+        let from = message.from
+        guard progress[from] != nil else { return }
+        progress[from]!.recentActive = true
         if message.reject {
             var hint = message.rejectHint
             if message.logTerm > .zero {
                 hint = log.findConflictByTerm(index: message.rejectHint, term: message.logTerm).index
             }
-            if peer.maybeDecrease(rejected: message.index, hint: hint) {
-                if peer.state == .replicate { peer.becomeProbe() }
-                progress[message.from] = peer
-                sendAppend(to: message.from)
-            } else {
-                progress[message.from] = peer
+            if progress[from]!.handleRejection(rejected: message.index, hint: hint) {
+                sendAppend(to: from)
             }
             return
         }
-        let wasPaused = peer.isPaused
-        if peer.maybeUpdate(message.index) {
-            switch peer.state {
-            case .probe:
-                peer.becomeReplicate()
-            case .snapshot(let pendingIndex) where peer.match >= pendingIndex:
-                peer.becomeProbe()
-                peer.becomeReplicate()
-            case .replicate:
-                peer.inflights.freeUpTo(message.index)
-            default:
-                break
-            }
-            progress[message.from] = peer
-            if maybeCommit() {
-                broadcastAppend()
-            } else if wasPaused {
-                sendAppend(to: message.from)
-            }
-            // Fill the pipeline window.
-            while sendAppend(to: message.from, sendIfEmpty: false) {}
-            if message.from == transferee && progress[message.from]?.match == log.lastIndex {
-                sendTimeoutNow(to: message.from)
-            }
-        } else {
-            progress[message.from] = peer
+        let wasPaused = progress[from]!.isPaused
+        guard progress[from]!.handleAcknowledgement(message.index) else { return }
+        if maybeCommit() {
+            broadcastAppend()
+        } else if wasPaused {
+            sendAppend(to: from)
+        }
+        // Fill the pipeline window.
+        while sendAppend(to: from, sendIfEmpty: false) {}
+        if from == transferee && progress[from]?.match == log.lastIndex {
+            sendTimeoutNow(to: from)
         }
     }
 
     func handleHeartbeatResponse(_ message: Message) {
-        guard var peer = progress[message.from] else { return }
-        peer.recentActive = true
-        peer.probeSent = false
-        if peer.state == .replicate && peer.inflights.isFull {
-            // A heartbeat answer proves the follower is alive; let one more append out in
-            // case the acknowledgement that would have freed the window was lost.
-            peer.inflights.freeFirst()
-        }
-        progress[message.from] = peer
-        if peer.match < log.lastIndex {
+        guard progress[message.from] != nil else { return }
+        progress[message.from]!.handleHeartbeatResponse()
+        if progress[message.from]!.match < log.lastIndex {
             sendAppend(to: message.from)
         }
         if !message.context.isEmpty {
@@ -152,12 +127,12 @@ extension RaftNode {
     /// message was sent.
     @discardableResult
     func sendAppend(to node: NodeID, sendIfEmpty: Bool = true) -> Bool {
-        guard var peer = progress[node], !peer.isPaused else { return false }
-        let previousIndex = peer.next.previous
-        let upper = min(log.lastIndex.next,
-                        peer.next.advanced(by: Int64(options.entriesPerAppendMax)))
+        guard let isPaused = progress[node]?.isPaused, !isPaused else { return false }
+        let next = progress[node]!.next
+        let previousIndex = next.previous
+        let upper = min(log.lastIndex.next, next.advanced(by: Int64(options.entriesPerAppendMax)))
         guard let previousTerm = log.term(at: previousIndex),
-              let entries = try? log.entries(peer.next..<upper, bytesMax: options.appendBytesMax)
+              let entries = try? log.entries(next..<upper, bytesMax: options.appendBytesMax)
         else {
             return sendSnapshot(to: node)
         }
@@ -167,8 +142,7 @@ extension RaftNode {
         append.logTerm = previousTerm
         append.entries = entries
         append.commit = log.committed
-        peer.sentEntries(count: entries.count, lastIndex: entries.last?.index ?? previousIndex)
-        progress[node] = peer
+        progress[node]!.sentEntries(count: entries.count, lastIndex: entries.last?.index ?? previousIndex)
         send(append)
         return true
     }
