@@ -28,7 +28,7 @@ extension RaftNode {
     private func checkQuorumActive() -> Bool {
         let active = configuration.hasQuorum { node in node == id || progress[node]?.recentActive == true }
         for node in configuration.voters where node != id {
-            progress[node]?.recentActive = false
+            progress.update(node) { $0.recentActive = false }
         }
         return active
     }
@@ -51,7 +51,7 @@ extension RaftNode {
         }
         uncommittedBytes += bytes
         let last = log.append(entries)
-        _ = progress[id]?.maybeUpdate(last)
+        progress.update(id) { _ = $0.maybeUpdate(last) }
         _ = maybeCommit()
         return true
     }
@@ -64,25 +64,22 @@ extension RaftNode {
         return true
     }
 
-    // Progress is mutated in place (`progress[node]!.…`): copying it out and back would
-    // copy its in-flight window on every message.
-
     func handleAppendResponse(_ message: Message) {
         let from = message.from
         guard progress[from] != nil else { return }
-        progress[from]!.recentActive = true
+        progress.update(from) { $0.recentActive = true }
         if message.reject {
             var hint = message.rejectHint
             if message.logTerm > .zero {
                 hint = log.findConflictByTerm(index: message.rejectHint, term: message.logTerm).index
             }
-            if progress[from]!.handleRejection(rejected: message.index, hint: hint) {
+            if progress.update(from, { $0.handleRejection(rejected: message.index, hint: hint) }) == true {
                 sendAppend(to: from)
             }
             return
         }
         let wasPaused = progress[from]!.isPaused
-        guard progress[from]!.handleAcknowledgement(message.index) else { return }
+        guard progress.update(from, { $0.handleAcknowledgement(message.index) }) == true else { return }
         if maybeCommit() {
             broadcastAppend()
         } else if wasPaused {
@@ -97,7 +94,7 @@ extension RaftNode {
 
     func handleHeartbeatResponse(_ message: Message) {
         guard progress[message.from] != nil else { return }
-        progress[message.from]!.handleHeartbeatResponse()
+        progress.update(message.from) { $0.handleHeartbeatResponse() }
         if progress[message.from]!.match < log.lastIndex {
             sendAppend(to: message.from)
         }
@@ -142,14 +139,14 @@ extension RaftNode {
         append.logTerm = previousTerm
         append.entries = entries
         append.commit = log.committed
-        progress[node]!.sentEntries(count: entries.count, lastIndex: entries.last?.index ?? previousIndex)
+        progress.update(node) { $0.sentEntries(count: entries.count, lastIndex: entries.last?.index ?? previousIndex) }
         send(append)
         return true
     }
 
     /// InstallSnapshot (§7) for a follower that needs compacted entries.
     private func sendSnapshot(to node: NodeID) -> Bool {
-        guard var peer = progress[node], peer.recentActive else { return false }
+        guard progress[node]?.recentActive == true else { return false }
         let snapshot: Snapshot
         do {
             snapshot = try log.storage.snapshot()
@@ -161,8 +158,7 @@ extension RaftNode {
         precondition(!snapshot.isEmpty, "entries are compacted but the storage has no snapshot")
         var message = Message(kind: .snapshot, from: id, to: node, term: term)
         message.snapshot = snapshot
-        peer.becomeSnapshot(pendingIndex: snapshot.metadata.index)
-        progress[node] = peer
+        progress.update(node) { $0.becomeSnapshot(pendingIndex: snapshot.metadata.index) }
         send(message)
         return true
     }
