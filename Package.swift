@@ -13,6 +13,8 @@ let package = Package(
         .executable(name: "tlsbench", targets: ["tlsbench"]),
         .library(name: "CartGateway", targets: ["CartGateway"]),
         .library(name: "CartWire", targets: ["CartWire"]),
+        .library(name: "CartRaft", targets: ["CartRaft"]),
+        .library(name: "CartRaftSimulation", targets: ["CartRaftSimulation"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
@@ -101,6 +103,12 @@ let package = Package(
                 .product(name: "NIOEmbedded", package: "swift-nio"),
             ]
         ),
+        // The pure Raft core: no clock, IO, threads or async.
+        .target(name: "CartRaft", dependencies: ["CartTypes"]),
+        // Deterministic, seeded, fault-injecting simulator of a Raft group (test support).
+        .target(name: "CartRaftSimulation", dependencies: ["CartRaft", "CartTypes"]),
+        .executableTarget(name: "raft-sim", dependencies: ["CartRaftSimulation"]),
+        .testTarget(name: "CartRaftTests", dependencies: ["CartRaft", "CartRaftSimulation", "CartTypes"]),
     ],
     swiftLanguageModes: [.v6]
 )
