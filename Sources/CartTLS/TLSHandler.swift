@@ -31,6 +31,10 @@ public final class TLSHandler: ChannelDuplexHandler {
     static let plaintextSliceBytesMax = 64 * 1024
     /// Ciphertext gathered during one flush before it is handed to the channel.
     static let ciphertextWriteBytesMax = 256 * 1024
+    /// One buffer of ciphertext handed to the channel. ByteBuffer capacities round up to a
+    /// power of two, so a buffer just over 64 KiB would take 128 KiB; the channel gathers
+    /// consecutive buffers into one writev anyway.
+    static let ciphertextBufferBytesMax = 64 * 1024
     /// Unflushed plaintext held for coalescing; beyond this it is encrypted and passed on.
     static let unflushedPlaintextBytesMax = 64 * 1024
     /// Plaintext decrypted into one buffer before it is passed on.
@@ -352,18 +356,23 @@ public final class TLSHandler: ChannelDuplexHandler {
         }
     }
 
-    /// Hands everything OpenSSL produced to the channel as one write (an empty write when
-    /// there is nothing, so that `promise` still completes in order).
+    /// Hands everything OpenSSL produced to the channel, in buffers of at most
+    /// `ciphertextBufferBytesMax` (an empty write when there is nothing, so that `promise`
+    /// still completes in order). The promise rides on the last buffer.
     private func emitCiphertext(context: ChannelHandlerContext, promise: EventLoopPromise<Void>?) {
         guard let connection else {
             promise?.fail(TLSError(.closed, "no TLS session"))
             return
         }
-        let pending = connection.pendingCiphertextBytes
+        var pending = connection.pendingCiphertextBytes
         if pending == 0 && promise == nil { return }
-        var ciphertext = context.channel.allocator.buffer(capacity: pending)
-        connection.drainCiphertext(into: &ciphertext)
-        context.write(wrapOutboundOut(ciphertext), promise: promise)
+        repeat {
+            let bytes = min(pending, TLSHandler.ciphertextBufferBytesMax)
+            var ciphertext = context.channel.allocator.buffer(capacity: bytes)
+            connection.drainCiphertext(into: &ciphertext, bytesMax: bytes)
+            pending -= bytes
+            context.write(wrapOutboundOut(ciphertext), promise: pending == 0 ? promise : nil)
+        } while pending > 0
     }
 
     // MARK: Closing
