@@ -49,4 +49,36 @@ final class LifecycleTests: XCTestCase {
         await client.shutdown()
         await second.shutdown()
     }
+
+    /// A connection with nothing to do for idleTimeoutMs is closed by the server with a
+    /// go-away; the client reconnects for its next call.
+    func testIdleConnectionIsClosedAndTheClientReconnectsOnNextCall() async throws {
+        let bed = try TestBed()
+        let server = try await bed.startServer({ configuration in
+            configuration.keepaliveIntervalMs = 50
+            configuration.idleTimeoutMs = 200
+        })
+        let client = bed.client(server)
+        _ = try await client.call(.echo, bytes("once"), timeout: .seconds(5))
+        XCTAssertEqual(server.connectionCount, 1)
+        try await eventually(10, "the idle connection is closed") { server.connectionCount == 0 }
+        let reply = try await client.call(.echo, bytes("again"), timeout: .seconds(5))
+        XCTAssertEqual(reply, bytes("again"))
+        await client.shutdown()
+        await server.shutdown()
+    }
+
+    /// A peer that completes the hello and then never answers pings is presumed dead after
+    /// three silent keepalive intervals and closed.
+    func testPeerThatNeverAnswersPingsIsClosed() async throws {
+        let bed = try TestBed()
+        let server = try await bed.startServer({ $0.keepaliveIntervalMs = 50 })
+        let raw = try await RawConnection.connect(port: server.port!, tls: bed.clientTLS)
+        try await raw.sendHello()
+        _ = try await raw.frame(.helloAck)
+        _ = try await raw.frame(.ping)
+        try await raw.waitUntilClosed()
+        try await eventually(10, "the server forgets the connection") { server.connectionCount == 0 }
+        await server.shutdown()
+    }
 }
