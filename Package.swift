@@ -61,6 +61,7 @@ let package = Package(
             dependencies: [
                 "CartTLS",
                 .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOEmbedded", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
             ],
             exclude: ["make-test-pki"]

@@ -29,6 +29,8 @@ public struct TLSError: Error, Hashable, Sendable, CustomStringConvertible {
         case connectionFailed = "tls.connection_failed"
         /// The connection closed without a close_notify: the data may have been truncated.
         case uncleanShutdown = "tls.unclean_shutdown"
+        /// More plaintext was written before the handshake completed than may be queued.
+        case writeBufferFull = "tls.write_buffer_full"
         /// A write was issued after the TLS session was closed.
         case closed = "tls.closed"
     }

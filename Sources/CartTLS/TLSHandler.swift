@@ -9,8 +9,9 @@ import NIOCore
 ///   back; how much is read is governed by the channel's own read/autoRead backpressure.
 /// - Writes are queued until `flush`, then encrypted together into as few socket writes as
 ///   possible; very large writes are emitted in slices so ciphertext never piles up here.
-///   The channel's writability reflects the ciphertext queued below, so callers that respect
-///   `channelWritabilityChanged` are throttled correctly.
+///   Unflushed plaintext beyond `unflushedPlaintextBytesMax` is encrypted and passed down
+///   unflushed, so the channel's writability reflects everything written and callers that
+///   respect `channelWritabilityChanged` are throttled correctly.
 /// - `close` sends close_notify and waits up to `closeNotifyTimeoutMs` for the peer's; a peer's
 ///   close_notify is answered and the channel closed. A close without one is reported as
 ///   `TLSError.Code.uncleanShutdown`, since the stream may have been truncated.
@@ -30,8 +31,13 @@ public final class TLSHandler: ChannelDuplexHandler {
     static let plaintextSliceBytesMax = 64 * 1024
     /// Ciphertext gathered during one flush before it is handed to the channel.
     static let ciphertextWriteBytesMax = 256 * 1024
+    /// Unflushed plaintext held for coalescing; beyond this it is encrypted and passed on.
+    static let unflushedPlaintextBytesMax = 64 * 1024
     /// Plaintext decrypted into one buffer before it is passed on.
     static let plaintextReadBytesMax = 64 * 1024
+    /// Plaintext that may be queued while the handshake runs; the channel reports itself
+    /// writable during the handshake, so this bound is what keeps an eager writer in check.
+    public static let pendingWriteBytesBeforeHandshakeMax = 4 * 1024 * 1024
 
     private enum State {
         case idle
@@ -54,6 +60,7 @@ public final class TLSHandler: ChannelDuplexHandler {
     private var setupError: TLSError?
     private var state: State = .idle
     private var pendingWrites = CircularBuffer<PendingWrite>()
+    private var pendingWriteBytes = 0
     private var flushRequestedDuringHandshake = false
     private var receivedCloseNotify = false
     private var handshakeTimeout: Scheduled<Void>?
@@ -87,6 +94,11 @@ public final class TLSHandler: ChannelDuplexHandler {
         if context.channel.isActive {
             startHandshake(context: context)
         }
+    }
+
+    public func handlerRemoved(context: ChannelHandlerContext) {
+        cancelTimers()
+        failPendingWrites(TLSError(.closed, "the TLS handler was removed"))
     }
 
     public func channelActive(context: ChannelHandlerContext) {
@@ -134,12 +146,29 @@ public final class TLSHandler: ChannelDuplexHandler {
     // MARK: Outbound
 
     public func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
+        let data = unwrapOutboundIn(data)
         switch state {
-        case .idle, .handshaking, .active:
-            pendingWrites.append(PendingWrite(data: unwrapOutboundIn(data), promise: promise))
+        case .idle, .handshaking:
+            guard pendingWriteBytes + data.readableBytes <= TLSHandler.pendingWriteBytesBeforeHandshakeMax else {
+                promise?.fail(TLSError(.writeBufferFull, "more than \(TLSHandler.pendingWriteBytesBeforeHandshakeMax) bytes written before the TLS handshake completed"))
+                return
+            }
+            queue(data, promise: promise)
+        case .active:
+            queue(data, promise: promise)
+            if pendingWriteBytes >= TLSHandler.unflushedPlaintextBytesMax {
+                // Hand the ciphertext to the channel unflushed: the channel counts it towards
+                // its writability, which is how a writer that never flushes is slowed down.
+                encryptPendingWrites(context: context, flush: false)
+            }
         case .closing, .closed:
             promise?.fail(TLSError(.closed, "write after the TLS session was closed"))
         }
+    }
+
+    private func queue(_ data: ByteBuffer, promise: EventLoopPromise<Void>?) {
+        pendingWriteBytes += data.readableBytes
+        pendingWrites.append(PendingWrite(data: data, promise: promise))
     }
 
     public func flush(context: ChannelHandlerContext) {
@@ -259,9 +288,15 @@ public final class TLSHandler: ChannelDuplexHandler {
         }
     }
 
-    private func encryptPendingWrites(context: ChannelHandlerContext) {
-        guard let connection, !pendingWrites.isEmpty else { return }
+    private func encryptPendingWrites(context: ChannelHandlerContext, flush: Bool = true) {
+        guard let connection else { return }
+        if pendingWrites.isEmpty {
+            // Earlier writes may have been passed down unflushed; they still need this flush.
+            if flush { context.flush() }
+            return
+        }
         var completion: EventLoopPromise<Void>?
+        pendingWriteBytes = 0
         while let write = pendingWrites.popFirst() {
             do {
                 try encrypt(write.data, context: context, connection: connection)
@@ -277,7 +312,9 @@ public final class TLSHandler: ChannelDuplexHandler {
             }
         }
         emitCiphertext(context: context, promise: completion)
-        context.flush()
+        if flush {
+            context.flush()
+        }
     }
 
     private func encrypt(_ data: ByteBuffer, context: ChannelHandlerContext, connection: TLSConnection) throws(TLSError) {
@@ -359,6 +396,7 @@ public final class TLSHandler: ChannelDuplexHandler {
     }
 
     private func failPendingWrites(_ error: TLSError) {
+        pendingWriteBytes = 0
         while let write = pendingWrites.popFirst() {
             write.promise?.fail(error)
         }

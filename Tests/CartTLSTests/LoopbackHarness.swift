@@ -47,6 +47,11 @@ final class ProbeSignals: @unchecked Sendable {
         try waitFor(seconds) { self.firstErrorSeen.map { .some($0) } ?? (self.isInactive ? .some(nil) : nil) }
     }
 
+    /// The first error fired so far, without waiting.
+    var errorSoFar: (any Error)? {
+        condition.withLock { firstErrorSeen }
+    }
+
     func inactive(within seconds: Double = 20) throws {
         try waitFor(seconds) { self.isInactive ? () : nil }
     }
