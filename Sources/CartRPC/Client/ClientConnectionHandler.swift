@@ -10,8 +10,8 @@ public typealias RPCResponseCallback = (_ tag: UInt64, _ result: Result<ByteBuff
 /// answers to calls by stream id (they may arrive in any order), enforces call timeouts,
 /// grants stream credit, answers pings and probes a silent server, and honours go-away.
 final class ClientConnectionHandler: ChannelInboundHandler {
-    typealias InboundIn = Frame
-    typealias OutboundOut = Frame
+    typealias InboundIn = ByteBuffer
+    typealias OutboundOut = ByteBuffer
 
     enum Phase {
         case awaitingHelloAck
@@ -38,10 +38,12 @@ final class ClientConnectionHandler: ChannelInboundHandler {
     private var isReading = false
     private var needsFlush = false
     private var lastTLSError: TLSError?
+    private var batch: FrameBatch
     private var context: ChannelHandlerContext?
     private var loopBound: NIOLoopBound<ClientConnectionHandler>?
 
-    init(hello: Hello, ready: EventLoopPromise<HelloAck>, usable: ConnectionUsability) {
+    init(hello: Hello, ready: EventLoopPromise<HelloAck>, usable: ConnectionUsability, limits: FrameLimits) {
+        self.batch = FrameBatch(limits: limits)
         self.hello = hello
         self.ready = ready
         self.usable = usable
@@ -203,14 +205,27 @@ final class ClientConnectionHandler: ChannelInboundHandler {
 
     // MARK: Writing
 
+    /// Queues `frame`; flushed at the end of the read batch, or now outside a read.
     private func write(_ frame: Frame) {
         guard let context else { return }
-        context.write(Self.wrapOutboundOut(frame), promise: nil)
+        do {
+            try batch.append(frame, allocator: context.channel.allocator)
+        } catch {
+            return  // callers check sizes first; a frame breaking the rules is not sent
+        }
         if isReading {
             needsFlush = true
         } else {
-            context.flush()
+            flush()
         }
+    }
+
+    fileprivate func flush() {
+        guard let context else { return }
+        if let bytes = batch.take() {
+            context.write(Self.wrapOutboundOut(bytes), promise: nil)
+        }
+        context.flush()
     }
 }
 
@@ -218,7 +233,14 @@ final class ClientConnectionHandler: ChannelInboundHandler {
 
 extension ClientConnectionHandler {
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        let frame = Self.unwrapInboundIn(data)
+        var bytes = Self.unwrapInboundIn(data)
+        let frame: Frame
+        do {
+            guard let decoded = try FrameCodec.decode(from: &bytes, limits: batch.limits) else { return }
+            frame = decoded
+        } catch {
+            return violation("the server sent a bad frame: \(error)")
+        }
         isReading = true
         keepalive.trafficSeen()
         switch frame.type {
@@ -239,7 +261,7 @@ extension ClientConnectionHandler {
         isReading = false
         if needsFlush {
             needsFlush = false
-            context.flush()
+            flush()
         }
         context.fireChannelReadComplete()
     }

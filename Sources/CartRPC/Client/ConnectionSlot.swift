@@ -101,9 +101,8 @@ final class ConnectionSlot: Sendable {
                     if case .tls(let context, let peerName) = configuration.security {
                         try pipeline.addHandler(TLSHandler(context: context, role: .client, expectedPeerName: peerName))
                     }
-                    try pipeline.addHandler(ByteToMessageHandler(FrameDecoder(limits: limits)))
-                    try pipeline.addHandler(FrameBatchEncoder(limits: limits))
-                    let handler = ClientConnectionHandler(hello: hello, ready: ready, usable: usability)
+                    try pipeline.addHandler(ByteToMessageHandler(FrameSplitter(limits: limits)))
+                    let handler = ClientConnectionHandler(hello: hello, ready: ready, usable: usability, limits: limits)
                     try pipeline.addHandler(handler)
                     handlerBox.withLockedValue { $0 = NIOLoopBound(handler, eventLoop: channel.eventLoop) }
                 }

@@ -16,7 +16,8 @@ import NIOPosix
 /// ```
 ///
 /// Each connection's pipeline, socket upwards: `TLSHandler` (unless plaintext) →
-/// `FrameDecoder` → `FrameBatchEncoder` → `ServerConnectionHandler`.
+/// `FrameSplitter` → `ServerConnectionHandler` (which parses frames with `FrameCodec` and
+/// batches its answers per read in a `FrameBatch`).
 public final class RPCServer: Sendable {
     public let configuration: RPCServerConfiguration
     let logger: Logger
@@ -107,8 +108,7 @@ public final class RPCServer: Sendable {
         if let tls = configuration.security.tlsContext {
             try pipeline.addHandler(TLSHandler(context: tls, role: .server))
         }
-        try pipeline.addHandler(ByteToMessageHandler(FrameDecoder(limits: limits)))
-        try pipeline.addHandler(FrameBatchEncoder(limits: limits))
+        try pipeline.addHandler(ByteToMessageHandler(FrameSplitter(limits: limits)))
         let box = NIOLockedValueBox<NIOLoopBound<ServerConnectionHandler>?>(nil)
         let entry = ConnectionTracker.Entry(channel: channel) {
             guard let bound = box.withLockedValue({ $0 }) else { return }
