@@ -10,6 +10,10 @@ struct FrameBatch {
 
     let limits: FrameLimits
     private var pending: ByteBuffer?
+    /// The storage of the last batch handed out. Once the channel has written it (with TLS,
+    /// as soon as it is encrypted) this is its only reference, and the next batch reuses it
+    /// instead of allocating.
+    private var spare: ByteBuffer?
 
     init(limits: FrameLimits) {
         self.limits = limits
@@ -18,8 +22,14 @@ struct FrameBatch {
     /// Appends `frame`; fails, appending nothing, if it breaks a header rule or the size limit.
     mutating func append(_ frame: Frame, allocator: ByteBufferAllocator) throws(FrameError) {
         if pending == nil {
-            pending = allocator.buffer(capacity: max(Self.batchBytesInitial,
-                                                     FrameCodec.lengthPrefixBytes + frame.lengthPrefixValue))
+            if var reused = spare {
+                spare = nil
+                reused.clear()  // copies only if the channel still holds the last batch
+                pending = reused
+            } else {
+                pending = allocator.buffer(capacity: max(Self.batchBytesInitial,
+                                                         FrameCodec.lengthPrefixBytes + frame.lengthPrefixValue))
+            }
         }
         try FrameCodec.encode(frame, into: &pending!, limits: limits)
     }
@@ -27,6 +37,10 @@ struct FrameBatch {
     /// The bytes gathered so far, leaving the batch empty.
     mutating func take() -> ByteBuffer? {
         defer { pending = nil }
+        if let pending, pending.capacity <= Self.spareBytesMax { spare = pending }
         return pending
     }
+
+    /// A batch larger than this is not kept for reuse, so one burst does not pin memory.
+    static let spareBytesMax = 64 * 1024
 }
