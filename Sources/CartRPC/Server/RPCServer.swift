@@ -65,20 +65,12 @@ public final class RPCServer: Sendable {
         let channel = listener.withLockedValue { $0 }
         try? await channel?.close()
         let open = tracker.drainAll()
-        let deadline = ContinuousClock.now + .milliseconds(configuration.drainTimeoutMs)
+        let deadline = NIODeadline.now() + .milliseconds(configuration.drainTimeoutMs)
         for connection in open {
-            let remaining = deadline - ContinuousClock.now
-            if remaining > .zero {
-                let closed = connection.closeFuture
-                let timer = connection.eventLoop.scheduleTask(in: .nanoseconds(Int64(remaining.components.seconds) * 1_000_000_000
-                                                                                + remaining.components.attoseconds / 1_000_000_000)) {
-                    connection.close(promise: nil)
-                }
-                try? await closed.get()
-                timer.cancel()
-            } else {
-                try? await connection.close()
-            }
+            // Whatever is still open at the deadline is closed, finished or not.
+            let forceClose = connection.eventLoop.scheduleTask(deadline: deadline) { connection.close(promise: nil) }
+            try? await connection.closeFuture.get()
+            forceClose.cancel()
         }
     }
 
