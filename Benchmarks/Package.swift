@@ -4,7 +4,7 @@ import PackageDescription
 // Micro-benchmarks (ordo-one/benchmark): ns/op, allocations/op and throughput of the hot
 // paths, kept out of the main package so `swift test` never builds them.
 //   swift package --package-path Benchmarks benchmark            # every benchmark
-//   swift package --package-path Benchmarks benchmark --filter Wire
+//   swift package --package-path Benchmarks benchmark --filter 'Wire.*'   # regex, whole name
 let package = Package(
     name: "SharedCartBenchmarks",
     platforms: [.macOS(.v14)],

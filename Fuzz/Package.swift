@@ -3,9 +3,9 @@ import PackageDescription
 
 // libFuzzer target over CartWire's frame and message decoding, kept out of the main package
 // because every module it links must be built with the fuzzer sanitizer:
-//   swift build --package-path Fuzz -c release --sanitize=fuzzer --sanitize=address
-//   Fuzz/.build/release/FuzzWire -max_total_time=30 Fuzz/Corpus
-// tools/fuzz-wire does both; tools/ci.d/20-fuzz-wire-smoke runs it briefly in CI.
+//   tools/fuzz-wire                        # build (flags inside) and fuzz until stopped
+//   tools/fuzz-wire -max_total_time=30     # bounded run
+// tools/ci.d/20-fuzz-wire-smoke runs it for 30 s in CI.
 let package = Package(
     name: "SharedCartFuzz",
     platforms: [.macOS(.v14)],
