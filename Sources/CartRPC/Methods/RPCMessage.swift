@@ -26,7 +26,7 @@ extension RPCMessage where Self: Codable {
         do {
             return try BinaryDecoder().decode(Self.self, from: buffer)
         } catch {
-            throw RPCError(.malformedFrame, "cannot decode \(Self.self): \(error)")
+            throw RPCError(.invalidArgument, "cannot decode \(Self.self): \(error)")
         }
     }
 }
@@ -78,7 +78,7 @@ extension RPCMessage where Self: WireMessage {
         do {
             return try result.get()
         } catch {
-            throw RPCError(.malformedFrame, "cannot decode \(Self.self): \(error)")
+            throw RPCError(.invalidArgument, "cannot decode \(Self.self): \(error)")
         }
     }
 }
