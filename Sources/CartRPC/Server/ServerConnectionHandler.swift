@@ -28,7 +28,8 @@ final class ServerConnectionHandler: ChannelInboundHandler {
     let isOverLimit: Bool
 
     var phase = Phase.awaitingHello
-    var principal: RPCPrincipal?
+    /// Set when the hello is accepted.
+    var connectionInfo: ConnectionInfo?
     var tlsPeer: PeerIdentity?
     var calls: [StreamID: ServerCall] = [:]
     var highestStreamID = StreamID.connection
