@@ -1,0 +1,230 @@
+import CartTLS
+import CartWire
+import NIOCore
+
+/// Answer to one low-level call, on the connection's event loop: the caller's `tag` and the
+/// response payload or the error.
+public typealias RPCResponseCallback = (_ tag: UInt64, _ result: Result<ByteBuffer, RPCError>) -> Void
+
+/// The client side of one connection, above the frame codec: sends the hello, matches
+/// answers to calls by stream id (they may arrive in any order), enforces call timeouts,
+/// grants stream credit, answers pings and probes a silent server, and honours go-away.
+final class ClientConnectionHandler: ChannelInboundHandler {
+    typealias InboundIn = ByteBuffer
+    typealias OutboundOut = ByteBuffer
+
+    enum Phase {
+        case awaitingHelloAck
+        case open
+        /// The server sent go-away: calls in progress finish, new calls go elsewhere.
+        case goingAway
+        case closed
+    }
+
+    enum PendingCall {
+        case unary(tag: UInt64, onResponse: RPCResponseCallback, timer: Scheduled<Void>?)
+        case stream(ClientStreamState)
+    }
+
+    let hello: Hello
+    let ready: EventLoopPromise<HelloAck>
+    let usable: ConnectionUsability
+    var phase = Phase.awaitingHelloAck
+    var helloAck: HelloAck?
+    var pending: [StreamID: PendingCall] = [:]
+    var nextStreamID: UInt32 = 1
+    var keepalive = KeepaliveClock()
+    var tickTask: RepeatedTask?
+    var isReading = false
+    var needsFlush = false
+    var lastTLSError: TLSError?
+    var batch: FrameBatch
+    var context: ChannelHandlerContext?
+    var loopBound: NIOLoopBound<ClientConnectionHandler>?
+
+    init(hello: Hello, ready: EventLoopPromise<HelloAck>, usable: ConnectionUsability, limits: FrameLimits) {
+        self.batch = FrameBatch(limits: limits)
+        self.hello = hello
+        self.ready = ready
+        self.usable = usable
+    }
+
+    var inflightCount: Int { pending.count }
+
+    // MARK: Lifecycle
+
+    func handlerAdded(context: ChannelHandlerContext) {
+        self.context = context
+        loopBound = NIOLoopBound(self, eventLoop: context.eventLoop)
+        if context.channel.isActive { sendHello() }
+    }
+
+    func channelActive(context: ChannelHandlerContext) {
+        sendHello()
+        context.fireChannelActive()
+    }
+
+    func sendHello() {
+        var payload = ByteBuffer()
+        try? hello.encodeRPC(into: &payload)
+        write(Frame(.hello, stream: .connection, payload: payload))
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        let reason = lastTLSError.map { "the connection closed: \($0)" } ?? "the connection closed"
+        shutDown(RPCError(.unavailable, reason))
+        context.fireChannelInactive()
+    }
+
+    func handlerRemoved(context: ChannelHandlerContext) {
+        self.context = nil
+        loopBound = nil
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        if let tls = error as? TLSError { lastTLSError = tls }
+        context.close(promise: nil)
+    }
+
+    /// Fails every call and the connect (if it had not finished) with `error`.
+    func shutDown(_ error: RPCError) {
+        guard phase != .closed else { return }
+        phase = .closed
+        usable.markUnusable()
+        tickTask?.cancel()
+        ready.fail(error)
+        let calls = pending
+        pending.removeAll()
+        for (_, call) in calls { fail(call, error) }
+    }
+
+    func fail(_ call: PendingCall, _ error: RPCError) {
+        switch call {
+        case .unary(let tag, let onResponse, let timer):
+            timer?.cancel()
+            onResponse(tag, .failure(error))
+        case .stream(let stream):
+            stream.finish(.failure(error))
+        }
+    }
+
+    // MARK: Calls
+
+    /// Starts a unary call; the answer (or error) comes to `onResponse` on the event loop.
+    /// Returns the call's stream id, or nil if it failed at once (`onResponse` has been called).
+    @discardableResult
+    func startUnary(_ method: MethodID, payload: ByteBuffer, timeoutMs: Int64?, tag: UInt64,
+                    onResponse: @escaping RPCResponseCallback) -> StreamID? {
+        let stream: StreamID
+        switch openStream(payloadBytes: payload.readableBytes, timeoutMs: timeoutMs) {
+        case .failure(let error):
+            onResponse(tag, .failure(error))
+            return nil
+        case .success(let id):
+            stream = id
+        }
+        var timer: Scheduled<Void>?
+        if let timeoutMs, let bound = loopBound {
+            timer = bound.eventLoop.scheduleTask(in: .milliseconds(timeoutMs)) { bound.value.timedOut(stream) }
+        }
+        pending[stream] = .unary(tag: tag, onResponse: onResponse, timer: timer)
+        write(Frame(.request, stream: stream, method: method, deadlineMs: timeoutMs.map { UInt64($0) }, payload: payload))
+        return stream
+    }
+
+    /// Starts a server stream delivering into `state`.
+    func startStream(_ method: MethodID, payload: ByteBuffer, timeoutMs: Int64?, state: ClientStreamState) {
+        switch openStream(payloadBytes: payload.readableBytes, timeoutMs: timeoutMs) {
+        case .failure(let error):
+            state.finish(.failure(error))
+        case .success(let stream):
+            state.streamID = stream
+            state.creditOutstanding = helloAck?.streamCreditInitial ?? 0
+            if let timeoutMs, let bound = loopBound {
+                state.timer = bound.eventLoop.scheduleTask(in: .milliseconds(timeoutMs)) { bound.value.timedOut(stream) }
+            }
+            pending[stream] = .stream(state)
+            write(Frame(.request, stream: stream, method: method, deadlineMs: timeoutMs.map { UInt64($0) }, payload: payload))
+        }
+    }
+
+    func openStream(payloadBytes: Int, timeoutMs: Int64?) -> Result<StreamID, RPCError> {
+        guard phase == .open, let ack = helloAck else {
+            return .failure(RPCError(.unavailable, "the connection is not open"))
+        }
+        guard pending.count < Int(ack.streamsConcurrentMax) else {
+            return .failure(RPCError(.resourceExhausted, "\(ack.streamsConcurrentMax) calls already in progress on this connection"))
+        }
+        let frameBytes = payloadBytes + FrameHeader.fixedBytes + FrameHeader.deadlineBytes
+        guard frameBytes <= Int(ack.frameBytesMax) else {
+            return .failure(RPCError(.frameTooLarge, "request of \(payloadBytes) bytes exceeds the server's frameBytesMax \(ack.frameBytesMax)"))
+        }
+        if let timeoutMs, timeoutMs <= 0 {
+            return .failure(RPCError(.deadlineExceeded, "the timeout is not positive"))
+        }
+        let stream = StreamID(nextStreamID)
+        nextStreamID += 1
+        if nextStreamID == UInt32.max {  // ids are never reused: a new connection takes over
+            phase = .goingAway
+            usable.markUnusable()
+        }
+        return .success(stream)
+    }
+
+    /// Abandons a call: fails it with `cancelled` and tells the server to stop its work.
+    func cancel(_ stream: StreamID) {
+        guard let call = pending.removeValue(forKey: stream) else { return }
+        fail(call, RPCError(.cancelled, "the call was cancelled"))
+        sendCancel(stream)
+    }
+
+    func timedOut(_ stream: StreamID) {
+        guard let call = pending.removeValue(forKey: stream) else { return }
+        fail(call, RPCError(.deadlineExceeded, "no answer within the call's timeout"))
+        sendCancel(stream)
+    }
+
+    func sendCancel(_ stream: StreamID) {
+        guard phase == .open || phase == .goingAway else { return }
+        write(Frame(.cancel, stream: stream))
+        closeIfDone()
+    }
+
+    /// Lets the server send `count` more items on `stream`.
+    func grantCredit(_ count: UInt32, stream: StreamID) {
+        guard case .stream(let state)? = pending[stream] else { return }
+        state.creditOutstanding += count
+        var payload = ByteBuffer()
+        try? Credit(count: count).encodeRPC(into: &payload)
+        write(Frame(.credit, stream: stream, payload: payload))
+    }
+
+    func close() {
+        context?.close(promise: nil)
+    }
+
+    // MARK: Writing
+
+    /// Queues `frame`; flushed at the end of the read batch, or now outside a read.
+    func write(_ frame: Frame) {
+        guard let context else { return }
+        do {
+            try batch.append(frame, allocator: context.channel.allocator)
+        } catch {
+            return  // callers check sizes first; a frame breaking the rules is not sent
+        }
+        if isReading {
+            needsFlush = true
+        } else {
+            flush()
+        }
+    }
+
+    func flush() {
+        guard let context else { return }
+        if let bytes = batch.take() {
+            context.write(Self.wrapOutboundOut(bytes), promise: nil)
+        }
+        context.flush()
+    }
+}
