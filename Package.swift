@@ -7,12 +7,16 @@ let package = Package(
     platforms: [.macOS(.v14)],
     products: [
         .library(name: "CartTypes", targets: ["CartTypes"]),
+        .library(name: "CartDomain", targets: ["CartDomain"]),
     ],
     dependencies: [],
     targets: [
         // Identifiers shared by every layer: Term, LogIndex, NodeID, PartitionID, CartID, …
         .target(name: "CartTypes"),
         .testTarget(name: "CartTypesTests", dependencies: ["CartTypes"]),
+        // Carts, items and users as a pure, deterministic partition state machine.
+        .target(name: "CartDomain", dependencies: ["CartTypes"]),
+        .testTarget(name: "CartDomainTests", dependencies: ["CartDomain", "CartTypes"]),
     ],
     swiftLanguageModes: [.v6]
 )
