@@ -8,6 +8,7 @@ import Glibc
 // Two figures for the partition state machine:
 //   Domain.apply add-item mix      commands applied per second (throughput), one thread
 //   Domain.memory 100k carts       resident bytes per cart: 10 items, 3 shared users each
+//   Domain.memory … without history   the same with history retention 0, to show its share
 //   swift package --package-path Benchmarks benchmark --filter Domain
 
 let cartsInMix = 1_000
@@ -28,25 +29,31 @@ let benchmarks: @Sendable () -> Void = {
         benchmark.stopMeasurement()
     }
 
-    Benchmark("Domain.memory 100k carts",
-              configuration: .init(metrics: [.custom("bytes per cart (RSS)", useScalingFactor: false)],
-                                   warmupIterations: 0, maxIterations: 1)) { benchmark in
-        let before = residentBytes()
-        let state = sharedCarts(count: cartsInMemoryRun, itemsEach: itemsPerCart)
-        let after = residentBytes()
-        precondition(state.carts.count == cartsInMemoryRun)
-        let perCart = (after - before) / cartsInMemoryRun
-        print("Domain.memory: \(cartsInMemoryRun) carts × (\(itemsPerCart) items, \(sharedUsers.count) shared users, "
-              + "\(state.histories.first!.value.events.count) history events): RSS +\(after - before) bytes = \(perCart) bytes/cart")
-        benchmark.measurement(.custom("bytes per cart (RSS)", useScalingFactor: false), perCart)
-        blackHole(state)
+    // The same carts with and without their retained history, to show what history costs.
+    for keepsHistory in [true, false] {
+        let name = keepsHistory ? "Domain.memory 100k carts" : "Domain.memory 100k carts without history"
+        Benchmark(name, configuration: .init(metrics: [.custom("bytes per cart (RSS)", useScalingFactor: false)],
+                                             warmupIterations: 0, maxIterations: 1)) { benchmark in
+            var limits = DomainLimits()
+            if !keepsHistory { limits.historyEventsPerCartMax = 0 }
+            let before = residentBytes()
+            let state = sharedCarts(count: cartsInMemoryRun, itemsEach: itemsPerCart, limits: limits)
+            let after = residentBytes()
+            precondition(state.carts.count == cartsInMemoryRun)
+            let perCart = (after - before) / cartsInMemoryRun
+            print("\(name): \(itemsPerCart) items, \(sharedUsers.count) shared users, "
+                  + "\(state.histories.first!.value.events.count) history events per cart: "
+                  + "RSS +\(after - before) bytes = \(perCart) bytes/cart")
+            benchmark.measurement(.custom("bytes per cart (RSS)", useScalingFactor: false), perCart)
+            blackHole(state)
+        }
     }
 }
 
 /// `count` carts owned by alice, each shared with bob, carol and dave and holding
 /// `itemsEach` items.
-func sharedCarts(count: Int, itemsEach: Int = 0) -> PartitionState {
-    var state = PartitionState()
+func sharedCarts(count: Int, itemsEach: Int = 0, limits: DomainLimits = .standard) -> PartitionState {
+    var state = PartitionState(limits: limits)
     var nowMs: Int64 = 1_700_000_000_000
     func run(_ command: Command) {
         nowMs += 1
