@@ -55,4 +55,35 @@ final class SnapshotTests: XCTestCase {
             XCTAssertEqual((error as? SnapshotError)?.code, .inconsistent)
         }
     }
+
+    // Records that decode but contradict each other are refused at load time, so the state
+    // transitions never meet them: reserved units nobody holds, a cart whose history does
+    // not end at its seq, a checked-out cart without a completed checkout.
+    func testInconsistentSnapshotsAreRefusedAtLoad() throws {
+        var f = DomainFixture()
+        f.cartOfAlice(items: ["a"])
+        f.catalogue(["a": 5])
+        f.accept(.reserveStock(ReserveStock(checkout: "k1", lines: [StockLine(item: "a", quantity: 2)])))
+        XCTAssertNoThrow(try PartitionState(restoring: f.state.snapshot()))
+        func refused(_ change: (inout PartitionSnapshot) -> Void, because fragment: String,
+                     line: UInt = #line) {
+            var snapshot = f.state.snapshot()
+            change(&snapshot)
+            XCTAssertThrowsError(try PartitionState(restoring: snapshot), line: line) { error in
+                XCTAssertEqual((error as? SnapshotError)?.code, .inconsistent, line: line)
+                XCTAssertTrue("\(error)".contains(fragment), "\(error)", line: line)
+            }
+        }
+        refused({ $0.reservationsHeld = [] }, because: "reserved 2")
+        refused({ $0.carts[0].history = CartHistory(events: Array(f.state.histories["c1"]!.events.dropLast())) },
+                because: "history does not end")
+        // Status has no public setter: flip it in the encoded form (the first "status" key in
+        // sorted-key JSON is the cart's).
+        let json = String(decoding: try JSONSnapshotCodec().encode(f.state.snapshot()), as: UTF8.self)
+        let flipped = json.replacingOccurrences(of: "\"status\":1", with: "\"status\":3", options: [], range: json.range(of: "\"status\":1"))
+        XCTAssertNotEqual(flipped, json)
+        XCTAssertThrowsError(try PartitionState(snapshotBytes: Array(flipped.utf8), using: JSONSnapshotCodec())) { error in
+            XCTAssertTrue("\(error)".contains("does not match its checkout record"), "\(error)")
+        }
+    }
 }

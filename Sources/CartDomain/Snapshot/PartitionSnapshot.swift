@@ -102,6 +102,7 @@ extension PartitionState {
         }
         try restoreReservations(held: snapshot.reservationsHeld, settled: snapshot.reservationsSettled)
         try restoreDedup(snapshot.dedup)
+        try validateRestored()
     }
 
     private mutating func restoreReservations(held: [Reservation], settled: [Reservation]) throws(SnapshotError) {
