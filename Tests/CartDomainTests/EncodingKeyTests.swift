@@ -17,17 +17,8 @@ final class EncodingKeyTests: XCTestCase {
         _ = audit.audit(events)
         _ = audit.audit(Event.cart(CartEvent(cart: "c", seq: 1, version: 1, timestamp: .zero,
                                              change: .checkoutAborted(CartCheckoutAborted(checkout: "k", reason: "r")))))
-        let errors: [DomainError] = [
-            .invalidArgument("x"), .invalidQuantity(0), .cartNotFound("c"), .itemNotFound("i"), .itemNotInCart("i"),
-            .userNotFound("u"), .permissionDenied("u"), .cartClosed(.checkedOut), .versionConflict(current: 1),
-            .insufficientStock(item: "i", available: 0), .tooManyItems(max: 1), .tooManyShares(max: 1),
-            .tooManyCarts(max: 1), .partitionFull(max: 1), .cartAlreadyExists("c"), .userAlreadyExists("u"),
-            .alreadyShared("u"), .notShared("u"), .cartEmpty, .checkoutMismatch(current: "k"),
-            .checkoutUnsettled("k"), .reservationNotFound("k"), .reservationReleased("k"),
-            .reservationCommitted("k"), .tooManyReservations(max: 1), .amountOverflow,
-            .historyTruncated(oldest: 1), .checkoutAborted("k"), .checkoutCompleted("k"), .checkoutUndecided("k"),
-        ]
-        XCTAssertEqual(Set(errors.map(\.code)).count, errors.count, "codes are unique")
+        let errors = EveryCommandScenario.allErrors
+        XCTAssertEqual(Set(errors.map(\.code)).count, 30, "codes are unique")
         XCTAssertEqual(audit.audit(errors), [])
     }
 

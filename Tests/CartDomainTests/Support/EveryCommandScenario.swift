@@ -37,4 +37,16 @@ enum EveryCommandScenario {
         run(.reserveStock(ReserveStock(checkout: "k3", lines: [StockLine(item: "a", quantity: 1_000)])))
         return (f.state, envelopes, events)
     }
+
+    /// One value of every error case.
+    static let allErrors: [DomainError] = [
+        .invalidArgument("x"), .invalidQuantity(0), .cartNotFound("c"), .itemNotFound("i"), .itemNotInCart("i"),
+        .userNotFound("u"), .permissionDenied("u"), .cartClosed(.checkedOut), .versionConflict(current: 1),
+        .insufficientStock(item: "i", available: 0), .tooManyItems(max: 1), .tooManyShares(max: 1),
+        .tooManyCarts(max: 1), .partitionFull(max: 1), .cartAlreadyExists("c"), .userAlreadyExists("u"),
+        .alreadyShared("u"), .notShared("u"), .cartEmpty, .checkoutMismatch(current: "k"), .checkoutMismatch(current: nil),
+        .checkoutUnsettled("k"), .reservationNotFound("k"), .reservationReleased("k"),
+        .reservationCommitted("k"), .tooManyReservations(max: 1), .amountOverflow,
+        .historyTruncated(oldest: 1), .checkoutAborted("k"), .checkoutCompleted("k"), .checkoutUndecided("k"),
+    ]
 }
