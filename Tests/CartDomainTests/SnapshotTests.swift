@@ -46,13 +46,27 @@ final class SnapshotTests: XCTestCase {
         }
         snapshot = f.state.snapshot()
         snapshot.carts.append(snapshot.carts[0])
+        snapshot.counts = snapshot.actualCounts
         XCTAssertThrowsError(try PartitionState(restoring: snapshot)) { error in
             XCTAssertEqual((error as? SnapshotError)?.code, .inconsistent)
         }
         snapshot = f.state.snapshot()
         snapshot.reservationsHeld = [Reservation(checkout: "k", lines: [], status: .released)]
+        snapshot.counts = snapshot.actualCounts
         XCTAssertThrowsError(try PartitionState(restoring: snapshot)) { error in
             XCTAssertEqual((error as? SnapshotError)?.code, .inconsistent)
+        }
+    }
+
+    // A snapshot whose lists lost records (cut short) no longer matches its own counts.
+    func testASnapshotMissingRecordsIsIncomplete() {
+        var f = DomainFixture()
+        f.cartOfAlice()
+        f.catalogue(["a": 1])
+        var snapshot = f.state.snapshot()
+        snapshot.items = []
+        XCTAssertThrowsError(try PartitionState(restoring: snapshot)) { error in
+            XCTAssertTrue("\(error)".contains("snapshot is incomplete"), "\(error)")
         }
     }
 
@@ -69,6 +83,7 @@ final class SnapshotTests: XCTestCase {
                      line: UInt = #line) {
             var snapshot = f.state.snapshot()
             change(&snapshot)
+            snapshot.counts = snapshot.actualCounts
             XCTAssertThrowsError(try PartitionState(restoring: snapshot), line: line) { error in
                 XCTAssertEqual((error as? SnapshotError)?.code, .inconsistent, line: line)
                 XCTAssertTrue("\(error)".contains(fragment), "\(error)", line: line)
