@@ -15,7 +15,7 @@ let package = Package(
         .target(name: "CartTypes"),
         .testTarget(name: "CartTypesTests", dependencies: ["CartTypes"]),
         // Carts, items and users as a pure, deterministic partition state machine.
-        .target(name: "CartDomain", dependencies: ["CartTypes"], exclude: ["Saga.md"]),
+        .target(name: "CartDomain", dependencies: ["CartTypes"], exclude: ["Saga.md", "README.md"]),
         .testTarget(name: "CartDomainTests", dependencies: ["CartDomain", "CartTypes"]),
     ],
     swiftLanguageModes: [.v6]
