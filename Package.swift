@@ -7,13 +7,83 @@ let package = Package(
     platforms: [.macOS(.v14)],
     products: [
         .library(name: "CartTypes", targets: ["CartTypes"]),
+        .library(name: "CartStorage", targets: ["CartStorage"]),
+        .executable(name: "storagebench", targets: ["storagebench"]),
+        .library(name: "CartTLS", targets: ["CartTLS"]),
+        .executable(name: "tlsbench", targets: ["tlsbench"]),
+        .library(name: "CartGateway", targets: ["CartGateway"]),
         .library(name: "CartDomain", targets: ["CartDomain"]),
     ],
-    dependencies: [],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.3"),
+    ],
     targets: [
         // Identifiers shared by every layer: Term, LogIndex, NodeID, PartitionID, CartID, …
         .target(name: "CartTypes"),
         .testTarget(name: "CartTypesTests", dependencies: ["CartTypes"]),
+        // Durable per-partition Raft log, hard state and snapshots on local files.
+        .target(name: "CartStorage", dependencies: ["CartTypes", .product(name: "Logging", package: "swift-log")],
+                exclude: ["README.md"]),
+        .testTarget(name: "CartStorageTests", dependencies: ["CartStorage"]),
+        // Disk benchmark for CartStorage: appends/s, MB/s, syncs per append vs the disk's sync latency.
+        .executableTarget(name: "storagebench", dependencies: ["CartStorage", .product(name: "Logging", package: "swift-log")]),
+
+        // The system OpenSSL 3 (libssl, libcrypto) and wrappers for what Swift cannot call.
+        .target(
+            name: "COpenSSLShim",
+            linkerSettings: [.linkedLibrary("ssl"), .linkedLibrary("crypto")]
+        ),
+        // TLS contexts from PEM files, the OpenSSL channel handler, peer identity, crypto helpers.
+        .target(
+            name: "CartTLS",
+            dependencies: [
+                "COpenSSLShim",
+                .product(name: "NIOCore", package: "swift-nio"),
+            ]
+        ),
+        .testTarget(
+            name: "CartTLSTests",
+            dependencies: [
+                "CartTLS",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOEmbedded", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ],
+            exclude: ["make-test-pki"]
+        ),
+        // Loopback throughput, ping-pong and handshake rates: TLS beside plain TCP.
+        .executableTarget(
+            name: "tlsbench",
+            dependencies: [
+                "CartTLS",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ]
+        ),
+
+        // Between the RPC layer and the node: tokens and password hashes, rate limits, circuit
+        // breakers and concurrency caps per peer, leader cache and retry policy. Pure decisions
+        // that take the time as an input; no event loops.
+        .target(
+            name: "CartGateway",
+            dependencies: [
+                "CartTypes",
+                "CartTLS",
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .testTarget(
+            name: "CartGatewayTests",
+            dependencies: [
+                "CartGateway",
+                "CartTypes",
+                "CartTLS",
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+
         // Carts, items and users as a pure, deterministic partition state machine.
         .target(name: "CartDomain", dependencies: ["CartTypes"], exclude: ["Saga.md", "README.md"]),
         .testTarget(name: "CartDomainTests", dependencies: ["CartDomain", "CartTypes"]),

@@ -1,0 +1,400 @@
+import CartTypes
+import Foundation
+import Logging
+
+/// The durable Raft log of one partition replica, with its hard state and snapshots.
+///
+/// Files, all in one directory per partition:
+/// - `00000000000000000001.seg`, …: preallocated segments of records (`RecordFormat`);
+/// - `log.meta`: the compaction boundary (last compacted index and its term);
+/// - `hardstate`: term, vote, commit (`HardState`);
+/// - `snapshots/`: the newest snapshots (`SnapshotStore`).
+///
+/// Durability: `append` writes the records into the active segment and returns; the
+/// completion runs once a group-commit `fdatasync` covering them has returned. Truncation,
+/// compaction, segment creation and metadata changes sync the file and its directory
+/// before they return.
+///
+/// Concurrency: every method may be called from any thread. One `NSLock` serializes the
+/// log's state (segments, index table, write offset) and is held for each call's writes
+/// and reads (page-cache speed), never across a group-commit sync; the sync runs on the
+/// log's own `GroupCommit` thread, so appends from several threads, or pipelined appends
+/// from one, share syncs. Hard state and snapshots have their own locks so that saving
+/// them never stalls appends. Completions run on the sync thread (or the caller's) with no
+/// lock held. Hence `@unchecked Sendable`.
+///
+/// Why one log per partition rather than one write-ahead log per node: see README.md in
+/// this folder (measured with `storagebench`).
+public final class PartitionLog: @unchecked Sendable {
+    public struct Statistics: Hashable, Sendable {
+        /// `fdatasync` calls made by group commit (not counting segment creation or truncation).
+        public var dataSyncs: UInt64
+        /// Appends whose completion reported success.
+        public var durableAppends: UInt64
+        public var segmentCount: Int
+    }
+
+    public let directory: String
+    public let partition: PartitionID
+    public let options: PartitionLogOptions
+    public let snapshots: SnapshotStore
+
+    private let logger: Logger
+    private let lock = NSLock()
+    private let hardStateLock = NSLock()
+    private let groupCommit: GroupCommit
+    private var segments: [Segment]
+    private var table: LogIndexTable
+    private var boundary: CompactionBoundary
+    private var closed = false
+
+    /// Largest single `pread` when serving a range of entries.
+    static let readRunBytesMax = 4 * 1024 * 1024
+    static let boundaryFileName = "log.meta"
+    static let hardStateFileName = "hardstate"
+    static let snapshotDirectoryName = "snapshots"
+
+    private init(directory: String, partition: PartitionID, options: PartitionLogOptions, logger: Logger,
+                 snapshots: SnapshotStore, recovered: RecoveredLog) {
+        self.directory = directory
+        self.partition = partition
+        self.options = options
+        self.logger = logger
+        self.snapshots = snapshots
+        self.segments = recovered.segments
+        self.table = recovered.table
+        self.boundary = recovered.boundary
+        self.groupCommit = GroupCommit(policy: options.syncPolicy, name: "cart-storage-\(partition)")
+        groupCommit.retarget(active.file, durableBytes: active.writeOffset)
+    }
+
+    deinit { groupCommit.close() }
+
+    /// Opens (creating if needed) the log in `directory`, recovering from any crash.
+    /// Throws `corruptRecord` naming file and offset when acknowledged data is damaged.
+    public static func open(directory: String, partition: PartitionID, options: PartitionLogOptions = .init(),
+                            logger: Logger = Logger(label: "cart.storage")) throws -> PartitionLog {
+        options.validate()
+        var logger = logger
+        logger[metadataKey: "partition"] = "\(partition)"
+        try PosixFile.makeDirectory(directory)
+        let snapshots = try SnapshotStore(directory: directory + "/" + snapshotDirectoryName,
+                                          retainedCount: options.snapshotsRetainedCount,
+                                          dataBytesMax: options.snapshotBytesMax,
+                                          policy: options.syncPolicy, logger: logger)
+        let committed = try readHardState(directory + "/" + hardStateFileName).commit
+        let recovered = try RecoveredLog.recover(directory: directory, partition: partition, options: options,
+                                                 committed: committed, logger: logger)
+        return PartitionLog(directory: directory, partition: partition, options: options, logger: logger,
+                            snapshots: snapshots, recovered: recovered)
+    }
+
+    // MARK: Reading
+
+    /// The first index still readable (`compacted + 1`).
+    public var firstIndex: LogIndex { lock.withLock { table.firstIndex } }
+
+    /// The last index written; `firstIndex - 1` when the log holds no entries.
+    public var lastIndex: LogIndex { lock.withLock { table.lastIndex } }
+
+    /// The term of the entry at `index`; also answers for the last compacted index.
+    public func term(at index: LogIndex) throws -> Term {
+        try lock.withLock {
+            if index == boundary.index { return boundary.term }
+            guard let slot = table.slot(at: index) else {
+                throw StorageError.indexOutOfRange(requested: index, firstIndex: table.firstIndex, lastIndex: table.lastIndex)
+            }
+            return slot.term
+        }
+    }
+
+    /// Entries `from...through` (inclusive), stopping early once `payloadBytesMax` bytes are
+    /// collected (always at least one entry). Every record's checksum is verified again.
+    public func entries(from first: LogIndex, through last: LogIndex, payloadBytesMax: Int = .max) throws -> [StoredEntry] {
+        try lock.withLock {
+            guard first <= last else { return [] }
+            guard first >= table.firstIndex, last <= table.lastIndex else {
+                throw StorageError.indexOutOfRange(requested: first < table.firstIndex ? first : last,
+                                                   firstIndex: table.firstIndex, lastIndex: table.lastIndex)
+            }
+            var result: [StoredEntry] = []
+            var payloadBytes = 0
+            var index = first
+            while index <= last, result.isEmpty || payloadBytes < payloadBytesMax {
+                let run = try readRun(from: index, through: last)
+                for entry in run {
+                    if !result.isEmpty && payloadBytes + entry.payload.count > payloadBytesMax { return result }
+                    payloadBytes += entry.payload.count
+                    result.append(entry)
+                }
+                index = LogIndex(index.rawValue + UInt64(run.count))
+            }
+            return result
+        }
+    }
+
+    /// Reads the longest run of entries starting at `first` that sit in one segment, with one `pread`.
+    private func readRun(from first: LogIndex, through last: LogIndex) throws -> [StoredEntry] {
+        let start = table.slot(at: first)!
+        var slots = [start]
+        var index = first.next
+        while index <= last, let slot = table.slot(at: index), slot.segment == start.segment,
+              slot.offset + slot.recordBytes - start.offset <= Self.readRunBytesMax {
+            slots.append(slot)
+            index = index.next
+        }
+        let segment = segments.first { $0.sequence == start.segment }!
+        let length = slots.last!.offset + slots.last!.recordBytes - start.offset
+        let bytes = try segment.file.read(count: length, at: start.offset)
+        return try bytes.withUnsafeBytes { raw in
+            try slots.enumerated().map { position, slot in
+                let local = slot.offset - start.offset
+                let expected = LogIndex(first.rawValue + UInt64(position))
+                guard case let .record(header, _) = RecordFormat.probe(
+                        UnsafeRawBufferPointer(rebasing: raw[local...]), at: 0, partition: partition,
+                        payloadBytesMax: options.payloadBytesMax, segmentOffset: slot.offset),
+                      header.index == expected, header.term == slot.term else {
+                    throw StorageError.corruptRecord(file: segment.path, offset: slot.offset, reason: "record changed on disk after recovery")
+                }
+                return StoredEntry(index: header.index, term: header.term,
+                                   payload: RecordFormat.payload(UnsafeRawBufferPointer(rebasing: raw[local...]), at: 0, header: header))
+            }
+        }
+    }
+
+    // MARK: Writing
+
+    /// Appends `entries` (which must continue the log at `lastIndex + 1`, contiguous, with
+    /// non-decreasing terms). Returns once they are written and readable; `onDurable` runs
+    /// after a sync covering them has returned. Validation and write errors are thrown here.
+    public func append(_ entries: [StoredEntry], onDurable: @escaping DurabilityCompletion) throws {
+        var completed: [DurabilityCompletion] = []
+        defer { for completion in completed { completion(.success(())) } }
+        try lock.withLock {
+            try checkOpen()
+            guard !entries.isEmpty else {
+                completed = try groupCommit.flush()
+                completed.append(onDurable)
+                return
+            }
+            try validate(entries)
+            completed = try writeRecords(entries)
+            try groupCommit.submit(endOffset: active.writeOffset, completion: onDurable)
+        }
+    }
+
+    /// Appends `entries` and returns once they are durable.
+    public func append(_ entries: [StoredEntry]) async throws {
+        try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
+            do {
+                try append(entries) { result in continuation.resume(with: result) }
+            } catch {
+                continuation.resume(throwing: error)
+            }
+        }
+    }
+
+    /// Makes every append so far durable before returning (their completions run first).
+    public func sync() throws {
+        let completed = try lock.withLock {
+            try checkOpen()
+            return try groupCommit.flush()
+        }
+        for completion in completed { completion(.success(())) }
+    }
+
+    /// Removes every entry after `index` (Raft conflict resolution, §5.3). Pending appends
+    /// are made durable first, so an acknowledgement is never withdrawn silently.
+    public func truncateSuffix(after index: LogIndex) throws {
+        var completed: [DurabilityCompletion] = []
+        defer { for completion in completed { completion(.success(())) } }
+        try lock.withLock {
+            try checkOpen()
+            guard index >= boundary.index else {
+                throw StorageError.indexOutOfRange(requested: index, firstIndex: table.firstIndex, lastIndex: table.lastIndex)
+            }
+            guard index < table.lastIndex else { return }
+            completed = try groupCommit.flush()
+            let cut = table.slot(at: max(index.next, table.firstIndex))!
+            // Newest segments go first, so a crash midway leaves a shorter log, never a gap.
+            try removeSegments(where: { $0.sequence > cut.segment })
+            let segment = segments.last!
+            try segment.cut(at: cut.offset, policy: options.syncPolicy)
+            groupCommit.retarget(segment.file, durableBytes: cut.offset)
+            table.removeSuffix(after: index)
+        }
+    }
+
+    /// Drops every entry up to and including `index` (covered by a snapshot, §7) and deletes
+    /// segments that hold nothing newer. `index` must be in the log; see `resetForSnapshot`.
+    public func compactPrefix(through index: LogIndex) throws {
+        try lock.withLock {
+            try checkOpen()
+            guard index > boundary.index else { return }
+            guard let slot = table.slot(at: index) else {
+                throw StorageError.indexOutOfRange(requested: index, firstIndex: table.firstIndex, lastIndex: table.lastIndex)
+            }
+            // The boundary is durable before any segment goes, so a crash never opens a gap.
+            let newBoundary = CompactionBoundary(index: index, term: slot.term)
+            try MetadataFile.write(newBoundary.encoded(), to: path(Self.boundaryFileName), policy: options.syncPolicy)
+            boundary = newBoundary
+            table.removePrefix(through: index)
+            let keepFrom = table.firstSegment ?? active.sequence
+            try removeSegments(where: { $0.sequence < keepFrom })
+        }
+    }
+
+    /// Discards the whole log because a snapshot at (`index`, `term`) replaces it (a follower
+    /// installing the leader's snapshot, §7); the next append must be `index + 1`.
+    /// Save the snapshot first. A snapshot older than the compaction boundary is refused.
+    public func resetForSnapshot(index: LogIndex, term: Term) throws {
+        var completed: [DurabilityCompletion] = []
+        defer { for completion in completed { completion(.success(())) } }
+        try lock.withLock {
+            try checkOpen()
+            guard index >= boundary.index else {
+                throw StorageError.indexOutOfRange(requested: index, firstIndex: table.firstIndex, lastIndex: table.lastIndex)
+            }
+            completed = try groupCommit.flush()
+            let newBoundary = CompactionBoundary(index: index, term: term)
+            try MetadataFile.write(newBoundary.encoded(), to: path(Self.boundaryFileName), policy: options.syncPolicy)
+            boundary = newBoundary
+            let nextSequence = active.sequence + 1
+            try removeSegments(where: { _ in true })
+            let segment = try Segment.create(directory: directory, sequence: nextSequence,
+                                             capacityBytes: options.segmentBytesMax, policy: options.syncPolicy)
+            segments = [segment]
+            groupCommit.retarget(segment.file, durableBytes: 0)
+            table = LogIndexTable(firstIndex: index.next)
+        }
+    }
+
+    // MARK: Hard state
+
+    /// Replaces the hard state atomically (temp + fsync + rename + directory fsync).
+    /// Save it when term or vote change; the commit index may lag (it is recomputed), but
+    /// must never run ahead of entries already durable in this log: recovery trusts it as a
+    /// floor and refuses to cut a damaged tail below it.
+    public func saveHardState(_ state: HardState) throws {
+        try hardStateLock.withLock {
+            try MetadataFile.write(state.encoded(), to: path(Self.hardStateFileName), policy: options.syncPolicy)
+        }
+    }
+
+    /// The last saved hard state, or `.initial` for a new log.
+    public func loadHardState() throws -> HardState {
+        try hardStateLock.withLock { try Self.readHardState(path(Self.hardStateFileName)) }
+    }
+
+    private static func readHardState(_ path: String) throws -> HardState {
+        guard let bytes = try MetadataFile.read(path) else { return .initial }
+        return try HardState(decoding: bytes, path: path)
+    }
+
+    // MARK: Lifecycle
+
+    /// Makes pending appends durable, stops the sync thread and refuses further calls.
+    public func close() throws {
+        var completed: [DurabilityCompletion] = []
+        defer {
+            // Outside the lock: completions may call back into the log.
+            groupCommit.close()
+            for completion in completed { completion(.success(())) }
+        }
+        try lock.withLock {
+            guard !closed else { return }
+            closed = true
+            completed = try groupCommit.flush()
+        }
+    }
+
+    public var statistics: Statistics {
+        let commit = groupCommit.currentStatistics
+        return lock.withLock {
+            Statistics(dataSyncs: commit.dataSyncs, durableAppends: commit.completedAppends, segmentCount: segments.count)
+        }
+    }
+
+    /// Tests: hold the group-commit thread before each sync until `gate` is signalled.
+    func setSyncGateForTesting(_ gate: DispatchSemaphore?) {
+        groupCommit.setSyncGateForTesting(gate)
+    }
+
+    // MARK: Internals (all called with `lock` held)
+
+    private var active: Segment { segments.last! }
+
+    private func path(_ name: String) -> String { directory + "/" + name }
+
+    private func checkOpen() throws {
+        if closed { throw StorageError.closed }
+        if let failure = groupCommit.stoppedBy { throw failure }
+    }
+
+    private func validate(_ entries: [StoredEntry]) throws {
+        var expected = table.lastIndex.next
+        var previousTerm = table.isEmpty ? boundary.term : table.slot(at: table.lastIndex)!.term
+        for entry in entries {
+            guard entry.index == expected else { throw StorageError.nonContiguousAppend(expected: expected, got: entry.index) }
+            guard entry.term >= previousTerm else {
+                throw StorageError.termRegression(index: entry.index, term: entry.term, previousTerm: previousTerm)
+            }
+            guard entry.payload.count <= options.payloadBytesMax else {
+                throw StorageError.entryTooLarge(payloadBytes: entry.payload.count, payloadBytesMax: options.payloadBytesMax)
+            }
+            expected = expected.next
+            previousTerm = entry.term
+        }
+    }
+
+    /// Encodes and writes `entries`, rolling to new segments as they fill. Returns the
+    /// completions made durable by a roll's flush.
+    private func writeRecords(_ entries: [StoredEntry]) throws -> [DurabilityCompletion] {
+        var completed: [DurabilityCompletion] = []
+        var buffer: [UInt8] = []
+        var slots: [LogIndexTable.Slot] = []
+        var fence = groupCommit.durableFence
+        for entry in entries {
+            let recordBytes = RecordFormat.recordBytes(payloadBytes: entry.payload.count)
+            if active.writeOffset + buffer.count + recordBytes > active.capacityBytes {
+                try writeBuffer(&buffer)
+                completed += try roll()
+                fence = 0
+            }
+            slots.append(.init(segment: active.sequence, offset: active.writeOffset + buffer.count,
+                               recordBytes: recordBytes, term: entry.term))
+            RecordFormat.encode(entry, partition: partition, durableFence: fence, into: &buffer)
+        }
+        try writeBuffer(&buffer)
+        for slot in slots { table.append(slot) }
+        return completed
+    }
+
+    private func writeBuffer(_ buffer: inout [UInt8]) throws {
+        guard !buffer.isEmpty else { return }
+        try active.file.write(buffer, at: active.writeOffset)
+        active.writeOffset += buffer.count
+        buffer.removeAll(keepingCapacity: true)
+    }
+
+    /// Seals the active segment (synced in full, so damage in it is never a torn tail) and
+    /// starts the next one.
+    private func roll() throws -> [DurabilityCompletion] {
+        let completed = try groupCommit.flush(force: true)
+        let segment = try Segment.create(directory: directory, sequence: active.sequence + 1,
+                                         capacityBytes: options.segmentBytesMax, policy: options.syncPolicy)
+        segments.append(segment)
+        groupCommit.retarget(segment.file, durableBytes: 0)
+        logger.debug("rolled to a new segment", metadata: ["file": "\(segment.fileName)"])
+        return completed
+    }
+
+    /// Deletes matching segments newest first, then syncs the directory.
+    private func removeSegments(where shouldRemove: (Segment) -> Bool) throws {
+        let doomed = segments.filter(shouldRemove)
+        guard !doomed.isEmpty else { return }
+        for segment in doomed.reversed() { try PosixFile.remove(segment.path) }
+        if options.syncPolicy == .fsyncPerBatch { try PosixFile.syncDirectory(directory) }
+        segments.removeAll(where: shouldRemove)
+    }
+}
