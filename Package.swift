@@ -12,6 +12,9 @@ let package = Package(
         .library(name: "CartTLS", targets: ["CartTLS"]),
         .executable(name: "tlsbench", targets: ["tlsbench"]),
         .library(name: "CartGateway", targets: ["CartGateway"]),
+        .library(name: "CartWire", targets: ["CartWire"]),
+        .library(name: "CartRaft", targets: ["CartRaft"]),
+        .library(name: "CartRaftSimulation", targets: ["CartRaftSimulation"]),
         .library(name: "CartDomain", targets: ["CartDomain"]),
     ],
     dependencies: [
@@ -84,9 +87,33 @@ let package = Package(
             ]
         ),
 
+        // The bytes on the wire: binary Codable encoding, frames, envelope, error codes, methods.
+        .target(
+            name: "CartWire",
+            dependencies: [
+                "CartTypes",
+                .product(name: "NIOCore", package: "swift-nio"),
+            ]
+        ),
+        .testTarget(
+            name: "CartWireTests",
+            dependencies: [
+                "CartWire",
+                "CartTypes",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOEmbedded", package: "swift-nio"),
+            ]
+        ),
+        // The pure Raft core: no clock, IO, threads or async.
+        .target(name: "CartRaft", dependencies: ["CartTypes"]),
+        // Deterministic, seeded, fault-injecting simulator of a Raft group (test support).
+        .target(name: "CartRaftSimulation", dependencies: ["CartRaft", "CartTypes"]),
+        .executableTarget(name: "raft-sim", dependencies: ["CartRaftSimulation"]),
+        .testTarget(name: "CartRaftTests", dependencies: ["CartRaft", "CartRaftSimulation", "CartTypes"]),
+
         // Carts, items and users as a pure, deterministic partition state machine.
-        .target(name: "CartDomain", dependencies: ["CartTypes"], exclude: ["Saga.md", "README.md"]),
-        .testTarget(name: "CartDomainTests", dependencies: ["CartDomain", "CartTypes"]),
+        .target(name: "CartDomain", dependencies: ["CartTypes", "CartWire"], exclude: ["Saga.md", "README.md"]),
+        .testTarget(name: "CartDomainTests", dependencies: ["CartDomain", "CartTypes", "CartWire"]),
     ],
     swiftLanguageModes: [.v6]
 )

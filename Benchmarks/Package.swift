@@ -33,6 +33,27 @@ let package = Package(
             plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
         ),
         .executableTarget(
+            name: "WireBenchmark",
+            dependencies: [
+                .product(name: "Benchmark", package: "benchmark"),
+                .product(name: "CartTypes", package: "SharedCart"),
+                .product(name: "CartWire", package: "SharedCart"),
+            ],
+            path: "Benchmarks/WireBenchmark",
+            plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
+        ),
+        .executableTarget(
+            name: "RaftBenchmark",
+            dependencies: [
+                .product(name: "Benchmark", package: "benchmark"),
+                .product(name: "CartRaft", package: "SharedCart"),
+                .product(name: "CartRaftSimulation", package: "SharedCart"),
+                .product(name: "CartTypes", package: "SharedCart"),
+            ],
+            path: "Benchmarks/RaftBenchmark",
+            plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
+        ),
+        .executableTarget(
             name: "DomainBenchmark",
             dependencies: [
                 .product(name: "Benchmark", package: "benchmark"),
