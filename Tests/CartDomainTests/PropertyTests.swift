@@ -8,7 +8,7 @@ import XCTest
 /// `DOMAIN_SEED_COUNT` and `DOMAIN_SEED_BASE` widen the sweep (tools/ci.d/50-domain-seeds).
 final class PropertyTests: XCTestCase {
     private let commandsPerRun = 1_500
-    private let codec = JSONSnapshotCodec()
+    private let codec = BinarySnapshotCodec()
 
     private var seeds: [UInt64] {
         if let fixed = ProcessInfo.processInfo.environment["DOMAIN_SEED"].flatMap(UInt64.init) { return [fixed] }

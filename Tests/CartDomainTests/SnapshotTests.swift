@@ -21,7 +21,7 @@ final class SnapshotTests: XCTestCase {
         f.accept(.linkCart(LinkCart(user: "alice", cart: "c1", role: .owner)))
         f.run(.createCart(CreateCart(cart: "c1", owner: "x")), request: RequestKey(client: 1, request: 1))
 
-        let codec = JSONSnapshotCodec()
+        let codec = BinarySnapshotCodec()
         let bytes = try f.state.encodedSnapshot(using: codec)
         var restored = try PartitionState(snapshotBytes: bytes, using: codec)
         XCTAssertEqual(restored, f.state)
@@ -33,7 +33,7 @@ final class SnapshotTests: XCTestCase {
 
     // Garbage bytes, an unknown format version and duplicated records are typed errors.
     func testBadSnapshotsAreTypedErrors() throws {
-        let codec = JSONSnapshotCodec()
+        let codec = BinarySnapshotCodec()
         XCTAssertThrowsError(try PartitionState(snapshotBytes: Array("nonsense".utf8), using: codec)) { error in
             XCTAssertEqual((error as? SnapshotError)?.code, .undecodable)
         }
