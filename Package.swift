@@ -18,6 +18,7 @@ let package = Package(
         .library(name: "CartRPC", targets: ["CartRPC"]),
         .library(name: "CartLoad", targets: ["CartLoad"]),
         .executable(name: "cartload", targets: ["cartload"]),
+        .library(name: "CartDomain", targets: ["CartDomain"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
@@ -156,6 +157,10 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
+
+        // Carts, items and users as a pure, deterministic partition state machine.
+        .target(name: "CartDomain", dependencies: ["CartTypes", "CartWire"], exclude: ["Saga.md", "README.md"]),
+        .testTarget(name: "CartDomainTests", dependencies: ["CartDomain", "CartTypes", "CartWire"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -66,6 +66,16 @@ let package = Package(
             path: "Benchmarks/RPCBenchmark",
             plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
         ),
+        .executableTarget(
+            name: "DomainBenchmark",
+            dependencies: [
+                .product(name: "Benchmark", package: "benchmark"),
+                .product(name: "CartDomain", package: "SharedCart"),
+                .product(name: "CartTypes", package: "SharedCart"),
+            ],
+            path: "Benchmarks/DomainBenchmark",
+            plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
+        ),
     ],
     swiftLanguageModes: [.v6]
 )
