@@ -9,6 +9,8 @@ let package = Package(
         .library(name: "CartTypes", targets: ["CartTypes"]),
         .library(name: "CartStorage", targets: ["CartStorage"]),
         .executable(name: "storagebench", targets: ["storagebench"]),
+        .library(name: "CartRaft", targets: ["CartRaft"]),
+        .library(name: "CartRaftSimulation", targets: ["CartRaftSimulation"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
@@ -23,6 +25,12 @@ let package = Package(
         .testTarget(name: "CartStorageTests", dependencies: ["CartStorage"]),
         // Disk benchmark for CartStorage: appends/s, MB/s, syncs per append vs the disk's sync latency.
         .executableTarget(name: "storagebench", dependencies: ["CartStorage", .product(name: "Logging", package: "swift-log")]),
+        // The pure Raft core: no clock, IO, threads or async.
+        .target(name: "CartRaft", dependencies: ["CartTypes"]),
+        // Deterministic, seeded, fault-injecting simulator of a Raft group (test support).
+        .target(name: "CartRaftSimulation", dependencies: ["CartRaft", "CartTypes"]),
+        .executableTarget(name: "raft-sim", dependencies: ["CartRaftSimulation"]),
+        .testTarget(name: "CartRaftTests", dependencies: ["CartRaft", "CartRaftSimulation", "CartTypes"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -1,0 +1,82 @@
+import CartTypes
+
+/// Everything a node asks its caller to do, in the order the contract on `RaftNode` gives:
+/// persist, send, apply, then `advance`.
+public struct Ready: Sendable {
+    /// Set when leader or role changed (for routing); never persisted.
+    public var softState: SoftState?
+    /// Set when term, vote or commit changed; persist before sending.
+    public var hardState: HardState?
+    /// Answers to ReadIndex requests made on this node.
+    public var readStates: [ReadState]
+    /// New log entries to persist before sending (replacing any overlapping stored suffix).
+    public var entries: [Entry]
+    /// A snapshot from the leader to persist and then install in the state machine.
+    public var snapshot: Snapshot?
+    /// Entries now committed, to apply in order.
+    public var committedEntries: [Entry]
+    /// Messages to send once the above is persisted.
+    public var messages: [Message]
+
+    /// Whether the writes must be durable (fsync) before sending: always true when a vote,
+    /// term or entry changed. Commit-only changes may be written lazily.
+    public var mustSync: Bool {
+        snapshot != nil || !entries.isEmpty
+            || (hardState != nil && hardStateChangedVoteOrTerm)
+    }
+
+    var hardStateChangedVoteOrTerm = false
+}
+
+extension RaftNode {
+    /// Whether there is anything for the caller to do.
+    public var hasReady: Bool {
+        if readyOutstanding { return false }
+        return softState != previousSoftState
+            || hardState != previousHardState
+            || !outbox.isEmpty
+            || !readStates.isEmpty
+            || !log.unstable.entries.isEmpty
+            || log.hasPendingSnapshot
+            || log.hasNextCommittedEntries
+    }
+
+    /// Takes the pending work. Follow the contract on `RaftNode`, then call `advance`.
+    public func ready() -> Ready {
+        precondition(!readyOutstanding, "ready() called again before advance()")
+        readyOutstanding = true
+        let soft = softState
+        let hard = hardState
+        var ready = Ready(
+            softState: soft != previousSoftState ? soft : nil,
+            hardState: hard != previousHardState ? hard : nil,
+            readStates: readStates,
+            entries: log.unstable.entries,
+            snapshot: log.unstable.snapshot,
+            committedEntries: log.nextCommittedEntries(bytesMax: options.applyBytesMax),
+            messages: outbox)
+        ready.hardStateChangedVoteOrTerm = hard.term != previousHardState.term
+            || hard.vote != previousHardState.vote
+        outbox.removeAll()
+        readStates.removeAll()
+        previousSoftState = soft
+        if let hardState = ready.hardState { previousHardState = hardState }
+        return ready
+    }
+
+    /// The caller has persisted, sent and applied everything in `ready`.
+    public func advance(_ ready: Ready) {
+        precondition(readyOutstanding, "advance() without a ready()")
+        readyOutstanding = false
+        if let snapshot = ready.snapshot {
+            log.stableSnapshotTo(index: snapshot.metadata.index)
+            log.appliedTo(snapshot.metadata.index)
+        }
+        if let last = ready.entries.last {
+            log.stableTo(index: last.index, term: last.term)
+        }
+        if let last = ready.committedEntries.last {
+            log.appliedTo(last.index)
+        }
+    }
+}

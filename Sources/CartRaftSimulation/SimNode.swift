@@ -1,0 +1,79 @@
+import CartRaft
+import CartTypes
+
+/// One simulated server: the real core, the storage that survives crashes, and a volatile
+/// state machine rebuilt from the storage's snapshot on restart.
+struct SimNode {
+    let id: NodeID
+    /// What is on "disk". The simulation writes to it only what the Ready contract says
+    /// to persist, before sending that Ready's messages, so whatever a crash destroys was
+    /// never promised to anyone.
+    let storage: MemoryRaftLogStorage
+    var raft: RaftNode?
+    var stateMachine = SimStateMachine()
+    /// The next Ready that writes anything is torn: a prefix of it reaches the disk, then
+    /// the node crashes before sending.
+    var tornWriteArmed = false
+    var defect: SimulationOptions.StorageDefect?
+
+    var isUp: Bool { raft != nil }
+
+    init(id: NodeID, configuration: Configuration) {
+        self.id = id
+        storage = MemoryRaftLogStorage(configuration: configuration)
+    }
+
+    mutating func start(options: RaftOptions, random: SplitMix64) {
+        let snapshot = try! storage.snapshot()
+        stateMachine = snapshot.isEmpty ? SimStateMachine() : SimStateMachine(snapshotData: snapshot.data)
+        raft = RaftNode(options: options, storage: storage, random: random)
+    }
+
+    mutating func crash() {
+        raft = nil
+        tornWriteArmed = false
+    }
+
+    /// Writes what `ready` asks for. Returns false if the write was torn (the node must
+    /// then crash without sending).
+    mutating func persist(_ ready: Ready, random: inout SplitMix64) -> Bool {
+        let writes = ready.snapshot != nil || !ready.entries.isEmpty || ready.hardState != nil
+        if tornWriteArmed && writes {
+            tornWriteArmed = false
+            persistTorn(ready, random: &random)
+            return false
+        }
+        if let snapshot = ready.snapshot { storage.applySnapshot(snapshot) }
+        storage.append(ready.entries)
+        if var hardState = ready.hardState {
+            if defect == .forgetsVotes { hardState.vote = .none }
+            storage.setHardState(hardState)
+        }
+        return true
+    }
+
+    /// A crash in the middle of a write: the snapshot may or may not land, then a prefix of
+    /// the entries (only if the snapshot did, or there was none), and the hard state
+    /// only if everything before it landed (it is written last).
+    private func persistTorn(_ ready: Ready, random: inout SplitMix64) {
+        if let snapshot = ready.snapshot {
+            guard random.chance(0.5) else { return }
+            storage.applySnapshot(snapshot)
+        }
+        let kept = Int(random.next() % UInt64(ready.entries.count + 1))
+        storage.append(Array(ready.entries.prefix(kept)))
+        if kept == ready.entries.count, let hardState = ready.hardState, random.chance(0.5) {
+            storage.setHardState(hardState)
+        }
+    }
+
+    /// Takes a snapshot of the state machine and compacts the log behind it.
+    mutating func compactIfDue(afterEntries entriesMax: Int) {
+        guard let raft else { return }
+        let snapshotIndex = try! storage.firstIndex().previous
+        guard stateMachine.appliedIndex.rawValue >= snapshotIndex.rawValue + UInt64(entriesMax),
+              stateMachine.appliedIndex <= storage.hardState.commit else { return }
+        storage.compact(through: stateMachine.appliedIndex, data: stateMachine.snapshotData(),
+                        configuration: raft.members)
+    }
+}

@@ -1,0 +1,83 @@
+import CartRaft
+import CartTypes
+
+/// The Ready contract as the simulated server runs it, with the checks at each step.
+extension Simulation {
+    func processReadies(_ position: Int) throws(SafetyChecker.Violation) {
+        while let raft = nodes[position].raft, raft.hasReady {
+            let ready = raft.ready()
+            // 1. Persist (a torn write crashes the node before it sends anything).
+            guard nodes[position].persist(ready, random: &random) else {
+                note("\(raft.id) crashed during a write")
+                report.crashes += 1
+                nodes[position].crash()
+                return
+            }
+            try checker.checkPersisted(ready.entries, on: raft)
+            if let soft = ready.softState, soft.role == .leader {
+                note("\(raft.id) leads \(raft.currentTerm)")
+                try checker.observeLeader(raft.id, term: raft.currentTerm)
+                try checker.checkLeaderCompleteness(raft)
+            }
+            // 2. Send.
+            for message in ready.messages {
+                let queued = network.send(message, now: now, random: &random)
+                if !queued && message.kind == .snapshot {
+                    // A real transport learns that a snapshot stream failed and says so
+                    // (contract step 3); otherwise the leader would wait for it forever.
+                    raft.reportSnapshot(to: message.to, succeeded: false)
+                }
+            }
+            // 3. Apply.
+            try apply(ready, on: position)
+            // 4. Advance.
+            raft.advance(ready)
+            nodes[position].compactIfDue(afterEntries: options.compactAfterEntries)
+        }
+    }
+
+    private func apply(_ ready: Ready, on position: Int) throws(SafetyChecker.Violation) {
+        let id = nodes[position].id
+        if let snapshot = ready.snapshot {
+            nodes[position].stateMachine = SimStateMachine(snapshotData: snapshot.data)
+            try checker.checkSnapshot(snapshot.metadata, digest: nodes[position].stateMachine.digest, on: id)
+            report.snapshotsInstalled += 1
+            note("\(id) installed snapshot at \(snapshot.metadata.index)")
+        }
+        for entry in ready.committedEntries {
+            do {
+                try nodes[position].stateMachine.apply(entry)
+            } catch {
+                throw SafetyChecker.Violation(reason: "exactly once / in order on \(id): \(error)")
+            }
+            try checker.checkApplied(entry, digest: nodes[position].stateMachine.digest, on: id)
+            try checkProposal(entry, appliedOn: id)
+        }
+        for state in ready.readStates {
+            try checkRead(state, on: id)
+        }
+    }
+
+    /// A proposal is acknowledged when the node that accepted it applies it where it said
+    /// it would (a client would get its answer then). Entries nobody proposed are a bug.
+    private func checkProposal(_ entry: Entry, appliedOn node: NodeID) throws(SafetyChecker.Violation) {
+        guard let id = SimPayload.proposalID(entry.data) else { return }
+        guard let proposal = proposals[id] else {
+            throw SafetyChecker.Violation(reason: "\(node) applied \(entry.index) carrying unknown proposal \(id)")
+        }
+        if proposal.node == node && proposal.index == entry.index && proposal.term == entry.term {
+            acknowledged.insert(id)
+        }
+    }
+
+    /// ReadIndex (thesis §6.4): the answer must cover every entry committed before the
+    /// request was made, or the read could miss an acknowledged write.
+    private func checkRead(_ state: ReadState, on node: NodeID) throws(SafetyChecker.Violation) {
+        guard let committedAtRequest = reads.removeValue(forKey: state.context) else { return }
+        guard state.index >= committedAtRequest else {
+            throw SafetyChecker.Violation(reason: "linearizable read: \(node) got read index \(state.index) "
+                + "but \(committedAtRequest) was committed before the request")
+        }
+        report.readsAnswered += 1
+    }
+}
