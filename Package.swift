@@ -11,6 +11,7 @@ let package = Package(
         .executable(name: "storagebench", targets: ["storagebench"]),
         .library(name: "CartRaft", targets: ["CartRaft"]),
         .library(name: "CartRaftSimulation", targets: ["CartRaftSimulation"]),
+        .library(name: "CartDomain", targets: ["CartDomain"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
@@ -31,6 +32,9 @@ let package = Package(
         .target(name: "CartRaftSimulation", dependencies: ["CartRaft", "CartTypes"]),
         .executableTarget(name: "raft-sim", dependencies: ["CartRaftSimulation"]),
         .testTarget(name: "CartRaftTests", dependencies: ["CartRaft", "CartRaftSimulation", "CartTypes"]),
+        // Carts, items and users as a pure, deterministic partition state machine.
+        .target(name: "CartDomain", dependencies: ["CartTypes"], exclude: ["Saga.md"]),
+        .testTarget(name: "CartDomainTests", dependencies: ["CartDomain", "CartTypes"]),
     ],
     swiftLanguageModes: [.v6]
 )

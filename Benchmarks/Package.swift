@@ -22,6 +22,16 @@ let package = Package(
             path: "Benchmarks/PartitionMapBenchmark",
             plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
         ),
+        .executableTarget(
+            name: "DomainBenchmark",
+            dependencies: [
+                .product(name: "Benchmark", package: "benchmark"),
+                .product(name: "CartDomain", package: "SharedCart"),
+                .product(name: "CartTypes", package: "SharedCart"),
+            ],
+            path: "Benchmarks/DomainBenchmark",
+            plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
+        ),
     ],
     swiftLanguageModes: [.v6]
 )

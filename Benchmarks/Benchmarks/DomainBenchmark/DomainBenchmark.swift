@@ -1,0 +1,107 @@
+import Benchmark
+import CartDomain
+import CartTypes
+#if canImport(Glibc)
+import Glibc
+#endif
+
+// Two figures for the partition state machine:
+//   Domain.apply add-item mix      commands applied per second (throughput), one thread
+//   Domain.memory 100k carts       resident bytes per cart: 10 items, 3 shared users each
+//   Domain.memory … without history   the same with history retention 0, to show its share
+//   swift package --package-path Benchmarks benchmark --filter Domain
+
+let cartsInMix = 1_000
+let cartsInMemoryRun = 100_000
+let itemsPerCart = 10
+let sharedUsers: [UserID] = ["bob", "carol", "dave"]
+
+let benchmarks: @Sendable () -> Void = {
+    Benchmark("Domain.apply add-item mix",
+              configuration: .init(metrics: [.wallClock, .throughput, .mallocCountTotal],
+                                   scalingFactor: .kilo, maxDuration: .seconds(3))) { benchmark in
+        var state = sharedCarts(count: cartsInMix)
+        let commands = addItemMix(count: benchmark.scaledIterations.count)
+        benchmark.startMeasurement()
+        for index in benchmark.scaledIterations {
+            blackHole(state.apply(commands[index]))
+        }
+        benchmark.stopMeasurement()
+    }
+
+    // The same carts with and without their retained history, to show what history costs.
+    for keepsHistory in [true, false] {
+        let name = keepsHistory ? "Domain.memory 100k carts" : "Domain.memory 100k carts without history"
+        Benchmark(name, configuration: .init(metrics: [.custom("bytes per cart (RSS)", useScalingFactor: false)],
+                                             warmupIterations: 0, maxIterations: 1)) { benchmark in
+            var limits = DomainLimits()
+            if !keepsHistory { limits.historyEventsPerCartMax = 0 }
+            let before = residentBytes()
+            let state = sharedCarts(count: cartsInMemoryRun, itemsEach: itemsPerCart, limits: limits)
+            let after = residentBytes()
+            precondition(state.carts.count == cartsInMemoryRun)
+            let perCart = (after - before) / cartsInMemoryRun
+            print("\(name): \(itemsPerCart) items, \(sharedUsers.count) shared users, "
+                  + "\(state.histories.first!.value.events.count) history events per cart: "
+                  + "RSS +\(after - before) bytes = \(perCart) bytes/cart")
+            benchmark.measurement(.custom("bytes per cart (RSS)", useScalingFactor: false), perCart)
+            blackHole(state)
+        }
+    }
+}
+
+/// `count` carts owned by alice, each shared with bob, carol and dave and holding
+/// `itemsEach` items.
+func sharedCarts(count: Int, itemsEach: Int = 0, limits: DomainLimits = .standard) -> PartitionState {
+    var state = PartitionState(limits: limits)
+    var nowMs: Int64 = 1_700_000_000_000
+    func run(_ command: Command) {
+        nowMs += 1
+        guard case .success = state.apply(command, at: Timestamp(millisecondsSinceEpoch: nowMs)) else {
+            fatalError("setup command refused: \(command)")
+        }
+    }
+    for n in 0..<count {
+        let cart = CartID("cart-\(n)")
+        run(.createCart(CreateCart(cart: cart, owner: "alice")))
+        run(.shareCart(ShareCart(cart: cart, actor: "alice", users: sharedUsers)))
+        for i in 0..<itemsEach {
+            run(.addItem(AddItem(cart: cart, actor: "alice", item: ItemID("sku-\(i)"), quantity: 1,
+                                 unitPrice: Money(minorUnits: 1_250))))
+        }
+    }
+    return state
+}
+
+/// A client mix over the carts: 60% add an item, 30% set a quantity, 10% remove an item,
+/// by the owner and the shared users, each with a fresh request key (so the dedup window is
+/// exercised as it is in production). A few commands are refused (setting or removing an
+/// item that is not there), as happens in real traffic.
+func addItemMix(count: Int) -> [CommandEnvelope] {
+    let actors: [UserID] = ["alice"] + sharedUsers
+    return (0..<count).map { n in
+        let cart = CartID("cart-\(n % cartsInMix)")
+        let item = ItemID("sku-\((n / cartsInMix) % 20)")
+        let actor = actors[n % actors.count]
+        let command: Command = switch n % 10 {
+        case 0..<6: .addItem(AddItem(cart: cart, actor: actor, item: item, quantity: 1, unitPrice: Money(minorUnits: 1_250)))
+        case 6..<9: .setQuantity(SetQuantity(cart: cart, actor: actor, item: item, quantity: 3))
+        default: .removeItem(RemoveItem(cart: cart, actor: actor, item: item))
+        }
+        return CommandEnvelope(command, at: Timestamp(millisecondsSinceEpoch: Int64(n)),
+                               request: RequestKey(client: ClientID(UInt64(n % 64)), request: RequestID(UInt64(n))))
+    }
+}
+
+/// Resident set size from /proc/self/statm (second field, in pages).
+func residentBytes() -> Int {
+    let fd = open("/proc/self/statm", O_RDONLY)
+    guard fd >= 0 else { return 0 }
+    defer { close(fd) }
+    var buffer = [UInt8](repeating: 0, count: 256)
+    let count = read(fd, &buffer, buffer.count)
+    guard count > 0 else { return 0 }
+    let fields = String(decoding: buffer[0..<count], as: UTF8.self).split(separator: " ")
+    guard fields.count > 1, let pages = Int(fields[1]) else { return 0 }
+    return pages * sysconf(Int32(_SC_PAGESIZE))
+}

@@ -1,0 +1,58 @@
+import CartTypes
+
+/// One change of one cart, positioned in the cart's history. `seq` is the event's position
+/// (1, 2, 3, … with no gaps); `version` is the cart's version after the command that caused
+/// it. Watchers resume from a seq; writers compare versions.
+public struct CartEvent: Hashable, Codable, Sendable {
+    public let cart: CartID
+    public let seq: Seq
+    public let version: Version
+    public let timestamp: Timestamp
+    public let change: CartChange
+
+    public init(cart: CartID, seq: Seq, version: Version, timestamp: Timestamp, change: CartChange) {
+        self.cart = cart
+        self.seq = seq
+        self.version = version
+        self.timestamp = timestamp
+        self.change = change
+    }
+
+    enum CodingKeys: Int, CodingKey {
+        case cart = 1, seq = 2, version = 3, timestamp = 4, change = 5
+    }
+}
+
+/// The kinds of cart change, named after the seed's events.
+public enum CartChange: Hashable, Codable, Sendable {
+    case created(CartCreated)
+    case itemAdded(CartItemAdded)
+    case itemRemoved(CartItemRemoved)
+    case modified(CartModified)
+    case shared(CartShared)
+    case unshared(CartUnshared)
+    case checkoutStarted(CartCheckoutStarted)
+    case checkout(CartCheckout)
+    case checkoutAborted(CartCheckoutAborted)
+    case checkoutSettled(CartCheckoutSettled)
+
+    public var name: String {
+        switch self {
+        case .created: "CartCreated"
+        case .itemAdded: "CartItemAdded"
+        case .itemRemoved: "CartItemRemoved"
+        case .modified: "CartModified"
+        case .shared: "CartShared"
+        case .unshared: "CartUnshared"
+        case .checkoutStarted: "CartCheckoutStarted"
+        case .checkout: "CartCheckout"
+        case .checkoutAborted: "CartCheckoutAborted"
+        case .checkoutSettled: "CartCheckoutSettled"
+        }
+    }
+
+    enum CodingKeys: Int, CodingKey {
+        case created = 1, itemAdded, itemRemoved, modified, shared, unshared
+        case checkoutStarted, checkout, checkoutAborted, checkoutSettled
+    }
+}

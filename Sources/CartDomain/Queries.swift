@@ -1,0 +1,29 @@
+import CartTypes
+
+// Reads the node serves from a partition's state (after a ReadIndex or lease check).
+// Permission rules match the commands: only members of a cart may read it.
+
+extension PartitionState {
+    public func cart(_ id: CartID, readBy user: UserID) -> Result<Cart, DomainError> {
+        guard let cart = carts[id] else { return .failure(.cartNotFound(id)) }
+        guard cart.isMember(user) else { return .failure(.permissionDenied(user)) }
+        return .success(cart)
+    }
+
+    /// The cart's events with seq ≥ `from`, oldest first, at most `eventsMax`
+    /// (see `CartHistory` for retention and `historyTruncated`).
+    public func history(of id: CartID, from: Seq, eventsMax: Int, readBy user: UserID) -> Result<[CartEvent], DomainError> {
+        switch cart(id, readBy: user) {
+        case .failure(let error): return .failure(error)
+        case .success: return (histories[id] ?? CartHistory()).read(from: from, eventsMax: eventsMax)
+        }
+    }
+
+    /// Checkouts whose saga still owes steps, sorted by cart id. A coordinator that takes
+    /// over the partition (new leader, restart) resumes each one as Saga.md describes.
+    public func unsettledCheckouts() -> [(cart: CartID, checkout: CheckoutRecord)] {
+        carts.values
+            .compactMap { cart in cart.checkout.flatMap { $0.settled ? nil : (cart.id, $0) } }
+            .sorted { $0.cart < $1.cart }
+    }
+}

@@ -1,0 +1,49 @@
+/// Every bound the domain enforces, each named with its unit. The limits are part of the
+/// replicated state (and of the snapshot): every replica of a partition must decide with the
+/// same numbers, so they change only through a new snapshot, never per node.
+public struct DomainLimits: Hashable, Codable, Sendable {
+    /// Units of one item in one cart, and units of one item in one stock command.
+    public var quantityMax: Int64 = 1_000
+    /// Distinct items in one cart.
+    public var itemsPerCartMax: Int = 100
+    /// Users a cart is shared with (the owner is not counted).
+    public var sharedUsersMax: Int = 16
+    /// Users one `ShareCart` command may name.
+    public var usersPerShareMax: Int = 16
+    /// Remembered (client, request) results per partition; the oldest is forgotten first.
+    public var dedupEntriesMax: Int = 10_000
+    /// Events kept per cart for `history(of:from:)`; older ones are forgotten.
+    public var historyEventsPerCartMax: Int = 64
+    /// Carts one user owns or shares.
+    public var cartsPerUserMax: Int = 1_000
+    /// Carts, items and users one partition stores.
+    public var cartsPerPartitionMax: Int = 2_000_000
+    public var itemsPerPartitionMax: Int = 1_000_000
+    public var usersPerPartitionMax: Int = 1_000_000
+    /// Reservations held (not yet committed or released) on one partition.
+    public var reservationsHeldMax: Int = 100_000
+    /// Settled reservations remembered per partition for idempotent retries; oldest first out.
+    public var reservationsSettledMax: Int = 100_000
+    /// An item's name in UTF-8 bytes.
+    public var itemNameBytesMax: Int = 200
+    /// A stored password hash (salt and parameters included) in bytes.
+    public var passwordHashBytesMax: Int = 256
+    /// An item's unit price in minor units.
+    public var priceMinorUnitsMax: Int64 = 1_000_000_000
+    /// Units of one item in stock (available plus reserved).
+    public var stockMax: Int64 = 1_000_000_000_000
+    /// Bytes of an abort reason carried in `CartCheckoutAborted`.
+    public var reasonBytesMax: Int = 256
+
+    public init() {}
+
+    public static let standard = DomainLimits()
+
+    enum CodingKeys: Int, CodingKey {
+        case quantityMax = 1, itemsPerCartMax = 2, sharedUsersMax = 3, usersPerShareMax = 4
+        case dedupEntriesMax = 5, historyEventsPerCartMax = 6, cartsPerUserMax = 7
+        case cartsPerPartitionMax = 8, itemsPerPartitionMax = 9, usersPerPartitionMax = 10
+        case reservationsHeldMax = 11, reservationsSettledMax = 12, itemNameBytesMax = 13
+        case passwordHashBytesMax = 14, priceMinorUnitsMax = 15, stockMax = 16, reasonBytesMax = 17
+    }
+}

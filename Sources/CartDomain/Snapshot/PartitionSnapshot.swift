@@ -1,0 +1,131 @@
+import CartTypes
+
+/// A partition's whole domain state as plain, ordered data: what is encoded when the Raft
+/// log is compacted and decoded when a replica restarts or installs a snapshot.
+///
+/// Every collection is in a defined order (keys sorted, or insertion order where eviction
+/// depends on it), so equal states give equal bytes on every replica and every run.
+public struct PartitionSnapshot: Hashable, Codable, Sendable {
+    public static let formatVersionCurrent: UInt32 = 1
+
+    public var formatVersion: UInt32
+    public var limits: DomainLimits
+    /// Sorted by cart id, each with its retained history.
+    public var carts: [CartRecord]
+    /// Sorted by item id.
+    public var items: [Item]
+    /// Sorted by user id.
+    public var users: [User]
+    /// Held reservations, sorted by checkout id.
+    public var reservationsHeld: [Reservation]
+    /// Settled reservations, oldest settlement first (the eviction order).
+    public var reservationsSettled: [Reservation]
+    /// Oldest first (the eviction order).
+    public var dedup: [DedupEntry]
+
+    public struct CartRecord: Hashable, Codable, Sendable {
+        public var cart: Cart
+        public var history: CartHistory
+
+        enum CodingKeys: Int, CodingKey { case cart = 1, history = 2 }
+    }
+
+    enum CodingKeys: Int, CodingKey {
+        case formatVersion = 1, limits = 2, carts = 3, items = 4, users = 5
+        case reservationsHeld = 6, reservationsSettled = 7, dedup = 8
+    }
+}
+
+/// Why bytes could not become a partition state. Snapshots come from disk or from a peer,
+/// so a bad one is a typed error, never a crash.
+public struct SnapshotError: Error, Hashable, Sendable, CustomStringConvertible {
+    public enum Code: UInt16, Sendable {
+        case undecodable = 1
+        case unsupportedFormatVersion = 2
+        case inconsistent = 3
+        case unencodable = 4
+    }
+
+    public let code: Code
+    public let message: String
+
+    public init(_ code: Code, _ message: String) {
+        self.code = code
+        self.message = message
+    }
+
+    public var description: String { "snapshot error \(code.rawValue): \(message)" }
+}
+
+extension PartitionState {
+    public func snapshot() -> PartitionSnapshot {
+        let records = carts.keys.sorted().map { id in
+            PartitionSnapshot.CartRecord(cart: carts[id]!, history: histories[id] ?? CartHistory())
+        }
+        let held = reservations.values.filter { $0.status == .held }.sorted { $0.checkout < $1.checkout }
+        return PartitionSnapshot(
+            formatVersion: PartitionSnapshot.formatVersionCurrent,
+            limits: limits,
+            carts: records,
+            items: items.keys.sorted().map { items[$0]! },
+            users: users.keys.sorted().map { users[$0]! },
+            reservationsHeld: held,
+            reservationsSettled: settledReservations.keys.map { reservations[$0]! },
+            dedup: dedup.entries)
+    }
+
+    /// Rebuilds the state a snapshot describes, checking it first: a snapshot is data from
+    /// outside this process.
+    public init(restoring snapshot: PartitionSnapshot) throws(SnapshotError) {
+        guard snapshot.formatVersion == PartitionSnapshot.formatVersionCurrent else {
+            throw SnapshotError(.unsupportedFormatVersion, "format version \(snapshot.formatVersion) is not \(PartitionSnapshot.formatVersionCurrent)")
+        }
+        self.init(limits: snapshot.limits)
+        for record in snapshot.carts {
+            guard carts.updateValue(record.cart, forKey: record.cart.id) == nil else {
+                throw SnapshotError(.inconsistent, "cart \(record.cart.id) appears twice")
+            }
+            histories[record.cart.id] = record.history
+        }
+        for item in snapshot.items {
+            guard item.stock >= 0 && item.reserved >= 0 else {
+                throw SnapshotError(.inconsistent, "item \(item.id) has negative stock")
+            }
+            guard items.updateValue(item, forKey: item.id) == nil else {
+                throw SnapshotError(.inconsistent, "item \(item.id) appears twice")
+            }
+        }
+        for user in snapshot.users {
+            guard users.updateValue(user, forKey: user.id) == nil else {
+                throw SnapshotError(.inconsistent, "user \(user.id) appears twice")
+            }
+        }
+        try restoreReservations(held: snapshot.reservationsHeld, settled: snapshot.reservationsSettled)
+        try restoreDedup(snapshot.dedup)
+    }
+
+    private mutating func restoreReservations(held: [Reservation], settled: [Reservation]) throws(SnapshotError) {
+        for reservation in held + settled {
+            let expectHeld = heldReservationCount < held.count
+            guard (reservation.status == .held) == expectHeld else {
+                throw SnapshotError(.inconsistent, "reservation \(reservation.checkout) is in the wrong list")
+            }
+            guard reservations.updateValue(reservation, forKey: reservation.checkout) == nil else {
+                throw SnapshotError(.inconsistent, "reservation \(reservation.checkout) appears twice")
+            }
+            if expectHeld { heldReservationCount += 1 } else { settledReservations.append(reservation.checkout) }
+        }
+    }
+
+    private mutating func restoreDedup(_ entries: [DedupEntry]) throws(SnapshotError) {
+        guard entries.count <= limits.dedupEntriesMax else {
+            throw SnapshotError(.inconsistent, "\(entries.count) dedup entries exceed the limit \(limits.dedupEntriesMax)")
+        }
+        for entry in entries {
+            guard dedup.outcome(for: entry.key) == nil else {
+                throw SnapshotError(.inconsistent, "request \(entry.key) appears twice")
+            }
+            dedup.record(entry.outcome, for: entry.key)
+        }
+    }
+}

@@ -1,0 +1,134 @@
+import CartTypes
+
+// Pure state transitions: what each event does to the state. Events come from `decide`
+// (or from a replayed log of them), so they are trusted: a broken expectation here means a
+// bug or a corrupted log, and stops the replica rather than letting replicas diverge.
+
+extension PartitionState {
+    public mutating func apply(event: Event) {
+        switch event {
+        case .cart(let event): apply(cartEvent: event)
+        case .item(let event): apply(itemEvent: event)
+        case .user(let event): apply(userEvent: event)
+        }
+    }
+
+    mutating func apply(cartEvent event: CartEvent) {
+        if case .created(let created) = event.change {
+            precondition(carts[event.cart] == nil, "CartCreated for an existing cart \(event.cart)")
+            carts[event.cart] = Cart(id: event.cart, owner: created.owner, createdAt: event.timestamp)
+        }
+        guard var cart = carts.removeValue(forKey: event.cart) else {
+            preconditionFailure("\(event.change.name) for an unknown cart \(event.cart)")
+        }
+        precondition(event.seq == cart.seq.next, "cart \(cart.id) events must be consecutive")
+        precondition(event.version == cart.version || event.version == cart.version.next,
+                     "cart \(cart.id) versions grow by one per command")
+        cart.seq = event.seq
+        cart.version = event.version
+        cart.updatedAt = event.timestamp
+        cart.apply(event.change)
+        carts[event.cart] = cart
+        histories[event.cart, default: CartHistory()].append(event, keepingAtMost: limits.historyEventsPerCartMax)
+    }
+
+    mutating func apply(itemEvent event: ItemEvent) {
+        switch event {
+        case .itemPut(let put):
+            items[put.item.id] = put.item
+        case .stockAdjusted(let adjusted):
+            precondition(adjusted.stock >= 0, "stock never goes negative")
+            items[adjusted.item]!.stock = adjusted.stock
+        case .stockReserved(let reserved):
+            precondition(reservations[reserved.checkout] == nil, "a checkout reserves once per partition")
+            moveStock(reserved.lines, fromStockToReserved: true)
+            reservations[reserved.checkout] = Reservation(checkout: reserved.checkout, lines: reserved.lines, status: .held)
+            heldReservationCount += 1
+        case .stockReleased(let released):
+            if let held = reservations[released.checkout] {
+                precondition(held.status == .held && held.lines == released.lines, "only held stock is released")
+                moveStock(released.lines, fromStockToReserved: false)
+                heldReservationCount -= 1
+            }
+            settle(Reservation(checkout: released.checkout, lines: released.lines, status: .released))
+        case .reservationCommitted(let committed):
+            precondition(reservations[committed.checkout]?.status == .held, "only held stock is committed")
+            for line in committed.lines { adjustReserved(of: line.item, by: -line.quantity) }
+            heldReservationCount -= 1
+            settle(Reservation(checkout: committed.checkout, lines: committed.lines, status: .committed))
+        }
+    }
+
+    mutating func apply(userEvent event: UserEvent) {
+        switch event {
+        case .registered(let registered):
+            precondition(users[registered.user] == nil, "a user registers once")
+            users[registered.user] = User(id: registered.user, passwordHash: registered.passwordHash,
+                                          registeredAt: registered.timestamp)
+        case .cartLinked(let linked):
+            users[linked.user]!.setLink(linked.link)
+        case .cartUnlinked(let unlinked):
+            users[unlinked.user]!.removeLink(for: unlinked.cart)
+        }
+    }
+
+    private mutating func moveStock(_ lines: [StockLine], fromStockToReserved: Bool) {
+        for line in lines {
+            let delta = fromStockToReserved ? line.quantity : -line.quantity
+            guard var item = items[line.item] else { preconditionFailure("stock moved for unknown item \(line.item)") }
+            item.stock -= delta
+            item.reserved += delta
+            precondition(item.stock >= 0 && item.reserved >= 0, "stock and reserved never go negative")
+            items[line.item] = item
+        }
+    }
+
+    private mutating func adjustReserved(of id: ItemID, by delta: Int64) {
+        guard var item = items[id] else { preconditionFailure("reservation for unknown item \(id)") }
+        item.reserved += delta
+        precondition(item.reserved >= 0, "reserved never goes negative")
+        items[id] = item
+    }
+
+    /// Records a settled reservation and forgets the oldest settled one beyond the limit.
+    private mutating func settle(_ reservation: Reservation) {
+        reservations[reservation.checkout] = reservation
+        settledReservations.append(reservation.checkout)
+        while settledReservations.count > limits.reservationsSettledMax,
+              let oldest = settledReservations.removeOldest() {
+            reservations[oldest] = nil
+        }
+    }
+}
+
+extension Cart {
+    mutating func apply(_ change: CartChange) {
+        switch change {
+        case .created:
+            break
+        case .itemAdded(let added):
+            if let index = lineIndex(of: added.line.item) { lines[index] = added.line } else { lines.append(added.line) }
+        case .itemRemoved(let removed):
+            lines.removeAll { $0.item == removed.item }
+        case .modified(let modified):
+            lines[lineIndex(of: modified.item)!].quantity = modified.quantity
+        case .shared(let shared):
+            let index = sharedUsers.firstIndex { $0 > shared.user } ?? sharedUsers.count
+            sharedUsers.insert(shared.user, at: index)
+        case .unshared(let unshared):
+            sharedUsers.removeAll { $0 == unshared.user }
+        case .checkoutStarted(let started):
+            status = .checkingOut
+            checkout = CheckoutRecord(id: started.checkout, lines: started.lines, total: started.total,
+                                      outcome: .pending, settled: false)
+        case .checkout:
+            status = .checkedOut
+            checkout!.outcome = .completed
+        case .checkoutAborted:
+            status = .active
+            checkout!.outcome = .aborted
+        case .checkoutSettled:
+            checkout!.settled = true
+        }
+    }
+}

@@ -1,0 +1,70 @@
+import CartDomain
+import CartTypes
+import XCTest
+
+/// The catalogue, stock adjustments and users with their cart links.
+final class StockAndUserTests: XCTestCase {
+    // An admin puts an item, then re-puts it with a new price: stock and reservations stay.
+    func testPuttingAnExistingItemChangesNameAndPriceButKeepsStock() {
+        var f = DomainFixture()
+        f.accept(.putItem(PutItem(item: "sku-42", name: "Espresso beans", price: Money(minorUnits: 1250), initialStock: 100)))
+        f.accept(.reserveStock(ReserveStock(checkout: "k1", lines: [StockLine(item: "sku-42", quantity: 10)])))
+        f.accept(.putItem(PutItem(item: "sku-42", name: "Espresso beans 1kg", price: Money(minorUnits: 1300), initialStock: 5)))
+        XCTAssertEqual(f.item("sku-42"), Item(id: "sku-42", name: "Espresso beans 1kg", price: Money(minorUnits: 1300), stock: 90, reserved: 10))
+        XCTAssertEqual(Money(minorUnits: 1250).description, "12.50")
+    }
+
+    // Removing more than is available is refused naming what is available; stock never < 0.
+    func testStockNeverGoesNegative() {
+        var f = DomainFixture()
+        f.catalogue(["a": 3])
+        f.refuse(.adjustStock(AdjustStock(item: "a", delta: -4)), with: .insufficientStock(item: "a", available: 3))
+        f.refuse(.adjustStock(AdjustStock(item: "a", delta: .min)), with: .insufficientStock(item: "a", available: 3))
+        f.refuse(.adjustStock(AdjustStock(item: "a", delta: 0)), with: .invalidArgument("stock delta must not be zero"))
+        f.refuse(.adjustStock(AdjustStock(item: "zz", delta: 1)), with: .itemNotFound("zz"))
+        let events = f.accept(.adjustStock(AdjustStock(item: "a", delta: -3)))
+        XCTAssertEqual(events, [.item(.stockAdjusted(StockAdjusted(item: "a", delta: -3, stock: 0)))])
+        f.refuse(.adjustStock(AdjustStock(item: "a", delta: .max)), with: .invalidArgument("stock would exceed 1000000000000 units"))
+    }
+
+    // Bad catalogue input is a typed error.
+    func testBadItemDefinitionsAreRefused() {
+        var f = DomainFixture()
+        f.refuse(.putItem(PutItem(item: "a", name: "", price: .zero, initialStock: 1)),
+                 with: .invalidArgument("item name must be 1...200 bytes, got 0"))
+        f.refuse(.putItem(PutItem(item: "a", name: "A", price: .zero, initialStock: -1)),
+                 with: .invalidArgument("initial stock must be 0...1000000000000"))
+        f.refuse(.putItem(PutItem(item: "a", name: "A", price: Money(minorUnits: 1_000_000_001), initialStock: 1)),
+                 with: .invalidArgument("price 1000000001 minor units is outside 0...1000000000"))
+    }
+
+    // alice registers with a hash the gateway computed; a second registration is refused.
+    func testRegisteringStoresTheHashAndRefusesDuplicates() {
+        var f = DomainFixture()
+        let events = f.accept(.registerUser(RegisterUser(user: "alice", passwordHash: [1, 2, 3])))
+        XCTAssertEqual(events.map(\.name), ["UserRegistered"])
+        XCTAssertEqual(f.state.users["alice"]?.passwordHash, [1, 2, 3])
+        f.refuse(.registerUser(RegisterUser(user: "alice", passwordHash: [9])), with: .userAlreadyExists("alice"))
+        f.refuse(.registerUser(RegisterUser(user: "bob", passwordHash: [])),
+                 with: .invalidArgument("password hash must be 1...256 bytes, got 0"))
+    }
+
+    // The node links carts to users after the cart partition accepted the change; links are
+    // idempotent, sorted, bounded, and a role can change (shared → owner never happens, but
+    // a re-link replaces).
+    func testCartLinksAreIdempotentSortedAndBounded() {
+        var limits = DomainLimits()
+        limits.cartsPerUserMax = 2
+        var f = DomainFixture(limits: limits)
+        f.accept(.registerUser(RegisterUser(user: "bob", passwordHash: [1])))
+        f.accept(.linkCart(LinkCart(user: "bob", cart: "c9", role: .owner)))
+        f.accept(.linkCart(LinkCart(user: "bob", cart: "c1", role: .shared)))
+        XCTAssertEqual(f.accept(.linkCart(LinkCart(user: "bob", cart: "c1", role: .shared))), [])
+        XCTAssertEqual(f.state.users["bob"]?.carts.map(\.cart), ["c1", "c9"])
+        f.refuse(.linkCart(LinkCart(user: "bob", cart: "c5", role: .shared)), with: .tooManyCarts(max: 2))
+        f.refuse(.linkCart(LinkCart(user: "zed", cart: "c5", role: .shared)), with: .userNotFound("zed"))
+        f.accept(.unlinkCart(UnlinkCart(user: "bob", cart: "c1")))
+        XCTAssertEqual(f.accept(.unlinkCart(UnlinkCart(user: "bob", cart: "c1"))), [])
+        XCTAssertEqual(f.state.users["bob"]?.carts, [CartLink(cart: "c9", role: .owner)])
+    }
+}
