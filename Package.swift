@@ -12,9 +12,12 @@ let package = Package(
         .library(name: "CartRaft", targets: ["CartRaft"]),
         .library(name: "CartRaftSimulation", targets: ["CartRaftSimulation"]),
         .library(name: "CartDomain", targets: ["CartDomain"]),
+        .library(name: "CartWire", targets: ["CartWire"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.3"),
     ],
     targets: [
         // Identifiers shared by every layer: Term, LogIndex, NodeID, PartitionID, CartID, …
@@ -35,6 +38,24 @@ let package = Package(
         // Carts, items and users as a pure, deterministic partition state machine.
         .target(name: "CartDomain", dependencies: ["CartTypes"], exclude: ["Saga.md"]),
         .testTarget(name: "CartDomainTests", dependencies: ["CartDomain", "CartTypes"]),
+
+        // The bytes on the wire: binary Codable encoding, frames, envelope, error codes, methods.
+        .target(
+            name: "CartWire",
+            dependencies: [
+                "CartTypes",
+                .product(name: "NIOCore", package: "swift-nio"),
+            ]
+        ),
+        .testTarget(
+            name: "CartWireTests",
+            dependencies: [
+                "CartWire",
+                "CartTypes",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOEmbedded", package: "swift-nio"),
+            ]
+        ),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -32,6 +32,16 @@ let package = Package(
             path: "Benchmarks/DomainBenchmark",
             plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
         ),
+        .executableTarget(
+            name: "WireBenchmark",
+            dependencies: [
+                .product(name: "Benchmark", package: "benchmark"),
+                .product(name: "CartTypes", package: "SharedCart"),
+                .product(name: "CartWire", package: "SharedCart"),
+            ],
+            path: "Benchmarks/WireBenchmark",
+            plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
+        ),
     ],
     swiftLanguageModes: [.v6]
 )
