@@ -13,6 +13,8 @@ let package = Package(
         .library(name: "CartRaftSimulation", targets: ["CartRaftSimulation"]),
         .library(name: "CartDomain", targets: ["CartDomain"]),
         .library(name: "CartWire", targets: ["CartWire"]),
+        .library(name: "CartTLS", targets: ["CartTLS"]),
+        .executable(name: "tlsbench", targets: ["tlsbench"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
@@ -54,6 +56,39 @@ let package = Package(
                 "CartTypes",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOEmbedded", package: "swift-nio"),
+            ]
+        ),
+
+        // The system OpenSSL 3 (libssl, libcrypto) and wrappers for what Swift cannot call.
+        .target(
+            name: "COpenSSLShim",
+            linkerSettings: [.linkedLibrary("ssl"), .linkedLibrary("crypto")]
+        ),
+        // TLS contexts from PEM files, the OpenSSL channel handler, peer identity, crypto helpers.
+        .target(
+            name: "CartTLS",
+            dependencies: [
+                "COpenSSLShim",
+                .product(name: "NIOCore", package: "swift-nio"),
+            ]
+        ),
+        .testTarget(
+            name: "CartTLSTests",
+            dependencies: [
+                "CartTLS",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOEmbedded", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ],
+            exclude: ["make-test-pki"]
+        ),
+        // Loopback throughput, ping-pong and handshake rates: TLS beside plain TCP.
+        .executableTarget(
+            name: "tlsbench",
+            dependencies: [
+                "CartTLS",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
             ]
         ),
     ],
