@@ -15,11 +15,13 @@ let package = Package(
         .library(name: "CartWire", targets: ["CartWire"]),
         .library(name: "CartTLS", targets: ["CartTLS"]),
         .executable(name: "tlsbench", targets: ["tlsbench"]),
+        .library(name: "CartGateway", targets: ["CartGateway"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
 
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.3"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
     ],
     targets: [
         // Identifiers shared by every layer: Term, LogIndex, NodeID, PartitionID, CartID, …
@@ -89,6 +91,27 @@ let package = Package(
                 "CartTLS",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
+            ]
+        ),
+
+        // Between the RPC layer and the node: tokens and password hashes, rate limits, circuit
+        // breakers and concurrency caps per peer, leader cache and retry policy. Pure decisions
+        // that take the time as an input; no event loops.
+        .target(
+            name: "CartGateway",
+            dependencies: [
+                "CartTypes",
+                "CartTLS",
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .testTarget(
+            name: "CartGatewayTests",
+            dependencies: [
+                "CartGateway",
+                "CartTypes",
+                "CartTLS",
+                .product(name: "Logging", package: "swift-log"),
             ]
         ),
     ],
