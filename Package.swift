@@ -16,12 +16,16 @@ let package = Package(
         .library(name: "CartTLS", targets: ["CartTLS"]),
         .executable(name: "tlsbench", targets: ["tlsbench"]),
         .library(name: "CartGateway", targets: ["CartGateway"]),
+        .library(name: "CartRPC", targets: ["CartRPC"]),
+        .library(name: "CartLoad", targets: ["CartLoad"]),
+        .executable(name: "cartload", targets: ["cartload"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
 
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.3"),
-        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift", from: "0.2.0"),
     ],
     targets: [
         // Identifiers shared by every layer: Term, LogIndex, NodeID, PartitionID, CartID, …
@@ -112,6 +116,48 @@ let package = Package(
                 "CartTypes",
                 "CartTLS",
                 .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+
+        // RPC server and client over CartTLS and CartWire: hello, dispatch, deadlines,
+        // cancellation, credit-flow server streams, keepalive, drain, reconnect.
+        .target(
+            name: "CartRPC",
+            dependencies: [
+                "CartTypes", "CartWire", "CartTLS",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .testTarget(
+            name: "CartRPCTests",
+            dependencies: [
+                "CartRPC", "CartWire", "CartTLS", "CartTypes",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+            ]
+        ),
+        // Load drivers and latency statistics behind `cartload`.
+        .target(
+            name: "CartLoad",
+            dependencies: [
+                "CartRPC", "CartWire", "CartTLS",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+                .product(name: "Histogram", package: "hdrhistogram-swift"),
+            ]
+        ),
+        .executableTarget(
+            name: "cartload",
+            dependencies: [
+                "CartLoad", "CartRPC", "CartTLS",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
     ],

@@ -1,0 +1,133 @@
+import CartTLS
+import CartWire
+import NIOConcurrencyHelpers
+import NIOCore
+import NIOPosix
+
+/// One of an `RPCClient`'s connections to its endpoint: connects on first use, and again
+/// (with backoff) whenever the previous connection closed or received go-away.
+final class ConnectionSlot: Sendable {
+    private enum State {
+        case idle
+        case connecting(EventLoopFuture<RPCConnection>)
+        case ready(RPCConnection)
+        case shutDown
+    }
+
+    private let configuration: RPCClientConfiguration
+    private let state = NIOLockedValueBox(State.idle)
+
+    init(configuration: RPCClientConfiguration) {
+        self.configuration = configuration
+    }
+
+    /// A usable connection, connecting if needed.
+    func connection() async throws(RPCError) -> RPCConnection {
+        let next: Result<EventLoopFuture<RPCConnection>, RPCError> = state.withLockedValue { state in
+            switch state {
+            case .ready(let connection) where connection.isUsable:
+                return .success(connection.eventLoop.makeSucceededFuture(connection))
+            case .connecting(let future):
+                return .success(future)
+            case .idle, .ready:
+                let future = connectWithBackoff(attempt: 0)
+                state = .connecting(future)
+                return .success(future)
+            case .shutDown:
+                return .failure(RPCError(.unavailable, "the client is shut down"))
+            }
+        }
+        let future = try next.get()
+        let result: Result<RPCConnection, RPCError>
+        do {
+            result = .success(try await future.get())
+        } catch {
+            result = .failure(error as? RPCError ?? RPCError(.unavailable, "\(error)"))
+        }
+        state.withLockedValue { state in
+            guard case .connecting(let current) = state, current === future else { return }
+            switch result {
+            case .success(let connection): state = .ready(connection)
+            case .failure: state = .idle
+            }
+        }
+        return try result.get()
+    }
+
+    func shutdown() async {
+        let previous = state.withLockedValue { state -> State in
+            defer { state = .shutDown }
+            return state
+        }
+        switch previous {
+        case .ready(let connection):
+            await connection.close()
+        case .connecting(let future):
+            if let connection = try? await future.get() { await connection.close() }
+        case .idle, .shutDown:
+            break
+        }
+    }
+
+    private func connectWithBackoff(attempt: Int) -> EventLoopFuture<RPCConnection> {
+        let configuration = self.configuration
+        return Self.connectOnce(configuration).flatMapError { error in
+            let rpcError = error as? RPCError ?? RPCError(.unavailable, "\(error)")
+            guard rpcError.code == .unavailable || rpcError.code == .deadlineExceeded,
+                  attempt + 1 < configuration.connectAttemptsMax else {
+                return configuration.eventLoopGroup.next().makeFailedFuture(rpcError)
+            }
+            let backoff = Backoff(initialMs: configuration.reconnectBackoffInitialMs, maxMs: configuration.reconnectBackoffMaxMs)
+            let delay = backoff.delayMs(attempt: attempt, unitRandom: Double.random(in: 0..<1))
+            return configuration.eventLoopGroup.next().scheduleTask(in: .milliseconds(delay)) {}.futureResult
+                .flatMap { self.connectWithBackoff(attempt: attempt + 1) }
+        }
+    }
+
+    /// TCP connect, TLS, hello and hello-ack, within `connectTimeoutMs`.
+    static func connectOnce(_ configuration: RPCClientConfiguration) -> EventLoopFuture<RPCConnection> {
+        let eventLoop = configuration.eventLoopGroup.next()
+        let ready = eventLoop.makePromise(of: HelloAck.self)
+        let usability = ConnectionUsability()
+        let handlerBox = NIOLockedValueBox<NIOLoopBound<ClientConnectionHandler>?>(nil)
+        let limits = FrameLimits(frameBytesMax: configuration.frameBytesMax)
+        let hello = configuration.hello
+        let bootstrap = ClientBootstrap(group: eventLoop)
+            .channelOption(.socketOption(.tcp_nodelay), value: 1)
+            .connectTimeout(.milliseconds(configuration.connectTimeoutMs))
+            .channelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    let pipeline = channel.pipeline.syncOperations
+                    if case .tls(let context, let peerName) = configuration.security {
+                        try pipeline.addHandler(TLSHandler(context: context, role: .client, expectedPeerName: peerName))
+                    }
+                    try pipeline.addHandler(ByteToMessageHandler(FrameDecoder(limits: limits)))
+                    try pipeline.addHandler(FrameBatchEncoder(limits: limits))
+                    let handler = ClientConnectionHandler(hello: hello, ready: ready, usable: usability)
+                    try pipeline.addHandler(handler)
+                    handlerBox.withLockedValue { $0 = NIOLoopBound(handler, eventLoop: channel.eventLoop) }
+                }
+            }
+        let address = "\(configuration.host):\(configuration.port)"
+        return bootstrap.connect(host: configuration.host, port: configuration.port)
+            .flatMapErrorThrowing { error in
+                ready.fail(RPCError(.unavailable, "cannot connect to \(address): \(error)"))
+                throw RPCError(.unavailable, "cannot connect to \(address): \(error)")
+            }
+            .flatMap { channel in
+                let timer = eventLoop.scheduleTask(in: .milliseconds(configuration.connectTimeoutMs)) {
+                    ready.fail(RPCError(.deadlineExceeded, "no hello-ack from \(address) within \(configuration.connectTimeoutMs) ms"))
+                    channel.close(promise: nil)
+                }
+                return ready.futureResult.map { ack in
+                    timer.cancel()
+                    return RPCConnection(channel: channel, helloAck: ack, handler: handlerBox.withLockedValue { $0! },
+                                         usability: usability)
+                }.flatMapErrorThrowing { error in
+                    timer.cancel()
+                    channel.close(promise: nil)
+                    throw error
+                }
+            }
+    }
+}

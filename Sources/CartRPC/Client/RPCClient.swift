@@ -1,0 +1,65 @@
+import CartWire
+import NIOConcurrencyHelpers
+import NIOCore
+
+/// Calls methods on one endpoint over a small pool of connections, reconnecting with
+/// backoff when a connection is lost or the server sends go-away.
+///
+/// ```swift
+/// let client = RPCClient(configuration: RPCClientConfiguration(port: port, security: .tls(context, expectedPeerName: "127.0.0.1")))
+/// let reply = try await client.call(.echo, payload, timeout: .seconds(1))
+/// for try await item in try await client.stream(.echoStream, request) { … }
+/// await client.shutdown()
+/// ```
+public final class RPCClient: Sendable {
+    public let configuration: RPCClientConfiguration
+    private let slots: [ConnectionSlot]
+    private let nextSlot = NIOLockedValueBox(0)
+
+    public init(configuration: RPCClientConfiguration) {
+        precondition(configuration.connectionsPerEndpoint > 0, "connectionsPerEndpoint must be positive")
+        self.configuration = configuration
+        self.slots = (0..<configuration.connectionsPerEndpoint).map { _ in ConnectionSlot(configuration: configuration) }
+    }
+
+    /// A connection for low-level use (`RPCConnection.startCall`), connecting if needed.
+    public func connection() async throws(RPCError) -> RPCConnection {
+        let index = nextSlot.withLockedValue { next in
+            defer { next = (next + 1) % slots.count }
+            return next
+        }
+        return try await slots[index].connection()
+    }
+
+    /// Calls a unary method. `timeout` (else `callTimeoutMsDefault`) travels to the server as
+    /// the deadline; cancelling the calling task cancels the call on the server.
+    public func call<Request, Response>(_ method: RPCMethod<Request, Response>, _ request: Request,
+                                        timeout: Duration? = nil) async throws(RPCError) -> Response {
+        let payload = try request.encodedRPC(allocator: ByteBufferAllocator())
+        let connection = try await connection()
+        let bytes = try await connection.call(method.id, payload: payload, timeoutMs: timeoutMs(timeout)).get()
+        return try Response.decodeRPC(from: bytes)
+    }
+
+    /// Opens a server stream. Without a timeout the stream may last indefinitely.
+    public func stream<Request, Item>(_ method: RPCMethod<Request, Item>, _ request: Request,
+                                      timeout: Duration? = nil) async throws(RPCError) -> RPCResponseStream<Item> {
+        let payload = try request.encodedRPC(allocator: ByteBufferAllocator())
+        let connection = try await connection()
+        return connection.stream(method.id, payload: payload, timeoutMs: timeout.map(Self.milliseconds))
+    }
+
+    /// Closes every connection; calls in progress fail with `unavailable`.
+    public func shutdown() async {
+        for slot in slots { await slot.shutdown() }
+    }
+
+    private func timeoutMs(_ timeout: Duration?) -> Int64? {
+        timeout.map(Self.milliseconds) ?? configuration.callTimeoutMsDefault
+    }
+
+    static func milliseconds(_ duration: Duration) -> Int64 {
+        let (seconds, attoseconds) = duration.components
+        return max(1, seconds * 1_000 + attoseconds / 1_000_000_000_000_000)
+    }
+}

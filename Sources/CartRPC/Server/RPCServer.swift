@@ -1,0 +1,123 @@
+import CartTLS
+import CartWire
+import Logging
+import NIOConcurrencyHelpers
+import NIOCore
+import NIOPosix
+
+/// Serves registered methods on one listening socket.
+///
+/// ```swift
+/// let server = RPCServer(configuration: RPCServerConfiguration(port: 0, security: .tls(context)))
+/// server.register(.addItem) { request, context in … }
+/// let port = try await server.start()
+/// …
+/// await server.shutdown()   // go-away, in-flight calls finish, then close
+/// ```
+///
+/// Each connection's pipeline, socket upwards: `TLSHandler` (unless plaintext) →
+/// `FrameDecoder` → `FrameBatchEncoder` → `ServerConnectionHandler`.
+public final class RPCServer: Sendable {
+    public let configuration: RPCServerConfiguration
+    let logger: Logger
+    private let registry = NIOLockedValueBox(HandlerRegistry())
+    private let tracker = ConnectionTracker()
+    private let listener = NIOLockedValueBox<(any Channel)?>(nil)
+
+    public init(configuration: RPCServerConfiguration, logger: Logger = Logger(label: "cartrpc.server")) {
+        self.configuration = configuration
+        self.logger = logger
+        registerBuiltins()
+    }
+
+    func insert(_ method: MethodDescriptor, _ handler: ServerHandler) {
+        registry.withLockedValue { $0.insert(method, handler) }
+    }
+
+    /// Connections open now, including ones still in their handshake.
+    public var connectionCount: Int { tracker.count }
+
+    /// The bound port once started.
+    public var port: Int? { listener.withLockedValue { $0?.localAddress?.port } }
+
+    /// Binds and starts accepting. Returns the bound port (useful with port 0).
+    @discardableResult
+    public func start() async throws(RPCError) -> Int {
+        try configuration.validate()
+        let channel: any Channel
+        do {
+            channel = try await makeBootstrap().bind(host: configuration.host, port: configuration.port).get()
+        } catch {
+            throw RPCError(.unavailable, "cannot listen on \(configuration.host):\(configuration.port): \(error)")
+        }
+        listener.withLockedValue { $0 = channel }
+        logger.info("listening", metadata: ["address": "\(channel.localAddress?.description ?? "?")"])
+        return channel.localAddress?.port ?? configuration.port
+    }
+
+    /// Stops accepting, sends go-away on every connection, lets calls in progress finish for
+    /// up to `drainTimeoutMs`, then closes whatever is left.
+    public func shutdown() async {
+        let channel = listener.withLockedValue { $0 }
+        try? await channel?.close()
+        let open = tracker.drainAll()
+        let deadline = ContinuousClock.now + .milliseconds(configuration.drainTimeoutMs)
+        for connection in open {
+            let remaining = deadline - ContinuousClock.now
+            if remaining > .zero {
+                let closed = connection.closeFuture
+                let timer = connection.eventLoop.scheduleTask(in: .nanoseconds(Int64(remaining.components.seconds) * 1_000_000_000
+                                                                                + remaining.components.attoseconds / 1_000_000_000)) {
+                    connection.close(promise: nil)
+                }
+                try? await closed.get()
+                timer.cancel()
+            } else {
+                try? await connection.close()
+            }
+        }
+    }
+
+    private func makeBootstrap() -> ServerBootstrap {
+        let configuration = self.configuration
+        let tracker = self.tracker
+        let registry = self.registry
+        let logger = self.logger
+        return ServerBootstrap(group: configuration.eventLoopGroup)
+            .serverChannelOption(.backlog, value: 256)
+            .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+            .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
+            .childChannelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    try Self.configurePipeline(channel, configuration: configuration,
+                                               registry: registry.withLockedValue { $0 },
+                                               tracker: tracker, logger: logger)
+                }
+            }
+    }
+
+    private static func configurePipeline(_ channel: any Channel, configuration: RPCServerConfiguration,
+                                          registry: HandlerRegistry, tracker: ConnectionTracker,
+                                          logger: Logger) throws {
+        let pipeline = channel.pipeline.syncOperations
+        let limits = FrameLimits(frameBytesMax: configuration.frameBytesMax)
+        if let tls = configuration.security.tlsContext {
+            try pipeline.addHandler(TLSHandler(context: tls, role: .server))
+        }
+        try pipeline.addHandler(ByteToMessageHandler(FrameDecoder(limits: limits)))
+        try pipeline.addHandler(FrameBatchEncoder(limits: limits))
+        let box = NIOLockedValueBox<NIOLoopBound<ServerConnectionHandler>?>(nil)
+        let entry = ConnectionTracker.Entry(channel: channel) {
+            guard let bound = box.withLockedValue({ $0 }) else { return }
+            bound.eventLoop.execute { bound.value.startDrain() }
+        }
+        let (id, isOverLimit) = tracker.admit(entry, connectionsMax: configuration.connectionsMax)
+        channel.closeFuture.whenComplete { _ in tracker.remove(id) }
+        var connectionLogger = logger
+        connectionLogger[metadataKey: "connection"] = "\(id)"
+        let handler = ServerConnectionHandler(registry: registry, configuration: configuration,
+                                              logger: connectionLogger, isOverLimit: isOverLimit)
+        try pipeline.addHandler(handler)
+        box.withLockedValue { $0 = NIOLoopBound(handler, eventLoop: channel.eventLoop) }
+    }
+}

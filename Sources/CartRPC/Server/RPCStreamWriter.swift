@@ -1,0 +1,44 @@
+import CartWire
+import NIOCore
+
+/// Sends the items of one server stream. `send` returns once the item is written to the
+/// connection, and waits while the caller has no credit left, so a consumer that stops
+/// reading suspends the producer instead of making the server buffer items.
+public struct RPCStreamWriter<Item: RPCMessage>: Sendable {
+    let sink: ServerStreamSink
+
+    /// Sends one item. Throws `cancelled` once the call is over (cancelled, past its
+    /// deadline, or its connection closed); the handler should then stop producing.
+    public func send(_ item: Item) async throws(RPCError) {
+        let payload = try item.encodedRPC(allocator: ByteBufferAllocator())
+        try await sink.send(payload)
+    }
+}
+
+/// The byte-level side of `RPCStreamWriter`: hands each item to the connection handler on
+/// its event loop and waits for credit there.
+public final class ServerStreamSink: Sendable {
+    private let connection: NIOLoopBound<ServerConnectionHandler>
+    private let call: NIOLoopBound<ServerCall>
+
+    init(connection: NIOLoopBound<ServerConnectionHandler>, call: NIOLoopBound<ServerCall>) {
+        self.connection = connection
+        self.call = call
+    }
+
+    func send(_ payload: ByteBuffer) async throws(RPCError) {
+        let eventLoop = connection.eventLoop
+        let connection = self.connection
+        let call = self.call
+        let result: Result<Void, RPCError> = await withTaskCancellationHandler {
+            await withCheckedContinuation { continuation in
+                eventLoop.execute {
+                    connection.value.offerStreamItem(payload, call: call.value, continuation: continuation)
+                }
+            }
+        } onCancel: {
+            eventLoop.execute { connection.value.abandonPendingItem(call: call.value) }
+        }
+        try result.get()
+    }
+}

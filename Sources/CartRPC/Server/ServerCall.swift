@@ -1,0 +1,37 @@
+import CartWire
+import NIOCore
+
+/// A call that did not finish inside the read that started it (future, async and stream
+/// handlers), tracked by its connection until it ends. Confined to the connection's event loop.
+final class ServerCall {
+    typealias ItemContinuation = CheckedContinuation<Result<Void, RPCError>, Never>
+
+    let streamID: StreamID
+    let method: MethodDescriptor
+    var task: Task<Void, Never>?
+    var deadlineTimer: Scheduled<Void>?
+
+    /// Stream items the caller still allows (server streams only).
+    var credit: UInt32
+    var itemsSent: UInt64 = 0
+    /// The one item a producer is waiting to send for lack of credit. A producer awaits each
+    /// send, so there is never more than one: this is the whole server-side buffer of a stream.
+    var pendingItem: (payload: ByteBuffer, continuation: ItemContinuation)?
+
+    init(streamID: StreamID, method: MethodDescriptor, credit: UInt32) {
+        self.streamID = streamID
+        self.method = method
+        self.credit = credit
+    }
+
+    /// Stops the call's work: cancels its task and timer and fails a waiting send.
+    func stop(_ error: RPCError) {
+        task?.cancel()
+        deadlineTimer?.cancel()
+        deadlineTimer = nil
+        if let pending = pendingItem {
+            pendingItem = nil
+            pending.continuation.resume(returning: .failure(error))
+        }
+    }
+}

@@ -1,0 +1,125 @@
+import CartWire
+import NIOCore
+
+extension ServerConnectionHandler {
+    func handleRequest(_ frame: Frame) {
+        let stream = frame.streamID
+        guard stream > highestStreamID else {
+            failConnection(RPCError(.protocolViolation, "stream id \(stream) is not above \(highestStreamID)"))
+            return
+        }
+        highestStreamID = stream
+        requestSinceTick = true
+        guard phase == .open else {
+            writeError(RPCError(.unavailable, "the server is shutting down", retryAfterMs: 100), stream: stream)
+            return
+        }
+        guard let entry = registry[frame.methodID] else {
+            writeError(RPCError(.unknownMethod, "no method with id \(frame.methodID.rawValue)"), stream: stream)
+            return
+        }
+        guard calls.count < configuration.inflightRequestsPerConnectionMax else {
+            writeError(RPCError(.resourceExhausted,
+                                "\(configuration.inflightRequestsPerConnectionMax) calls already in progress on this connection",
+                                retryAfterMs: 10), stream: stream)
+            return
+        }
+        var deadline: NIODeadline?
+        if let deadlineMs = frame.deadlineMs {
+            guard deadlineMs > 0 else {
+                writeError(RPCError(.deadlineExceeded, "the deadline passed before the request arrived"), stream: stream)
+                return
+            }
+            deadline = .now() + .milliseconds(Int64(clamping: deadlineMs))
+        }
+        let context = RPCCallContext(method: entry.method, streamID: stream, principal: principal!,
+                                     deadline: deadline, eventLoop: self.context!.eventLoop, logger: logger)
+        switch entry.handler {
+        case .eventLoop(let handler):
+            do throws(RPCError) {
+                writeResponse(try handler(frame.payload, context), stream: stream)
+            } catch {
+                writeError(error, stream: stream)
+            }
+        case .eventLoopFuture(let handler):
+            let call = track(stream, entry.method, deadline: deadline)
+            let bound = loopBound!
+            handler(frame.payload, context).hop(to: context.eventLoop).whenComplete { result in
+                bound.value.finishUnary(call, result.mapError(RPCError.from(handlerError:)))
+            }
+        case .async(let handler):
+            let call = track(stream, entry.method, deadline: deadline)
+            let bound = loopBound!
+            let loopCall = NIOLoopBound(call, eventLoop: context.eventLoop)
+            let payload = frame.payload
+            call.task = Task {
+                let result: Result<ByteBuffer, RPCError>
+                do {
+                    result = .success(try await handler(payload, context))
+                } catch {
+                    result = .failure(RPCError.from(handlerError: error))
+                }
+                bound.eventLoop.execute { bound.value.finishUnary(loopCall.value, result) }
+            }
+        case .stream(let handler):
+            let call = track(stream, entry.method, deadline: deadline)
+            startStream(call, handler: handler, payload: frame.payload, context: context)
+        }
+    }
+
+    /// Records a call that outlives this read and arms its deadline.
+    private func track(_ stream: StreamID, _ method: MethodDescriptor, deadline: NIODeadline?) -> ServerCall {
+        let call = ServerCall(streamID: stream, method: method, credit: configuration.streamCreditInitial)
+        calls[stream] = call
+        if let deadline, let bound = loopBound {
+            let loopCall = NIOLoopBound(call, eventLoop: bound.eventLoop)
+            call.deadlineTimer = bound.eventLoop.scheduleTask(deadline: deadline) {
+                bound.value.deadlineExpired(loopCall.value)
+            }
+        }
+        return call
+    }
+
+    /// Removes `call` if it is still in progress; false if it already ended (cancelled, past
+    /// its deadline, connection lost), in which case its answer is dropped.
+    func end(_ call: ServerCall) -> Bool {
+        guard calls[call.streamID] === call else { return false }
+        calls[call.streamID] = nil
+        call.deadlineTimer?.cancel()
+        call.deadlineTimer = nil
+        return true
+    }
+
+    func finishUnary(_ call: ServerCall, _ result: Result<ByteBuffer, RPCError>) {
+        guard end(call) else { return }
+        switch result {
+        case .success(let payload): writeResponse(payload, stream: call.streamID)
+        case .failure(let error): writeError(error, stream: call.streamID)
+        }
+        closeIfDrained()
+    }
+
+    func writeResponse(_ payload: ByteBuffer, stream: StreamID) {
+        guard payload.readableBytes + FrameHeader.fixedBytes <= configuration.frameBytesMax else {
+            writeError(RPCError(.resourceExhausted, "response of \(payload.readableBytes) bytes exceeds frameBytesMax"), stream: stream)
+            return
+        }
+        write(Frame(.response, stream: stream, payload: payload))
+    }
+
+    func deadlineExpired(_ call: ServerCall) {
+        guard end(call) else { return }
+        let error = RPCError(.deadlineExceeded, "the call's deadline passed")
+        call.stop(error)
+        writeError(error, stream: call.streamID)
+        closeIfDrained()
+    }
+
+    func handleCancel(_ stream: StreamID) {
+        guard let call = calls[stream], end(call) else { return }
+        let error = RPCError(.cancelled, "the caller cancelled the call")
+        call.stop(error)
+        writeError(error, stream: stream)
+        closeIfDrained()
+    }
+}

@@ -1,0 +1,83 @@
+import CartWire
+import NIOCore
+
+extension ServerConnectionHandler {
+    func startStream(_ call: ServerCall,
+                     handler: @escaping @Sendable (ByteBuffer, RPCCallContext, ServerStreamSink) async throws -> Void,
+                     payload: ByteBuffer, context: RPCCallContext) {
+        let bound = loopBound!
+        let loopCall = NIOLoopBound(call, eventLoop: bound.eventLoop)
+        let sink = ServerStreamSink(connection: bound, call: loopCall)
+        call.task = Task {
+            let result: Result<Void, RPCError>
+            do {
+                try await handler(payload, context, sink)
+                result = .success(())
+            } catch {
+                result = .failure(RPCError.from(handlerError: error))
+            }
+            bound.eventLoop.execute { bound.value.finishStream(loopCall.value, result) }
+        }
+    }
+
+    func finishStream(_ call: ServerCall, _ result: Result<Void, RPCError>) {
+        guard end(call) else { return }
+        switch result {
+        case .success:
+            var payload = ByteBuffer()
+            try? StreamEnd(itemCount: call.itemsSent).encodeRPC(into: &payload)
+            write(Frame(.streamEnd, stream: call.streamID, payload: payload))
+        case .failure(let error):
+            writeError(error, stream: call.streamID)
+        }
+        closeIfDrained()
+    }
+
+    /// A producer's item: written now if the caller has credit, else held (the only one held
+    /// for this stream) until a credit frame arrives.
+    func offerStreamItem(_ payload: ByteBuffer, call: ServerCall, continuation: ServerCall.ItemContinuation) {
+        guard calls[call.streamID] === call, phase != .closing else {
+            continuation.resume(returning: .failure(RPCError(.cancelled, "the stream is over")))
+            return
+        }
+        guard payload.readableBytes + FrameHeader.fixedBytes <= configuration.frameBytesMax else {
+            continuation.resume(returning: .failure(RPCError(.resourceExhausted, "stream item of \(payload.readableBytes) bytes exceeds frameBytesMax")))
+            return
+        }
+        guard call.pendingItem == nil else {
+            continuation.resume(returning: .failure(RPCError(.internal, "send called again before the previous send returned")))
+            return
+        }
+        if call.credit > 0 {
+            writeItem(payload, call: call)
+            continuation.resume(returning: .success(()))
+        } else {
+            call.pendingItem = (payload, continuation)
+        }
+    }
+
+    /// The producer's task was cancelled while its item waited for credit.
+    func abandonPendingItem(call: ServerCall) {
+        call.stop(RPCError(.cancelled, "the producer was cancelled"))
+    }
+
+    func handleCredit(_ frame: Frame) {
+        guard let call = calls[frame.streamID] else { return }  // the stream ended meanwhile
+        guard call.method.kind == .serverStream, let credit = try? Credit.decodeRPC(from: frame.payload) else {
+            failConnection(RPCError(.protocolViolation, "credit frame for a unary call or with a bad payload"))
+            return
+        }
+        call.credit = call.credit.addingReportingOverflow(credit.count).overflow ? .max : call.credit + credit.count
+        if call.credit > 0, let pending = call.pendingItem {
+            call.pendingItem = nil
+            writeItem(pending.payload, call: call)
+            pending.continuation.resume(returning: .success(()))
+        }
+    }
+
+    private func writeItem(_ payload: ByteBuffer, call: ServerCall) {
+        call.credit -= 1
+        call.itemsSent += 1
+        write(Frame(.streamItem, stream: call.streamID, payload: payload))
+    }
+}

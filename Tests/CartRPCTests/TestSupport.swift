@@ -1,0 +1,173 @@
+import CartRPC
+import CartTLS
+import CartWire
+import Foundation
+import NIOConcurrencyHelpers
+import NIOCore
+import NIOPosix
+import XCTest
+
+/// A throwaway PKI made by the real `tools/gen-certs` in a temp directory, shared by the
+/// tests of one process (TLS contexts are read-only once built).
+enum TestPKI {
+    static let shared: Result<(server: TLSContext, client: TLSContext, directory: URL), any Error> = Result {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("cartrpc-pki-\(UUID().uuidString)")
+        let repo = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        let process = Process()
+        process.executableURL = repo.appendingPathComponent("tools/gen-certs")
+        process.arguments = ["--out", directory.path, "--nodes", "1"]
+        process.standardOutput = FileHandle.nullDevice
+        try process.run()
+        process.waitUntilExit()
+        guard process.terminationStatus == 0 else { throw TestFailure("gen-certs failed with \(process.terminationStatus)") }
+        let path = { (name: String) in directory.appendingPathComponent(name).path }
+        let server = try TLSContext(configuration: TLSConfiguration(
+            certificateChainPath: path("node-1.pem"), privateKeyPath: path("node-1.key"), trustedCAPath: path("ca.pem")))
+        let client = try TLSContext(configuration: TLSConfiguration(trustedCAPath: path("ca.pem")))
+        return (server, client, directory)
+    }
+}
+
+struct TestFailure: Error, CustomStringConvertible {
+    let description: String
+    init(_ description: String) { self.description = description }
+}
+
+/// Server and client configurations for one test: TLS on 127.0.0.1, port 0.
+struct TestBed {
+    let serverTLS: TLSContext
+    let clientTLS: TLSContext
+
+    init() throws {
+        let pki = try TestPKI.shared.get()
+        serverTLS = pki.server
+        clientTLS = pki.client
+    }
+
+    func serverConfiguration() -> RPCServerConfiguration {
+        RPCServerConfiguration(port: 0, security: .tls(serverTLS))
+    }
+
+    func clientConfiguration(port: Int) -> RPCClientConfiguration {
+        var configuration = RPCClientConfiguration(port: port, security: .tls(clientTLS, expectedPeerName: "127.0.0.1"),
+                                                   identity: "cartrpc-tests")
+        configuration.connectAttemptsMax = 3
+        configuration.reconnectBackoffInitialMs = 20
+        configuration.callTimeoutMsDefault = 20_000
+        return configuration
+    }
+
+    func startServer(_ configure: (inout RPCServerConfiguration) -> Void = { _ in },
+                     register: (RPCServer) -> Void = { _ in }) async throws -> RPCServer {
+        var configuration = serverConfiguration()
+        configure(&configuration)
+        let server = RPCServer(configuration: configuration)
+        register(server)
+        try await server.start()
+        return server
+    }
+
+    func client(_ server: RPCServer, _ configure: (inout RPCClientConfiguration) -> Void = { _ in }) -> RPCClient {
+        var configuration = clientConfiguration(port: server.port!)
+        configure(&configuration)
+        return RPCClient(configuration: configuration)
+    }
+}
+
+/// Runs `body`, failing if it takes longer than `seconds`: every wait in these tests is bounded.
+func within<T: Sendable>(_ seconds: Double, _ what: String = "the operation",
+                         _ body: @escaping @Sendable () async throws -> T) async throws -> T {
+    try await withThrowingTaskGroup(of: T?.self) { group in
+        group.addTask { try await body() }
+        group.addTask {
+            try await Task.sleep(for: .seconds(seconds))
+            return nil
+        }
+        guard let first = try await group.next(), let value = first else {
+            group.cancelAll()
+            throw TestFailure("\(what) did not finish within \(seconds) s")
+        }
+        group.cancelAll()
+        return value
+    }
+}
+
+/// Polls `condition` every 10 ms for at most `seconds`.
+func eventually(_ seconds: Double = 10, _ what: String, _ condition: @Sendable () -> Bool) async throws {
+    let deadline = ContinuousClock.now + .seconds(seconds)
+    while !condition() {
+        guard ContinuousClock.now < deadline else { throw TestFailure("\(what) did not happen within \(seconds) s") }
+        try await Task.sleep(for: .milliseconds(10))
+    }
+}
+
+/// Asserts that `body` throws an `RPCError` with `code`, and returns it.
+@discardableResult
+func assertRPCError<T>(_ code: ErrorCode, file: StaticString = #filePath, line: UInt = #line,
+                       _ body: () async throws -> T) async -> RPCError? {
+    do {
+        _ = try await body()
+        XCTFail("expected \(code), got a result", file: file, line: line)
+    } catch let error as RPCError {
+        XCTAssertEqual(error.code, code, "\(error)", file: file, line: line)
+        return error
+    } catch {
+        XCTFail("expected RPCError \(code), got \(error)", file: file, line: line)
+    }
+    return nil
+}
+
+/// Events a test handler reports to the test: started, saw cancellation, items produced.
+final class HandlerProbe: Sendable {
+    private let state = NIOLockedValueBox((started: 0, cancelled: 0, produced: 0))
+    func started() { state.withLockedValue { $0.started += 1 } }
+    func cancelled() { state.withLockedValue { $0.cancelled += 1 } }
+    func produced() { state.withLockedValue { $0.produced += 1 } }
+    var startedCount: Int { state.withLockedValue { $0.started } }
+    var cancelledCount: Int { state.withLockedValue { $0.cancelled } }
+    var producedCount: Int { state.withLockedValue { $0.produced } }
+}
+
+/// Test-only methods, with ids in the service range.
+enum TestMethods {
+    /// Echoes after a delay given in the first byte (milliseconds), so answers come out of order.
+    static let delayedEcho = RPCMethod<ByteBuffer, ByteBuffer>(id: 200, name: "Test.delayedEcho", kind: .unary)
+    /// Sleeps until cancelled (or 30 s).
+    static let hang = RPCMethod<ByteBuffer, ByteBuffer>(id: 201, name: "Test.hang", kind: .unary)
+    /// Streams items until cancelled.
+    static let endless = RPCMethod<ByteBuffer, ByteBuffer>(id: 202, name: "Test.endless", kind: .serverStream)
+    /// Not registered anywhere.
+    static let missing = RPCMethod<ByteBuffer, ByteBuffer>(id: 999, name: "Test.missing", kind: .unary)
+
+    static func register(on server: RPCServer, probe: HandlerProbe) {
+        server.register(delayedEcho) { request, _ in
+            let delayMs = Int(request.getInteger(at: request.readerIndex, as: UInt8.self) ?? 0)
+            try await Task.sleep(for: .milliseconds(delayMs))
+            return request
+        }
+        server.register(hang) { request, _ in
+            probe.started()
+            do {
+                try await Task.sleep(for: .seconds(30))
+            } catch {
+                probe.cancelled()
+                throw error
+            }
+            return request
+        }
+        server.registerStream(endless) { request, _, writer in
+            probe.started()
+            do {
+                while true {
+                    try await writer.send(request)
+                    probe.produced()
+                }
+            } catch {
+                probe.cancelled()
+                throw error
+            }
+        }
+    }
+}
+
+func bytes(_ string: String) -> ByteBuffer { ByteBuffer(string: string) }
