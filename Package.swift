@@ -19,6 +19,7 @@ let package = Package(
         .library(name: "CartRPC", targets: ["CartRPC"]),
         .library(name: "CartLoad", targets: ["CartLoad"]),
         .executable(name: "cartload", targets: ["cartload"]),
+        .library(name: "CartAPI", targets: ["CartAPI"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
@@ -158,6 +159,19 @@ let package = Package(
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+
+        // Every client- and peer-facing method: ids, names, request and response types.
+        .target(
+            name: "CartAPI",
+            dependencies: ["CartRPC", "CartDomain", "CartRaft", "CartWire", "CartTypes"]
+        ),
+        .testTarget(
+            name: "CartAPITests",
+            dependencies: [
+                "CartAPI", "CartRPC", "CartDomain", "CartRaft", "CartWire", "CartTypes",
+                .product(name: "NIOCore", package: "swift-nio"),
             ]
         ),
     ],
