@@ -37,6 +37,9 @@ public final class RPCServer: Sendable {
     /// Connections open now, including ones still in their handshake.
     public var connectionCount: Int { tracker.count }
 
+    /// True once shutdown has asked every connection to drain (new calls are refused).
+    public var isDraining: Bool { tracker.isDraining }
+
     /// The bound port once started.
     public var port: Int? { listener.withLockedValue { $0?.localAddress?.port } }
 
