@@ -20,6 +20,8 @@ let package = Package(
         .library(name: "CartLoad", targets: ["CartLoad"]),
         .executable(name: "cartload", targets: ["cartload"]),
         .library(name: "CartAPI", targets: ["CartAPI"]),
+        .library(name: "CartClient", targets: ["CartClient"]),
+        .executable(name: "cartctl", targets: ["cartctl"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
@@ -172,6 +174,26 @@ let package = Package(
             dependencies: [
                 "CartAPI", "CartRPC", "CartDomain", "CartRaft", "CartWire", "CartTypes",
                 .product(name: "NIOCore", package: "swift-nio"),
+            ]
+        ),
+
+        // The typed async client: leader routing, retries with backoff, request keys,
+        // resumable watches. Used by cartctl, cartload and the cluster tests.
+        .target(
+            name: "CartClient",
+            dependencies: [
+                "CartAPI", "CartRPC", "CartWire", "CartTLS", "CartTypes", "CartDomain", "CartGateway",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+            ]
+        ),
+        // `cartctl`: every service operation from the command line.
+        .executableTarget(
+            name: "cartctl",
+            dependencies: [
+                "CartClient", "CartAPI", "CartDomain", "CartTypes", "CartTLS", "CartGateway", "CartWire",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
     ],
