@@ -22,6 +22,8 @@ let package = Package(
         .library(name: "CartAPI", targets: ["CartAPI"]),
         .library(name: "CartClient", targets: ["CartClient"]),
         .executable(name: "cartctl", targets: ["cartctl"]),
+        .library(name: "CartNode", targets: ["CartNode"]),
+        .executable(name: "cartd", targets: ["cartd"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
@@ -29,6 +31,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.3"),
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift", from: "0.2.0"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
     ],
     targets: [
         // Identifiers shared by every layer: Term, LogIndex, NodeID, PartitionID, CartID, …
@@ -176,8 +179,6 @@ let package = Package(
                 .product(name: "NIOCore", package: "swift-nio"),
             ]
         ),
-
-        // The typed async client: leader routing, retries with backoff, request keys,
         // resumable watches. Used by cartctl, cartload and the cluster tests.
         .target(
             name: "CartClient",
@@ -194,6 +195,38 @@ let package = Package(
             dependencies: [
                 "CartClient", "CartAPI", "CartDomain", "CartTypes", "CartTLS", "CartGateway", "CartWire",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        // One node: partition replicas, peer transport, services, gateway, saga.
+        .target(
+            name: "CartNode",
+            dependencies: [
+                "CartAPI", "CartGateway", "CartRPC", "CartDomain", "CartRaft", "CartStorage", "CartTLS", "CartWire", "CartTypes",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
+        .testTarget(
+            name: "CartNodeTests",
+            dependencies: [
+                "CartNode", "CartAPI", "CartRPC", "CartDomain", "CartTLS", "CartWire", "CartTypes",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        // The node daemon: flags or a JSON config file, logging, graceful shutdown on signals.
+        .executableTarget(
+            name: "cartd",
+            dependencies: [
+                "CartNode", "CartTypes",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
             ]
         ),
     ],
