@@ -150,7 +150,7 @@ let package = Package(
         .target(
             name: "CartLoad",
             dependencies: [
-                "CartRPC", "CartWire", "CartTLS",
+                "CartRPC", "CartWire", "CartTLS", "CartClient", "CartTypes", "CartDomain", "CartGateway",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
@@ -160,7 +160,7 @@ let package = Package(
         .executableTarget(
             name: "cartload",
             dependencies: [
-                "CartLoad", "CartRPC", "CartTLS",
+                "CartLoad", "CartRPC", "CartTLS", "CartClient",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
