@@ -189,6 +189,11 @@ let package = Package(
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
             ]
         ),
+        // Real cartd processes on loopback: failover, catch-up, watches, permissions.
+        .testTarget(
+            name: "CartClusterTests",
+            dependencies: ["CartClient", "CartAPI", "CartDomain", "CartTypes", "CartTLS", "CartGateway", "CartWire"]
+        ),
         // `cartctl`: every service operation from the command line.
         .executableTarget(
             name: "cartctl",

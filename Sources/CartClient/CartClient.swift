@@ -97,7 +97,7 @@ public final class CartClient: Sendable {
     /// Reads the cluster's status once, to learn the partition map and the leaders; failure
     /// is fine (requests then go to any node, which forwards, and hints fill the cache).
     func warmUpRouting() async {
-        guard statusLearned.begin() else { return }
+        guard configuration.followLeaders, statusLearned.begin() else { return }
         if let status = try? await call(.clusterStatus, ClusterStatusRequest(), route: .anyNode, timeoutMs: 3_000) {
             routing.learn(status)
         }
@@ -121,7 +121,7 @@ public final class CartClient: Sendable {
     }
 
     private func learn<Response>(from reply: Response, route: Route, endpoint: Endpoint) {
-        guard let partition = route.partition, let hinted = reply as? any LeaderHinted else { return }
+        guard configuration.followLeaders, let partition = route.partition, let hinted = reply as? any LeaderHinted else { return }
         if let hint = hinted.leaderHint {
             routing.learn(hint, for: partition, askedNode: routing.node(at: endpoint))
         } else {
@@ -130,7 +130,7 @@ public final class CartClient: Sendable {
     }
 
     private func learn(from error: RPCError, route: Route, endpoint: Endpoint) {
-        guard let partition = route.partition else { return }
+        guard configuration.followLeaders, let partition = route.partition else { return }
         if let hint = error.leaderHint {
             routing.learn(hint, for: partition, askedNode: routing.node(at: endpoint))
         } else if error.code == .notLeader || error.code == .unavailable || error.code == .goingAway {

@@ -27,6 +27,10 @@ public struct CartClientConfiguration: Sendable {
     public var connectTimeoutMs: Int64
     /// Which failures are retried, how often, and the backoff between attempts.
     public var retryPolicy: RetryPolicy
+    /// Follow the cluster: learn nodes and partition leaders from `Cluster.status` and leader
+    /// hints, and send each request to its leader. Off, every request goes to the configured
+    /// endpoints only and the node forwards it (to exercise forwarding, or pin a client).
+    public var followLeaders: Bool
     /// A watch gives up after this many reconnects in a row that delivered no event.
     public var watchReconnectsWithoutProgressMax: Int
     public var eventLoopGroup: any EventLoopGroup
@@ -45,6 +49,7 @@ public struct CartClientConfiguration: Sendable {
         self.connectTimeoutMs = 2_000
         // Enough attempts to ride out an election (a few hundred ms) plus a node restart.
         self.retryPolicy = try! RetryPolicy(attemptsMax: 12, backoffBaseMs: 10, backoffMaxMs: 500, attemptTimeMinMs: 5)
+        self.followLeaders = true
         self.watchReconnectsWithoutProgressMax = 40
         self.eventLoopGroup = eventLoopGroup
     }

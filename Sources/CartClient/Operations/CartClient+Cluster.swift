@@ -13,7 +13,7 @@ extension CartClient {
     public func clusterStatus(at endpoint: Endpoint? = nil) async throws(CartClientError) -> ClusterStatusReply {
         let status = try await call(.clusterStatus, ClusterStatusRequest(), route: endpoint.map(Route.node) ?? .anyNode,
                                     timeoutMs: 3_000)
-        routing.learn(status)
+        if configuration.followLeaders { routing.learn(status) }
         return status
     }
 

@@ -7,15 +7,19 @@ import NIOConcurrencyHelpers
 
 /// Counters a watcher can read while its watch runs (for tools and tests).
 public final class WatchCounters: Sendable {
-    private let state = NIOLockedValueBox((resumes: 0, delivered: 0))
+    private let state = NIOLockedValueBox((resumes: 0, delivered: 0, endpoint: Endpoint?.none))
 
     public init() {}
+
+    /// The node the watch's current stream is open on.
+    public var endpoint: Endpoint? { state.withLockedValue { $0.endpoint } }
 
     /// Times the watch reopened its stream after a drop, a node failure or a stream end.
     public var resumes: Int { state.withLockedValue { $0.resumes } }
     public var delivered: Int { state.withLockedValue { $0.delivered } }
 
     func resumed() { state.withLockedValue { $0.resumes += 1 } }
+    func opened(on endpoint: Endpoint) { state.withLockedValue { $0.endpoint = endpoint } }
     func deliveredOne() { state.withLockedValue { $0.delivered += 1 } }
 }
 
@@ -83,6 +87,7 @@ public struct CartWatch: AsyncSequence, Sendable {
             let target = partition.flatMap { client.routing.leaderEndpoint(of: $0) }.flatMap { avoiding.contains($0) ? nil : $0 }
                 ?? client.routing.nextEndpoint(avoiding: avoiding)
             endpoint = target
+            counters.opened(on: target)
             if opened { counters.resumed() }
             opened = true
             let rpc = try client.pool.client(for: target)
