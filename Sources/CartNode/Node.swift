@@ -260,3 +260,20 @@ public final class CartNode: Service, Sendable {
         }
     }
 }
+
+extension CartNode {
+    /// A copy of the domain state of this node's replica of `partition` (nil if not hosted
+    /// or not running), read on the replica's loop. For status tools and tests.
+    func replicaState(_ partition: PartitionID) async -> PartitionState? {
+        guard let replica = running.withLockedValue({ $0?.replicas[partition] }) else { return nil }
+        return try? await replica.loop.submit { replica.state }.get()
+    }
+
+    /// This node's view of the partitions it hosts.
+    public func partitionStatuses() async -> [PartitionStatus] {
+        guard let running = running.withLockedValue({ $0 }) else { return [] }
+        return (try? await running.services.partitionStatuses(on: group.next()).get()) ?? []
+    }
+
+    var placement: Placement? { running.withLockedValue { $0?.services.placement } }
+}
