@@ -209,6 +209,9 @@ let package = Package(
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
             ]
         ),
+        // A quick addItem load against running nodes, for tuning (the benchmark of record is cartload).
+        .executableTarget(name: "nodebench", dependencies: ["CartAPI", "CartDomain", "CartRPC", "CartTLS", "CartTypes",
+                                                            .product(name: "NIOConcurrencyHelpers", package: "swift-nio")]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -98,7 +98,7 @@ public final class CartNode: Service, Sendable {
         let selfHint = LeaderHint(nodeID: configuration.nodeID, address: "\(configuration.clientHost):\(clientPort)")
 
         let router = Router(node: configuration.nodeID, replicas: replicas, leaders: leaders, transport: transport,
-                            leaderWaitMs: configuration.leaderWaitMs)
+                            leaderWaitMs: configuration.leaderWaitMs, guards: try PeerGuard(logger: logger))
         let services = NodeServices(eventLoopGroup: group, node: configuration.nodeID, placement: placement, router: router,
                                     items: items, selfHint: selfHint, members: configuration.members,
                                     configuration: configuration, threadPool: threadPool, tokens: tokens, logger: logger)
