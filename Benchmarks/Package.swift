@@ -53,6 +53,16 @@ let package = Package(
             path: "Benchmarks/RaftBenchmark",
             plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
         ),
+        .executableTarget(
+            name: "GatewayBenchmark",
+            dependencies: [
+                .product(name: "Benchmark", package: "benchmark"),
+                .product(name: "CartGateway", package: "SharedCart"),
+                .product(name: "CartTypes", package: "SharedCart"),
+            ],
+            path: "Benchmarks/GatewayBenchmark",
+            plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
+        ),
     ],
     swiftLanguageModes: [.v6]
 )
