@@ -33,13 +33,14 @@ final class ConnectionTracker: Sendable {
 
     var count: Int { state.withLockedValue { $0.open.count } }
 
+    /// True once every connection open at shutdown has been asked to drain.
+    var isDraining: Bool { state.withLockedValue { $0.isDraining } }
+
     /// Asks every open connection to drain; returns their channels to wait for.
     func drainAll() -> [any Channel] {
-        let entries = state.withLockedValue { state in
-            state.isDraining = true
-            return Array(state.open.values)
-        }
+        let entries = state.withLockedValue { Array($0.open.values) }
         for entry in entries { entry.drain() }
+        state.withLockedValue { $0.isDraining = true }
         return entries.map(\.channel)
     }
 }

@@ -1,0 +1,128 @@
+import CartRPC
+import CartWire
+import NIOCore
+import XCTest
+
+/// Bad input from one client gets that client a typed error and at worst closes its own
+/// connection; the server keeps serving everyone else.
+final class BadInputTests: XCTestCase {
+    /// A frame with an undefined type byte: the client gets malformedFrame, its connection
+    /// closes, and another client's calls still succeed.
+    func testMalformedFrameGetsMalformedFrameErrorAndOthersKeepBeingServed() async throws {
+        let bed = try TestBed()
+        let server = try await bed.startServer()
+        let healthy = bed.client(server)
+        _ = try await healthy.call(.echo, bytes("before"), timeout: .seconds(5))
+
+        let raw = try await RawConnection.connect(port: server.port!, tls: bed.clientTLS)
+        try await raw.sendHello()
+        _ = try await raw.frame(.helloAck)
+        var garbage = ByteBuffer()
+        garbage.writeInteger(UInt32(FrameHeader.fixedBytes))
+        garbage.writeBytes([1, 0xEE, 0, 0, 0, 0, 0, 1, 0, 0])  // version 1, frame type 0xEE
+        try await raw.send(garbage)
+        let error = try await raw.error()
+        XCTAssertEqual(error.code, .malformedFrame)
+        try await raw.waitUntilClosed()
+
+        let reply = try await healthy.call(.echo, bytes("after"), timeout: .seconds(5))
+        XCTAssertEqual(reply, bytes("after"))
+        await healthy.shutdown()
+        await server.shutdown()
+    }
+
+    /// A length prefix above frameBytesMax is refused as soon as it arrives (frameTooLarge,
+    /// then close); the client library refuses to send such a request in the first place.
+    func testOversizedFrameGetsFrameTooLargeAndOthersKeepBeingServed() async throws {
+        let bed = try TestBed()
+        let server = try await bed.startServer({ $0.frameBytesMax = 64 * 1024 })
+        let healthy = bed.client(server)
+
+        let raw = try await RawConnection.connect(port: server.port!, tls: bed.clientTLS)
+        try await raw.sendHello()
+        _ = try await raw.frame(.helloAck)
+        var header = ByteBuffer()
+        header.writeInteger(UInt32(8 << 20))  // announces 8 MiB, sends only the prefix
+        try await raw.send(header)
+        let error = try await raw.error()
+        XCTAssertEqual(error.code, .frameTooLarge)
+        try await raw.waitUntilClosed()
+
+        await assertRPCError(.frameTooLarge) {
+            try await healthy.call(.echo, ByteBuffer(repeating: 7, count: 100 * 1024), timeout: .seconds(5))
+        }
+        let reply = try await healthy.call(.echo, bytes("small"), timeout: .seconds(5))
+        XCTAssertEqual(reply, bytes("small"))
+        await healthy.shutdown()
+        await server.shutdown()
+    }
+
+    /// A request payload that does not decode as the method's argument type is a typed
+    /// error on that call (invalidArgument, as the protocol spec says); the connection stays open.
+    func testUndecodableRequestPayloadIsATypedErrorOnThatCallOnly() async throws {
+        let bed = try TestBed()
+        let server = try await bed.startServer()
+        let client = bed.client(server)
+        let brokenPing = RPCMethod<ByteBuffer, ByteBuffer>(id: .ping, name: "Builtin.ping", kind: .unary)
+        await assertRPCError(.invalidArgument) {
+            try await client.call(brokenPing, ByteBuffer(bytes: [0xFF, 0xFF, 0xFF]), timeout: .seconds(5))
+        }
+        let pong = try await client.call(.ping, Ping(nonce: 7), timeout: .seconds(5))
+        XCTAssertEqual(pong.nonce, 7)
+        await client.shutdown()
+        await server.shutdown()
+    }
+
+    /// A hello offering only versions the server does not speak: an unsupportedVersion error
+    /// frame on stream 0, then the server closes.
+    func testHelloWithUnsupportedVersionIsRefusedThenClosed() async throws {
+        let bed = try TestBed()
+        let server = try await bed.startServer()
+        let raw = try await RawConnection.connect(port: server.port!, tls: bed.clientTLS)
+        try await raw.sendHello(versions: [9])
+        let error = try await raw.error()
+        XCTAssertEqual(error.code, .unsupportedVersion)
+        try await raw.waitUntilClosed()
+
+        let client = bed.client(server) { $0.helloVersions = [9] }
+        await assertRPCError(.unsupportedVersion) { try await client.call(.echo, bytes("x"), timeout: .seconds(5)) }
+        await client.shutdown()
+        await server.shutdown()
+    }
+
+    /// A request before the hello breaks the protocol: protocolViolation, then close.
+    func testRequestBeforeHelloIsAProtocolViolation() async throws {
+        let bed = try TestBed()
+        let server = try await bed.startServer()
+        let raw = try await RawConnection.connect(port: server.port!, tls: bed.clientTLS)
+        try await raw.send(Frame(.request, stream: 1, method: .echo, payload: bytes("early")))
+        let error = try await raw.error()
+        XCTAssertEqual(error.code, .protocolViolation)
+        try await raw.waitUntilClosed()
+        await server.shutdown()
+    }
+
+    /// A client that connects and never says hello is closed after handshakeTimeoutMs.
+    func testSilentClientIsClosedAfterTheHandshakeTimeout() async throws {
+        let bed = try TestBed()
+        let server = try await bed.startServer({ $0.handshakeTimeoutMs = 200 })
+        let raw = try await RawConnection.connect(port: server.port!, tls: bed.clientTLS)
+        try await raw.waitUntilClosed()
+        try await eventually(10, "the server forgets the connection") { server.connectionCount == 0 }
+        await server.shutdown()
+    }
+
+    /// Beyond connectionsMax, a new connection's hello gets resourceExhausted.
+    func testConnectionBeyondConnectionsMaxIsRefused() async throws {
+        let bed = try TestBed()
+        let server = try await bed.startServer({ $0.connectionsMax = 1 })
+        let first = bed.client(server)
+        _ = try await first.call(.echo, bytes("1"), timeout: .seconds(5))
+        let second = bed.client(server) { $0.connectAttemptsMax = 1 }
+        await assertRPCError(.resourceExhausted) { try await second.call(.echo, bytes("2"), timeout: .seconds(5)) }
+        _ = try await first.call(.echo, bytes("1 again"), timeout: .seconds(5))
+        await first.shutdown()
+        await second.shutdown()
+        await server.shutdown()
+    }
+}

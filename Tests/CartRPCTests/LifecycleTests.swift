@@ -1,0 +1,84 @@
+import CartRPC
+import CartWire
+import NIOCore
+import XCTest
+
+/// Shutdown, restart and the pure pieces of connection management.
+final class LifecycleTests: XCTestCase {
+    /// Shutdown sends go-away: the call in progress still gets its answer, and a call made
+    /// after it is refused with a retryable unavailable error.
+    func testShutdownDrainsTheCallInProgressAndRefusesNewOnesRetryably() async throws {
+        let bed = try TestBed()
+        let server = try await bed.startServer(register: { server in
+            server.register(TestMethods.delayedEcho) { request, _ in
+                try await Task.sleep(for: .milliseconds(500))
+                return request
+            }
+        })
+        let client = bed.client(server) { $0.connectAttemptsMax = 1 }
+        _ = try await client.call(.echo, bytes("warm"), timeout: .seconds(5))
+        let inFlight = Task { try await client.call(TestMethods.delayedEcho, bytes("finish me"), timeout: .seconds(10)) }
+        try await Task.sleep(for: .milliseconds(100))
+        let shutdown = Task { await server.shutdown() }
+        try await eventually(10, "the server starts draining") { server.isDraining }
+        let refused = await assertRPCError(.unavailable) {
+            try await within(10, "the refused call") { try await client.call(.echo, bytes("too late"), timeout: .seconds(5)) }
+        }
+        XCTAssertEqual(refused?.isRetryable, true)
+        let reply = try await inFlight.value
+        XCTAssertEqual(reply, bytes("finish me"))
+        await shutdown.value
+        XCTAssertEqual(server.connectionCount, 0)
+        await client.shutdown()
+    }
+
+    /// After the server restarts on the same port, the same client reconnects by itself.
+    func testClientReconnectsAfterServerRestart() async throws {
+        let bed = try TestBed()
+        let first = try await bed.startServer()
+        let port = first.port!
+        let client = bed.client(first) { $0.connectAttemptsMax = 10 }
+        _ = try await client.call(.echo, bytes("one"), timeout: .seconds(5))
+        await first.shutdown()
+
+        let second = try await bed.startServer({ $0.port = port })
+        let reply = try await within(20, "the call after restart") {
+            try await client.call(.echo, bytes("two"), timeout: .seconds(5))
+        }
+        XCTAssertEqual(reply, bytes("two"))
+        await client.shutdown()
+        await second.shutdown()
+    }
+
+    /// A connection with nothing to do for idleTimeoutMs is closed by the server with a
+    /// go-away; the client reconnects for its next call.
+    func testIdleConnectionIsClosedAndTheClientReconnectsOnNextCall() async throws {
+        let bed = try TestBed()
+        let server = try await bed.startServer({ configuration in
+            configuration.keepaliveIntervalMs = 50
+            configuration.idleTimeoutMs = 200
+        })
+        let client = bed.client(server)
+        _ = try await client.call(.echo, bytes("once"), timeout: .seconds(5))
+        XCTAssertEqual(server.connectionCount, 1)
+        try await eventually(10, "the idle connection is closed") { server.connectionCount == 0 }
+        let reply = try await client.call(.echo, bytes("again"), timeout: .seconds(5))
+        XCTAssertEqual(reply, bytes("again"))
+        await client.shutdown()
+        await server.shutdown()
+    }
+
+    /// A peer that completes the hello and then never answers pings is presumed dead after
+    /// three silent keepalive intervals and closed.
+    func testPeerThatNeverAnswersPingsIsClosed() async throws {
+        let bed = try TestBed()
+        let server = try await bed.startServer({ $0.keepaliveIntervalMs = 50 })
+        let raw = try await RawConnection.connect(port: server.port!, tls: bed.clientTLS)
+        try await raw.sendHello()
+        _ = try await raw.frame(.helloAck)
+        _ = try await raw.frame(.ping)
+        try await raw.waitUntilClosed()
+        try await eventually(10, "the server forgets the connection") { server.connectionCount == 0 }
+        await server.shutdown()
+    }
+}
