@@ -51,7 +51,7 @@ final class PartitionReplica: @unchecked Sendable {
     private let transport: PeerTransport
     private let hooks: ReplicaHooks
     private let snapshotIntervalEntries: UInt64
-    private let codec = WireSnapshotCodec()
+    private let codec = BinarySnapshotCodec()
 
     private var pending: [LogIndex: PendingProposal] = [:]
     private var readBatch: [ReadCompletion] = []
