@@ -50,8 +50,8 @@ let package = Package(
         .executableTarget(name: "raft-sim", dependencies: ["CartRaftSimulation"]),
         .testTarget(name: "CartRaftTests", dependencies: ["CartRaft", "CartRaftSimulation", "CartTypes"]),
         // Carts, items and users as a pure, deterministic partition state machine.
-        .target(name: "CartDomain", dependencies: ["CartTypes"], exclude: ["Saga.md"]),
-        .testTarget(name: "CartDomainTests", dependencies: ["CartDomain", "CartTypes"]),
+        .target(name: "CartDomain", dependencies: ["CartTypes", "CartWire"], exclude: ["Saga.md", "README.md"]),
+        .testTarget(name: "CartDomainTests", dependencies: ["CartDomain", "CartTypes", "CartWire"]),
 
         // The bytes on the wire: binary Codable encoding, frames, envelope, error codes, methods.
         .target(
@@ -234,6 +234,9 @@ let package = Package(
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
             ]
         ),
+        // A quick addItem load against running nodes, for tuning (the benchmark of record is cartload).
+        .executableTarget(name: "nodebench", dependencies: ["CartAPI", "CartDomain", "CartRPC", "CartTLS", "CartTypes",
+                                                            .product(name: "NIOConcurrencyHelpers", package: "swift-nio")]),
     ],
     swiftLanguageModes: [.v6]
 )

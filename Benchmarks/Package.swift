@@ -11,6 +11,7 @@ let package = Package(
     dependencies: [
         .package(name: "SharedCart", path: ".."),
         .package(url: "https://github.com/ordo-one/benchmark", from: "1.38.1", traits: ["MallocInterposer"]),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.3"),
     ],
     targets: [
         .executableTarget(
@@ -40,6 +41,39 @@ let package = Package(
                 .product(name: "CartWire", package: "SharedCart"),
             ],
             path: "Benchmarks/WireBenchmark",
+            plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
+        ),
+        .executableTarget(
+            name: "RaftBenchmark",
+            dependencies: [
+                .product(name: "Benchmark", package: "benchmark"),
+                .product(name: "CartRaft", package: "SharedCart"),
+                .product(name: "CartRaftSimulation", package: "SharedCart"),
+                .product(name: "CartTypes", package: "SharedCart"),
+            ],
+            path: "Benchmarks/RaftBenchmark",
+            plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
+        ),
+        .executableTarget(
+            name: "GatewayBenchmark",
+            dependencies: [
+                .product(name: "Benchmark", package: "benchmark"),
+                .product(name: "CartGateway", package: "SharedCart"),
+                .product(name: "CartTypes", package: "SharedCart"),
+            ],
+            path: "Benchmarks/GatewayBenchmark",
+            plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
+        ),
+        .executableTarget(
+            name: "RPCBenchmark",
+            dependencies: [
+                .product(name: "Benchmark", package: "benchmark"),
+                .product(name: "CartRPC", package: "SharedCart"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+            ],
+            path: "Benchmarks/RPCBenchmark",
             plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
         ),
     ],

@@ -15,8 +15,9 @@ import CartTypes
 ///    against the current state (`decide(_:at:)`, read-only), applies the resulting events
 ///    with `apply(event:)`, and records the outcome under the request key.
 /// 3. Answer the client with the result, and publish the events to the cart's watchers.
-/// 4. To compact the log, take `snapshot()` after applying index N and store its encoding
-///    with N; to recover, `init(restoring:)` the snapshot and apply the entries after N.
+/// 4. To compact the log, take `encodedSnapshot(using: BinarySnapshotCodec())` after applying
+///    index N and store it with N; to recover, `init(snapshotBytes:using:)` and apply the
+///    entries after N.
 ///
 /// Replaying the events alone (`apply(event:)` from an empty state) rebuilds the carts,
 /// items, users, reservations and histories; the dedup window is rebuilt by replaying

@@ -98,7 +98,7 @@ public final class CartNode: Service, Sendable {
         let selfHint = LeaderHint(nodeID: configuration.nodeID, address: "\(configuration.clientHost):\(clientPort)")
 
         let router = Router(node: configuration.nodeID, replicas: replicas, leaders: leaders, transport: transport,
-                            leaderWaitMs: configuration.leaderWaitMs)
+                            leaderWaitMs: configuration.leaderWaitMs, guards: try PeerGuard(logger: logger))
         let services = NodeServices(eventLoopGroup: group, node: configuration.nodeID, placement: placement, router: router,
                                     items: items, selfHint: selfHint, members: configuration.members,
                                     configuration: configuration, threadPool: threadPool, tokens: tokens, logger: logger)
@@ -259,4 +259,21 @@ public final class CartNode: Service, Sendable {
             throw NodeError(.configuration, "token keys at \(path): \(error)")
         }
     }
+}
+
+extension CartNode {
+    /// A copy of the domain state of this node's replica of `partition` (nil if not hosted
+    /// or not running), read on the replica's loop. For status tools and tests.
+    func replicaState(_ partition: PartitionID) async -> PartitionState? {
+        guard let replica = running.withLockedValue({ $0?.replicas[partition] }) else { return nil }
+        return try? await replica.loop.submit { replica.state }.get()
+    }
+
+    /// This node's view of the partitions it hosts.
+    public func partitionStatuses() async -> [PartitionStatus] {
+        guard let running = running.withLockedValue({ $0 }) else { return [] }
+        return (try? await running.services.partitionStatuses(on: group.next()).get()) ?? []
+    }
+
+    var placement: Placement? { running.withLockedValue { $0?.services.placement } }
 }

@@ -17,13 +17,13 @@ public struct Configuration: Hashable, Codable, Sendable {
 
     /// Whether the nodes for which `isYes` holds form a majority of the voters.
     public func hasQuorum(_ isYes: (NodeID) -> Bool) -> Bool {
-        voters.count(where: isYes) >= quorumSize
+        voters.reduce(0) { $0 + (isYes($1) ? 1 : 0) } >= quorumSize
     }
 
     /// The outcome of an election given the votes received so far.
     public func voteResult(_ votes: [NodeID: Bool]) -> VoteResult {
-        let granted = voters.count { votes[$0] == true }
-        let missing = voters.count { votes[$0] == nil }
+        let granted = voters.reduce(0) { $0 + (votes[$1] == true ? 1 : 0) }
+        let missing = voters.reduce(0) { $0 + (votes[$1] == nil ? 1 : 0) }
         if granted >= quorumSize { return .won }
         if granted + missing >= quorumSize { return .pending }
         return .lost

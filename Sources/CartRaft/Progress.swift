@@ -86,6 +86,41 @@ struct Progress {
         return true
     }
 
+    /// An accepted append or snapshot through `index`: advance, and move to streaming
+    /// once the follower's position is known. Returns whether it was news.
+    mutating func handleAcknowledgement(_ index: LogIndex) -> Bool {
+        guard maybeUpdate(index) else { return false }
+        switch state {
+        case .probe:
+            becomeReplicate()
+        case .snapshot(let pendingIndex) where match >= pendingIndex:
+            becomeProbe()
+            becomeReplicate()
+        case .replicate:
+            inflights.freeUpTo(index)
+        case .snapshot:
+            break
+        }
+        return true
+    }
+
+    /// A rejected append: back off to `hint` and probe. Returns whether to send again.
+    mutating func handleRejection(rejected: LogIndex, hint: LogIndex) -> Bool {
+        guard maybeDecrease(rejected: rejected, hint: hint) else { return false }
+        if state == .replicate { becomeProbe() }
+        return true
+    }
+
+    mutating func handleHeartbeatResponse() {
+        recentActive = true
+        probeSent = false
+        if state == .replicate && inflights.isFull {
+            // The follower is alive; let one more append out in case the acknowledgement
+            // that would have freed the window was lost.
+            inflights.freeFirst()
+        }
+    }
+
     /// Bookkeeping after sending `count` entries ending at `lastIndex`.
     mutating func sentEntries(count: Int, lastIndex: LogIndex) {
         switch state {

@@ -54,9 +54,8 @@ extension RaftNode {
         }
         log.restore(snapshot)
         configuration = metadata.configuration
-        progress = [:]
-        for node in configuration.voters {
-            progress[node] = Progress(next: log.lastIndex.next, inflightAppendsMax: options.inflightAppendsMax)
+        progress = ProgressTracker(voters: configuration.voters) { _ in
+            Progress(next: log.lastIndex.next, inflightAppendsMax: options.inflightAppendsMax)
         }
         return true
     }

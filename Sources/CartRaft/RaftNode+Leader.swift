@@ -28,7 +28,7 @@ extension RaftNode {
     private func checkQuorumActive() -> Bool {
         let active = configuration.hasQuorum { node in node == id || progress[node]?.recentActive == true }
         for node in configuration.voters where node != id {
-            progress[node]?.recentActive = false
+            progress.update(node) { $0.recentActive = false }
         }
         return active
     }
@@ -51,7 +51,7 @@ extension RaftNode {
         }
         uncommittedBytes += bytes
         let last = log.append(entries)
-        _ = progress[id]?.maybeUpdate(last)
+        progress.update(id) { _ = $0.maybeUpdate(last) }
         _ = maybeCommit()
         return true
     }
@@ -59,71 +59,43 @@ extension RaftNode {
     /// Commits the highest index stored on a majority, if it is from our term (§5.4.2).
     func maybeCommit() -> Bool {
         let candidate = configuration.committedIndex { progress[$0]?.match ?? .zero }
-        let before = log.committed
         guard log.maybeCommit(index: candidate, term: term) else { return false }
-        let newlyCommitted = (try? log.entries(before.next..<log.committed.next, bytesMax: .max)) ?? []
-        uncommittedBytes = max(0, uncommittedBytes - newlyCommitted.reduce(0) { $0 + $1.data.count })
         releaseReadsAwaitingFirstCommit()
         return true
     }
 
     func handleAppendResponse(_ message: Message) {
-        guard var peer = progress[message.from] else { return }
-        peer.recentActive = true
+        let from = message.from
+        guard progress[from] != nil else { return }
+        progress.update(from) { $0.recentActive = true }
         if message.reject {
             var hint = message.rejectHint
             if message.logTerm > .zero {
                 hint = log.findConflictByTerm(index: message.rejectHint, term: message.logTerm).index
             }
-            if peer.maybeDecrease(rejected: message.index, hint: hint) {
-                if peer.state == .replicate { peer.becomeProbe() }
-                progress[message.from] = peer
-                sendAppend(to: message.from)
-            } else {
-                progress[message.from] = peer
+            if progress.update(from, { $0.handleRejection(rejected: message.index, hint: hint) }) == true {
+                sendAppend(to: from)
             }
             return
         }
-        let wasPaused = peer.isPaused
-        if peer.maybeUpdate(message.index) {
-            switch peer.state {
-            case .probe:
-                peer.becomeReplicate()
-            case .snapshot(let pendingIndex) where peer.match >= pendingIndex:
-                peer.becomeProbe()
-                peer.becomeReplicate()
-            case .replicate:
-                peer.inflights.freeUpTo(message.index)
-            default:
-                break
-            }
-            progress[message.from] = peer
-            if maybeCommit() {
-                broadcastAppend()
-            } else if wasPaused {
-                sendAppend(to: message.from)
-            }
-            // Fill the pipeline window.
-            while sendAppend(to: message.from, sendIfEmpty: false) {}
-            if message.from == transferee && progress[message.from]?.match == log.lastIndex {
-                sendTimeoutNow(to: message.from)
-            }
-        } else {
-            progress[message.from] = peer
+        let wasPaused = progress[from]!.isPaused
+        guard progress.update(from, { $0.handleAcknowledgement(message.index) }) == true else { return }
+        if maybeCommit() {
+            broadcastAppend()
+        } else if wasPaused {
+            sendAppend(to: from)
+        }
+        // Fill the pipeline window.
+        while sendAppend(to: from, sendIfEmpty: false) {}
+        if from == transferee && progress[from]?.match == log.lastIndex {
+            sendTimeoutNow(to: from)
         }
     }
 
     func handleHeartbeatResponse(_ message: Message) {
-        guard var peer = progress[message.from] else { return }
-        peer.recentActive = true
-        peer.probeSent = false
-        if peer.state == .replicate && peer.inflights.isFull {
-            // A heartbeat answer proves the follower is alive; let one more append out in
-            // case the acknowledgement that would have freed the window was lost.
-            peer.inflights.freeFirst()
-        }
-        progress[message.from] = peer
-        if peer.match < log.lastIndex {
+        guard progress[message.from] != nil else { return }
+        progress.update(message.from) { $0.handleHeartbeatResponse() }
+        if progress[message.from]!.match < log.lastIndex {
             sendAppend(to: message.from)
         }
         if !message.context.isEmpty {
@@ -152,12 +124,12 @@ extension RaftNode {
     /// message was sent.
     @discardableResult
     func sendAppend(to node: NodeID, sendIfEmpty: Bool = true) -> Bool {
-        guard var peer = progress[node], !peer.isPaused else { return false }
-        let previousIndex = peer.next.previous
-        let upper = min(log.lastIndex.next,
-                        peer.next.advanced(by: Int64(options.entriesPerAppendMax)))
+        guard let isPaused = progress[node]?.isPaused, !isPaused else { return false }
+        let next = progress[node]!.next
+        let previousIndex = next.previous
+        let upper = min(log.lastIndex.next, next.advanced(by: Int64(options.entriesPerAppendMax)))
         guard let previousTerm = log.term(at: previousIndex),
-              let entries = try? log.entries(peer.next..<upper, bytesMax: options.appendBytesMax)
+              let entries = try? log.entries(next..<upper, bytesMax: options.appendBytesMax)
         else {
             return sendSnapshot(to: node)
         }
@@ -167,15 +139,14 @@ extension RaftNode {
         append.logTerm = previousTerm
         append.entries = entries
         append.commit = log.committed
-        peer.sentEntries(count: entries.count, lastIndex: entries.last?.index ?? previousIndex)
-        progress[node] = peer
+        progress.update(node) { $0.sentEntries(count: entries.count, lastIndex: entries.last?.index ?? previousIndex) }
         send(append)
         return true
     }
 
     /// InstallSnapshot (§7) for a follower that needs compacted entries.
     private func sendSnapshot(to node: NodeID) -> Bool {
-        guard var peer = progress[node], peer.recentActive else { return false }
+        guard progress[node]?.recentActive == true else { return false }
         let snapshot: Snapshot
         do {
             snapshot = try log.storage.snapshot()
@@ -187,8 +158,7 @@ extension RaftNode {
         precondition(!snapshot.isEmpty, "entries are compacted but the storage has no snapshot")
         var message = Message(kind: .snapshot, from: id, to: node, term: term)
         message.snapshot = snapshot
-        peer.becomeSnapshot(pendingIndex: snapshot.metadata.index)
-        progress[node] = peer
+        progress.update(node) { $0.becomeSnapshot(pendingIndex: snapshot.metadata.index) }
         send(message)
         return true
     }

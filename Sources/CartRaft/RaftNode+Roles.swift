@@ -32,11 +32,9 @@ extension RaftNode {
         reset(term: term)
         role = .leader
         leader = id
-        for node in configuration.voters where node == id {
-            var own = progress[node]!
+        progress.update(id) { own in
             own.match = log.lastIndex
             own.becomeReplicate()
-            progress[node] = own
         }
         // The no-op entry (§5.4.2, §8): committing one entry of the new term commits
         // everything before it and lets ReadIndex start.
@@ -56,12 +54,11 @@ extension RaftNode {
         resetRandomizedElectionTimeout()
         transferee = .none
         votes = [:]
-        progress = [:]
-        for node in configuration.voters {
+        progress = ProgressTracker(voters: configuration.voters) { node in
             var peer = Progress(next: log.lastIndex.next, inflightAppendsMax: options.inflightAppendsMax)
             if node == id { peer.match = log.lastIndex }
             peer.recentActive = node == id
-            progress[node] = peer
+            return peer
         }
         readOnly.reset()
         readsAwaitingFirstCommit.removeAll()

@@ -20,7 +20,9 @@ import CartTypes
 ///    leader no-ops). Answer `ready.readStates` once the state machine has applied
 ///    their index.
 /// 5. Call `node.advance(ready)`. Only now does the node read those entries back from
-///    storage and hand out the next batch.
+///    storage and hand out the next batch. The caller may then snapshot the state machine
+///    and compact the storage up to `appliedIndex`; the leader sends that snapshot to
+///    followers that need compacted entries.
 ///
 /// Proposals on a follower are rejected with `RaftError.notLeader(leaderHint:)` rather
 /// than forwarded: the gateway above redirects the client, so retry and deduplication
@@ -39,7 +41,7 @@ public final class RaftNode {
     var log: RaftLog
 
     /// The leader's replication state of every voter (itself included).
-    var progress: [NodeID: Progress] = [:]
+    var progress = ProgressTracker()
     /// Votes received in the current (pre-)election.
     var votes: [NodeID: Bool] = [:]
 
@@ -158,22 +160,24 @@ public final class RaftNode {
 
     /// The peer `node` could not be reached: stop streaming to it and probe instead.
     public func reportUnreachable(_ node: NodeID) {
-        guard role == .leader, var peer = progress[node] else { return }
-        if peer.state == .replicate { peer.becomeProbe() }
-        progress[node] = peer
+        guard role == .leader else { return }
+        progress.update(node) { peer in
+            if peer.state == .replicate { peer.becomeProbe() }
+        }
     }
 
     /// The snapshot message to `node` was (or was not) delivered and installed.
     public func reportSnapshot(to node: NodeID, succeeded: Bool) {
-        guard role == .leader, var peer = progress[node],
-              case .snapshot = peer.state else { return }
-        if !succeeded {
-            // Retry from scratch: a later probe will find out what the follower has.
-            peer.state = .snapshot(pendingIndex: .zero)
+        guard role == .leader else { return }
+        progress.update(node) { peer in
+            guard case .snapshot = peer.state else { return }
+            if !succeeded {
+                // Retry from scratch: a later probe will find out what the follower has.
+                peer.state = .snapshot(pendingIndex: .zero)
+            }
+            peer.becomeProbe()
+            // Wait for the follower's answer (or a heartbeat) before probing again.
+            peer.probeSent = true
         }
-        peer.becomeProbe()
-        // Wait for the follower's answer (or a heartbeat) before probing again.
-        peer.probeSent = true
-        progress[node] = peer
     }
 }

@@ -77,6 +77,12 @@ extension RaftNode {
         }
         if let last = ready.committedEntries.last {
             log.appliedTo(last.index)
+            if role == .leader {
+                // Committed entries no longer count against `uncommittedBytesMax`. Entries
+                // of an earlier term may be subtracted too; the floor at zero covers that.
+                let bytes = ready.committedEntries.reduce(0) { $0 + $1.data.count }
+                uncommittedBytes = max(0, uncommittedBytes - bytes)
+            }
         }
     }
 }

@@ -21,7 +21,8 @@ public final class LocalCluster {
     public private(set) var nodes: [NodeID: RaftNode] = [:]
     public private(set) var storages: [NodeID: MemoryRaftLogStorage] = [:]
     public let voters: [NodeID]
-    /// Entries each node applied, in order (including snapshot-covered ones are not listed).
+    /// Entries each node applied, in order (entries covered by an installed snapshot are
+    /// not listed).
     public private(set) var applied: [NodeID: [Entry]] = [:]
     public private(set) var readStates: [NodeID: [ReadState]] = [:]
     public private(set) var installedSnapshots: [NodeID: [Snapshot]] = [:]
@@ -36,6 +37,10 @@ public final class LocalCluster {
     /// deliver it, or nil to drop it.
     public var intercept: ((Message) -> Message?)?
     private var inFlight: [Message] = []
+    /// The same nodes and storages by position in `voters`, for the delivery loop (no
+    /// hashing per message).
+    private var nodeList: [RaftNode] = []
+    private var storageList: [MemoryRaftLogStorage] = []
     private var optionsFor: (NodeID) -> RaftOptions
     private var random: SplitMix64
 
@@ -61,6 +66,8 @@ public final class LocalCluster {
             installedSnapshots[id] = []
         }
         for id in voters { nodes[id] = makeNode(id) }
+        nodeList = voters.map { nodes[$0]! }
+        storageList = voters.map { self.storages[$0]! }
     }
 
     private func makeNode(_ id: NodeID) -> RaftNode {
@@ -95,6 +102,7 @@ public final class LocalCluster {
     /// Rebuilds `node` from its storage, as after a crash once everything was persisted.
     public func restart(_ node: NodeID) {
         nodes[node] = makeNode(node)
+        nodeList[voters.firstIndex(of: node)!] = nodes[node]!
         applied[node] = []
     }
 
@@ -103,7 +111,7 @@ public final class LocalCluster {
     /// Ticks every node `times` times, delivering all messages after each tick.
     public func tick(_ times: Int = 1) {
         for _ in 0..<times {
-            for id in voters { nodes[id]!.tick() }
+            for node in nodeList { node.tick() }
             deliverAll()
         }
     }
@@ -131,7 +139,7 @@ public final class LocalCluster {
     /// Processes Readies and delivers messages until nothing is left to do.
     public func deliverAll() {
         for _ in 0..<Self.deliveryRoundsMax {
-            for id in voters { processReadies(of: id) }
+            for position in voters.indices { processReadies(at: position) }
             if inFlight.isEmpty { return }
             let batch = inFlight
             inFlight.removeAll(keepingCapacity: true)
@@ -141,9 +149,10 @@ public final class LocalCluster {
     }
 
     private func deliver(_ message: Message) {
-        guard !cutLinks.contains(Link(from: message.from, to: message.to)),
+        guard cutLinks.isEmpty || !cutLinks.contains(Link(from: message.from, to: message.to)),
               let message = intercept.map({ $0(message) }) ?? message,
-              let node = nodes[message.to] else { return }
+              let position = voters.firstIndex(of: message.to) else { return }
+        let node = nodeList[position]
         do {
             try node.step(message)
         } catch {
@@ -152,9 +161,10 @@ public final class LocalCluster {
     }
 
     /// The Ready contract: persist, send, apply, advance.
-    private func processReadies(of id: NodeID) {
-        let node = nodes[id]!
-        let storage = storages[id]!
+    private func processReadies(at position: Int) {
+        let node = nodeList[position]
+        let storage = storageList[position]
+        let id = voters[position]
         while node.hasReady {
             let ready = node.ready()
             if let snapshot = ready.snapshot { storage.applySnapshot(snapshot) }
@@ -167,7 +177,7 @@ public final class LocalCluster {
             if recordsMessages {
                 applied[id]!.append(contentsOf: ready.committedEntries)
             }
-            readStates[id]!.append(contentsOf: ready.readStates)
+            if !ready.readStates.isEmpty { readStates[id]!.append(contentsOf: ready.readStates) }
             node.advance(ready)
         }
     }

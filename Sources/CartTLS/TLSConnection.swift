@@ -92,12 +92,13 @@ final class TLSConnection {
         cs_bio_pending(networkOut)
     }
 
-    func drainCiphertext(into buffer: inout ByteBuffer) {
-        let pending = pendingCiphertextBytes
-        guard pending > 0 else { return }
-        buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: pending) { target in
-            let read = BIO_read(networkOut, target.baseAddress, Int32(pending))
-            precondition(read == pending, "memory BIO returned fewer bytes than pending")
+    /// Moves up to `bytesMax` bytes of waiting ciphertext into `buffer`.
+    func drainCiphertext(into buffer: inout ByteBuffer, bytesMax: Int) {
+        let bytes = min(pendingCiphertextBytes, bytesMax)
+        guard bytes > 0 else { return }
+        buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: bytes) { target in
+            let read = BIO_read(networkOut, target.baseAddress, Int32(bytes))
+            precondition(read == bytes, "memory BIO returned fewer bytes than pending")
             return Int(read)
         }
     }

@@ -31,6 +31,10 @@ public final class TLSHandler: ChannelDuplexHandler {
     static let plaintextSliceBytesMax = 64 * 1024
     /// Ciphertext gathered during one flush before it is handed to the channel.
     static let ciphertextWriteBytesMax = 256 * 1024
+    /// One buffer of ciphertext handed to the channel. ByteBuffer capacities round up to a
+    /// power of two, so a buffer just over 64 KiB would take 128 KiB; the channel gathers
+    /// consecutive buffers into one writev anyway.
+    static let ciphertextBufferBytesMax = 64 * 1024
     /// Unflushed plaintext held for coalescing; beyond this it is encrypted and passed on.
     static let unflushedPlaintextBytesMax = 64 * 1024
     /// Plaintext decrypted into one buffer before it is passed on.
@@ -62,6 +66,8 @@ public final class TLSHandler: ChannelDuplexHandler {
     private var pendingWrites = CircularBuffer<PendingWrite>()
     private var pendingWriteBytes = 0
     private var flushRequestedDuringHandshake = false
+    private var isEncrypting = false
+    private var flushRequestedWhileEncrypting = false
     private var receivedCloseNotify = false
     private var handshakeTimeout: Scheduled<Void>?
     private var closeNotifyTimeout: Scheduled<Void>?
@@ -290,31 +296,46 @@ public final class TLSHandler: ChannelDuplexHandler {
 
     private func encryptPendingWrites(context: ChannelHandlerContext, flush: Bool = true) {
         guard let connection else { return }
-        if pendingWrites.isEmpty {
-            // Earlier writes may have been passed down unflushed; they still need this flush.
-            if flush { context.flush() }
+        // Handing ciphertext to the channel can re-enter this handler (a writer reacting to
+        // channelWritabilityChanged). The outer loop below picks up anything queued meanwhile,
+        // so a nested call only notes the flush: encrypting out of order would corrupt the stream.
+        guard !isEncrypting else {
+            flushRequestedWhileEncrypting = flushRequestedWhileEncrypting || flush
             return
         }
+        isEncrypting = true
+        defer { isEncrypting = false }
+        repeat {
+            guard encryptQueuedWrites(context: context, connection: connection) else { return }
+        } while !pendingWrites.isEmpty && state == .active  // queued while the channel ran our write
+        if flush || flushRequestedWhileEncrypting {
+            flushRequestedWhileEncrypting = false
+            context.flush()
+        }
+    }
+
+    /// Encrypts every queued write and hands the ciphertext to the channel; the writes'
+    /// promises complete with the last socket write. Returns false if the connection failed.
+    private func encryptQueuedWrites(context: ChannelHandlerContext, connection: TLSConnection) -> Bool {
         var completion: EventLoopPromise<Void>?
-        pendingWriteBytes = 0
-        while let write = pendingWrites.popFirst() {
+        while state == .active, let write = pendingWrites.popFirst() {
+            pendingWriteBytes -= write.data.readableBytes
             do {
                 try encrypt(write.data, context: context, connection: connection)
             } catch {
                 write.promise?.fail(error)
                 completion?.fail(error)
-                fail(context: context, error: error)
-                return
+                if state == .active {
+                    fail(context: context, error: error)
+                }  // otherwise a re-entrant close already ended the session
+                return false
             }
             if let promise = write.promise {
-                // All writes of one flush complete together with the last socket write.
                 if let completion { completion.futureResult.cascade(to: promise) } else { completion = promise }
             }
         }
         emitCiphertext(context: context, promise: completion)
-        if flush {
-            context.flush()
-        }
+        return true
     }
 
     private func encrypt(_ data: ByteBuffer, context: ChannelHandlerContext, connection: TLSConnection) throws(TLSError) {
@@ -328,22 +349,30 @@ public final class TLSHandler: ChannelDuplexHandler {
             try result.get()
             if connection.pendingCiphertextBytes >= TLSHandler.ciphertextWriteBytesMax {
                 emitCiphertext(context: context, promise: nil)
+                guard state == .active else {
+                    throw TLSError(.closed, "the connection closed while this write was being sent")
+                }
             }
         }
     }
 
-    /// Hands everything OpenSSL produced to the channel as one write (an empty write when
-    /// there is nothing, so that `promise` still completes in order).
+    /// Hands everything OpenSSL produced to the channel, in buffers of at most
+    /// `ciphertextBufferBytesMax` (an empty write when there is nothing, so that `promise`
+    /// still completes in order). The promise rides on the last buffer.
     private func emitCiphertext(context: ChannelHandlerContext, promise: EventLoopPromise<Void>?) {
         guard let connection else {
             promise?.fail(TLSError(.closed, "no TLS session"))
             return
         }
-        let pending = connection.pendingCiphertextBytes
+        var pending = connection.pendingCiphertextBytes
         if pending == 0 && promise == nil { return }
-        var ciphertext = context.channel.allocator.buffer(capacity: pending)
-        connection.drainCiphertext(into: &ciphertext)
-        context.write(wrapOutboundOut(ciphertext), promise: promise)
+        repeat {
+            let bytes = min(pending, TLSHandler.ciphertextBufferBytesMax)
+            var ciphertext = context.channel.allocator.buffer(capacity: bytes)
+            connection.drainCiphertext(into: &ciphertext, bytesMax: bytes)
+            pending -= bytes
+            context.write(wrapOutboundOut(ciphertext), promise: pending == 0 ? promise : nil)
+        } while pending > 0
     }
 
     // MARK: Closing

@@ -82,9 +82,11 @@ final class BulkSource: StartsWhenReady {
     private func sendWhileWritable(context: ChannelHandlerContext) {
         guard started != nil, remainingBytes > 0 else { return }
         while context.channel.isWritable && remainingBytes > 0 {
+            // Account before writing: the write can re-enter this method through
+            // channelWritabilityChanged, and the nested call must see the updated count.
             let bytes = min(remainingBytes, chunk.readableBytes)
-            context.write(wrapOutboundOut(chunk.getSlice(at: chunk.readerIndex, length: bytes)!), promise: nil)
             remainingBytes -= bytes
+            context.write(wrapOutboundOut(chunk.getSlice(at: chunk.readerIndex, length: bytes)!), promise: nil)
         }
         context.flush()
     }

@@ -65,7 +65,7 @@ final class IdempotencyTests: XCTestCase {
         f.cartOfAlice()
         let add = Command.addItem(AddItem(cart: "c1", actor: "alice", item: "a", quantity: 1, unitPrice: .zero))
         let first = f.accept(add, request: key)
-        var restored = try PartitionState(snapshotBytes: f.state.encodedSnapshot(using: JSONSnapshotCodec()), using: JSONSnapshotCodec())
+        var restored = try PartitionState(snapshotBytes: f.state.encodedSnapshot(using: BinarySnapshotCodec()), using: BinarySnapshotCodec())
         XCTAssertEqual(restored, f.state)
         XCTAssertEqual(try restored.apply(add, at: Timestamp(millisecondsSinceEpoch: 1), request: key).get(), first)
         XCTAssertEqual(restored.carts["c1"]?.line(for: "a")?.quantity, 1)

@@ -21,6 +21,12 @@ final class PasswordHasherTests: XCTestCase {
         XCTAssertFalse(try hasher.verify(password: "", against: stored))
     }
 
+    /// Login for a user name nobody registered still runs the derivation, and fails.
+    func testVerificationWithoutAUserAlwaysFails() {
+        XCTAssertFalse(hasher.verifyWithoutUser(password: "anything"))
+        XCTAssertFalse(hasher.verifyWithoutUser(password: "x" + String(repeating: "é", count: PasswordHasher.passwordBytesMax)), "cut mid-character")
+    }
+
     /// Two users with the same password get different hashes: the salt is per hash.
     func testSamePasswordHashesDifferentlyEachTime() throws {
         XCTAssertNotEqual(try hasher.hash(password: "hunter2"), try hasher.hash(password: "hunter2"))

@@ -58,13 +58,13 @@ final class BadInputTests: XCTestCase {
     }
 
     /// A request payload that does not decode as the method's argument type is a typed
-    /// error on that call; the connection stays open.
+    /// error on that call (invalidArgument, as the protocol spec says); the connection stays open.
     func testUndecodableRequestPayloadIsATypedErrorOnThatCallOnly() async throws {
         let bed = try TestBed()
         let server = try await bed.startServer()
         let client = bed.client(server)
         let brokenPing = RPCMethod<ByteBuffer, ByteBuffer>(id: .ping, name: "Builtin.ping", kind: .unary)
-        await assertRPCError(.malformedFrame) {
+        await assertRPCError(.invalidArgument) {
             try await client.call(brokenPing, ByteBuffer(bytes: [0xFF, 0xFF, 0xFF]), timeout: .seconds(5))
         }
         let pong = try await client.call(.ping, Ping(nonce: 7), timeout: .seconds(5))

@@ -6,15 +6,17 @@ import XCTest
 /// Server streams: delivery in order, credit flow control, and cleanup when the consumer
 /// goes away.
 final class StreamTests: XCTestCase {
-    /// The built-in echo stream sends its payload `count` times, then ends; the client reads
-    /// far more items than the credit window, so credit must be granted as it reads.
-    func testEchoStreamDeliversEveryItemAcrossManyCreditGrants() async throws {
+    /// A stream of 100 items ends with a stream end; the client reads far more items than
+    /// the credit window (4), so credit must be granted as it reads.
+    func testStreamDeliversEveryItemAcrossManyCreditGrantsThenEnds() async throws {
         let bed = try TestBed()
-        let server = try await bed.startServer({ $0.streamCreditInitial = 4 })
+        let probe = HandlerProbe()
+        let server = try await bed.startServer({ $0.streamCreditInitial = 4 },
+                                               register: { TestMethods.register(on: $0, probe: probe) })
         let client = bed.client(server)
         let count = try await within(30, "the stream") {
             var received = 0
-            for try await item in try await client.stream(.echoStream, EchoStreamRequest(payload: [1, 2, 3], count: 100)) {
+            for try await item in try await client.stream(TestMethods.counted, CountedStream(payload: [1, 2, 3], count: 100)) {
                 XCTAssertEqual(item, ByteBuffer(bytes: [1, 2, 3]))
                 received += 1
             }
@@ -89,6 +91,22 @@ final class StreamTests: XCTestCase {
         try await eventually(10, "the producer is cancelled") { probe.cancelledCount == 1 }
         let reply = try await client.call(.echo, bytes("still here"), timeout: .seconds(5))
         XCTAssertEqual(reply, bytes("still here"))
+        await client.shutdown()
+        await server.shutdown()
+    }
+
+    /// The built-in echo stream repeats its payload until the caller stops reading and cancels.
+    func testBuiltinEchoStreamRepeatsThePayloadUntilCancelled() async throws {
+        let bed = try TestBed()
+        let server = try await bed.startServer()
+        let client = bed.client(server)
+        let items = try await within(10, "five items") {
+            var iterator = try await client.stream(.echoStream, bytes("again")).makeAsyncIterator()
+            var items: [ByteBuffer] = []
+            while items.count < 5, let item = try await iterator.next() { items.append(item) }
+            return items
+        }
+        XCTAssertEqual(items, Array(repeating: bytes("again"), count: 5))
         await client.shutdown()
         await server.shutdown()
     }

@@ -136,6 +136,8 @@ enum TestMethods {
     static let hang = RPCMethod<ByteBuffer, ByteBuffer>(id: 201, name: "Test.hang", kind: .unary)
     /// Streams items until cancelled.
     static let endless = RPCMethod<ByteBuffer, ByteBuffer>(id: 202, name: "Test.endless", kind: .serverStream)
+    /// Streams the payload `count` times, then ends.
+    static let counted = RPCMethod<CountedStream, ByteBuffer>(id: 203, name: "Test.counted", kind: .serverStream)
     /// Not registered anywhere.
     static let missing = RPCMethod<ByteBuffer, ByteBuffer>(id: 999, name: "Test.missing", kind: .unary)
 
@@ -155,6 +157,9 @@ enum TestMethods {
             }
             return request
         }
+        server.registerStream(counted) { request, _, writer in
+            for _ in 0..<request.count { try await writer.send(ByteBuffer(bytes: request.payload)) }
+        }
         server.registerStream(endless) { request, _, writer in
             probe.started()
             do {
@@ -171,3 +176,13 @@ enum TestMethods {
 }
 
 func bytes(_ string: String) -> ByteBuffer { ByteBuffer(string: string) }
+
+/// The argument of `TestMethods.counted`.
+struct CountedStream: Codable, Sendable, RPCMessage {
+    var payload: [UInt8]
+    var count: UInt32
+
+    enum CodingKeys: Int, CodingKey {
+        case payload = 1, count = 2
+    }
+}

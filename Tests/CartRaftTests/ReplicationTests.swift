@@ -180,6 +180,36 @@ final class ReplicationTests: XCTestCase {
         XCTAssertGreaterThan(appendsTo3.count, 4, "n3 acknowledges, so its window keeps moving")
     }
 
+    /// Flow control: while no follower acknowledges, the leader's uncommitted tail grows
+    /// only to `uncommittedBytesMax`; further proposals are dropped with a typed error, and
+    /// accepted again once the backlog commits.
+    func testLeaderDropsProposalsBeyondUncommittedBytesMaxUntilBacklogCommits() throws {
+        let cluster = LocalCluster(voters: [1, 2, 3]) { id in
+            var options = RaftOptions(id: id)
+            options.uncommittedBytesMax = 1_000
+            return options
+        }
+        cluster.campaign(1)
+        cluster.isolate(1)
+        var accepted = 0
+        var dropped = false
+        for _ in 0..<100 where !dropped {
+            do {
+                try cluster[1].propose([UInt8](repeating: 7, count: 100))
+                accepted += 1
+            } catch RaftError.proposalDropped {
+                dropped = true
+            }
+        }
+        XCTAssertTrue(dropped)
+        XCTAssertEqual(accepted, 10)
+        cluster.heal()
+        cluster.tick(2)
+        XCTAssertNoThrow(try cluster[1].propose([1]))
+        cluster.tick(1)
+        XCTAssertEqual(cluster.appliedData(3).count, accepted + 1)
+    }
+
     /// A follower refuses an append whose entries are not contiguous: outside input is a
     /// typed error, never a crash, and the log is untouched.
     func testFollowerRejectsAppendWithGapAsMalformed() throws {

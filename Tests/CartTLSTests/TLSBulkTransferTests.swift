@@ -27,6 +27,9 @@ final class RandomSizeSender: ChannelInboundHandler {
 
     func channelWritabilityChanged(context: ChannelHandlerContext) {
         sendWhileWritable(context: context)
+        // Flushing from inside the notification re-enters the TLS handler while it is still
+        // handing ciphertext to the channel: the stream must stay in order regardless.
+        context.flush()
         context.fireChannelWritabilityChanged()
     }
 
@@ -58,9 +61,10 @@ struct SplitMix64 {
 
 final class TLSBulkTransferTests: XCTestCase {
     static let streamBytes = 64 * 1024 * 1024
-    static let writeBytesMax = 256 * 1024
+    /// Larger than the handler's slices, so single writes are emitted in several pieces.
+    static let writeBytesMax = 1024 * 1024
 
-    // 64 MiB of pseudo-random bytes go from a client to a server in writes of 1 B..256 KiB
+    // 64 MiB of pseudo-random bytes go from a client to a server in writes of 1 B..1 MiB
     // and come back through an echo that reads only when it can write (autoRead off). What
     // returns must hash the same as what left: records split across reads, writes split
     // across records and coalesced across flushes all preserve the stream in both directions.

@@ -2,11 +2,21 @@ import Foundation
 import XCTest
 
 /// A fresh PKI in a temp directory for one test class, made by `make-test-pki` (which runs
-/// the real `tools/gen-certs`). Tests never read the committed `certs/`.
+/// the real `tools/gen-certs`). Tests never read `certs/`.
+///
+/// `CARTTLS_TEST_PKI=<dir>` uses a PKI made beforehand by `make-test-pki <dir>` instead, for
+/// runs under valgrind, where Foundation's `Process` cannot spawn children.
 final class TestPKI: @unchecked Sendable {
     let directory: URL
+    private let isOwned: Bool
 
     init() throws {
+        if let existing = ProcessInfo.processInfo.environment["CARTTLS_TEST_PKI"] {
+            directory = URL(fileURLWithPath: existing)
+            isOwned = false
+            return
+        }
+        isOwned = true
         directory = FileManager.default.temporaryDirectory
             .appendingPathComponent("carttls-pki-\(UUID().uuidString)")
         let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("make-test-pki")
@@ -23,6 +33,7 @@ final class TestPKI: @unchecked Sendable {
     var caPath: String { path("ca.pem") }
 
     func remove() {
+        guard isOwned else { return }
         try? FileManager.default.removeItem(at: directory)
     }
 }

@@ -1,4 +1,5 @@
 import CartTypes
+import CartWire
 import Foundation
 
 /// The representative event: a cart snapshot with 10 lines and 3 shared users, as the cart
@@ -50,5 +51,101 @@ struct BenchCredit: Codable, Hashable {
 
     enum CodingKeys: Int, CodingKey {
         case stream = 1, count = 2, reason = 3
+    }
+}
+
+// The hand-written fast path for the hot messages; same bytes as the Codable path (the
+// CartWire tests prove the equivalence for their own sample messages).
+extension BenchCartLine: WireMessage {
+    func encode(to writer: inout WireFieldWriter) throws(WireEncodingError) {
+        writer.write(1, item)
+        writer.write(2, quantity)
+        writer.write(3, priceCents)
+        if let note { writer.write(4, note) }
+    }
+
+    init(from reader: inout WireFieldReader) throws(WireEncodingError) {
+        var item: ItemID?, quantity: Int32?, priceCents: Int64?, note: String?
+        while let field = try reader.next() {
+            switch field.number {
+            case 1: item = try field.identifier(ItemID.self)
+            case 2: quantity = try field.int32()
+            case 3: priceCents = try field.int64()
+            case 4: note = try field.string()
+            default: break
+            }
+        }
+        self.init(item: try WireFieldReader.required(item, "item", 1, in: Self.self),
+                  quantity: try WireFieldReader.required(quantity, "quantity", 2, in: Self.self),
+                  priceCents: try WireFieldReader.required(priceCents, "priceCents", 3, in: Self.self),
+                  note: note)
+    }
+}
+
+extension BenchCartEvent: WireMessage {
+    func encode(to writer: inout WireFieldWriter) throws(WireEncodingError) {
+        writer.write(1, cart)
+        writer.write(2, seq)
+        writer.write(3, version)
+        writer.write(4, actor)
+        writer.write(5, owner)
+        for line in lines { try writer.write(6, message: line) }
+        for user in sharedWith { writer.write(7, user) }
+        writer.write(8, status.rawValue)
+        writer.write(9, updatedAtMs)
+    }
+
+    init(from reader: inout WireFieldReader) throws(WireEncodingError) {
+        var cart: CartID?, seq: Seq?, version: Version?, actor: UserID?, owner: UserID?
+        var lines: [BenchCartLine] = [], sharedWith: [UserID] = [], status: BenchCartStatus?, updatedAtMs: Int64?
+        while let field = try reader.next() {
+            switch field.number {
+            case 1: cart = try field.identifier(CartID.self)
+            case 2: seq = try field.identifier(Seq.self)
+            case 3: version = try field.identifier(Version.self)
+            case 4: actor = try field.identifier(UserID.self)
+            case 5: owner = try field.identifier(UserID.self)
+            case 6: lines.append(try field.message(BenchCartLine.self))
+            case 7: sharedWith.append(try field.identifier(UserID.self))
+            case 8:
+                guard let value = BenchCartStatus(rawValue: try field.uint8()) else {
+                    throw WireEncodingError(.invalidValue, "BenchCartEvent.status: unknown case")
+                }
+                status = value
+            case 9: updatedAtMs = try field.int64()
+            default: break
+            }
+        }
+        self.init(cart: try WireFieldReader.required(cart, "cart", 1, in: Self.self),
+                  seq: try WireFieldReader.required(seq, "seq", 2, in: Self.self),
+                  version: try WireFieldReader.required(version, "version", 3, in: Self.self),
+                  actor: try WireFieldReader.required(actor, "actor", 4, in: Self.self),
+                  owner: try WireFieldReader.required(owner, "owner", 5, in: Self.self),
+                  lines: lines, sharedWith: sharedWith,
+                  status: try WireFieldReader.required(status, "status", 8, in: Self.self),
+                  updatedAtMs: try WireFieldReader.required(updatedAtMs, "updatedAtMs", 9, in: Self.self))
+    }
+}
+
+extension BenchCredit: WireMessage {
+    func encode(to writer: inout WireFieldWriter) throws(WireEncodingError) {
+        writer.write(1, stream)
+        writer.write(2, count)
+        writer.write(3, reason)
+    }
+
+    init(from reader: inout WireFieldReader) throws(WireEncodingError) {
+        var stream: UInt32?, count: UInt32?, reason: String?
+        while let field = try reader.next() {
+            switch field.number {
+            case 1: stream = try field.uint32()
+            case 2: count = try field.uint32()
+            case 3: reason = try field.string()
+            default: break
+            }
+        }
+        self.init(stream: try WireFieldReader.required(stream, "stream", 1, in: Self.self),
+                  count: try WireFieldReader.required(count, "count", 2, in: Self.self),
+                  reason: try WireFieldReader.required(reason, "reason", 3, in: Self.self))
     }
 }

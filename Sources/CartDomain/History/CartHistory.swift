@@ -16,6 +16,7 @@ public struct CartHistory: Hashable, Codable, Sendable {
         if let last = events.last {
             precondition(event.seq == last.seq.next, "cart history seqs are consecutive")
         }
+        guard eventsMax > 0 else { return }
         events.append(event)
         if events.count > eventsMax {
             events.removeFirst(events.count - eventsMax)

@@ -27,7 +27,8 @@ extension PartitionState {
         try validatePrice(command.unitPrice)
         let line: CartLine
         if let existing = cart.line(for: command.item) {
-            let quantity = existing.quantity + command.quantity
+            let (quantity, overflow) = existing.quantity.addingReportingOverflow(command.quantity)
+            guard !overflow else { throw .invalidQuantity(command.quantity) }
             try validateQuantity(quantity)
             line = CartLine(item: command.item, quantity: quantity, unitPrice: existing.unitPrice)
         } else {

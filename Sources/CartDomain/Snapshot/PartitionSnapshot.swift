@@ -22,6 +22,28 @@ public struct PartitionSnapshot: Hashable, Codable, Sendable {
     public var reservationsSettled: [Reservation]
     /// Oldest first (the eviction order).
     public var dedup: [DedupEntry]
+    /// How many records each list holds. Encoded last: in a field-tagged encoding, bytes cut
+    /// at a field boundary still decode (absent lists read as empty), so a snapshot proves it
+    /// is complete by ending with its own counts.
+    public var counts: RecordCounts
+
+    public struct RecordCounts: Hashable, Codable, Sendable {
+        public var carts: Int
+        public var items: Int
+        public var users: Int
+        public var reservations: Int
+        public var dedupEntries: Int
+
+        enum CodingKeys: Int, CodingKey {
+            case carts = 1, items = 2, users = 3, reservations = 4, dedupEntries = 5
+        }
+    }
+
+    /// The counts the lists actually hold.
+    public var actualCounts: RecordCounts {
+        RecordCounts(carts: carts.count, items: items.count, users: users.count,
+                     reservations: reservationsHeld.count + reservationsSettled.count, dedupEntries: dedup.count)
+    }
 
     public struct CartRecord: Hashable, Codable, Sendable {
         public var cart: Cart
@@ -32,7 +54,7 @@ public struct PartitionSnapshot: Hashable, Codable, Sendable {
 
     enum CodingKeys: Int, CodingKey {
         case formatVersion = 1, limits = 2, carts = 3, items = 4, users = 5
-        case reservationsHeld = 6, reservationsSettled = 7, dedup = 8
+        case reservationsHeld = 6, reservationsSettled = 7, dedup = 8, counts = 9
     }
 }
 
@@ -63,7 +85,7 @@ extension PartitionState {
             PartitionSnapshot.CartRecord(cart: carts[id]!, history: histories[id] ?? CartHistory())
         }
         let held = reservations.values.filter { $0.status == .held }.sorted { $0.checkout < $1.checkout }
-        return PartitionSnapshot(
+        var snapshot = PartitionSnapshot(
             formatVersion: PartitionSnapshot.formatVersionCurrent,
             limits: limits,
             carts: records,
@@ -71,7 +93,10 @@ extension PartitionState {
             users: users.keys.sorted().map { users[$0]! },
             reservationsHeld: held,
             reservationsSettled: settledReservations.keys.map { reservations[$0]! },
-            dedup: dedup.entries)
+            dedup: dedup.entries,
+            counts: PartitionSnapshot.RecordCounts(carts: 0, items: 0, users: 0, reservations: 0, dedupEntries: 0))
+        snapshot.counts = snapshot.actualCounts
+        return snapshot
     }
 
     /// Rebuilds the state a snapshot describes, checking it first: a snapshot is data from
@@ -79,6 +104,9 @@ extension PartitionState {
     public init(restoring snapshot: PartitionSnapshot) throws(SnapshotError) {
         guard snapshot.formatVersion == PartitionSnapshot.formatVersionCurrent else {
             throw SnapshotError(.unsupportedFormatVersion, "format version \(snapshot.formatVersion) is not \(PartitionSnapshot.formatVersionCurrent)")
+        }
+        guard snapshot.counts == snapshot.actualCounts else {
+            throw SnapshotError(.inconsistent, "snapshot is incomplete: it declares \(snapshot.counts) but holds \(snapshot.actualCounts)")
         }
         self.init(limits: snapshot.limits)
         for record in snapshot.carts {
@@ -102,6 +130,7 @@ extension PartitionState {
         }
         try restoreReservations(held: snapshot.reservationsHeld, settled: snapshot.reservationsSettled)
         try restoreDedup(snapshot.dedup)
+        try validateRestored()
     }
 
     private mutating func restoreReservations(held: [Reservation], settled: [Reservation]) throws(SnapshotError) {

@@ -48,6 +48,15 @@ public struct PasswordHasher: Sendable {
         return Crypto.constantTimeEqual(key, stored.key)
     }
 
+    /// Spends the time of a real verification and returns false: login for a user that does
+    /// not exist calls this, so the answer's timing does not reveal which user names exist.
+    public func verifyWithoutUser(password: String) -> Bool {
+        let salt = [UInt8](repeating: 0, count: Self.saltBytes)
+        _ = try? Crypto.pbkdf2HMACSHA256(
+            password: password.utf8.prefix(Self.passwordBytesMax), salt: salt, iterations: iterations, derivedKeyBytes: Self.derivedKeyBytes)
+        return false
+    }
+
     /// Whether `encoded` was made with weaker settings than this hasher's.
     public func needsRehash(_ encoded: String) throws(PasswordHashError) -> Bool {
         try StoredHash(parsing: encoded).iterations < iterations

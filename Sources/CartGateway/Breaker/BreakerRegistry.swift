@@ -29,7 +29,10 @@ public final class BreakerRegistry: @unchecked Sendable {
     private var breakers: [NodeID: CircuitBreaker] = [:]
     private var totals = Counters()
 
-    public init(configuration: CircuitBreaker.Configuration, logger: Logger, onTransition: TransitionHandler? = nil) {
+    public init(
+        configuration: CircuitBreaker.Configuration,
+        logger: Logger = Logger(label: "cart.gateway.breaker"),
+        onTransition: TransitionHandler? = nil) {
         self.configuration = configuration
         self.logger = logger
         self.onTransition = onTransition
@@ -37,7 +40,7 @@ public final class BreakerRegistry: @unchecked Sendable {
 
     public func admit(peer: NodeID, now: MonotonicInstant) -> BreakerDecision {
         let (decision, transition) = lock.withLock {
-            let result = breakers[peer, default: CircuitBreaker(configuration: configuration)].admit(now: now)
+            let result = withBreaker(for: peer) { $0.admit(now: now) }
             switch result.decision {
             case .allowed: totals.allowed += 1
             case .rejected: totals.rejected += 1
@@ -51,7 +54,7 @@ public final class BreakerRegistry: @unchecked Sendable {
 
     public func record(peer: NodeID, _ permit: BreakerPermit, succeeded: Bool, now: MonotonicInstant) {
         let transition = lock.withLock {
-            let transition = breakers[peer]?.record(permit, succeeded: succeeded, now: now)
+            let transition = withBreaker(for: peer) { $0.record(permit, succeeded: succeeded, now: now) }
             count(transition)
             return transition
         }
@@ -63,6 +66,16 @@ public final class BreakerRegistry: @unchecked Sendable {
     }
 
     public var counters: Counters { lock.withLock { totals } }
+
+    /// Runs `body` on the peer's breaker in place (through `Dictionary.Values`, which
+    /// mutates without copying the breaker's window out and back), creating it on first use.
+    private func withBreaker<Result>(for peer: NodeID, _ body: (inout CircuitBreaker) -> Result) -> Result {
+        let index = breakers.index(forKey: peer) ?? {
+            breakers[peer] = CircuitBreaker(configuration: configuration)
+            return breakers.index(forKey: peer)!
+        }()
+        return body(&breakers.values[index])
+    }
 
     private func count(_ transition: BreakerTransition?) {
         switch transition?.to {

@@ -14,24 +14,29 @@ import NIOCore
 /// that loop; nothing here takes a lock, and Raft is never touched from two threads.
 /// (`@unchecked Sendable` so that other loops can hand it work with `loop.execute`.)
 ///
-/// The Ready loop follows the contract on `RaftNode`:
+/// The Ready loop follows the contract on `RaftNode`, with asynchronous storage writes:
 /// 1. take the Ready;
-/// 2. persist: snapshot (saved, log reset), entries (group-committed append; the replica
-///    continues in the append's durability callback, back on its loop), hard state (only
-///    when term or vote changed, synchronously; its commit index is clamped to the durable
-///    log so recovery never trusts an index the log does not hold);
-/// 3. send the messages (batched per peer by the transport);
-/// 4. apply the snapshot and committed entries to `PartitionState`, answer proposals and
-///    reads, publish cart events to watchers;
-/// 5. `advance`, then start on the next Ready.
+/// 2. persist: snapshot (saved, log reset), hard state (only when term or vote changed,
+///    synchronously; its commit index is clamped to the durable log so recovery never
+///    trusts an index the log does not hold), entries (a group-committed append whose
+///    durability callback comes back to this loop);
+/// 5. `advance` right away, so the next Ready can be taken while this one syncs (at most
+///    `readiesInflightMax` in flight);
+/// 3. once the Ready's entries are durable (callbacks arrive in order), send its messages
+///    (batched per peer by the transport);
+/// 4. then apply its snapshot and committed entries to `PartitionState`, answer proposals
+///    and reads, publish cart events to watchers. Committed entries that were already
+///    durable when the Ready was taken are applied immediately instead.
 ///
-/// While one Ready's entries are being synced, new proposals and messages accumulate in the
-/// core and go out together in the next Ready: group commit per partition without a timer.
+/// No message leaves before the entries and votes it vouches for are durable, which is
+/// what step 2-before-3 protects; advancing early only lets the core hand out the next
+/// batch, and the state machine still applies in log order. Proposals arriving while a
+/// sync runs go out together in the next Ready: group commit per partition, no timer.
 ///
-/// The leader sends its append messages only after its own entries are durable (step 3
-/// after step 2). Raft allows a leader to write and send in parallel (thesis §10.2.1), but
-/// this core counts the leader's own entries towards the commit quorum as soon as they are
-/// appended, so sending first could commit an entry that is durable on one node only.
+/// The leader sends its append messages only after its own entries are durable. Raft allows
+/// a leader to write and send in parallel (thesis §10.2.1), but this core counts the
+/// leader's own entries towards the commit quorum as soon as they are appended, so sending
+/// first could let followers apply an entry that is durable on one node only.
 final class PartitionReplica: @unchecked Sendable {
     let partition: PartitionID
     let loop: any EventLoop
@@ -46,7 +51,7 @@ final class PartitionReplica: @unchecked Sendable {
     private let transport: PeerTransport
     private let hooks: ReplicaHooks
     private let snapshotIntervalEntries: UInt64
-    private let codec = WireSnapshotCodec()
+    private let codec = BinarySnapshotCodec()
 
     private var pending: [LogIndex: PendingProposal] = [:]
     private var readBatch: [ReadCompletion] = []
@@ -57,7 +62,10 @@ final class PartitionReplica: @unchecked Sendable {
     private var durableLastIndex: LogIndex
     private var savedTerm: Term
     private var savedVote: NodeID
-    private var readyInFlight = false
+    /// Readies whose persist step is done or under way, oldest first.
+    private var inflight: [InflightReady] = []
+    private var nextReadySequence: UInt64 = 0
+    static let readiesInflightMax = 8
     private var readyScheduled = false
     private var stopped = false
     private var ticker: RepeatedTask?
@@ -227,22 +235,41 @@ final class PartitionReplica: @unchecked Sendable {
 
     func runReady() {
         startReadIndexRound()
-        guard !stopped, !readyInFlight, raft.hasReady else { return }
+        while !stopped, inflight.count < Self.readiesInflightMax, raft.hasReady {
+            takeReady()
+        }
+    }
+
+    /// Steps 1, 2 and 5 of the contract for one Ready; steps 3 and 4 wait in `inflight`
+    /// until its entries are durable, in Ready order.
+    ///
+    /// Several Readies may be in flight (etcd's asynchronous storage writes): the core is
+    /// advanced as soon as the entries are written, and each Ready's messages are sent only
+    /// after its own entries (and so every earlier Ready's, since syncs are ordered) are
+    /// durable. Committed entries that were already durable when the Ready was taken are
+    /// applied at once, so an answer never waits for the sync of unrelated newer entries.
+    private func takeReady() {
         let ready = raft.ready()
-        readyInFlight = true
+        var later = ready.committedEntries
+        if inflight.isEmpty, ready.snapshot == nil {
+            let split = later.firstIndex { $0.index > durableLastIndex } ?? later.count
+            apply(Array(later[..<split]))
+            later.removeFirst(split)
+        }
+        let sequence = nextReadySequence
+        nextReadySequence += 1
+        inflight.append(InflightReady(sequence: sequence, ready: ready, committedEntries: later,
+                                      durable: ready.entries.isEmpty))
         do {
             if let snapshot = ready.snapshot {
                 try storage.install(snapshot)
-                durableLastIndex = snapshot.metadata.index
             }
             try saveHardStateIfNeeded(ready.hardState)
-            if ready.entries.isEmpty {
-                finishReady(ready)
-            } else {
+            if !ready.entries.isEmpty {
                 try storage.append(ready.entries) { [self] result in
                     loop.execute {
                         switch result {
-                        case .success: self.finishReady(ready)
+                        case .success: self.markDurable(sequence)
                         case .failure(let error): self.storageFailed(error)
                         }
                     }
@@ -250,7 +277,19 @@ final class PartitionReplica: @unchecked Sendable {
             }
         } catch {
             storageFailed(error)
+            return
         }
+        raft.advance(ready)
+        finishDurableReadies()
+    }
+
+    private func markDurable(_ sequence: UInt64) {
+        guard !stopped else { return }
+        if let position = inflight.firstIndex(where: { $0.sequence == sequence }) {
+            inflight[position].durable = true
+        }
+        finishDurableReadies()
+        runReady()
     }
 
     private func saveHardStateIfNeeded(_ hardState: CartRaft.HardState?) throws {
@@ -261,19 +300,25 @@ final class PartitionReplica: @unchecked Sendable {
         savedVote = hardState.vote
     }
 
-    private func finishReady(_ ready: Ready) {
-        guard !stopped else { return }
-        if let last = ready.entries.last { durableLastIndex = last.index }
-        transport.send(ready.messages, partition: partition, replica: self)
-        if let snapshot = ready.snapshot { restore(snapshot) }
-        apply(ready.committedEntries)
-        for readState in ready.readStates { readIndexConfirmed(readState) }
-        if let soft = ready.softState { softStateChanged(soft) }
-        raft.advance(ready)
-        readyInFlight = false
+    /// Steps 3 and 4 for every Ready at the head of `inflight` whose writes are durable.
+    private func finishDurableReadies() {
+        var finished = false
+        while let first = inflight.first, first.durable, !stopped {
+            inflight.removeFirst()
+            finished = true
+            let ready = first.ready
+            if let last = ready.entries.last { durableLastIndex = last.index }
+            if let snapshot = ready.snapshot {
+                durableLastIndex = max(durableLastIndex, snapshot.metadata.index)
+                restore(snapshot)
+            }
+            transport.send(ready.messages, partition: partition, replica: self)
+            apply(first.committedEntries)
+            for readState in ready.readStates { readIndexConfirmed(readState) }
+            if let soft = ready.softState { softStateChanged(soft) }
+        }
         releaseReads()
-        maybeTakeSnapshot()
-        runReady()
+        if finished { maybeTakeSnapshot() }
     }
 
     private func storageFailed(_ error: any Error) {

@@ -1,4 +1,5 @@
 import CartDomain
+import CartRaft
 import CartRPC
 import CartTypes
 
@@ -13,3 +14,12 @@ struct PendingProposal {
 
 /// Linearizable reads waiting for their ReadIndex round, then for the apply index to reach it.
 typealias ReadCompletion = (Result<Void, RPCError>) -> Void
+
+/// A Ready whose entries are being made durable; its messages and the committed entries not
+/// yet applied wait here until they are.
+struct InflightReady {
+    let sequence: UInt64
+    let ready: Ready
+    let committedEntries: [Entry]
+    var durable: Bool
+}

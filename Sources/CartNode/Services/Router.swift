@@ -21,9 +21,11 @@ final class Router: Sendable {
     let leaders: LeaderTable
     let transport: PeerTransport
     let leaderWaitMs: Int64
+    let guards: PeerGuard
 
     init(node: NodeID, replicas: [PartitionID: PartitionReplica], leaders: LeaderTable, transport: PeerTransport,
-         leaderWaitMs: Int64) {
+         leaderWaitMs: Int64, guards: PeerGuard) {
+        self.guards = guards
         self.node = node
         self.replicas = replicas
         self.leaders = leaders
@@ -51,13 +53,16 @@ final class Router: Sendable {
             return loop.makeFailedFuture(RPCError(.notLeader, "node \(node) does not lead \(partition)", retryAfterMs: 50))
         } else if leader != .none, let link = transport.links[leader] {
             let call = ForwardedCall(method: method.id, actor: caller.actor, payload: Self.encode(request))
-            future = link.call(.peerForward, call, timeoutMs: Self.forwardTimeoutMs, on: loop).flatMapThrowing { reply in
+            future = guards.guarded(leader, on: loop) {
+                link.call(.peerForward, call, timeoutMs: Self.forwardTimeoutMs, on: loop)
+            }.flatMapThrowing { reply in
                 try Response.decodeRPC(from: ByteBuffer(bytes: reply.payload))
             }
         } else {
             future = loop.makeFailedFuture(RPCError(.notLeader, "no leader known for \(partition)", retryAfterMs: 50))
         }
         return future.hop(to: loop).flatMapError { [self] error in
+            if let refusal = error as? GuardRefusal { return loop.makeFailedFuture(refusal.error) }
             guard Self.shouldRetry(error), NIODeadline.now() + .milliseconds(Self.retryPauseMs) < deadline else {
                 return loop.makeFailedFuture(error)
             }

@@ -10,8 +10,8 @@ public typealias RPCResponseCallback = (_ tag: UInt64, _ result: Result<ByteBuff
 /// answers to calls by stream id (they may arrive in any order), enforces call timeouts,
 /// grants stream credit, answers pings and probes a silent server, and honours go-away.
 final class ClientConnectionHandler: ChannelInboundHandler {
-    typealias InboundIn = Frame
-    typealias OutboundOut = Frame
+    typealias InboundIn = ByteBuffer
+    typealias OutboundOut = ByteBuffer
 
     enum Phase {
         case awaitingHelloAck
@@ -26,22 +26,24 @@ final class ClientConnectionHandler: ChannelInboundHandler {
         case stream(ClientStreamState)
     }
 
-    private let hello: Hello
-    private let ready: EventLoopPromise<HelloAck>
-    private let usable: ConnectionUsability
-    private(set) var phase = Phase.awaitingHelloAck
-    private(set) var helloAck: HelloAck?
-    private var pending: [StreamID: PendingCall] = [:]
-    private var nextStreamID: UInt32 = 1
-    private var keepalive = KeepaliveClock()
-    private var tickTask: RepeatedTask?
-    private var isReading = false
-    private var needsFlush = false
-    private var lastTLSError: TLSError?
-    private var context: ChannelHandlerContext?
-    private var loopBound: NIOLoopBound<ClientConnectionHandler>?
+    let hello: Hello
+    let ready: EventLoopPromise<HelloAck>
+    let usable: ConnectionUsability
+    var phase = Phase.awaitingHelloAck
+    var helloAck: HelloAck?
+    var pending: [StreamID: PendingCall] = [:]
+    var nextStreamID: UInt32 = 1
+    var keepalive = KeepaliveClock()
+    var tickTask: RepeatedTask?
+    var isReading = false
+    var needsFlush = false
+    var lastTLSError: TLSError?
+    var batch: FrameBatch
+    var context: ChannelHandlerContext?
+    var loopBound: NIOLoopBound<ClientConnectionHandler>?
 
-    init(hello: Hello, ready: EventLoopPromise<HelloAck>, usable: ConnectionUsability) {
+    init(hello: Hello, ready: EventLoopPromise<HelloAck>, usable: ConnectionUsability, limits: FrameLimits) {
+        self.batch = FrameBatch(limits: limits)
         self.hello = hello
         self.ready = ready
         self.usable = usable
@@ -62,7 +64,7 @@ final class ClientConnectionHandler: ChannelInboundHandler {
         context.fireChannelActive()
     }
 
-    private func sendHello() {
+    func sendHello() {
         var payload = ByteBuffer()
         try? hello.encodeRPC(into: &payload)
         write(Frame(.hello, stream: .connection, payload: payload))
@@ -85,7 +87,7 @@ final class ClientConnectionHandler: ChannelInboundHandler {
     }
 
     /// Fails every call and the connect (if it had not finished) with `error`.
-    private func shutDown(_ error: RPCError) {
+    func shutDown(_ error: RPCError) {
         guard phase != .closed else { return }
         phase = .closed
         usable.markUnusable()
@@ -96,7 +98,7 @@ final class ClientConnectionHandler: ChannelInboundHandler {
         for (_, call) in calls { fail(call, error) }
     }
 
-    private func fail(_ call: PendingCall, _ error: RPCError) {
+    func fail(_ call: PendingCall, _ error: RPCError) {
         switch call {
         case .unary(let tag, let onResponse, let timer):
             timer?.cancel()
@@ -146,7 +148,7 @@ final class ClientConnectionHandler: ChannelInboundHandler {
         }
     }
 
-    private func openStream(payloadBytes: Int, timeoutMs: Int64?) -> Result<StreamID, RPCError> {
+    func openStream(payloadBytes: Int, timeoutMs: Int64?) -> Result<StreamID, RPCError> {
         guard phase == .open, let ack = helloAck else {
             return .failure(RPCError(.unavailable, "the connection is not open"))
         }
@@ -182,7 +184,7 @@ final class ClientConnectionHandler: ChannelInboundHandler {
         sendCancel(stream)
     }
 
-    private func sendCancel(_ stream: StreamID) {
+    func sendCancel(_ stream: StreamID) {
         guard phase == .open || phase == .goingAway else { return }
         write(Frame(.cancel, stream: stream))
         closeIfDone()
@@ -203,145 +205,26 @@ final class ClientConnectionHandler: ChannelInboundHandler {
 
     // MARK: Writing
 
-    private func write(_ frame: Frame) {
+    /// Queues `frame`; flushed at the end of the read batch, or now outside a read.
+    func write(_ frame: Frame) {
         guard let context else { return }
-        context.write(Self.wrapOutboundOut(frame), promise: nil)
+        do {
+            try batch.append(frame, allocator: context.channel.allocator)
+        } catch {
+            return  // callers check sizes first; a frame breaking the rules is not sent
+        }
         if isReading {
             needsFlush = true
         } else {
-            context.flush()
-        }
-    }
-}
-
-// MARK: Reading
-
-extension ClientConnectionHandler {
-    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        let frame = Self.unwrapInboundIn(data)
-        isReading = true
-        keepalive.trafficSeen()
-        switch frame.type {
-        case .response: handleResponse(frame)
-        case .error: handleError(frame)
-        case .streamItem: handleStreamItem(frame)
-        case .streamEnd: handleStreamEnd(frame)
-        case .helloAck: handleHelloAck(frame)
-        case .goAway: handleGoAway(frame)
-        case .ping: write(Frame(.pong, stream: .connection, payload: frame.payload))
-        case .pong: break
-        case .hello, .request, .cancel, .credit:
-            violation("a server may not send \(frame.type) frames")
+            flush()
         }
     }
 
-    func channelReadComplete(context: ChannelHandlerContext) {
-        isReading = false
-        if needsFlush {
-            needsFlush = false
-            context.flush()
+    func flush() {
+        guard let context else { return }
+        if let bytes = batch.take() {
+            context.write(Self.wrapOutboundOut(bytes), promise: nil)
         }
-        context.fireChannelReadComplete()
-    }
-
-    private func violation(_ message: String) {
-        shutDown(RPCError(.protocolViolation, message))
-        context?.close(promise: nil)
-    }
-
-    private func handleHelloAck(_ frame: Frame) {
-        guard phase == .awaitingHelloAck else { return violation("a second hello-ack") }
-        guard let ack = try? HelloAck.decodeRPC(from: frame.payload),
-              WireProtocol.versionsSupported.contains(ack.version) else {
-            return violation("a hello-ack that cannot be read or names an unknown version")
-        }
-        helloAck = ack
-        phase = .open
-        startTicking(intervalMs: Int64(clamping: ack.keepaliveIntervalMs))
-        ready.succeed(ack)
-    }
-
-    private func handleResponse(_ frame: Frame) {
-        guard case .unary(let tag, let onResponse, let timer)? = pending.removeValue(forKey: frame.streamID) else {
-            return  // cancelled or timed out meanwhile: the answer is no longer wanted
-        }
-        timer?.cancel()
-        onResponse(tag, .success(frame.payload))
-        closeIfDone()
-    }
-
-    private func handleError(_ frame: Frame) {
-        let error = (try? ErrorPayload.decodeRPC(from: frame.payload)).map(RPCError.init)
-            ?? RPCError(.malformedFrame, "the server sent an error frame that cannot be read")
-        if frame.streamID.isConnection {
-            shutDown(error)
-            context?.close(promise: nil)
-            return
-        }
-        guard let call = pending.removeValue(forKey: frame.streamID) else { return }
-        fail(call, error)
-        closeIfDone()
-    }
-
-    private func handleStreamItem(_ frame: Frame) {
-        guard case .stream(let state)? = pending[frame.streamID] else { return }
-        guard state.creditOutstanding > 0 else {
-            pending[frame.streamID] = nil
-            state.finish(.failure(RPCError(.protocolViolation, "the server sent a stream item without credit")))
-            sendCancel(frame.streamID)
-            return
-        }
-        state.creditOutstanding -= 1
-        state.deliver(frame.payload)
-    }
-
-    private func handleStreamEnd(_ frame: Frame) {
-        guard case .stream(let state)? = pending.removeValue(forKey: frame.streamID) else { return }
-        state.finish(.success(()))
-        closeIfDone()
-    }
-
-    private func handleGoAway(_ frame: Frame) {
-        let goAway = try? GoAway.decodeRPC(from: frame.payload)
-        if phase == .open { phase = .goingAway }
-        usable.markUnusable()
-        let last = goAway?.lastAcceptedStreamID ?? StreamID(UInt32.max)
-        let refused = pending.keys.filter { $0 > last }
-        let error = RPCError(.unavailable, "the server is going away: \(goAway?.reason ?? "no reason given")", retryAfterMs: 0)
-        for stream in refused {
-            if let call = pending.removeValue(forKey: stream) { fail(call, error) }
-        }
-        closeIfDone()
-    }
-
-    /// After go-away, the connection closes once its last call has ended.
-    private func closeIfDone() {
-        if phase == .goingAway && pending.isEmpty {
-            context?.close(promise: nil)
-        }
-    }
-
-    // MARK: Keepalive
-
-    private func startTicking(intervalMs: Int64) {
-        guard let bound = loopBound, intervalMs > 0 else { return }
-        let interval = TimeAmount.milliseconds(intervalMs)
-        tickTask = bound.eventLoop.scheduleRepeatedTask(initialDelay: interval, delay: interval) { _ in
-            bound.value.tick()
-        }
-    }
-
-    private func tick() {
-        switch keepalive.tick() {
-        case .none:
-            break
-        case .sendPing:
-            var payload = ByteBuffer()
-            try? Ping(nonce: UInt64(keepalive.silentIntervals)).encodeRPC(into: &payload)
-            write(Frame(.ping, stream: .connection, payload: payload))
-        case .peerDead:
-            shutDown(RPCError(.unavailable, "the server did not answer keepalive pings"))
-            context?.close(promise: nil)
-        }
+        context.flush()
     }
 }

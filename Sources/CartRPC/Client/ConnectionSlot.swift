@@ -23,21 +23,31 @@ final class ConnectionSlot: Sendable {
 
     /// A usable connection, connecting if needed.
     func connection() async throws(RPCError) -> RPCConnection {
-        let next: Result<EventLoopFuture<RPCConnection>, RPCError> = state.withLockedValue { state in
+        enum Next {
+            case ready(RPCConnection)
+            case wait(EventLoopFuture<RPCConnection>)
+            case fail(RPCError)
+        }
+        let next: Next = state.withLockedValue { state in
             switch state {
             case .ready(let connection) where connection.isUsable:
-                return .success(connection.eventLoop.makeSucceededFuture(connection))
+                return .ready(connection)
             case .connecting(let future):
-                return .success(future)
+                return .wait(future)
             case .idle, .ready:
                 let future = connectWithBackoff(attempt: 0)
                 state = .connecting(future)
-                return .success(future)
+                return .wait(future)
             case .shutDown:
-                return .failure(RPCError(.unavailable, "the client is shut down"))
+                return .fail(RPCError(.unavailable, "the client is shut down"))
             }
         }
-        let future = try next.get()
+        let future: EventLoopFuture<RPCConnection>
+        switch next {
+        case .ready(let connection): return connection
+        case .wait(let pending): future = pending
+        case .fail(let error): throw error
+        }
         let result: Result<RPCConnection, RPCError>
         do {
             result = .success(try await future.get())
@@ -101,9 +111,8 @@ final class ConnectionSlot: Sendable {
                     if case .tls(let context, let peerName) = configuration.security {
                         try pipeline.addHandler(TLSHandler(context: context, role: .client, expectedPeerName: peerName))
                     }
-                    try pipeline.addHandler(ByteToMessageHandler(FrameDecoder(limits: limits)))
-                    try pipeline.addHandler(FrameBatchEncoder(limits: limits))
-                    let handler = ClientConnectionHandler(hello: hello, ready: ready, usable: usability)
+                    try pipeline.addHandler(ByteToMessageHandler(FrameSplitter(limits: limits)))
+                    let handler = ClientConnectionHandler(hello: hello, ready: ready, usable: usability, limits: limits)
                     try pipeline.addHandler(handler)
                     handlerBox.withLockedValue { $0 = NIOLoopBound(handler, eventLoop: channel.eventLoop) }
                 }

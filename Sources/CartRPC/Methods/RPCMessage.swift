@@ -26,7 +26,7 @@ extension RPCMessage where Self: Codable {
         do {
             return try BinaryDecoder().decode(Self.self, from: buffer)
         } catch {
-            throw RPCError(.malformedFrame, "cannot decode \(Self.self): \(error)")
+            throw RPCError(.invalidArgument, "cannot decode \(Self.self): \(error)")
         }
     }
 }
@@ -60,3 +60,25 @@ extension ErrorPayload: RPCMessage {}
 extension Credit: RPCMessage {}
 extension Cancel: RPCMessage {}
 extension StreamEnd: RPCMessage {}
+
+extension RPCMessage where Self: WireMessage {
+    /// Types with hand-written wire fields take CartWire's fast path (same bytes as Codable).
+    public func encodeRPC(into buffer: inout ByteBuffer) throws(RPCError) {
+        do {
+            buffer.writeBytes(try BinaryEncoder().encode(self))
+        } catch {
+            throw RPCError(.internal, "cannot encode \(Self.self): \(error)")
+        }
+    }
+
+    public static func decodeRPC(from buffer: ByteBuffer) throws(RPCError) -> Self {
+        let result: Result<Self, WireEncodingError> = buffer.withUnsafeReadableBytes { raw in
+            Result { () throws(WireEncodingError) in try BinaryDecoder().decode(Self.self, from: raw) }
+        }
+        do {
+            return try result.get()
+        } catch {
+            throw RPCError(.invalidArgument, "cannot decode \(Self.self): \(error)")
+        }
+    }
+}

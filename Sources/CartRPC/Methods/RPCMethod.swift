@@ -36,28 +36,13 @@ extension RPCMethod where Request == ByteBuffer, Response == ByteBuffer {
     public static var echo: Self { RPCMethod(id: .echo, name: "Builtin.echo", kind: .unary) }
 }
 
-extension RPCMethod where Request == EchoStreamRequest, Response == ByteBuffer {
-    /// Built-in: a server stream of `count` items, each the request's payload.
+extension RPCMethod where Request == ByteBuffer, Response == ByteBuffer {
+    /// Built-in: a server stream whose items each equal the request's payload, sent for as
+    /// long as the caller grants credit, until it cancels or its deadline passes.
     public static var echoStream: Self { RPCMethod(id: .echoStream, name: "Builtin.echoStream", kind: .serverStream) }
 }
 
 extension RPCMethod where Request == Ping, Response == Ping {
     /// Built-in: returns the request's nonce.
     public static var ping: Self { RPCMethod(id: .ping, name: "Builtin.ping", kind: .unary) }
-}
-
-/// The argument of `echoStream`: send `payload` back `count` times as stream items.
-public struct EchoStreamRequest: Codable, Hashable, Sendable, RPCMessage {
-    public var payload: [UInt8]
-    /// Items to send; `UInt32.max` streams until the caller cancels.
-    public var count: UInt32
-
-    public init(payload: [UInt8], count: UInt32) {
-        self.payload = payload
-        self.count = count
-    }
-
-    enum CodingKeys: Int, CodingKey {
-        case payload = 1, count = 2
-    }
 }

@@ -6,11 +6,28 @@ import NIOCore
 public struct RPCCallContext: Sendable {
     public let method: MethodDescriptor
     public let streamID: StreamID
-    public let principal: RPCPrincipal
     /// When the caller stops waiting, if it said (the frame's relative deadline, on arrival).
     /// The server ends the call with `deadlineExceeded` then and cancels the handler's work.
     public let deadline: NIODeadline?
+    let connection: ConnectionInfo
+
+    /// Who is calling, as the authenticator decided for this connection.
+    public var principal: RPCPrincipal { connection.principal }
     /// The connection's event loop: event-loop handlers run on it.
-    public let eventLoop: any EventLoop
-    public let logger: Logger
+    public var eventLoop: any EventLoop { connection.eventLoop }
+    public var logger: Logger { connection.logger }
+}
+
+/// What every call on one connection shares, held once so that building a call's context
+/// costs one reference count rather than one per field.
+final class ConnectionInfo: Sendable {
+    let principal: RPCPrincipal
+    let eventLoop: any EventLoop
+    let logger: Logger
+
+    init(principal: RPCPrincipal, eventLoop: any EventLoop, logger: Logger) {
+        self.principal = principal
+        self.eventLoop = eventLoop
+        self.logger = logger
+    }
 }

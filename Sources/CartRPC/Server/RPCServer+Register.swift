@@ -63,13 +63,9 @@ extension RPCServer {
     func registerBuiltins() {
         register(.echo, onEventLoop: { request, _ in request })
         register(.ping, onEventLoop: { request, _ in request })
-        registerStream(.echoStream) { request, context, writer in
-            var item = ByteBufferAllocator().buffer(capacity: request.payload.count)
-            item.writeBytes(request.payload)
-            var sent: UInt32 = 0
-            while sent < request.count {
-                try await writer.send(item)
-                sent += 1
+        registerStream(.echoStream) { request, _, writer in
+            while true {
+                try await writer.send(request)
             }
         }
     }

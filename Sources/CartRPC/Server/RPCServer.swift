@@ -16,7 +16,8 @@ import NIOPosix
 /// ```
 ///
 /// Each connection's pipeline, socket upwards: `TLSHandler` (unless plaintext) →
-/// `FrameDecoder` → `FrameBatchEncoder` → `ServerConnectionHandler`.
+/// `FrameSplitter` → `ServerConnectionHandler` (which parses frames with `FrameCodec` and
+/// batches its answers per read in a `FrameBatch`).
 public final class RPCServer: Sendable {
     public let configuration: RPCServerConfiguration
     let logger: Logger
@@ -64,20 +65,12 @@ public final class RPCServer: Sendable {
         let channel = listener.withLockedValue { $0 }
         try? await channel?.close()
         let open = tracker.drainAll()
-        let deadline = ContinuousClock.now + .milliseconds(configuration.drainTimeoutMs)
+        let deadline = NIODeadline.now() + .milliseconds(configuration.drainTimeoutMs)
         for connection in open {
-            let remaining = deadline - ContinuousClock.now
-            if remaining > .zero {
-                let closed = connection.closeFuture
-                let timer = connection.eventLoop.scheduleTask(in: .nanoseconds(Int64(remaining.components.seconds) * 1_000_000_000
-                                                                                + remaining.components.attoseconds / 1_000_000_000)) {
-                    connection.close(promise: nil)
-                }
-                try? await closed.get()
-                timer.cancel()
-            } else {
-                try? await connection.close()
-            }
+            // Whatever is still open at the deadline is closed, finished or not.
+            let forceClose = connection.eventLoop.scheduleTask(deadline: deadline) { connection.close(promise: nil) }
+            try? await connection.closeFuture.get()
+            forceClose.cancel()
         }
     }
 
@@ -107,8 +100,7 @@ public final class RPCServer: Sendable {
         if let tls = configuration.security.tlsContext {
             try pipeline.addHandler(TLSHandler(context: tls, role: .server))
         }
-        try pipeline.addHandler(ByteToMessageHandler(FrameDecoder(limits: limits)))
-        try pipeline.addHandler(FrameBatchEncoder(limits: limits))
+        try pipeline.addHandler(ByteToMessageHandler(FrameSplitter(limits: limits)))
         let box = NIOLockedValueBox<NIOLoopBound<ServerConnectionHandler>?>(nil)
         let entry = ConnectionTracker.Entry(channel: channel) {
             guard let bound = box.withLockedValue({ $0 }) else { return }

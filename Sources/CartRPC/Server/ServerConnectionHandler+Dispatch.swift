@@ -32,8 +32,8 @@ extension ServerConnectionHandler {
             }
             deadline = .now() + .milliseconds(Int64(clamping: deadlineMs))
         }
-        let context = RPCCallContext(method: entry.method, streamID: stream, principal: principal!,
-                                     deadline: deadline, eventLoop: self.context!.eventLoop, logger: logger)
+        let context = RPCCallContext(method: entry.method, streamID: stream, deadline: deadline,
+                                     connection: connectionInfo!)
         switch entry.handler {
         case .eventLoop(let handler):
             do throws(RPCError) {

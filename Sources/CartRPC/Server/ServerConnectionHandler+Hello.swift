@@ -31,7 +31,7 @@ extension ServerConnectionHandler {
     }
 
     private func accept(_ principal: RPCPrincipal, version: UInt8) {
-        self.principal = principal
+        connectionInfo = ConnectionInfo(principal: principal, eventLoop: context!.eventLoop, logger: logger)
         phase = .open
         handshakeTimer?.cancel()
         handshakeTimer = nil

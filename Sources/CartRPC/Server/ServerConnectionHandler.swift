@@ -10,8 +10,8 @@ import NIOCore
 /// Answers written while reading are flushed once per read batch (`channelReadComplete`);
 /// answers that arrive later (futures, tasks) are flushed as they come.
 final class ServerConnectionHandler: ChannelInboundHandler {
-    typealias InboundIn = Frame
-    typealias OutboundOut = Frame
+    typealias InboundIn = ByteBuffer
+    typealias OutboundOut = ByteBuffer
 
     enum Phase {
         case awaitingHello
@@ -28,7 +28,8 @@ final class ServerConnectionHandler: ChannelInboundHandler {
     let isOverLimit: Bool
 
     var phase = Phase.awaitingHello
-    var principal: RPCPrincipal?
+    /// Set when the hello is accepted.
+    var connectionInfo: ConnectionInfo?
     var tlsPeer: PeerIdentity?
     var calls: [StreamID: ServerCall] = [:]
     var highestStreamID = StreamID.connection
@@ -40,6 +41,7 @@ final class ServerConnectionHandler: ChannelInboundHandler {
     var tickTask: RepeatedTask?
     var isReading = false
     var needsFlush = false
+    var batch: FrameBatch
     var context: ChannelHandlerContext?
     var loopBound: NIOLoopBound<ServerConnectionHandler>?
 
@@ -48,6 +50,7 @@ final class ServerConnectionHandler: ChannelInboundHandler {
         self.configuration = configuration
         self.logger = logger
         self.isOverLimit = isOverLimit
+        self.batch = FrameBatch(limits: FrameLimits(frameBytesMax: configuration.frameBytesMax))
     }
 
     // MARK: Lifecycle
@@ -97,7 +100,15 @@ final class ServerConnectionHandler: ChannelInboundHandler {
     // MARK: Reading
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        let frame = Self.unwrapInboundIn(data)
+        var bytes = Self.unwrapInboundIn(data)
+        let frame: Frame
+        do {
+            guard let decoded = try FrameCodec.decode(from: &bytes, limits: batch.limits) else { return }
+            frame = decoded
+        } catch {
+            failConnection(RPCError(error.errorCode, error.message))
+            return
+        }
         isReading = true
         keepalive.trafficSeen()
         switch phase {
@@ -118,7 +129,7 @@ final class ServerConnectionHandler: ChannelInboundHandler {
         isReading = false
         if needsFlush {
             needsFlush = false
-            context.flush()
+            flush()
         }
         context.fireChannelReadComplete()
     }
@@ -151,12 +162,36 @@ final class ServerConnectionHandler: ChannelInboundHandler {
     /// Writes `frame`; flushed at the end of the read batch, or now outside a read.
     func write(_ frame: Frame) {
         guard let context else { return }
-        context.write(Self.wrapOutboundOut(frame), promise: nil)
+        do {
+            try batch.append(frame, allocator: context.channel.allocator)
+        } catch {
+            logger.error("dropping a frame that breaks the frame rules", metadata: ["error": "\(error)"])
+            return
+        }
         if isReading {
             needsFlush = true
         } else {
-            context.flush()
+            flush()
         }
+    }
+
+    func flush() {
+        guard let context else { return }
+        if let bytes = batch.take() {
+            context.write(Self.wrapOutboundOut(bytes), promise: nil)
+        }
+        context.flush()
+    }
+
+    /// Writes `frame` after everything pending, flushes, and closes once it is written.
+    func writeLastAndClose(_ frame: Frame) {
+        guard let context else { return }
+        try? batch.append(frame, allocator: context.channel.allocator)
+        let channel = context.channel
+        let written = context.eventLoop.makePromise(of: Void.self)
+        written.futureResult.whenComplete { _ in channel.close(promise: nil) }
+        context.write(Self.wrapOutboundOut(batch.take() ?? ByteBuffer()), promise: written)
+        context.flush()
     }
 
     func writeError(_ error: RPCError, stream: StreamID) {
@@ -167,26 +202,22 @@ final class ServerConnectionHandler: ChannelInboundHandler {
 
     /// Sends `error` on stream 0 and closes the connection once it is written.
     func failConnection(_ error: RPCError) {
-        guard phase != .closing, let context else { return }
+        guard phase != .closing, context != nil else { return }
         phase = .closing
         handshakeTimer?.cancel()
         var payload = ByteBuffer()
         try? error.payload.encodeRPC(into: &payload)
-        let channel = context.channel
-        context.writeAndFlush(Self.wrapOutboundOut(Frame(.error, stream: .connection, payload: payload)))
-            .whenComplete { _ in channel.close(promise: nil) }
+        writeLastAndClose(Frame(.error, stream: .connection, payload: payload))
     }
 
     /// Sends a final go-away and closes the connection once it (and everything before it)
     /// is written.
     func closeGracefully(code: ErrorCode, reason: String) {
-        guard phase != .closing, let context else { return }
+        guard phase != .closing, context != nil else { return }
         phase = .closing
         handshakeTimer?.cancel()
         var payload = ByteBuffer()
         try? GoAway(lastAcceptedStreamID: highestStreamID, code: code, reason: reason).encodeRPC(into: &payload)
-        let channel = context.channel
-        context.writeAndFlush(Self.wrapOutboundOut(Frame(.goAway, stream: .connection, payload: payload)))
-            .whenComplete { _ in channel.close(promise: nil) }
+        writeLastAndClose(Frame(.goAway, stream: .connection, payload: payload))
     }
 }

@@ -10,7 +10,7 @@ extension Dictionary: WireDecodableDictionary where Key: Decodable, Value: Decod
         let reader = decoder.reader
         let source = try decoder.repeatedSource()
         var entries = try WireUnkeyedDecodingContainer(reader: reader, start: source.start, end: source.end,
-                                                       field: source.field, depth: decoder.location.depth,
+                                                       field: source.field, depth: source.depth,
                                                        bodyAlreadyCharged: decoder.location.kind == .field)
         self.init()
         while !entries.isAtEnd {

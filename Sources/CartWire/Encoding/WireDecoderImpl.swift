@@ -66,12 +66,12 @@ struct WireDecoderImpl: Decoder {
     func unkeyedContainer() throws -> any UnkeyedDecodingContainer {
         switch location.kind {
         case .root:
-            try reader.checkDepth(Int(location.depth))
             return try WireUnkeyedDecodingContainer(reader: reader, start: start, end: end, field: 1, depth: location.depth)
         case .field:
-            try reader.checkDepth(Int(location.depth))
+            // A repeated field's elements are fields of the enclosing message, not nested in
+            // it, so they keep this field's depth.
             return try WireUnkeyedDecodingContainer(reader: reader, start: start, end: end, field: location.field,
-                                                    depth: location.depth, bodyAlreadyCharged: true)
+                                                    depth: location.depth - 1, bodyAlreadyCharged: true)
         case .element:
             let (bodyStart, bodyEnd) = try messageBody(for: [Any].self)
             return try WireUnkeyedDecodingContainer(reader: reader, start: bodyStart, end: bodyEnd, field: 1, depth: location.depth)
@@ -104,13 +104,15 @@ struct WireDecoderImpl: Decoder {
 
     /// The repeated field (range of the enclosing message and field number) that holds a
     /// set's or dictionary's elements at this location.
-    func repeatedSource() throws(WireEncodingError) -> (start: Int, end: Int, field: UInt32) {
+    /// `depth` is the depth of the message holding the repeated field (its elements are one
+    /// deeper), as for `unkeyedContainer()`.
+    func repeatedSource() throws(WireEncodingError) -> (start: Int, end: Int, field: UInt32, depth: UInt16) {
         switch location.kind {
-        case .root: return (start, end, 1)
-        case .field: return (start, end, location.field)
+        case .root: return (start, end, 1, location.depth)
+        case .field: return (start, end, location.field, location.depth - 1)
         case .element:
             let (bodyStart, bodyEnd) = try messageBody(for: [Any].self)
-            return (bodyStart, bodyEnd, 1)
+            return (bodyStart, bodyEnd, 1, location.depth)
         }
     }
 }
@@ -121,7 +123,11 @@ extension WireReader {
     @inline(__always)
     func decodeValue<T: Decodable>(_ type: T.Type, at location: DecodeLocation) throws -> T {
         let decoder = WireDecoderImpl(reader: self, location: location)
-        if T.self == [UInt8].self {
+        if T.self == String.self {
+            return try string(decoder.requiredScalarField(T.self)) as! T
+        } else if T.self == UInt64.self {
+            return try unsigned(decoder.requiredScalarField(T.self), as: UInt64.self) as! T
+        } else if T.self == [UInt8].self {
             return try bytes(decoder.requiredScalarField(T.self)) as! T
         } else if T.self == Data.self {
             return try data(decoder.requiredScalarField(T.self)) as! T

@@ -70,7 +70,16 @@ extension WireWriter {
     @inline(__always)
     func encodeValue<T: Encodable>(_ value: T, field: UInt32, level: Int32, position: ValuePosition) throws {
         let scalarField = position == .root ? 1 : field
-        if T.self == [UInt8].self {
+        // Scalars first: identifiers and raw-value enums reach here with their raw value, and
+        // these checks are compile-time constants once specialized, unlike the protocol cast
+        // below.
+        if T.self == String.self {
+            closeMessages(ownedAtOrBelow: Int(level))
+            writeStringField(scalarField, value as! String)
+        } else if T.self == UInt64.self {
+            closeMessages(ownedAtOrBelow: Int(level))
+            writeVarintField(scalarField, value as! UInt64)
+        } else if T.self == [UInt8].self {
             closeMessages(ownedAtOrBelow: Int(level))
             (value as! [UInt8]).withUnsafeBytes { writeBytesField(scalarField, $0) }
         } else if T.self == Data.self {

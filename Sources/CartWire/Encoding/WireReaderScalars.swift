@@ -60,12 +60,21 @@ extension WireReader {
 
     func string(_ field: FieldRef) throws(WireEncodingError) -> String {
         let raw = try rawBytes(field, for: String.self)
-        // Decoding repairs bad UTF-8 with U+FFFD; comparing back detects that it had to.
         let string = String(decoding: raw, as: UTF8.self)
+        // ASCII is valid UTF-8; otherwise decoding may have repaired bad UTF-8 with U+FFFD,
+        // and comparing back detects that it had to.
+        if Self.isASCII(raw) { return string }
         guard string.utf8.count == raw.count && string.utf8.elementsEqual(raw) else {
             throw WireEncodingError(.invalidUTF8, "field \(field.number) is not valid UTF-8")
         }
         return string
+    }
+
+    @inline(__always)
+    private static func isASCII(_ raw: UnsafeRawBufferPointer) -> Bool {
+        var combined: UInt8 = 0
+        for byte in raw { combined |= byte }
+        return combined < 0x80
     }
 
     func bytes(_ field: FieldRef) throws(WireEncodingError) -> [UInt8] {
@@ -88,6 +97,9 @@ extension WireReader {
 
     func date(_ field: FieldRef) throws(WireEncodingError) -> Date {
         let milliseconds = try signed(field, as: Int64.self)
+        guard WireDate.millisecondsRange.contains(milliseconds) else {
+            throw WireEncodingError(.invalidValue, "field \(field.number): date \(milliseconds) ms is outside ±\(WireDate.millisecondsMax) ms")
+        }
         return Date(timeIntervalSince1970: Double(milliseconds) / 1000)
     }
 }

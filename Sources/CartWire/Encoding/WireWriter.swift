@@ -38,59 +38,17 @@ final class WireWriter {
         }
     }
 
-    // MARK: primitives
+    // MARK: primitives (one exclusive access to `bytes` each; the work is in WireBytes)
 
-    @inline(__always)
-    func writeTag(_ field: UInt32, _ wireType: WireType) {
-        Varint.append(FieldTag.make(field: field, wireType: wireType), to: &bytes)
-    }
-
-    @inline(__always)
-    func writeVarintField(_ field: UInt32, _ value: UInt64) {
-        writeTag(field, .varint)
-        Varint.append(value, to: &bytes)
-    }
-
-    @inline(__always)
-    func writeSignedField(_ field: UInt32, _ value: Int64) {
-        writeVarintField(field, Varint.zigzag(value))
-    }
-
-    func writeFixed32Field(_ field: UInt32, _ bits: UInt32) {
-        writeTag(field, .fixed32)
-        withUnsafeBytes(of: bits.littleEndian) { bytes.append(contentsOf: $0) }
-    }
-
-    func writeFixed64Field(_ field: UInt32, _ bits: UInt64) {
-        writeTag(field, .fixed64)
-        withUnsafeBytes(of: bits.littleEndian) { bytes.append(contentsOf: $0) }
-    }
-
-    @inline(__always)
-    func writeBytesField(_ field: UInt32, _ raw: UnsafeRawBufferPointer) {
-        writeTag(field, .lengthDelimited)
-        Varint.append(UInt64(raw.count), to: &bytes)
-        bytes.append(contentsOf: raw)
-    }
-
-    func writeStringField(_ field: UInt32, _ string: String) {
-        var string = string
-        string.withUTF8 { writeBytesField(field, UnsafeRawBufferPointer($0)) }
-    }
-
-    func writeDateField(_ field: UInt32, _ date: Date) throws(WireEncodingError) {
-        // Nearest, not down: a decoded date (ms / 1000 as Double) times 1000 may land a hair
-        // below the whole millisecond it came from.
-        let milliseconds = (date.timeIntervalSince1970 * 1000).rounded(.toNearestOrAwayFromZero)
-        guard let value = Int64(exactly: milliseconds) else {
-            throw WireEncodingError(.unsupportedShape, "date \(date.timeIntervalSince1970)s since 1970 does not fit in Int64 milliseconds")
-        }
-        writeSignedField(field, value)
-    }
-
-    func writeUUIDField(_ field: UInt32, _ uuid: UUID) {
-        withUnsafeBytes(of: uuid.uuid) { writeBytesField(field, $0) }
-    }
+    @inline(__always) func writeTag(_ field: UInt32, _ wireType: WireType) { bytes.appendTag(field, wireType) }
+    @inline(__always) func writeVarintField(_ field: UInt32, _ value: UInt64) { bytes.appendVarintField(field, value) }
+    @inline(__always) func writeSignedField(_ field: UInt32, _ value: Int64) { bytes.appendVarintField(field, Varint.zigzag(value)) }
+    @inline(__always) func writeFixed32Field(_ field: UInt32, _ bits: UInt32) { bytes.appendFixed32Field(field, bits) }
+    @inline(__always) func writeFixed64Field(_ field: UInt32, _ bits: UInt64) { bytes.appendFixed64Field(field, bits) }
+    @inline(__always) func writeBytesField(_ field: UInt32, _ raw: UnsafeRawBufferPointer) { bytes.appendBytesField(field, raw) }
+    @inline(__always) func writeStringField(_ field: UInt32, _ string: String) { bytes.appendStringField(field, string) }
+    func writeDateField(_ field: UInt32, _ date: Date) throws(WireEncodingError) { try bytes.appendDateField(field, date) }
+    func writeUUIDField(_ field: UInt32, _ uuid: UUID) { bytes.appendUUIDField(field, uuid) }
 
     // MARK: nested messages
 
@@ -112,18 +70,7 @@ final class WireWriter {
     }
 
     private func patchLength(placeholder: Int) {
-        let length = bytes.count - placeholder - 1
-        if length < 0x80 {
-            bytes[placeholder] = UInt8(length)
-            return
-        }
-        let width = Varint.encodedCount(UInt64(length))
-        bytes.insert(contentsOf: repeatElement(0, count: width - 1), at: placeholder + 1)
-        var rest = UInt64(length)
-        for offset in 0..<width {
-            bytes[placeholder + offset] = UInt8(truncatingIfNeeded: rest) | (offset == width - 1 ? 0 : 0x80)
-            rest >>= 7
-        }
+        bytes.patchLength(placeholder: placeholder)
     }
 
     // MARK: deterministic order

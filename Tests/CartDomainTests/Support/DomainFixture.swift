@@ -63,8 +63,8 @@ struct DomainFixture {
     }
 }
 
-/// A snapshot codec for tests: sorted-key JSON. Deterministic, and independent of the wire
-/// encoding so the domain's snapshot rules are tested on their own.
+/// Sorted-key JSON snapshots, for the one test that edits a snapshot's encoded form by text
+/// (fields without public setters). The node and every other test use `BinarySnapshotCodec`.
 struct JSONSnapshotCodec: SnapshotCodec {
     func encode(_ snapshot: PartitionSnapshot) throws(SnapshotError) -> [UInt8] {
         let encoder = JSONEncoder()

@@ -1,0 +1,32 @@
+import CartWire
+
+/// The snapshot codec the node uses: the wire's binary Codable encoding (deterministic, so
+/// equal states give equal bytes), with decode limits sized for a whole partition rather
+/// than for one RPC message.
+public struct BinarySnapshotCodec: SnapshotCodec {
+    /// A partition snapshot is far larger than any frame: up to `snapshotBytesMax` bytes and
+    /// `snapshotElementsMax` fields and elements (a cart with its history is a few hundred).
+    public static let snapshotBytesMax = 1 << 30
+    public static let snapshotElementsMax = 1 << 28
+    public static let snapshotDepthMax = 32
+
+    public let limits: WireLimits
+
+    public init(limits: WireLimits = WireLimits(depthMax: Self.snapshotDepthMax,
+                                                elementsMax: Self.snapshotElementsMax,
+                                                bytesMax: Self.snapshotBytesMax)) {
+        self.limits = limits
+    }
+
+    public func encode(_ snapshot: PartitionSnapshot) throws(SnapshotError) -> [UInt8] {
+        do { return try BinaryEncoder().encode(snapshot) } catch {
+            throw SnapshotError(.unencodable, "\(error)")
+        }
+    }
+
+    public func decode(_ bytes: [UInt8]) throws(SnapshotError) -> PartitionSnapshot {
+        do { return try BinaryDecoder(limits: limits).decode(PartitionSnapshot.self, from: bytes) } catch {
+            throw SnapshotError(.undecodable, "\(error)")
+        }
+    }
+}

@@ -1,0 +1,95 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
+import CartTypes
+
+/// Reads the fields of one message by hand (see `WireMessage`), in wire order:
+/// `while let field = try reader.next() { switch field.number { … default: break } }`.
+/// Unknown fields are simply not matched. Valid only inside the `init(from:)` it was given to.
+public struct WireFieldReader {
+    let reader: WireReader
+    let end: Int
+    let depth: UInt16
+    private var offset: Int
+
+    init(reader: WireReader, start: Int, end: Int, depth: UInt16) throws(WireEncodingError) {
+        try reader.checkDepth(Int(depth))
+        self.reader = reader
+        self.end = end
+        self.depth = depth
+        self.offset = start
+    }
+
+    /// The next field, or nil at the end of the message.
+    public mutating func next() throws(WireEncodingError) -> WireField? {
+        guard offset < end else { return nil }
+        let field = try reader.readField(at: &offset, end: end)
+        try reader.charge(1)
+        return WireField(reader: reader, ref: field, depth: depth)
+    }
+
+    /// Throws `missingField` for a required field that `next()` never produced.
+    @inlinable
+    public static func required<T>(_ value: T?, _ name: StaticString, _ number: UInt32, in type: Any.Type) throws(WireEncodingError) -> T {
+        guard let value else {
+            throw WireEncodingError(.missingField, "\(type).\(name) (field \(number)) is missing")
+        }
+        return value
+    }
+}
+
+/// One field of a message being read by hand; the accessors check the wire type and range.
+public struct WireField {
+    let reader: WireReader
+    let ref: FieldRef
+    let depth: UInt16
+
+    public var number: UInt32 { ref.number }
+    public var wireType: WireType { ref.wireType }
+
+    public func uint64() throws(WireEncodingError) -> UInt64 { try reader.unsigned(ref, as: UInt64.self) }
+    public func uint32() throws(WireEncodingError) -> UInt32 { try reader.unsigned(ref, as: UInt32.self) }
+    public func uint16() throws(WireEncodingError) -> UInt16 { try reader.unsigned(ref, as: UInt16.self) }
+    public func uint8() throws(WireEncodingError) -> UInt8 { try reader.unsigned(ref, as: UInt8.self) }
+    public func int64() throws(WireEncodingError) -> Int64 { try reader.signed(ref, as: Int64.self) }
+    public func int32() throws(WireEncodingError) -> Int32 { try reader.signed(ref, as: Int32.self) }
+    public func int() throws(WireEncodingError) -> Int { try reader.signed(ref, as: Int.self) }
+    public func bool() throws(WireEncodingError) -> Bool { try reader.bool(ref) }
+    public func double() throws(WireEncodingError) -> Double { try reader.double(ref) }
+    public func float() throws(WireEncodingError) -> Float { try reader.float(ref) }
+    public func string() throws(WireEncodingError) -> String { try reader.string(ref) }
+    public func bytes() throws(WireEncodingError) -> [UInt8] { try reader.bytes(ref) }
+    public func uuid() throws(WireEncodingError) -> UUID { try reader.uuid(ref) }
+    public func date() throws(WireEncodingError) -> Date { try reader.date(ref) }
+
+    @inlinable public func identifier<I: Identifier>(_ type: I.Type) throws(WireEncodingError) -> I where I.RawValue == String { I(try string()) }
+    @inlinable public func identifier<I: Identifier>(_ type: I.Type) throws(WireEncodingError) -> I where I.RawValue == UInt64 { I(try uint64()) }
+    @inlinable public func identifier<I: Identifier>(_ type: I.Type) throws(WireEncodingError) -> I where I.RawValue == UInt32 { I(try uint32()) }
+
+    /// A nested message: `body` reads its fields.
+    public func message<T>(_ body: (inout WireFieldReader) throws(WireEncodingError) -> T) throws(WireEncodingError) -> T {
+        _ = try reader.rawBytes(ref, for: WireFieldReader.self)  // checks the wire type
+        var nested = try WireFieldReader(reader: reader, start: ref.start, end: ref.end, depth: depth + 1)
+        return try body(&nested)
+    }
+
+    /// A nested `WireMessage`.
+    public func message<M: WireMessage>(_ type: M.Type) throws(WireEncodingError) -> M {
+        try message { (nested) throws(WireEncodingError) in try M(from: &nested) }
+    }
+
+    /// Any `Decodable` value in this one field, through the generic path.
+    public func decode<T: Decodable>(_ type: T.Type) throws(WireEncodingError) -> T {
+        let location = DecodeLocation(start: UInt32(ref.start), end: UInt32(ref.end), field: ref.number,
+                                      kind: .element, wireType: ref.wireType, depth: depth + 1)
+        do {
+            return try reader.decodeValue(type, at: location)
+        } catch let error as WireEncodingError {
+            throw error
+        } catch {
+            throw WireEncodingError(.invalidValue, "\(T.self): \(error)")
+        }
+    }
+}
