@@ -189,6 +189,13 @@ let package = Package(
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
             ]
         ),
+        .testTarget(
+            name: "CartClientTests",
+            dependencies: [
+                "CartClient", "CartAPI", "CartRPC", "CartWire", "CartTypes", "CartDomain",
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ]
+        ),
         // Real cartd processes on loopback: failover, catch-up, watches, permissions.
         .testTarget(
             name: "CartClusterTests",
