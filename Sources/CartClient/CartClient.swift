@@ -61,9 +61,11 @@ public final class CartClient: Sendable {
         let deadline = clock.monotonicNow().advanced(byMilliseconds: UInt64(max(1, timeoutMs ?? configuration.operationTimeoutMs)))
         var random = SystemRandomNumberGenerator()
         var avoiding = Set<Endpoint>()
+        var redirect: Endpoint?
         var attempt = 1
         while true {
-            let endpoint = target(route, avoiding: avoiding)
+            let endpoint = redirect ?? target(route, avoiding: avoiding)
+            redirect = nil
             let now = clock.monotonicNow()
             guard now < deadline else {
                 throw CartClientError(.deadlineExceeded, "\(method.name) did not finish before its deadline", attempts: attempt)
@@ -81,6 +83,11 @@ public final class CartClient: Sendable {
                     avoiding.insert(endpoint)
                 }
                 if case .node = route { throw CartClientError(error, attempts: attempt) }
+                // A redirect names the leader: the next attempt goes there, partition known or not.
+                if configuration.followLeaders, let hint = error.leaderHint, let leader = try? Endpoint(parsing: hint.address),
+                   leader != endpoint {
+                    redirect = leader
+                }
                 guard let delay = configuration.retryPolicy.nextDelay(
                     after: FailureCode(error.code), attempt: attempt, now: clock.monotonicNow(), deadline: deadline,
                     notBeforeMs: error.leaderHint == nil ? (error.retryAfterMs ?? 0) : 0, using: &random) else {

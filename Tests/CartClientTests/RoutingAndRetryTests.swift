@@ -36,8 +36,8 @@ final class RoutingAndRetryTests: XCTestCase {
     }
 
     // Story: the client asks node A, which is not the leader and names node B. The client
-    // goes to B, whose first answer is "unavailable" and second a success. All three
-    // attempts carry the same request key, so the partition can apply the add once.
+    // goes to B, whose first answer is "unavailable" and second a success. Every attempt
+    // carries the same request key, so the partition can apply the add once.
     func testRedirectIsFollowedAndEveryRetryCarriesTheSameRequestKey() async throws {
         try await startNodes(2) { node, all in
             if node === all[0] {
@@ -56,7 +56,7 @@ final class RoutingAndRetryTests: XCTestCase {
         let reply = try await client.addItem("cart-1", item: "sku-1", quantity: 1)
         XCTAssertEqual(reply.seq, 7)
         let keys = nodes[0].addItemKeys + nodes[1].addItemKeys
-        XCTAssertEqual(keys.count, 3)
+        XCTAssertEqual(nodes[1].addItemKeys.count, 2, "the leader was asked until it answered")
         XCTAssertEqual(Set(keys).count, 1, "one logical request, one key: \(keys)")
     }
 

@@ -34,15 +34,17 @@ enum CartOperation: String, CaseIterable, Sendable {
         let actor = Bool.random() || self == .share || self == .create ? slot.owner : slot.sharedWith
         let client = users.clients[actor]
         let item = users.items.randomElement()!
+        let lineItem = slot.recentItem ?? item
         switch self {
         case .add:
             _ = try await client.addItem(slot.cart, item: item, quantity: 1)
+            slots.noteAdded(item, at: index, cart: slot.cart)
         case .get:
             _ = try await client.getCart(slot.cart)
         case .remove:
-            _ = try await client.removeItem(slot.cart, item: item)
+            _ = try await client.removeItem(slot.cart, item: lineItem)
         case .setQuantity:
-            _ = try await client.setQuantity(slot.cart, item: item, quantity: Int64.random(in: 1...5))
+            _ = try await client.setQuantity(slot.cart, item: lineItem, quantity: Int64.random(in: 1...5))
         case .share:
             let other = users.names[(slot.owner + 2) % users.names.count]
             do {

@@ -9,6 +9,9 @@ final class CartSlots: Sendable {
         /// Index of the owner in the load users; `sharedWith` the user it is shared with.
         let owner: Int
         let sharedWith: Int
+        /// An item added to the cart recently, so removes and quantity changes mostly hit a
+        /// line that exists (approximate under concurrency, which is fine for a load mix).
+        var recentItem: ItemID? = nil
     }
 
     private let slots: NIOLockedValueBox<[Slot]>
@@ -24,6 +27,12 @@ final class CartSlots: Sendable {
         slots.withLockedValue { slots in
             let index = Int.random(in: 0..<slots.count)
             return (index, slots[index])
+        }
+    }
+
+    func noteAdded(_ item: ItemID, at index: Int, cart: CartID) {
+        slots.withLockedValue { slots in
+            if slots[index].cart == cart { slots[index].recentItem = item }
         }
     }
 
