@@ -47,6 +47,8 @@ public struct NodeConfiguration: Codable, Hashable, Sendable {
     public var snapshotIntervalEntries: UInt64 = 20_000
     /// Events buffered per watcher before it falls back to re-reading history.
     public var watchBufferEventsMax: Int = 4_096
+    /// Stream items a client may be sent before it grants more credit (client port).
+    public var streamCreditInitial: UInt32 = 64
     /// How long a request waits for a partition leader to be known (elections) before it
     /// fails with a retryable `notLeader`.
     public var leaderWaitMs: Int64 = 3_000
