@@ -294,3 +294,14 @@ extension CartNode {
 
     var placement: Placement? { running.withLockedValue { $0?.services.placement } }
 }
+
+extension CartNode {
+    /// Proposes a node-internal command at `partition`'s leader, as the saga does (tests and
+    /// tools that need to set up a state, such as a checkout interrupted after its first step).
+    func proposeInternal(_ command: Command, partition: PartitionID) async throws -> CommandOutcome {
+        guard let services = running.withLockedValue({ $0?.services }) else {
+            throw RPCError(.unavailable, "node is not running")
+        }
+        return try await services.proposeInternal(command, partition: partition, request: nil, on: group.next()).get()
+    }
+}
