@@ -25,6 +25,8 @@ public final class CartNode: Service, Sendable {
     public struct BoundPorts: Sendable, Hashable {
         public var client: Int
         public var peer: Int
+        /// The plain-text metrics and health port, if configured.
+        public var metrics: Int?
     }
 
     public let configuration: NodeConfiguration
@@ -32,6 +34,7 @@ public final class CartNode: Service, Sendable {
     private let group: MultiThreadedEventLoopGroup
     private let threadPool: NIOThreadPool
     private let running = NIOLockedValueBox<Running?>(nil)
+    let metrics = NodeMetrics()
 
     private struct Running: Sendable {
         var clientServer: RPCServer
@@ -39,6 +42,7 @@ public final class CartNode: Service, Sendable {
         var transport: PeerTransport
         var replicas: [PartitionID: PartitionReplica]
         var services: NodeServices
+        var metricsServer: MetricsServer?
         var ports: BoundPorts
     }
 
@@ -81,7 +85,7 @@ public final class CartNode: Service, Sendable {
         let placement = Placement(partitionCount: configuration.partitionCount, nodes: configuration.members.map(\.id),
                                   replicationFactor: configuration.replicationFactor)
         let transport = PeerTransport(node: configuration.nodeID, members: configuration.members, tls: peerTLS,
-                                      eventLoopGroup: group, logger: logger)
+                                      eventLoopGroup: group, metrics: metrics, logger: logger)
         let leaders = LeaderTable(partitionCount: configuration.partitionCount)
         let items = ItemCache()
         let servicesBox = NIOLockedValueBox<NodeServices?>(nil)
@@ -98,20 +102,31 @@ public final class CartNode: Service, Sendable {
         let selfHint = LeaderHint(nodeID: configuration.nodeID, address: "\(configuration.clientHost):\(clientPort)")
 
         let router = Router(node: configuration.nodeID, replicas: replicas, leaders: leaders, transport: transport,
-                            leaderWaitMs: configuration.leaderWaitMs, guards: try PeerGuard(logger: logger))
+                            leaderWaitMs: configuration.leaderWaitMs, guards: try PeerGuard(logger: logger), metrics: metrics)
         let services = NodeServices(eventLoopGroup: group, node: configuration.nodeID, placement: placement, router: router,
                                     items: items, selfHint: selfHint, members: configuration.members,
-                                    configuration: configuration, threadPool: threadPool, tokens: tokens, logger: logger)
+                                    configuration: configuration, threadPool: threadPool, tokens: tokens, metrics: metrics,
+                                    logger: logger)
         servicesBox.withLockedValue { $0 = services }
         let table = services.makeMethodTable { caller in gateway.admit(caller.actor) }
         for register in table.clientMethods { register(clientServer) }
         services.registerSyncService(on: clientServer)
         registerPeerMethods(on: peerServer, table: table, replicas: replicas)
 
-        let ports = BoundPorts(client: clientPort, peer: peerPort)
+        var metricsServer: MetricsServer?
+        if let port = configuration.metricsPort {
+            do {
+                metricsServer = try await MetricsServer.start(host: configuration.clientHost, port: port, group: group) { [self] path in
+                    await metricsPage(path, services: services, gateway: gateway)
+                }
+            } catch {
+                throw NodeError(.listen, "metrics port: \(error)")
+            }
+        }
+        let ports = BoundPorts(client: clientPort, peer: peerPort, metrics: metricsServer?.port)
         running.withLockedValue {
             $0 = Running(clientServer: clientServer, peerServer: peerServer, transport: transport, replicas: replicas,
-                         services: services, ports: ports)
+                         services: services, metricsServer: metricsServer, ports: ports)
         }
         let tick = TimeAmount.milliseconds(configuration.tickIntervalMs)
         for replica in replicas.values {
@@ -144,7 +159,7 @@ public final class CartNode: Service, Sendable {
                 partition: partition, loop: loops[Int(partition.rawValue) % loops.count], node: configuration.nodeID,
                 replicas: placement.replicas(of: partition), log: log, raftOptions: raftOptions,
                 snapshotIntervalEntries: configuration.snapshotIntervalEntries, transport: transport, hooks: hooks,
-                logger: logger)
+                metrics: metrics, logger: logger)
         }
         return replicas
     }
@@ -167,6 +182,7 @@ public final class CartNode: Service, Sendable {
                                                    nodeID: self.configuration.nodeID, eventLoopGroup: group,
                                                    authenticate: gateway.authenticator)
         configuration.drainTimeoutMs = 5_000
+        configuration.streamCreditInitial = self.configuration.streamCreditInitial
         var logger = self.logger
         logger[metadataKey: "port"] = "client"
         return RPCServer(configuration: configuration, logger: logger)
@@ -213,6 +229,7 @@ public final class CartNode: Service, Sendable {
             try? await group.shutdownGracefully()
             return
         }
+        await running.metricsServer?.shutdown()
         await running.clientServer.shutdown()
         for replica in running.replicas.values {
             try? await replica.loop.submit { replica.stop() }.get()
@@ -276,4 +293,15 @@ extension CartNode {
     }
 
     var placement: Placement? { running.withLockedValue { $0?.services.placement } }
+}
+
+extension CartNode {
+    /// Proposes a node-internal command at `partition`'s leader, as the saga does (tests and
+    /// tools that need to set up a state, such as a checkout interrupted after its first step).
+    func proposeInternal(_ command: Command, partition: PartitionID) async throws -> CommandOutcome {
+        guard let services = running.withLockedValue({ $0?.services }) else {
+            throw RPCError(.unavailable, "node is not running")
+        }
+        return try await services.proposeInternal(command, partition: partition, request: nil, on: group.next()).get()
+    }
 }

@@ -17,6 +17,7 @@ struct Cartd: AsyncParsableCommand {
     @Option(help: "This node's id (a positive integer).") var node: UInt64?
     @Option(help: "Client listen address host:port (TLS).") var client: String?
     @Option(help: "Peer listen address host:port (mutual TLS).") var peer: String?
+    @Option(help: "Port for plain-text /metrics and /health on the client host (0: any free port).") var metricsPort: Int?
     @Option(name: .customLong("member"), help: "A cluster member as id=peerHost:peerPort/clientHost:clientPort; repeat for each (this node included).")
     var members: [String] = []
     @Option(help: "Data directory.") var data: String?
@@ -77,6 +78,7 @@ struct Cartd: AsyncParsableCommand {
                                                    peerAddress: "\(configuration.peerHost):\(configuration.peerPort)",
                                                    clientAddress: "\(configuration.clientHost):\(configuration.clientPort)")]
         }
+        if let metricsPort { configuration.metricsPort = metricsPort }
         if let partitions { configuration.partitionCount = partitions }
         if let replication { configuration.replicationFactor = replication }
         if let threads { configuration.eventLoopThreads = threads }
@@ -117,7 +119,9 @@ struct PortAnnouncer: Service {
         for _ in 0..<6_000 {
             if let ports = node.ports {
                 // Unbuffered: a tool reading a pipe must see the line at once.
-                FileHandle.standardOutput.write(Data("listening client=\(host.client):\(ports.client) peer=\(host.peer):\(ports.peer)\n".utf8))
+                let metrics = ports.metrics.map { " metrics=\(host.client):\($0)" } ?? ""
+                let line = "listening client=\(host.client):\(ports.client) peer=\(host.peer):\(ports.peer)\(metrics)\n"
+                FileHandle.standardOutput.write(Data(line.utf8))
                 break
             }
             try await Task.sleep(for: .milliseconds(10))

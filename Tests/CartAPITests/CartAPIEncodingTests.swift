@@ -87,3 +87,62 @@ final class CartAPIEncodingTests: XCTestCase {
         XCTAssertTrue(DomainError.insufficientStock(item: "sku", available: 0).rpcError.message.contains("sku"))
     }
 }
+
+/// Encodes a value through its Codable conformance only (never a hand-written fast path).
+private struct ThroughCodable<T: Encodable>: Encodable {
+    let value: T
+    func encode(to encoder: any Encoder) throws { try value.encode(to: encoder) }
+}
+
+final class RaftBatchFastPathTests: XCTestCase {
+    // The hand-written encoding of the Raft batch gives exactly the bytes of the Codable
+    // encoding, for messages with and without entries, empty payloads, snapshots and
+    // contexts, and decodes back to the same values.
+    func testFastPathBytesEqualCodableBytes() throws {
+        var append = Message(kind: .append, from: 1, to: 2, term: 3)
+        append.entries = [Entry(term: 3, index: 10, data: [1, 2, 3]), Entry(term: 3, index: 11, data: [])]
+        append.commit = 9
+        append.logTerm = 2
+        append.index = 9
+        var heartbeat = Message(kind: .heartbeat, from: 1, to: 3, term: 3)
+        heartbeat.context = [0, 0, 0, 0, 0, 0, 0, 7]
+        var response = Message(kind: .appendResponse, from: 2, to: 1, term: 3)
+        response.reject = true
+        response.rejectHint = 4
+        var snapshot = Message(kind: .snapshot, from: 1, to: 2, term: 3)
+        snapshot.snapshot = Snapshot(metadata: SnapshotMetadata(index: 5, term: 2, configuration: Configuration(voters: [1, 2, 3])),
+                                     data: [9, 9])
+        snapshot.leadershipTransfer = true
+        let batch = RaftBatch(from: 1, messages: [
+            PartitionRaftMessage(partition: 0, message: append), PartitionRaftMessage(partition: 3, message: heartbeat),
+            PartitionRaftMessage(partition: 7, message: response), PartitionRaftMessage(partition: 15, message: snapshot),
+        ])
+        let fast: [UInt8] = try BinaryEncoder().encode(batch)
+        let generic: [UInt8] = try BinaryEncoder().encode(ThroughCodable(value: batch))
+        XCTAssertEqual(fast, generic)
+        XCTAssertEqual(try BinaryDecoder().decode(RaftBatch.self, from: fast), batch)
+    }
+}
+
+final class HotMessagesFastPathTests: XCTestCase {
+    private func assertSameBytes<T: WireMessage & Equatable>(_ value: T, file: StaticString = #filePath, line: UInt = #line) throws {
+        let fast: [UInt8] = try BinaryEncoder().encode(value)
+        let generic: [UInt8] = try BinaryEncoder().encode(ThroughCodable(value: value))
+        XCTAssertEqual(fast, generic, "\(T.self)", file: file, line: line)
+        XCTAssertEqual(try BinaryDecoder().decode(T.self, from: fast), value, file: file, line: line)
+    }
+
+    // The addItem request, its reply and their forwarded envelopes encode by hand to the
+    // same bytes as through Codable, optional fields present or not.
+    func testHotMessagesFastPathBytesEqualCodableBytes() throws {
+        let key = RequestKey(client: 7, request: 300)
+        try assertSameBytes(AddItemRequest(cart: "cart-1", item: "sku-42", quantity: 2, request: key))
+        try assertSameBytes(AddItemRequest(cart: "cart-1", item: "sku-42", quantity: -1, expectedVersion: 9, request: key))
+        try assertSameBytes(CartWriteReply(cart: "cart-1", version: 3, seq: 4))
+        try assertSameBytes(CartWriteReply(cart: "cart-1", version: 3, seq: 4, leaderHint: LeaderHint(nodeID: 2, address: "127.0.0.1:7402")))
+        try assertSameBytes(ForwardedCall(method: .cartAddItem, actor: "alice", payload: [1, 2, 3]))
+        try assertSameBytes(ForwardedCall(method: .itemGet, actor: nil, payload: []))
+        try assertSameBytes(ForwardedReply(payload: [4, 5]))
+        try assertSameBytes(ForwardedReply(payload: []))
+    }
+}

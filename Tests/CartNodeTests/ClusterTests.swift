@@ -207,3 +207,48 @@ final class ClusterTests: XCTestCase {
         }
     }
 }
+
+/// Checkouts whose coordinator disappears are finished by the next leader.
+final class SagaRecoveryTests: XCTestCase {
+    // A checkout's first step (BeginCheckout) is in the cart partition's log, but its
+    // coordinator stops before reserving anything. The node that takes over the partition
+    // finds the unsettled checkout and completes it: stock is reserved and sold, the cart
+    // is checked out and its checkout settled.
+    func testNewLeaderFinishesACheckoutItsPredecessorStarted() async throws {
+        let cluster = try TestCluster(size: 3)
+        do {
+            try await cluster.startAll()
+            try await cluster.waitForLeaders()
+            let cart: CartID = "interrupted"
+            let partition = cluster.node(1).placement!.partition(of: cart)
+            var leader: NodeID?
+            for _ in 0..<500 where leader == nil {
+                leader = await cluster.leader(of: partition)
+                if leader == nil { try await Task.sleep(for: .milliseconds(20)) }
+            }
+            let victim = try XCTUnwrap(leader)
+            let survivor = [NodeID(1), NodeID(2), NodeID(3)].first { $0 != victim }!
+            let alice = try cluster.client(survivor, as: "alice")
+            _ = try await alice.call(.itemPut, PutItemRequest(item: "gift", name: "Gift", price: Money(minorUnits: 500),
+                                                              initialStock: 10, request: Keys.next()))
+            _ = try await alice.call(.cartCreate, CreateCartRequest(cart: cart, request: Keys.next()))
+            _ = try await alice.call(.cartAddItem, AddItemRequest(cart: cart, item: "gift", quantity: 4, request: Keys.next()))
+            // Step 1 only, as if the coordinator crashed right after it.
+            let begun = try await cluster.node(victim).proposeInternal(
+                .beginCheckout(BeginCheckout(cart: cart, actor: "alice", checkout: "co-interrupted")), partition: partition)
+            guard case .accepted = begun else { return XCTFail("BeginCheckout refused: \(begun)") }
+            await cluster.stop(victim)
+            try await eventually(20, "the new leader completes and settles the checkout") {
+                guard let cart = try? await alice.call(.cartGet, GetCartRequest(cart: cart)).cart else { return false }
+                return cart.status == .checkedOut && cart.checkout?.settled == true
+            }
+            let item = try await alice.call(.itemGet, GetItemRequest(item: "gift")).item
+            XCTAssertEqual(item.stock, 6)
+            XCTAssertEqual(item.reserved, 0)
+        } catch {
+            await cluster.shutdown()
+            throw error
+        }
+        await cluster.shutdown()
+    }
+}

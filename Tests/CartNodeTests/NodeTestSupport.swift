@@ -226,3 +226,30 @@ func collect(_ stream: RPCResponseStream<WatchItem>, count: Int, seconds: Double
         return events
     }
 }
+
+/// A blocking HTTP/1.0 GET on 127.0.0.1 (the metrics port), returning the whole response.
+func httpGet(port: Int, path: String) throws -> String {
+    let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+    guard fd >= 0 else { throw TestFailure("socket failed") }
+    defer { close(fd) }
+    var timeout = timeval(tv_sec: 5, tv_usec: 0)
+    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+    var address = sockaddr_in()
+    address.sin_family = sa_family_t(AF_INET)
+    address.sin_addr.s_addr = inet_addr("127.0.0.1")
+    address.sin_port = UInt16(port).bigEndian
+    let connected = withUnsafePointer(to: &address) {
+        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+    }
+    guard connected == 0 else { throw TestFailure("connect to \(port) failed") }
+    let request = Array("GET \(path) HTTP/1.0\r\n\r\n".utf8)
+    guard write(fd, request, request.count) == request.count else { throw TestFailure("write failed") }
+    var response: [UInt8] = []
+    var buffer = [UInt8](repeating: 0, count: 4096)
+    for _ in 0..<1_000 {
+        let count = read(fd, &buffer, buffer.count)
+        if count <= 0 { break }
+        response += buffer[0..<count]
+    }
+    return String(decoding: response, as: UTF8.self)
+}

@@ -44,6 +44,31 @@ final class SingleNodeTests: XCTestCase {
         await cluster.shutdown()
     }
 
+    // An operator asks the node over plain HTTP: /health answers ok once every partition has
+    // a leader, and /metrics shows the counters and per-partition gauges.
+    func testMetricsAndHealthEndpoints() async throws {
+        let cluster = try TestCluster(size: 1) { $0.metricsPort = 0 }
+        try await cluster.startAll()
+        do {
+            try await cluster.waitForLeaders()
+            let alice = try cluster.client(1, as: "alice")
+            _ = try await alice.call(.cartCreate, CreateCartRequest(cart: "m", request: Keys.next()))
+            let port = try XCTUnwrap(cluster.node(1).ports?.metrics)
+            let health = try httpGet(port: port, path: "/health")
+            XCTAssertTrue(health.hasPrefix("HTTP/1.0 200"), health)
+            let metrics = try httpGet(port: port, path: "/metrics")
+            // Two proposals: the cart's creation and the owner's link on the user's partition.
+            try await eventually(5, "the owner's link is proposed") {
+                try httpGet(port: port, path: "/metrics").contains("cart_raft_proposals_total 2")
+            }
+            XCTAssertTrue(metrics.contains("cart_partition_leader{partition=\"0\"} 1"), metrics)
+        } catch {
+            await cluster.shutdown()
+            throw error
+        }
+        await cluster.shutdown()
+    }
+
     // A client retries an add with the same request key (say, after a timeout): it is
     // applied once and both answers are the same. A write with a stale expected version is
     // refused with the cart's current version.

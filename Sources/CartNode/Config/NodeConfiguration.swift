@@ -47,6 +47,8 @@ public struct NodeConfiguration: Codable, Hashable, Sendable {
     public var snapshotIntervalEntries: UInt64 = 20_000
     /// Events buffered per watcher before it falls back to re-reading history.
     public var watchBufferEventsMax: Int = 4_096
+    /// Stream items a client may be sent before it grants more credit (client port).
+    public var streamCreditInitial: UInt32 = 64
     /// How long a request waits for a partition leader to be known (elections) before it
     /// fails with a retryable `notLeader`.
     public var leaderWaitMs: Int64 = 3_000
@@ -112,4 +114,45 @@ public struct NodeConfiguration: Codable, Hashable, Sendable {
     }
 
     var member: ClusterMember { members.first { $0.id == nodeID }! }
+}
+
+extension NodeConfiguration {
+    enum CodingKeys: String, CodingKey {
+        case nodeID, dataDirectory, certificatePath, privateKeyPath, trustedCAPath, clientHost, clientPort, peerHost, peerPort, metricsPort, members, partitionCount, replicationFactor, eventLoopThreads, tickIntervalMs, electionTimeoutTicks, heartbeatIntervalTicks, snapshotIntervalEntries, watchBufferEventsMax, streamCreditInitial, leaderWaitMs, devIdentities, tokenKeysPath, passwordHashIterations, userRateLimitPerSecond, userRateLimitBurst, nodeRateLimitPerSecond, nodeRateLimitBurst, fsync
+    }
+
+    /// Required: node id, data directory and the three TLS paths; every other key is
+    /// optional and keeps its default when absent.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        self.init(nodeID: try container.decode(NodeID.self, forKey: .nodeID),
+                  dataDirectory: try container.decode(String.self, forKey: .dataDirectory),
+                  certificatePath: try container.decode(String.self, forKey: .certificatePath),
+                  privateKeyPath: try container.decode(String.self, forKey: .privateKeyPath),
+                  trustedCAPath: try container.decode(String.self, forKey: .trustedCAPath))
+        if let value = try container.decodeIfPresent(String.self, forKey: .clientHost) { clientHost = value }
+        if let value = try container.decodeIfPresent(Int.self, forKey: .clientPort) { clientPort = value }
+        if let value = try container.decodeIfPresent(String.self, forKey: .peerHost) { peerHost = value }
+        if let value = try container.decodeIfPresent(Int.self, forKey: .peerPort) { peerPort = value }
+        if let value = try container.decodeIfPresent(Int.self, forKey: .metricsPort) { metricsPort = value }
+        if let value = try container.decodeIfPresent([ClusterMember].self, forKey: .members) { members = value }
+        if let value = try container.decodeIfPresent(UInt32.self, forKey: .partitionCount) { partitionCount = value }
+        if let value = try container.decodeIfPresent(Int.self, forKey: .replicationFactor) { replicationFactor = value }
+        if let value = try container.decodeIfPresent(Int.self, forKey: .eventLoopThreads) { eventLoopThreads = value }
+        if let value = try container.decodeIfPresent(Int64.self, forKey: .tickIntervalMs) { tickIntervalMs = value }
+        if let value = try container.decodeIfPresent(Int.self, forKey: .electionTimeoutTicks) { electionTimeoutTicks = value }
+        if let value = try container.decodeIfPresent(Int.self, forKey: .heartbeatIntervalTicks) { heartbeatIntervalTicks = value }
+        if let value = try container.decodeIfPresent(UInt64.self, forKey: .snapshotIntervalEntries) { snapshotIntervalEntries = value }
+        if let value = try container.decodeIfPresent(Int.self, forKey: .watchBufferEventsMax) { watchBufferEventsMax = value }
+        if let value = try container.decodeIfPresent(UInt32.self, forKey: .streamCreditInitial) { streamCreditInitial = value }
+        if let value = try container.decodeIfPresent(Int64.self, forKey: .leaderWaitMs) { leaderWaitMs = value }
+        if let value = try container.decodeIfPresent(Bool.self, forKey: .devIdentities) { devIdentities = value }
+        if let value = try container.decodeIfPresent(String.self, forKey: .tokenKeysPath) { tokenKeysPath = value }
+        if let value = try container.decodeIfPresent(Int.self, forKey: .passwordHashIterations) { passwordHashIterations = value }
+        if let value = try container.decodeIfPresent(UInt64.self, forKey: .userRateLimitPerSecond) { userRateLimitPerSecond = value }
+        if let value = try container.decodeIfPresent(UInt64.self, forKey: .userRateLimitBurst) { userRateLimitBurst = value }
+        if let value = try container.decodeIfPresent(UInt64.self, forKey: .nodeRateLimitPerSecond) { nodeRateLimitPerSecond = value }
+        if let value = try container.decodeIfPresent(UInt64.self, forKey: .nodeRateLimitBurst) { nodeRateLimitBurst = value }
+        if let value = try container.decodeIfPresent(Bool.self, forKey: .fsync) { fsync = value }
+    }
 }

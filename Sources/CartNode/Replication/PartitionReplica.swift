@@ -50,6 +50,7 @@ final class PartitionReplica: @unchecked Sendable {
 
     private let transport: PeerTransport
     private let hooks: ReplicaHooks
+    private let metrics: NodeMetrics
     private let snapshotIntervalEntries: UInt64
     private let codec = BinarySnapshotCodec()
 
@@ -73,7 +74,8 @@ final class PartitionReplica: @unchecked Sendable {
 
     init(partition: PartitionID, loop: any EventLoop, node: NodeID, replicas: [NodeID], log: PartitionLog,
          raftOptions: RaftOptions, snapshotIntervalEntries: UInt64, transport: PeerTransport,
-         hooks: ReplicaHooks, logger: Logger) throws(NodeError) {
+         hooks: ReplicaHooks, metrics: NodeMetrics, logger: Logger) throws(NodeError) {
+        self.metrics = metrics
         self.partition = partition
         self.loop = loop
         self.node = node
@@ -172,8 +174,10 @@ final class PartitionReplica: @unchecked Sendable {
         do {
             let (index, term) = try raft.propose(data)
             pending[index] = PendingProposal(term: term, completion: completion)
+            metrics.increment(.proposals)
             scheduleReady()
         } catch {
+            metrics.increment(.proposalsFailed)
             completion(.failure(rpcError(error)))
         }
     }
@@ -196,6 +200,7 @@ final class PartitionReplica: @unchecked Sendable {
             promise.fail(notLeaderError())
             return promise.futureResult
         }
+        metrics.increment(.readsLinearizable)
         readBatch.append { [unowned self] result in
             switch result {
             case .success:
@@ -334,6 +339,7 @@ final class PartitionReplica: @unchecked Sendable {
     // MARK: Apply
 
     private func apply(_ entries: [Entry]) {
+        metrics.increment(.entriesApplied, by: UInt64(entries.count))
         for entry in entries {
             appliedIndex = entry.index
             let proposal = pending.removeValue(forKey: entry.index)
@@ -389,6 +395,7 @@ final class PartitionReplica: @unchecked Sendable {
         appliedIndex = snapshot.metadata.index
         for item in state.items.values { hooks.itemChanged(item) }
         watchers.markAllOverflowed()
+        metrics.increment(.snapshotsInstalled)
         logger.info("installed snapshot", metadata: ["index": "\(snapshot.metadata.index)"])
     }
 
@@ -398,6 +405,7 @@ final class PartitionReplica: @unchecked Sendable {
         do {
             let data = try state.encodedSnapshot(using: codec)
             try storage.compact(through: appliedIndex, term: term, data: data)
+            metrics.increment(.snapshotsTaken)
             logger.info("took snapshot", metadata: ["index": "\(appliedIndex)", "bytes": "\(data.count)"])
         } catch {
             logger.error("snapshot failed; the log keeps growing until the next attempt", metadata: ["error": "\(error)"])

@@ -20,12 +20,14 @@ final class NodeServices: Sendable {
     let configuration: NodeConfiguration
     let threadPool: NIOThreadPool
     let tokens: TokenService
+    let metrics: NodeMetrics
     let logger: Logger
     let eventLoopGroup: any EventLoopGroup
 
     init(eventLoopGroup: any EventLoopGroup, node: NodeID, placement: Placement, router: Router, items: ItemCache, selfHint: LeaderHint,
          members: [ClusterMember], configuration: NodeConfiguration, threadPool: NIOThreadPool,
-         tokens: TokenService, logger: Logger) {
+         tokens: TokenService, metrics: NodeMetrics, logger: Logger) {
+        self.metrics = metrics
         self.node = node
         self.placement = placement
         self.router = router

@@ -15,6 +15,9 @@ import NIOCore
 final class Router: Sendable {
     static let retryPauseMs: Int64 = 20
     static let forwardTimeoutMs: Int64 = 10_000
+    /// How long a call refused by a peer's open breaker waits for the partition to get
+    /// another leader before it fails with the breaker's `unavailable`.
+    static let breakerLeaderWaitMs: Int64 = 1_500
 
     let node: NodeID
     let replicas: [PartitionID: PartitionReplica]
@@ -22,9 +25,11 @@ final class Router: Sendable {
     let transport: PeerTransport
     let leaderWaitMs: Int64
     let guards: PeerGuard
+    let metrics: NodeMetrics
 
     init(node: NodeID, replicas: [PartitionID: PartitionReplica], leaders: LeaderTable, transport: PeerTransport,
-         leaderWaitMs: Int64, guards: PeerGuard) {
+         leaderWaitMs: Int64, guards: PeerGuard, metrics: NodeMetrics) {
+        self.metrics = metrics
         self.guards = guards
         self.node = node
         self.replicas = replicas
@@ -39,11 +44,13 @@ final class Router: Sendable {
                                   caller: Caller, on loop: any EventLoop,
                                   local: @escaping @Sendable (PartitionReplica) -> EventLoopFuture<Response>) -> EventLoopFuture<Response> {
         let deadline = NIODeadline.now() + .milliseconds(leaderWaitMs)
-        return attempt(method, partition: partition, request, caller: caller, on: loop, deadline: deadline, local: local)
+        return attempt(method, partition: partition, request, caller: caller, on: loop, deadline: deadline,
+                       refusalDeadline: nil, local: local)
     }
 
     private func attempt<Request, Response>(_ method: RPCMethod<Request, Response>, partition: PartitionID, _ request: Request,
                                             caller: Caller, on loop: any EventLoop, deadline: NIODeadline,
+                                            refusalDeadline: NIODeadline?,
                                             local: @escaping @Sendable (PartitionReplica) -> EventLoopFuture<Response>) -> EventLoopFuture<Response> {
         let leader = leaders.leader(of: partition)
         let future: EventLoopFuture<Response>
@@ -53,6 +60,7 @@ final class Router: Sendable {
             return loop.makeFailedFuture(RPCError(.notLeader, "node \(node) does not lead \(partition)", retryAfterMs: 50))
         } else if leader != .none, let link = transport.links[leader] {
             let call = ForwardedCall(method: method.id, actor: caller.actor, payload: Self.encode(request))
+            metrics.increment(.forwardedCalls)
             future = guards.guarded(leader, on: loop) {
                 link.call(.peerForward, call, timeoutMs: Self.forwardTimeoutMs, on: loop)
             }.flatMapThrowing { reply in
@@ -62,12 +70,23 @@ final class Router: Sendable {
             future = loop.makeFailedFuture(RPCError(.notLeader, "no leader known for \(partition)", retryAfterMs: 50))
         }
         return future.hop(to: loop).flatMapError { [self] error in
-            if let refusal = error as? GuardRefusal { return loop.makeFailedFuture(refusal.error) }
-            guard Self.shouldRetry(error), NIODeadline.now() + .milliseconds(Self.retryPauseMs) < deadline else {
+            if leader != node { metrics.increment(.forwardedCallsFailed) }
+            var refusalDeadline = refusalDeadline
+            if let refusal = error as? GuardRefusal {
+                // The breaker keeps calls off a sick leader. Wait briefly for the partition to
+                // elect another (the usual reason a leader looks sick is that it is gone),
+                // but fail fast with the breaker's answer if the leader stays the same.
+                let limit = refusalDeadline ?? NIODeadline.now() + .milliseconds(Self.breakerLeaderWaitMs)
+                refusalDeadline = limit
+                guard NIODeadline.now() + .milliseconds(Self.retryPauseMs) < min(limit, deadline) else {
+                    return loop.makeFailedFuture(refusal.error)
+                }
+            } else if !Self.shouldRetry(error) || NIODeadline.now() + .milliseconds(Self.retryPauseMs) >= deadline {
                 return loop.makeFailedFuture(error)
             }
             return loop.flatScheduleTask(in: .milliseconds(Self.retryPauseMs)) {
-                self.attempt(method, partition: partition, request, caller: caller, on: loop, deadline: deadline, local: local)
+                self.attempt(method, partition: partition, request, caller: caller, on: loop, deadline: deadline,
+                             refusalDeadline: refusalDeadline, local: local)
             }.futureResult
         }
     }

@@ -19,6 +19,7 @@ extension NodeServices {
                 throw RPCError(.unavailable, "node \(node) does not host \(partition); watch on one of \(placement.replicas(of: partition))")
             }
             let channel = WatchChannel(eventsMax: configuration.watchBufferEventsMax)
+            metrics.increment(.watchStreamsOpened)
             defer { replica.loop.execute { replica.watchers.remove(channel, for: request.cart) } }
             var next = max(request.fromSeq, Seq(1))
             try await withTaskCancellationHandler {
@@ -36,7 +37,9 @@ extension NodeServices {
                     }
                     switch await channel.next() {
                     case .events(let events): backlog = events
-                    case .overflowed: backlog = try await catchUp(replica, channel: channel, cart: request.cart, reader: reader, from: next)
+                    case .overflowed:
+                        metrics.increment(.watchResyncs)
+                        backlog = try await catchUp(replica, channel: channel, cart: request.cart, reader: reader, from: next)
                     case .closed: throw RPCError(.unavailable, "the replica stopped; watch again from seq \(next.rawValue)", retryAfterMs: 100)
                     }
                 }
@@ -48,7 +51,7 @@ extension NodeServices {
 
     /// On the replica's loop: checks access, (re)registers the channel and reads the history
     /// from `from` — in one step, so live events continue exactly after the history.
-    private func catchUp(_ replica: PartitionReplica, channel: WatchChannel, cart: CartID, reader: UserID,
+    func catchUp(_ replica: PartitionReplica, channel: WatchChannel, cart: CartID, reader: UserID,
                          from: Seq) async throws -> [CartEvent] {
         try await replica.loop.submit { () throws -> [CartEvent] in
             switch replica.state.history(of: cart, from: from, eventsMax: .max, readBy: reader) {
@@ -57,6 +60,7 @@ extension NodeServices {
                 replica.watchers.add(channel, for: cart)
                 return events
             case .failure(let error):
+                if case .historyTruncated = error { self.metrics.increment(.watchHistoryTruncated) }
                 throw error.rpcError
             }
         }.get()

@@ -25,6 +25,7 @@ final class PeerLink: Sendable {
     let client: RPCClient
     private let fallbackLoop: any EventLoop
     private let logger: Logger
+    private let metrics: NodeMetrics
 
     private struct State {
         var outbox: [(PartitionRaftMessage, PartitionReplica?)] = []
@@ -37,7 +38,9 @@ final class PeerLink: Sendable {
 
     private let state = NIOLockedValueBox(State())
 
-    init(member: ClusterMember, from: NodeID, client: RPCClient, fallbackLoop: any EventLoop, logger: Logger) {
+    init(member: ClusterMember, from: NodeID, client: RPCClient, fallbackLoop: any EventLoop, metrics: NodeMetrics,
+         logger: Logger) {
+        self.metrics = metrics
         self.member = member
         self.from = from
         self.client = client
@@ -57,18 +60,19 @@ final class PeerLink: Sendable {
     }
 
     private func flush() {
-        let taken: (RPCConnection, [(PartitionRaftMessage, PartitionReplica?)])? = state.withLockedValue { state in
+        let (connection, messages, dropped) = state.withLockedValue { state -> (RPCConnection?, [(PartitionRaftMessage, PartitionReplica?)], Int) in
             state.flushScheduled = false
             let messages = state.outbox
             state.outbox.removeAll(keepingCapacity: true)
             guard let connection = state.connection, connection.isUsable else {
                 state.connection = nil
-                return nil
+                return (nil, [], messages.count)
             }
-            guard state.inflight < Self.batchesInflightMax else { return (connection, []) }
-            return (connection, messages)
+            guard state.inflight < Self.batchesInflightMax else { return (connection, [], messages.count) }
+            return (connection, messages, 0)
         }
-        guard let (connection, messages) = taken else {
+        if dropped > 0 { metrics.increment(.raftMessagesDropped, by: UInt64(dropped)) }
+        guard let connection else {
             connectIfDue()
             return
         }
@@ -101,6 +105,8 @@ final class PeerLink: Sendable {
             return
         }
         state.withLockedValue { $0.inflight += 1 }
+        metrics.increment(.raftBatchesSent)
+        metrics.increment(.raftMessagesSent, by: UInt64(messages.count))
         let snapshots = messages.filter { $0.0.message.kind == .snapshot }
         connection.startCall(.peerRaft, payload: payload, timeoutMs: Self.raftCallTimeoutMs) { [self] _, result in
             state.withLockedValue { $0.inflight -= 1 }

@@ -12,7 +12,8 @@ final class PeerTransport: Sendable {
     let node: NodeID
     let links: [NodeID: PeerLink]
 
-    init(node: NodeID, members: [ClusterMember], tls: TLSContext, eventLoopGroup: any EventLoopGroup, logger: Logger) {
+    init(node: NodeID, members: [ClusterMember], tls: TLSContext, eventLoopGroup: any EventLoopGroup, metrics: NodeMetrics,
+         logger: Logger) {
         self.node = node
         var links: [NodeID: PeerLink] = [:]
         for member in members where member.id != node {
@@ -28,7 +29,7 @@ final class PeerTransport: Sendable {
             configuration.frameBytesMax = FrameLimits.frameBytesHardCap
             configuration.callTimeoutMsDefault = 10_000
             links[member.id] = PeerLink(member: member, from: node, client: RPCClient(configuration: configuration),
-                                        fallbackLoop: eventLoopGroup.next(), logger: logger)
+                                        fallbackLoop: eventLoopGroup.next(), metrics: metrics, logger: logger)
         }
         self.links = links
     }
