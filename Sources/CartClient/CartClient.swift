@@ -79,7 +79,8 @@ public final class CartClient: Sendable {
             } catch {
                 let error = CartClient.rpcError(error)
                 learn(from: error, route: route, endpoint: endpoint)
-                if error.code == .notLeader || error.code == .unavailable || error.code == .goingAway {
+                // A node that could not serve (no leader, down, draining, hung) is tried last.
+                if [.notLeader, .unavailable, .goingAway, .deadlineExceeded].contains(error.code) {
                     avoiding.insert(endpoint)
                 }
                 if case .node = route { throw CartClientError(error, attempts: attempt) }

@@ -22,6 +22,8 @@ public struct FanoutFigures: Sendable {
     public let fromSend: LatencyStats
     public let beforeAck: Int
     public let resumes: Int
+    /// Why watchers ended early (empty when none did).
+    public let watcherErrors: [String]
 
     public var everyEventOnceInOrder: Bool { watchersComplete == watchers && seqsExpected > 0 }
 
@@ -32,7 +34,7 @@ public struct FanoutFigures: Sendable {
             + "\"from_ack_p50_us\":\(number(fromAck.micros(atPercentile: 50))),\"from_ack_p99_us\":\(number(fromAck.micros(atPercentile: 99))),"
             + "\"from_ack_max_us\":\(number(fromAck.maxMicros)),"
             + "\"from_send_p50_us\":\(number(fromSend.micros(atPercentile: 50))),\"from_send_p99_us\":\(number(fromSend.micros(atPercentile: 99))),"
-            + "\"before_ack\":\(beforeAck),\"resumes\":\(resumes)}"
+            + "\"before_ack\":\(beforeAck),\"resumes\":\(resumes),\"watcher_errors\":\(watcherErrors.count)}"
     }
 
     var summary: String {
@@ -42,7 +44,8 @@ public struct FanoutFigures: Sendable {
             p99 \(ms(fromAck.micros(atPercentile: 99))) max \(ms(fromAck.maxMicros)) (\(beforeAck) arrived before the ack); \
             from send p50 \(ms(fromSend.micros(atPercentile: 50))) p99 \(ms(fromSend.micros(atPercentile: 99)))
             order      \(watchersComplete)/\(watchers) watchers got seqs \(seqsExpected > 0 ? "all \(seqsExpected)" : "none") \
-            exactly once, in order: \(everyEventOnceInOrder ? "yes" : "NO"); resumes \(resumes)
+            exactly once, in order: \(everyEventOnceInOrder ? "yes" : "NO"); resumes \(resumes)\
+            \(watcherErrors.isEmpty ? "" : "\nwatchers ended early: " + Set(watcherErrors).sorted().joined(separator: "; "))
             """
     }
 }
@@ -52,12 +55,16 @@ public struct FanoutFigures: Sendable {
 enum WatchFanout {
     /// Longest wait for every watcher to catch up with the last change after writing stops.
     static let drainWaitMs: Int64 = 15_000
+    /// Time given to the watch streams to open before the first write.
+    static let watchOpenWaitMs: Int64 = 300
     /// Writes in flight at most (the open loop's cap).
     static let writesInflightMax = 64
 
     /// What one watcher received: seqs and receive times, in arrival order.
     final class Received: Sendable {
         let log = NIOLockedValueBox<(seqs: [UInt64], nanos: [UInt64])>(([], []))
+        /// Why the watch ended early, if it did.
+        let failure = NIOLockedValueBox<String?>(nil)
         func add(_ seq: Seq) {
             let now = LoadMeter.nowNanos()
             log.withLockedValue { $0.seqs.append(seq.rawValue); $0.nanos.append(now) }
@@ -93,15 +100,23 @@ enum WatchFanout {
         let first = try await writer.addItem(cart, item: item, quantity: 1)
         let startSeq = Seq(first.seq.rawValue + 1)
 
+        // Connect every watcher (TLS, hello, routing) before the writes start: a cart keeps
+        // only its newest events, so a watch opened late could find its start seq gone.
+        for client in watcherClients { _ = try await client.getCart(cart) }
         let received = (0..<options.watchers).map { _ in Received() }
         let counters = (0..<options.watchers).map { _ in WatchCounters() }
         let watchTasks = (0..<options.watchers).map { index in
             Task {
-                for try await event in watcherClients[index].watch(cart, fromSeq: startSeq, counters: counters[index]) {
-                    received[index].add(event.seq)
+                do {
+                    for try await event in watcherClients[index].watch(cart, fromSeq: startSeq, counters: counters[index]) {
+                        received[index].add(event.seq)
+                    }
+                } catch {
+                    received[index].failure.withLockedValue { $0 = "\(error)" }
                 }
             }
         }
+        try await Task.sleep(for: .milliseconds(Self.watchOpenWaitMs))
         let start = LoadMeter.nowNanos()
         let measureStart = start + UInt64(options.warmupSeconds * 1e9)
         let end = measureStart + UInt64(options.durationSeconds * 1e9)
@@ -185,6 +200,6 @@ enum WatchFanout {
         }
         return FanoutFigures(watchers: received.count, changes: writes.count, seqsExpected: expected.count,
                              watchersComplete: complete, fromAck: fromAck, fromSend: fromSend, beforeAck: beforeAck,
-                             resumes: resumes)
+                             resumes: resumes, watcherErrors: received.compactMap { $0.failure.withLockedValue { $0 } })
     }
 }
