@@ -7,6 +7,8 @@ public struct CartLoadReport: Sendable {
     public let stats: LatencyStats
     public let byOperation: [String: LatencyStats]
     public let errorsByCode: [String: UInt64]
+    /// Errors that were the domain's refusals rather than failures of the cluster.
+    public var refused: UInt64 = 0
     public let seconds: Double
     /// Set by `watch-fanout`.
     public var fanout: FanoutFigures?
@@ -25,7 +27,7 @@ public struct CartLoadReport: Sendable {
             "\"\(name)\":{\"ops\":\(stats.calls),\(latency(stats))}"
         }.joined(separator: ",")
         var line = "{\"mode\":\"\(mode)\",\"ops\":\(stats.calls),\"seconds\":\(Self.format(seconds)),"
-            + "\"ops_per_s\":\(Self.format(opsPerSecond)),\(latency(stats)),\"errors\":\(stats.errors),"
+            + "\"ops_per_s\":\(Self.format(opsPerSecond)),\(latency(stats)),\"errors\":\(stats.errors),\"refused\":\(refused),"
             + "\"errors_by_code\":{\(errors)},\"by_op\":{\(operations)}"
         if let fanout { line += ",\"fanout\":\(fanout.json)" }
         return line + "}"
@@ -43,7 +45,8 @@ public struct CartLoadReport: Sendable {
         for (name, operation) in byOperation.sorted(by: { $0.key < $1.key }) {
             lines.append("  \(name.padding(toLength: 9, withPad: " ", startingAt: 0)) \(operation.calls) ops  \(latency(operation))")
         }
-        lines.append("errors     \(stats.errors)" + (errorsByCode.isEmpty ? "" : "  ("
+        lines.append("errors     \(stats.errors), of which \(refused) refusals of the domain"
+            + (errorsByCode.isEmpty ? "" : "  (by code: "
             + errorsByCode.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", ") + ")"))
         if let fanout { lines.append(fanout.summary) }
         return lines.joined(separator: "\n")

@@ -57,8 +57,10 @@ public enum CartLoadRunner {
         }
         progress?.cancel()
         let state = meter.snapshot
-        return CartLoadReport(mode: options.mode.rawValue, stats: state.total, byOperation: state.byOperation,
-                              errorsByCode: state.errorsByCode, seconds: Double(end - measureStart) / 1e9)
+        var report = CartLoadReport(mode: options.mode.rawValue, stats: state.total, byOperation: state.byOperation,
+                                    errorsByCode: state.errorsByCode, seconds: Double(end - measureStart) / 1e9)
+        report.refused = state.refused
+        return report
     }
 
     static func closedLoop(_ options: CartLoadOptions, _ users: LoadUsers, _ slots: CartSlots, _ meter: LoadMeter,

@@ -43,6 +43,7 @@ enum CartOperation: String, CaseIterable, Sendable {
             _ = try await client.getCart(slot.cart)
         case .remove:
             _ = try await client.removeItem(slot.cart, item: lineItem)
+            slots.noteAdded(nil, at: index, cart: slot.cart)
         case .setQuantity:
             _ = try await client.setQuantity(slot.cart, item: lineItem, quantity: Int64.random(in: 1...5))
         case .share:

@@ -30,7 +30,7 @@ final class CartSlots: Sendable {
         }
     }
 
-    func noteAdded(_ item: ItemID, at index: Int, cart: CartID) {
+    func noteAdded(_ item: ItemID?, at index: Int, cart: CartID) {
         slots.withLockedValue { slots in
             if slots[index].cart == cart { slots[index].recentItem = item }
         }

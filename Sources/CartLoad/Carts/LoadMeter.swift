@@ -10,6 +10,9 @@ final class LoadMeter: Sendable {
         var total = LatencyStats()
         var byOperation: [String: LatencyStats] = [:]
         var errorsByCode: [String: UInt64] = [:]
+        /// Of the measured errors, the domain's answers (not found, closed cart, …) that a mix
+        /// of random operations is bound to get; the rest are availability or transport failures.
+        var refused: UInt64 = 0
         var secondOps: UInt64 = 0
         var secondErrors: UInt64 = 0
         var secondStats = LatencyStats()
@@ -24,6 +27,9 @@ final class LoadMeter: Sendable {
         self.measureEndNanos = measureEndNanos
     }
 
+    static let refusals: Set<ErrorCode> = [.notFound, .alreadyExists, .failedPrecondition, .invalidArgument,
+                                           .versionConflict, .permissionDenied]
+
     static func nowNanos() -> UInt64 { DispatchTime.now().uptimeNanoseconds }
 
     /// Records one operation that counted from `startNanos` (its intended start in the open loop).
@@ -33,7 +39,11 @@ final class LoadMeter: Sendable {
         state.withLockedValue { state in
             if let error {
                 state.secondErrors += 1
-                if measured { state.errorsByCode["\(error)", default: 0] += 1; state.total.errors += 1 }
+                if measured {
+                    state.errorsByCode["\(error)", default: 0] += 1
+                    state.total.errors += 1
+                    if Self.refusals.contains(error) { state.refused += 1 }
+                }
                 return
             }
             state.secondOps += 1

@@ -139,6 +139,7 @@ enum WatchFanout {
         let state = meter.snapshot
         var report = CartLoadReport(mode: options.mode.rawValue, stats: state.total, byOperation: state.byOperation,
                                     errorsByCode: state.errorsByCode, seconds: Double(end - measureStart) / 1e9)
+        report.refused = state.refused
         report.fanout = figures
         return report
     }
