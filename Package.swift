@@ -19,6 +19,11 @@ let package = Package(
         .library(name: "CartLoad", targets: ["CartLoad"]),
         .executable(name: "cartload", targets: ["cartload"]),
         .library(name: "CartDomain", targets: ["CartDomain"]),
+        .library(name: "CartAPI", targets: ["CartAPI"]),
+        .library(name: "CartClient", targets: ["CartClient"]),
+        .executable(name: "cartctl", targets: ["cartctl"]),
+        .library(name: "CartNode", targets: ["CartNode"]),
+        .executable(name: "cartd", targets: ["cartd"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
@@ -26,6 +31,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.3"),
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift", from: "0.2.0"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
+        .package(url: "https://github.com/apple/swift-atomics", from: "1.3.0"),
     ],
     targets: [
         // Identifiers shared by every layer: Term, LogIndex, NodeID, PartitionID, CartID, …
@@ -161,6 +168,86 @@ let package = Package(
         // Carts, items and users as a pure, deterministic partition state machine.
         .target(name: "CartDomain", dependencies: ["CartTypes", "CartWire"], exclude: ["Saga.md", "README.md"]),
         .testTarget(name: "CartDomainTests", dependencies: ["CartDomain", "CartTypes", "CartWire"]),
+
+        // Every client- and peer-facing method: ids, names, request and response types.
+        .target(
+            name: "CartAPI",
+            dependencies: ["CartRPC", "CartDomain", "CartRaft", "CartWire", "CartTypes"]
+        ),
+        .testTarget(
+            name: "CartAPITests",
+            dependencies: [
+                "CartAPI", "CartRPC", "CartDomain", "CartRaft", "CartWire", "CartTypes",
+                .product(name: "NIOCore", package: "swift-nio"),
+            ]
+        ),
+        // resumable watches. Used by cartctl, cartload and the cluster tests.
+        .target(
+            name: "CartClient",
+            dependencies: [
+                "CartAPI", "CartRPC", "CartWire", "CartTLS", "CartTypes", "CartDomain", "CartGateway",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+            ]
+        ),
+        .testTarget(
+            name: "CartClientTests",
+            dependencies: [
+                "CartClient", "CartAPI", "CartRPC", "CartWire", "CartTypes", "CartDomain",
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ]
+        ),
+        // Real cartd processes on loopback: failover, catch-up, watches, permissions.
+        .testTarget(
+            name: "CartClusterTests",
+            dependencies: ["CartClient", "CartAPI", "CartDomain", "CartTypes", "CartTLS", "CartGateway", "CartWire"]
+        ),
+        // `cartctl`: every service operation from the command line.
+        .executableTarget(
+            name: "cartctl",
+            dependencies: [
+                "CartClient", "CartAPI", "CartDomain", "CartTypes", "CartTLS", "CartGateway", "CartWire",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        // One node: partition replicas, peer transport, services, gateway, saga.
+        .target(
+            name: "CartNode",
+            dependencies: [
+                "CartAPI", "CartGateway", "CartRPC", "CartDomain", "CartRaft", "CartStorage", "CartTLS", "CartWire", "CartTypes",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Atomics", package: "swift-atomics"),
+            ],
+            exclude: ["README.md"]
+        ),
+        .testTarget(
+            name: "CartNodeTests",
+            dependencies: [
+                "CartNode", "CartAPI", "CartRPC", "CartDomain", "CartTLS", "CartWire", "CartTypes",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        // The node daemon: flags or a JSON config file, logging, graceful shutdown on signals.
+        .executableTarget(
+            name: "cartd",
+            dependencies: [
+                "CartNode", "CartTypes",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
+            ]
+        ),
+        // A quick addItem load against running nodes, for tuning (the benchmark of record is cartload).
+        .executableTarget(name: "nodebench", dependencies: ["CartAPI", "CartDomain", "CartRPC", "CartTLS", "CartTypes",
+                                                            .product(name: "NIOConcurrencyHelpers", package: "swift-nio")]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -14,7 +14,7 @@ struct CartLoadCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "cartload",
         abstract: "Load generator for SharedCart.",
-        subcommands: [RPCLoad.self, ServeEcho.self]
+        subcommands: [CartsLoad.self, RPCLoad.self, ServeEcho.self]
     )
 }
 

@@ -1,0 +1,22 @@
+import CartRPC
+import CartWire
+
+// Peer-only methods: ids 0x0601…0x06FF. Served on the peer port only.
+
+extension MethodID {
+    public static let peerRaft = MethodID(0x0601)
+    public static let peerForward = MethodID(0x0602)
+    public static let peerPropose = MethodID(0x0603)
+}
+
+extension RPCMethod where Request == RaftBatch, Response == RaftBatchAck {
+    public static var peerRaft: Self { RPCMethod(id: .peerRaft, name: "Peer.raft", kind: .unary) }
+}
+
+extension RPCMethod where Request == ForwardedCall, Response == ForwardedReply {
+    public static var peerForward: Self { RPCMethod(id: .peerForward, name: "Peer.forward", kind: .unary) }
+}
+
+extension RPCMethod where Request == ProposeCommandRequest, Response == ProposeCommandReply {
+    public static var peerPropose: Self { RPCMethod(id: .peerPropose, name: "Peer.propose", kind: .unary) }
+}

@@ -1,0 +1,168 @@
+import CartAPI
+import CartDomain
+import CartGateway
+import CartRPC
+import CartTypes
+import CartWire
+import NIOConcurrencyHelpers
+
+/// The typed, async client of a SharedCart cluster, used by `cartctl`, `cartload` and the
+/// cluster tests.
+///
+/// Each request goes to its partition's leader when the client knows it (learned from
+/// `Cluster.status`, from leader hints in replies and errors), otherwise to any node, which
+/// forwards it. Retryable failures (no leader yet, node down, overloaded) are retried with
+/// bounded attempts, exponential backoff and full jitter, never past the operation's deadline;
+/// every mutation carries a request key made once per operation, so a retry after an
+/// ambiguous failure is applied once. `watch` follows a cart's events across reconnects.
+///
+/// ```swift
+/// let client = CartClient(configuration: CartClientConfiguration(endpoints: endpoints, tls: context, authToken: token))
+/// let cart = try await client.createCart()
+/// _ = try await client.addItem(cart.cart, item: "sku-42", quantity: 2)
+/// for try await event in client.watch(cart.cart) { print(event) }
+/// await client.shutdown()
+/// ```
+public final class CartClient: Sendable {
+    public let configuration: CartClientConfiguration
+    let pool: NodePool
+    let routing: ClusterRouting
+    let keys: RequestKeys
+    private let statusLearned = RoutingWarmup()
+
+    public init(configuration: CartClientConfiguration) {
+        self.configuration = configuration
+        self.pool = NodePool(configuration: configuration)
+        self.routing = ClusterRouting(endpoints: configuration.endpoints)
+        self.keys = RequestKeys(client: configuration.clientID)
+    }
+
+    /// Closes every connection; calls in progress fail.
+    public func shutdown() async {
+        await pool.shutdown()
+    }
+
+    /// A new request key (client id, request number) for one logical mutation.
+    public func makeRequestKey() -> RequestKey { keys.make() }
+
+    /// The partition map once the cluster's status has been read (nil before).
+    public var partitionMap: PartitionMap? { routing.partitionMap }
+
+    /// Endpoints the client knows: configured ones and those learned from the cluster.
+    public var knownEndpoints: [Endpoint] { routing.knownEndpoints }
+
+    // MARK: Calls
+
+    /// Calls `method` where `route` says, retrying retryable failures until the operation's
+    /// deadline (`timeoutMs`, else the configuration's).
+    func call<Request, Response>(_ method: RPCMethod<Request, Response>, _ request: Request, route: Route,
+                                 timeoutMs: Int64? = nil) async throws(CartClientError) -> Response {
+        let clock = SystemGatewayClock()
+        let deadline = clock.monotonicNow().advanced(byMilliseconds: UInt64(max(1, timeoutMs ?? configuration.operationTimeoutMs)))
+        var random = SystemRandomNumberGenerator()
+        var avoiding = Set<Endpoint>()
+        var redirect: Endpoint?
+        var attempt = 1
+        while true {
+            let endpoint = redirect ?? target(route, avoiding: avoiding)
+            redirect = nil
+            let now = clock.monotonicNow()
+            guard now < deadline else {
+                throw CartClientError(.deadlineExceeded, "\(method.name) did not finish before its deadline", attempts: attempt)
+            }
+            let remainingMs = Int64(deadline.nanoseconds(since: now) / 1_000_000)
+            let attemptMs = max(1, min(remainingMs, configuration.attemptTimeoutMs))
+            do {
+                let reply = try await pool.client(for: endpoint).call(method, request, timeout: .milliseconds(attemptMs))
+                learn(from: reply, route: route, endpoint: endpoint)
+                return reply
+            } catch {
+                let error = CartClient.rpcError(error)
+                learn(from: error, route: route, endpoint: endpoint)
+                // A node that could not serve (no leader, down, draining, hung) is tried last.
+                if [.notLeader, .unavailable, .goingAway, .deadlineExceeded].contains(error.code) {
+                    avoiding.insert(endpoint)
+                }
+                if case .node = route { throw CartClientError(error, attempts: attempt) }
+                // A redirect names the leader: the next attempt goes there, partition known or not.
+                if configuration.followLeaders, let hint = error.leaderHint, let leader = try? Endpoint(parsing: hint.address),
+                   leader != endpoint {
+                    redirect = leader
+                }
+                guard let delay = configuration.retryPolicy.nextDelay(
+                    after: FailureCode(error.code), attempt: attempt, now: clock.monotonicNow(), deadline: deadline,
+                    notBeforeMs: error.leaderHint == nil ? (error.retryAfterMs ?? 0) : 0, using: &random) else {
+                    throw CartClientError(error, attempts: attempt)
+                }
+                // A redirect names the leader: go there at once rather than wait.
+                if error.leaderHint == nil { try? await Task.sleep(for: delay) }
+                if Task.isCancelled { throw CartClientError(.cancelled, "\(method.name) was cancelled", attempts: attempt) }
+                attempt += 1
+            }
+        }
+    }
+
+    /// Reads the cluster's status once, to learn the partition map and the leaders; failure
+    /// is fine (requests then go to any node, which forwards, and hints fill the cache).
+    func warmUpRouting() async {
+        guard configuration.followLeaders, statusLearned.begin() else { return }
+        if let status = try? await call(.clusterStatus, ClusterStatusRequest(), route: .anyNode, timeoutMs: 3_000) {
+            routing.learn(status)
+        }
+    }
+
+    func partition(of cart: CartID) async -> PartitionID? {
+        await warmUpRouting()
+        return routing.partitionMap?.partition(of: cart)
+    }
+
+    private func target(_ route: Route, avoiding: Set<Endpoint>) -> Endpoint {
+        switch route {
+        case .node(let endpoint):
+            return endpoint
+        case .partition(let partition?):
+            if let leader = routing.leaderEndpoint(of: partition), !avoiding.contains(leader) { return leader }
+            return routing.nextEndpoint(avoiding: avoiding)
+        case .partition(nil), .anyNode:
+            return routing.nextEndpoint(avoiding: avoiding)
+        }
+    }
+
+    private func learn<Response>(from reply: Response, route: Route, endpoint: Endpoint) {
+        guard configuration.followLeaders, let partition = route.partition, let hinted = reply as? any LeaderHinted else { return }
+        if let hint = hinted.leaderHint {
+            routing.learn(hint, for: partition, askedNode: routing.node(at: endpoint))
+        } else {
+            routing.confirm(endpoint, leads: partition)
+        }
+    }
+
+    private func learn(from error: RPCError, route: Route, endpoint: Endpoint) {
+        guard configuration.followLeaders, let partition = route.partition else { return }
+        if let hint = error.leaderHint {
+            routing.learn(hint, for: partition, askedNode: routing.node(at: endpoint))
+        } else if error.code == .notLeader || error.code == .unavailable || error.code == .goingAway {
+            routing.forget(partition, at: endpoint)
+        }
+    }
+
+    static func rpcError(_ error: any Error) -> RPCError {
+        if let rpc = error as? RPCError { return rpc }
+        if let client = error as? CartClientError { return RPCError(client.code, client.message) }
+        if error is CancellationError { return RPCError(.cancelled, "the call was cancelled") }
+        return RPCError(.internal, "\(error)")
+    }
+}
+
+/// Makes the first request read the cluster status; later ones do not wait for it again.
+final class RoutingWarmup: Sendable {
+    private let started = NIOLockedValueBox(false)
+
+    /// True for the first caller only.
+    func begin() -> Bool {
+        started.withLockedValue { started in
+            defer { started = true }
+            return !started
+        }
+    }
+}

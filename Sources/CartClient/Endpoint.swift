@@ -1,0 +1,39 @@
+import Foundation
+
+/// A node's client listener, `host:port`.
+public struct Endpoint: Hashable, Sendable, CustomStringConvertible {
+    public let host: String
+    public let port: Int
+
+    public init(host: String, port: Int) {
+        self.host = host
+        self.port = port
+    }
+
+    /// Parses `host:port` (IPv6 hosts in brackets: `[::1]:7401`). Bad text is a typed error,
+    /// since endpoints come from flags and files.
+    public init(parsing text: String) throws(CartClientError) {
+        let trimmed = text.trimmingCharacters(in: .whitespaces)
+        guard let colon = trimmed.lastIndex(of: ":") else {
+            throw CartClientError(.invalidArgument, "endpoint \"\(text)\" is not host:port")
+        }
+        var host = String(trimmed[..<colon])
+        if host.hasPrefix("["), host.hasSuffix("]") { host = String(host.dropFirst().dropLast()) }
+        guard !host.isEmpty, let port = Int(trimmed[trimmed.index(after: colon)...]), (1...65_535).contains(port) else {
+            throw CartClientError(.invalidArgument, "endpoint \"\(text)\" is not host:port with a port in 1...65535")
+        }
+        self.init(host: host, port: port)
+    }
+
+    /// Parses a comma-separated list, skipping empty entries.
+    public static func parseList(_ text: String) throws(CartClientError) -> [Endpoint] {
+        var endpoints: [Endpoint] = []
+        for part in text.split(separator: ",") where !part.trimmingCharacters(in: .whitespaces).isEmpty {
+            endpoints.append(try Endpoint(parsing: String(part)))
+        }
+        guard !endpoints.isEmpty else { throw CartClientError(.invalidArgument, "no endpoints given") }
+        return endpoints
+    }
+
+    public var description: String { host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)" }
+}

@@ -1,0 +1,85 @@
+import CartAPI
+import CartDomain
+import CartTypes
+
+// Cart operations. Writes take an optional `expectedVersion` (fail with `versionConflict`
+// unless the cart is at it) and an optional request key (one is made when absent; pass the
+// same key to repeat a request on purpose).
+
+extension CartClient {
+    /// Creates a cart owned by the caller. Without an id the client names it from the
+    /// request key, so the request goes straight to the cart's partition.
+    public func createCart(_ cart: CartID? = nil, requestKey: RequestKey? = nil) async throws(CartClientError) -> CartWriteReply {
+        let key = requestKey ?? makeRequestKey()
+        let id = cart ?? CartID("c\(key.client.rawValue)-r\(key.request.rawValue)")
+        return try await call(.cartCreate, CreateCartRequest(cart: id, request: key), route: .partition(await partition(of: id)))
+    }
+
+    public func getCart(_ cart: CartID) async throws(CartClientError) -> Cart {
+        try await call(.cartGet, GetCartRequest(cart: cart), route: .partition(await partition(of: cart))).cart
+    }
+
+    public func addItem(_ cart: CartID, item: ItemID, quantity: Int64, expectedVersion: Version? = nil,
+                        requestKey: RequestKey? = nil) async throws(CartClientError) -> CartWriteReply {
+        let request = AddItemRequest(cart: cart, item: item, quantity: quantity, expectedVersion: expectedVersion,
+                                     request: requestKey ?? makeRequestKey())
+        return try await call(.cartAddItem, request, route: .partition(await partition(of: cart)))
+    }
+
+    public func removeItem(_ cart: CartID, item: ItemID, expectedVersion: Version? = nil,
+                           requestKey: RequestKey? = nil) async throws(CartClientError) -> CartWriteReply {
+        let request = RemoveItemRequest(cart: cart, item: item, expectedVersion: expectedVersion,
+                                        request: requestKey ?? makeRequestKey())
+        return try await call(.cartRemoveItem, request, route: .partition(await partition(of: cart)))
+    }
+
+    public func setQuantity(_ cart: CartID, item: ItemID, quantity: Int64, expectedVersion: Version? = nil,
+                            requestKey: RequestKey? = nil) async throws(CartClientError) -> CartWriteReply {
+        let request = SetQuantityRequest(cart: cart, item: item, quantity: quantity, expectedVersion: expectedVersion,
+                                         request: requestKey ?? makeRequestKey())
+        return try await call(.cartSetQuantity, request, route: .partition(await partition(of: cart)))
+    }
+
+    public func share(_ cart: CartID, with users: [UserID], expectedVersion: Version? = nil,
+                      requestKey: RequestKey? = nil) async throws(CartClientError) -> CartWriteReply {
+        let request = ShareCartRequest(cart: cart, users: users, expectedVersion: expectedVersion,
+                                       request: requestKey ?? makeRequestKey())
+        return try await call(.cartShare, request, route: .partition(await partition(of: cart)))
+    }
+
+    public func unshare(_ cart: CartID, user: UserID, expectedVersion: Version? = nil,
+                        requestKey: RequestKey? = nil) async throws(CartClientError) -> CartWriteReply {
+        let request = UnshareCartRequest(cart: cart, user: user, expectedVersion: expectedVersion,
+                                         request: requestKey ?? makeRequestKey())
+        return try await call(.cartUnshare, request, route: .partition(await partition(of: cart)))
+    }
+
+    /// Reserves stock for every line; fails naming the short item when one is short, with
+    /// nothing reserved.
+    public func checkout(_ cart: CartID, expectedVersion: Version? = nil,
+                         requestKey: RequestKey? = nil) async throws(CartClientError) -> CheckoutReply {
+        let request = CheckoutRequest(cart: cart, expectedVersion: expectedVersion, request: requestKey ?? makeRequestKey())
+        return try await call(.cartCheckout, request, route: .partition(await partition(of: cart)))
+    }
+
+    /// One page of the cart's retained history from `fromSeq`.
+    public func events(_ cart: CartID, fromSeq: Seq = Seq(1),
+                       eventsMax: UInt32 = CartAPILimits.eventsPerPageMax) async throws(CartClientError) -> CartEventsReply {
+        try await call(.cartEvents, CartEventsRequest(cart: cart, fromSeq: fromSeq, eventsMax: eventsMax),
+                       route: .partition(await partition(of: cart)))
+    }
+
+    /// Every retained event from `fromSeq` up to the cart's seq when the last page was read,
+    /// page by page (at most `pagesMax` pages).
+    public func allEvents(_ cart: CartID, fromSeq: Seq = Seq(1), pagesMax: Int = 10_000) async throws(CartClientError) -> [CartEvent] {
+        var events: [CartEvent] = []
+        var next = max(fromSeq, Seq(1))
+        for _ in 0..<pagesMax {
+            let page = try await self.events(cart, fromSeq: next)
+            events.append(contentsOf: page.events)
+            guard let last = page.events.last, last.seq < page.cartSeq else { return events }
+            next = Seq(last.seq.rawValue + 1)
+        }
+        return events
+    }
+}

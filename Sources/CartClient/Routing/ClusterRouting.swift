@@ -1,0 +1,100 @@
+import CartAPI
+import CartGateway
+import CartTypes
+import CartWire
+import NIOConcurrencyHelpers
+
+/// Where to send a request: the partition map and node addresses learned from
+/// `Cluster.status`, the leader of each partition (CartGateway's `LeaderCache`, fed by
+/// status replies and leader hints), and a round-robin over known endpoints for requests
+/// whose partition leader is unknown (any node serves any request by forwarding it).
+final class ClusterRouting: Sendable {
+    private struct Topology {
+        var partitionMap: PartitionMap?
+        var addresses: [NodeID: Endpoint] = [:]
+        var nodes: [Endpoint: NodeID] = [:]
+        var endpoints: [Endpoint]
+        var nextEndpoint = 0
+    }
+
+    let leaders = LeaderCache()
+    private let topology: NIOLockedValueBox<Topology>
+
+    init(endpoints: [Endpoint]) {
+        topology = NIOLockedValueBox(Topology(endpoints: endpoints))
+    }
+
+    var partitionMap: PartitionMap? { topology.withLockedValue { $0.partitionMap } }
+    var knownEndpoints: [Endpoint] { topology.withLockedValue { $0.endpoints } }
+
+    func node(at endpoint: Endpoint) -> NodeID? { topology.withLockedValue { $0.nodes[endpoint] } }
+    func endpoint(of node: NodeID) -> Endpoint? { topology.withLockedValue { $0.addresses[node] } }
+
+    /// Takes in one node's status: the cluster's members, partition count and the leaders
+    /// that node knows, with their terms.
+    func learn(_ status: ClusterStatusReply) {
+        topology.withLockedValue { topology in
+            if status.partitionCount > 0, status.partitionCount <= PartitionMap.partitionCountMax {
+                topology.partitionMap = PartitionMap(partitionCount: status.partitionCount)
+            }
+            for member in status.nodes {
+                guard let endpoint = try? Endpoint(parsing: member.clientAddress) else { continue }
+                Self.record(member.node, at: endpoint, in: &topology)
+            }
+        }
+        for partition in status.partitions where partition.leader != .none {
+            leaders.learn(LeaderCache.Leader(node: partition.leader, term: partition.term), for: partition.partition)
+        }
+    }
+
+    /// A reply or error named the partition's leader: that is newer than whatever the cache
+    /// holds for the node we asked, so it replaces it.
+    func learn(_ hint: LeaderHint, for partition: PartitionID, askedNode: NodeID?) {
+        guard hint.nodeID != .none, let endpoint = try? Endpoint(parsing: hint.address) else { return }
+        topology.withLockedValue { topology in Self.record(hint.nodeID, at: endpoint, in: &topology) }
+        if let cached = leaders.leader(of: partition), cached.node != hint.nodeID {
+            leaders.invalidate(partition, ifLeaderIs: cached.node)
+        }
+        leaders.learn(LeaderCache.Leader(node: hint.nodeID, term: nil), for: partition)
+    }
+
+    /// The node we asked answered as the leader (a leader-hinted reply without a hint).
+    func confirm(_ endpoint: Endpoint, leads partition: PartitionID) {
+        guard let node = node(at: endpoint), leaders.leader(of: partition)?.node != node else { return }
+        if let cached = leaders.leader(of: partition) { leaders.invalidate(partition, ifLeaderIs: cached.node) }
+        leaders.learn(LeaderCache.Leader(node: node, term: nil), for: partition)
+    }
+
+    /// The node we asked could not serve the partition and gave no better hint.
+    func forget(_ partition: PartitionID, at endpoint: Endpoint) {
+        guard let node = node(at: endpoint) else { return }
+        leaders.invalidate(partition, ifLeaderIs: node)
+    }
+
+    /// The endpoint of the partition's cached leader, if its address is known.
+    func leaderEndpoint(of partition: PartitionID) -> Endpoint? {
+        guard let leader = leaders.leader(of: partition) else { return nil }
+        return endpoint(of: leader.node)
+    }
+
+    /// The next endpoint in turn, skipping `avoiding` unless every endpoint is in it.
+    func nextEndpoint(avoiding: Set<Endpoint>) -> Endpoint {
+        topology.withLockedValue { topology in
+            let count = topology.endpoints.count
+            for _ in 0..<count {
+                let endpoint = topology.endpoints[topology.nextEndpoint % count]
+                topology.nextEndpoint = (topology.nextEndpoint + 1) % count
+                if !avoiding.contains(endpoint) { return endpoint }
+            }
+            return topology.endpoints[topology.nextEndpoint % count]
+        }
+    }
+
+    private static func record(_ node: NodeID, at endpoint: Endpoint, in topology: inout Topology) {
+        guard topology.endpoints.count < NodePool.endpointsMax || topology.endpoints.contains(endpoint) else { return }
+        if let old = topology.addresses[node], old != endpoint { topology.nodes[old] = nil }
+        topology.addresses[node] = endpoint
+        topology.nodes[endpoint] = node
+        if !topology.endpoints.contains(endpoint) { topology.endpoints.append(endpoint) }
+    }
+}

@@ -1,0 +1,65 @@
+import CartClient
+import CartTypes
+
+/// One kind of operation of the workload, with its share of the mix in percent.
+enum CartOperation: String, CaseIterable, Sendable {
+    case add, get, remove, setQuantity = "set-qty", share, create, checkout
+
+    /// The default mix: mostly adds and reads, like shoppers.
+    var mixPercent: Int {
+        switch self {
+        case .add: 40
+        case .get: 25
+        case .remove: 10
+        case .setQuantity: 10
+        case .share: 5
+        case .create: 5
+        case .checkout: 5
+        }
+    }
+
+    static func pick(_ mode: CartLoadOptions.Mode) -> CartOperation {
+        guard mode == .mix else { return .add }
+        var roll = Int.random(in: 0..<100)
+        for operation in allCases {
+            if roll < operation.mixPercent { return operation }
+            roll -= operation.mixPercent
+        }
+        return .add
+    }
+
+    /// Runs the operation on a random cart as one of its members.
+    func run(_ users: LoadUsers, _ slots: CartSlots) async throws(CartClientError) {
+        let (index, slot) = slots.random()
+        let actor = Bool.random() || self == .share || self == .create ? slot.owner : slot.sharedWith
+        let client = users.clients[actor]
+        let item = users.items.randomElement()!
+        let lineItem = slot.recentItem ?? item
+        switch self {
+        case .add:
+            _ = try await client.addItem(slot.cart, item: item, quantity: 1)
+            slots.noteAdded(item, at: index, cart: slot.cart)
+        case .get:
+            _ = try await client.getCart(slot.cart)
+        case .remove:
+            _ = try await client.removeItem(slot.cart, item: lineItem)
+            slots.noteAdded(nil, at: index, cart: slot.cart)
+        case .setQuantity:
+            _ = try await client.setQuantity(slot.cart, item: lineItem, quantity: Int64.random(in: 1...5))
+        case .share:
+            let other = users.names[(slot.owner + 2) % users.names.count]
+            do {
+                _ = try await client.share(slot.cart, with: [other])
+            } catch let error where error.code == .alreadyExists {
+                _ = try await client.unshare(slot.cart, user: other)
+            }
+        case .create:
+            let reply = try await client.createCart()
+            slots.replace(index, with: .init(cart: reply.cart, owner: slot.owner, sharedWith: slot.owner))
+        case .checkout:
+            _ = try await client.checkout(slot.cart)
+            let reply = try await users.clients[slot.owner].createCart()
+            slots.replace(index, with: .init(cart: reply.cart, owner: slot.owner, sharedWith: slot.owner))
+        }
+    }
+}

@@ -1,0 +1,69 @@
+import CartClient
+import CartDomain
+import CartGateway
+import CartTypes
+import Foundation
+
+/// The workload's users, each with a client of their own (their own connections and token),
+/// and the catalogue items the carts use. Registration and item creation tolerate
+/// "already exists", so runs with the same prefix reuse what an earlier run made.
+struct LoadUsers: Sendable {
+    /// Stock of each load item: enough for any run's checkouts.
+    static let itemStock: Int64 = 1_000_000_000_000
+    static let itemPrice = Money(minorUnits: 250)
+
+    let names: [UserID]
+    let clients: [CartClient]
+    let items: [ItemID]
+
+    static func prepare(_ options: CartLoadOptions) async throws -> LoadUsers {
+        let names = (0..<options.users).map { UserID("\(options.namePrefix)-user-\($0)") }
+        let anonymous = CartClient(configuration: configuration(options, token: nil))
+        defer { Task { await anonymous.shutdown() } }
+        if case .secret = options.identity {
+            // Share needs registered users; PBKDF2 makes each registration slow, so in parallel.
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                for name in names {
+                    group.addTask {
+                        do throws(CartClientError) {
+                            _ = try await anonymous.register(name, password: UUID().uuidString)
+                        } catch where error.code == .alreadyExists {
+                            // Made by an earlier run with the same prefix.
+                        }
+                    }
+                }
+                try await group.waitForAll()
+            }
+        }
+        var clients: [CartClient] = []
+        for name in names {
+            clients.append(CartClient(configuration: configuration(options, token: try token(for: name, options.identity))))
+        }
+        let items = (0..<options.items).map { ItemID("\(options.namePrefix)-sku-\($0)") }
+        for item in items {
+            _ = try await clients[0].putItem(item, name: "load item \(item)", price: itemPrice, initialStock: itemStock)
+        }
+        return LoadUsers(names: names, clients: clients, items: items)
+    }
+
+    func shutdown() async {
+        for client in clients { await client.shutdown() }
+    }
+
+    static func configuration(_ options: CartLoadOptions, token: String?) -> CartClientConfiguration {
+        var configuration = CartClientConfiguration(endpoints: options.endpoints, tls: options.tls, authToken: token,
+                                                    identity: "cartload")
+        configuration.connectionsPerNode = options.connectionsPerNode
+        return configuration
+    }
+
+    static func token(for user: UserID, _ identity: CartLoadOptions.Identity) throws -> String {
+        switch identity {
+        case .devIdentities:
+            return "user:\(user.rawValue)"
+        case .secret(let path):
+            let now = UnixMillis(UInt64(Date().timeIntervalSince1970 * 1_000))
+            return try AdminTokenMinter.mint(secretFile: path, user: user, now: now)
+        }
+    }
+}

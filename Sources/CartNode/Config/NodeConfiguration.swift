@@ -1,0 +1,158 @@
+import CartTypes
+import Foundation
+
+/// Another (or this) cluster member: its id and where to reach it.
+public struct ClusterMember: Codable, Hashable, Sendable {
+    public var id: NodeID
+    /// `host:port` of the member's peer listener (mutual TLS, node-to-node).
+    public var peerAddress: String
+    /// `host:port` of the member's client listener (for leader hints).
+    public var clientAddress: String
+
+    public init(id: NodeID, peerAddress: String, clientAddress: String) {
+        self.id = id
+        self.peerAddress = peerAddress
+        self.clientAddress = clientAddress
+    }
+}
+
+/// Everything one `cartd` needs to start. Loadable from a JSON file (keys as the property
+/// names below) and overridable by flags; every limit carries its unit.
+public struct NodeConfiguration: Codable, Hashable, Sendable {
+    public var nodeID: NodeID
+    /// Client listener (TLS, server certificate only). Port 0 picks a free port.
+    public var clientHost: String = "127.0.0.1"
+    public var clientPort: Int = 7401
+    /// Peer listener (mutual TLS with the cluster CA). Port 0 picks a free port.
+    public var peerHost: String = "127.0.0.1"
+    public var peerPort: Int = 7501
+    /// Plain-text `/metrics` and `/health`; nil: off.
+    public var metricsPort: Int? = nil
+    /// Every member of the cluster, this node included, sorted or not (placement sorts by id).
+    public var members: [ClusterMember] = []
+    /// Where partition logs, hard state and snapshots live (one folder per partition).
+    public var dataDirectory: String
+    public var certificatePath: String
+    public var privateKeyPath: String
+    public var trustedCAPath: String
+
+    public var partitionCount: UInt32 = 16
+    public var replicationFactor: Int = 3
+    /// Event loop threads serving connections and partitions (0: one per core).
+    public var eventLoopThreads: Int = 0
+    public var tickIntervalMs: Int64 = 50
+    public var electionTimeoutTicks: Int = 10
+    public var heartbeatIntervalTicks: Int = 1
+    /// A domain snapshot is taken (and the log compacted) every this many applied entries.
+    public var snapshotIntervalEntries: UInt64 = 20_000
+    /// Events buffered per watcher before it falls back to re-reading history.
+    public var watchBufferEventsMax: Int = 4_096
+    /// Stream items a client may be sent before it grants more credit (client port).
+    public var streamCreditInitial: UInt32 = 64
+    /// How long a request waits for a partition leader to be known (elections) before it
+    /// fails with a retryable `notLeader`.
+    public var leaderWaitMs: Int64 = 3_000
+    /// Accept the hello token `user:<id>` as that user without a password (tests, local use).
+    public var devIdentities: Bool = false
+    /// Secret keyring for login tokens; created with a fresh key if missing. nil:
+    /// `<dataDirectory>/token-keys`.
+    public var tokenKeysPath: String? = nil
+    /// PBKDF2 iterations for new password hashes.
+    public var passwordHashIterations: Int = 600_000
+    /// Token bucket per user: sustained requests/s and burst.
+    public var userRateLimitPerSecond: UInt64 = 20_000
+    public var userRateLimitBurst: UInt64 = 40_000
+    /// Token bucket for the whole node.
+    public var nodeRateLimitPerSecond: UInt64 = 500_000
+    public var nodeRateLimitBurst: UInt64 = 1_000_000
+    /// Fsync before acknowledging (turning this off is unsafe and for experiments only).
+    public var fsync: Bool = true
+
+    public init(nodeID: NodeID, dataDirectory: String, certificatePath: String, privateKeyPath: String,
+                trustedCAPath: String) {
+        self.nodeID = nodeID
+        self.dataDirectory = dataDirectory
+        self.certificatePath = certificatePath
+        self.privateKeyPath = privateKeyPath
+        self.trustedCAPath = trustedCAPath
+    }
+
+    /// Reads a JSON configuration file. Missing optional keys keep their defaults.
+    public static func load(path: String) throws(NodeError) -> NodeConfiguration {
+        let data: Data
+        do {
+            data = try Data(contentsOf: URL(fileURLWithPath: path))
+        } catch {
+            throw NodeError(.configuration, "cannot read \(path): \(error.localizedDescription)")
+        }
+        do {
+            return try JSONDecoder().decode(NodeConfiguration.self, from: data)
+        } catch {
+            throw NodeError(.configuration, "\(path) is not a valid configuration: \(error)")
+        }
+    }
+
+    /// Checks what a bad file or flag could get wrong; a typed error at start, not a crash later.
+    public func validate() throws(NodeError) {
+        guard nodeID != .none else { throw NodeError(.configuration, "nodeID must be positive") }
+        guard partitionCount > 0, partitionCount <= PartitionMap.partitionCountMax else {
+            throw NodeError(.configuration, "partitionCount must be in 1...\(PartitionMap.partitionCountMax)")
+        }
+        guard replicationFactor >= 1 else { throw NodeError(.configuration, "replicationFactor must be positive") }
+        guard members.contains(where: { $0.id == nodeID }) else {
+            throw NodeError(.configuration, "members must include this node (\(nodeID))")
+        }
+        guard Set(members.map(\.id)).count == members.count else {
+            throw NodeError(.configuration, "member ids must be unique")
+        }
+        guard tickIntervalMs > 0, electionTimeoutTicks > heartbeatIntervalTicks, heartbeatIntervalTicks > 0 else {
+            throw NodeError(.configuration, "tickIntervalMs must be positive and electionTimeoutTicks > heartbeatIntervalTicks > 0")
+        }
+        guard snapshotIntervalEntries > 0, watchBufferEventsMax > 0, leaderWaitMs >= 0 else {
+            throw NodeError(.configuration, "snapshotIntervalEntries and watchBufferEventsMax must be positive")
+        }
+    }
+
+    var member: ClusterMember { members.first { $0.id == nodeID }! }
+}
+
+extension NodeConfiguration {
+    enum CodingKeys: String, CodingKey {
+        case nodeID, dataDirectory, certificatePath, privateKeyPath, trustedCAPath, clientHost, clientPort, peerHost, peerPort, metricsPort, members, partitionCount, replicationFactor, eventLoopThreads, tickIntervalMs, electionTimeoutTicks, heartbeatIntervalTicks, snapshotIntervalEntries, watchBufferEventsMax, streamCreditInitial, leaderWaitMs, devIdentities, tokenKeysPath, passwordHashIterations, userRateLimitPerSecond, userRateLimitBurst, nodeRateLimitPerSecond, nodeRateLimitBurst, fsync
+    }
+
+    /// Required: node id, data directory and the three TLS paths; every other key is
+    /// optional and keeps its default when absent.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        self.init(nodeID: try container.decode(NodeID.self, forKey: .nodeID),
+                  dataDirectory: try container.decode(String.self, forKey: .dataDirectory),
+                  certificatePath: try container.decode(String.self, forKey: .certificatePath),
+                  privateKeyPath: try container.decode(String.self, forKey: .privateKeyPath),
+                  trustedCAPath: try container.decode(String.self, forKey: .trustedCAPath))
+        if let value = try container.decodeIfPresent(String.self, forKey: .clientHost) { clientHost = value }
+        if let value = try container.decodeIfPresent(Int.self, forKey: .clientPort) { clientPort = value }
+        if let value = try container.decodeIfPresent(String.self, forKey: .peerHost) { peerHost = value }
+        if let value = try container.decodeIfPresent(Int.self, forKey: .peerPort) { peerPort = value }
+        if let value = try container.decodeIfPresent(Int.self, forKey: .metricsPort) { metricsPort = value }
+        if let value = try container.decodeIfPresent([ClusterMember].self, forKey: .members) { members = value }
+        if let value = try container.decodeIfPresent(UInt32.self, forKey: .partitionCount) { partitionCount = value }
+        if let value = try container.decodeIfPresent(Int.self, forKey: .replicationFactor) { replicationFactor = value }
+        if let value = try container.decodeIfPresent(Int.self, forKey: .eventLoopThreads) { eventLoopThreads = value }
+        if let value = try container.decodeIfPresent(Int64.self, forKey: .tickIntervalMs) { tickIntervalMs = value }
+        if let value = try container.decodeIfPresent(Int.self, forKey: .electionTimeoutTicks) { electionTimeoutTicks = value }
+        if let value = try container.decodeIfPresent(Int.self, forKey: .heartbeatIntervalTicks) { heartbeatIntervalTicks = value }
+        if let value = try container.decodeIfPresent(UInt64.self, forKey: .snapshotIntervalEntries) { snapshotIntervalEntries = value }
+        if let value = try container.decodeIfPresent(Int.self, forKey: .watchBufferEventsMax) { watchBufferEventsMax = value }
+        if let value = try container.decodeIfPresent(UInt32.self, forKey: .streamCreditInitial) { streamCreditInitial = value }
+        if let value = try container.decodeIfPresent(Int64.self, forKey: .leaderWaitMs) { leaderWaitMs = value }
+        if let value = try container.decodeIfPresent(Bool.self, forKey: .devIdentities) { devIdentities = value }
+        if let value = try container.decodeIfPresent(String.self, forKey: .tokenKeysPath) { tokenKeysPath = value }
+        if let value = try container.decodeIfPresent(Int.self, forKey: .passwordHashIterations) { passwordHashIterations = value }
+        if let value = try container.decodeIfPresent(UInt64.self, forKey: .userRateLimitPerSecond) { userRateLimitPerSecond = value }
+        if let value = try container.decodeIfPresent(UInt64.self, forKey: .userRateLimitBurst) { userRateLimitBurst = value }
+        if let value = try container.decodeIfPresent(UInt64.self, forKey: .nodeRateLimitPerSecond) { nodeRateLimitPerSecond = value }
+        if let value = try container.decodeIfPresent(UInt64.self, forKey: .nodeRateLimitBurst) { nodeRateLimitBurst = value }
+        if let value = try container.decodeIfPresent(Bool.self, forKey: .fsync) { fsync = value }
+    }
+}

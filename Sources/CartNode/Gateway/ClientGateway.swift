@@ -1,0 +1,63 @@
+import CartGateway
+import CartRPC
+import CartTLS
+import CartTypes
+import CartWire
+
+/// The gateway in front of the client port: who the caller is (decided once per connection
+/// from the hello's token) and whether they may call now (token buckets per user and for
+/// the node). Authorization against a cart's member list happens at the cart's partition.
+struct ClientGateway: Sendable {
+    /// Rate-limit bucket shared by callers without a user (register, login, status).
+    static let anonymous = UserID("~anonymous")
+
+    let tokens: TokenService
+    let limiter: RateLimiter
+    let clock = SystemGatewayClock()
+
+    init(tokens: TokenService, configuration: NodeConfiguration) throws(NodeError) {
+        self.tokens = tokens
+        do {
+            let limits = try RateLimiter.Configuration(
+                user: TokenBucket.Limits(ratePerSecond: configuration.userRateLimitPerSecond, burst: configuration.userRateLimitBurst),
+                node: TokenBucket.Limits(ratePerSecond: configuration.nodeRateLimitPerSecond, burst: configuration.nodeRateLimitBurst))
+            limiter = RateLimiter(configuration: limits, now: SystemGatewayClock().monotonicNow())
+        } catch {
+            throw NodeError(.configuration, "rate limits: \(error)")
+        }
+    }
+
+    /// The client port's authenticator: a bad token refuses the connection (`unauthenticated`);
+    /// no token gives an anonymous principal that may only register, log in and ask for status.
+    var authenticator: RPCAuthenticator {
+        { [tokens] hello, tlsPeer in
+            do throws(RPCError) {
+                let user = try tokens.user(for: hello.authToken)
+                return .success(RPCPrincipal(name: hello.identity, role: .client, userID: user, tlsPeer: tlsPeer))
+            } catch {
+                return .failure(error)
+            }
+        }
+    }
+
+    /// Takes a token from the caller's bucket and the node's, or says how long to wait.
+    func admit(_ user: UserID?) -> RPCError? {
+        switch limiter.admit(user: user ?? Self.anonymous, now: clock.monotonicNow()) {
+        case .allowed:
+            return nil
+        case .limited(let scope, let retryAfterMs):
+            return RPCError(.resourceExhausted, "rate limit of the \(scope.rawValue) reached", retryAfterMs: retryAfterMs)
+        }
+    }
+}
+
+/// The peer port's authenticator: only cluster nodes, proven by a certificate from the
+/// cluster CA (mutual TLS) and naming their node id in the hello.
+enum PeerGateway {
+    static let authenticator: RPCAuthenticator = { hello, tlsPeer in
+        guard hello.role == .node, let nodeID = hello.nodeID, nodeID != .none, let tlsPeer else {
+            return .failure(RPCError(.unauthenticated, "the peer port accepts only cluster nodes with a certificate"))
+        }
+        return .success(RPCPrincipal(name: hello.identity, role: .node, nodeID: nodeID, tlsPeer: tlsPeer))
+    }
+}

@@ -1,0 +1,37 @@
+import CartRaft
+import CartTypes
+
+extension CartNode {
+    /// `/metrics`: the node's counters, per-partition Raft gauges and gateway counters.
+    /// `/health`: 200 when every hosted partition knows a leader, else 503.
+    func metricsPage(_ path: String, services: NodeServices, gateway: ClientGateway) async -> (status: Int, body: String) {
+        let statuses = (try? await services.partitionStatuses(on: services.eventLoopGroup.next()).get()) ?? []
+        switch path {
+        case "/health":
+            let leaderless = statuses.filter { $0.leader == .none }.map(\.partition.description)
+            return leaderless.isEmpty ? (200, "ok node=\(configuration.nodeID)\n")
+                : (503, "no leader for \(leaderless.joined(separator: ","))\n")
+        case "/metrics":
+            var text = metrics.prometheusText()
+            text += "# TYPE cart_partition_leader gauge\n# TYPE cart_partition_term gauge\n"
+            text += "# TYPE cart_partition_commit_index gauge\n# TYPE cart_partition_applied_index gauge\n"
+            for status in statuses {
+                let label = "{partition=\"\(status.partition.rawValue)\"}"
+                text += "cart_partition_leader\(label) \(status.role == .leader ? 1 : 0)\n"
+                text += "cart_partition_term\(label) \(status.term.rawValue)\n"
+                text += "cart_partition_commit_index\(label) \(status.commitIndex.rawValue)\n"
+                text += "cart_partition_applied_index\(label) \(status.appliedIndex.rawValue)\n"
+            }
+            let limiter = gateway.limiter.counters
+            text += "cart_gateway_ratelimit_allowed_total \(limiter.allowed)\n"
+            text += "cart_gateway_ratelimit_limited_user_total \(limiter.limitedUser)\n"
+            text += "cart_gateway_ratelimit_limited_node_total \(limiter.limitedNode)\n"
+            let breakers = services.router.guards.breakers.counters
+            text += "cart_gateway_breaker_rejected_total \(breakers.rejected)\n"
+            text += "cart_gateway_breaker_opened_total \(breakers.opened)\n"
+            return (200, text)
+        default:
+            return (404, "try /metrics or /health\n")
+        }
+    }
+}

@@ -1,0 +1,50 @@
+import Atomics
+
+/// The node's counters, incremented from any loop without locks and read by `/metrics`.
+/// Names are dotted; the Prometheus text replaces dots with underscores.
+final class NodeMetrics: Sendable {
+    enum Counter: Int, CaseIterable {
+        case proposals, proposalsFailed, entriesApplied, readsLinearizable
+        case forwardedCalls, forwardedCallsFailed
+        case raftBatchesSent, raftMessagesSent, raftMessagesDropped
+        case watchStreamsOpened, watchResyncs, watchHistoryTruncated
+        case snapshotsTaken, snapshotsInstalled
+
+        var name: String {
+            switch self {
+            case .proposals: "raft.proposals"
+            case .proposalsFailed: "raft.proposals.failed"
+            case .entriesApplied: "raft.entries.applied"
+            case .readsLinearizable: "raft.reads.linearizable"
+            case .forwardedCalls: "router.forwarded"
+            case .forwardedCallsFailed: "router.forwarded.failed"
+            case .raftBatchesSent: "transport.raft.batches"
+            case .raftMessagesSent: "transport.raft.messages"
+            case .raftMessagesDropped: "transport.raft.messages.dropped"
+            case .watchStreamsOpened: "sync.watch.opened"
+            case .watchResyncs: "sync.watch.resyncs"
+            case .watchHistoryTruncated: "sync.watch.history_truncated"
+            case .snapshotsTaken: "storage.snapshots.taken"
+            case .snapshotsInstalled: "storage.snapshots.installed"
+            }
+        }
+    }
+
+    private let values: [ManagedAtomic<UInt64>] = Counter.allCases.map { _ in ManagedAtomic(0) }
+
+    func increment(_ counter: Counter, by amount: UInt64 = 1) {
+        values[counter.rawValue].wrappingIncrement(by: amount, ordering: .relaxed)
+    }
+
+    func value(_ counter: Counter) -> UInt64 {
+        values[counter.rawValue].load(ordering: .relaxed)
+    }
+
+    /// Every counter as Prometheus text (`cart_raft_proposals_total 42`).
+    func prometheusText() -> String {
+        Counter.allCases.map { counter in
+            let name = "cart_" + String(counter.name.map { $0 == "." ? "_" : $0 }) + "_total"
+            return "# TYPE \(name) counter\n\(name) \(value(counter))\n"
+        }.joined()
+    }
+}

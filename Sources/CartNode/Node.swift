@@ -1,0 +1,307 @@
+import CartAPI
+import CartDomain
+import CartGateway
+import CartRaft
+import CartRPC
+import CartStorage
+import CartTLS
+import CartTypes
+import CartWire
+import Logging
+import NIOConcurrencyHelpers
+import NIOCore
+import NIOPosix
+import ServiceLifecycle
+
+/// One SharedCart node: its partition replicas (Raft + storage + domain state), the peer
+/// transport and peer server (mutual TLS), and the client server (TLS) with the gateway and
+/// the cart, item, user, sync and cluster services.
+///
+/// `start()` opens storage (recovering from disk), binds both ports and starts the
+/// replicas; `shutdown()` drains clients (go-away, in-flight calls finish), stops the
+/// replicas, closes peer links and flushes and closes the logs. As a swift-service-lifecycle
+/// `Service`, `run()` does both around a graceful-shutdown signal.
+public final class CartNode: Service, Sendable {
+    public struct BoundPorts: Sendable, Hashable {
+        public var client: Int
+        public var peer: Int
+        /// The plain-text metrics and health port, if configured.
+        public var metrics: Int?
+    }
+
+    public let configuration: NodeConfiguration
+    let logger: Logger
+    private let group: MultiThreadedEventLoopGroup
+    private let threadPool: NIOThreadPool
+    private let running = NIOLockedValueBox<Running?>(nil)
+    let metrics = NodeMetrics()
+
+    private struct Running: Sendable {
+        var clientServer: RPCServer
+        var peerServer: RPCServer
+        var transport: PeerTransport
+        var replicas: [PartitionID: PartitionReplica]
+        var services: NodeServices
+        var metricsServer: MetricsServer?
+        var ports: BoundPorts
+    }
+
+    public init(configuration: NodeConfiguration, logger: Logger = Logger(label: "cartd")) {
+        self.configuration = configuration
+        var logger = logger
+        logger[metadataKey: "node"] = "\(configuration.nodeID)"
+        self.logger = logger
+        let threads = configuration.eventLoopThreads > 0 ? configuration.eventLoopThreads : System.coreCount
+        group = MultiThreadedEventLoopGroup(numberOfThreads: threads)
+        threadPool = NIOThreadPool(numberOfThreads: 2)
+    }
+
+    /// The bound ports once started.
+    public var ports: BoundPorts? { running.withLockedValue { $0?.ports } }
+
+    // MARK: Service
+
+    public func run() async throws {
+        try await start()
+        try? await gracefulShutdown()
+        await shutdown()
+    }
+
+    // MARK: Start
+
+    @discardableResult
+    public func start() async throws -> BoundPorts {
+        try configuration.validate()
+        threadPool.start()
+        let peerTLS = try Self.tlsContext(.mutualTLS(certificateChainPath: configuration.certificatePath,
+                                                     privateKeyPath: configuration.privateKeyPath,
+                                                     trustedCAPath: configuration.trustedCAPath))
+        let clientTLS = try Self.tlsContext(TLSConfiguration(certificateChainPath: configuration.certificatePath,
+                                                             privateKeyPath: configuration.privateKeyPath,
+                                                             trustedCAPath: configuration.trustedCAPath))
+        let tokens = TokenService(keyring: try loadKeyring(), devIdentities: configuration.devIdentities)
+        let gateway = try ClientGateway(tokens: tokens, configuration: configuration)
+
+        let placement = Placement(partitionCount: configuration.partitionCount, nodes: configuration.members.map(\.id),
+                                  replicationFactor: configuration.replicationFactor)
+        let transport = PeerTransport(node: configuration.nodeID, members: configuration.members, tls: peerTLS,
+                                      eventLoopGroup: group, metrics: metrics, logger: logger)
+        let leaders = LeaderTable(partitionCount: configuration.partitionCount)
+        let items = ItemCache()
+        let servicesBox = NIOLockedValueBox<NodeServices?>(nil)
+        let hooks = ReplicaHooks(
+            leaderChanged: { partition, leader in leaders.set(leader, for: partition) },
+            becameLeader: { replica in servicesBox.withLockedValue { $0 }?.resumeCheckouts(replica) },
+            itemChanged: { item in items.update(item) })
+        let replicas = try openReplicas(placement: placement, transport: transport, hooks: hooks)
+
+        let peerServer = makePeerServer(tls: peerTLS)
+        let peerPort = try await Self.listen(peerServer, "peer")
+        let clientServer = makeClientServer(tls: clientTLS, gateway: gateway)
+        let clientPort = try await Self.listen(clientServer, "client")
+        let selfHint = LeaderHint(nodeID: configuration.nodeID, address: "\(configuration.clientHost):\(clientPort)")
+
+        let router = Router(node: configuration.nodeID, replicas: replicas, leaders: leaders, transport: transport,
+                            leaderWaitMs: configuration.leaderWaitMs, guards: try PeerGuard(logger: logger), metrics: metrics)
+        let services = NodeServices(eventLoopGroup: group, node: configuration.nodeID, placement: placement, router: router,
+                                    items: items, selfHint: selfHint, members: configuration.members,
+                                    configuration: configuration, threadPool: threadPool, tokens: tokens, metrics: metrics,
+                                    logger: logger)
+        servicesBox.withLockedValue { $0 = services }
+        let table = services.makeMethodTable { caller in gateway.admit(caller.actor) }
+        for register in table.clientMethods { register(clientServer) }
+        services.registerSyncService(on: clientServer)
+        registerPeerMethods(on: peerServer, table: table, replicas: replicas)
+
+        var metricsServer: MetricsServer?
+        if let port = configuration.metricsPort {
+            do {
+                metricsServer = try await MetricsServer.start(host: configuration.clientHost, port: port, group: group) { [self] path in
+                    await metricsPage(path, services: services, gateway: gateway)
+                }
+            } catch {
+                throw NodeError(.listen, "metrics port: \(error)")
+            }
+        }
+        let ports = BoundPorts(client: clientPort, peer: peerPort, metrics: metricsServer?.port)
+        running.withLockedValue {
+            $0 = Running(clientServer: clientServer, peerServer: peerServer, transport: transport, replicas: replicas,
+                         services: services, metricsServer: metricsServer, ports: ports)
+        }
+        let tick = TimeAmount.milliseconds(configuration.tickIntervalMs)
+        for replica in replicas.values {
+            try await replica.loop.submit { replica.start(tickInterval: tick) }.get()
+        }
+        logger.info("started", metadata: ["client": "\(clientPort)", "peer": "\(peerPort)", "partitions": "\(replicas.count)"])
+        return ports
+    }
+
+    private func openReplicas(placement: Placement, transport: PeerTransport,
+                              hooks: ReplicaHooks) throws -> [PartitionID: PartitionReplica] {
+        let loops = Array(group.makeIterator())
+        var options = PartitionLogOptions()
+        options.syncPolicy = configuration.fsync ? .fsyncPerBatch : .none
+        var raftOptions = RaftOptions(id: configuration.nodeID)
+        raftOptions.electionTimeoutTicks = configuration.electionTimeoutTicks
+        raftOptions.heartbeatIntervalTicks = configuration.heartbeatIntervalTicks
+        var replicas: [PartitionID: PartitionReplica] = [:]
+        for partition in placement.partitions(hostedBy: configuration.nodeID) {
+            var logger = self.logger
+            logger[metadataKey: "partition"] = "\(partition)"
+            let directory = "\(configuration.dataDirectory)/partition-\(partition.rawValue)"
+            let log: PartitionLog
+            do {
+                log = try PartitionLog.open(directory: directory, partition: partition, options: options, logger: logger)
+            } catch {
+                throw NodeError(.storage, "cannot open \(directory): \(error)")
+            }
+            replicas[partition] = try PartitionReplica(
+                partition: partition, loop: loops[Int(partition.rawValue) % loops.count], node: configuration.nodeID,
+                replicas: placement.replicas(of: partition), log: log, raftOptions: raftOptions,
+                snapshotIntervalEntries: configuration.snapshotIntervalEntries, transport: transport, hooks: hooks,
+                metrics: metrics, logger: logger)
+        }
+        return replicas
+    }
+
+    private func makePeerServer(tls: TLSContext) -> RPCServer {
+        var configuration = RPCServerConfiguration(host: self.configuration.peerHost, port: self.configuration.peerPort,
+                                                   security: .tls(tls), identity: "node-\(self.configuration.nodeID.rawValue)",
+                                                   nodeID: self.configuration.nodeID, eventLoopGroup: group,
+                                                   authenticate: PeerGateway.authenticator)
+        configuration.frameBytesMax = FrameLimits.frameBytesHardCap
+        configuration.drainTimeoutMs = 1_000
+        var logger = self.logger
+        logger[metadataKey: "port"] = "peer"
+        return RPCServer(configuration: configuration, logger: logger)
+    }
+
+    private func makeClientServer(tls: TLSContext, gateway: ClientGateway) -> RPCServer {
+        var configuration = RPCServerConfiguration(host: self.configuration.clientHost, port: self.configuration.clientPort,
+                                                   security: .tls(tls), identity: "node-\(self.configuration.nodeID.rawValue)",
+                                                   nodeID: self.configuration.nodeID, eventLoopGroup: group,
+                                                   authenticate: gateway.authenticator)
+        configuration.drainTimeoutMs = 5_000
+        configuration.streamCreditInitial = self.configuration.streamCreditInitial
+        var logger = self.logger
+        logger[metadataKey: "port"] = "client"
+        return RPCServer(configuration: configuration, logger: logger)
+    }
+
+    private func registerPeerMethods(on server: RPCServer, table: MethodTable, replicas: [PartitionID: PartitionReplica]) {
+        server.register(.peerRaft, onEventLoop: { batch, _ in
+            var byPartition: [PartitionID: [Message]] = [:]
+            var unknown: UInt32 = 0
+            for item in batch.messages {
+                if replicas[item.partition] != nil {
+                    byPartition[item.partition, default: []].append(item.message)
+                } else {
+                    unknown += 1
+                }
+            }
+            for (partition, messages) in byPartition {
+                let replica = replicas[partition]!
+                replica.loop.execute { replica.receive(messages) }
+            }
+            return RaftBatchAck(unknownPartitions: unknown)
+        })
+        server.register(.peerForward, onEventLoopFuture: { call, context in
+            let caller = Caller(actor: call.actor, forwarded: true)
+            return table.serve(call.method, payload: ByteBuffer(bytes: call.payload), caller: caller, on: context.eventLoop)
+                .map { ForwardedReply(payload: Array($0.readableBytesView)) }
+        })
+        server.register(.peerPropose, onEventLoopFuture: { request, context in
+            var bytes = ByteBufferAllocator().buffer(capacity: 128)
+            do { try request.encodeRPC(into: &bytes) } catch { return context.eventLoop.makeFailedFuture(error) }
+            return table.serve(.peerPropose, payload: bytes, caller: Caller(actor: nil, forwarded: true), on: context.eventLoop)
+                .flatMapThrowing { try ProposeCommandReply.decodeRPC(from: $0) }
+        })
+    }
+
+    // MARK: Shutdown
+
+    /// Drains clients, stops replicas, closes peer links and logs, stops the threads.
+    public func shutdown() async {
+        guard let running = running.withLockedValue({ state -> Running? in
+            defer { state = nil }
+            return state
+        }) else {
+            try? await group.shutdownGracefully()
+            return
+        }
+        await running.metricsServer?.shutdown()
+        await running.clientServer.shutdown()
+        for replica in running.replicas.values {
+            try? await replica.loop.submit { replica.stop() }.get()
+        }
+        await running.peerServer.shutdown()
+        await running.transport.shutdown()
+        for replica in running.replicas.values {
+            do {
+                try replica.storage.log.close()
+            } catch {
+                logger.error("closing a partition log failed", metadata: ["partition": "\(replica.partition)", "error": "\(error)"])
+            }
+        }
+        try? await threadPool.shutdownGracefully()
+        try? await group.shutdownGracefully()
+        logger.info("stopped")
+    }
+
+    // MARK: Helpers
+
+    private static func tlsContext(_ configuration: TLSConfiguration) throws(NodeError) -> TLSContext {
+        do {
+            return try TLSContext(configuration: configuration)
+        } catch {
+            throw NodeError(.tls, "\(error)")
+        }
+    }
+
+    private static func listen(_ server: RPCServer, _ name: String) async throws(NodeError) -> Int {
+        do {
+            return try await server.start()
+        } catch {
+            throw NodeError(.listen, "\(name) port: \(error)")
+        }
+    }
+
+    private func loadKeyring() throws(NodeError) -> SecretKeyring {
+        let path = configuration.tokenKeysPath ?? "\(configuration.dataDirectory)/token-keys"
+        do {
+            try FileManagerShim.makeDirectory(configuration.dataDirectory)
+            if FileManagerShim.exists(path) { return try SecretKeyring.load(path: path) }
+            return try SecretKeyring.createFile(at: path)
+        } catch {
+            throw NodeError(.configuration, "token keys at \(path): \(error)")
+        }
+    }
+}
+
+extension CartNode {
+    /// A copy of the domain state of this node's replica of `partition` (nil if not hosted
+    /// or not running), read on the replica's loop. For status tools and tests.
+    func replicaState(_ partition: PartitionID) async -> PartitionState? {
+        guard let replica = running.withLockedValue({ $0?.replicas[partition] }) else { return nil }
+        return try? await replica.loop.submit { replica.state }.get()
+    }
+
+    /// This node's view of the partitions it hosts.
+    public func partitionStatuses() async -> [PartitionStatus] {
+        guard let running = running.withLockedValue({ $0 }) else { return [] }
+        return (try? await running.services.partitionStatuses(on: group.next()).get()) ?? []
+    }
+
+    var placement: Placement? { running.withLockedValue { $0?.services.placement } }
+}
+
+extension CartNode {
+    /// Proposes a node-internal command at `partition`'s leader, as the saga does (tests and
+    /// tools that need to set up a state, such as a checkout interrupted after its first step).
+    func proposeInternal(_ command: Command, partition: PartitionID) async throws -> CommandOutcome {
+        guard let services = running.withLockedValue({ $0?.services }) else {
+            throw RPCError(.unavailable, "node is not running")
+        }
+        return try await services.proposeInternal(command, partition: partition, request: nil, on: group.next()).get()
+    }
+}

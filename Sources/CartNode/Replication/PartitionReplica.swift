@@ -1,0 +1,495 @@
+import CartAPI
+import CartDomain
+import CartRaft
+import CartRPC
+import CartStorage
+import CartTypes
+import CartWire
+import Foundation
+import Logging
+import NIOCore
+
+/// One partition hosted on this node: a Raft core, its durable log and the partition's
+/// domain state, all confined to ONE event loop (`loop`). Every method must be called on
+/// that loop; nothing here takes a lock, and Raft is never touched from two threads.
+/// (`@unchecked Sendable` so that other loops can hand it work with `loop.execute`.)
+///
+/// The Ready loop follows the contract on `RaftNode`, with asynchronous storage writes:
+/// 1. take the Ready;
+/// 2. persist: snapshot (saved, log reset), hard state (only when term or vote changed,
+///    synchronously; its commit index is clamped to the durable log so recovery never
+///    trusts an index the log does not hold), entries (a group-committed append whose
+///    durability callback comes back to this loop);
+/// 5. `advance` right away, so the next Ready can be taken while this one syncs (at most
+///    `readiesInflightMax` in flight);
+/// 3. once the Ready's entries are durable (callbacks arrive in order), send its messages
+///    (batched per peer by the transport);
+/// 4. then apply its snapshot and committed entries to `PartitionState`, answer proposals
+///    and reads, publish cart events to watchers. Committed entries that were already
+///    durable when the Ready was taken are applied immediately instead.
+///
+/// No message leaves before the entries and votes it vouches for are durable, which is
+/// what step 2-before-3 protects; advancing early only lets the core hand out the next
+/// batch, and the state machine still applies in log order. Proposals arriving while a
+/// sync runs go out together in the next Ready: group commit per partition, no timer.
+///
+/// The leader sends its append messages only after its own entries are durable. Raft allows
+/// a leader to write and send in parallel (thesis §10.2.1), but this core counts the
+/// leader's own entries towards the commit quorum as soon as they are appended, so sending
+/// first could let followers apply an entry that is durable on one node only.
+final class PartitionReplica: @unchecked Sendable {
+    let partition: PartitionID
+    let loop: any EventLoop
+    let node: NodeID
+    let replicas: [NodeID]
+    let raft: RaftNode
+    let storage: RaftStorageAdapter
+    private(set) var state: PartitionState
+    let watchers = WatchRegistry()
+    var logger: Logger
+
+    private let transport: PeerTransport
+    private let hooks: ReplicaHooks
+    private let metrics: NodeMetrics
+    private let snapshotIntervalEntries: UInt64
+    private let codec = BinarySnapshotCodec()
+
+    private var pending: [LogIndex: PendingProposal] = [:]
+    private var readBatch: [ReadCompletion] = []
+    private var readsAwaitingIndex: [UInt64: [ReadCompletion]] = [:]
+    private var readsAwaitingApply: [(index: LogIndex, completions: [ReadCompletion])] = []
+    private var nextReadID: UInt64 = 1
+    private(set) var appliedIndex: LogIndex
+    private var durableLastIndex: LogIndex
+    private var savedTerm: Term
+    private var savedVote: NodeID
+    /// Readies whose persist step is done or under way, oldest first.
+    private var inflight: [InflightReady] = []
+    private var nextReadySequence: UInt64 = 0
+    static let readiesInflightMax = 8
+    private var readyScheduled = false
+    private var stopped = false
+    private var ticker: RepeatedTask?
+    private var lastRole: Role = .follower
+
+    init(partition: PartitionID, loop: any EventLoop, node: NodeID, replicas: [NodeID], log: PartitionLog,
+         raftOptions: RaftOptions, snapshotIntervalEntries: UInt64, transport: PeerTransport,
+         hooks: ReplicaHooks, metrics: NodeMetrics, logger: Logger) throws(NodeError) {
+        self.metrics = metrics
+        self.partition = partition
+        self.loop = loop
+        self.node = node
+        self.replicas = replicas
+        self.transport = transport
+        self.hooks = hooks
+        self.snapshotIntervalEntries = snapshotIntervalEntries
+        self.logger = logger
+        let configuration = Configuration(voters: replicas)
+        let snapshot: CartStorage.Snapshot?
+        do {
+            snapshot = try log.snapshots.loadLatest()
+        } catch {
+            throw NodeError(.storage, "cannot read the snapshot of \(partition): \(error)")
+        }
+        storage = RaftStorageAdapter(log: log, configuration: configuration, snapshot: snapshot)
+        if let snapshot {
+            do {
+                state = try PartitionState(snapshotBytes: snapshot.data, using: codec)
+            } catch {
+                throw NodeError(.snapshot, "snapshot \(snapshot.lastIndex) of \(partition) is unreadable: \(error)")
+            }
+        } else {
+            state = PartitionState()
+        }
+        appliedIndex = storage.snapshotMetadata.index
+        durableLastIndex = log.lastIndex
+        var options = raftOptions
+        options.appliedIndex = appliedIndex
+        let stored: CartStorage.HardState
+        do {
+            stored = try log.loadHardState()
+        } catch {
+            throw NodeError(.storage, "cannot read the hard state of \(partition): \(error)")
+        }
+        savedTerm = stored.term
+        savedVote = stored.vote
+        raft = RaftNode(options: options, storage: storage, random: SystemRandomNumberGenerator())
+    }
+
+    // MARK: Lifecycle
+
+    /// Starts ticking; a one-replica group campaigns at once.
+    func start(tickInterval: TimeAmount) {
+        loop.assertInEventLoop()
+        for item in state.items.values { hooks.itemChanged(item) }
+        ticker = loop.scheduleRepeatedTask(initialDelay: tickInterval, delay: tickInterval) { [weak self] _ in
+            guard let self, !self.stopped else { return }
+            self.raft.tick()
+            self.runReady()
+        }
+        if replicas == [node] { raft.campaign() }
+        runReady()
+    }
+
+    /// Stops ticking and answering; pending requests fail with a retryable error. The log
+    /// is closed by the caller once the Ready in flight (if any) has finished.
+    func stop() {
+        loop.assertInEventLoop()
+        stopped = true
+        ticker?.cancel()
+        failPending(RPCError(.unavailable, "node is shutting down", retryAfterMs: 100))
+        watchers.closeAll()
+    }
+
+    var isLeader: Bool { raft.currentRole == .leader }
+    var leader: NodeID { raft.leaderHint }
+
+    // MARK: Inputs
+
+    /// Feeds messages from a peer.
+    func receive(_ messages: [Message]) {
+        guard !stopped else { return }
+        for message in messages {
+            do {
+                try raft.step(message)
+            } catch {
+                logger.warning("dropped raft message", metadata: ["error": "\(error)", "from": "\(message.from)"])
+            }
+        }
+        scheduleReady()
+    }
+
+    /// Proposes `command` (as leader). `completion` runs on this loop once the entry is applied.
+    func propose(_ command: Command, request: RequestKey?, completion: @escaping ProposalCompletion) {
+        guard !stopped else {
+            return completion(.failure(RPCError(.unavailable, "node is shutting down", retryAfterMs: 100)))
+        }
+        let envelope = CommandEnvelope(command, at: Self.now(), request: request)
+        let data: [UInt8]
+        do {
+            data = try BinaryEncoder().encode(envelope)
+        } catch {
+            return completion(.failure(RPCError(.internal, "cannot encode command: \(error)")))
+        }
+        do {
+            let (index, term) = try raft.propose(data)
+            pending[index] = PendingProposal(term: term, completion: completion)
+            metrics.increment(.proposals)
+            scheduleReady()
+        } catch {
+            metrics.increment(.proposalsFailed)
+            completion(.failure(rpcError(error)))
+        }
+    }
+
+    func propose(_ command: Command, request: RequestKey?) -> EventLoopFuture<CommandOutcome> {
+        let promise = loop.makePromise(of: CommandOutcome.self)
+        propose(command, request: request) { promise.completeWith($0.mapError { $0 as any Error }) }
+        return promise.futureResult
+    }
+
+    /// Runs `body` on the state once this leader has confirmed its leadership with a
+    /// majority and applied everything committed before the read arrived (ReadIndex, §6.4).
+    func readLinearizable<T: Sendable>(_ body: @escaping (PartitionState) throws(RPCError) -> T) -> EventLoopFuture<T> {
+        let promise = loop.makePromise(of: T.self)
+        guard !stopped else {
+            promise.fail(RPCError(.unavailable, "node is shutting down", retryAfterMs: 100))
+            return promise.futureResult
+        }
+        guard isLeader else {
+            promise.fail(notLeaderError())
+            return promise.futureResult
+        }
+        metrics.increment(.readsLinearizable)
+        readBatch.append { [unowned self] result in
+            switch result {
+            case .success:
+                do { promise.succeed(try body(state)) } catch { promise.fail(error) }
+            case .failure(let error):
+                promise.fail(error)
+            }
+        }
+        scheduleReady()
+        return promise.futureResult
+    }
+
+    // MARK: The Ready loop
+
+    func scheduleReady() {
+        guard !readyScheduled else { return }
+        readyScheduled = true
+        loop.execute { [self] in
+            readyScheduled = false
+            runReady()
+        }
+    }
+
+    private func startReadIndexRound() {
+        guard !readBatch.isEmpty else { return }
+        let batch = readBatch
+        readBatch.removeAll()
+        let id = nextReadID
+        nextReadID += 1
+        do {
+            try raft.readIndex(context: withUnsafeBytes(of: id.littleEndian) { Array($0) })
+            readsAwaitingIndex[id] = batch
+        } catch {
+            for completion in batch { completion(.failure(rpcError(error))) }
+        }
+    }
+
+    func runReady() {
+        startReadIndexRound()
+        while !stopped, inflight.count < Self.readiesInflightMax, raft.hasReady {
+            takeReady()
+        }
+    }
+
+    /// Steps 1, 2 and 5 of the contract for one Ready; steps 3 and 4 wait in `inflight`
+    /// until its entries are durable, in Ready order.
+    ///
+    /// Several Readies may be in flight (etcd's asynchronous storage writes): the core is
+    /// advanced as soon as the entries are written, and each Ready's messages are sent only
+    /// after its own entries (and so every earlier Ready's, since syncs are ordered) are
+    /// durable. Committed entries that were already durable when the Ready was taken are
+    /// applied at once, so an answer never waits for the sync of unrelated newer entries.
+    private func takeReady() {
+        let ready = raft.ready()
+        var later = ready.committedEntries
+        if inflight.isEmpty, ready.snapshot == nil {
+            let split = later.firstIndex { $0.index > durableLastIndex } ?? later.count
+            apply(Array(later[..<split]))
+            later.removeFirst(split)
+        }
+        let sequence = nextReadySequence
+        nextReadySequence += 1
+        inflight.append(InflightReady(sequence: sequence, ready: ready, committedEntries: later,
+                                      durable: ready.entries.isEmpty))
+        do {
+            if let snapshot = ready.snapshot {
+                try storage.install(snapshot)
+            }
+            try saveHardStateIfNeeded(ready.hardState)
+            if !ready.entries.isEmpty {
+                try storage.append(ready.entries) { [self] result in
+                    loop.execute {
+                        switch result {
+                        case .success: self.markDurable(sequence)
+                        case .failure(let error): self.storageFailed(error)
+                        }
+                    }
+                }
+            }
+        } catch {
+            storageFailed(error)
+            return
+        }
+        raft.advance(ready)
+        finishDurableReadies()
+    }
+
+    private func markDurable(_ sequence: UInt64) {
+        guard !stopped else { return }
+        if let position = inflight.firstIndex(where: { $0.sequence == sequence }) {
+            inflight[position].durable = true
+        }
+        finishDurableReadies()
+        runReady()
+    }
+
+    private func saveHardStateIfNeeded(_ hardState: CartRaft.HardState?) throws {
+        guard let hardState, hardState.term != savedTerm || hardState.vote != savedVote else { return }
+        let commit = min(hardState.commit, durableLastIndex)
+        try storage.log.saveHardState(CartStorage.HardState(term: hardState.term, vote: hardState.vote, commit: commit))
+        savedTerm = hardState.term
+        savedVote = hardState.vote
+    }
+
+    /// Steps 3 and 4 for every Ready at the head of `inflight` whose writes are durable.
+    private func finishDurableReadies() {
+        var finished = false
+        while let first = inflight.first, first.durable, !stopped {
+            inflight.removeFirst()
+            finished = true
+            let ready = first.ready
+            if let last = ready.entries.last { durableLastIndex = last.index }
+            if let snapshot = ready.snapshot {
+                durableLastIndex = max(durableLastIndex, snapshot.metadata.index)
+                restore(snapshot)
+            }
+            transport.send(ready.messages, partition: partition, replica: self)
+            apply(first.committedEntries)
+            for readState in ready.readStates { readIndexConfirmed(readState) }
+            if let soft = ready.softState { softStateChanged(soft) }
+        }
+        releaseReads()
+        if finished { maybeTakeSnapshot() }
+    }
+
+    private func storageFailed(_ error: any Error) {
+        // A failed sync may have lost pages the kernel reported as written: stop serving
+        // this partition rather than acknowledge anything more (see CartStorage README).
+        logger.critical("partition storage failed; replica stopped", metadata: ["error": "\(error)"])
+        stopped = true
+        ticker?.cancel()
+        failPending(RPCError(.unavailable, "partition \(partition) storage failed on this node", retryAfterMs: 1_000))
+        hooks.leaderChanged(partition, .none)
+    }
+
+    // MARK: Apply
+
+    private func apply(_ entries: [Entry]) {
+        metrics.increment(.entriesApplied, by: UInt64(entries.count))
+        for entry in entries {
+            appliedIndex = entry.index
+            let proposal = pending.removeValue(forKey: entry.index)
+            guard !entry.data.isEmpty else {
+                proposal?.completion(.failure(notLeaderError()))
+                continue
+            }
+            let envelope: CommandEnvelope
+            do {
+                envelope = try BinaryDecoder().decode(CommandEnvelope.self, from: entry.data)
+            } catch {
+                logger.error("undecodable log entry skipped", metadata: ["index": "\(entry.index)", "error": "\(error)"])
+                proposal?.completion(.failure(RPCError(.internal, "undecodable log entry")))
+                continue
+            }
+            let result = state.apply(envelope)
+            if case .success(let events) = result { publish(events) }
+            if let proposal {
+                if proposal.term == entry.term {
+                    proposal.completion(.success(CommandOutcome(result)))
+                } else {
+                    proposal.completion(.failure(notLeaderError()))
+                }
+            }
+        }
+    }
+
+    private func publish(_ events: [Event]) {
+        for event in events {
+            switch event {
+            case .cart(let cartEvent):
+                watchers.publish(cartEvent)
+            case .item(let itemEvent):
+                for id in itemEvent.itemIDs {
+                    if let item = state.items[id] { hooks.itemChanged(item) }
+                }
+            case .user:
+                break
+            }
+        }
+    }
+
+    private func restore(_ snapshot: CartRaft.Snapshot) {
+        do {
+            state = try PartitionState(snapshotBytes: snapshot.data, using: codec)
+        } catch {
+            // The leader's snapshot passed its own decode; a failure here is corruption in
+            // transit or a version mismatch. Stopping is safer than serving a wrong state.
+            logger.critical("cannot restore the leader's snapshot", metadata: ["error": "\(error)"])
+            storageFailed(error)
+            return
+        }
+        appliedIndex = snapshot.metadata.index
+        for item in state.items.values { hooks.itemChanged(item) }
+        watchers.markAllOverflowed()
+        metrics.increment(.snapshotsInstalled)
+        logger.info("installed snapshot", metadata: ["index": "\(snapshot.metadata.index)"])
+    }
+
+    private func maybeTakeSnapshot() {
+        guard appliedIndex.rawValue >= storage.snapshotMetadata.index.rawValue + snapshotIntervalEntries,
+              let term = raft.term(at: appliedIndex) else { return }
+        do {
+            let data = try state.encodedSnapshot(using: codec)
+            try storage.compact(through: appliedIndex, term: term, data: data)
+            metrics.increment(.snapshotsTaken)
+            logger.info("took snapshot", metadata: ["index": "\(appliedIndex)", "bytes": "\(data.count)"])
+        } catch {
+            logger.error("snapshot failed; the log keeps growing until the next attempt", metadata: ["error": "\(error)"])
+        }
+    }
+
+    // MARK: Reads
+
+    private func readIndexConfirmed(_ readState: ReadState) {
+        guard readState.context.count == 8 else { return }
+        let id = readState.context.withUnsafeBytes { UInt64(littleEndian: $0.loadUnaligned(as: UInt64.self)) }
+        guard let completions = readsAwaitingIndex.removeValue(forKey: id) else { return }
+        readsAwaitingApply.append((readState.index, completions))
+    }
+
+    private func releaseReads() {
+        guard !readsAwaitingApply.isEmpty else { return }
+        var waiting: [(index: LogIndex, completions: [ReadCompletion])] = []
+        for read in readsAwaitingApply {
+            if read.index <= appliedIndex {
+                for completion in read.completions { completion(.success(())) }
+            } else {
+                waiting.append(read)
+            }
+        }
+        readsAwaitingApply = waiting
+    }
+
+    // MARK: Leadership
+
+    private func softStateChanged(_ soft: SoftState) {
+        hooks.leaderChanged(partition, soft.leader)
+        let wasLeader = lastRole == .leader
+        lastRole = soft.role
+        if wasLeader && soft.role != .leader {
+            logger.info("lost leadership", metadata: ["leader": "\(soft.leader)"])
+            failPending(notLeaderError())
+        } else if !wasLeader && soft.role == .leader {
+            logger.info("became leader", metadata: ["term": "\(raft.currentTerm)"])
+            hooks.becameLeader(self)
+        }
+    }
+
+    private func failPending(_ error: RPCError) {
+        let proposals = pending
+        pending.removeAll()
+        for (_, proposal) in proposals { proposal.completion(.failure(error)) }
+        let reads = readBatch + readsAwaitingIndex.values.flatMap { $0 } + readsAwaitingApply.flatMap(\.completions)
+        readBatch.removeAll()
+        readsAwaitingIndex.removeAll()
+        readsAwaitingApply.removeAll()
+        for read in reads { read(.failure(error)) }
+    }
+
+    // MARK: Errors
+
+    func notLeaderError() -> RPCError {
+        RPCError(.notLeader, "node \(node) does not lead \(partition)", retryAfterMs: 50)
+    }
+
+    private func rpcError(_ error: any Error) -> RPCError {
+        switch error as? RaftError {
+        case .notLeader?: notLeaderError()
+        case .proposalDropped?, .readIndexDropped?: RPCError(.resourceExhausted, "\(partition) is overloaded", retryAfterMs: 20)
+        case .transferInProgress?: RPCError(.unavailable, "\(partition) is changing leader", retryAfterMs: 50)
+        case .proposalTooLarge?: RPCError(.invalidArgument, "\(error)")
+        default: RPCError(.internal, "\(error)")
+        }
+    }
+
+    static func now() -> Timestamp {
+        Timestamp(millisecondsSinceEpoch: Int64(Date().timeIntervalSince1970 * 1000))
+    }
+}
+
+extension ItemEvent {
+    /// The items an event changed, for the item cache.
+    var itemIDs: [ItemID] {
+        switch self {
+        case .itemPut(let e): [e.item.id]
+        case .stockAdjusted(let e): [e.item]
+        case .stockReserved(let e): e.lines.map(\.item)
+        case .stockReleased(let e): e.lines.map(\.item)
+        case .reservationCommitted(let e): e.lines.map(\.item)
+        }
+    }
+}

@@ -1,0 +1,142 @@
+import CartRaft
+import CartStorage
+import CartTypes
+
+/// CartRaft's read-only view of a partition's durable log, over CartStorage's
+/// `PartitionLog`. Used only on the replica's event loop.
+///
+/// The latest snapshot's index is the log's floor: entries at or below it are reported as
+/// compacted even if a crash left them in the files (snapshot saved, compaction not done
+/// yet), so Raft never hands the state machine an entry the snapshot already contains.
+///
+/// Recently appended entries are kept in memory (`recentEntriesMax`) so that applying them
+/// after commit, and sending them to a slow follower, rarely reads the files back.
+final class RaftStorageAdapter: RaftLogStorage {
+    static let recentEntriesMax = 8_192
+
+    let log: PartitionLog
+    let configuration: Configuration
+    private(set) var snapshotMetadata: SnapshotMetadata
+    private var snapshotData: [UInt8]
+    /// Entries `recentFirst ..< recentFirst + recent.count`, in order.
+    private var recent: [Entry] = []
+    private var recentFirst = LogIndex(1)
+
+    init(log: PartitionLog, configuration: Configuration, snapshot: CartStorage.Snapshot?) {
+        self.log = log
+        self.configuration = configuration
+        if let snapshot {
+            snapshotMetadata = SnapshotMetadata(index: snapshot.lastIndex, term: snapshot.term, configuration: configuration)
+            snapshotData = snapshot.data
+        } else {
+            snapshotMetadata = SnapshotMetadata(index: .zero, term: .zero, configuration: configuration)
+            snapshotData = []
+        }
+    }
+
+    // MARK: RaftLogStorage
+
+    func initialState() throws -> RaftInitialState {
+        let stored = try log.loadHardState()
+        return RaftInitialState(hardState: CartRaft.HardState(term: stored.term, vote: stored.vote, commit: stored.commit),
+                                configuration: configuration)
+    }
+
+    func entries(_ range: Range<LogIndex>, bytesMax: Int) throws -> [Entry] {
+        guard !range.isEmpty else { return [] }
+        guard range.lowerBound >= (try firstIndex()) else { throw RaftStorageError.compacted }
+        guard range.upperBound.previous <= (try lastIndex()) else { throw RaftStorageError.unavailable }
+        if let cached = cachedEntries(range, bytesMax: bytesMax) { return cached }
+        return try log.entries(from: range.lowerBound, through: range.upperBound.previous, payloadBytesMax: bytesMax)
+            .map { Entry(term: $0.term, index: $0.index, data: $0.payload) }
+    }
+
+    func term(at index: LogIndex) throws -> Term {
+        if index == snapshotMetadata.index { return snapshotMetadata.term }
+        guard index >= (try firstIndex()).previous else { throw RaftStorageError.compacted }
+        guard index <= (try lastIndex()) else { throw RaftStorageError.unavailable }
+        if index >= recentFirst, index.rawValue < recentFirst.rawValue + UInt64(recent.count) {
+            return recent[Int(index.rawValue - recentFirst.rawValue)].term
+        }
+        return try log.term(at: index)
+    }
+
+    func firstIndex() throws -> LogIndex { max(log.firstIndex, snapshotMetadata.index.next) }
+
+    func lastIndex() throws -> LogIndex { max(log.lastIndex, snapshotMetadata.index) }
+
+    func snapshot() throws -> CartRaft.Snapshot {
+        CartRaft.Snapshot(metadata: snapshotMetadata, data: snapshotData)
+    }
+
+    // MARK: Writing (the replica's persist step)
+
+    /// Appends `entries`, first cutting any stored suffix they replace (§5.3).
+    func append(_ entries: [Entry], onDurable: @escaping DurabilityCompletion) throws {
+        guard let first = entries.first else { return }
+        if first.index <= log.lastIndex {
+            try log.truncateSuffix(after: first.index.previous)
+            dropRecent(from: first.index)
+        }
+        try log.append(entries.map { StoredEntry(index: $0.index, term: $0.term, payload: $0.data) }, onDurable: onDurable)
+        remember(entries)
+    }
+
+    /// Saves `snapshot` and makes it the log's new floor, discarding the log (a follower
+    /// installing the leader's snapshot).
+    func install(_ snapshot: CartRaft.Snapshot) throws {
+        try log.snapshots.save(CartStorage.Snapshot(lastIndex: snapshot.metadata.index, term: snapshot.metadata.term,
+                                                    data: snapshot.data))
+        try log.resetForSnapshot(index: snapshot.metadata.index, term: snapshot.metadata.term)
+        snapshotMetadata = SnapshotMetadata(index: snapshot.metadata.index, term: snapshot.metadata.term, configuration: configuration)
+        snapshotData = snapshot.data
+        recent.removeAll()
+        recentFirst = snapshot.metadata.index.next
+    }
+
+    /// Saves a snapshot of the local state machine at `index` and compacts the log up to it.
+    func compact(through index: LogIndex, term: Term, data: [UInt8]) throws {
+        guard index > snapshotMetadata.index else { return }
+        try log.snapshots.save(CartStorage.Snapshot(lastIndex: index, term: term, data: data))
+        snapshotMetadata = SnapshotMetadata(index: index, term: term, configuration: configuration)
+        snapshotData = data
+        if index >= log.firstIndex && index <= log.lastIndex {
+            try log.compactPrefix(through: index)
+        }
+    }
+
+    private func remember(_ entries: [Entry]) {
+        if recent.isEmpty { recentFirst = entries[0].index }
+        recent.append(contentsOf: entries)
+        if recent.count > Self.recentEntriesMax {
+            let drop = recent.count - Self.recentEntriesMax / 2
+            recent.removeFirst(drop)
+            recentFirst = recentFirst.advanced(by: Int64(drop))
+        }
+    }
+
+    private func dropRecent(from index: LogIndex) {
+        guard index >= recentFirst else {
+            recent.removeAll()
+            return
+        }
+        let keep = Int(index.rawValue - recentFirst.rawValue)
+        if keep < recent.count { recent.removeLast(recent.count - keep) }
+    }
+
+    private func cachedEntries(_ range: Range<LogIndex>, bytesMax: Int) -> [Entry]? {
+        guard !recent.isEmpty, range.lowerBound >= recentFirst,
+              range.upperBound.rawValue <= recentFirst.rawValue + UInt64(recent.count) else { return nil }
+        let start = Int(range.lowerBound.rawValue - recentFirst.rawValue)
+        let end = Int(range.upperBound.rawValue - recentFirst.rawValue)
+        var result: [Entry] = []
+        result.reserveCapacity(end - start)
+        var bytes = 0
+        for entry in recent[start..<end] {
+            if !result.isEmpty && bytes + entry.sizeBytes > bytesMax { break }
+            bytes += entry.sizeBytes
+            result.append(entry)
+        }
+        return result
+    }
+}

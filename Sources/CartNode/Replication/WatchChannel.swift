@@ -1,0 +1,95 @@
+import CartDomain
+import NIOConcurrencyHelpers
+
+/// The bounded mailbox between a partition replica (which applies events on its event loop)
+/// and one watch stream (which sends them to a client at the client's pace).
+///
+/// The replica never waits: `offer` appends or, when `eventsMax` events are already waiting,
+/// drops the whole buffer and marks the channel overflowed. The consumer then re-reads the
+/// cart's history from its last delivered seq (on the replica's loop, re-arming the channel
+/// in the same step), so a slow watcher costs writers nothing and still misses nothing.
+final class WatchChannel: Sendable {
+    enum Next: Sendable {
+        case events([CartEvent])
+        case overflowed
+        case closed
+    }
+
+    private struct State {
+        var buffer: [CartEvent] = []
+        var overflowed = false
+        var closed = false
+        var waiter: CheckedContinuation<Next, Never>?
+    }
+
+    let eventsMax: Int
+    private let state = NIOLockedValueBox(State())
+
+    init(eventsMax: Int) {
+        self.eventsMax = eventsMax
+    }
+
+    /// Called by the replica for each applied event of the watched cart.
+    func offer(_ event: CartEvent) {
+        let waiter: CheckedContinuation<Next, Never>? = state.withLockedValue { state in
+            guard !state.closed, !state.overflowed else { return nil }
+            if let waiter = state.waiter {
+                state.waiter = nil
+                return waiter
+            }
+            if state.buffer.count >= eventsMax {
+                state.overflowed = true
+                state.buffer.removeAll()
+            } else {
+                state.buffer.append(event)
+            }
+            return nil
+        }
+        waiter?.resume(returning: .events([event]))
+    }
+
+    /// The replica restored a snapshot: what was buffered may no longer follow on.
+    func markOverflowed() {
+        let waiter: CheckedContinuation<Next, Never>? = state.withLockedValue { state in
+            state.overflowed = true
+            state.buffer.removeAll()
+            defer { state.waiter = nil }
+            return state.waiter
+        }
+        waiter?.resume(returning: .overflowed)
+    }
+
+    /// Clears the overflow after the consumer re-read history (called on the replica's loop).
+    func rearm() {
+        state.withLockedValue { state in
+            state.overflowed = false
+            state.buffer.removeAll()
+        }
+    }
+
+    func close() {
+        let waiter: CheckedContinuation<Next, Never>? = state.withLockedValue { state in
+            state.closed = true
+            defer { state.waiter = nil }
+            return state.waiter
+        }
+        waiter?.resume(returning: .closed)
+    }
+
+    /// Everything waiting, or the overflow, or (once closed) `.closed`; suspends while empty.
+    func next() async -> Next {
+        await withCheckedContinuation { continuation in
+            let immediate: Next? = state.withLockedValue { state in
+                if state.closed { return .closed }
+                if state.overflowed { return .overflowed }
+                if !state.buffer.isEmpty {
+                    defer { state.buffer.removeAll(keepingCapacity: true) }
+                    return .events(state.buffer)
+                }
+                state.waiter = continuation
+                return nil
+            }
+            if let immediate { continuation.resume(returning: immediate) }
+        }
+    }
+}

@@ -1,0 +1,24 @@
+import CartRPC
+import CartTypes
+
+/// Who a request is served for, and whether it already crossed one node (a forwarded call
+/// is never forwarded again: a leader that lost its leadership answers `notLeader`).
+struct Caller: Sendable {
+    var actor: UserID?
+    var forwarded: Bool
+
+    init(actor: UserID?, forwarded: Bool = false) {
+        self.actor = actor
+        self.forwarded = forwarded
+    }
+
+    init(_ context: RPCCallContext) {
+        self.init(actor: context.principal.userID)
+    }
+
+    /// The authenticated user, or `unauthenticated`.
+    func user() throws(RPCError) -> UserID {
+        guard let actor else { throw RPCError(.unauthenticated, "this method needs a logged-in user (a token in the hello)") }
+        return actor
+    }
+}

@@ -1,0 +1,156 @@
+import CartAPI
+import CartDomain
+import CartRPC
+import CartTypes
+import NIOCore
+
+// Carts: create, get, add, remove, set quantity, share, unshare, checkout, events. Writes
+// are proposed at the cart partition's leader and answered once applied there; reads run
+// there after a ReadIndex round.
+
+extension NodeServices {
+    func registerCartService(_ table: MethodTable) {
+        table.add(.cartCreate) { [self] request, caller, loop in
+            loop.failing {
+                let owner = try caller.user()
+                let cart = request.cart ?? CartID("c\(request.request.client.rawValue)-r\(request.request.request.rawValue)")
+                return writeCart(.cartCreate, request, cart: cart, caller: caller, on: loop) { _ in
+                    .createCart(CreateCart(cart: cart, owner: owner))
+                } after: { [self] _ in
+                    linkUser(owner, to: cart, role: .owner)
+                }
+            }
+        }
+        table.add(.cartAddItem) { [self] request, caller, loop in
+            loop.failing {
+                let actor = try caller.user()
+                let partition = placement.partition(of: request.cart)
+                return router.route(.cartAddItem, partition: partition, request, caller: caller, on: loop) { [self] replica in
+                    item(request.item, on: replica.loop).flatMap { item in
+                        let command = Command.addItem(AddItem(cart: request.cart, actor: actor, item: request.item,
+                                                              quantity: request.quantity, unitPrice: item.price,
+                                                              expectedVersion: request.expectedVersion))
+                        return replica.propose(command, request: request.request).flatMapThrowing { outcome in
+                            try self.writeReply(outcome, cart: request.cart, replica: replica)
+                        }
+                    }
+                }
+            }
+        }
+        table.add(.cartRemoveItem) { [self] request, caller, loop in
+            loop.failing {
+                let actor = try caller.user()
+                return writeCart(.cartRemoveItem, request, cart: request.cart, caller: caller, on: loop) { _ in
+                    .removeItem(RemoveItem(cart: request.cart, actor: actor, item: request.item, expectedVersion: request.expectedVersion))
+                }
+            }
+        }
+        table.add(.cartSetQuantity) { [self] request, caller, loop in
+            loop.failing {
+                let actor = try caller.user()
+                return writeCart(.cartSetQuantity, request, cart: request.cart, caller: caller, on: loop) { _ in
+                    .setQuantity(SetQuantity(cart: request.cart, actor: actor, item: request.item, quantity: request.quantity,
+                                             expectedVersion: request.expectedVersion))
+                }
+            }
+        }
+        table.add(.cartShare) { [self] request, caller, loop in
+            loop.failing {
+                let actor = try caller.user()
+                guard request.users.count <= CartAPILimits.usersPerShareMax else {
+                    throw RPCError(.invalidArgument, "at most \(CartAPILimits.usersPerShareMax) users per share")
+                }
+                return writeCart(.cartShare, request, cart: request.cart, caller: caller, on: loop) { _ in
+                    .shareCart(ShareCart(cart: request.cart, actor: actor, users: request.users, expectedVersion: request.expectedVersion))
+                } after: { [self] _ in
+                    for user in request.users { linkUser(user, to: request.cart, role: .shared, sharedBy: actor) }
+                }
+            }
+        }
+        table.add(.cartUnshare) { [self] request, caller, loop in
+            loop.failing {
+                let actor = try caller.user()
+                return writeCart(.cartUnshare, request, cart: request.cart, caller: caller, on: loop) { _ in
+                    .unshareCart(UnshareCart(cart: request.cart, actor: actor, user: request.user, expectedVersion: request.expectedVersion))
+                } after: { [self] _ in
+                    unlinkUser(request.user, from: request.cart)
+                }
+            }
+        }
+        table.add(.cartGet) { [self] request, caller, loop in
+            loop.failing {
+                let reader = try caller.user()
+                return router.route(.cartGet, partition: placement.partition(of: request.cart), request, caller: caller, on: loop) { [self] replica in
+                    replica.readLinearizable { (state) throws(RPCError) -> CartReply in
+                        switch state.cart(request.cart, readBy: reader) {
+                        case .success(let cart): return CartReply(cart: cart, leaderHint: self.selfHint)
+                        case .failure(let error): throw error.rpcError
+                        }
+                    }
+                }
+            }
+        }
+        table.add(.cartEvents) { [self] request, caller, loop in
+            loop.failing {
+                let reader = try caller.user()
+                let eventsMax = Int(min(request.eventsMax, CartAPILimits.eventsPerPageMax))
+                return router.route(.cartEvents, partition: placement.partition(of: request.cart), request, caller: caller, on: loop) { replica in
+                    replica.readLinearizable { (state) throws(RPCError) -> CartEventsReply in
+                        switch state.history(of: request.cart, from: request.fromSeq, eventsMax: eventsMax, readBy: reader) {
+                        case .success(let events): return CartEventsReply(events: events, cartSeq: state.carts[request.cart]?.seq ?? .zero)
+                        case .failure(let error): throw error.rpcError
+                        }
+                    }
+                }
+            }
+        }
+        table.add(.cartCheckout) { [self] request, caller, loop in
+            loop.failing {
+                let actor = try caller.user()
+                return router.route(.cartCheckout, partition: placement.partition(of: request.cart), request, caller: caller, on: loop) { [self] replica in
+                    checkout(request, actor: actor, replica: replica)
+                }
+            }
+        }
+    }
+
+    /// A cart write: route to the cart's leader, propose, answer from the applied events,
+    /// then run `after` (follow-up commands on other partitions) on the leader.
+    func writeCart<Request>(_ method: RPCMethod<Request, CartWriteReply>, _ request: Request, cart: CartID, caller: Caller,
+                            on loop: any EventLoop, command: @escaping @Sendable (PartitionReplica) -> Command,
+                            after: @escaping @Sendable (CartWriteReply) -> Void = { _ in }) -> EventLoopFuture<CartWriteReply>
+    where Request: MutatingRequest {
+        router.route(method, partition: placement.partition(of: cart), request, caller: caller, on: loop) { [self] replica in
+            replica.propose(command(replica), request: request.request).flatMapThrowing { outcome in
+                let reply = try self.writeReply(outcome, cart: cart, replica: replica)
+                after(reply)
+                return reply
+            }
+        }
+    }
+
+    /// The cart's version and seq after an accepted write (or the refusal as an error).
+    func writeReply(_ outcome: CommandOutcome, cart: CartID, replica: PartitionReplica) throws(RPCError) -> CartWriteReply {
+        let events = try Self.accepted(outcome)
+        var last: CartEvent?
+        for case .cart(let event) in events where event.cart == cart { last = event }
+        if let last {
+            return CartWriteReply(cart: cart, version: last.version, seq: last.seq, leaderHint: selfHint)
+        }
+        let current = replica.state.carts[cart]
+        return CartWriteReply(cart: cart, version: current?.version ?? .zero, seq: current?.seq ?? .zero, leaderHint: selfHint)
+    }
+}
+
+/// Requests that carry a request key.
+protocol MutatingRequest: Sendable {
+    var request: RequestKey { get }
+}
+
+extension CreateCartRequest: MutatingRequest {}
+extension AddItemRequest: MutatingRequest {}
+extension RemoveItemRequest: MutatingRequest {}
+extension SetQuantityRequest: MutatingRequest {}
+extension ShareCartRequest: MutatingRequest {}
+extension UnshareCartRequest: MutatingRequest {}
+extension CheckoutRequest: MutatingRequest {}

@@ -1,0 +1,42 @@
+import CartAPI
+import CartRaft
+import CartRPC
+import CartTypes
+import NIOCore
+
+// Cluster.status and Cluster.health: this node's view of every partition it hosts.
+
+extension NodeServices {
+    func registerClusterService(_ table: MethodTable) {
+        table.add(.clusterStatus, clientPort: true) { [self] _, _, loop in
+            partitionStatuses(on: loop).map { [self] statuses in
+                ClusterStatusReply(node: node, nodes: members.map { NodeAddress(node: $0.id, clientAddress: $0.clientAddress) },
+                                   partitionCount: placement.map.partitionCount, partitions: statuses)
+            }
+        }
+        table.add(.clusterHealth, clientPort: true) { [self] _, _, loop in
+            partitionStatuses(on: loop).map { [self] statuses in
+                let withLeader = statuses.filter { $0.leader != .none }.count
+                let led = statuses.filter { $0.role == .leader }.count
+                return HealthReply(node: node, ready: withLeader == statuses.count, partitionsHosted: UInt32(statuses.count),
+                                   partitionsWithLeader: UInt32(withLeader), partitionsLed: UInt32(led))
+            }
+        }
+    }
+
+    func partitionStatuses(on loop: any EventLoop) -> EventLoopFuture<[PartitionStatus]> {
+        let futures = replicas.keys.sorted().map { partition in
+            let replica = replicas[partition]!
+            return replica.loop.submit { replica.status }
+        }
+        return EventLoopFuture.whenAllSucceed(futures, on: loop)
+    }
+}
+
+extension PartitionReplica {
+    var status: PartitionStatus {
+        PartitionStatus(partition: partition, replicas: replicas, role: raft.currentRole, leader: raft.leaderHint,
+                        term: raft.currentTerm, commitIndex: raft.commitIndex, appliedIndex: appliedIndex,
+                        lastIndex: raft.lastIndex, snapshotIndex: storage.snapshotMetadata.index)
+    }
+}

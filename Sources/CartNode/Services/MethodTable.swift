@@ -1,0 +1,57 @@
+import CartRPC
+import CartWire
+import NIOCore
+
+/// Every unary method this node serves, by id, with its types erased to bytes, so a
+/// forwarded call (`Peer.forward`) reaches the same handler a direct call does. Built once
+/// before the servers start; read-only afterwards.
+final class MethodTable: @unchecked Sendable {
+    typealias Handler<Request, Response> = @Sendable (Request, Caller, any EventLoop) -> EventLoopFuture<Response>
+    typealias ErasedHandler = @Sendable (ByteBuffer, Caller, any EventLoop) -> EventLoopFuture<ByteBuffer>
+
+    private(set) var handlers: [MethodID: ErasedHandler] = [:]
+    /// Checked before every call on the client port (rate limits); nil admits.
+    let admit: @Sendable (Caller) -> RPCError?
+
+    init(admit: @escaping @Sendable (Caller) -> RPCError? = { _ in nil }) {
+        self.admit = admit
+    }
+    private(set) var clientMethods: [(RPCServer) -> Void] = []
+
+    /// Adds `method`; `clientPort` also serves it to clients (peer-internal methods are only
+    /// reachable by forwarding).
+    func add<Request, Response>(_ method: RPCMethod<Request, Response>, clientPort: Bool = true,
+                                _ handler: @escaping Handler<Request, Response>) {
+        precondition(handlers[method.id] == nil, "\(method) added twice")
+        handlers[method.id] = { bytes, caller, loop in
+            let request: Request
+            do {
+                request = try Request.decodeRPC(from: bytes)
+            } catch {
+                return loop.makeFailedFuture(error)
+            }
+            return handler(request, caller, loop).flatMapThrowing { response in
+                var buffer = ByteBufferAllocator().buffer(capacity: 128)
+                try response.encodeRPC(into: &buffer)
+                return buffer
+            }
+        }
+        if clientPort {
+            let admit = self.admit
+            clientMethods.append { server in
+                server.register(method, onEventLoopFuture: { request, context in
+                    let caller = Caller(context)
+                    if let refusal = admit(caller) { return context.eventLoop.makeFailedFuture(refusal) }
+                    return handler(request, caller, context.eventLoop)
+                })
+            }
+        }
+    }
+
+    func serve(_ method: MethodID, payload: ByteBuffer, caller: Caller, on loop: any EventLoop) -> EventLoopFuture<ByteBuffer> {
+        guard let handler = handlers[method] else {
+            return loop.makeFailedFuture(RPCError(.unknownMethod, "method \(method.rawValue) cannot be forwarded"))
+        }
+        return handler(payload, caller, loop)
+    }
+}

@@ -1,0 +1,68 @@
+import CartAPI
+import CartDomain
+import CartRPC
+import CartTypes
+import NIOCore
+
+// Sync.watch: a cart's events as a server stream, served by this node's replica of the
+// cart's partition (leader or follower): first the retained history from `fromSeq`, then
+// live events as the replica applies them. Registration and the history read happen in one
+// step on the replica's loop, so no event falls between them; the consumer checks that
+// seqs are consecutive and re-reads history whenever its bounded channel overflowed.
+
+extension NodeServices {
+    func registerSyncService(on server: RPCServer) {
+        server.registerStream(.syncWatch) { [self] request, context, writer in
+            let reader = try Caller(context).user()
+            let partition = placement.partition(of: request.cart)
+            guard let replica = replicas[partition] else {
+                throw RPCError(.unavailable, "node \(node) does not host \(partition); watch on one of \(placement.replicas(of: partition))")
+            }
+            let channel = WatchChannel(eventsMax: configuration.watchBufferEventsMax)
+            metrics.increment(.watchStreamsOpened)
+            defer { replica.loop.execute { replica.watchers.remove(channel, for: request.cart) } }
+            var next = max(request.fromSeq, Seq(1))
+            try await withTaskCancellationHandler {
+                var backlog = try await catchUp(replica, channel: channel, cart: request.cart, reader: reader, from: next)
+                while true {
+                    for event in backlog where event.seq >= next {
+                        guard event.seq == next else { break }
+                        try await writer.send(WatchItem(event: event))
+                        next = next.next
+                    }
+                    if let last = backlog.last, last.seq >= next {
+                        // A gap: something was missed; fall back to the history.
+                        backlog = try await catchUp(replica, channel: channel, cart: request.cart, reader: reader, from: next)
+                        continue
+                    }
+                    switch await channel.next() {
+                    case .events(let events): backlog = events
+                    case .overflowed:
+                        metrics.increment(.watchResyncs)
+                        backlog = try await catchUp(replica, channel: channel, cart: request.cart, reader: reader, from: next)
+                    case .closed: throw RPCError(.unavailable, "the replica stopped; watch again from seq \(next.rawValue)", retryAfterMs: 100)
+                    }
+                }
+            } onCancel: {
+                channel.close()
+            }
+        }
+    }
+
+    /// On the replica's loop: checks access, (re)registers the channel and reads the history
+    /// from `from` — in one step, so live events continue exactly after the history.
+    func catchUp(_ replica: PartitionReplica, channel: WatchChannel, cart: CartID, reader: UserID,
+                         from: Seq) async throws -> [CartEvent] {
+        try await replica.loop.submit { () throws -> [CartEvent] in
+            switch replica.state.history(of: cart, from: from, eventsMax: .max, readBy: reader) {
+            case .success(let events):
+                channel.rearm()
+                replica.watchers.add(channel, for: cart)
+                return events
+            case .failure(let error):
+                if case .historyTruncated = error { self.metrics.increment(.watchHistoryTruncated) }
+                throw error.rpcError
+            }
+        }.get()
+    }
+}

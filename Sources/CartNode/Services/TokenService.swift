@@ -1,0 +1,51 @@
+import CartGateway
+import CartRPC
+import CartTypes
+import Foundation
+
+/// Signs login tokens and turns a hello's token into a user: a signed token from
+/// `User.login`, or (only with `devIdentities`) the literal `user:<id>`.
+struct TokenService: Sendable {
+    static let devPrefix = "user:"
+
+    let signer: TokenSigner
+    let verifier: TokenVerifier
+    let devIdentities: Bool
+
+    init(keyring: SecretKeyring, devIdentities: Bool) {
+        signer = TokenSigner(keyring: keyring)
+        verifier = TokenVerifier(keyring: keyring)
+        self.devIdentities = devIdentities
+    }
+
+    /// The user a token names; nil for no token; `unauthenticated` for a bad one.
+    func user(for token: String?) throws(RPCError) -> UserID? {
+        guard let token, !token.isEmpty else { return nil }
+        if devIdentities, token.hasPrefix(Self.devPrefix) {
+            let name = String(token.dropFirst(Self.devPrefix.count))
+            guard !name.isEmpty, name.utf8.count <= UserID.bytesMax else {
+                throw RPCError(.unauthenticated, "bad development identity")
+            }
+            return UserID(name)
+        }
+        do {
+            return try verifier.verify(token, now: Self.now()).user
+        } catch {
+            throw RPCError(.unauthenticated, "token refused: \(error)")
+        }
+    }
+
+    func sign(_ user: UserID) throws(RPCError) -> (token: String, expiresAtMs: Int64) {
+        let now = Self.now()
+        do {
+            let token = try signer.sign(user: user, issuedAt: now)
+            return (token, Int64(now.rawValue + TokenSigner.tokenLifetimeMsDefault))
+        } catch {
+            throw RPCError(.internal, "cannot sign a token: \(error)")
+        }
+    }
+
+    static func now() -> UnixMillis {
+        UnixMillis(UInt64(Date().timeIntervalSince1970 * 1000))
+    }
+}

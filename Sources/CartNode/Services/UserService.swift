@@ -1,0 +1,103 @@
+import CartAPI
+import CartDomain
+import CartGateway
+import CartRPC
+import CartTypes
+import NIOCore
+
+// Users: register and log in (PBKDF2 hashing off the event loops, on the node's thread
+// pool), read a user and their carts (only one's own), and ask whether a user can access
+// a cart (decided at the cart's partition from its member list).
+
+extension NodeServices {
+    func registerUserService(_ table: MethodTable) {
+        table.add(.userRegister) { [self] request, caller, loop in
+            loop.failing {
+                guard !request.user.rawValue.isEmpty, request.user.rawValue.utf8.count <= UserID.bytesMax,
+                      !request.user.rawValue.hasPrefix(TokenService.devPrefix) else {
+                    throw RPCError(.invalidArgument, "a user name is 1…\(UserID.bytesMax) bytes")
+                }
+                guard !request.password.isEmpty, request.password.utf8.count <= CartAPILimits.passwordBytesMax else {
+                    throw RPCError(.invalidArgument, "a password is 1…\(CartAPILimits.passwordBytesMax) bytes")
+                }
+                let iterations = configuration.passwordHashIterations
+                return router.route(.userRegister, partition: placement.partition(of: request.user), request, caller: caller, on: loop) { [self] replica in
+                    threadPool.runIfActive(eventLoop: replica.loop) {
+                        try PasswordHasher(iterations: iterations).hash(password: request.password)
+                    }.flatMap { hash in
+                        replica.propose(.registerUser(RegisterUser(user: request.user, passwordHash: Array(hash.utf8))),
+                                        request: request.request)
+                    }.flatMapThrowing { outcome in
+                        _ = try Self.accepted(outcome)
+                        return RegisterUserReply(user: request.user)
+                    }
+                }
+            }
+        }
+        table.add(.userLogin) { [self] request, caller, loop in
+            router.route(.userLogin, partition: placement.partition(of: request.user), request, caller: caller, on: loop) { [self] replica in
+                replica.readLinearizable { state in state.users[request.user]?.passwordHash }
+                    .flatMap { [self] stored in
+                        threadPool.runIfActive(eventLoop: replica.loop) { () throws -> LoginReply in
+                            let encoded = stored.map { String(decoding: $0, as: UTF8.self) } ?? ""
+                            let valid = (try? PasswordHasher(iterations: 1).verify(password: request.password, against: encoded)) ?? false
+                            guard stored != nil, valid else {
+                                throw RPCError(.unauthenticated, "unknown user or wrong password")
+                            }
+                            let (token, expiresAtMs) = try self.tokens.sign(request.user)
+                            return LoginReply(user: request.user, token: token, expiresAtMs: expiresAtMs)
+                        }
+                    }
+            }
+        }
+        table.add(.userGet) { [self] request, caller, loop in
+            loop.failing {
+                try checkSelf(request.user, caller)
+                return readUser(.userGet, request, caller: caller, on: loop) { user in
+                    UserReply(user: user.id, registeredAt: user.registeredAt, carts: user.carts)
+                }
+            }
+        }
+        table.add(.userCarts) { [self] request, caller, loop in
+            loop.failing {
+                try checkSelf(request.user, caller)
+                return readUser(.userCarts, request, caller: caller, on: loop) { UserCartsReply(carts: $0.carts) }
+            }
+        }
+        table.add(.userCanAccess) { [self] request, caller, loop in
+            loop.failing {
+                _ = try caller.user()
+                return router.route(.userCanAccess, partition: placement.partition(of: request.cart), request, caller: caller, on: loop) { replica in
+                    replica.readLinearizable { (state) throws(RPCError) -> CanAccessReply in
+                        guard let cart = state.carts[request.cart] else { throw DomainError.cartNotFound(request.cart).rpcError }
+                        return CanAccessReply(allowed: cart.isMember(request.user))
+                    }
+                }
+            }
+        }
+    }
+
+    private func checkSelf(_ user: UserID, _ caller: Caller) throws(RPCError) {
+        guard try caller.user() == user else {
+            throw RPCError(.permissionDenied, "a user may only read their own record")
+        }
+    }
+
+    private func readUser<Response>(_ method: RPCMethod<UserRequest, Response>, _ request: UserRequest, caller: Caller,
+                                    on loop: any EventLoop, _ reply: @escaping @Sendable (User) -> Response) -> EventLoopFuture<Response> {
+        router.route(method, partition: placement.partition(of: request.user), request, caller: caller, on: loop) { replica in
+            replica.readLinearizable { (state) throws(RPCError) -> Response in
+                guard let user = state.users[request.user] else {
+                    // Development identities need no registration: an unknown user owns nothing.
+                    if self.configuration.devIdentities, let empty = Self.emptyUser(request.user) { return reply(empty) }
+                    throw DomainError.userNotFound(request.user).rpcError
+                }
+                return reply(user)
+            }
+        }
+    }
+
+    static func emptyUser(_ id: UserID) -> User? {
+        User(id: id, passwordHash: [], registeredAt: .zero)
+    }
+}

@@ -1,0 +1,191 @@
+import CartAPI
+import CartRaft
+import CartRPC
+import CartTypes
+import CartWire
+import Logging
+import NIOConcurrencyHelpers
+import NIOCore
+
+/// The connection from this node to one peer, over mutual-TLS CartRPC.
+///
+/// Raft messages for any partition are queued here from any replica's loop and flushed as
+/// one `Peer.raft` call per flush: the first message queued schedules a flush on the
+/// connection's loop, and everything queued before it runs travels in the same frame.
+/// At most `batchesInflightMax` calls are outstanding; beyond that messages are dropped
+/// (Raft resends what matters), so a stalled peer costs bounded memory.
+final class PeerLink: Sendable {
+    static let batchesInflightMax = 64
+    static let batchBytesMax = 8 << 20
+    static let raftCallTimeoutMs: Int64 = 5_000
+    static let reconnectPauseMs: Int64 = 200
+
+    let member: ClusterMember
+    let from: NodeID
+    let client: RPCClient
+    private let fallbackLoop: any EventLoop
+    private let logger: Logger
+    private let metrics: NodeMetrics
+
+    private struct State {
+        var outbox: [(PartitionRaftMessage, PartitionReplica?)] = []
+        var flushScheduled = false
+        var connection: RPCConnection?
+        var connecting = false
+        var nextConnectAt = NIODeadline.uptimeNanoseconds(0)
+        var inflight = 0
+    }
+
+    private let state = NIOLockedValueBox(State())
+
+    init(member: ClusterMember, from: NodeID, client: RPCClient, fallbackLoop: any EventLoop, metrics: NodeMetrics,
+         logger: Logger) {
+        self.metrics = metrics
+        self.member = member
+        self.from = from
+        self.client = client
+        self.fallbackLoop = fallbackLoop
+        self.logger = logger
+    }
+
+    /// Queues one Raft message (from `replica`'s loop, which hears about snapshot delivery).
+    func enqueue(_ message: PartitionRaftMessage, replica: PartitionReplica?) {
+        let loop: (any EventLoop)? = state.withLockedValue { state in
+            state.outbox.append((message, replica))
+            guard !state.flushScheduled else { return nil }
+            state.flushScheduled = true
+            return state.connection?.eventLoop ?? fallbackLoop
+        }
+        loop?.execute { self.flush() }
+    }
+
+    private func flush() {
+        let (connection, messages, dropped) = state.withLockedValue { state -> (RPCConnection?, [(PartitionRaftMessage, PartitionReplica?)], Int) in
+            state.flushScheduled = false
+            let messages = state.outbox
+            state.outbox.removeAll(keepingCapacity: true)
+            guard let connection = state.connection, connection.isUsable else {
+                state.connection = nil
+                return (nil, [], messages.count)
+            }
+            guard state.inflight < Self.batchesInflightMax else { return (connection, [], messages.count) }
+            return (connection, messages, 0)
+        }
+        if dropped > 0 { metrics.increment(.raftMessagesDropped, by: UInt64(dropped)) }
+        guard let connection else {
+            connectIfDue()
+            return
+        }
+        guard connection.eventLoop.inEventLoop else {
+            // The connection changed loops since the flush was scheduled: requeue there.
+            state.withLockedValue { $0.outbox.insert(contentsOf: messages, at: 0); $0.flushScheduled = true }
+            connection.eventLoop.execute { self.flush() }
+            return
+        }
+        var start = 0
+        while start < messages.count {
+            var bytes = 0
+            var end = start
+            while end < messages.count, end == start || bytes < Self.batchBytesMax {
+                bytes += messages[end].0.message.entries.reduce(64) { $0 + $1.sizeBytes } + (messages[end].0.message.snapshot?.data.count ?? 0)
+                end += 1
+            }
+            send(Array(messages[start..<end]), on: connection)
+            start = end
+        }
+    }
+
+    private func send(_ messages: [(PartitionRaftMessage, PartitionReplica?)], on connection: RPCConnection) {
+        let batch = RaftBatch(from: from, messages: messages.map(\.0))
+        var payload = connection.channel.allocator.buffer(capacity: 256)
+        do {
+            try batch.encodeRPC(into: &payload)
+        } catch {
+            logger.error("cannot encode raft batch", metadata: ["error": "\(error)"])
+            return
+        }
+        state.withLockedValue { $0.inflight += 1 }
+        metrics.increment(.raftBatchesSent)
+        metrics.increment(.raftMessagesSent, by: UInt64(messages.count))
+        let snapshots = messages.filter { $0.0.message.kind == .snapshot }
+        connection.startCall(.peerRaft, payload: payload, timeoutMs: Self.raftCallTimeoutMs) { [self] _, result in
+            state.withLockedValue { $0.inflight -= 1 }
+            let succeeded: Bool
+            if case .success = result { succeeded = true } else { succeeded = false }
+            for (message, replica) in snapshots {
+                guard let replica else { continue }
+                replica.loop.execute { replica.raft.reportSnapshot(to: message.message.to, succeeded: succeeded) }
+            }
+        }
+    }
+
+    /// Starts connecting unless a connect is running or failed less than `reconnectPauseMs` ago.
+    private func connectIfDue() {
+        let start = state.withLockedValue { state -> Bool in
+            guard !state.connecting, NIODeadline.now() >= state.nextConnectAt else { return false }
+            state.connecting = true
+            return true
+        }
+        guard start else { return }
+        Task {
+            do {
+                let connection = try await client.connection()
+                state.withLockedValue { state in
+                    state.connection = connection
+                    state.connecting = false
+                }
+            } catch {
+                state.withLockedValue { state in
+                    state.connecting = false
+                    state.nextConnectAt = NIODeadline.now() + .milliseconds(Self.reconnectPauseMs)
+                }
+                logger.debug("peer unreachable", metadata: ["peer": "\(member.id)", "error": "\(error)"])
+            }
+        }
+    }
+
+    /// A unary call to the peer (forwarded requests, saga steps), connecting if needed.
+    func call<Request, Response>(_ method: RPCMethod<Request, Response>, _ request: Request,
+                                 timeoutMs: Int64, on loop: any EventLoop) -> EventLoopFuture<Response> {
+        let promise = loop.makePromise(of: Response.self)
+        let connection = state.withLockedValue { state -> RPCConnection? in
+            guard let connection = state.connection, connection.isUsable else { return nil }
+            return connection
+        }
+        if let connection {
+            start(method, request, timeoutMs: timeoutMs, on: connection, promise: promise)
+        } else {
+            let client = self.client
+            promise.completeWithTask {
+                let connection = try await client.connection()
+                self.state.withLockedValue { $0.connection = connection }
+                return try await client.call(method, request, timeout: .milliseconds(timeoutMs))
+            }
+        }
+        return promise.futureResult
+    }
+
+    private func start<Request, Response>(_ method: RPCMethod<Request, Response>, _ request: Request, timeoutMs: Int64,
+                                          on connection: RPCConnection, promise: EventLoopPromise<Response>) {
+        connection.eventLoop.execute {
+            var payload = connection.channel.allocator.buffer(capacity: 128)
+            do {
+                try request.encodeRPC(into: &payload)
+            } catch {
+                return promise.fail(error)
+            }
+            connection.startCall(method.id, payload: payload, timeoutMs: timeoutMs) { _, result in
+                switch result {
+                case .success(let bytes):
+                    do { promise.succeed(try Response.decodeRPC(from: bytes)) } catch { promise.fail(error) }
+                case .failure(let error):
+                    promise.fail(error)
+                }
+            }
+        }
+    }
+
+    func shutdown() async {
+        await client.shutdown()
+    }
+}

@@ -1,0 +1,53 @@
+import CartAPI
+import CartRaft
+import CartRPC
+import CartTLS
+import CartTypes
+import CartWire
+import Logging
+import NIOCore
+
+/// Every peer link of this node, keyed by node id.
+final class PeerTransport: Sendable {
+    let node: NodeID
+    let links: [NodeID: PeerLink]
+
+    init(node: NodeID, members: [ClusterMember], tls: TLSContext, eventLoopGroup: any EventLoopGroup, metrics: NodeMetrics,
+         logger: Logger) {
+        self.node = node
+        var links: [NodeID: PeerLink] = [:]
+        for member in members where member.id != node {
+            let (host, port) = Self.split(member.peerAddress)
+            var configuration = RPCClientConfiguration(host: host, port: port, security: .tls(tls, expectedPeerName: host),
+                                                       identity: "node-\(node.rawValue)", role: .node,
+                                                       eventLoopGroup: eventLoopGroup)
+            configuration.nodeID = node
+            configuration.connectTimeoutMs = 1_000
+            configuration.connectAttemptsMax = 1
+            configuration.reconnectBackoffInitialMs = 50
+            configuration.reconnectBackoffMaxMs = 500
+            configuration.frameBytesMax = FrameLimits.frameBytesHardCap
+            configuration.callTimeoutMsDefault = 10_000
+            links[member.id] = PeerLink(member: member, from: node, client: RPCClient(configuration: configuration),
+                                        fallbackLoop: eventLoopGroup.next(), metrics: metrics, logger: logger)
+        }
+        self.links = links
+    }
+
+    /// Hands `messages` of one partition to the links of their destinations.
+    func send(_ messages: [Message], partition: PartitionID, replica: PartitionReplica?) {
+        for message in messages {
+            links[message.to]?.enqueue(PartitionRaftMessage(partition: partition, message: message), replica: replica)
+        }
+    }
+
+    func shutdown() async {
+        for link in links.values { await link.shutdown() }
+    }
+
+    /// `host:port` → (host, port); a malformed address yields port 0 (connects fail, typed).
+    static func split(_ address: String) -> (String, Int) {
+        guard let colon = address.lastIndex(of: ":") else { return (address, 0) }
+        return (String(address[..<colon]), Int(address[address.index(after: colon)...]) ?? 0)
+    }
+}

@@ -1,0 +1,180 @@
+import ArgumentParser
+import CartAPI
+import CartClient
+import CartDomain
+import CartTypes
+
+struct CartGroup: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "cart", abstract: "Create, change, share, check out and watch carts.",
+        subcommands: [CreateCart.self, GetCart.self, AddItem.self, RemoveItem.self, SetQuantity.self, ShareCart.self,
+                      UnshareCart.self, Checkout.self, CartEvents.self, WatchCart.self])
+}
+
+/// Options every cart write takes.
+struct WriteOptions: ParsableArguments {
+    @Option(name: .customLong("expect-version"), help: "Fail with a version conflict unless the cart is at this version.")
+    var expectVersion: UInt64?
+
+    var expected: Version? { expectVersion.map { Version($0) } }
+}
+
+/// Prints a cart write's outcome: the cart, its new version and seq.
+func printWrite(_ reply: CartWriteReply, _ global: GlobalOptions, _ what: String) {
+    if global.json { return Printer.json(reply) }
+    Printer.line("\(what): cart \(reply.cart) is at version \(reply.version.rawValue) (seq \(reply.seq.rawValue))")
+}
+
+struct CreateCart: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "create", abstract: "Create a cart you own; prints its id.")
+    @Option(help: "Choose the cart id (default: generated).") var id: String?
+    @OptionGroup var global: GlobalOptions
+
+    func run() async throws {
+        let reply = try await global.withClient { try await $0.createCart(id.map { CartID($0) }) }
+        if global.json { return Printer.json(reply) }
+        Printer.line(reply.cart.rawValue)
+    }
+}
+
+struct GetCart: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "get", abstract: "Show a cart: lines, members, version.")
+    @Argument var cart: String
+    @OptionGroup var global: GlobalOptions
+
+    func run() async throws {
+        let cart = try await global.withClient { try await $0.getCart(CartID(self.cart)) }
+        if global.json { return Printer.json(cart) }
+        Printer.line(Printer.cart(cart))
+    }
+}
+
+struct AddItem: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "add", abstract: "Add units of an item to a cart.")
+    @Argument var cart: String
+    @Argument var item: String
+    @Option(name: [.customLong("qty"), .customLong("quantity")], help: "Units to add.") var quantity: Int64 = 1
+    @OptionGroup var write: WriteOptions
+    @OptionGroup var global: GlobalOptions
+
+    func run() async throws {
+        let reply = try await global.withClient {
+            try await $0.addItem(CartID(cart), item: ItemID(item), quantity: quantity, expectedVersion: write.expected)
+        }
+        printWrite(reply, global, "added \(quantity) × \(item)")
+    }
+}
+
+struct RemoveItem: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "remove", abstract: "Remove an item's line from a cart.")
+    @Argument var cart: String
+    @Argument var item: String
+    @OptionGroup var write: WriteOptions
+    @OptionGroup var global: GlobalOptions
+
+    func run() async throws {
+        let reply = try await global.withClient {
+            try await $0.removeItem(CartID(cart), item: ItemID(item), expectedVersion: write.expected)
+        }
+        printWrite(reply, global, "removed \(item)")
+    }
+}
+
+struct SetQuantity: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "set-qty", abstract: "Set the quantity of an item in a cart.")
+    @Argument var cart: String
+    @Argument var item: String
+    @Argument var quantity: Int64
+    @OptionGroup var write: WriteOptions
+    @OptionGroup var global: GlobalOptions
+
+    func run() async throws {
+        let reply = try await global.withClient {
+            try await $0.setQuantity(CartID(cart), item: ItemID(item), quantity: quantity, expectedVersion: write.expected)
+        }
+        printWrite(reply, global, "set \(item) to \(quantity)")
+    }
+}
+
+struct ShareCart: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "share", abstract: "Share a cart you own with users.")
+    @Argument var cart: String
+    @Argument(help: "Users to share with.") var users: [String]
+    @OptionGroup var write: WriteOptions
+    @OptionGroup var global: GlobalOptions
+
+    func validate() throws {
+        guard !users.isEmpty, users.count <= CartAPILimits.usersPerShareMax else {
+            throw ValidationError("name 1...\(CartAPILimits.usersPerShareMax) users")
+        }
+    }
+
+    func run() async throws {
+        let reply = try await global.withClient {
+            try await $0.share(CartID(cart), with: users.map { UserID($0) }, expectedVersion: write.expected)
+        }
+        printWrite(reply, global, "shared with \(users.joined(separator: ", "))")
+    }
+}
+
+struct UnshareCart: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "unshare", abstract: "Stop sharing a cart with a user (or leave it).")
+    @Argument var cart: String
+    @Argument var user: String
+    @OptionGroup var write: WriteOptions
+    @OptionGroup var global: GlobalOptions
+
+    func run() async throws {
+        let reply = try await global.withClient {
+            try await $0.unshare(CartID(cart), user: UserID(user), expectedVersion: write.expected)
+        }
+        printWrite(reply, global, "no longer shared with \(user)")
+    }
+}
+
+struct Checkout: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "checkout", abstract: "Reserve stock for every line and close the cart.")
+    @Argument var cart: String
+    @OptionGroup var write: WriteOptions
+    @OptionGroup var global: GlobalOptions
+
+    func run() async throws {
+        let reply = try await global.withClient { try await $0.checkout(CartID(cart), expectedVersion: write.expected) }
+        if global.json { return Printer.json(reply) }
+        Printer.line("checked out cart \(reply.cart): checkout \(reply.checkout), total \(reply.total), version \(reply.version.rawValue)")
+    }
+}
+
+struct CartEvents: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "events", abstract: "Print a cart's retained history.")
+    @Argument var cart: String
+    @Option(name: .customLong("from"), help: "First seq to print.") var fromSeq: UInt64 = 1
+    @OptionGroup var global: GlobalOptions
+
+    func run() async throws {
+        let events = try await global.withClient { try await $0.allEvents(CartID(cart), fromSeq: Seq(fromSeq)) }
+        if global.json { return Printer.json(events) }
+        for event in events { Printer.line(Printer.event(event)) }
+    }
+}
+
+struct WatchCart: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "watch",
+        abstract: "Print every change of a cart live, in order; resumes after drops without missing or repeating one.")
+    @Argument var cart: String
+    @Option(name: .customLong("from"), help: "First seq to print (default: from the start).") var fromSeq: UInt64 = 1
+    @Option(help: "Stop after this many events (default: run until interrupted).") var count: Int?
+    @OptionGroup var global: GlobalOptions
+
+    func run() async throws {
+        try await global.withClient { client in
+            var printed = 0
+            for try await event in client.watch(CartID(cart), fromSeq: Seq(fromSeq)) {
+                if global.json { Printer.json(event) } else { Printer.line(Printer.event(event)) }
+                printed += 1
+                if let count, printed >= count { return }
+            }
+        }
+    }
+}

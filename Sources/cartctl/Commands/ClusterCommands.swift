@@ -1,0 +1,104 @@
+import ArgumentParser
+import CartAPI
+import CartClient
+import CartTypes
+
+struct ClusterGroup: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "cluster", abstract: "Cluster health: partitions, leaders, terms, commit indexes.",
+        subcommands: [ClusterStatus.self])
+}
+
+/// The whole cluster as its nodes see it, for `--json` (what `tools/cluster` waits on).
+struct ClusterPicture: Encodable {
+    struct NodeView: Encodable {
+        let endpoint: String
+        let node: UInt64?
+        let error: String?
+        let partitions: [PartitionStatus]
+    }
+
+    let partitionCount: UInt32
+    /// Partition → the leader most nodes name (absent: none known).
+    let leaders: [String: UInt64]
+    /// True when every partition has a leader that its own replicas agree on.
+    let everyPartitionHasLeader: Bool
+    let nodesAnswering: Int
+    let nodes: [NodeView]
+
+    init(_ statuses: [NodeStatus]) {
+        var count: UInt32 = 0
+        var views: [NodeView] = []
+        var leaderOf: [PartitionID: NodeID] = [:]
+        for status in statuses {
+            switch status.result {
+            case .success(let reply):
+                count = max(count, reply.partitionCount)
+                views.append(NodeView(endpoint: status.endpoint.description, node: reply.node.rawValue, error: nil,
+                                      partitions: reply.partitions))
+                // The leader's own view is authoritative; a follower's view fills in otherwise.
+                for partition in reply.partitions where partition.leader != .none {
+                    if partition.role == .leader || leaderOf[partition.partition] == nil {
+                        leaderOf[partition.partition] = partition.leader
+                    }
+                }
+            case .failure(let error):
+                views.append(NodeView(endpoint: status.endpoint.description, node: nil, error: error.message, partitions: []))
+            }
+        }
+        partitionCount = count
+        leaders = Dictionary(uniqueKeysWithValues: leaderOf.map { ("\($0.key.rawValue)", $0.value.rawValue) })
+        everyPartitionHasLeader = count > 0 && (0..<count).allSatisfy { leaderOf[PartitionID($0)] != nil }
+        nodesAnswering = views.filter { $0.error == nil }.count
+        nodes = views
+    }
+}
+
+struct ClusterStatus: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "status", abstract: "Partitions, leaders, terms and commit indexes per node.")
+    @OptionGroup var global: GlobalOptions
+
+    func run() async throws {
+        let statuses = try await global.withClient(anonymous: true) { await $0.clusterStatusOfEveryNode() }
+        let picture = ClusterPicture(statuses)
+        if global.json { return Printer.json(picture) }
+        print(Self.table(statuses, picture))
+        if picture.nodesAnswering == 0 { throw ExitCode(3) }
+    }
+
+    static func table(_ statuses: [NodeStatus], _ picture: ClusterPicture) -> String {
+        var lines: [String] = []
+        var byNode: [(NodeID, [PartitionID: PartitionStatus])] = []
+        for status in statuses {
+            switch status.result {
+            case .success(let reply):
+                let led = reply.partitions.filter { $0.role == .leader }.count
+                lines.append("node \(reply.node)  \(status.endpoint)  hosts \(reply.partitions.count)  leads \(led)")
+                byNode.append((reply.node, Dictionary(uniqueKeysWithValues: reply.partitions.map { ($0.partition, $0) })))
+            case .failure(let error):
+                lines.append("node ?   \(status.endpoint)  DOWN: \(error.message)")
+            }
+        }
+        let ledCount = picture.leaders.count
+        lines.append("\(picture.partitionCount) partitions, \(ledCount) with a leader"
+                     + (picture.everyPartitionHasLeader ? "" : "  (elections in progress or nodes down)"))
+        let nodeColumns = byNode.map { "\($0.0) term/commit/applied" }.joined(separator: "  ")
+        lines.append("partition  replicas        leader  \(nodeColumns)")
+        for index in 0..<picture.partitionCount {
+            let partition = PartitionID(index)
+            let views = byNode.map { $0.1[partition] }
+            let replicas = views.compactMap { $0?.replicas }.first.map { $0.map(\.description).joined(separator: ",") } ?? "?"
+            let leader = picture.leaders["\(index)"].map { "n\($0)" } ?? "none"
+            let cells = views.map { view in
+                view.map { "\($0.term.rawValue)/\($0.commitIndex.rawValue)/\($0.appliedIndex.rawValue)" } ?? "-"
+            }
+            lines.append("\(pad("p\(index)", 10)) \(pad(replicas, 15)) \(pad(leader, 7)) "
+                         + zip(cells, byNode).map { pad($0.0, "\($0.1.0) term/commit/applied".count) }.joined(separator: "  "))
+        }
+        return lines.joined(separator: "\n")
+    }
+
+    static func pad(_ text: String, _ width: Int) -> String {
+        text.count >= width ? text : text + String(repeating: " ", count: width - text.count)
+    }
+}

@@ -1,0 +1,153 @@
+import CartAPI
+import CartClient
+import CartDomain
+import CartRPC
+import CartTypes
+import CartWire
+import XCTest
+
+/// The client against real servers on loopback that answer as scripted.
+final class RoutingAndRetryTests: XCTestCase {
+    private var nodes: [FakeNode] = []
+    private var clients: [CartClient] = []
+
+    override func tearDown() async throws {
+        for client in clients { await client.shutdown() }
+        for node in nodes { await node.shutdown() }
+        clients = []
+        nodes = []
+    }
+
+    private func startNodes(_ count: Int, _ script: (FakeNode, [FakeNode]) -> Void) async throws {
+        nodes = (0..<count).map { _ in FakeNode() }
+        // Bind first so every script can name every node's address in its hints.
+        for node in nodes { try await node.start() }
+        for node in nodes { script(node, nodes) }
+    }
+
+    private func client(_ configuration: CartClientConfiguration) -> CartClient {
+        let client = CartClient(configuration: configuration)
+        clients.append(client)
+        return client
+    }
+
+    private static func reply(_ seq: UInt64) -> CartWriteReply {
+        CartWriteReply(cart: "cart-1", version: Version(seq), seq: Seq(seq))
+    }
+
+    // Story: the client asks node A, which is not the leader and names node B. The client
+    // goes to B, whose first answer is "unavailable" and second a success. Every attempt
+    // carries the same request key, so the partition can apply the add once.
+    func testRedirectIsFollowedAndEveryRetryCarriesTheSameRequestKey() async throws {
+        try await startNodes(2) { node, all in
+            if node === all[0] {
+                node.onAddItem { _ in
+                    throw RPCError(.notLeader, "node 1 does not lead p3",
+                                   leaderHint: LeaderHint(nodeID: 2, address: all[1].endpoint.description))
+                }
+            } else {
+                node.onAddItem { call in
+                    if call == 0 { throw RPCError(.unavailable, "no quorum yet", retryAfterMs: 5) }
+                    return Self.reply(7)
+                }
+            }
+        }
+        let client = client(.test([nodes[0].endpoint]))
+        let reply = try await client.addItem("cart-1", item: "sku-1", quantity: 1)
+        XCTAssertEqual(reply.seq, 7)
+        let keys = nodes[0].addItemKeys + nodes[1].addItemKeys
+        XCTAssertEqual(nodes[1].addItemKeys.count, 2, "the leader was asked until it answered")
+        XCTAssertEqual(Set(keys).count, 1, "one logical request, one key: \(keys)")
+    }
+
+    // Story: every node stays unavailable. The client retries with backoff but gives up
+    // within its attempt budget, reporting the last error and how often it tried.
+    func testRetryableFailuresAreRetriedABoundedNumberOfTimes() async throws {
+        try await startNodes(1) { node, _ in
+            node.onAddItem { _ in throw RPCError(.unavailable, "no quorum", retryAfterMs: 1) }
+        }
+        var configuration = CartClientConfiguration.test([nodes[0].endpoint])
+        configuration.retryPolicy = try .init(attemptsMax: 4, backoffBaseMs: 1, backoffMaxMs: 5, attemptTimeMinMs: 1)
+        do {
+            _ = try await client(configuration).addItem("cart-1", item: "sku-1", quantity: 1)
+            XCTFail("an unavailable cluster cannot succeed")
+        } catch {
+            XCTAssertEqual(error.code, .unavailable)
+            XCTAssertEqual(error.attempts, 4)
+            XCTAssertEqual(nodes[0].addItemKeys.count, 4)
+            XCTAssertTrue(error.description.contains("gave up after 4 attempts"), error.description)
+        }
+    }
+
+    // Story: the answer is a refusal (permission denied, a version conflict): sending it
+    // again cannot help, so the client does not, and the message reads as the server wrote
+    // it without the domain's numeric prefix.
+    func testRefusalsAreNotRetriedAndReadAsTheServerWroteThem() async throws {
+        try await startNodes(1) { node, _ in
+            node.onAddItem { call in
+                if call == 0 { throw RPCError(.permissionDenied, "[7] permission denied for user carol") }
+                throw RPCError(.versionConflict, "[9] version conflict: cart is at version 7", currentVersion: 7)
+            }
+        }
+        let client = client(.test([nodes[0].endpoint]))
+        do {
+            _ = try await client.addItem("cart-1", item: "sku-1", quantity: 1)
+            XCTFail("refused")
+        } catch {
+            XCTAssertEqual(error.code, .permissionDenied)
+            XCTAssertEqual(error.domainCode, 7)
+            XCTAssertEqual(error.description, "permission denied for user carol")
+        }
+        do {
+            _ = try await client.addItem("cart-1", item: "sku-1", quantity: 1, expectedVersion: 6)
+            XCTFail("conflict")
+        } catch {
+            XCTAssertEqual(error.code, .versionConflict)
+            XCTAssertEqual(error.currentVersion, 7)
+            XCTAssertEqual(error.description, "version conflict: cart is at version 7")
+        }
+        XCTAssertEqual(nodes[0].addItemKeys.count, 2, "one attempt each")
+    }
+
+    // Story: the first node's watch stream breaks after #3 (it goes away); the second node
+    // is asked to resume from #4 and streams #4…#6. The watcher sees #1…#6 once each.
+    func testWatchResumesOnAnotherNodeFromTheSeqAfterTheLastDelivered() async throws {
+        try await startNodes(2) { node, all in
+            let first = node === all[0]
+            node.onWatch { from, _ in
+                if first {
+                    return ((from.rawValue...3).map { FakeNode.event($0) }, RPCError(.unavailable, "node stopping"))
+                }
+                return ((from.rawValue...6).map { FakeNode.event($0) }, nil)
+            }
+        }
+        var configuration = CartClientConfiguration.test([nodes[0].endpoint, nodes[1].endpoint])
+        configuration.followLeaders = false
+        let counters = WatchCounters()
+        var seqs: [UInt64] = []
+        for try await event in client(configuration).watch("cart-1", counters: counters) {
+            seqs.append(event.seq.rawValue)
+            if seqs.count == 6 { break }
+        }
+        XCTAssertEqual(seqs, [1, 2, 3, 4, 5, 6])
+        XCTAssertGreaterThanOrEqual(counters.resumes, 1)
+        XCTAssertEqual(nodes[1].watchRequests.first, 4, "resumed after the last delivered seq")
+    }
+
+    // Story: a broken node repeats an event. The watch does not pass the repeat on (nor
+    // skip over it silently): it ends with an error that says what went wrong.
+    func testWatchFailsLoudlyWhenANodeRepeatsOrSkipsAnEvent() async throws {
+        try await startNodes(1) { node, _ in
+            node.onWatch { _, _ in ([FakeNode.event(1), FakeNode.event(2), FakeNode.event(2)], nil) }
+        }
+        var delivered: [UInt64] = []
+        do {
+            for try await event in client(.test([nodes[0].endpoint])).watch("cart-1") { delivered.append(event.seq.rawValue) }
+            XCTFail("the repeat must end the watch")
+        } catch let error as CartClientError {
+            XCTAssertEqual(error.code, .internal)
+            XCTAssertTrue(error.message.contains("expected #3, received #2"), error.message)
+        }
+        XCTAssertEqual(delivered, [1, 2])
+    }
+}

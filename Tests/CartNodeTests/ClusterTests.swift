@@ -1,0 +1,254 @@
+import CartAPI
+import CartDomain
+@testable import CartNode
+import CartRPC
+import CartTypes
+import CartWire
+import XCTest
+
+/// Three nodes in this process, replication factor 3, real TLS and real disks.
+final class ClusterTests: XCTestCase {
+    private func withCluster(snapshotIntervalEntries: UInt64 = 20_000,
+                             _ body: (TestCluster) async throws -> Void) async throws {
+        let cluster = try TestCluster(size: 3, snapshotIntervalEntries: snapshotIntervalEntries)
+        do {
+            try await cluster.startAll()
+            try await cluster.waitForLeaders()
+            try await body(cluster)
+        } catch {
+            await cluster.shutdown()
+            throw error
+        }
+        await cluster.shutdown()
+    }
+
+    private func putItem(_ client: RPCClient, _ item: ItemID, stock: Int64, price: Int64 = 100) async throws {
+        _ = try await client.call(.itemPut, PutItemRequest(item: item, name: "\(item)", price: Money(minorUnits: price),
+                                                           initialStock: stock, request: Keys.next()))
+    }
+
+    // Three fresh nodes elect a leader for every partition. Writes sent to any node (most
+    // are forwarded to the partition's leader) are readable through every node, and every
+    // replica holds the same per-cart history.
+    func testWritesThroughAnyNodeAreReadBackFromEveryNode() async throws {
+        try await withCluster { cluster in
+            let clients = try (1...3).map { try cluster.client(NodeID(UInt64($0)), as: "alice") }
+            try await putItem(clients[0], "sku-1", stock: 1_000)
+            for i in 0..<6 {
+                _ = try await clients[i % 3].call(.cartCreate, CreateCartRequest(cart: CartID("cart-\(i)"), request: Keys.next()))
+            }
+            for round in 0..<3 {
+                for i in 0..<6 {
+                    let reply = try await clients[(i + round) % 3].call(
+                        .cartAddItem, AddItemRequest(cart: CartID("cart-\(i)"), item: "sku-1", quantity: 1, request: Keys.next()))
+                    XCTAssertEqual(reply.version, Version(UInt64(round + 2)))
+                    XCTAssertNotNil(reply.leaderHint)
+                }
+            }
+            for client in clients {
+                for i in 0..<6 {
+                    let cart = try await client.call(.cartGet, GetCartRequest(cart: CartID("cart-\(i)"))).cart
+                    XCTAssertEqual(cart.line(for: "sku-1")?.quantity, 3)
+                }
+            }
+            try await assertReplicasAgree(cluster, carts: (0..<6).map { CartID("cart-\($0)") }, nodes: [1, 2, 3])
+        }
+    }
+
+    // Writes keep coming while the node leading the cart's partition stops. The other two
+    // elect a new leader; every acknowledged add is in the cart afterwards, and the watch
+    // stream and every surviving replica hold the same events in the same order.
+    func testStoppingThePartitionLeaderLosesNoAcknowledgedWrite() async throws {
+        try await withCluster { cluster in
+            let cart: CartID = "failover-cart"
+            let partition = cluster.node(1).placement!.partition(of: cart)
+            let victim = try await leaderOrFail(cluster, partition)
+            let survivors = [NodeID(1), NodeID(2), NodeID(3)].filter { $0 != victim }
+            let writer = try cluster.client(survivors[0], as: "alice")
+            let watcherClient = try cluster.client(survivors[1], as: "alice")
+            try await putItem(writer, "sku-f", stock: 10_000)
+            _ = try await writer.call(.cartCreate, CreateCartRequest(cart: cart, request: Keys.next()))
+            let stream = try await watcherClient.stream(.syncWatch, WatchRequest(cart: cart, fromSeq: 0))
+
+            var acknowledged = 0
+            for i in 0..<40 {
+                if i == 15 { await cluster.stop(victim) }
+                let key = Keys.next()
+                // A client retries with the same key until it gets an answer (bounded).
+                var answered = false
+                for _ in 0..<20 where !answered {
+                    do {
+                        _ = try await writer.call(.cartAddItem, AddItemRequest(cart: cart, item: "sku-f", quantity: 1, request: key))
+                        answered = true
+                    } catch let error as RPCError where error.isRetryable {
+                        try await Task.sleep(for: .milliseconds(100))
+                    }
+                }
+                XCTAssertTrue(answered, "add \(i) was never acknowledged")
+                acknowledged += 1
+            }
+            let cartNow = try await writer.call(.cartGet, GetCartRequest(cart: cart)).cart
+            XCTAssertEqual(cartNow.line(for: "sku-f")?.quantity, Int64(acknowledged))
+            let events = try await collect(stream, count: 1 + acknowledged)
+            XCTAssertEqual(events.map(\.seq), (1...UInt64(1 + acknowledged)).map { Seq($0) })
+            try await assertReplicasAgree(cluster, carts: [cart], nodes: survivors)
+        }
+    }
+
+    // A node stops while its peers take 60 more writes and compact their logs behind
+    // snapshots every 20 entries. Restarted from its data directory, it catches up by
+    // installing the leader's snapshot and ends with the same carts as the others.
+    func testRestartedNodeCatchesUpBySnapshotWhenBehindCompaction() async throws {
+        try await withCluster(snapshotIntervalEntries: 20) { cluster in
+            let alice = try cluster.client(1, as: "alice")
+            try await putItem(alice, "sku-s", stock: 10_000)
+            _ = try await alice.call(.cartCreate, CreateCartRequest(cart: "snap-cart", request: Keys.next()))
+            await cluster.stop(3)
+            for _ in 0..<60 {
+                _ = try await alice.call(.cartAddItem, AddItemRequest(cart: "snap-cart", item: "sku-s", quantity: 1, request: Keys.next()))
+            }
+            try await cluster.start(3)
+            let partition = cluster.node(1).placement!.partition(of: CartID("snap-cart"))
+            try await eventually(20, "node 3 catches up") {
+                let state = await cluster.node(3).replicaState(partition)
+                return state?.carts["snap-cart"]?.line(for: "sku-s")?.quantity == 60
+            }
+            let status = await cluster.node(3).partitionStatuses().first { $0.partition == partition }
+            XCTAssertGreaterThan(status?.snapshotIndex ?? .zero, .zero, "the lagging node should have installed a snapshot")
+            try await assertReplicasAgree(cluster, carts: ["snap-cart"], nodes: [1, 2, 3])
+        }
+    }
+
+    // Alice shares her cart with bob; bob watches it through another node. Alice's adds
+    // reach bob in order. Bob's connection drops after a few events; he watches again
+    // from the last seq he saw + 1 and receives the rest with no gap and no duplicate.
+    func testSharedCartWatchSurvivesReconnectWithoutGapOrDuplicate() async throws {
+        try await withCluster { cluster in
+            let alice = try cluster.client(1, as: "alice")
+            try await putItem(alice, "sku-w", stock: 10_000)
+            _ = try await alice.call(.cartCreate, CreateCartRequest(cart: "shared", request: Keys.next()))
+            _ = try await alice.call(.cartShare, ShareCartRequest(cart: "shared", users: ["bob"], request: Keys.next()))
+            let bobFirst = try cluster.client(2, as: "bob")
+            let firstStream = try await bobFirst.stream(.syncWatch, WatchRequest(cart: "shared", fromSeq: 0))
+            for _ in 0..<5 {
+                _ = try await alice.call(.cartAddItem, AddItemRequest(cart: "shared", item: "sku-w", quantity: 1, request: Keys.next()))
+            }
+            let before = try await collect(firstStream, count: 5)
+            await bobFirst.shutdown()
+            for _ in 0..<5 {
+                _ = try await alice.call(.cartAddItem, AddItemRequest(cart: "shared", item: "sku-w", quantity: 1, request: Keys.next()))
+            }
+            let bobAgain = try cluster.client(3, as: "bob")
+            let resumed = try await bobAgain.stream(.syncWatch, WatchRequest(cart: "shared", fromSeq: before.last!.seq.next))
+            let after = try await collect(resumed, count: 7)
+            let seqs = (before + after).map(\.seq.rawValue)
+            XCTAssertEqual(seqs, Array(1...12))
+            XCTAssertEqual(after.filter { $0.change.name == "CartItemAdded" }.count, 7)
+            if case .itemAdded(let added) = after.last?.change { XCTAssertEqual(added.actor, "alice") }
+        }
+    }
+
+    // Checkout reserves stock on the items' partitions. With enough stock it completes and
+    // stock drops; when one item is short nothing is reserved, the answer names the item,
+    // and the cart is active again.
+    func testCheckoutReservesStockAndCompensatesWhenOneItemIsShort() async throws {
+        try await withCluster { cluster in
+            let alice = try cluster.client(2, as: "alice")
+            try await putItem(alice, "plenty", stock: 100)
+            try await putItem(alice, "scarce", stock: 1)
+            _ = try await alice.call(.cartCreate, CreateCartRequest(cart: "co-ok", request: Keys.next()))
+            _ = try await alice.call(.cartAddItem, AddItemRequest(cart: "co-ok", item: "plenty", quantity: 3, request: Keys.next()))
+            let done = try await alice.call(.cartCheckout, CheckoutRequest(cart: "co-ok", request: Keys.next()))
+            XCTAssertEqual(done.total, Money(minorUnits: 300))
+            try await eventually(10, "stock of plenty drops to 97") {
+                try await alice.call(.itemGet, GetItemRequest(item: "plenty")).item.stock == 97
+            }
+
+            _ = try await alice.call(.cartCreate, CreateCartRequest(cart: "co-short", request: Keys.next()))
+            _ = try await alice.call(.cartAddItem, AddItemRequest(cart: "co-short", item: "plenty", quantity: 2, request: Keys.next()))
+            _ = try await alice.call(.cartAddItem, AddItemRequest(cart: "co-short", item: "scarce", quantity: 2, request: Keys.next()))
+            let refused = await assertRPCError(.failedPrecondition) {
+                try await alice.call(.cartCheckout, CheckoutRequest(cart: "co-short", request: Keys.next()))
+            }
+            XCTAssertTrue(refused?.message.contains("scarce") == true, "\(String(describing: refused))")
+            try await eventually(10, "the short checkout is settled and its reservation released") {
+                let cart = try await alice.call(.cartGet, GetCartRequest(cart: "co-short")).cart
+                let plenty = try await alice.call(.itemGet, GetItemRequest(item: "plenty")).item
+                return cart.status == .active && cart.checkout?.settled == true && plenty.stock == 97 && plenty.reserved == 0
+            }
+            let scarce = try await alice.call(.itemGet, GetItemRequest(item: "scarce")).item
+            XCTAssertEqual(scarce.stock, 1)
+        }
+    }
+
+    // MARK: Helpers
+
+    private func leaderOrFail(_ cluster: TestCluster, _ partition: PartitionID) async throws -> NodeID {
+        for _ in 0..<500 {
+            if let leader = await cluster.leader(of: partition) { return leader }
+            try await Task.sleep(for: .milliseconds(20))
+        }
+        throw TestFailure("\(partition) has no leader after 10 s")
+    }
+
+    /// Every listed node's replica holds the same history for each cart (after catching up).
+    private func assertReplicasAgree(_ cluster: TestCluster, carts: [CartID], nodes: [NodeID],
+                                     file: StaticString = #filePath, line: UInt = #line) async throws {
+        for cart in carts {
+            let partition = cluster.node(nodes[0]).placement!.partition(of: cart)
+            try await eventually(20, "replicas of \(cart) agree") {
+                var histories: [[CartEvent]] = []
+                for node in nodes {
+                    guard let state = await cluster.node(node).replicaState(partition) else { return false }
+                    histories.append(state.histories[cart]?.events ?? [])
+                }
+                return Set(histories.map { $0.map(\.seq) }).count == 1 && Set(histories).count == 1 && !histories[0].isEmpty
+            }
+        }
+    }
+}
+
+/// Checkouts whose coordinator disappears are finished by the next leader.
+final class SagaRecoveryTests: XCTestCase {
+    // A checkout's first step (BeginCheckout) is in the cart partition's log, but its
+    // coordinator stops before reserving anything. The node that takes over the partition
+    // finds the unsettled checkout and completes it: stock is reserved and sold, the cart
+    // is checked out and its checkout settled.
+    func testNewLeaderFinishesACheckoutItsPredecessorStarted() async throws {
+        let cluster = try TestCluster(size: 3)
+        do {
+            try await cluster.startAll()
+            try await cluster.waitForLeaders()
+            let cart: CartID = "interrupted"
+            let partition = cluster.node(1).placement!.partition(of: cart)
+            var leader: NodeID?
+            for _ in 0..<500 where leader == nil {
+                leader = await cluster.leader(of: partition)
+                if leader == nil { try await Task.sleep(for: .milliseconds(20)) }
+            }
+            let victim = try XCTUnwrap(leader)
+            let survivor = [NodeID(1), NodeID(2), NodeID(3)].first { $0 != victim }!
+            let alice = try cluster.client(survivor, as: "alice")
+            _ = try await alice.call(.itemPut, PutItemRequest(item: "gift", name: "Gift", price: Money(minorUnits: 500),
+                                                              initialStock: 10, request: Keys.next()))
+            _ = try await alice.call(.cartCreate, CreateCartRequest(cart: cart, request: Keys.next()))
+            _ = try await alice.call(.cartAddItem, AddItemRequest(cart: cart, item: "gift", quantity: 4, request: Keys.next()))
+            // Step 1 only, as if the coordinator crashed right after it.
+            let begun = try await cluster.node(victim).proposeInternal(
+                .beginCheckout(BeginCheckout(cart: cart, actor: "alice", checkout: "co-interrupted")), partition: partition)
+            guard case .accepted = begun else { return XCTFail("BeginCheckout refused: \(begun)") }
+            await cluster.stop(victim)
+            try await eventually(20, "the new leader completes and settles the checkout") {
+                guard let cart = try? await alice.call(.cartGet, GetCartRequest(cart: cart)).cart else { return false }
+                return cart.status == .checkedOut && cart.checkout?.settled == true
+            }
+            let item = try await alice.call(.itemGet, GetItemRequest(item: "gift")).item
+            XCTAssertEqual(item.stock, 6)
+            XCTAssertEqual(item.reserved, 0)
+        } catch {
+            await cluster.shutdown()
+            throw error
+        }
+        await cluster.shutdown()
+    }
+}

@@ -1,0 +1,61 @@
+@testable import CartNode
+import CartTypes
+import Foundation
+import XCTest
+
+/// `cartd --config` files: the minimum, the defaults, and what a bad file gets.
+final class ConfigurationTests: XCTestCase {
+    private func write(_ json: String) throws -> String {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("cartd-\(UUID().uuidString).json").path
+        try json.write(toFile: path, atomically: true, encoding: .utf8)
+        return path
+    }
+
+    // An operator writes only the required keys and the members; everything else keeps its
+    // default (16 partitions, replication 3, fsync on).
+    func testMinimalFileKeepsDefaults() throws {
+        let path = try write("""
+        {"nodeID": 2, "dataDirectory": "/var/lib/cartd", "certificatePath": "c.pem", "privateKeyPath": "k.pem",
+         "trustedCAPath": "ca.pem", "clientPort": 7402, "peerPort": 7502,
+         "members": [{"id": 1, "peerAddress": "127.0.0.1:7501", "clientAddress": "127.0.0.1:7401"},
+                     {"id": 2, "peerAddress": "127.0.0.1:7502", "clientAddress": "127.0.0.1:7402"}]}
+        """)
+        let configuration = try NodeConfiguration.load(path: path)
+        XCTAssertEqual(configuration.nodeID, 2)
+        XCTAssertEqual(configuration.partitionCount, 16)
+        XCTAssertEqual(configuration.replicationFactor, 3)
+        XCTAssertTrue(configuration.fsync)
+        XCTAssertFalse(configuration.devIdentities)
+        XCTAssertEqual(configuration.members.count, 2)
+        XCTAssertNoThrow(try configuration.validate())
+    }
+
+    // A file without a node id, or a member list that leaves this node out, is a typed
+    // configuration error naming the problem, not a crash.
+    func testBadFilesAreTypedErrors() throws {
+        let missing = try write(#"{"dataDirectory": "/d", "certificatePath": "c", "privateKeyPath": "k", "trustedCAPath": "ca"}"#)
+        XCTAssertThrowsError(try NodeConfiguration.load(path: missing)) { error in
+            XCTAssertEqual((error as? NodeError)?.code, .configuration)
+        }
+        let outside = try write("""
+        {"nodeID": 5, "dataDirectory": "/d", "certificatePath": "c", "privateKeyPath": "k", "trustedCAPath": "ca",
+         "members": [{"id": 1, "peerAddress": "127.0.0.1:7501", "clientAddress": "127.0.0.1:7401"}]}
+        """)
+        XCTAssertThrowsError(try NodeConfiguration.load(path: outside).validate()) { error in
+            XCTAssertTrue("\(error)".contains("members must include this node"), "\(error)")
+        }
+    }
+
+    // Placement: with three nodes and replication 3 every node hosts every partition; with
+    // five, each partition has three distinct replicas and the load is even.
+    func testPlacementIsDeterministicAndEven() {
+        let three = Placement(partitionCount: 16, nodes: [3, 1, 2], replicationFactor: 3)
+        XCTAssertEqual(three.partitions(hostedBy: 1).count, 16)
+        let five = Placement(partitionCount: 16, nodes: [1, 2, 3, 4, 5], replicationFactor: 3)
+        for partition in five.partitions { XCTAssertEqual(Set(five.replicas(of: partition)).count, 3) }
+        let hosted = (1...5).map { five.partitions(hostedBy: NodeID(UInt64($0))).count }
+        XCTAssertEqual(hosted.reduce(0, +), 48)
+        XCTAssertLessThanOrEqual(hosted.max()! - hosted.min()!, 1)
+        XCTAssertEqual(five.replicas(of: 7), Placement(partitionCount: 16, nodes: [5, 4, 3, 2, 1], replicationFactor: 3).replicas(of: 7))
+    }
+}

@@ -1,0 +1,255 @@
+import CartAPI
+import CartDomain
+@testable import CartNode
+import CartRPC
+import CartTLS
+import CartTypes
+import CartWire
+import Foundation
+import Logging
+import NIOConcurrencyHelpers
+import NIOCore
+import NIOPosix
+import XCTest
+
+struct TestFailure: Error, CustomStringConvertible {
+    let description: String
+    init(_ description: String) { self.description = description }
+}
+
+/// A development PKI for up to five nodes, made once per test process by the real
+/// `tools/gen-certs` in a temp directory.
+enum NodeTestPKI {
+    static let shared: Result<URL, any Error> = Result {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("cartnode-pki-\(UUID().uuidString)")
+        let repo = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        let process = Process()
+        process.executableURL = repo.appendingPathComponent("tools/gen-certs")
+        process.arguments = ["--out", directory.path, "--nodes", "5"]
+        process.standardOutput = FileHandle.nullDevice
+        try process.run()
+        process.waitUntilExit()
+        guard process.terminationStatus == 0 else { throw TestFailure("gen-certs failed") }
+        return directory
+    }
+
+    static let clientTLS: Result<TLSContext, any Error> = Result {
+        let directory = try shared.get()
+        return try TLSContext(configuration: TLSConfiguration(trustedCAPath: directory.appendingPathComponent("ca.pem").path))
+    }
+}
+
+/// Free TCP ports on 127.0.0.1 (bound and released; good enough on a test machine).
+func freePorts(_ count: Int) throws -> [Int] {
+    var sockets: [Int32] = []
+    defer { for socket in sockets { close(socket) } }
+    var ports: [Int] = []
+    for _ in 0..<count {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        address.sin_port = 0
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        try withUnsafeMutablePointer(to: &address) { pointer in
+            try pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { raw in
+                guard bind(fd, raw, length) == 0, getsockname(fd, raw, &length) == 0 else { throw TestFailure("bind failed") }
+            }
+        }
+        sockets.append(fd)
+        ports.append(Int(UInt16(bigEndian: address.sin_port)))
+    }
+    return ports
+}
+
+/// Several `CartNode`s in this process, on 127.0.0.1 with temp data directories.
+final class TestCluster: @unchecked Sendable {
+    let configurations: [NodeConfiguration]
+    private(set) var nodes: [NodeID: CartNode] = [:]
+    private var clients: [RPCClient] = []
+    let root: URL
+
+    init(size: Int, partitions: UInt32 = 4, snapshotIntervalEntries: UInt64 = 20_000,
+         tweak: (inout NodeConfiguration) -> Void = { _ in }) throws {
+        let pki = try NodeTestPKI.shared.get()
+        root = FileManager.default.temporaryDirectory.appendingPathComponent("cartnode-\(UUID().uuidString)")
+        let ports = try freePorts(size * 2)
+        let members = (0..<size).map { i in
+            ClusterMember(id: NodeID(UInt64(i + 1)), peerAddress: "127.0.0.1:\(ports[2 * i + 1])",
+                          clientAddress: "127.0.0.1:\(ports[2 * i])")
+        }
+        configurations = (0..<size).map { i in
+            let id = i + 1
+            var configuration = NodeConfiguration(
+                nodeID: NodeID(UInt64(id)), dataDirectory: "",
+                certificatePath: pki.appendingPathComponent("node-\(id).pem").path,
+                privateKeyPath: pki.appendingPathComponent("node-\(id).key").path,
+                trustedCAPath: pki.appendingPathComponent("ca.pem").path)
+            configuration.clientPort = ports[2 * i]
+            configuration.peerPort = ports[2 * i + 1]
+            configuration.members = members
+            configuration.partitionCount = partitions
+            configuration.eventLoopThreads = 2
+            configuration.tickIntervalMs = 20
+            configuration.electionTimeoutTicks = 10
+            configuration.snapshotIntervalEntries = snapshotIntervalEntries
+            configuration.devIdentities = true
+            configuration.passwordHashIterations = 1_000
+            configuration.leaderWaitMs = 5_000
+            tweak(&configuration)
+            return configuration
+        }
+    }
+
+    func configuration(_ id: NodeID) -> NodeConfiguration {
+        var configuration = configurations[Int(id.rawValue) - 1]
+        configuration.dataDirectory = root.appendingPathComponent("node-\(id.rawValue)").path
+        return configuration
+    }
+
+    func start(_ id: NodeID) async throws {
+        var logger = Logger(label: "test")
+        logger.logLevel = .warning
+        let node = CartNode(configuration: configuration(id), logger: logger)
+        try await node.start()
+        nodes[id] = node
+    }
+
+    func startAll() async throws {
+        for configuration in configurations { try await start(configuration.nodeID) }
+    }
+
+    func stop(_ id: NodeID) async {
+        guard let node = nodes.removeValue(forKey: id) else { return }
+        await node.shutdown()
+    }
+
+    func shutdown() async {
+        for client in clients { await client.shutdown() }
+        clients.removeAll()
+        for id in Array(nodes.keys) { await stop(id) }
+        try? FileManager.default.removeItem(at: root)
+    }
+
+    /// A client of node `id` acting as `user` (development identity `user:<name>`).
+    func client(_ id: NodeID, as user: UserID?, token: String? = nil) throws -> RPCClient {
+        let configuration = configurations[Int(id.rawValue) - 1]
+        var client = RPCClientConfiguration(port: configuration.clientPort,
+                                            security: .tls(try NodeTestPKI.clientTLS.get(), expectedPeerName: "127.0.0.1"),
+                                            identity: "cartnode-tests")
+        client.authToken = token ?? user.map { "user:\($0.rawValue)" }
+        client.callTimeoutMsDefault = 20_000
+        client.connectAttemptsMax = 3
+        let rpc = RPCClient(configuration: client)
+        clients.append(rpc)
+        return rpc
+    }
+
+    /// Waits until every node sees a leader for every partition it hosts.
+    func waitForLeaders(_ seconds: Double = 20) async throws {
+        try await eventually(seconds, "every partition has a leader") {
+            for node in self.nodes.values {
+                let statuses = await node.partitionStatuses()
+                if statuses.isEmpty || statuses.contains(where: { $0.leader == .none }) { return false }
+            }
+            return true
+        }
+    }
+
+    /// The node currently leading `partition`, as a majority of running nodes see it.
+    func leader(of partition: PartitionID) async -> NodeID? {
+        for node in nodes.values {
+            if let status = await node.partitionStatuses().first(where: { $0.partition == partition }),
+               status.role == .leader {
+                return status.leader
+            }
+        }
+        return nil
+    }
+
+    func node(_ id: NodeID) -> CartNode { nodes[id]! }
+}
+
+/// Polls `condition` every 20 ms for at most `seconds`.
+func eventually(_ seconds: Double, _ what: String, _ condition: @Sendable () async throws -> Bool) async throws {
+    let deadline = ContinuousClock.now + .seconds(seconds)
+    while try await !condition() {
+        guard ContinuousClock.now < deadline else { throw TestFailure("\(what) did not happen within \(seconds) s") }
+        try await Task.sleep(for: .milliseconds(20))
+    }
+}
+
+/// Asserts that `body` throws an `RPCError` with `code`, and returns it.
+@discardableResult
+func assertRPCError<T>(_ code: ErrorCode, file: StaticString = #filePath, line: UInt = #line,
+                       _ body: () async throws -> T) async -> RPCError? {
+    do {
+        _ = try await body()
+        XCTFail("expected \(code), got a result", file: file, line: line)
+    } catch let error as RPCError {
+        XCTAssertEqual(error.code, code, "\(error)", file: file, line: line)
+        return error
+    } catch {
+        XCTFail("expected RPCError \(code), got \(error)", file: file, line: line)
+    }
+    return nil
+}
+
+/// Request keys unique within a test process.
+enum Keys {
+    private static let counter = NIOLockedValueBox<UInt64>(0)
+    static let client = ClientID(UInt64.random(in: 1...UInt64.max / 2))
+
+    static func next() -> RequestKey {
+        RequestKey(client: client, request: RequestID(counter.withLockedValue { $0 += 1; return $0 }))
+    }
+}
+
+/// Reads `count` watch items from `stream` (bounded by `seconds`).
+func collect(_ stream: RPCResponseStream<WatchItem>, count: Int, seconds: Double = 20) async throws -> [CartEvent] {
+    try await withThrowingTaskGroup(of: [CartEvent]?.self) { group in
+        group.addTask {
+            var events: [CartEvent] = []
+            for try await item in stream {
+                events.append(item.event)
+                if events.count == count { break }
+            }
+            return events
+        }
+        group.addTask {
+            try await Task.sleep(for: .seconds(seconds))
+            return nil
+        }
+        let first = try await group.next()!
+        group.cancelAll()
+        guard let events = first else { throw TestFailure("watch delivered fewer than \(count) events within \(seconds) s") }
+        return events
+    }
+}
+
+/// A blocking HTTP/1.0 GET on 127.0.0.1 (the metrics port), returning the whole response.
+func httpGet(port: Int, path: String) throws -> String {
+    let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+    guard fd >= 0 else { throw TestFailure("socket failed") }
+    defer { close(fd) }
+    var timeout = timeval(tv_sec: 5, tv_usec: 0)
+    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+    var address = sockaddr_in()
+    address.sin_family = sa_family_t(AF_INET)
+    address.sin_addr.s_addr = inet_addr("127.0.0.1")
+    address.sin_port = UInt16(port).bigEndian
+    let connected = withUnsafePointer(to: &address) {
+        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+    }
+    guard connected == 0 else { throw TestFailure("connect to \(port) failed") }
+    let request = Array("GET \(path) HTTP/1.0\r\n\r\n".utf8)
+    guard write(fd, request, request.count) == request.count else { throw TestFailure("write failed") }
+    var response: [UInt8] = []
+    var buffer = [UInt8](repeating: 0, count: 4096)
+    for _ in 0..<1_000 {
+        let count = read(fd, &buffer, buffer.count)
+        if count <= 0 { break }
+        response += buffer[0..<count]
+    }
+    return String(decoding: response, as: UTF8.self)
+}

@@ -1,0 +1,171 @@
+import CartAPI
+import CartDomain
+@testable import CartNode
+import CartRPC
+import CartTypes
+import CartWire
+import XCTest
+
+/// One node, every partition local: the services end to end over TLS.
+final class SingleNodeTests: XCTestCase {
+    // Alice creates a cart, puts an item in the catalogue, adds it twice, reads the cart
+    // back and watches it: the watch replays the three events and then delivers a live add.
+    func testSingleNodeServesCreateAddGetAndWatch() async throws {
+        let cluster = try TestCluster(size: 1)
+        try await cluster.startAll()
+        do {
+            try await cluster.waitForLeaders()
+            let alice = try cluster.client(1, as: "alice")
+            let created = try await alice.call(.cartCreate, CreateCartRequest(cart: "cart-1", request: Keys.next()))
+            XCTAssertEqual(created.version, 1)
+            _ = try await alice.call(.itemPut, PutItemRequest(item: "sku-42", name: "Espresso beans", price: Money(minorUnits: 1250),
+                                                              initialStock: 100, request: Keys.next()))
+            _ = try await alice.call(.cartAddItem, AddItemRequest(cart: "cart-1", item: "sku-42", quantity: 2, request: Keys.next()))
+            let second = try await alice.call(.cartAddItem, AddItemRequest(cart: "cart-1", item: "sku-42", quantity: 1, request: Keys.next()))
+            XCTAssertEqual(second.version, 3)
+            XCTAssertEqual(second.seq, 3)
+
+            let cart = try await alice.call(.cartGet, GetCartRequest(cart: "cart-1")).cart
+            XCTAssertEqual(cart.lines, [CartLine(item: "sku-42", quantity: 3, unitPrice: Money(minorUnits: 1250))])
+
+            let stream = try await alice.stream(.syncWatch, WatchRequest(cart: "cart-1", fromSeq: 0))
+            let live = Task {
+                try await Task.sleep(for: .milliseconds(200))
+                return try await alice.call(.cartSetQuantity, SetQuantityRequest(cart: "cart-1", item: "sku-42", quantity: 5, request: Keys.next()))
+            }
+            let events = try await collect(stream, count: 4)
+            XCTAssertEqual(events.map(\.seq), [1, 2, 3, 4])
+            XCTAssertEqual(events.map(\.change.name), ["CartCreated", "CartItemAdded", "CartItemAdded", "CartModified"])
+            _ = try await live.value
+        } catch {
+            await cluster.shutdown()
+            throw error
+        }
+        await cluster.shutdown()
+    }
+
+    // An operator asks the node over plain HTTP: /health answers ok once every partition has
+    // a leader, and /metrics shows the counters and per-partition gauges.
+    func testMetricsAndHealthEndpoints() async throws {
+        let cluster = try TestCluster(size: 1) { $0.metricsPort = 0 }
+        try await cluster.startAll()
+        do {
+            try await cluster.waitForLeaders()
+            let alice = try cluster.client(1, as: "alice")
+            _ = try await alice.call(.cartCreate, CreateCartRequest(cart: "m", request: Keys.next()))
+            let port = try XCTUnwrap(cluster.node(1).ports?.metrics)
+            let health = try httpGet(port: port, path: "/health")
+            XCTAssertTrue(health.hasPrefix("HTTP/1.0 200"), health)
+            let metrics = try httpGet(port: port, path: "/metrics")
+            // Two proposals: the cart's creation and the owner's link on the user's partition.
+            try await eventually(5, "the owner's link is proposed") {
+                try httpGet(port: port, path: "/metrics").contains("cart_raft_proposals_total 2")
+            }
+            XCTAssertTrue(metrics.contains("cart_partition_leader{partition=\"0\"} 1"), metrics)
+        } catch {
+            await cluster.shutdown()
+            throw error
+        }
+        await cluster.shutdown()
+    }
+
+    // A client retries an add with the same request key (say, after a timeout): it is
+    // applied once and both answers are the same. A write with a stale expected version is
+    // refused with the cart's current version.
+    func testIdempotentRetryAndVersionConflict() async throws {
+        let cluster = try TestCluster(size: 1)
+        try await cluster.startAll()
+        do {
+            try await cluster.waitForLeaders()
+            let alice = try cluster.client(1, as: "alice")
+            _ = try await alice.call(.itemPut, PutItemRequest(item: "tea", name: "Tea", price: Money(minorUnits: 300),
+                                                              initialStock: 10, request: Keys.next()))
+            _ = try await alice.call(.cartCreate, CreateCartRequest(cart: "c-retry", request: Keys.next()))
+            let key = Keys.next()
+            let first = try await alice.call(.cartAddItem, AddItemRequest(cart: "c-retry", item: "tea", quantity: 1, request: key))
+            let retry = try await alice.call(.cartAddItem, AddItemRequest(cart: "c-retry", item: "tea", quantity: 1, request: key))
+            XCTAssertEqual(first, retry)
+            let cart = try await alice.call(.cartGet, GetCartRequest(cart: "c-retry")).cart
+            XCTAssertEqual(cart.line(for: "tea")?.quantity, 1)
+
+            let conflict = await assertRPCError(.versionConflict) {
+                try await alice.call(.cartAddItem, AddItemRequest(cart: "c-retry", item: "tea", quantity: 1,
+                                                                  expectedVersion: 1, request: Keys.next()))
+            }
+            XCTAssertEqual(conflict?.currentVersion, 2)
+            let fresh = try await alice.call(.cartAddItem, AddItemRequest(cart: "c-retry", item: "tea", quantity: 1,
+                                                                          expectedVersion: 2, request: Keys.next()))
+            XCTAssertEqual(fresh.version, 3)
+        } catch {
+            await cluster.shutdown()
+            throw error
+        }
+        await cluster.shutdown()
+    }
+
+    // Carol was never invited: every operation on alice's cart, the watch included, is
+    // refused. A connection without a token may not touch carts at all, and a forged token
+    // refuses the connection.
+    func testUninvitedUserIsDeniedEverywhere() async throws {
+        let cluster = try TestCluster(size: 1)
+        try await cluster.startAll()
+        do {
+            try await cluster.waitForLeaders()
+            let alice = try cluster.client(1, as: "alice")
+            let carol = try cluster.client(1, as: "carol")
+            _ = try await alice.call(.itemPut, PutItemRequest(item: "tea", name: "Tea", price: Money(minorUnits: 300),
+                                                              initialStock: 10, request: Keys.next()))
+            _ = try await alice.call(.cartCreate, CreateCartRequest(cart: "private", request: Keys.next()))
+            await assertRPCError(.permissionDenied) { try await carol.call(.cartGet, GetCartRequest(cart: "private")) }
+            await assertRPCError(.permissionDenied) {
+                try await carol.call(.cartAddItem, AddItemRequest(cart: "private", item: "tea", quantity: 1, request: Keys.next()))
+            }
+            await assertRPCError(.permissionDenied) {
+                try await carol.call(.cartShare, ShareCartRequest(cart: "private", users: ["carol"], request: Keys.next()))
+            }
+            await assertRPCError(.permissionDenied) {
+                try await carol.call(.cartCheckout, CheckoutRequest(cart: "private", request: Keys.next()))
+            }
+            await assertRPCError(.permissionDenied) {
+                try await carol.call(.cartEvents, CartEventsRequest(cart: "private", fromSeq: 0))
+            }
+            await assertRPCError(.permissionDenied) {
+                for try await _ in try await carol.stream(.syncWatch, WatchRequest(cart: "private", fromSeq: 0)) {}
+            }
+            let anonymous = try cluster.client(1, as: nil)
+            await assertRPCError(.unauthenticated) { try await anonymous.call(.cartGet, GetCartRequest(cart: "private")) }
+            let forged = try cluster.client(1, as: nil, token: "v1.k1.forged.token")
+            await assertRPCError(.unauthenticated) { try await forged.call(.cartGet, GetCartRequest(cart: "private")) }
+        } catch {
+            await cluster.shutdown()
+            throw error
+        }
+        await cluster.shutdown()
+    }
+
+    // Bob registers with a password and logs in; the signed token from login identifies him
+    // on a new connection, and a wrong password is refused.
+    func testRegisterLoginAndUseTheToken() async throws {
+        let cluster = try TestCluster(size: 1) { $0.devIdentities = false }
+        try await cluster.startAll()
+        do {
+            try await cluster.waitForLeaders()
+            let anonymous = try cluster.client(1, as: nil)
+            _ = try await anonymous.call(.userRegister, RegisterUserRequest(user: "bob", password: "correct horse", request: Keys.next()))
+            await assertRPCError(.unauthenticated) { try await anonymous.call(.userLogin, LoginRequest(user: "bob", password: "wrong")) }
+            let login = try await anonymous.call(.userLogin, LoginRequest(user: "bob", password: "correct horse"))
+            let bob = try cluster.client(1, as: nil, token: login.token)
+            let created = try await bob.call(.cartCreate, CreateCartRequest(cart: "bobs", request: Keys.next()))
+            XCTAssertEqual(created.cart, "bobs")
+            try await eventually(10, "the cart is linked to bob") {
+                try await bob.call(.userCarts, UserRequest(user: "bob")).carts.contains(CartLink(cart: "bobs", role: .owner))
+            }
+            let dev = try cluster.client(1, as: "bob")
+            await assertRPCError(.unauthenticated) { try await dev.call(.cartGet, GetCartRequest(cart: "bobs")) }
+        } catch {
+            await cluster.shutdown()
+            throw error
+        }
+        await cluster.shutdown()
+    }
+}

@@ -1,0 +1,83 @@
+import CartAPI
+import CartDomain
+@testable import CartNode
+import CartRPC
+import CartTypes
+import CartWire
+import XCTest
+
+/// Watchers that fall behind: they never slow writers, and they never silently skip.
+final class WatchTests: XCTestCase {
+    // Bob's watch stops reading (credit 4, node-side buffer 8) while alice adds 30 items.
+    // The node drops bob's buffer instead of waiting, and when bob reads again it re-reads
+    // the history from his last seq: all 31 events arrive, once each, in order.
+    func testSlowWatcherFallsBackToHistoryWithoutGapsOrDuplicates() async throws {
+        let cluster = try TestCluster(size: 1) { configuration in
+            configuration.watchBufferEventsMax = 8
+            configuration.streamCreditInitial = 4
+        }
+        try await cluster.startAll()
+        do {
+            try await cluster.waitForLeaders()
+            let alice = try cluster.client(1, as: "alice")
+            _ = try await alice.call(.itemPut, PutItemRequest(item: "tea", name: "Tea", price: Money(minorUnits: 300),
+                                                              initialStock: 1_000, request: Keys.next()))
+            _ = try await alice.call(.cartCreate, CreateCartRequest(cart: "slow", request: Keys.next()))
+            let stream = try await alice.stream(.syncWatch, WatchRequest(cart: "slow", fromSeq: 0))
+            var iterator = stream.makeAsyncIterator()
+            let first = try await iterator.next()
+            XCTAssertEqual(first?.event.seq, 1)
+            for _ in 0..<30 {
+                _ = try await alice.call(.cartAddItem, AddItemRequest(cart: "slow", item: "tea", quantity: 1, request: Keys.next()))
+            }
+            var seqs: [UInt64] = [1]
+            while seqs.count < 31, let item = try await iterator.next() { seqs.append(item.event.seq.rawValue) }
+            XCTAssertEqual(seqs, Array(1...31))
+            XCTAssertGreaterThan(cluster.node(1).metrics.value(.watchResyncs), 0, "the watcher should have overflowed and re-read")
+        } catch {
+            await cluster.shutdown()
+            throw error
+        }
+        await cluster.shutdown()
+    }
+
+    // A watcher that is further behind than the cart's retained history (64 events) cannot
+    // be caught up from it: its stream ends with `historyTruncated` naming the oldest seq,
+    // instead of skipping events.
+    func testWatcherBehindRetainedHistoryEndsWithHistoryTruncated() async throws {
+        let cluster = try TestCluster(size: 1) { configuration in
+            configuration.watchBufferEventsMax = 8
+            configuration.streamCreditInitial = 2
+        }
+        try await cluster.startAll()
+        do {
+            try await cluster.waitForLeaders()
+            let alice = try cluster.client(1, as: "alice")
+            _ = try await alice.call(.itemPut, PutItemRequest(item: "tea", name: "Tea", price: Money(minorUnits: 300),
+                                                              initialStock: 1_000, request: Keys.next()))
+            _ = try await alice.call(.cartCreate, CreateCartRequest(cart: "far-behind", request: Keys.next()))
+            let stream = try await alice.stream(.syncWatch, WatchRequest(cart: "far-behind", fromSeq: 0))
+            var iterator = stream.makeAsyncIterator()
+            _ = try await iterator.next()
+            for _ in 0..<100 {
+                _ = try await alice.call(.cartAddItem, AddItemRequest(cart: "far-behind", item: "tea", quantity: 1, request: Keys.next()))
+            }
+            var seqs: [UInt64] = [1]
+            do {
+                for _ in 0..<200 {
+                    guard let item = try await iterator.next() else { break }
+                    seqs.append(item.event.seq.rawValue)
+                }
+                XCTFail("the stream should end with historyTruncated")
+            } catch let error as RPCError {
+                XCTAssertEqual(error.code, .failedPrecondition)
+                XCTAssertTrue(error.message.contains("history truncated"), error.message)
+            }
+            XCTAssertEqual(seqs, Array(1...UInt64(seqs.count)), "what was delivered is consecutive")
+        } catch {
+            await cluster.shutdown()
+            throw error
+        }
+        await cluster.shutdown()
+    }
+}
