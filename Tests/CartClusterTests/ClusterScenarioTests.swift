@@ -16,9 +16,6 @@ final class ClusterScenarioTests: XCTestCase {
     private var clients: [CartClient] = []
 
     override func setUp() async throws {
-        if name.contains("testKilling") && !LocalCluster.killTestsEnabled {
-            throw XCTSkip("set SHAREDCART_KILL_TESTS=1 (needs the CartTLS close-promise fix)")
-        }
         cluster = try LocalCluster(nodes: 3)
         try cluster.startAll()
         try await cluster.waitForLeaders()

@@ -107,7 +107,6 @@ final class LocalCluster: @unchecked Sendable {
     /// `SHAREDCART_KILL_TESTS=1`: CartTLS's handler leaks a promise when a peer resets a
     /// connection (a crash in debug builds), and until that is fixed these scenarios crash
     /// the test process instead of reporting.
-    static var killTestsEnabled: Bool { ProcessInfo.processInfo.environment["SHAREDCART_KILL_TESTS"] == "1" }
 
     func stopAll() {
         for node in Array(processes.keys) { kill(node) }
