@@ -103,11 +103,6 @@ final class LocalCluster: @unchecked Sendable {
         Self.waitForExit(process)
     }
 
-    /// Whether to run the scenarios that `kill -9` a node. Off unless
-    /// `SHAREDCART_KILL_TESTS=1`: CartTLS's handler leaks a promise when a peer resets a
-    /// connection (a crash in debug builds), and until that is fixed these scenarios crash
-    /// the test process instead of reporting.
-
     func stopAll() {
         for node in Array(processes.keys) { kill(node) }
         try? FileManager.default.removeItem(at: directory)
