@@ -148,7 +148,7 @@ let package = Package(
         .target(
             name: "CartLoad",
             dependencies: [
-                "CartRPC", "CartWire", "CartTLS",
+                "CartRPC", "CartWire", "CartTLS", "CartClient", "CartTypes", "CartDomain", "CartGateway",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
@@ -158,13 +158,12 @@ let package = Package(
         .executableTarget(
             name: "cartload",
             dependencies: [
-                "CartLoad", "CartRPC", "CartTLS",
+                "CartLoad", "CartRPC", "CartTLS", "CartClient",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
-
         // Carts, items and users as a pure, deterministic partition state machine.
         .target(name: "CartDomain", dependencies: ["CartTypes", "CartWire"], exclude: ["Saga.md", "README.md"]),
         .testTarget(name: "CartDomainTests", dependencies: ["CartDomain", "CartTypes", "CartWire"]),
