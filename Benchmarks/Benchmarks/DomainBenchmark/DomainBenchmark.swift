@@ -9,10 +9,12 @@ import Glibc
 //   Domain.apply add-item mix      commands applied per second (throughput), one thread
 //   Domain.memory 100k carts       resident bytes per cart: 10 items, 3 shared users each
 //   Domain.memory … without history   the same with history retention 0, to show its share
+//   Domain.snapshot 10k carts encode+decode   BinarySnapshotCodec time, and bytes per cart
 //   swift package --package-path Benchmarks benchmark --filter Domain
 
 let cartsInMix = 1_000
 let cartsInMemoryRun = 100_000
+let cartsInSnapshotRun = 10_000
 let itemsPerCart = 10
 let sharedUsers: [UserID] = ["bob", "carol", "dave"]
 
@@ -27,6 +29,19 @@ let benchmarks: @Sendable () -> Void = {
             blackHole(state.apply(commands[index]))
         }
         benchmark.stopMeasurement()
+    }
+
+    // Snapshot encode and decode of 10,000 such carts through the wire's binary encoding.
+    Benchmark("Domain.snapshot 10k carts encode+decode",
+              configuration: .init(metrics: [.wallClock, .mallocCountTotal], maxDuration: .seconds(5), maxIterations: 10)) { benchmark in
+        let state = sharedCarts(count: cartsInSnapshotRun, itemsEach: itemsPerCart)
+        let codec = BinarySnapshotCodec()
+        benchmark.startMeasurement()
+        let bytes = try codec.encode(state.snapshot())
+        let restored = try PartitionState(snapshotBytes: bytes, using: codec)
+        benchmark.stopMeasurement()
+        precondition(restored == state)
+        print("Domain.snapshot: \(bytes.count) bytes for \(cartsInSnapshotRun) carts = \(bytes.count / cartsInSnapshotRun) bytes/cart")
     }
 
     // The same carts with and without their retained history, to show what history costs.
