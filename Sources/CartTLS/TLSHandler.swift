@@ -387,6 +387,13 @@ public final class TLSHandler: ChannelDuplexHandler {
     }
 
     private func awaitPeerCloseNotify(context: ChannelHandlerContext, promise: EventLoopPromise<Void>?) {
+        // Sending close_notify may have failed its flush (the peer reset the connection) and
+        // closed the channel synchronously; channelInactive has then already run, and a promise
+        // stored now would never be completed.
+        guard state != .closed else {
+            promise?.succeed()
+            return
+        }
         closePromise = promise ?? context.eventLoop.makePromise()
         let timeoutMs = tlsContext.configuration.closeNotifyTimeoutMs
         closeNotifyTimeout = context.eventLoop.assumeIsolated().scheduleTask(in: .milliseconds(timeoutMs)) {
