@@ -58,20 +58,23 @@ final class ConnectionDriver {
         }
     }
 
+    /// Stops sending; also breaks the driver ↔ callback reference cycle.
     func stop() {
         ticker?.cancel()
         ticker = nil
+        onResponse = nil
     }
 
     private func send(tag: UInt64) {
+        guard let onResponse else { return }
         inflight += 1
-        connection.startCall(.echo, payload: payload, tag: tag, onResponse: onResponse!)
+        connection.startCall(.echo, payload: payload, tag: tag, onResponse: onResponse)
     }
 
     private func sendDue() {
         guard let intervalNanos else { return }
         let now = Self.nowNanos()
-        if now >= measureEndNanos { stop() }
+        if now >= measureEndNanos { ticker?.cancel() }
         while nextIntendedNanos <= now && nextIntendedNanos < measureEndNanos && inflight < inflightMax {
             send(tag: nextIntendedNanos)
             nextIntendedNanos += intervalNanos

@@ -130,4 +130,25 @@ final class UnaryCallTests: XCTestCase {
         await good.shutdown()
         await server.shutdown()
     }
+
+    /// A handler on the event loop may answer later through a future (here after a
+    /// scheduled delay); its call context names the method and the caller.
+    func testEventLoopFutureHandlerAnswersLaterWithItsContext() async throws {
+        let bed = try TestBed()
+        let later = RPCMethod<ByteBuffer, ByteBuffer>(id: 210, name: "Test.later", kind: .unary)
+        let server = try await bed.startServer(register: { server in
+            server.register(later, onEventLoopFuture: { request, context in
+                context.eventLoop.scheduleTask(in: .milliseconds(20)) {
+                    var reply = request
+                    reply.writeString(" from \(context.method.name) for \(context.principal.name)")
+                    return reply
+                }.futureResult
+            })
+        })
+        let client = bed.client(server)
+        let reply = try await client.call(later, bytes("answer"), timeout: .seconds(5))
+        XCTAssertEqual(reply, bytes("answer from Test.later for cartrpc-tests"))
+        await client.shutdown()
+        await server.shutdown()
+    }
 }
