@@ -102,7 +102,8 @@ public final class CartNode: Service, Sendable {
         let selfHint = LeaderHint(nodeID: configuration.nodeID, address: "\(configuration.clientHost):\(clientPort)")
 
         let router = Router(node: configuration.nodeID, replicas: replicas, leaders: leaders, transport: transport,
-                            leaderWaitMs: configuration.leaderWaitMs, guards: try PeerGuard(logger: logger), metrics: metrics)
+                            leaderWaitMs: configuration.leaderWaitMs, guards: try PeerGuard(logger: logger), metrics: metrics,
+                            clientAddresses: Dictionary(uniqueKeysWithValues: configuration.members.map { ($0.id, $0.clientAddress) }))
         let services = NodeServices(eventLoopGroup: group, node: configuration.nodeID, placement: placement, router: router,
                                     items: items, selfHint: selfHint, members: configuration.members,
                                     configuration: configuration, threadPool: threadPool, tokens: tokens, metrics: metrics,

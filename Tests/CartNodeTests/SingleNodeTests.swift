@@ -169,3 +169,4 @@ final class SingleNodeTests: XCTestCase {
         await cluster.shutdown()
     }
 }
+

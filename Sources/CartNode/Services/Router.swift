@@ -24,11 +24,14 @@ final class Router: Sendable {
     let leaders: LeaderTable
     let transport: PeerTransport
     let leaderWaitMs: Int64
+    /// Client addresses of the members, for the leader hints of `notLeader` answers.
+    let clientAddresses: [NodeID: String]
     let guards: PeerGuard
     let metrics: NodeMetrics
 
     init(node: NodeID, replicas: [PartitionID: PartitionReplica], leaders: LeaderTable, transport: PeerTransport,
-         leaderWaitMs: Int64, guards: PeerGuard, metrics: NodeMetrics) {
+         leaderWaitMs: Int64, guards: PeerGuard, metrics: NodeMetrics, clientAddresses: [NodeID: String]) {
+        self.clientAddresses = clientAddresses
         self.metrics = metrics
         self.guards = guards
         self.node = node
@@ -82,13 +85,23 @@ final class Router: Sendable {
                     return loop.makeFailedFuture(refusal.error)
                 }
             } else if !Self.shouldRetry(error) || NIODeadline.now() + .milliseconds(Self.retryPauseMs) >= deadline {
-                return loop.makeFailedFuture(error)
+                return loop.makeFailedFuture(withLeaderHint(error, partition: partition))
             }
             return loop.flatScheduleTask(in: .milliseconds(Self.retryPauseMs)) {
                 self.attempt(method, partition: partition, request, caller: caller, on: loop, deadline: deadline,
                              refusalDeadline: refusalDeadline, local: local)
             }.futureResult
         }
+    }
+
+    /// A `notLeader` answer names the leader this node believes in, so a client can go there.
+    private func withLeaderHint(_ error: any Error, partition: PartitionID) -> any Error {
+        guard var rpc = error as? RPCError, rpc.code == .notLeader, rpc.leaderHint == nil else { return error }
+        let leader = leaders.leader(of: partition)
+        if leader != .none, let address = clientAddresses[leader] {
+            rpc.leaderHint = LeaderHint(nodeID: leader, address: address)
+        }
+        return rpc
     }
 
     /// Leadership and reachability problems are worth waiting out; answers are not.

@@ -1,0 +1,52 @@
+import CartAPI
+@testable import CartNode
+import CartRPC
+import CartTypes
+import CartWire
+import XCTest
+
+/// The gateway's rate limits as a client sees them.
+final class RateLimitTests: XCTestCase {
+    // Mallory floods the node far beyond her rate (20 calls/s, burst 20): most of her calls
+    // are refused with `resourceExhausted` and a retry-after, while alice, calling in
+    // between, is always served.
+    func testFloodingUserIsLimitedWhileAnotherUserIsServed() async throws {
+        let cluster = try TestCluster(size: 1, tweak: Self.slowUsers)
+        try await cluster.startAll()
+        do {
+            try await cluster.waitForLeaders()
+            let mallory: RPCClient = try cluster.client(1, as: "mallory")
+            let alice: RPCClient = try cluster.client(1, as: "alice")
+            let health = RPCMethod<ClusterStatusRequest, HealthReply>.clusterHealth
+            var limited = 0
+            var aliceServed = 0
+            for round in 0..<200 {
+                if await Self.isRateLimited(mallory, health) { limited += 1 }
+                if round % 20 == 0 {
+                    let _: HealthReply = try await alice.call(health, ClusterStatusRequest())
+                    aliceServed += 1
+                }
+            }
+            XCTAssertGreaterThan(limited, 100)
+            XCTAssertEqual(aliceServed, 10)
+        } catch {
+            await cluster.shutdown()
+            throw error
+        }
+        await cluster.shutdown()
+    }
+
+    private static func slowUsers(_ configuration: inout NodeConfiguration) {
+        configuration.userRateLimitPerSecond = 20
+        configuration.userRateLimitBurst = 20
+    }
+
+    private static func isRateLimited(_ client: RPCClient, _ method: RPCMethod<ClusterStatusRequest, HealthReply>) async -> Bool {
+        do {
+            let _: HealthReply = try await client.call(method, ClusterStatusRequest())
+            return false
+        } catch {
+            return error.code == .resourceExhausted && error.retryAfterMs != nil
+        }
+    }
+}
