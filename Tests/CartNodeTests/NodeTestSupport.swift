@@ -68,9 +68,12 @@ final class TestCluster: @unchecked Sendable {
     private(set) var nodes: [NodeID: CartNode] = [:]
     private var clients: [RPCClient] = []
     let root: URL
+    /// When set, every node's warnings and errors land here (tagged `node`) for assertions.
+    let logs: CapturedLogs?
 
-    init(size: Int, partitions: UInt32 = 4, snapshotIntervalEntries: UInt64 = 20_000,
+    init(size: Int, partitions: UInt32 = 4, snapshotIntervalEntries: UInt64 = 20_000, logs: CapturedLogs? = nil,
          tweak: (inout NodeConfiguration) -> Void = { _ in }) throws {
+        self.logs = logs
         let pki = try NodeTestPKI.shared.get()
         root = FileManager.default.temporaryDirectory.appendingPathComponent("cartnode-\(UUID().uuidString)")
         let ports = try freePorts(size * 2)
@@ -108,8 +111,9 @@ final class TestCluster: @unchecked Sendable {
     }
 
     func start(_ id: NodeID) async throws {
-        var logger = Logger(label: "test")
+        var logger = logs.map { logs in Logger(label: "test") { _ in CapturingLogHandler(logs) } } ?? Logger(label: "test")
         logger.logLevel = .warning
+        logger[metadataKey: "node"] = "\(id)"
         let node = CartNode(configuration: configuration(id), logger: logger)
         try await node.start()
         nodes[id] = node

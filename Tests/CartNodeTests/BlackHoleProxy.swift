@@ -1,0 +1,95 @@
+import NIOConcurrencyHelpers
+import NIOCore
+import NIOPosix
+
+/// A TCP proxy on 127.0.0.1 that relays bytes to `target` until it is told to black-hole:
+/// from then on it keeps every connection open and accepts new ones, but swallows every
+/// byte in both directions and never replies, like a host that vanished behind a firewall
+/// that drops packets. (A closed port would fail fast; silence is the harder failure.)
+final class BlackHoleProxy: Sendable {
+    let port: Int
+    private let server: any Channel
+    private let state: NIOLockedValueBox<(target: Int?, swallowing: Bool)>
+
+    private init(server: any Channel, state: NIOLockedValueBox<(target: Int?, swallowing: Bool)>) {
+        self.server = server
+        self.state = state
+        port = server.localAddress?.port ?? 0
+    }
+
+    static func start(on group: any EventLoopGroup) async throws -> BlackHoleProxy {
+        let state = NIOLockedValueBox<(target: Int?, swallowing: Bool)>((nil, false))
+        let server = try await ServerBootstrap(group: group)
+            .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+            .childChannelInitializer { inbound in
+                inbound.eventLoop.makeCompletedFuture {
+                    let relay = Relay(state: state)
+                    try inbound.pipeline.syncOperations.addHandler(relay)
+                    let (target, swallowing) = state.withLockedValue { ($0.target, $0.swallowing) }
+                    guard let target, !swallowing else { return }
+                    let boundRelay = NIOLoopBound(relay, eventLoop: inbound.eventLoop)
+                    ClientBootstrap(group: inbound.eventLoop)
+                        .channelInitializer { outbound in
+                            outbound.eventLoop.makeCompletedFuture {
+                                try outbound.pipeline.syncOperations.addHandler(Relay(state: state, partner: inbound))
+                            }
+                        }
+                        .connect(host: "127.0.0.1", port: target)
+                        .whenComplete { result in
+                            switch result {
+                            case .success(let outbound): boundRelay.value.connected(to: outbound)
+                            case .failure: inbound.close(promise: nil)
+                            }
+                        }
+                }
+            }
+            .bind(host: "127.0.0.1", port: 0).get()
+        return BlackHoleProxy(server: server, state: state)
+    }
+
+    /// Where new connections are relayed to (set once the target's port is known).
+    func relay(to port: Int) { state.withLockedValue { $0.target = port } }
+
+    /// From now on nothing passes, on old or new connections, and nothing is closed.
+    func blackHole() { state.withLockedValue { $0.swallowing = true } }
+
+    func stop() async { try? await server.close() }
+
+    /// One side of a relayed connection: forwards what it reads to its partner, or drops it
+    /// while the proxy swallows. Both sides live on the inbound connection's event loop.
+    private final class Relay: ChannelInboundHandler {
+        typealias InboundIn = ByteBuffer
+        typealias OutboundOut = ByteBuffer
+
+        private let state: NIOLockedValueBox<(target: Int?, swallowing: Bool)>
+        private var partner: (any Channel)?
+        private var pending: [ByteBuffer] = []
+
+        init(state: NIOLockedValueBox<(target: Int?, swallowing: Bool)>, partner: (any Channel)? = nil) {
+            self.state = state
+            self.partner = partner
+        }
+
+        func connected(to outbound: any Channel) {
+            partner = outbound
+            for buffer in pending { outbound.write(buffer, promise: nil) }
+            pending.removeAll()
+            outbound.flush()
+        }
+
+        func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+            guard !state.withLockedValue({ $0.swallowing }) else { return }
+            let buffer = unwrapInboundIn(data)
+            if let partner {
+                partner.writeAndFlush(buffer, promise: nil)
+            } else {
+                pending.append(buffer)
+            }
+        }
+
+        func channelInactive(context: ChannelHandlerContext) {
+            partner?.close(promise: nil)
+            context.fireChannelInactive()
+        }
+    }
+}

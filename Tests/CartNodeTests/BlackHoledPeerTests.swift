@@ -1,0 +1,164 @@
+import CartAPI
+import CartDomain
+@testable import CartNode
+import CartRPC
+import CartTypes
+import NIOPosix
+import XCTest
+
+/// A peer that stops answering without closing anything: the circuit breaker's case.
+final class BlackHoledPeerTests: XCTestCase {
+    private struct Path: Hashable {
+        let from: NodeID
+        let to: NodeID
+    }
+
+    // Three nodes; every node-to-node path runs through its own TCP proxy (each node's
+    // member list gives the proxy as the peer's address). Once leaders are known, the client's
+    // node ("front") loses its path to the peer port of a node that leads some partitions
+    // ("sick"): the proxy keeps accepting but swallows everything, so calls hang instead of
+    // failing. The sick node's own links still work, so it keeps its leaderships and the
+    // front node keeps forwarding to it.
+    //
+    // Requests for partitions led by the front node or the third node keep succeeding through
+    // the whole episode. Forwarded requests to the sick node hang until their timeout; once
+    // enough have failed, the front node's breaker for the sick node opens (counted on
+    // /metrics, logged as a warning naming the peer), and the next request for the sick
+    // node's partition fails fast with `unavailable` and a retry-after instead of hanging
+    // (after the router's short wait for the partition to elect another leader, not after
+    // the forward timeout).
+    func testBlackHoledPeerOpensItsBreakerWhilePartitionsLedElsewhereKeepServing() async throws {
+        let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+        let ids = [NodeID(1), NodeID(2), NodeID(3)]
+        var proxies: [Path: BlackHoleProxy] = [:]
+        for from in ids {
+            for to in ids where to != from { proxies[Path(from: from, to: to)] = try await BlackHoleProxy.start(on: group) }
+        }
+        let logs = CapturedLogs()
+        let cluster = try TestCluster(size: 3, partitions: 8, logs: logs) { configuration in
+            configuration.metricsPort = 0
+            for index in configuration.members.indices where configuration.members[index].id != configuration.nodeID {
+                let proxy = proxies[Path(from: configuration.nodeID, to: configuration.members[index].id)]!
+                configuration.members[index].peerAddress = "127.0.0.1:\(proxy.port)"
+            }
+        }
+        for (path, proxy) in proxies { proxy.relay(to: cluster.configurations[Int(path.to.rawValue) - 1].peerPort) }
+        do {
+            try await cluster.startAll()
+            try await cluster.waitForLeaders()
+            try await runBlackHoleScenario(cluster, proxies: proxies, logs: logs)
+        } catch {
+            await cluster.shutdown()
+            for proxy in proxies.values { await proxy.stop() }
+            try? await group.shutdownGracefully()
+            throw error
+        }
+        await cluster.shutdown()
+        for proxy in proxies.values { await proxy.stop() }
+        try await group.shutdownGracefully()
+    }
+
+    private func runBlackHoleScenario(_ cluster: TestCluster, proxies: [Path: BlackHoleProxy], logs: CapturedLogs) async throws {
+        let (front, sick, leaders) = try await chooseFrontAndSick(cluster)
+        let placement = try XCTUnwrap(cluster.node(front).placement)
+        let sickCart = try cart(in: leaders.filter { $0.value == sick }.keys, placement: placement)
+        let healthyCarts = try leaders.filter { $0.value != sick }.keys.map { try cart(in: [$0], placement: placement) }
+        let client = try cluster.client(front, as: "alice")
+        _ = try await client.call(.itemPut, PutItemRequest(item: "sku-b", name: "sku-b", price: Money(minorUnits: 100),
+                                                           initialStock: 1_000_000, request: Keys.next()))
+        for cart in [sickCart] + healthyCarts {
+            _ = try await client.call(.cartCreate, CreateCartRequest(cart: cart, request: Keys.next()))
+        }
+        // Before the fault: forwarding to the sick node works.
+        for _ in 0..<3 { _ = try await Self.add(client, sickCart) }
+        let metricsPort = try XCTUnwrap(cluster.node(front).ports?.metrics)
+        XCTAssertEqual(try counter("cart_gateway_breaker_opened_total", port: metricsPort), 0)
+
+        proxies[Path(from: front, to: sick)]!.blackHole()
+
+        // Enough calls to the sick node to fill the breaker's window with failures; each hangs
+        // until the forward times out.
+        async let hanging = Self.failedAdds(12, client, sickCart)
+        // Meanwhile, and until the breaker opens, partitions led elsewhere keep serving.
+        var healthyAdds = 0
+        var opened = false
+        let deadline = ContinuousClock.now + .seconds(25)
+        while !opened, ContinuousClock.now < deadline {
+            for cart in healthyCarts {
+                _ = try await Self.add(client, cart)
+                healthyAdds += 1
+            }
+            opened = try counter("cart_gateway_breaker_opened_total", port: metricsPort) > 0
+            if !opened { try await Task.sleep(for: .milliseconds(100)) }
+        }
+        guard opened else { throw TestFailure("the front node's breaker for node \(sick) did not open within 25 s") }
+        XCTAssertGreaterThan(healthyAdds, 0)
+
+        // Open: a request that must go to the sick node is refused without trying it.
+        let refused = await assertRPCError(.unavailable) { try await Self.add(client, sickCart) }
+        XCTAssertNotNil(refused?.retryAfterMs, "an open breaker's refusal carries a retry-after")
+        XCTAssertTrue(refused?.message.contains("circuit") ?? false, "\(String(describing: refused))")
+        let failedWhileHanging = await hanging
+        XCTAssertEqual(failedWhileHanging, 12, "every call sent into the black hole failed")
+        XCTAssertEqual(try counter("cart_gateway_breaker_opened_total", port: metricsPort), 1)
+        XCTAssertGreaterThan(try counter("cart_gateway_breaker_rejected_total", port: metricsPort), 0)
+
+        // Logged once, by the front node, naming the sick peer.
+        let openings = logs.all.filter { $0.message.hasPrefix("circuit to peer opened") }
+        XCTAssertEqual(openings.count, 1, "\(openings)")
+        XCTAssertEqual(openings.first?.metadata["node"], "\(front)")
+        XCTAssertEqual(openings.first?.metadata["peer"], "\(sick)")
+        XCTAssertEqual(openings.first?.level, .warning)
+
+        // And the healthy partitions still serve after the breaker opened.
+        for cart in healthyCarts { _ = try await Self.add(client, cart) }
+    }
+
+    /// The client's node and a node it will lose: the sick node leads at least one partition
+    /// (as the front node sees it), and at least one partition is led elsewhere.
+    private func chooseFrontAndSick(_ cluster: TestCluster) async throws -> (NodeID, NodeID, [PartitionID: NodeID]) {
+        for front in [NodeID(1), NodeID(2), NodeID(3)] {
+            let statuses = await cluster.node(front).partitionStatuses()
+            let leaders = Dictionary(uniqueKeysWithValues: statuses.map { ($0.partition, $0.leader) })
+            for sick in [NodeID(1), NodeID(2), NodeID(3)] where sick != front {
+                let led = leaders.values.filter { $0 == sick }.count
+                if led > 0, led < leaders.count { return (front, sick, leaders) }
+            }
+        }
+        throw TestFailure("one node leads every partition; no node can be lost with others still leading")
+    }
+
+    /// A cart id whose partition is one of `partitions`.
+    private func cart(in partitions: some Sequence<PartitionID>, placement: Placement) throws -> CartID {
+        let wanted = Set(partitions)
+        for i in 0..<10_000 {
+            let cart = CartID("bh-cart-\(i)")
+            if wanted.contains(placement.partition(of: cart)) { return cart }
+        }
+        throw TestFailure("no cart id found for partitions \(wanted)")
+    }
+
+    /// One counter's value from the node's `/metrics` page.
+    private func counter(_ name: String, port: Int) throws -> UInt64 {
+        let page = try httpGet(port: port, path: "/metrics")
+        for line in page.split(separator: "\n") {
+            let fields = line.split(separator: " ")
+            if fields.count == 2, fields[0] == name, let value = UInt64(fields[1]) { return value }
+        }
+        throw TestFailure("\(name) is not on /metrics")
+    }
+
+    /// Sends `count` adds to `cart` at once; how many failed.
+    private static func failedAdds(_ count: Int, _ client: RPCClient, _ cart: CartID) async -> Int {
+        await withTaskGroup(of: Bool.self) { group in
+            for _ in 0..<count {
+                group.addTask { (try? await add(client, cart)) == nil }
+            }
+            return await group.reduce(0) { $0 + ($1 ? 1 : 0) }
+        }
+    }
+
+    private static func add(_ client: RPCClient, _ cart: CartID) async throws -> CartWriteReply {
+        try await client.call(.cartAddItem, AddItemRequest(cart: cart, item: "sku-b", quantity: 1, request: Keys.next()))
+    }
+}
