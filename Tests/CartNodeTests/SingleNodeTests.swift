@@ -69,6 +69,43 @@ final class SingleNodeTests: XCTestCase {
         await cluster.shutdown()
     }
 
+    // A benchmark asks how much disk and consensus work each write cost: after alice creates
+    // a cart and adds to it, /metrics and Cluster.health count the group-commit syncs of the
+    // node's partition logs and the entries committed and applied (the create, the owner's
+    // link and the add: three entries).
+    func testSyncAndCommitCountersGrowWithWrites() async throws {
+        let cluster = try TestCluster(size: 1) { $0.metricsPort = 0 }
+        try await cluster.startAll()
+        do {
+            try await cluster.waitForLeaders()
+            let alice = try cluster.client(1, as: "alice")
+            let health = RPCMethod<ClusterStatusRequest, HealthReply>.clusterHealth
+            let before: HealthReply = try await alice.call(health, ClusterStatusRequest())
+            _ = try await alice.call(.itemPut, PutItemRequest(item: "tea", name: "Tea", price: Money(minorUnits: 300),
+                                                              initialStock: 10, request: Keys.next()))
+            _ = try await alice.call(.cartCreate, CreateCartRequest(cart: "counted", request: Keys.next()))
+            _ = try await alice.call(.cartAddItem, AddItemRequest(cart: "counted", item: "tea", quantity: 1, request: Keys.next()))
+            try await eventually(5, "the owner's link is applied too") {
+                let after: HealthReply = try await alice.call(health, ClusterStatusRequest())
+                return (after.entriesApplied ?? 0) >= (before.entriesApplied ?? 0) + 4
+            }
+            let after: HealthReply = try await alice.call(health, ClusterStatusRequest())
+            let syncs = try XCTUnwrap(after.storageSyncs) - XCTUnwrap(before.storageSyncs)
+            XCTAssertGreaterThanOrEqual(syncs, 1)
+            XCTAssertGreaterThanOrEqual(try XCTUnwrap(after.entriesCommitted), try XCTUnwrap(after.entriesApplied))
+
+            let port = try XCTUnwrap(cluster.node(1).ports?.metrics)
+            let metrics = try httpGet(port: port, path: "/metrics")
+            XCTAssertTrue(metrics.contains("# TYPE cart_storage_syncs_total counter"), metrics)
+            XCTAssertTrue(metrics.contains("cart_raft_entries_committed_total "), metrics)
+            XCTAssertFalse(metrics.contains("cart_storage_syncs_total 0\n"), metrics)
+        } catch {
+            await cluster.shutdown()
+            throw error
+        }
+        await cluster.shutdown()
+    }
+
     // A client retries an add with the same request key (say, after a timeout): it is
     // applied once and both answers are the same. A write with a stale expected version is
     // refused with the cart's current version.

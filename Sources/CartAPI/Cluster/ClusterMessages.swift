@@ -82,6 +82,11 @@ public struct HealthReply: Codable, Hashable, Sendable, RPCMessage {
     public var partitionsHosted: UInt32
     public var partitionsWithLeader: UInt32
     public var partitionsLed: UInt32
+    /// Since the node started: group-commit `fdatasync` calls over its partition logs, and
+    /// entries its replicas saw committed and applied. Absent from nodes that predate them.
+    public var storageSyncs: UInt64?
+    public var entriesCommitted: UInt64?
+    public var entriesApplied: UInt64?
 
     public init(node: NodeID, ready: Bool, partitionsHosted: UInt32, partitionsWithLeader: UInt32, partitionsLed: UInt32) {
         self.node = node
@@ -93,5 +98,6 @@ public struct HealthReply: Codable, Hashable, Sendable, RPCMessage {
 
     enum CodingKeys: Int, CodingKey {
         case node = 1, ready = 2, partitionsHosted = 3, partitionsWithLeader = 4, partitionsLed = 5
+        case storageSyncs = 6, entriesCommitted = 7, entriesApplied = 8
     }
 }

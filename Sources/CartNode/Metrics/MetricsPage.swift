@@ -13,6 +13,7 @@ extension CartNode {
                 : (503, "no leader for \(leaderless.joined(separator: ","))\n")
         case "/metrics":
             var text = metrics.prometheusText()
+            text += "# TYPE cart_storage_syncs_total counter\ncart_storage_syncs_total \(services.storageSyncs())\n"
             text += "# TYPE cart_partition_leader gauge\n# TYPE cart_partition_term gauge\n"
             text += "# TYPE cart_partition_commit_index gauge\n# TYPE cart_partition_applied_index gauge\n"
             for status in statuses {

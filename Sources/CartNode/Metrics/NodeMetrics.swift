@@ -4,7 +4,7 @@ import Atomics
 /// Names are dotted; the Prometheus text replaces dots with underscores.
 final class NodeMetrics: Sendable {
     enum Counter: Int, CaseIterable {
-        case proposals, proposalsFailed, entriesApplied, readsLinearizable
+        case proposals, proposalsFailed, entriesCommitted, entriesApplied, readsLinearizable
         case forwardedCalls, forwardedCallsFailed
         case raftBatchesSent, raftMessagesSent, raftMessagesDropped
         case watchStreamsOpened, watchResyncs, watchHistoryTruncated
@@ -14,6 +14,7 @@ final class NodeMetrics: Sendable {
             switch self {
             case .proposals: "raft.proposals"
             case .proposalsFailed: "raft.proposals.failed"
+            case .entriesCommitted: "raft.entries.committed"
             case .entriesApplied: "raft.entries.applied"
             case .readsLinearizable: "raft.reads.linearizable"
             case .forwardedCalls: "router.forwarded"

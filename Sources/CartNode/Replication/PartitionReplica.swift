@@ -255,6 +255,7 @@ final class PartitionReplica: @unchecked Sendable {
     /// applied at once, so an answer never waits for the sync of unrelated newer entries.
     private func takeReady() {
         let ready = raft.ready()
+        metrics.increment(.entriesCommitted, by: UInt64(ready.committedEntries.count))
         var later = ready.committedEntries
         if inflight.isEmpty, ready.snapshot == nil {
             let split = later.firstIndex { $0.index > durableLastIndex } ?? later.count

@@ -18,10 +18,20 @@ extension NodeServices {
             partitionStatuses(on: loop).map { [self] statuses in
                 let withLeader = statuses.filter { $0.leader != .none }.count
                 let led = statuses.filter { $0.role == .leader }.count
-                return HealthReply(node: node, ready: withLeader == statuses.count, partitionsHosted: UInt32(statuses.count),
-                                   partitionsWithLeader: UInt32(withLeader), partitionsLed: UInt32(led))
+                var reply = HealthReply(node: node, ready: withLeader == statuses.count, partitionsHosted: UInt32(statuses.count),
+                                        partitionsWithLeader: UInt32(withLeader), partitionsLed: UInt32(led))
+                reply.storageSyncs = storageSyncs()
+                reply.entriesCommitted = metrics.value(.entriesCommitted)
+                reply.entriesApplied = metrics.value(.entriesApplied)
+                return reply
             }
         }
+    }
+
+    /// `fdatasync` calls of group commit since start, summed over this node's partition logs
+    /// (each log's statistics are read under its own lock, from any thread).
+    func storageSyncs() -> UInt64 {
+        replicas.values.reduce(0) { $0 + $1.storage.log.statistics.dataSyncs }
     }
 
     func partitionStatuses(on loop: any EventLoop) -> EventLoopFuture<[PartitionStatus]> {

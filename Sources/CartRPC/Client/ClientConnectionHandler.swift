@@ -37,6 +37,9 @@ final class ClientConnectionHandler: ChannelInboundHandler {
     var tickTask: RepeatedTask?
     var isReading = false
     var needsFlush = false
+    /// A flush is queued on the loop: frames written outside a read wait for it, so every
+    /// answer completed in one loop turn shares one TLS record and one socket write.
+    var flushQueued = false
     var lastTLSError: TLSError?
     var batch: FrameBatch
     var context: ChannelHandlerContext?
@@ -200,12 +203,13 @@ final class ClientConnectionHandler: ChannelInboundHandler {
     }
 
     func close() {
+        flush()  // frames queued for the end of this turn go out first
         context?.close(promise: nil)
     }
 
     // MARK: Writing
 
-    /// Queues `frame`; flushed at the end of the read batch, or now outside a read.
+    /// Queues `frame`; flushed at the end of the read batch, or of the loop turn outside a read.
     func write(_ frame: Frame) {
         guard let context else { return }
         do {
@@ -216,7 +220,19 @@ final class ClientConnectionHandler: ChannelInboundHandler {
         if isReading {
             needsFlush = true
         } else {
-            flush()
+            flushAtEndOfTurn()
+        }
+    }
+
+    /// Flushes once after the tasks already queued on the loop have run (they are often more
+    /// answers to the same connection), instead of once per frame.
+    func flushAtEndOfTurn() {
+        guard !flushQueued, let bound = loopBound else { return }
+        flushQueued = true
+        bound.eventLoop.execute {
+            let handler = bound.value
+            handler.flushQueued = false
+            if handler.batch.hasPending { handler.flush() }
         }
     }
 

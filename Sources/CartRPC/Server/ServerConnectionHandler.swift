@@ -8,7 +8,7 @@ import NIOCore
 /// stream credit, keepalive, idle timeout and drain.
 ///
 /// Answers written while reading are flushed once per read batch (`channelReadComplete`);
-/// answers that arrive later (futures, tasks) are flushed as they come.
+/// answers that arrive later (futures, tasks) are flushed once at the end of the loop turn.
 final class ServerConnectionHandler: ChannelInboundHandler {
     typealias InboundIn = ByteBuffer
     typealias OutboundOut = ByteBuffer
@@ -41,6 +41,9 @@ final class ServerConnectionHandler: ChannelInboundHandler {
     var tickTask: RepeatedTask?
     var isReading = false
     var needsFlush = false
+    /// A flush is queued on the loop: frames written outside a read wait for it, so every
+    /// answer completed in one loop turn shares one TLS record and one socket write.
+    var flushQueued = false
     var batch: FrameBatch
     var context: ChannelHandlerContext?
     var loopBound: NIOLoopBound<ServerConnectionHandler>?
@@ -159,7 +162,7 @@ final class ServerConnectionHandler: ChannelInboundHandler {
 
     // MARK: Writing
 
-    /// Writes `frame`; flushed at the end of the read batch, or now outside a read.
+    /// Writes `frame`; flushed at the end of the read batch, or of the loop turn outside a read.
     func write(_ frame: Frame) {
         guard let context else { return }
         do {
@@ -171,7 +174,19 @@ final class ServerConnectionHandler: ChannelInboundHandler {
         if isReading {
             needsFlush = true
         } else {
-            flush()
+            flushAtEndOfTurn()
+        }
+    }
+
+    /// Flushes once after the tasks already queued on the loop have run (they are often more
+    /// answers to the same connection), instead of once per frame.
+    func flushAtEndOfTurn() {
+        guard !flushQueued, let bound = loopBound else { return }
+        flushQueued = true
+        bound.eventLoop.execute {
+            let handler = bound.value
+            handler.flushQueued = false
+            if handler.batch.hasPending { handler.flush() }
         }
     }
 

@@ -34,6 +34,9 @@ struct FrameBatch {
         try FrameCodec.encode(frame, into: &pending!, limits: limits)
     }
 
+    /// True when frames wait to be taken.
+    var hasPending: Bool { pending != nil }
+
     /// The bytes gathered so far, leaving the batch empty.
     mutating func take() -> ByteBuffer? {
         defer { pending = nil }
