@@ -6,7 +6,7 @@ import XCTest
 
 /// Checks the code against the committed vectors in `proto-spec/vectors/`, which the
 /// protocol spec points implementers to. Regenerate them after an intended format change
-/// with `WIRE_WRITE_VECTORS=1 swift test --filter VectorTests/testRegenerateVectors`, and
+/// with `WIRE_WRITE_VECTORS=1 swift test --filter VectorTests/testCommittedVectorsAreWhatTheCatalogueGenerates`, and
 /// review the diff: a changed byte there is a wire incompatibility.
 final class VectorTests: XCTestCase {
     private func type(_ entry: VectorEntry) throws -> VectorType {
@@ -96,29 +96,41 @@ final class VectorTests: XCTestCase {
 
     // MARK: generation
 
-    func testRegenerateVectors() throws {
-        guard ProcessInfo.processInfo.environment["WIRE_WRITE_VECTORS"] == "1" else {
-            throw XCTSkip("set WIRE_WRITE_VECTORS=1 to rewrite proto-spec/vectors from VectorCatalogue")
+    /// The committed vector files are exactly what `VectorCatalogue` generates, so a value added
+    /// to the catalogue cannot be forgotten in the spec. With `WIRE_WRITE_VECTORS=1` the files
+    /// are rewritten instead (after an intended format change; review the diff).
+    func testCommittedVectorsAreWhatTheCatalogueGenerates() throws {
+        let rewrite = ProcessInfo.processInfo.environment["WIRE_WRITE_VECTORS"] == "1"
+        for (name, text) in try generatedVectorFiles() {
+            if rewrite {
+                try VectorFile.write(name, text)
+            } else {
+                XCTAssertEqual(try VectorFile.text(name), text,
+                               "proto-spec/vectors/\(name) differs from VectorCatalogue; rerun with WIRE_WRITE_VECTORS=1")
+            }
         }
-        try VectorFile.write("primitives.vectors", header: [
+    }
+
+    private func generatedVectorFiles() throws -> [(String, String)] {
+        try [("primitives.vectors", VectorFile.render(header: [
             "SharedCart wire encoding: one vector per primitive shape. Each value is encoded as the",
             "top-level value (a non-message top-level value is field 1 of an implicit message).",
             "value: the value as JSON (dates in ms since 1970, bytes as base64); hex: its encoding.",
-        ], try VectorCatalogue.primitives.map(valueEntry))
-        try VectorFile.write("messages.vectors", header: [
+        ], try VectorCatalogue.primitives.map(valueEntry))),
+        ("messages.vectors", VectorFile.render(header: [
             "SharedCart wire encoding: messages. The envelope payloads (Hello, HelloAck, ErrorPayload,",
             "GoAway, Credit, Ping, Cancel, StreamEnd) are the protocol's own; CartLine, CartChange,",
             "CartSnapshot and Tree are example messages showing nesting, enums, sets and recursion.",
-        ], try VectorCatalogue.messages.map(valueEntry))
-        try VectorFile.write("frames.vectors", header: [
+        ], try VectorCatalogue.messages.map(valueEntry))),
+        ("frames.vectors", VectorFile.render(header: [
             "SharedCart frames: one vector per frame type. hex is the whole frame including the",
             "4-byte length prefix; payload is the payload message as JSON, payload-hex its bytes.",
-        ], try VectorCatalogue.frames.map(frameEntry))
-        try VectorFile.write("invalid.vectors", header: [
+        ], try VectorCatalogue.frames.map(frameEntry))),
+        ("invalid.vectors", VectorFile.render(header: [
             "Inputs every implementation must reject, and the error each must produce.",
             "type: the type being decoded, or `frame` for the frame codec. Optional limits:",
             "depth-max, elements-max, bytes-max (message decoding), frame-bytes-max (frames).",
-        ], (VectorCatalogue.invalidMessages + VectorCatalogue.invalidFrames).map(invalidEntry))
+        ], (VectorCatalogue.invalidMessages + VectorCatalogue.invalidFrames).map(invalidEntry)))]
     }
 
     private func valueEntry(_ value: VectorCatalogue.Value) throws -> VectorEntry {

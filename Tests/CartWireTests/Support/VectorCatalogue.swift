@@ -3,8 +3,9 @@ import CartWire
 import Foundation
 import NIOCore
 
-/// The source list of the committed vectors. `VectorTests.testRegenerateVectors` writes
-/// them (only with WIRE_WRITE_VECTORS=1); every other test reads the committed files.
+/// The source list of the committed vectors. `VectorTests.testCommittedVectorsAreWhatTheCatalogueGenerates`
+/// checks that the files match it (and rewrites them with WIRE_WRITE_VECTORS=1); every other
+/// test reads the committed files.
 enum VectorCatalogue {
     struct Value {
         var name: String
@@ -95,7 +96,8 @@ enum VectorCatalogue {
         Value(name: "CartSnapshot", description: "Nested messages (lines), a sorted set (sharedWith), an enum raw value, dates.", type: "CartSnapshot",
               value: CartSnapshot(cart: "c1", owner: "alice", lines: [CartLine(item: "sku-1", quantity: 2, priceCents: 1999, note: nil)],
                                   sharedWith: ["carol", "bob"], status: .active, version: 4,
-                                  createdAt: Date(timeIntervalSince1970: 1_700_000_000), updatedAt: Date(timeIntervalSince1970: 1_700_000_060))),
+                                  createdAt: Date(timeIntervalSince1970: 1_700_000_000), updatedAt: Date(timeIntervalSince1970: 1_700_000_060)),
+              json: #"{"cart":"c1","createdAt":1700000000000,"lines":[{"item":"sku-1","priceCents":1999,"quantity":2}],"owner":"alice","sharedWith":["bob","carol"],"status":1,"updatedAt":1700000060000,"version":4}"#),
         Value(name: "Tree three levels", description: "A recursive message: depth counts nested messages.", type: "Tree",
               value: Tree(children: [Tree(children: [Tree(children: [])]), Tree(children: [])])),
         Value(name: "Hello from a client", description: "Versions offered [1], role client (1), identity, auth token; nodeID absent.", type: "Hello",

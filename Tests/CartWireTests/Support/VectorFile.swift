@@ -43,12 +43,19 @@ enum VectorFile {
     }
 
     static func read(_ name: String) throws -> [VectorEntry] {
-        parse(try String(contentsOf: VectorFiles.directory.appendingPathComponent(name), encoding: .utf8))
+        parse(try text(name))
     }
 
-    static func write(_ name: String, header: [String], _ entries: [VectorEntry]) throws {
-        let text = header.map { "# \($0)" }.joined(separator: "\n") + "\n\n"
+    static func render(header: [String], _ entries: [VectorEntry]) -> String {
+        header.map { "# \($0)" }.joined(separator: "\n") + "\n\n"
             + entries.map { $0.render() }.joined(separator: "\n\n") + "\n"
+    }
+
+    static func text(_ name: String) throws -> String {
+        try String(contentsOf: VectorFiles.directory.appendingPathComponent(name), encoding: .utf8)
+    }
+
+    static func write(_ name: String, _ text: String) throws {
         try text.write(to: VectorFiles.directory.appendingPathComponent(name), atomically: true, encoding: .utf8)
     }
 }
