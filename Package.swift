@@ -135,10 +135,17 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
+        // Helpers shared by the test targets that run real servers: a throwaway PKI from
+        // tools/gen-certs, bounded polling, RPC error assertions.
+        .target(
+            name: "CartTestSupport",
+            dependencies: ["CartRPC", "CartWire"],
+            path: "Tests/CartTestSupport"
+        ),
         .testTarget(
             name: "CartRPCTests",
             dependencies: [
-                "CartRPC", "CartWire", "CartTLS", "CartTypes",
+                "CartRPC", "CartWire", "CartTLS", "CartTypes", "CartTestSupport",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
@@ -227,7 +234,7 @@ let package = Package(
         .testTarget(
             name: "CartNodeTests",
             dependencies: [
-                "CartNode", "CartAPI", "CartRPC", "CartDomain", "CartTLS", "CartWire", "CartTypes",
+                "CartNode", "CartAPI", "CartRPC", "CartDomain", "CartTLS", "CartWire", "CartTypes", "CartTestSupport",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),

@@ -3,6 +3,7 @@ import CartDomain
 @testable import CartNode
 import CartRPC
 import CartTLS
+import CartTestSupport
 import CartTypes
 import CartWire
 import Foundation
@@ -12,26 +13,11 @@ import NIOCore
 import NIOPosix
 import XCTest
 
-struct TestFailure: Error, CustomStringConvertible {
-    let description: String
-    init(_ description: String) { self.description = description }
-}
 
 /// A development PKI for up to five nodes, made once per test process by the real
 /// `tools/gen-certs` in a temp directory.
 enum NodeTestPKI {
-    static let shared: Result<URL, any Error> = Result {
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("cartnode-pki-\(UUID().uuidString)")
-        let repo = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-        let process = Process()
-        process.executableURL = repo.appendingPathComponent("tools/gen-certs")
-        process.arguments = ["--out", directory.path, "--nodes", "5"]
-        process.standardOutput = FileHandle.nullDevice
-        try process.run()
-        process.waitUntilExit()
-        guard process.terminationStatus == 0 else { throw TestFailure("gen-certs failed") }
-        return directory
-    }
+    static let shared: Result<URL, any Error> = Result { try makeTestPKI(nodes: 5, prefix: "cartnode-pki") }
 
     static let clientTLS: Result<TLSContext, any Error> = Result {
         let directory = try shared.get()
@@ -172,31 +158,6 @@ final class TestCluster: @unchecked Sendable {
     }
 
     func node(_ id: NodeID) -> CartNode { nodes[id]! }
-}
-
-/// Polls `condition` every 20 ms for at most `seconds`.
-func eventually(_ seconds: Double, _ what: String, _ condition: @Sendable () async throws -> Bool) async throws {
-    let deadline = ContinuousClock.now + .seconds(seconds)
-    while try await !condition() {
-        guard ContinuousClock.now < deadline else { throw TestFailure("\(what) did not happen within \(seconds) s") }
-        try await Task.sleep(for: .milliseconds(20))
-    }
-}
-
-/// Asserts that `body` throws an `RPCError` with `code`, and returns it.
-@discardableResult
-func assertRPCError<T>(_ code: ErrorCode, file: StaticString = #filePath, line: UInt = #line,
-                       _ body: () async throws -> T) async -> RPCError? {
-    do {
-        _ = try await body()
-        XCTFail("expected \(code), got a result", file: file, line: line)
-    } catch let error as RPCError {
-        XCTAssertEqual(error.code, code, "\(error)", file: file, line: line)
-        return error
-    } catch {
-        XCTFail("expected RPCError \(code), got \(error)", file: file, line: line)
-    }
-    return nil
 }
 
 /// Request keys unique within a test process.

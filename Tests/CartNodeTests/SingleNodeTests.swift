@@ -2,6 +2,7 @@ import CartAPI
 import CartDomain
 @testable import CartNode
 import CartRPC
+import CartTestSupport
 import CartTypes
 import CartWire
 import XCTest

@@ -1,4 +1,5 @@
 import CartRPC
+import CartTestSupport
 import CartWire
 import NIOCore
 import XCTest

@@ -1,5 +1,6 @@
 import CartRPC
 import CartTLS
+import CartTestSupport
 import CartWire
 import NIOConcurrencyHelpers
 import NIOCore

@@ -1,5 +1,6 @@
 import CartRPC
 import CartTLS
+import CartTestSupport
 import CartWire
 import Foundation
 import NIOConcurrencyHelpers
@@ -11,15 +12,7 @@ import XCTest
 /// tests of one process (TLS contexts are read-only once built).
 enum TestPKI {
     static let shared: Result<(server: TLSContext, client: TLSContext, directory: URL), any Error> = Result {
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("cartrpc-pki-\(UUID().uuidString)")
-        let repo = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-        let process = Process()
-        process.executableURL = repo.appendingPathComponent("tools/gen-certs")
-        process.arguments = ["--out", directory.path, "--nodes", "1"]
-        process.standardOutput = FileHandle.nullDevice
-        try process.run()
-        process.waitUntilExit()
-        guard process.terminationStatus == 0 else { throw TestFailure("gen-certs failed with \(process.terminationStatus)") }
+        let directory = try makeTestPKI(nodes: 1, prefix: "cartrpc-pki")
         let path = { (name: String) in directory.appendingPathComponent(name).path }
         let server = try TLSContext(configuration: TLSConfiguration(
             certificateChainPath: path("node-1.pem"), privateKeyPath: path("node-1.key"), trustedCAPath: path("ca.pem")))
@@ -28,10 +21,6 @@ enum TestPKI {
     }
 }
 
-struct TestFailure: Error, CustomStringConvertible {
-    let description: String
-    init(_ description: String) { self.description = description }
-}
 
 /// Server and client configurations for one test: TLS on 127.0.0.1, port 0.
 struct TestBed {
@@ -90,31 +79,6 @@ func within<T: Sendable>(_ seconds: Double, _ what: String = "the operation",
         group.cancelAll()
         return value
     }
-}
-
-/// Polls `condition` every 10 ms for at most `seconds`.
-func eventually(_ seconds: Double = 10, _ what: String, _ condition: @Sendable () -> Bool) async throws {
-    let deadline = ContinuousClock.now + .seconds(seconds)
-    while !condition() {
-        guard ContinuousClock.now < deadline else { throw TestFailure("\(what) did not happen within \(seconds) s") }
-        try await Task.sleep(for: .milliseconds(10))
-    }
-}
-
-/// Asserts that `body` throws an `RPCError` with `code`, and returns it.
-@discardableResult
-func assertRPCError<T>(_ code: ErrorCode, file: StaticString = #filePath, line: UInt = #line,
-                       _ body: () async throws -> T) async -> RPCError? {
-    do {
-        _ = try await body()
-        XCTFail("expected \(code), got a result", file: file, line: line)
-    } catch let error as RPCError {
-        XCTAssertEqual(error.code, code, "\(error)", file: file, line: line)
-        return error
-    } catch {
-        XCTFail("expected RPCError \(code), got \(error)", file: file, line: line)
-    }
-    return nil
 }
 
 /// Events a test handler reports to the test: started, saw cancellation, items produced.

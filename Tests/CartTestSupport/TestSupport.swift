@@ -1,0 +1,51 @@
+import CartRPC
+import CartWire
+import Foundation
+import XCTest
+
+/// A test precondition that did not hold, with a readable reason.
+public struct TestFailure: Error, CustomStringConvertible {
+    public let description: String
+    public init(_ description: String) { self.description = description }
+}
+
+/// Makes a throwaway PKI for `nodes` nodes with the real `tools/gen-certs` in a new temp
+/// directory, and returns the directory (`ca.pem`, `node-i.pem`/`.key`, client certificate).
+public func makeTestPKI(nodes: Int, prefix: String) throws -> URL {
+    let directory = FileManager.default.temporaryDirectory.appendingPathComponent("\(prefix)-\(UUID().uuidString)")
+    let repo = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+    let process = Process()
+    process.executableURL = repo.appendingPathComponent("tools/gen-certs")
+    process.arguments = ["--out", directory.path, "--nodes", String(nodes)]
+    process.standardOutput = FileHandle.nullDevice
+    try process.run()
+    process.waitUntilExit()
+    guard process.terminationStatus == 0 else { throw TestFailure("gen-certs failed with \(process.terminationStatus)") }
+    return directory
+}
+
+/// Polls `condition` every 10 ms for at most `seconds`.
+public func eventually(_ seconds: Double = 10, _ what: String,
+                       _ condition: @Sendable () async throws -> Bool) async throws {
+    let deadline = ContinuousClock.now + .seconds(seconds)
+    while try await !condition() {
+        guard ContinuousClock.now < deadline else { throw TestFailure("\(what) did not happen within \(seconds) s") }
+        try await Task.sleep(for: .milliseconds(10))
+    }
+}
+
+/// Asserts that `body` throws an `RPCError` with `code`, and returns it.
+@discardableResult
+public func assertRPCError<T>(_ code: ErrorCode, file: StaticString = #filePath, line: UInt = #line,
+                              _ body: () async throws -> T) async -> RPCError? {
+    do {
+        _ = try await body()
+        XCTFail("expected \(code), got a result", file: file, line: line)
+    } catch let error as RPCError {
+        XCTAssertEqual(error.code, code, "\(error)", file: file, line: line)
+        return error
+    } catch {
+        XCTFail("expected RPCError \(code), got \(error)", file: file, line: line)
+    }
+    return nil
+}
