@@ -19,6 +19,9 @@ struct Progress {
     var probeSent = false
     /// Heard from since the last check-quorum round.
     var recentActive = false
+    /// The highest commit index sent in an append (an owed append skips followers that
+    /// already have it and get no new entries).
+    var commitSent: LogIndex = .zero
     var inflights: Inflights
 
     init(next: LogIndex, inflightAppendsMax: Int) {

@@ -81,7 +81,7 @@ extension RaftNode {
         let wasPaused = progress[from]!.isPaused
         guard progress.update(from, { $0.handleAcknowledgement(message.index) }) == true else { return }
         if maybeCommit() {
-            broadcastAppend()
+            appendsOwed = true
         } else if wasPaused {
             sendAppend(to: from)
         }
@@ -106,6 +106,19 @@ extension RaftNode {
     func broadcastAppend() {
         for node in configuration.voters where node != id {
             sendAppend(to: node)
+        }
+    }
+
+    /// Sends what `appendsOwed` promised: to every follower its new entries (filling the
+    /// pipeline window), or an empty append if it has not yet been told the commit index.
+    func sendOwedAppends() {
+        guard appendsOwed else { return }
+        appendsOwed = false
+        guard role == .leader else { return }
+        for node in configuration.voters where node != id {
+            let toldCommit = progress[node].map { $0.commitSent >= log.committed } ?? true
+            guard sendAppend(to: node, sendIfEmpty: !toldCommit) else { continue }
+            while sendAppend(to: node, sendIfEmpty: false) {}
         }
     }
 
@@ -139,7 +152,10 @@ extension RaftNode {
         append.logTerm = previousTerm
         append.entries = entries
         append.commit = log.committed
-        progress.update(node) { $0.sentEntries(count: entries.count, lastIndex: entries.last?.index ?? previousIndex) }
+        progress.update(node) {
+            $0.sentEntries(count: entries.count, lastIndex: entries.last?.index ?? previousIndex)
+            $0.commitSent = max($0.commitSent, append.commit)
+        }
         send(append)
         return true
     }

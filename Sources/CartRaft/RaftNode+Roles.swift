@@ -63,6 +63,7 @@ extension RaftNode {
         readOnly.reset()
         readsAwaitingFirstCommit.removeAll()
         uncommittedBytes = 0
+        appendsOwed = false
     }
 
     func resetRandomizedElectionTimeout() {

@@ -57,6 +57,10 @@ public final class RaftNode {
     var readsAwaitingFirstCommit: [(context: [UInt8], requester: NodeID)] = []
     /// Bytes of entries appended by this leader and not yet committed.
     var uncommittedBytes = 0
+    /// The leader owes its followers an append: new proposals or a higher commit index.
+    /// It is sent when the next Ready is taken, so every proposal and commit advance of
+    /// one caller turn travels in one message per follower instead of one each.
+    var appendsOwed = false
 
     var outbox: [Message] = []
     var readStates: [ReadState] = []
@@ -154,7 +158,7 @@ public final class RaftNode {
         guard appendAsLeader([Entry(term: term, index: index, data: data)]) else {
             throw .proposalDropped
         }
-        broadcastAppend()
+        appendsOwed = true
         return (index, term)
     }
 

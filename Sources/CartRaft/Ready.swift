@@ -35,6 +35,7 @@ extension RaftNode {
         return softState != previousSoftState
             || hardState != previousHardState
             || !outbox.isEmpty
+            || appendsOwed
             || !readStates.isEmpty
             || !log.unstable.entries.isEmpty
             || log.hasPendingSnapshot
@@ -45,6 +46,7 @@ extension RaftNode {
     public func ready() -> Ready {
         precondition(!readyOutstanding, "ready() called again before advance()")
         readyOutstanding = true
+        sendOwedAppends()
         let soft = softState
         let hard = hardState
         var ready = Ready(

@@ -161,12 +161,33 @@ final class ReplicationTests: XCTestCase {
         XCTAssertEqual(cluster[3].commitIndex, cluster[1].commitIndex)
     }
 
+    /// Batching across proposals: proposals made in one turn (before the caller takes the
+    /// next Ready) reach each follower as ONE append, and the commit advance that their
+    /// acknowledgements cause reaches each follower as one (empty) append, not one per entry.
+    func testProposalsOfOneTurnTravelInOneAppendPerFollower() throws {
+        let cluster = LocalCluster(voters: [1, 2, 3])
+        cluster.campaign(1)
+        cluster.clearSent()
+        for index in 0..<10 { try cluster[1].propose([UInt8(index)]) }
+        cluster.deliverAll()
+        let carrying = cluster.sent.filter { $0.kind == .append && $0.from == 1 && !$0.entries.isEmpty }
+        XCTAssertEqual(carrying.map(\.to).sorted(), [2, 3], "one append with all ten entries per follower")
+        XCTAssertEqual(carrying.map(\.entries.count), [10, 10])
+        let commitOnly = cluster.sent.filter { $0.kind == .append && $0.from == 1 && $0.entries.isEmpty }
+        XCTAssertEqual(commitOnly.map(\.to).sorted(), [2, 3], "one commit notice per follower")
+        for id: NodeID in [1, 2, 3] {
+            XCTAssertEqual(cluster.appliedData(id).suffix(10), (0..<10).map { [UInt8($0)] })
+        }
+    }
+
     /// Pipelining: with acknowledgements from n2 lost, the leader streams at most
     /// `inflightAppendsMax` appends to it, then waits (bounded memory per follower).
+    /// (One entry per append, so 20 proposals need more appends than the window allows.)
     func testLeaderKeepsAtMostInflightAppendsMaxUnacknowledgedAppendsPerFollower() throws {
         let cluster = LocalCluster(voters: [1, 2, 3]) { id in
             var options = RaftOptions(id: id)
             options.inflightAppendsMax = 4
+            options.entriesPerAppendMax = 1
             return options
         }
         cluster.campaign(1)
