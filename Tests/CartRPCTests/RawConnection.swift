@@ -64,6 +64,9 @@ final class RawConnection: Sendable {
     func close() async {
         try? await channel.close()
     }
+
+    /// Every frame received so far, in order.
+    var framesReceived: [Frame] { collector.frames }
 }
 
 final class FrameCollector: Sendable {

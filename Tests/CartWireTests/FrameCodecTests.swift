@@ -91,6 +91,8 @@ final class FrameCodecTests: XCTestCase {
             ("response with method", [1, 4, 0, 0, 0, 0, 0, 1, 0, 1], .invalidMethodID),
             ("deadline on response", [1, 4, 0, 1, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 9], .invalidFlags),
             ("undefined flag", [1, 4, 0x80, 0, 0, 0, 0, 1, 0, 0], .invalidFlags),
+            ("noReply on response", [1, 4, 0, 2, 0, 0, 0, 1, 0, 0], .invalidFlags),
+            ("noReply on stream item", [1, 6, 0, 2, 0, 0, 0, 1, 0, 0], .invalidFlags),
             ("version 2", [2, 4, 0, 0, 0, 0, 0, 1, 0, 0], .unsupportedVersion),
             ("frame type 0", [1, 0, 0, 0, 0, 0, 0, 1, 0, 0], .unknownFrameType),
             ("frame type 13", [1, 13, 0, 0, 0, 0, 0, 1, 0, 0], .unknownFrameType),

@@ -10,10 +10,12 @@ import NIOCore
 /// The connection from this node to one peer, over mutual-TLS CartRPC.
 ///
 /// Raft messages for any partition are queued here from any replica's loop and flushed as
-/// one `Peer.raft` call per flush: the first message queued schedules a flush on the
+/// one `Peer.raft` request per flush: the first message queued schedules a flush on the
 /// connection's loop, and everything queued before it runs travels in the same frame.
-/// At most `batchesInflightMax` calls are outstanding; beyond that messages are dropped
-/// (Raft resends what matters), so a stalled peer costs bounded memory.
+/// Batches go one-way (no RPC answer; Raft's own responses come back on the peer's link to
+/// us) unless they carry a snapshot, whose delivery Raft must hear about. A socket that is
+/// not writable, or `batchesInflightMax` snapshot calls outstanding, drops messages (Raft
+/// resends what matters), so a stalled peer costs bounded memory.
 final class PeerLink: Sendable {
     static let batchesInflightMax = 64
     static let batchBytesMax = 8 << 20
@@ -104,10 +106,31 @@ final class PeerLink: Sendable {
             logger.error("cannot encode raft batch", metadata: ["error": "\(error)"])
             return
         }
+        let snapshots = messages.filter { $0.0.message.kind == .snapshot }
+        guard snapshots.isEmpty else { return call(payload, messages.count, reportingSnapshots: snapshots, on: connection) }
+        // Raft tolerates lost messages and answers with messages of its own, so a batch needs
+        // no RPC answer: it goes one-way (`noReply`), saving a frame each way per batch. A
+        // socket that cannot keep up drops batches rather than queueing them (bounded memory).
+        guard connection.channel.isWritable else {
+            metrics.increment(.raftMessagesDropped, by: UInt64(messages.count))
+            return
+        }
+        do {
+            try connection.send(.peerRaft, payload: payload)
+            metrics.increment(.raftBatchesSent)
+            metrics.increment(.raftMessagesSent, by: UInt64(messages.count))
+        } catch {
+            metrics.increment(.raftMessagesDropped, by: UInt64(messages.count))
+        }
+    }
+
+    /// A batch carrying snapshots goes as a call: its answer tells the replicas whether the
+    /// snapshot arrived, which Raft needs to resume replication to that follower.
+    private func call(_ payload: ByteBuffer, _ count: Int, reportingSnapshots snapshots: [(PartitionRaftMessage, PartitionReplica?)],
+                      on connection: RPCConnection) {
         state.withLockedValue { $0.inflight += 1 }
         metrics.increment(.raftBatchesSent)
-        metrics.increment(.raftMessagesSent, by: UInt64(messages.count))
-        let snapshots = messages.filter { $0.0.message.kind == .snapshot }
+        metrics.increment(.raftMessagesSent, by: UInt64(count))
         connection.startCall(.peerRaft, payload: payload, timeoutMs: Self.raftCallTimeoutMs) { [self] _, result in
             state.withLockedValue { $0.inflight -= 1 }
             let succeeded: Bool

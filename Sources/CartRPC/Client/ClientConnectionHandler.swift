@@ -135,6 +135,18 @@ final class ClientConnectionHandler: ChannelInboundHandler {
         return stream
     }
 
+    /// Sends a request that the server runs without answering (`FrameFlags.noReply`). Nothing
+    /// is remembered about it: the caller learns nothing of its fate, so use it only for
+    /// messages whose loss it tolerates. Throws if the connection cannot take it now.
+    func sendOneWay(_ method: MethodID, payload: ByteBuffer) throws(RPCError) {
+        switch openStream(payloadBytes: payload.readableBytes, timeoutMs: nil) {
+        case .failure(let error):
+            throw error
+        case .success(let stream):
+            write(Frame(.request, stream: stream, method: method, noReply: true, payload: payload))
+        }
+    }
+
     /// Starts a server stream delivering into `state`.
     func startStream(_ method: MethodID, payload: ByteBuffer, timeoutMs: Int64?, state: ClientStreamState) {
         switch openStream(payloadBytes: payload.readableBytes, timeoutMs: timeoutMs) {

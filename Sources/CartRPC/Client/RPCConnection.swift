@@ -44,6 +44,14 @@ public final class RPCConnection: Sendable {
         handler.value.startUnary(method, payload: payload, timeoutMs: timeoutMs, tag: tag, onResponse: onResponse)
     }
 
+    /// Sends a request the server runs without answering, not even with an error (on
+    /// `eventLoop`). For messages whose loss the caller tolerates, such as Raft's: they save
+    /// the answer's frame both ways. Throws if the connection is not open or the request is
+    /// larger than the server accepts.
+    public func send(_ method: MethodID, payload: ByteBuffer) throws(RPCError) {
+        try handler.value.sendOneWay(method, payload: payload)
+    }
+
     /// Calls in progress (on `eventLoop`).
     public var inflightCount: Int { handler.value.inflightCount }
 

@@ -10,6 +10,8 @@ final class ServerCall {
     let method: MethodDescriptor
     var task: Task<Void, Never>?
     var deadlineTimer: Scheduled<Void>?
+    /// The caller asked for no answer (`FrameFlags.noReply`): the call runs, nothing is written.
+    var noReply = false
 
     /// Stream items the caller still allows (server streams only).
     var credit: UInt32

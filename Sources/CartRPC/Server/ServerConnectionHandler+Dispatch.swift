@@ -10,24 +10,27 @@ extension ServerConnectionHandler {
         }
         highestStreamID = stream
         requestSinceTick = true
+        // A noReply request gets no answer at all, refusals included (the caller chose to
+        // tolerate its loss); everything else about it is checked like any request.
+        let quiet = frame.noReply
         guard phase == .open else {
-            writeError(RPCError(.unavailable, "the server is shutting down", retryAfterMs: 100), stream: stream)
+            answerError(RPCError(.unavailable, "the server is shutting down", retryAfterMs: 100), stream: stream, quiet: quiet)
             return
         }
         guard let entry = registry[frame.methodID] else {
-            writeError(RPCError(.unknownMethod, "no method with id \(frame.methodID.rawValue)"), stream: stream)
+            answerError(RPCError(.unknownMethod, "no method with id \(frame.methodID.rawValue)"), stream: stream, quiet: quiet)
             return
         }
         guard calls.count < configuration.inflightRequestsPerConnectionMax else {
-            writeError(RPCError(.resourceExhausted,
-                                "\(configuration.inflightRequestsPerConnectionMax) calls already in progress on this connection",
-                                retryAfterMs: 10), stream: stream)
+            answerError(RPCError(.resourceExhausted,
+                                 "\(configuration.inflightRequestsPerConnectionMax) calls already in progress on this connection",
+                                 retryAfterMs: 10), stream: stream, quiet: quiet)
             return
         }
         var deadline: NIODeadline?
         if let deadlineMs = frame.deadlineMs {
             guard deadlineMs > 0 else {
-                writeError(RPCError(.deadlineExceeded, "the deadline passed before the request arrived"), stream: stream)
+                answerError(RPCError(.deadlineExceeded, "the deadline passed before the request arrived"), stream: stream, quiet: quiet)
                 return
             }
             deadline = .now() + .milliseconds(Int64(clamping: deadlineMs))
@@ -37,18 +40,21 @@ extension ServerConnectionHandler {
         switch entry.handler {
         case .eventLoop(let handler):
             do throws(RPCError) {
-                writeResponse(try handler(frame.payload, context), stream: stream)
+                let response = try handler(frame.payload, context)
+                if !quiet { writeResponse(response, stream: stream) }
             } catch {
-                writeError(error, stream: stream)
+                answerError(error, stream: stream, quiet: quiet)
             }
+        case .stream where quiet:
+            failConnection(RPCError(.protocolViolation, "noReply request for the server-stream method \(entry.method.name)"))
         case .eventLoopFuture(let handler):
-            let call = track(stream, entry.method, deadline: deadline)
+            let call = track(stream, entry.method, deadline: deadline, noReply: quiet)
             let bound = loopBound!
             handler(frame.payload, context).hop(to: context.eventLoop).whenComplete { result in
                 bound.value.finishUnary(call, result.mapError(RPCError.from(handlerError:)))
             }
         case .async(let handler):
-            let call = track(stream, entry.method, deadline: deadline)
+            let call = track(stream, entry.method, deadline: deadline, noReply: quiet)
             let bound = loopBound!
             let loopCall = NIOLoopBound(call, eventLoop: context.eventLoop)
             let payload = frame.payload
@@ -67,9 +73,16 @@ extension ServerConnectionHandler {
         }
     }
 
+    /// Writes `error` on `stream` unless the request asked for no reply.
+    private func answerError(_ error: RPCError, stream: StreamID, quiet: Bool) {
+        if !quiet { writeError(error, stream: stream) }
+    }
+
     /// Records a call that outlives this read and arms its deadline.
-    private func track(_ stream: StreamID, _ method: MethodDescriptor, deadline: NIODeadline?) -> ServerCall {
+    private func track(_ stream: StreamID, _ method: MethodDescriptor, deadline: NIODeadline?,
+                       noReply: Bool = false) -> ServerCall {
         let call = ServerCall(streamID: stream, method: method, credit: configuration.streamCreditInitial)
+        call.noReply = noReply
         calls[stream] = call
         if let deadline, let bound = loopBound {
             let loopCall = NIOLoopBound(call, eventLoop: bound.eventLoop)
@@ -92,6 +105,7 @@ extension ServerConnectionHandler {
 
     func finishUnary(_ call: ServerCall, _ result: Result<ByteBuffer, RPCError>) {
         guard end(call) else { return }
+        if call.noReply { return closeIfDrained() }
         switch result {
         case .success(let payload): writeResponse(payload, stream: call.streamID)
         case .failure(let error): writeError(error, stream: call.streamID)
@@ -111,7 +125,7 @@ extension ServerConnectionHandler {
         guard end(call) else { return }
         let error = RPCError(.deadlineExceeded, "the call's deadline passed")
         call.stop(error)
-        writeError(error, stream: call.streamID)
+        answerError(error, stream: call.streamID, quiet: call.noReply)
         closeIfDrained()
     }
 
@@ -119,7 +133,7 @@ extension ServerConnectionHandler {
         guard let call = calls[stream], end(call) else { return }
         let error = RPCError(.cancelled, "the caller cancelled the call")
         call.stop(error)
-        writeError(error, stream: stream)
+        answerError(error, stream: stream, quiet: call.noReply)
         closeIfDrained()
     }
 }

@@ -13,8 +13,9 @@ public struct Frame: Hashable, Sendable {
     }
 
     public init(_ type: FrameType, stream: StreamID, method: MethodID = .none, deadlineMs: UInt64? = nil,
-                payload: ByteBuffer = ByteBuffer()) {
-        self.header = FrameHeader(type: type, streamID: stream, methodID: method, deadlineMs: deadlineMs)
+                noReply: Bool = false, payload: ByteBuffer = ByteBuffer()) {
+        self.header = FrameHeader(type: type, streamID: stream, methodID: method, deadlineMs: deadlineMs,
+                                  noReply: noReply)
         self.payload = payload
     }
 
@@ -22,6 +23,7 @@ public struct Frame: Hashable, Sendable {
     public var streamID: StreamID { header.streamID }
     public var methodID: MethodID { header.methodID }
     public var deadlineMs: UInt64? { header.deadlineMs }
+    public var noReply: Bool { header.noReply }
 
     /// The value of the length prefix: header plus payload.
     public var lengthPrefixValue: Int { header.encodedBytes + payload.readableBytes }

@@ -9,6 +9,11 @@ public struct FrameFlags: OptionSet, Hashable, Sendable {
     /// Only request frames may set it.
     public static let hasDeadline = FrameFlags(rawValue: 1 << 0)
 
+    /// The caller wants no answer: the callee runs the request and sends nothing back on its
+    /// stream, not even an error. Only request frames of unary methods may set it; meant for
+    /// messages whose loss the caller tolerates (a node's Raft messages to a peer).
+    public static let noReply = FrameFlags(rawValue: 1 << 1)
+
     /// Every bit version 1 defines.
-    public static let defined: FrameFlags = [.hasDeadline]
+    public static let defined: FrameFlags = [.hasDeadline, .noReply]
 }

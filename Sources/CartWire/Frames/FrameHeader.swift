@@ -27,17 +27,24 @@ public struct FrameHeader: Hashable, Sendable {
     /// makes the same choice). The time in flight is not subtracted, so the server's deadline
     /// is slightly later than the client's, never earlier.
     public var deadlineMs: UInt64?
+    /// A request whose caller wants no answer (`FrameFlags.noReply`).
+    public var noReply: Bool
 
     public init(version: UInt8 = WireProtocol.versionCurrent, type: FrameType, streamID: StreamID,
-                methodID: MethodID = .none, deadlineMs: UInt64? = nil) {
+                methodID: MethodID = .none, deadlineMs: UInt64? = nil, noReply: Bool = false) {
         self.version = version
         self.type = type
         self.streamID = streamID
         self.methodID = methodID
         self.deadlineMs = deadlineMs
+        self.noReply = noReply
     }
 
-    public var flags: FrameFlags { deadlineMs == nil ? [] : .hasDeadline }
+    public var flags: FrameFlags {
+        var flags: FrameFlags = deadlineMs == nil ? [] : .hasDeadline
+        if noReply { flags.insert(.noReply) }
+        return flags
+    }
 
     /// Bytes this header takes on the wire.
     public var encodedBytes: Int { Self.fixedBytes + (deadlineMs == nil ? 0 : Self.deadlineBytes) }
@@ -63,6 +70,9 @@ public struct FrameHeader: Hashable, Sendable {
             }
             guard deadlineMs == nil else {
                 throw FrameError(.invalidFlags, "only request frames may carry a deadline, not \(type)")
+            }
+            guard !noReply else {
+                throw FrameError(.invalidFlags, "only request frames may ask for no reply, not \(type)")
             }
         }
     }
@@ -106,7 +116,8 @@ public struct FrameHeader: Hashable, Sendable {
             deadlineMs = deadline
         }
         let header = FrameHeader(version: version, type: type, streamID: StreamID(stream),
-                                 methodID: MethodID(method), deadlineMs: deadlineMs)
+                                 methodID: MethodID(method), deadlineMs: deadlineMs,
+                                 noReply: flags.contains(.noReply))
         try header.validate()
         return header
     }
