@@ -76,6 +76,17 @@ let package = Package(
             path: "Benchmarks/DomainBenchmark",
             plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
         ),
+        .executableTarget(
+            name: "EnvelopeBenchmark",
+            dependencies: [
+                .product(name: "Benchmark", package: "benchmark"),
+                .product(name: "CartDomain", package: "SharedCart"),
+                .product(name: "CartTypes", package: "SharedCart"),
+                .product(name: "CartWire", package: "SharedCart"),
+            ],
+            path: "Benchmarks/EnvelopeBenchmark",
+            plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
+        ),
     ],
     swiftLanguageModes: [.v6]
 )

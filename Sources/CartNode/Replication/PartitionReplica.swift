@@ -167,7 +167,7 @@ final class PartitionReplica: @unchecked Sendable {
         let envelope = CommandEnvelope(command, at: Self.now(), request: request)
         let data: [UInt8]
         do {
-            data = try BinaryEncoder().encode(envelope)
+            data = try envelope.logEntryBytes()
         } catch {
             return completion(.failure(RPCError(.internal, "cannot encode command: \(error)")))
         }
@@ -350,7 +350,7 @@ final class PartitionReplica: @unchecked Sendable {
             }
             let envelope: CommandEnvelope
             do {
-                envelope = try BinaryDecoder().decode(CommandEnvelope.self, from: entry.data)
+                envelope = try CommandEnvelope(logEntryBytes: entry.data)
             } catch {
                 logger.error("undecodable log entry skipped", metadata: ["index": "\(entry.index)", "error": "\(error)"])
                 proposal?.completion(.failure(RPCError(.internal, "undecodable log entry")))
