@@ -372,6 +372,7 @@ public final class PartitionLog: @unchecked Sendable {
 
     private func writeBuffer(_ buffer: inout [UInt8]) throws {
         guard !buffer.isEmpty else { return }
+        try active.prepareWrite(through: active.writeOffset + buffer.count)
         try active.file.write(buffer, at: active.writeOffset)
         active.writeOffset += buffer.count
         buffer.removeAll(keepingCapacity: true)
