@@ -84,8 +84,10 @@ enum WatchFanout {
                     for try await item in watcherClients[index].watch(cart, fromSeq: startSeq, counters: counters[index]).items {
                         received[index].add(item)
                     }
-                } catch {
+                } catch where !Task.isCancelled {
                     received[index].failure.withLockedValue { $0 = "\(error)" }
+                } catch {
+                    // Cancelled after the drain: a stream cut while reading is the normal end.
                 }
             }
         }
