@@ -35,6 +35,9 @@ struct CartsLoad: AsyncParsableCommand {
     @Option(help: "Prefix of the load's user, cart and item names.") var prefix = "load"
     @Option(help: "watch-fanout: watchers on the cart.") var watchers = 10
     @Option(name: .customLong("changes-per-s"), help: "watch-fanout: changes per second to the cart.") var changesPerSecond = 1_000.0
+    @Option(name: .customLong("watch-node"),
+            help: "watch-fanout: leader (every watcher on the cart's partition leader) or any (spread over the nodes).")
+    var watchNode = "leader"
     @Flag(help: "Print exactly one JSON line on stdout (the summary goes to stderr).") var json = false
     @Flag(name: .customLong("no-progress"), help: "No progress line each second.") var noProgress = false
 
@@ -50,6 +53,9 @@ struct CartsLoad: AsyncParsableCommand {
         }
         if let rate, rate <= 0 { throw ValidationError("--rate must be positive") }
         guard changesPerSecond > 0 else { throw ValidationError("--changes-per-s must be positive") }
+        guard CartLoadOptions.WatchNode(rawValue: watchNode) != nil else {
+            throw ValidationError("--watch-node must be one of \(CartLoadOptions.WatchNode.allCases.map(\.rawValue).joined(separator: ", "))")
+        }
     }
 
     func run() async throws {
@@ -88,7 +94,8 @@ struct CartsLoad: AsyncParsableCommand {
                                users: users, carts: carts, items: items, concurrency: concurrency, ratePerSecond: rate,
                                durationSeconds: try DurationText.seconds(duration), warmupSeconds: try DurationText.seconds(warmup),
                                connectionsPerNode: connectionsPerNode, namePrefix: prefix, watchers: watchers,
-                               changesPerSecond: changesPerSecond, progress: !noProgress)
+                               changesPerSecond: changesPerSecond, watchNode: CartLoadOptions.WatchNode(rawValue: watchNode)!,
+                               progress: !noProgress)
     }
 }
 

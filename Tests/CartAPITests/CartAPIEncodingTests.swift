@@ -46,10 +46,32 @@ final class CartAPIEncodingTests: XCTestCase {
         try roundTrip(CartWriteReply(cart: "c", version: cart.version, seq: cart.seq))
         guard case .cart(let event) = added.first else { return XCTFail("expected a cart event") }
         try roundTrip(WatchItem(event: event))
+        try roundTrip(WatchItem(event: event, committedAtMicros: 1_700_000_000_123_456))
         try roundTrip(CartEventsReply(events: [event], cartSeq: cart.seq))
         try roundTrip(ItemReply(item: Item(id: "sku", name: "Beans", price: Money(minorUnits: 1250), stock: 5)))
         try roundTrip(ProposeCommandReply(outcome: .accepted(added)))
         try roundTrip(ProposeCommandReply(outcome: .refused(.insufficientStock(item: "sku", available: 1))))
+    }
+
+    // The watch item's commit time is a field added after the first version: a client that
+    // predates it skips it, and an item from a node that predates it reads as "no time".
+    func testWatchItemCommitTimeIsCompatibleWithReadersAndWritersThatPredateIt() throws {
+        struct FirstWatchItem: Codable, Hashable, Sendable, RPCMessage {
+            var event: CartEvent
+            enum CodingKeys: Int, CodingKey { case event = 1 }
+        }
+        var state = PartitionState()
+        let created = try state.apply(.createCart(CreateCart(cart: "c", owner: "alice")),
+                                      at: Timestamp(millisecondsSinceEpoch: 1_000)).get()
+        guard case .cart(let event) = created.first else { return XCTFail("expected a cart event") }
+
+        var buffer = ByteBufferAllocator().buffer(capacity: 64)
+        try WatchItem(event: event, committedAtMicros: 1_700_000_000_123_456).encodeRPC(into: &buffer)
+        XCTAssertEqual(try FirstWatchItem.decodeRPC(from: buffer), FirstWatchItem(event: event))
+
+        buffer.clear()
+        try FirstWatchItem(event: event).encodeRPC(into: &buffer)
+        XCTAssertEqual(try WatchItem.decodeRPC(from: buffer), WatchItem(event: event, committedAtMicros: nil))
     }
 
     // Raft messages of many partitions travel in one batch, entries and snapshots included.

@@ -31,9 +31,57 @@ final class WatchTests: XCTestCase {
                 _ = try await alice.call(.cartAddItem, AddItemRequest(cart: "slow", item: "tea", quantity: 1, request: Keys.next()))
             }
             var seqs: [UInt64] = [1]
-            while seqs.count < 31, let item = try await iterator.next() { seqs.append(item.event.seq.rawValue) }
+            var reReads = 0
+            while seqs.count < 31, let item = try await iterator.next() {
+                seqs.append(item.event.seq.rawValue)
+                if item.committedAtMicros == nil { reReads += 1 }
+            }
             XCTAssertEqual(seqs, Array(1...31))
             XCTAssertGreaterThan(cluster.node(1).metrics.value(.watchResyncs), 0, "the watcher should have overflowed and re-read")
+            XCTAssertGreaterThan(reReads, 0, "events re-read from history after the overflow carry no commit time")
+        } catch {
+            await cluster.shutdown()
+            throw error
+        }
+        await cluster.shutdown()
+    }
+
+    // Alice watches her cart from the start. The events that were already there come from
+    // the retained history and carry no commit time. Then she adds an item: the live event
+    // carries the time the leader applied it, which lies between sending the write and
+    // receiving its acknowledgement (same clock, microseconds). Watching again from the
+    // start re-reads that event from history: now without a commit time.
+    func testLiveWatchItemCarriesItsCommitTimeAndHistoryReReadsCarryNone() async throws {
+        let cluster = try TestCluster(size: 1)
+        try await cluster.startAll()
+        do {
+            try await cluster.waitForLeaders()
+            let alice = try cluster.client(1, as: "alice")
+            _ = try await alice.call(.itemPut, PutItemRequest(item: "tea", name: "Tea", price: Money(minorUnits: 300),
+                                                              initialStock: 1_000, request: Keys.next()))
+            _ = try await alice.call(.cartCreate, CreateCartRequest(cart: "timed", request: Keys.next()))
+            _ = try await alice.call(.cartAddItem, AddItemRequest(cart: "timed", item: "tea", quantity: 1, request: Keys.next()))
+
+            var live = try await alice.stream(.syncWatch, WatchRequest(cart: "timed", fromSeq: 0)).makeAsyncIterator()
+            for seq in [UInt64(1), 2] {
+                let item = try await live.next()
+                XCTAssertEqual(item?.event.seq.rawValue, seq)
+                XCTAssertNil(item?.committedAtMicros, "history event #\(seq) has no commit time")
+            }
+            let sentMicros = WallClockMicros.now()
+            let reply = try await alice.call(.cartAddItem, AddItemRequest(cart: "timed", item: "tea", quantity: 2,
+                                                                          request: Keys.next()))
+            let ackedMicros = WallClockMicros.now()
+            let item = try await live.next()
+            XCTAssertEqual(item?.event.seq, reply.seq)
+            let committed = try XCTUnwrap(item?.committedAtMicros, "a live event carries its commit time")
+            XCTAssertGreaterThanOrEqual(committed, sentMicros, "committed after the write was sent")
+            XCTAssertLessThanOrEqual(committed, ackedMicros, "committed before the write was acknowledged")
+
+            var reRead = try await alice.stream(.syncWatch, WatchRequest(cart: "timed", fromSeq: reply.seq)).makeAsyncIterator()
+            let again = try await reRead.next()
+            XCTAssertEqual(again?.event, item?.event)
+            XCTAssertNil(again?.committedAtMicros, "the same event re-read from history has no commit time")
         } catch {
             await cluster.shutdown()
             throw error

@@ -25,8 +25,19 @@ public struct WatchRequest: Codable, Hashable, Sendable, RPCMessage {
 /// One stream item of `Sync.watch`.
 public struct WatchItem: Codable, Hashable, Sendable, RPCMessage {
     public var event: CartEvent
+    /// When the answering node's replica applied the event's log entry, which is when it
+    /// learned that the entry committed: microseconds since the Unix epoch on that node's
+    /// wall clock (`WallClockMicros`). On the partition leader this is the cluster's commit;
+    /// a follower learns it with the leader's next append, so its times are later. Nil for
+    /// events re-read from the retained history (the start of a watch, a resume, a watcher
+    /// that fell behind): they committed before the stream could see them. Absent from
+    /// nodes that predate the field.
+    public var committedAtMicros: UInt64?
 
-    public init(event: CartEvent) { self.event = event }
+    public init(event: CartEvent, committedAtMicros: UInt64? = nil) {
+        self.event = event
+        self.committedAtMicros = committedAtMicros
+    }
 
-    enum CodingKeys: Int, CodingKey { case event = 1 }
+    enum CodingKeys: Int, CodingKey { case event = 1, committedAtMicros = 2 }
 }

@@ -33,6 +33,7 @@ public final class WatchCounters: Sendable {
 /// not found, unauthenticated, or history truncated (`isHistoryTruncated`: the events
 /// between the resume point and the oldest retained one are gone; re-read the cart).
 /// Reading slowly slows only this stream (credit flow), never the cart's writers.
+/// `items` is the same watch yielding the whole `WatchItem`, with the event's commit time.
 public struct CartWatch: AsyncSequence, Sendable {
     public typealias Element = CartEvent
 
@@ -45,6 +46,25 @@ public struct CartWatch: AsyncSequence, Sendable {
         Iterator(client: client, order: WatchOrder(cart: cart, fromSeq: fromSeq), counters: counters)
     }
 
+    /// The same events, each as the node sent it: with `committedAtMicros` when the node
+    /// applied it live, nil when it was re-read from the cart's history.
+    public var items: Items { Items(watch: self) }
+
+    public struct Items: AsyncSequence, Sendable {
+        public typealias Element = WatchItem
+
+        let watch: CartWatch
+
+        public func makeAsyncIterator() -> ItemIterator { ItemIterator(base: watch.makeAsyncIterator()) }
+    }
+
+    public struct ItemIterator: AsyncIteratorProtocol {
+        var base: Iterator
+
+        /// The next item; nil only when the task is cancelled. Throws `CartClientError`.
+        public mutating func next() async throws -> WatchItem? { try await base.nextItem() }
+    }
+
     public struct Iterator: AsyncIteratorProtocol {
         let client: CartClient
         var order: WatchOrder
@@ -55,7 +75,9 @@ public struct CartWatch: AsyncSequence, Sendable {
         var opened = false
 
         /// The next event; nil only when the task is cancelled. Throws `CartClientError`.
-        public mutating func next() async throws -> CartEvent? {
+        public mutating func next() async throws -> CartEvent? { try await nextItem()?.event }
+
+        mutating func nextItem() async throws -> WatchItem? {
             while !Task.isCancelled {
                 do {
                     if stream == nil { try await open() }
@@ -69,7 +91,7 @@ public struct CartWatch: AsyncSequence, Sendable {
                     try order.accept(item.event)
                     failuresInRow = 0
                     counters.deliveredOne()
-                    return item.event
+                    return item
                 } catch let error as CartClientError {
                     stream = nil
                     throw error

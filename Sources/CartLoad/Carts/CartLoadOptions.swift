@@ -12,6 +12,14 @@ public struct CartLoadOptions: Sendable {
         case watchFanout = "watch-fanout"
     }
 
+    /// Which node each `watch-fanout` watcher watches on.
+    public enum WatchNode: String, Sendable, CaseIterable {
+        /// The leader of the cart's partition: delivery is measured from the cluster's commit.
+        case leader
+        /// Watcher i on node i mod N: followers serve some watches, which shows their lag.
+        case any
+    }
+
     /// How load users prove who they are.
     public enum Identity: Sendable {
         /// Tokens minted from the cluster secret keyring at this path (operator access).
@@ -40,13 +48,15 @@ public struct CartLoadOptions: Sendable {
     public var namePrefix: String
     public var watchers: Int
     public var changesPerSecond: Double
+    public var watchNode: WatchNode
     /// Print a progress line each second (to stderr).
     public var progress: Bool
 
     public init(endpoints: [Endpoint], tls: TLSContext?, identity: Identity, mode: Mode = .mix, users: Int = 8,
                 carts: Int = 256, items: Int = 32, concurrency: Int = 64, ratePerSecond: Double? = nil,
                 durationSeconds: Double = 20, warmupSeconds: Double = 1, connectionsPerNode: Int = 1,
-                namePrefix: String, watchers: Int = 10, changesPerSecond: Double = 1_000, progress: Bool = true) {
+                namePrefix: String, watchers: Int = 10, changesPerSecond: Double = 1_000, watchNode: WatchNode = .leader,
+                progress: Bool = true) {
         self.endpoints = endpoints
         self.tls = tls
         self.identity = identity
@@ -62,6 +72,7 @@ public struct CartLoadOptions: Sendable {
         self.namePrefix = namePrefix
         self.watchers = watchers
         self.changesPerSecond = changesPerSecond
+        self.watchNode = watchNode
         self.progress = progress
     }
 }

@@ -1,57 +1,13 @@
+import CartAPI
 import CartClient
 import CartDomain
 import CartTypes
 import Foundation
 import NIOConcurrencyHelpers
 
-/// What `watch-fanout` measured: delivery latency of each change to each watcher, and
-/// whether every watcher received every change exactly once, in order.
-public struct FanoutFigures: Sendable {
-    public let watchers: Int
-    /// Changes written and acknowledged while measuring.
-    public let changes: Int
-    /// Seqs every watcher had to receive (from its start seq to the last acknowledged one).
-    public let seqsExpected: Int
-    /// Watchers whose received seqs were exactly the expected ones, each once, ascending.
-    public let watchersComplete: Int
-    /// Latency from the writer's acknowledgement to the watcher's receipt (0 when the
-    /// event arrived before the ack); `beforeAck` counts those.
-    public let fromAck: LatencyStats
-    /// Latency from the moment the writer sent the change: an upper bound that includes
-    /// replication and the fsync.
-    public let fromSend: LatencyStats
-    public let beforeAck: Int
-    public let resumes: Int
-    /// Why watchers ended early (empty when none did).
-    public let watcherErrors: [String]
-
-    public var everyEventOnceInOrder: Bool { watchersComplete == watchers && seqsExpected > 0 }
-
-    var json: String {
-        func number(_ value: Double?) -> String { value.map(CartLoadReport.format) ?? "null" }
-        return "{\"watchers\":\(watchers),\"changes\":\(changes),\"seqs_expected\":\(seqsExpected),"
-            + "\"watchers_complete\":\(watchersComplete),\"every_event_once_in_order\":\(everyEventOnceInOrder),"
-            + "\"from_ack_p50_us\":\(number(fromAck.micros(atPercentile: 50))),\"from_ack_p99_us\":\(number(fromAck.micros(atPercentile: 99))),"
-            + "\"from_ack_max_us\":\(number(fromAck.maxMicros)),"
-            + "\"from_send_p50_us\":\(number(fromSend.micros(atPercentile: 50))),\"from_send_p99_us\":\(number(fromSend.micros(atPercentile: 99))),"
-            + "\"before_ack\":\(beforeAck),\"resumes\":\(resumes),\"watcher_errors\":\(watcherErrors.count)}"
-    }
-
-    var summary: String {
-        func ms(_ value: Double?) -> String { value.map { "\(CartLoadReport.format($0 / 1_000)) ms" } ?? "-" }
-        return """
-            fan-out    \(watchers) watchers × \(changes) changes: delivery after ack p50 \(ms(fromAck.micros(atPercentile: 50))) \
-            p99 \(ms(fromAck.micros(atPercentile: 99))) max \(ms(fromAck.maxMicros)) (\(beforeAck) arrived before the ack); \
-            from send p50 \(ms(fromSend.micros(atPercentile: 50))) p99 \(ms(fromSend.micros(atPercentile: 99)))
-            order      \(watchersComplete)/\(watchers) watchers got seqs \(seqsExpected > 0 ? "all \(seqsExpected)" : "none") \
-            exactly once, in order: \(everyEventOnceInOrder ? "yes" : "NO"); resumes \(resumes)\
-            \(watcherErrors.isEmpty ? "" : "\nwatchers ended early: " + Set(watcherErrors).sorted().joined(separator: "; "))
-            """
-    }
-}
-
 /// `cartload carts --mode watch-fanout`: `watchers` watchers (each its own connections) on
-/// one cart while a writer changes it `changesPerSecond` times a second.
+/// one cart while a writer changes it `changesPerSecond` times a second, each watcher on the
+/// node `watchNode` says.
 enum WatchFanout {
     /// Longest wait for every watcher to catch up with the last change after writing stops.
     static let drainWaitMs: Int64 = 15_000
@@ -60,14 +16,27 @@ enum WatchFanout {
     /// Writes in flight at most (the open loop's cap).
     static let writesInflightMax = 64
 
-    /// What one watcher received: seqs and receive times, in arrival order.
+    /// What one watcher received, in arrival order: seqs, receive times (monotonic, and
+    /// wall clock to compare with commit times) and commit times (nil: re-read from history).
     final class Received: Sendable {
-        let log = NIOLockedValueBox<(seqs: [UInt64], nanos: [UInt64])>(([], []))
+        struct Log {
+            var seqs: [UInt64] = []
+            var nanos: [UInt64] = []
+            var wallMicros: [UInt64] = []
+            var committedAtMicros: [UInt64?] = []
+        }
+
+        let log = NIOLockedValueBox(Log())
         /// Why the watch ended early, if it did.
         let failure = NIOLockedValueBox<String?>(nil)
-        func add(_ seq: Seq) {
-            let now = LoadMeter.nowNanos()
-            log.withLockedValue { $0.seqs.append(seq.rawValue); $0.nanos.append(now) }
+        func add(_ item: WatchItem) {
+            let now = LoadMeter.nowNanos(), wallNow = WallClockMicros.now()
+            log.withLockedValue { log in
+                log.seqs.append(item.event.seq.rawValue)
+                log.nanos.append(now)
+                log.wallMicros.append(wallNow)
+                log.committedAtMicros.append(item.committedAtMicros)
+            }
         }
         var lastSeq: UInt64 { log.withLockedValue { $0.seqs.last ?? 0 } }
     }
@@ -83,9 +52,19 @@ enum WatchFanout {
         var options = options
         options.users = max(2, options.users)
         let users = try await LoadUsers.prepare(options)
+        let writer = users.clients[0]
+        let cart = try await writer.createCart().cart
+        _ = try await writer.share(cart, with: Array(users.names.dropFirst()))
+        let item = users.items[0]
+        let first = try await writer.addItem(cart, item: item, quantity: 1)
+        let startSeq = Seq(first.seq.rawValue + 1)
+        let placement = try await WatchPlacement.find(cart, asking: writer)
         let watcherClients = try (0..<options.watchers).map { index in
             let user = users.names[1 + index % (users.names.count - 1)]
-            return CartClient(configuration: LoadUsers.configuration(options, token: try LoadUsers.token(for: user, options.identity)))
+            var configuration = LoadUsers.configuration(options, token: try LoadUsers.token(for: user, options.identity))
+            configuration.endpoints = placement.endpoints(forWatcher: index, options.watchNode)
+            configuration.followLeaders = false
+            return CartClient(configuration: configuration)
         }
         defer {
             Task {
@@ -93,26 +72,22 @@ enum WatchFanout {
                 await users.shutdown()
             }
         }
-        let writer = users.clients[0]
-        let cart = try await writer.createCart().cart
-        _ = try await writer.share(cart, with: Array(users.names.dropFirst()))
-        let item = users.items[0]
-        let first = try await writer.addItem(cart, item: item, quantity: 1)
-        let startSeq = Seq(first.seq.rawValue + 1)
 
-        // Connect every watcher (TLS, hello, routing) before the writes start: a cart keeps
+        // Connect every watcher (TLS, hello) to its node before the writes start: a cart keeps
         // only its newest events, so a watch opened late could find its start seq gone.
-        for client in watcherClients { _ = try await client.getCart(cart) }
+        for client in watcherClients { _ = try await client.clusterStatus(at: client.configuration.endpoints[0]) }
         let received = (0..<options.watchers).map { _ in Received() }
         let counters = (0..<options.watchers).map { _ in WatchCounters() }
         let watchTasks = (0..<options.watchers).map { index in
             Task {
                 do {
-                    for try await event in watcherClients[index].watch(cart, fromSeq: startSeq, counters: counters[index]) {
-                        received[index].add(event.seq)
+                    for try await item in watcherClients[index].watch(cart, fromSeq: startSeq, counters: counters[index]).items {
+                        received[index].add(item)
                     }
-                } catch {
+                } catch where !Task.isCancelled {
                     received[index].failure.withLockedValue { $0 = "\(error)" }
+                } catch {
+                    // Cancelled after the drain: a stream cut while reading is the normal end.
                 }
             }
         }
@@ -135,6 +110,7 @@ enum WatchFanout {
         for task in watchTasks { _ = await task.result }
 
         let figures = measure(writes: writes.filter { $0.sentNanos >= measureStart }, received: received,
+                              onLeader: counters.map { $0.endpoint == placement.leader }, watchNode: options.watchNode,
                               startSeq: startSeq.rawValue, lastSeq: lastSeq, resumes: counters.map(\.resumes).reduce(0, +))
         let state = meter.snapshot
         var report = CartLoadReport(mode: options.mode.rawValue, stats: state.total, byOperation: state.byOperation,
@@ -183,12 +159,21 @@ enum WatchFanout {
         }
     }
 
-    static func measure(writes: [Write], received: [Received], startSeq: UInt64, lastSeq: UInt64, resumes: Int) -> FanoutFigures {
-        var fromAck = LatencyStats(), fromSend = LatencyStats()
-        var beforeAck = 0, complete = 0
+    /// The figures over the measured writes. `onLeader[i]`: watcher i's stream was on the
+    /// partition leader.
+    static func measure(writes: [Write], received: [Received], onLeader: [Bool], watchNode: CartLoadOptions.WatchNode,
+                        startSeq: UInt64, lastSeq: UInt64, resumes: Int) -> FanoutFigures {
+        var fromAck = LatencyStats(), fromSend = LatencyStats(), fromCommit = LatencyStats(), followers = LatencyStats()
+        var beforeAck = 0, complete = 0, withoutCommitTime = 0
         let expected = lastSeq >= startSeq ? Array(startSeq...lastSeq) : []
-        for watcher in received {
-            let log = watcher.log.withLockedValue { $0 }
+        let logs = received.map { watcher in watcher.log.withLockedValue { $0 } }
+        let measured = Set(writes.map(\.seq))
+        // The leader's commit time of each seq, as the watchers on the leader received it.
+        var leaderCommit: [UInt64: UInt64] = [:]
+        for (log, isOnLeader) in zip(logs, onLeader) where isOnLeader {
+            for (seq, committed) in zip(log.seqs, log.committedAtMicros) { if let committed { leaderCommit[seq] = committed } }
+        }
+        for (log, isOnLeader) in zip(logs, onLeader) {
             if log.seqs == expected { complete += 1 }
             var arrival: [UInt64: UInt64] = [:]
             for (seq, nanos) in zip(log.seqs, log.nanos) { arrival[seq] = nanos }
@@ -198,9 +183,22 @@ enum WatchFanout {
                 fromAck.record(nanos: at > write.ackedNanos ? at - write.ackedNanos : 0)
                 fromSend.record(nanos: at - min(at, write.sentNanos))
             }
+            for index in log.seqs.indices where measured.contains(log.seqs[index]) {
+                let receivedAt = log.wallMicros[index]
+                guard let committed = log.committedAtMicros[index] else {
+                    withoutCommitTime += 1
+                    continue
+                }
+                fromCommit.record(nanos: (receivedAt - min(receivedAt, committed)) * 1_000)
+                if !isOnLeader, let leaderCommitted = leaderCommit[log.seqs[index]] {
+                    followers.record(nanos: (receivedAt - min(receivedAt, leaderCommitted)) * 1_000)
+                }
+            }
         }
-        return FanoutFigures(watchers: received.count, changes: writes.count, seqsExpected: expected.count,
-                             watchersComplete: complete, fromAck: fromAck, fromSend: fromSend, beforeAck: beforeAck,
+        return FanoutFigures(watchers: received.count, watchNode: watchNode, watchersOnLeader: onLeader.filter { $0 }.count,
+                             changes: writes.count, seqsExpected: expected.count, watchersComplete: complete,
+                             fromCommit: fromCommit, withoutCommitTime: withoutCommitTime,
+                             followersFromLeaderCommit: followers, fromAck: fromAck, fromSend: fromSend, beforeAck: beforeAck,
                              resumes: resumes, watcherErrors: received.compactMap { $0.failure.withLockedValue { $0 } })
     }
 }

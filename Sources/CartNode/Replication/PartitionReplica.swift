@@ -368,11 +368,18 @@ final class PartitionReplica: @unchecked Sendable {
         }
     }
 
+    /// Publishes one applied entry's events. Its cart events reach watchers stamped with
+    /// the time this replica applied the entry (learned it committed): one clock read per
+    /// entry, and none when nobody watches its carts.
     private func publish(_ events: [Event]) {
+        var committedAtMicros: UInt64?
         for event in events {
             switch event {
             case .cart(let cartEvent):
-                watchers.publish(cartEvent)
+                guard watchers.isWatched(cartEvent.cart) else { continue }
+                let stamp = committedAtMicros ?? WallClockMicros.now()
+                committedAtMicros = stamp
+                watchers.publish(WatchItem(event: cartEvent, committedAtMicros: stamp))
             case .item(let itemEvent):
                 for id in itemEvent.itemIDs {
                     if let item = state.items[id] { hooks.itemChanged(item) }

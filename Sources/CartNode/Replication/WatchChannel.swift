@@ -1,4 +1,4 @@
-import CartDomain
+import CartAPI
 import NIOConcurrencyHelpers
 
 /// The bounded mailbox between a partition replica (which applies events on its event loop)
@@ -8,15 +8,16 @@ import NIOConcurrencyHelpers
 /// drops the whole buffer and marks the channel overflowed. The consumer then re-reads the
 /// cart's history from its last delivered seq (on the replica's loop, re-arming the channel
 /// in the same step), so a slow watcher costs writers nothing and still misses nothing.
+/// Live items carry their commit time; the replica builds each item once for all watchers.
 final class WatchChannel: Sendable {
     enum Next: Sendable {
-        case events([CartEvent])
+        case events([WatchItem])
         case overflowed
         case closed
     }
 
     private struct State {
-        var buffer: [CartEvent] = []
+        var buffer: [WatchItem] = []
         var overflowed = false
         var closed = false
         var waiter: CheckedContinuation<Next, Never>?
@@ -30,7 +31,7 @@ final class WatchChannel: Sendable {
     }
 
     /// Called by the replica for each applied event of the watched cart.
-    func offer(_ event: CartEvent) {
+    func offer(_ item: WatchItem) {
         let waiter: CheckedContinuation<Next, Never>? = state.withLockedValue { state in
             guard !state.closed, !state.overflowed else { return nil }
             if let waiter = state.waiter {
@@ -41,11 +42,11 @@ final class WatchChannel: Sendable {
                 state.overflowed = true
                 state.buffer.removeAll()
             } else {
-                state.buffer.append(event)
+                state.buffer.append(item)
             }
             return nil
         }
-        waiter?.resume(returning: .events([event]))
+        waiter?.resume(returning: .events([item]))
     }
 
     /// The replica restored a snapshot: what was buffered may no longer follow on.

@@ -1,4 +1,4 @@
-import CartDomain
+import CartAPI
 import CartTypes
 
 /// The watch channels of one replica's carts. Used only on the replica's loop.
@@ -14,9 +14,12 @@ final class WatchRegistry {
         if channels[cart]?.isEmpty == true { channels[cart] = nil }
     }
 
-    func publish(_ event: CartEvent) {
-        guard let watching = channels[event.cart] else { return }
-        for channel in watching.values { channel.offer(event) }
+    /// Whether anyone watches `cart`: the replica reads the clock for a commit time only then.
+    func isWatched(_ cart: CartID) -> Bool { channels[cart] != nil }
+
+    func publish(_ item: WatchItem) {
+        guard let watching = channels[item.event.cart] else { return }
+        for channel in watching.values { channel.offer(item) }
     }
 
     func markAllOverflowed() {

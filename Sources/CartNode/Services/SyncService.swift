@@ -8,7 +8,8 @@ import NIOCore
 // cart's partition (leader or follower): first the retained history from `fromSeq`, then
 // live events as the replica applies them. Registration and the history read happen in one
 // step on the replica's loop, so no event falls between them; the consumer checks that
-// seqs are consecutive and re-reads history whenever its bounded channel overflowed.
+// seqs are consecutive and re-reads history whenever its bounded channel overflowed. Live
+// items carry the replica's commit time; items re-read from history carry none.
 
 extension NodeServices {
     func registerSyncService(on server: RPCServer) {
@@ -25,12 +26,12 @@ extension NodeServices {
             try await withTaskCancellationHandler {
                 var backlog = try await catchUp(replica, channel: channel, cart: request.cart, reader: reader, from: next)
                 while true {
-                    for event in backlog where event.seq >= next {
-                        guard event.seq == next else { break }
-                        try await writer.send(WatchItem(event: event))
+                    for item in backlog where item.event.seq >= next {
+                        guard item.event.seq == next else { break }
+                        try await writer.send(item)
                         next = next.next
                     }
-                    if let last = backlog.last, last.seq >= next {
+                    if let last = backlog.last, last.event.seq >= next {
                         // A gap: something was missed; fall back to the history.
                         backlog = try await catchUp(replica, channel: channel, cart: request.cart, reader: reader, from: next)
                         continue
@@ -50,15 +51,16 @@ extension NodeServices {
     }
 
     /// On the replica's loop: checks access, (re)registers the channel and reads the history
-    /// from `from` — in one step, so live events continue exactly after the history.
+    /// from `from` — in one step, so live events continue exactly after the history. The
+    /// history's items have no commit time: when they committed is not kept.
     func catchUp(_ replica: PartitionReplica, channel: WatchChannel, cart: CartID, reader: UserID,
-                         from: Seq) async throws -> [CartEvent] {
-        try await replica.loop.submit { () throws -> [CartEvent] in
+                 from: Seq) async throws -> [WatchItem] {
+        try await replica.loop.submit { () throws -> [WatchItem] in
             switch replica.state.history(of: cart, from: from, eventsMax: .max, readBy: reader) {
             case .success(let events):
                 channel.rearm()
                 replica.watchers.add(channel, for: cart)
-                return events
+                return events.map { WatchItem(event: $0, committedAtMicros: nil) }
             case .failure(let error):
                 if case .historyTruncated = error { self.metrics.increment(.watchHistoryTruncated) }
                 throw error.rpcError
