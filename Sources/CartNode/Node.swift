@@ -32,6 +32,8 @@ public final class CartNode: Service, Sendable {
     public let configuration: NodeConfiguration
     let logger: Logger
     private let group: MultiThreadedEventLoopGroup
+    /// The threads that sync every partition log of this node (nil: one per log).
+    private let syncWorkers: SyncWorkers?
     private let threadPool: NIOThreadPool
     private let running = NIOLockedValueBox<Running?>(nil)
     let metrics = NodeMetrics()
@@ -54,6 +56,7 @@ public final class CartNode: Service, Sendable {
         let threads = configuration.eventLoopThreads > 0 ? configuration.eventLoopThreads : System.coreCount
         group = MultiThreadedEventLoopGroup(numberOfThreads: threads)
         threadPool = NIOThreadPool(numberOfThreads: 2)
+        syncWorkers = configuration.syncThreads > 0 ? SyncWorkers(threads: configuration.syncThreads) : nil
     }
 
     /// The bound ports once started.
@@ -152,7 +155,8 @@ public final class CartNode: Service, Sendable {
             let directory = "\(configuration.dataDirectory)/partition-\(partition.rawValue)"
             let log: PartitionLog
             do {
-                log = try PartitionLog.open(directory: directory, partition: partition, options: options, logger: logger)
+                log = try PartitionLog.open(directory: directory, partition: partition, options: options,
+                                            syncWorkers: syncWorkers, logger: logger)
             } catch {
                 throw NodeError(.storage, "cannot open \(directory): \(error)")
             }
@@ -227,6 +231,7 @@ public final class CartNode: Service, Sendable {
             defer { state = nil }
             return state
         }) else {
+            syncWorkers?.stop()
             try? await group.shutdownGracefully()
             return
         }
@@ -244,6 +249,7 @@ public final class CartNode: Service, Sendable {
                 logger.error("closing a partition log failed", metadata: ["partition": "\(replica.partition)", "error": "\(error)"])
             }
         }
+        syncWorkers?.stop()
         try? await threadPool.shutdownGracefully()
         try? await group.shutdownGracefully()
         logger.info("stopped")

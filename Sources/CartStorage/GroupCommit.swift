@@ -11,21 +11,27 @@ public typealias DurabilityCompletion = @Sendable (Result<Void, StorageError>) -
 /// reported durable only after a sync that started after its write has returned. While
 /// that sync runs, new appends queue up and share the next one.
 ///
-/// Concurrency: one `NSCondition` guards all state; the thread never holds it while
-/// syncing. Completions always run outside the lock. `@unchecked Sendable` because of that lock.
+/// With `SyncWorkers`, the node's few shared sync threads play the dedicated thread's part
+/// for many logs: a submit queues this group commit with them, and whichever worker takes it
+/// syncs everything waiting at that moment, exactly as the dedicated thread would.
+///
+/// Concurrency: one `NSCondition` guards all state; no thread holds it while syncing.
+/// Completions always run outside the lock. `@unchecked Sendable` because of that lock.
 final class GroupCommit: @unchecked Sendable {
     struct Statistics: Hashable, Sendable {
         var dataSyncs: UInt64 = 0
         var completedAppends: UInt64 = 0
     }
 
-    private struct Waiter {
+    fileprivate struct Waiter {
         var endOffset: Int
         var completion: DurabilityCompletion
     }
 
     private let condition = NSCondition()
     private let policy: SyncPolicy
+    /// The shared threads that sync for this log, or nil when it has a thread of its own.
+    private let workers: SyncWorkers?
     private var target: PosixFile?
     private var waiters: [Waiter] = []
     private var syncInFlight = false
@@ -37,8 +43,10 @@ final class GroupCommit: @unchecked Sendable {
     /// Tests hold the sync thread here to make "appends arriving during a sync" deterministic.
     private var syncGate: DispatchSemaphore?
 
-    init(policy: SyncPolicy, name: String) {
+    init(policy: SyncPolicy, name: String, workers: SyncWorkers? = nil) {
         self.policy = policy
+        self.workers = workers
+        guard workers == nil else { return }
         let thread = Thread { [self] in run() }
         thread.name = name
         thread.start()
@@ -77,6 +85,7 @@ final class GroupCommit: @unchecked Sendable {
             waiters.append(Waiter(endOffset: endOffset, completion: completion))
             condition.broadcast()
         }
+        workers?.enqueue(self)
     }
 
     /// Syncs now and returns the completions that became durable; the caller runs them after
@@ -110,11 +119,60 @@ final class GroupCommit: @unchecked Sendable {
     /// Syncs and completes the appends still waiting, then stops the thread; later submits
     /// are refused with `StorageError.closed`.
     func close() {
+        guard workers == nil else { return closeSharingWorkers() }
         condition.lock()
         closing = true
         condition.broadcast()
         while !threadFinished { condition.wait() }
         condition.unlock()
+    }
+
+    // MARK: Shared workers
+
+    /// Called by a `SyncWorkers` thread: syncs every append waiting now, unless a sync is
+    /// already in flight (its `finish` queues this log again if more arrived meanwhile).
+    func syncForWorker() {
+        let taken = condition.locked { () -> (batch: [Waiter], file: PosixFile?, failure: StorageError?)? in
+            guard !waiters.isEmpty, !syncInFlight else { return nil }
+            let batch = waiters
+            waiters.removeAll()
+            if let failure { return (batch, nil, failure) }
+            syncInFlight = true
+            return (batch, target, nil)
+        }
+        guard let (batch, file, stoppedBy) = taken else { return }
+        if let stoppedBy {
+            for waiter in batch { waiter.completion(.failure(stoppedBy)) }
+            return
+        }
+        if let gate = condition.locked({ syncGate }) {
+            gate.wait()
+            gate.signal()
+        }
+        let result = syncResult(file)
+        finish(batch, result)
+        for waiter in batch { waiter.completion(result) }
+    }
+
+    /// `close` without a thread of our own: refuse new submits, let a worker's sync in
+    /// flight end, then sync and complete whatever still waits on this thread.
+    private func closeSharingWorkers() {
+        let (batch, file, stoppedBy) = condition.locked { () -> ([Waiter], PosixFile?, StorageError?) in
+            closing = true
+            while syncInFlight { condition.wait() }
+            let batch = waiters
+            waiters.removeAll()
+            if !batch.isEmpty && failure == nil { syncInFlight = true }
+            return (batch, target, failure)
+        }
+        guard !batch.isEmpty else { return }
+        if let stoppedBy {
+            for waiter in batch { waiter.completion(.failure(stoppedBy)) }
+            return
+        }
+        let result = syncResult(file)
+        finish(batch, result)
+        for waiter in batch { waiter.completion(result) }
     }
 
     // MARK: The sync thread
@@ -154,7 +212,7 @@ final class GroupCommit: @unchecked Sendable {
     }
 
     private func finish(_ batch: [Waiter], _ result: Result<Void, StorageError>) {
-        condition.locked {
+        let more = condition.locked { () -> Bool in
             syncInFlight = false
             switch result {
             case .success:
@@ -165,7 +223,10 @@ final class GroupCommit: @unchecked Sendable {
                 failure = error
             }
             condition.broadcast()
+            return !waiters.isEmpty && !closing
         }
+        // Appends that arrived during this sync wait for the next one: hand them to a worker.
+        if more { workers?.enqueue(self) }
     }
 
     /// Called by the thread or by `flush`, never holding the lock; `syncInFlight` keeps the

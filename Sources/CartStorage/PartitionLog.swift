@@ -55,7 +55,7 @@ public final class PartitionLog: @unchecked Sendable {
     static let snapshotDirectoryName = "snapshots"
 
     private init(directory: String, partition: PartitionID, options: PartitionLogOptions, logger: Logger,
-                 snapshots: SnapshotStore, recovered: RecoveredLog) {
+                 snapshots: SnapshotStore, recovered: RecoveredLog, syncWorkers: SyncWorkers?) {
         self.directory = directory
         self.partition = partition
         self.options = options
@@ -64,7 +64,7 @@ public final class PartitionLog: @unchecked Sendable {
         self.segments = recovered.segments
         self.table = recovered.table
         self.boundary = recovered.boundary
-        self.groupCommit = GroupCommit(policy: options.syncPolicy, name: "cart-storage-\(partition)")
+        self.groupCommit = GroupCommit(policy: options.syncPolicy, name: "cart-storage-\(partition)", workers: syncWorkers)
         groupCommit.retarget(active.file, durableBytes: active.writeOffset)
     }
 
@@ -72,7 +72,11 @@ public final class PartitionLog: @unchecked Sendable {
 
     /// Opens (creating if needed) the log in `directory`, recovering from any crash.
     /// Throws `corruptRecord` naming file and offset when acknowledged data is damaged.
+    /// With `syncWorkers`, the log's group commit runs on those shared threads instead of a
+    /// thread of its own (a node shares a few among all its partitions); stop them only after
+    /// closing the logs.
     public static func open(directory: String, partition: PartitionID, options: PartitionLogOptions = .init(),
+                            syncWorkers: SyncWorkers? = nil,
                             logger: Logger = Logger(label: "cart.storage")) throws -> PartitionLog {
         options.validate()
         var logger = logger
@@ -86,7 +90,7 @@ public final class PartitionLog: @unchecked Sendable {
         let recovered = try RecoveredLog.recover(directory: directory, partition: partition, options: options,
                                                  committed: committed, logger: logger)
         return PartitionLog(directory: directory, partition: partition, options: options, logger: logger,
-                            snapshots: snapshots, recovered: recovered)
+                            snapshots: snapshots, recovered: recovered, syncWorkers: syncWorkers)
     }
 
     // MARK: Reading

@@ -25,6 +25,7 @@ struct Cartd: AsyncParsableCommand {
     @Option(help: "Partitions in the cluster.") var partitions: UInt32?
     @Option(help: "Replicas per partition.") var replication: Int?
     @Option(help: "Event loop threads (0: one per core).") var threads: Int?
+    @Option(help: "Threads that fsync the partition logs, shared by all partitions (0: one per partition).") var syncThreads: Int?
     @Option(help: "Raft tick interval in milliseconds.") var tickMs: Int64?
     @Option(help: "Applied entries between snapshots.") var snapshotEntries: UInt64?
     @Option(help: "PBKDF2 iterations for new password hashes.") var passwordIterations: Int?
@@ -82,6 +83,7 @@ struct Cartd: AsyncParsableCommand {
         if let partitions { configuration.partitionCount = partitions }
         if let replication { configuration.replicationFactor = replication }
         if let threads { configuration.eventLoopThreads = threads }
+        if let syncThreads { configuration.syncThreads = syncThreads }
         if let tickMs { configuration.tickIntervalMs = tickMs }
         if let snapshotEntries { configuration.snapshotIntervalEntries = snapshotEntries }
         if let passwordIterations { configuration.passwordHashIterations = passwordIterations }
