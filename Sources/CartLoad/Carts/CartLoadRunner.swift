@@ -5,7 +5,8 @@ import Foundation
 /// Runs `cartload carts`: prepares users, items and carts, then drives the chosen mix in a
 /// closed loop (`concurrency` workers back to back) or an open loop (`ratePerSecond`, with
 /// latency counted from each operation's intended start so a stalled cluster is not hidden),
-/// printing a progress line each second.
+/// printing a progress line each second. Workers run on the clients' event loops
+/// (`EventLoopTaskExecutor`), which left more of a shared machine's CPU to the cluster.
 public enum CartLoadRunner {
     /// Carts created at once while preparing.
     static let setupConcurrency = 32
@@ -65,9 +66,10 @@ public enum CartLoadRunner {
 
     static func closedLoop(_ options: CartLoadOptions, _ users: LoadUsers, _ slots: CartSlots, _ meter: LoadMeter,
                            end: UInt64) async {
+        let executors = EventLoopTaskExecutor.forEachLoop()
         await withTaskGroup(of: Void.self) { group in
-            for _ in 0..<options.concurrency {
-                group.addTask {
+            for worker in 0..<options.concurrency {
+                group.addTask(executorPreference: executors[worker % executors.count]) {
                     while LoadMeter.nowNanos() < end && !Task.isCancelled {
                         await once(options.mode, users, slots, meter, startNanos: LoadMeter.nowNanos())
                     }
@@ -79,6 +81,8 @@ public enum CartLoadRunner {
     static func openLoop(_ options: CartLoadOptions, _ users: LoadUsers, _ slots: CartSlots, _ meter: LoadMeter,
                          rate: Double, start: UInt64, end: UInt64) async {
         let intervalNanos = max(1, UInt64(1e9 / rate))
+        let executors = EventLoopTaskExecutor.forEachLoop()
+        var next = 0
         await withTaskGroup(of: Void.self) { group in
             var inflight = 0
             var intended = start
@@ -92,7 +96,10 @@ public enum CartLoadRunner {
                     continue
                 }
                 let startNanos = intended
-                group.addTask { await once(options.mode, users, slots, meter, startNanos: startNanos) }
+                next = (next + 1) % executors.count
+                group.addTask(executorPreference: executors[next]) {
+                    await once(options.mode, users, slots, meter, startNanos: startNanos)
+                }
                 inflight += 1
                 intended += intervalNanos
             }
