@@ -110,8 +110,8 @@ public enum CartLoadRunner {
                      startNanos: UInt64) async {
         let operation = CartOperation.pick(mode)
         do {
-            try await operation.run(users, slots)
-            meter.record(operation.rawValue, startNanos: startNanos, error: nil)
+            let ran = try await operation.run(users, slots)
+            meter.record(ran.rawValue, startNanos: startNanos, error: nil)
         } catch {
             meter.record(operation.rawValue, startNanos: startNanos, error: error.code)
         }

@@ -28,13 +28,24 @@ enum CartOperation: String, CaseIterable, Sendable {
         return .add
     }
 
-    /// Runs the operation on a random cart as one of its members.
-    func run(_ users: LoadUsers, _ slots: CartSlots) async throws(CartClientError) {
+    /// Runs the operation on a random cart as one of its members. A remove or quantity
+    /// change on a cart with no line this workload knows of becomes an add (a shopper fills
+    /// an empty cart first); returns the operation actually run.
+    func run(_ users: LoadUsers, _ slots: CartSlots) async throws(CartClientError) -> CartOperation {
         let (index, slot) = slots.random()
+        let needsLine = self == .remove || self == .setQuantity
+        guard !needsLine || !slot.items.isEmpty else { return try await CartOperation.add.run(on: index, slot, users, slots) }
+        return try await run(on: index, slot, users, slots)
+    }
+
+    private func run(on index: Int, _ slot: CartSlots.Slot, _ users: LoadUsers,
+                     _ slots: CartSlots) async throws(CartClientError) -> CartOperation {
         let actor = Bool.random() || self == .share || self == .create ? slot.owner : slot.sharedWith
         let client = users.clients[actor]
-        let item = users.items.randomElement()!
-        let lineItem = slot.recentItem ?? item
+        // Adds pick among the items not yet in the cart while there are some, so a line's
+        // quantity does not creep up to the domain's limit over a long run.
+        let item = users.items.filter { !slot.items.contains($0) }.randomElement() ?? users.items.randomElement()!
+        let lineItem = slot.items.randomElement() ?? item
         switch self {
         case .add:
             _ = try await client.addItem(slot.cart, item: item, quantity: 1)
@@ -42,8 +53,14 @@ enum CartOperation: String, CaseIterable, Sendable {
         case .get:
             _ = try await client.getCart(slot.cart)
         case .remove:
-            _ = try await client.removeItem(slot.cart, item: lineItem)
-            slots.noteAdded(nil, at: index, cart: slot.cart)
+            do {
+                _ = try await client.removeItem(slot.cart, item: lineItem)
+            } catch where error.code == .notFound {
+                // Another worker removed it first: forget it, and let the refusal count.
+                slots.noteRemoved(lineItem, at: index, cart: slot.cart)
+                throw error
+            }
+            slots.noteRemoved(lineItem, at: index, cart: slot.cart)
         case .setQuantity:
             _ = try await client.setQuantity(slot.cart, item: lineItem, quantity: Int64.random(in: 1...5))
         case .share:
@@ -61,5 +78,6 @@ enum CartOperation: String, CaseIterable, Sendable {
             let reply = try await users.clients[slot.owner].createCart()
             slots.replace(index, with: .init(cart: reply.cart, owner: slot.owner, sharedWith: slot.owner))
         }
+        return self
     }
 }

@@ -9,9 +9,9 @@ final class CartSlots: Sendable {
         /// Index of the owner in the load users; `sharedWith` the user it is shared with.
         let owner: Int
         let sharedWith: Int
-        /// An item added to the cart recently, so removes and quantity changes mostly hit a
-        /// line that exists (approximate under concurrency, which is fine for a load mix).
-        var recentItem: ItemID? = nil
+        /// Items this workload added to the cart and has not removed, so removes and quantity
+        /// changes hit lines that exist (approximate when two workers race on one cart).
+        var items: Set<ItemID> = []
     }
 
     private let slots: NIOLockedValueBox<[Slot]>
@@ -30,9 +30,15 @@ final class CartSlots: Sendable {
         }
     }
 
-    func noteAdded(_ item: ItemID?, at index: Int, cart: CartID) {
+    func noteAdded(_ item: ItemID, at index: Int, cart: CartID) {
         slots.withLockedValue { slots in
-            if slots[index].cart == cart { slots[index].recentItem = item }
+            if slots[index].cart == cart { slots[index].items.insert(item) }
+        }
+    }
+
+    func noteRemoved(_ item: ItemID, at index: Int, cart: CartID) {
+        slots.withLockedValue { slots in
+            if slots[index].cart == cart { slots[index].items.remove(item) }
         }
     }
 
