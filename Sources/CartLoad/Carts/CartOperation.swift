@@ -28,12 +28,12 @@ enum CartOperation: String, CaseIterable, Sendable {
         return .add
     }
 
-    /// Runs the operation on a random cart as one of its members. A remove or quantity
-    /// change on a cart with no line this workload knows of becomes an add (a shopper fills
-    /// an empty cart first); returns the operation actually run.
+    /// Runs the operation on a random cart as one of its members. A remove, quantity change
+    /// or checkout on a cart with no line this workload knows of becomes an add (a shopper
+    /// fills an empty cart first); returns the operation actually run.
     func run(_ users: LoadUsers, _ slots: CartSlots) async throws(CartClientError) -> CartOperation {
         let (index, slot) = slots.random()
-        let needsLine = self == .remove || self == .setQuantity
+        let needsLine = self == .remove || self == .setQuantity || self == .checkout
         guard !needsLine || !slot.items.isEmpty else { return try await CartOperation.add.run(on: index, slot, users, slots) }
         return try await run(on: index, slot, users, slots)
     }
