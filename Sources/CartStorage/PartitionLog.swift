@@ -30,7 +30,7 @@ public final class PartitionLog: @unchecked Sendable {
     public struct Statistics: Hashable, Sendable {
         /// `fdatasync` calls made by group commit (not counting segment creation or truncation).
         public var dataSyncs: UInt64
-        /// Appends whose completion reported success.
+        /// Appends whose completion reported success (journaled logs: see `NodeJournal.Statistics`).
         public var durableAppends: UInt64
         public var segmentCount: Int
     }
