@@ -263,6 +263,58 @@ final class NodeJournalTests: XCTestCase {
         }
     }
 
+    /// Four partitions append (without waiting) and now and then truncate and continue in a
+    /// new term, each from its own thread, while the small journal checkpoints again and
+    /// again on its own thread. Nothing deadlocks, every append completes, and after a crash
+    /// (the logs never closed) each partition reopens to exactly the log it acknowledged.
+    func testConcurrentAppendsTruncationsAndCheckpointsKeepEveryPartitionExact() throws {
+        let directory = TemporaryDirectory()
+        let journal = try openJournal(directory, bytesMax: 8 * 1024)
+        var logs = try (0..<4).map { try openJournaledLog(directory, UInt32($0), journal) }
+        let outcomes = OutcomeCounter()
+        let models = ModelBox(count: 4)
+        let threads = DispatchGroup()
+        for partition in 0..<4 {
+            let log = logs[partition]
+            DispatchQueue.global().async(group: threads) {
+                var random = SeededRandom(seed: UInt64(partition) + 11)
+                var model: [StoredEntry] = []
+                var term: UInt64 = 1
+                do {
+                    for _ in 0..<150 {
+                        if model.count > 4, Int.random(in: 0..<10, using: &random) == 0 {
+                            let keep = model.count - Int.random(in: 1...3, using: &random)
+                            try log.truncateSuffix(after: LogIndex(UInt64(keep)))
+                            model.removeLast(model.count - keep)
+                            term += 1
+                        }
+                        let entries = makeEntries(from: UInt64(model.count + 1), count: Int.random(in: 1...3, using: &random), term: term)
+                        outcomes.started()
+                        try log.append(entries) { outcomes.finished($0) }
+                        model += entries
+                    }
+                } catch {
+                    XCTFail("partition \(partition): \(error)")
+                }
+                models.set(partition, model)
+            }
+        }
+        XCTAssertEqual(threads.wait(timeout: .now() + 120), .success, "appenders stuck")
+        XCTAssertTrue(outcomes.waitForAll(timeout: 60), "appends never became durable")
+        XCTAssertEqual(outcomes.failures, 0)
+        XCTAssertGreaterThan(journal.currentStatistics.checkpoints, 0)
+        journal.close()
+        logs.removeAll()
+
+        let reopened = try openJournal(directory, bytesMax: 8 * 1024)
+        defer { reopened.close() }
+        for partition in 0..<4 {
+            let log = try openJournaledLog(directory, UInt32(partition), reopened)
+            XCTAssertEqual(try log.allEntries(), models.get(partition), "partition \(partition)")
+            try log.close()
+        }
+    }
+
     /// `SyncPolicy.none` (benchmarks only): the journal writes its records but never syncs,
     /// and the entries still come back after a restart.
     func testJournalWithoutSyncsStillWritesEveryRecord() throws {
@@ -370,4 +422,13 @@ final class OutcomeCounter: @unchecked Sendable {
             return true
         }
     }
+}
+
+/// The expected log of each partition, filled in by the threads that wrote them.
+final class ModelBox: @unchecked Sendable {
+    private let lock = NSLock()
+    private var models: [[StoredEntry]]
+    init(count: Int) { models = Array(repeating: [], count: count) }
+    func set(_ index: Int, _ model: [StoredEntry]) { lock.withLock { models[index] = model } }
+    func get(_ index: Int) -> [StoredEntry] { lock.withLock { models[index] } }
 }
