@@ -22,6 +22,12 @@ import Logging
 /// the caller's thread, waiting only for a write already in flight, never for completions,
 /// so a caller may hold its partition lock while flushing. Checkpoints run on a thread of
 /// their own and take partition locks without holding the journal's. Hence `@unchecked Sendable`.
+///
+/// Durability is cumulative: batches are written and synced one after another, so a
+/// completion reporting success means every record appended before it is durable too. The
+/// completions of a batch a `flush` took run on the flushing thread and may run before those
+/// of the batch just before it (still running on the journal thread); callers that track
+/// durability in order (the node's replicas) wait for the oldest outstanding one.
 public final class NodeJournal: @unchecked Sendable {
     public struct Options: Sendable, Hashable {
         /// Size past which the active file is checkpointed and replaced; also what each file preallocates.
@@ -134,6 +140,11 @@ public final class NodeJournal: @unchecked Sendable {
     /// The operations of `partition` read back at open (nil if none); each is handed out once.
     func takeRecovered(_ partition: PartitionID) -> JournalRecovery.PartitionOps? {
         condition.locked { recovered.removeValue(forKey: partition) }
+    }
+
+    /// Gives back operations taken by a log whose open failed.
+    func returnRecovered(_ partition: PartitionID, _ ops: JournalRecovery.PartitionOps) {
+        condition.locked { recovered[partition] = ops }
     }
 
     /// Adds `log` to the logs a checkpoint syncs; its file is durable through `durableIndex`.

@@ -101,15 +101,21 @@ public final class PartitionLog: @unchecked Sendable {
             // those entries are durable in the journal and come back from it.
             committed = min(committed, journalOps?.durableFloor ?? .zero)
         }
-        let recovered = try RecoveredLog.recover(directory: directory, partition: partition, options: options,
-                                                 committed: committed, logger: logger)
-        let log = PartitionLog(directory: directory, partition: partition, options: options, logger: logger,
-                               snapshots: snapshots, recovered: recovered, syncWorkers: syncWorkers, journal: journal)
-        if let journal {
-            let durableIndex = try log.replay(journalOps?.ops ?? [])
-            journal.register(log, durableIndex: durableIndex)
+        do {
+            let recovered = try RecoveredLog.recover(directory: directory, partition: partition, options: options,
+                                                     committed: committed, logger: logger)
+            let log = PartitionLog(directory: directory, partition: partition, options: options, logger: logger,
+                                   snapshots: snapshots, recovered: recovered, syncWorkers: syncWorkers, journal: journal)
+            if let journal {
+                let durableIndex = try log.replay(journalOps?.ops ?? [])
+                journal.register(log, durableIndex: durableIndex)
+            }
+            return log
+        } catch {
+            // The journal keeps the operations for a later attempt (and its checkpoints).
+            if let journal, let journalOps { journal.returnRecovered(partition, journalOps) }
+            throw error
         }
-        return log
     }
 
     // MARK: Reading
