@@ -151,8 +151,15 @@ public final class CartNode: Service, Sendable {
     /// The node journal in `<data>/journal/` (nil unless `storageJournal`); opened before
     /// the partition logs, which replay their part of it, and closed after them.
     private func openJournal() throws -> NodeJournal? {
-        guard configuration.storageJournal else { return nil }
         let directory = "\(configuration.dataDirectory)/journal"
+        guard configuration.storageJournal else {
+            // A journal left by a crash holds appends the partition files may lack.
+            if (try? NodeJournal.hasFiles(in: directory)) ?? true {
+                throw NodeError(.storage, "\(directory) holds journal files from a run that did not shut down cleanly; "
+                                + "start once with the journal on to replay them")
+            }
+            return nil
+        }
         do {
             return try NodeJournal.open(directory: directory,
                                         options: .init(syncPolicy: configuration.fsync ? .fsyncPerBatch : .none), logger: logger)

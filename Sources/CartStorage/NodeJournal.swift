@@ -115,13 +115,30 @@ public final class NodeJournal: @unchecked Sendable {
 
     /// Lets a checkpoint in progress finish, makes every record durable and completes it,
     /// then stops the thread; later appends are refused with `StorageError.closed`.
+    /// When every log that used the journal was closed (their files synced) and none of the
+    /// operations read back at open is still waiting for its log, the journal files are no
+    /// longer needed and are deleted: a node closed cleanly leaves an empty journal.
     public func close() {
-        condition.lock()
-        while checkpointing { condition.wait() }
-        closing = true
-        condition.broadcast()
-        while !threadFinished { condition.wait() }
-        condition.unlock()
+        let obsolete = condition.locked { () -> Bool in
+            while checkpointing { condition.wait() }
+            closing = true
+            condition.broadcast()
+            while !threadFinished { condition.wait() }
+            return failure == nil && recovered.isEmpty && logs.isEmpty
+        }
+        guard obsolete else { return }
+        do {
+            try deleteFiles(before: .max)
+        } catch {
+            logger.warning("could not delete the journal files after a clean close", metadata: ["error": "\(error)"])
+        }
+    }
+
+    /// True if `directory` holds journal files, which may hold acknowledged appends that
+    /// only a journaled open of the partition logs replays.
+    public static func hasFiles(in directory: String) throws -> Bool {
+        guard PosixFile.exists(directory) else { return false }
+        return try PosixFile.listDirectory(directory).contains { JournalFile.sequence(ofFileName: $0) != nil }
     }
 
     /// Starts a new file, syncs every registered partition log, records the checkpoint and

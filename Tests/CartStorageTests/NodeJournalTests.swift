@@ -55,6 +55,30 @@ final class NodeJournalTests: XCTestCase {
         }
     }
 
+    /// A clean shutdown (every log closed, then the journal) leaves no journal files: the
+    /// partition files are complete on their own. A journal closed while a log is still open
+    /// (a crash as far as that log is concerned) keeps its files.
+    func testCleanCloseLeavesNoJournalFilesAndAnOpenLogKeepsThem() throws {
+        let directory = TemporaryDirectory()
+        var journal = try openJournal(directory)
+        var log = try openJournaledLog(directory, 7, journal)
+        try log.appendAndWait(makeEntries(from: 1, count: 3, term: 1))
+        journal.close()
+        XCTAssertTrue(try NodeJournal.hasFiles(in: directory.path + "/journal"))
+
+        journal = try openJournal(directory)
+        log = try openJournaledLog(directory, 7, journal)
+        try log.appendAndWait(makeEntries(from: 4, count: 3, term: 1))
+        try log.close()
+        journal.close()
+        XCTAssertFalse(try NodeJournal.hasFiles(in: directory.path + "/journal"))
+
+        let unjournaled = try PartitionLog.open(directory: directory.path + "/partition-7", partition: PartitionID(7),
+                                                options: options(), logger: quietLogger)
+        XCTAssertEqual(try unjournaled.allEntries(), makeEntries(from: 1, count: 6, term: 1))
+        try unjournaled.close()
+    }
+
     // MARK: Crash recovery
 
     /// The node crashes after acknowledging appends; the partition files never synced them
