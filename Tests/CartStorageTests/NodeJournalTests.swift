@@ -176,6 +176,33 @@ final class NodeJournalTests: XCTestCase {
         journal.close()
     }
 
+    /// A snapshot lets the log compact through 8 while entries 5...10 are still only in the
+    /// page cache of the partition file (durable in the journal); the crash leaves the file
+    /// with entries 1...4, below the new boundary. Recovery starts a fresh segment after the
+    /// boundary and the journal brings back 9...10; later appends and a second crash are fine.
+    func testCompactionPastTheUnsyncedPartOfTheFileSurvivesACrash() throws {
+        let directory = TemporaryDirectory()
+        var journal = try openJournal(directory)
+        var log = try openJournaledLog(directory, 8, journal)
+        try log.appendAndWait(makeEntries(from: 1, count: 10, term: 1))
+        try log.compactPrefix(through: LogIndex(8))
+        journal.close()
+        TailDamage.garbage.apply(to: directory.segmentPaths("partition-8")[0], from: 4 * entryRecordBytes)
+
+        journal = try openJournal(directory)
+        log = try openJournaledLog(directory, 8, journal)
+        XCTAssertEqual(log.firstIndex, LogIndex(9))
+        XCTAssertEqual(try log.allEntries(), makeEntries(from: 9, count: 2, term: 1))
+        try log.appendAndWait(makeEntries(from: 11, count: 2, term: 1))
+        journal.close()
+
+        journal = try openJournal(directory)
+        log = try openJournaledLog(directory, 8, journal)
+        XCTAssertEqual(try log.allEntries(), makeEntries(from: 9, count: 4, term: 1))
+        try log.close()
+        journal.close()
+    }
+
     /// After a checkpoint the journal holds append(4...6), then a truncation to 1 (synced:
     /// the partition file shows only entry 1), then append(2...3) in a new term, which the
     /// crash wipes from the file. Replaying append(4...6) would leave a gap after 1: it is
