@@ -46,6 +46,7 @@ public final class CartNode: Service, Sendable {
         var services: NodeServices
         var metricsServer: MetricsServer?
         var ports: BoundPorts
+        var journal: NodeJournal?
     }
 
     public init(configuration: NodeConfiguration, logger: Logger = Logger(label: "cartd")) {
@@ -96,7 +97,14 @@ public final class CartNode: Service, Sendable {
             leaderChanged: { partition, leader in leaders.set(leader, for: partition) },
             becameLeader: { replica in servicesBox.withLockedValue { $0 }?.resumeCheckouts(replica) },
             itemChanged: { item in items.update(item) })
-        let replicas = try openReplicas(placement: placement, transport: transport, hooks: hooks)
+        let journal = try openJournal()
+        let replicas: [PartitionID: PartitionReplica]
+        do {
+            replicas = try openReplicas(placement: placement, transport: transport, hooks: hooks, journal: journal)
+        } catch {
+            journal?.close()
+            throw error
+        }
 
         let peerServer = makePeerServer(tls: peerTLS)
         let peerPort = try await Self.listen(peerServer, "peer")
@@ -110,7 +118,7 @@ public final class CartNode: Service, Sendable {
         let services = NodeServices(eventLoopGroup: group, node: configuration.nodeID, placement: placement, router: router,
                                     items: items, selfHint: selfHint, members: configuration.members,
                                     configuration: configuration, threadPool: threadPool, tokens: tokens, metrics: metrics,
-                                    logger: logger)
+                                    journal: journal, logger: logger)
         servicesBox.withLockedValue { $0 = services }
         let table = services.makeMethodTable { caller in gateway.admit(caller.actor) }
         for register in table.clientMethods { register(clientServer) }
@@ -130,7 +138,7 @@ public final class CartNode: Service, Sendable {
         let ports = BoundPorts(client: clientPort, peer: peerPort, metrics: metricsServer?.port)
         running.withLockedValue {
             $0 = Running(clientServer: clientServer, peerServer: peerServer, transport: transport, replicas: replicas,
-                         services: services, metricsServer: metricsServer, ports: ports)
+                         services: services, metricsServer: metricsServer, ports: ports, journal: journal)
         }
         let tick = TimeAmount.milliseconds(configuration.tickIntervalMs)
         for replica in replicas.values {
@@ -140,8 +148,28 @@ public final class CartNode: Service, Sendable {
         return ports
     }
 
-    private func openReplicas(placement: Placement, transport: PeerTransport,
-                              hooks: ReplicaHooks) throws -> [PartitionID: PartitionReplica] {
+    /// The node journal in `<data>/journal/` (nil unless `storageJournal`); opened before
+    /// the partition logs, which replay their part of it, and closed after them.
+    private func openJournal() throws -> NodeJournal? {
+        let directory = "\(configuration.dataDirectory)/journal"
+        guard configuration.storageJournal else {
+            // A journal left by a crash holds appends the partition files may lack.
+            if (try? NodeJournal.hasFiles(in: directory)) ?? true {
+                throw NodeError(.storage, "\(directory) holds journal files from a run that did not shut down cleanly; "
+                                + "start once with the journal on to replay them")
+            }
+            return nil
+        }
+        do {
+            return try NodeJournal.open(directory: directory,
+                                        options: .init(syncPolicy: configuration.fsync ? .fsyncPerBatch : .none), logger: logger)
+        } catch {
+            throw NodeError(.storage, "cannot open \(directory): \(error)")
+        }
+    }
+
+    private func openReplicas(placement: Placement, transport: PeerTransport, hooks: ReplicaHooks,
+                              journal: NodeJournal?) throws -> [PartitionID: PartitionReplica] {
         let loops = Array(group.makeIterator())
         var options = PartitionLogOptions()
         options.syncPolicy = configuration.fsync ? .fsyncPerBatch : .none
@@ -156,7 +184,7 @@ public final class CartNode: Service, Sendable {
             let log: PartitionLog
             do {
                 log = try PartitionLog.open(directory: directory, partition: partition, options: options,
-                                            syncWorkers: syncWorkers, logger: logger)
+                                            syncWorkers: syncWorkers, journal: journal, logger: logger)
             } catch {
                 throw NodeError(.storage, "cannot open \(directory): \(error)")
             }
@@ -249,6 +277,7 @@ public final class CartNode: Service, Sendable {
                 logger.error("closing a partition log failed", metadata: ["partition": "\(replica.partition)", "error": "\(error)"])
             }
         }
+        running.journal?.close()
         syncWorkers?.stop()
         try? await threadPool.shutdownGracefully()
         try? await group.shutdownGracefully()

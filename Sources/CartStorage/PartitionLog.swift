@@ -23,13 +23,14 @@ import Logging
 /// them never stalls appends. Completions run on the sync thread (or the caller's) with no
 /// lock held. Hence `@unchecked Sendable`.
 ///
-/// Why one log per partition rather than one write-ahead log per node: see README.md in
-/// this folder (measured with `storagebench`).
+/// Journaled mode (`open(..., journal:)`): appends are made durable by the node's shared
+/// `NodeJournal` instead of this log's own group commit; the segments are written to the
+/// page cache only and synced by the journal's checkpoints (see `NodeJournal`, README.md).
 public final class PartitionLog: @unchecked Sendable {
     public struct Statistics: Hashable, Sendable {
         /// `fdatasync` calls made by group commit (not counting segment creation or truncation).
         public var dataSyncs: UInt64
-        /// Appends whose completion reported success.
+        /// Appends whose completion reported success (journaled logs: see `NodeJournal.Statistics`).
         public var durableAppends: UInt64
         public var segmentCount: Int
     }
@@ -43,6 +44,8 @@ public final class PartitionLog: @unchecked Sendable {
     private let lock = NSLock()
     private let hardStateLock = NSLock()
     private let groupCommit: GroupCommit
+    /// The node journal that makes appends durable, or nil when this log syncs its own segments.
+    private let journal: NodeJournal?
     private var segments: [Segment]
     private var table: LogIndexTable
     private var boundary: CompactionBoundary
@@ -55,7 +58,7 @@ public final class PartitionLog: @unchecked Sendable {
     static let snapshotDirectoryName = "snapshots"
 
     private init(directory: String, partition: PartitionID, options: PartitionLogOptions, logger: Logger,
-                 snapshots: SnapshotStore, recovered: RecoveredLog, syncWorkers: SyncWorkers?) {
+                 snapshots: SnapshotStore, recovered: RecoveredLog, syncWorkers: SyncWorkers?, journal: NodeJournal?) {
         self.directory = directory
         self.partition = partition
         self.options = options
@@ -64,6 +67,7 @@ public final class PartitionLog: @unchecked Sendable {
         self.segments = recovered.segments
         self.table = recovered.table
         self.boundary = recovered.boundary
+        self.journal = journal
         self.groupCommit = GroupCommit(policy: options.syncPolicy, name: "cart-storage-\(partition)", workers: syncWorkers)
         groupCommit.retarget(active.file, durableBytes: active.writeOffset)
     }
@@ -75,8 +79,12 @@ public final class PartitionLog: @unchecked Sendable {
     /// With `syncWorkers`, the log's group commit runs on those shared threads instead of a
     /// thread of its own (a node shares a few among all its partitions); stop them only after
     /// closing the logs.
+    ///
+    /// With `journal`, the log runs journaled: its file is recovered trusting only what the
+    /// journal's last checkpoint says was synced, then the journal's operations for this
+    /// partition are replayed on it and the result synced before the log is registered.
     public static func open(directory: String, partition: PartitionID, options: PartitionLogOptions = .init(),
-                            syncWorkers: SyncWorkers? = nil,
+                            syncWorkers: SyncWorkers? = nil, journal: NodeJournal? = nil,
                             logger: Logger = Logger(label: "cart.storage")) throws -> PartitionLog {
         options.validate()
         var logger = logger
@@ -86,11 +94,28 @@ public final class PartitionLog: @unchecked Sendable {
                                           retainedCount: options.snapshotsRetainedCount,
                                           dataBytesMax: options.snapshotBytesMax,
                                           policy: options.syncPolicy, logger: logger)
-        let committed = try readHardState(directory + "/" + hardStateFileName).commit
-        let recovered = try RecoveredLog.recover(directory: directory, partition: partition, options: options,
-                                                 committed: committed, logger: logger)
-        return PartitionLog(directory: directory, partition: partition, options: options, logger: logger,
-                            snapshots: snapshots, recovered: recovered, syncWorkers: syncWorkers)
+        var committed = try readHardState(directory + "/" + hardStateFileName).commit
+        let journalOps = journal?.takeRecovered(partition)
+        if journal != nil {
+            // The hard state's commit may be ahead of what the partition file holds durably:
+            // those entries are durable in the journal and come back from it.
+            committed = min(committed, journalOps?.durableFloor ?? .zero)
+        }
+        do {
+            let recovered = try RecoveredLog.recover(directory: directory, partition: partition, options: options,
+                                                     committed: committed, logger: logger)
+            let log = PartitionLog(directory: directory, partition: partition, options: options, logger: logger,
+                                   snapshots: snapshots, recovered: recovered, syncWorkers: syncWorkers, journal: journal)
+            if let journal {
+                let durableIndex = try log.replay(journalOps?.ops ?? [])
+                journal.register(log, durableIndex: durableIndex)
+            }
+            return log
+        } catch {
+            // The journal keeps the operations for a later attempt (and its checkpoints).
+            if let journal, let journalOps { journal.returnRecovered(partition, journalOps) }
+            throw error
+        }
     }
 
     // MARK: Reading
@@ -177,13 +202,17 @@ public final class PartitionLog: @unchecked Sendable {
         try lock.withLock {
             try checkOpen()
             guard !entries.isEmpty else {
-                completed = try groupCommit.flush()
+                completed = try journal?.flush() ?? groupCommit.flush()
                 completed.append(onDurable)
                 return
             }
             try validate(entries)
             completed = try writeRecords(entries)
-            try groupCommit.submit(endOffset: active.writeOffset, completion: onDurable)
+            if let journal {
+                try journal.append(.append(partition, entries), completion: onDurable)
+            } else {
+                try groupCommit.submit(endOffset: active.writeOffset, completion: onDurable)
+            }
         }
     }
 
@@ -202,7 +231,7 @@ public final class PartitionLog: @unchecked Sendable {
     public func sync() throws {
         let completed = try lock.withLock {
             try checkOpen()
-            return try groupCommit.flush()
+            return try journal?.flush() ?? groupCommit.flush()
         }
         for completion in completed { completion(.success(())) }
     }
@@ -218,15 +247,26 @@ public final class PartitionLog: @unchecked Sendable {
                 throw StorageError.indexOutOfRange(requested: index, firstIndex: table.firstIndex, lastIndex: table.lastIndex)
             }
             guard index < table.lastIndex else { return }
-            completed = try groupCommit.flush()
-            let cut = table.slot(at: max(index.next, table.firstIndex))!
-            // Newest segments go first, so a crash midway leaves a shorter log, never a gap.
-            try removeSegments(where: { $0.sequence > cut.segment })
-            let segment = segments.last!
-            try segment.cut(at: cut.offset, policy: options.syncPolicy)
-            groupCommit.retarget(segment.file, durableBytes: cut.offset)
-            table.removeSuffix(after: index)
+            if let journal {
+                // Durable in the journal before the file changes, so replay can redo it.
+                try journal.append(.truncate(partition, after: index)) { _ in }
+                completed = try journal.flush()
+            } else {
+                completed = try groupCommit.flush()
+            }
+            try cutSuffix(after: index)
         }
+    }
+
+    /// Called with `lock` held: removes the entries after `index` from the files (synced).
+    private func cutSuffix(after index: LogIndex) throws {
+        let cut = table.slot(at: max(index.next, table.firstIndex))!
+        // Newest segments go first, so a crash midway leaves a shorter log, never a gap.
+        try removeSegments(where: { $0.sequence > cut.segment })
+        let segment = segments.last!
+        try segment.cut(at: cut.offset, policy: options.syncPolicy)
+        groupCommit.retarget(segment.file, durableBytes: cut.offset)
+        table.removeSuffix(after: index)
     }
 
     /// Drops every entry up to and including `index` (covered by a snapshot, §7) and deletes
@@ -259,18 +299,75 @@ public final class PartitionLog: @unchecked Sendable {
             guard index >= boundary.index else {
                 throw StorageError.indexOutOfRange(requested: index, firstIndex: table.firstIndex, lastIndex: table.lastIndex)
             }
-            completed = try groupCommit.flush()
-            let newBoundary = CompactionBoundary(index: index, term: term)
-            try MetadataFile.write(newBoundary.encoded(), to: path(Self.boundaryFileName), policy: options.syncPolicy)
-            boundary = newBoundary
-            let nextSequence = active.sequence + 1
-            try removeSegments(where: { _ in true })
-            let segment = try Segment.create(directory: directory, sequence: nextSequence,
-                                             capacityBytes: options.segmentBytesMax, policy: options.syncPolicy)
-            segments = [segment]
-            groupCommit.retarget(segment.file, durableBytes: 0)
-            table = LogIndexTable(firstIndex: index.next)
+            if let journal {
+                try journal.append(.reset(partition, index: index, term: term)) { _ in }
+                completed = try journal.flush()
+            } else {
+                completed = try groupCommit.flush()
+            }
+            try reset(index: index, term: term)
         }
+    }
+
+    /// Called with `lock` held: replaces the files by an empty log after (`index`, `term`).
+    private func reset(index: LogIndex, term: Term) throws {
+        let newBoundary = CompactionBoundary(index: index, term: term)
+        try MetadataFile.write(newBoundary.encoded(), to: path(Self.boundaryFileName), policy: options.syncPolicy)
+        boundary = newBoundary
+        let nextSequence = active.sequence + 1
+        try removeSegments(where: { _ in true })
+        let segment = try Segment.create(directory: directory, sequence: nextSequence,
+                                         capacityBytes: options.segmentBytesMax, policy: options.syncPolicy)
+        segments = [segment]
+        groupCommit.retarget(segment.file, durableBytes: 0)
+        table = LogIndexTable(firstIndex: index.next)
+    }
+
+    // MARK: Journal replay
+
+    /// Replays the journal's operations for this partition on the recovered files, syncs the
+    /// result, and returns the last index now durable in the files. Every operation was
+    /// done once already; replaying one on files that show it (or later ones) changes
+    /// nothing that the operations after it do not redo.
+    private func replay(_ ops: [JournalRecord]) throws -> LogIndex {
+        try lock.withLock {
+            for op in ops {
+                switch op {
+                case let .append(_, entries):
+                    try replayAppend(entries)
+                case let .truncate(_, index):
+                    // Below the boundary: a later compaction covers it, and the entries it
+                    // kept were appended again after it (their records follow).
+                    if index >= boundary.index && index < table.lastIndex { try cutSuffix(after: index) }
+                case let .reset(_, index, term):
+                    // The snapshot file was saved before the reset record was written.
+                    if index > boundary.index { try reset(index: index, term: term) }
+                case .checkpoint:
+                    break
+                }
+            }
+            _ = try groupCommit.flush(force: true)
+            return table.lastIndex
+        }
+    }
+
+    /// An append record: entries at or below the compaction boundary are dropped; entries the
+    /// files hold with the same term are the same entries (Raft's log matching); from the
+    /// first that differs or is missing, the suffix is replaced. A record starting beyond
+    /// the end (a gap) is skipped: only a later truncation or reset synced to the file can
+    /// have made it, and that operation's record follows in the journal.
+    private func replayAppend(_ entries: [StoredEntry]) throws {
+        var remaining = entries.drop { $0.index <= boundary.index }
+        guard let first = remaining.first, first.index <= table.lastIndex.next else { return }
+        while let entry = remaining.first, entry.index <= table.lastIndex,
+              table.slot(at: entry.index)?.term == entry.term {
+            remaining.removeFirst()
+        }
+        guard let next = remaining.first else { return }
+        if next.index <= table.lastIndex { try cutSuffix(after: LogIndex(next.index.rawValue - 1)) }
+        let rest = Array(remaining)
+        try validate(rest)
+        _ = try writeRecords(rest)
     }
 
     // MARK: Hard state
@@ -308,7 +405,24 @@ public final class PartitionLog: @unchecked Sendable {
         try lock.withLock {
             guard !closed else { return }
             closed = true
-            completed = try groupCommit.flush()
+            if let journal {
+                // A clean close leaves the file durable on its own: the journal may drop its records.
+                completed = try journal.flush()
+                _ = try groupCommit.flush(force: true)
+                journal.unregister(partition, durableIndex: table.lastIndex)
+            } else {
+                completed = try groupCommit.flush()
+            }
+        }
+    }
+
+    /// A journal checkpoint: syncs the active segment (sealed ones were synced when the log
+    /// rolled past them) and returns the last index now durable in the files; nil once closed.
+    func checkpointSync() throws -> LogIndex? {
+        try lock.withLock {
+            guard !closed else { return nil }
+            _ = try groupCommit.flush(force: true)
+            return table.lastIndex
         }
     }
 

@@ -11,6 +11,10 @@ import Foundation
 /// syncs of different files overlap, which the device merges (see README: syncs of different
 /// files run in parallel).
 ///
+/// Completions of one log's consecutive syncs may run concurrently on two workers (a sync
+/// that started after the previous one finished can end before that one's completions have
+/// all run). Durability is cumulative, so callers that need order track it themselves.
+///
 /// Concurrency: one `NSCondition` guards the queue; workers never hold it while syncing.
 /// `@unchecked Sendable` because of that lock.
 public final class SyncWorkers: @unchecked Sendable {

@@ -31,6 +31,8 @@ struct Cartd: AsyncParsableCommand {
     @Option(help: "PBKDF2 iterations for new password hashes.") var passwordIterations: Int?
     @Flag(help: "Accept the hello token user:<id> as that user (development only).") var devIdentities = false
     @Flag(help: "Skip fsync (unsafe: acknowledged writes can be lost on a crash; experiments only).") var noFsync = false
+    @Flag(inversion: .prefixedNo, help: "Make appends durable through one journal per node (default) instead of syncing each partition log.")
+    var journal: Bool?
     @Option(help: "Log level: trace, debug, info, notice, warning, error, critical.") var logLevel: String = "info"
 
     func run() async throws {
@@ -89,6 +91,7 @@ struct Cartd: AsyncParsableCommand {
         if let passwordIterations { configuration.passwordHashIterations = passwordIterations }
         if devIdentities { configuration.devIdentities = true }
         if noFsync { configuration.fsync = false }
+        if let journal { configuration.storageJournal = journal }
         try configuration.validate()
         return configuration
     }

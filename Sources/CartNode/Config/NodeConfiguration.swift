@@ -71,6 +71,10 @@ public struct NodeConfiguration: Codable, Hashable, Sendable {
     public var nodeRateLimitBurst: UInt64 = 1_000_000
     /// Fsync before acknowledging (turning this off is unsafe and for experiments only).
     public var fsync: Bool = true
+    /// Make appends durable through one node-wide journal (`<data>/journal/`, one
+    /// `fdatasync` for the appends of every partition at a moment) instead of syncing each
+    /// partition log's own files; see Sources/CartStorage/README.md.
+    public var storageJournal: Bool = true
 
     public init(nodeID: NodeID, dataDirectory: String, certificatePath: String, privateKeyPath: String,
                 trustedCAPath: String) {
@@ -125,7 +129,7 @@ public struct NodeConfiguration: Codable, Hashable, Sendable {
 
 extension NodeConfiguration {
     enum CodingKeys: String, CodingKey {
-        case nodeID, dataDirectory, certificatePath, privateKeyPath, trustedCAPath, clientHost, clientPort, peerHost, peerPort, metricsPort, members, partitionCount, replicationFactor, eventLoopThreads, syncThreads, tickIntervalMs, electionTimeoutTicks, heartbeatIntervalTicks, snapshotIntervalEntries, watchBufferEventsMax, streamCreditInitial, leaderWaitMs, devIdentities, tokenKeysPath, passwordHashIterations, userRateLimitPerSecond, userRateLimitBurst, nodeRateLimitPerSecond, nodeRateLimitBurst, fsync
+        case nodeID, dataDirectory, certificatePath, privateKeyPath, trustedCAPath, clientHost, clientPort, peerHost, peerPort, metricsPort, members, partitionCount, replicationFactor, eventLoopThreads, syncThreads, tickIntervalMs, electionTimeoutTicks, heartbeatIntervalTicks, snapshotIntervalEntries, watchBufferEventsMax, streamCreditInitial, leaderWaitMs, devIdentities, tokenKeysPath, passwordHashIterations, userRateLimitPerSecond, userRateLimitBurst, nodeRateLimitPerSecond, nodeRateLimitBurst, fsync, storageJournal
     }
 
     /// Required: node id, data directory and the three TLS paths; every other key is
@@ -162,5 +166,6 @@ extension NodeConfiguration {
         if let value = try container.decodeIfPresent(UInt64.self, forKey: .nodeRateLimitPerSecond) { nodeRateLimitPerSecond = value }
         if let value = try container.decodeIfPresent(UInt64.self, forKey: .nodeRateLimitBurst) { nodeRateLimitBurst = value }
         if let value = try container.decodeIfPresent(Bool.self, forKey: .fsync) { fsync = value }
+        if let value = try container.decodeIfPresent(Bool.self, forKey: .storageJournal) { storageJournal = value }
     }
 }

@@ -29,9 +29,9 @@ extension NodeServices {
     }
 
     /// `fdatasync` calls of group commit since start, summed over this node's partition logs
-    /// (each log's statistics are read under its own lock, from any thread).
+    /// and its journal (statistics are read under their own locks, from any thread).
     func storageSyncs() -> UInt64 {
-        replicas.values.reduce(0) { $0 + $1.storage.log.statistics.dataSyncs }
+        replicas.values.reduce(journal?.currentStatistics.dataSyncs ?? 0) { $0 + $1.storage.log.statistics.dataSyncs }
     }
 
     func partitionStatuses(on loop: any EventLoop) -> EventLoopFuture<[PartitionStatus]> {

@@ -2,6 +2,7 @@ import CartAPI
 import CartDomain
 import CartGateway
 import CartRPC
+import CartStorage
 import CartTypes
 import CartWire
 import Logging
@@ -23,10 +24,12 @@ final class NodeServices: Sendable {
     let metrics: NodeMetrics
     let logger: Logger
     let eventLoopGroup: any EventLoopGroup
+    /// The node journal when appends are made durable through it.
+    let journal: NodeJournal?
 
     init(eventLoopGroup: any EventLoopGroup, node: NodeID, placement: Placement, router: Router, items: ItemCache, selfHint: LeaderHint,
          members: [ClusterMember], configuration: NodeConfiguration, threadPool: NIOThreadPool,
-         tokens: TokenService, metrics: NodeMetrics, logger: Logger) {
+         tokens: TokenService, metrics: NodeMetrics, journal: NodeJournal?, logger: Logger) {
         self.metrics = metrics
         self.node = node
         self.placement = placement
@@ -39,6 +42,7 @@ final class NodeServices: Sendable {
         self.tokens = tokens
         self.logger = logger
         self.eventLoopGroup = eventLoopGroup
+        self.journal = journal
     }
 
     var replicas: [PartitionID: PartitionReplica] { router.replicas }
