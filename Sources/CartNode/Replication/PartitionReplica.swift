@@ -53,6 +53,9 @@ final class PartitionReplica: @unchecked Sendable {
     private let metrics: NodeMetrics
     private let snapshotIntervalEntries: UInt64
     private let codec = BinarySnapshotCodec()
+    /// Encodes and saves the replicas' snapshots, one at a time, off their event loops.
+    private static let snapshotQueue = DispatchQueue(label: "cart-snapshots", qos: .utility)
+    private var snapshotInProgress = false
 
     private var pending: [LogIndex: PendingProposal] = [:]
     private var readBatch: [ReadCompletion] = []
@@ -407,14 +410,38 @@ final class PartitionReplica: @unchecked Sendable {
         logger.info("installed snapshot", metadata: ["index": "\(snapshot.metadata.index)"])
     }
 
+    /// Every `snapshotIntervalEntries` applied entries: the state is encoded and saved off
+    /// this loop (on `snapshotQueue`, one snapshot at a time per process), then the log is
+    /// compacted through it back on the loop. The state is a value: capturing it costs
+    /// nothing, and applying goes on while the copy is encoded (the first change after the
+    /// capture copies the changed collection once). A busy partition's snapshot used to stall
+    /// every partition and connection of its loop for tens of milliseconds.
     private func maybeTakeSnapshot() {
-        guard appliedIndex.rawValue >= storage.snapshotMetadata.index.rawValue + snapshotIntervalEntries,
+        guard !snapshotInProgress,
+              appliedIndex.rawValue >= storage.snapshotMetadata.index.rawValue + snapshotIntervalEntries,
               let term = raft.term(at: appliedIndex) else { return }
+        snapshotInProgress = true
+        let (state, index, codec, snapshots) = (self.state, appliedIndex, self.codec, storage.log.snapshots)
+        Self.snapshotQueue.async { [self] in
+            let result = Result { () throws -> [UInt8] in
+                let data = try state.encodedSnapshot(using: codec)
+                try snapshots.save(CartStorage.Snapshot(lastIndex: index, term: term, data: data))
+                return data
+            }
+            loop.execute { self.snapshotSaved(index: index, term: term, result) }
+        }
+    }
+
+    private func snapshotSaved(index: LogIndex, term: Term, _ result: Result<[UInt8], any Error>) {
+        snapshotInProgress = false
+        guard !stopped else { return }
         do {
-            let data = try state.encodedSnapshot(using: codec)
-            try storage.compact(through: appliedIndex, term: term, data: data)
+            let data = try result.get()
+            // A snapshot installed from the leader meanwhile may already be newer: then this
+            // one is only an older file on disk, and nothing is compacted.
+            try storage.adoptSavedSnapshot(through: index, term: term, data: data)
             metrics.increment(.snapshotsTaken)
-            logger.info("took snapshot", metadata: ["index": "\(appliedIndex)", "bytes": "\(data.count)"])
+            logger.info("took snapshot", metadata: ["index": "\(index)", "bytes": "\(data.count)"])
         } catch {
             logger.error("snapshot failed; the log keeps growing until the next attempt", metadata: ["error": "\(error)"])
         }

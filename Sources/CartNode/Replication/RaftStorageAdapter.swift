@@ -94,10 +94,10 @@ final class RaftStorageAdapter: RaftLogStorage {
         recentFirst = snapshot.metadata.index.next
     }
 
-    /// Saves a snapshot of the local state machine at `index` and compacts the log up to it.
-    func compact(through index: LogIndex, term: Term, data: [UInt8]) throws {
+    /// Makes an already saved snapshot of the local state machine at `index` the log's floor
+    /// and compacts the log up to it; does nothing if the floor is already at or past it.
+    func adoptSavedSnapshot(through index: LogIndex, term: Term, data: [UInt8]) throws {
         guard index > snapshotMetadata.index else { return }
-        try log.snapshots.save(CartStorage.Snapshot(lastIndex: index, term: term, data: data))
         snapshotMetadata = SnapshotMetadata(index: index, term: term, configuration: configuration)
         snapshotData = data
         if index >= log.firstIndex && index <= log.lastIndex {
