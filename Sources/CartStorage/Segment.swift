@@ -13,15 +13,8 @@ final class Segment {
     let capacityBytes: Int
     /// Bytes holding records; everything after is preallocated zeros.
     var writeOffset: Int
-    /// Bytes from the start that are known to be written blocks (records, or zeros this
-    /// segment wrote ahead of them). `fallocate` reserves *unwritten* extents: the first
-    /// write into one converts it, and the next `fdatasync` must then also write the inode,
-    /// a second synchronous I/O. Writing zeros ahead of the records in `zeroFillBytes`
-    /// pieces pays that once per piece instead of on every sync.
-    private(set) var writtenThrough = 0
-    /// How far ahead of the records zeros are written at a time.
-    static let zeroFillBytes = 1 << 20
-    private static let zeros = [UInt8](repeating: 0, count: 64 * 1024)
+    /// Zeros written ahead of the records, so a sync after a batch writes data only.
+    private var zeroFill = ZeroFillAhead()
 
     var path: String { file.path }
     var fileName: String { Self.fileName(sequence: sequence) }
@@ -34,25 +27,19 @@ final class Segment {
     }
 
     static func fileName(sequence: UInt64) -> String {
-        let digits = String(sequence)
-        return String(repeating: "0", count: max(0, 20 - digits.count)) + digits + "." + fileExtension
+        NumberedFile.name(sequence: sequence, extension: fileExtension)
     }
 
     /// The sequence number in a segment file name, or nil for other files.
     static func sequence(ofFileName name: String) -> UInt64? {
-        guard name.hasSuffix("." + fileExtension), name.count == 20 + 1 + fileExtension.count else { return nil }
-        return UInt64(name.prefix(20))
+        NumberedFile.sequence(ofFileName: name, extension: fileExtension)
     }
 
     /// Creates, preallocates and syncs a new empty segment, then syncs the directory so the
     /// file's existence survives a crash before the first record is acknowledged.
     static func create(directory: String, sequence: UInt64, capacityBytes: Int, policy: SyncPolicy) throws -> Segment {
-        let file = try PosixFile.open(directory + "/" + fileName(sequence: sequence), create: true, exclusive: true)
-        try file.preallocate(bytes: capacityBytes)
-        if policy == .fsyncPerBatch {
-            try file.fullSync()
-            try PosixFile.syncDirectory(directory)
-        }
+        let file = try NumberedFile.create(directory: directory, name: fileName(sequence: sequence),
+                                           capacityBytes: capacityBytes, policy: policy)
         return Segment(sequence: sequence, file: file, capacityBytes: capacityBytes, writeOffset: 0)
     }
 
@@ -70,23 +57,12 @@ final class Segment {
         try file.preallocate(bytes: max(capacityBytes, offset))
         if policy == .fsyncPerBatch { try file.fullSync() }
         writeOffset = offset
-        writtenThrough = offset
+        zeroFill.reset(to: offset)
     }
 
-    /// Makes sure the blocks up to `end` are written ones before records go there, writing
-    /// zeros from the current end of the records up to at least `zeroFillBytes` further
-    /// (never past `capacityBytes`). Zeros beyond `writeOffset` read as "no record", which is
-    /// what recovery already expects of a preallocated tail.
+    /// Makes sure the blocks up to `end` are written ones before records go there.
     func prepareWrite(through end: Int) throws {
-        guard end > writtenThrough else { return }
-        var offset = max(writtenThrough, writeOffset)
-        let target = min(capacityBytes, max(end, offset + Self.zeroFillBytes))
-        while offset < target {
-            let count = min(Self.zeros.count, target - offset)
-            try Self.zeros.withUnsafeBytes { try file.write(UnsafeRawBufferPointer(rebasing: $0[..<count]), at: offset) }
-            offset += count
-        }
-        writtenThrough = max(target, end)
+        try zeroFill.prepare(file, writingFrom: writeOffset, through: end, capacityBytes: capacityBytes)
     }
 
     func remainingBytes() -> Int { capacityBytes - writeOffset }
