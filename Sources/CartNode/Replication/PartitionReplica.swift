@@ -379,10 +379,11 @@ final class PartitionReplica: @unchecked Sendable {
         for event in events {
             switch event {
             case .cart(let cartEvent):
-                guard watchers.isWatched(cartEvent.cart) else { continue }
-                let stamp = committedAtMicros ?? WallClockMicros.now()
-                committedAtMicros = stamp
-                watchers.publish(WatchItem(event: cartEvent, committedAtMicros: stamp))
+                watchers.publish(cartEvent) {
+                    let stamp = committedAtMicros ?? WallClockMicros.now()
+                    committedAtMicros = stamp
+                    return stamp
+                }
             case .item(let itemEvent):
                 for id in itemEvent.itemIDs {
                     if let item = state.items[id] { hooks.itemChanged(item) }

@@ -1,4 +1,5 @@
 import CartAPI
+import CartDomain
 import CartTypes
 
 /// The watch channels of one replica's carts. Used only on the replica's loop.
@@ -14,11 +15,11 @@ final class WatchRegistry {
         if channels[cart]?.isEmpty == true { channels[cart] = nil }
     }
 
-    /// Whether anyone watches `cart`: the replica reads the clock for a commit time only then.
-    func isWatched(_ cart: CartID) -> Bool { channels[cart] != nil }
-
-    func publish(_ item: WatchItem) {
-        guard let watching = channels[item.event.cart] else { return }
+    /// Offers `event` to the cart's watchers, stamped with `committedAtMicros()`: read only
+    /// when someone watches the cart, and building one item shared by all of them.
+    func publish(_ event: CartEvent, committedAtMicros: () -> UInt64) {
+        guard let watching = channels[event.cart] else { return }
+        let item = WatchItem(event: event, committedAtMicros: committedAtMicros())
         for channel in watching.values { channel.offer(item) }
     }
 
