@@ -141,17 +141,8 @@ final class GroupCommit: @unchecked Sendable {
             return (batch, target, nil)
         }
         guard let (batch, file, stoppedBy) = taken else { return }
-        if let stoppedBy {
-            for waiter in batch { waiter.completion(.failure(stoppedBy)) }
-            return
-        }
-        if let gate = condition.locked({ syncGate }) {
-            gate.wait()
-            gate.signal()
-        }
-        let result = syncResult(file)
-        finish(batch, result)
-        for waiter in batch { waiter.completion(result) }
+        if let stoppedBy { return Self.complete(batch, .failure(stoppedBy)) }
+        syncAndComplete(batch, file)
     }
 
     /// `close` without a thread of our own: refuse new submits, let a worker's sync in
@@ -166,27 +157,32 @@ final class GroupCommit: @unchecked Sendable {
             return (batch, target, failure)
         }
         guard !batch.isEmpty else { return }
-        if let stoppedBy {
-            for waiter in batch { waiter.completion(.failure(stoppedBy)) }
-            return
-        }
-        let result = syncResult(file)
-        finish(batch, result)
-        for waiter in batch { waiter.completion(result) }
+        if let stoppedBy { return Self.complete(batch, .failure(stoppedBy)) }
+        syncAndComplete(batch, file)
     }
 
     // MARK: The sync thread
 
     private func run() {
         while let (batch, file) = nextBatch() {
-            if let gate = condition.locked({ syncGate }) {
-                gate.wait()
-                gate.signal()
-            }
-            let result = syncResult(file)
-            finish(batch, result)
-            for waiter in batch { waiter.completion(result) }
+            syncAndComplete(batch, file)
         }
+    }
+
+    /// Syncs `file` for `batch` (taken with `syncInFlight` set, passing the test gate first),
+    /// records the outcome and runs the batch's completions, with no lock held.
+    private func syncAndComplete(_ batch: [Waiter], _ file: PosixFile?) {
+        if let gate = condition.locked({ syncGate }) {
+            gate.wait()
+            gate.signal()
+        }
+        let result = syncResult(file)
+        finish(batch, result)
+        Self.complete(batch, result)
+    }
+
+    private static func complete(_ batch: [Waiter], _ result: Result<Void, StorageError>) {
+        for waiter in batch { waiter.completion(result) }
     }
 
     /// Blocks until appends wait for a sync; nil when closing.
