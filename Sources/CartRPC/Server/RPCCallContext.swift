@@ -9,6 +9,9 @@ public struct RPCCallContext: Sendable {
     /// When the caller stops waiting, if it said (the frame's relative deadline, on arrival).
     /// The server ends the call with `deadlineExceeded` then and cancels the handler's work.
     public let deadline: NIODeadline?
+    /// The caller asked for no answer (`FrameFlags.noReply`): whatever the handler returns
+    /// is dropped, and the server does not even encode it.
+    public let noReply: Bool
     let connection: ConnectionInfo
 
     /// Who is calling, as the authenticator decided for this connection.

@@ -12,7 +12,7 @@ extension RPCServer {
         insert(method.descriptor, .async { bytes, context in
             let request = try Request.decodeRPC(from: bytes)
             let response = try await handler(request, context)
-            return try response.encodedRPC(allocator: ByteBufferAllocator())
+            return context.noReply ? ByteBuffer() : try response.encodedRPC(allocator: ByteBufferAllocator())
         })
     }
 
@@ -25,7 +25,8 @@ extension RPCServer {
         precondition(method.kind == .unary, "\(method) is a server stream: use registerStream")
         insert(method.descriptor, .eventLoop { (bytes, context) throws(RPCError) -> ByteBuffer in
             let request = try Request.decodeRPC(from: bytes)
-            return try handler(request, context).encodedRPC(allocator: ByteBufferAllocator())
+            let response = try handler(request, context)
+            return context.noReply ? ByteBuffer() : try response.encodedRPC(allocator: ByteBufferAllocator())
         })
     }
 
@@ -42,7 +43,9 @@ extension RPCServer {
             } catch {
                 return context.eventLoop.makeFailedFuture(error)
             }
-            return handler(request, context).flatMapThrowing { try $0.encodedRPC(allocator: ByteBufferAllocator()) }
+            return handler(request, context).flatMapThrowing { response in
+                context.noReply ? ByteBuffer() : try response.encodedRPC(allocator: ByteBufferAllocator())
+            }
         })
     }
 

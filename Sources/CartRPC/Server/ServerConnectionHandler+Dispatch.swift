@@ -35,7 +35,7 @@ extension ServerConnectionHandler {
             }
             deadline = .now() + .milliseconds(Int64(clamping: deadlineMs))
         }
-        let context = RPCCallContext(method: entry.method, streamID: stream, deadline: deadline,
+        let context = RPCCallContext(method: entry.method, streamID: stream, deadline: deadline, noReply: quiet,
                                      connection: connectionInfo!)
         switch entry.handler {
         case .eventLoop(let handler):
