@@ -7,6 +7,8 @@ import Glibc
 
 // Two figures for the partition state machine:
 //   Domain.apply add-item mix      commands applied per second (throughput), one thread
+//   Domain.apply steady state      ns and mallocs per command on a long-running partition:
+//                                  every cart's history and the dedup window already full
 //   Domain.memory 100k carts       resident bytes per cart: 10 items, 3 shared users each
 //   Domain.memory … without history   the same with history retention 0, to show its share
 //   Domain.snapshot 10k carts encode+decode   BinarySnapshotCodec time, and bytes per cart
@@ -27,6 +29,22 @@ let benchmarks: @Sendable () -> Void = {
         benchmark.startMeasurement()
         for index in benchmark.scaledIterations {
             blackHole(state.apply(commands[index]))
+        }
+        benchmark.stopMeasurement()
+    }
+
+    // The per-command cost of a partition that has run for a while: every cart already keeps
+    // `historyEventsPerCartMax` events and the dedup window holds `dedupEntriesMax` keys, so
+    // each command also forgets the oldest history event and the oldest request key. The
+    // partition lives across iterations and keeps running; every command is accepted.
+    Benchmark("Domain.apply steady state set/remove/add",
+              configuration: .init(metrics: [.wallClock, .throughput, .mallocCountTotal],
+                                   scalingFactor: .kilo, maxDuration: .seconds(3))) { benchmark in
+        let partition = LongRunningPartition.shared
+        let commands = partition.nextCommands(count: benchmark.scaledIterations.count)
+        benchmark.startMeasurement()
+        for index in benchmark.scaledIterations {
+            blackHole(partition.state.apply(commands[index]))
         }
         benchmark.stopMeasurement()
     }
@@ -105,6 +123,47 @@ func addItemMix(count: Int) -> [CommandEnvelope] {
         }
         return CommandEnvelope(command, at: Timestamp(millisecondsSinceEpoch: Int64(n)),
                                request: RequestKey(client: ClientID(UInt64(n % 64)), request: RequestID(UInt64(n))))
+    }
+}
+
+/// A partition of `cartsInMix` carts with `itemsPerCart` items each, run until every history
+/// and the dedup window are full; it keeps its state (and its command counter) across the
+/// benchmark's iterations, which run on one thread.
+final class LongRunningPartition: @unchecked Sendable {
+    nonisolated(unsafe) static let shared = LongRunningPartition()
+
+    var state: PartitionState
+    private var commandsIssued = 0
+
+    private init() {
+        state = sharedCarts(count: cartsInMix, itemsEach: itemsPerCart)
+        let warmUp = cartsInMix * (state.limits.historyEventsPerCartMax + 1)
+        precondition(warmUp > state.limits.dedupEntriesMax, "the warm-up fills the dedup window")
+        for command in nextCommands(count: warmUp) {
+            guard case .success = state.apply(command) else { fatalError("warm-up command refused: \(command)") }
+        }
+        precondition(state.dedup.count == state.limits.dedupEntriesMax)
+        precondition(state.histories.values.allSatisfy { $0.events.count == state.limits.historyEventsPerCartMax })
+    }
+
+    /// Round r on a cart works on item (r / 3) % itemsPerCart: set its quantity, remove it,
+    /// add it back, so the cart always holds every item and every command is accepted.
+    func nextCommands(count: Int) -> [CommandEnvelope] {
+        let first = commandsIssued
+        commandsIssued += count
+        return (first..<first + count).map { n in
+            let cart = CartID("cart-\(n % cartsInMix)")
+            let round = n / cartsInMix
+            let item = ItemID("sku-\((round / 3) % itemsPerCart)")
+            let actor = sharedUsers[n % sharedUsers.count]
+            let command: Command = switch round % 3 {
+            case 0: .setQuantity(SetQuantity(cart: cart, actor: actor, item: item, quantity: 2))
+            case 1: .removeItem(RemoveItem(cart: cart, actor: actor, item: item))
+            default: .addItem(AddItem(cart: cart, actor: actor, item: item, quantity: 1, unitPrice: Money(minorUnits: 1_250)))
+            }
+            return CommandEnvelope(command, at: Timestamp(millisecondsSinceEpoch: Int64(n)),
+                                   request: RequestKey(client: ClientID(UInt64(n % 64)), request: RequestID(UInt64(n))))
+        }
     }
 }
 

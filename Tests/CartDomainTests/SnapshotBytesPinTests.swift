@@ -1,0 +1,47 @@
+import CartDomain
+import CartTypes
+import XCTest
+
+/// Snapshot bytes are specified: a replica restored from them, and the wire that carries
+/// them, depend on the exact encoding. How the state is held in memory may change; the
+/// bytes of a given state may not.
+final class SnapshotBytesPinTests: XCTestCase {
+    // A long-running partition: alice's cart has seen more events than its history keeps
+    // (so the oldest kept event is not seq 1) and the dedup window has forgotten its first
+    // keys. Its snapshot bytes are pinned by length and FNV-1a digest, taken from the
+    // encoding as first released.
+    func testAFullHistoryAndFullDedupWindowSnapshotKeepsItsBytes() throws {
+        var limits = DomainLimits()
+        limits.dedupEntriesMax = 8
+        var f = DomainFixture(limits: limits)
+        f.cartOfAlice(items: ["a", "b"])
+        f.accept(.shareCart(ShareCart(cart: "c1", actor: "alice", users: ["bob"])))
+        for round in 0..<30 {
+            let key = { (n: Int) in RequestKey(client: ClientID(UInt64(n % 3)), request: RequestID(UInt64(round * 3 + n))) }
+            f.accept(.setQuantity(SetQuantity(cart: "c1", actor: "bob", item: "a", quantity: Int64(round % 5 + 1))), request: key(0))
+            f.accept(.removeItem(RemoveItem(cart: "c1", actor: "alice", item: "b")), request: key(1))
+            f.accept(.addItem(AddItem(cart: "c1", actor: "bob", item: "b", quantity: 2, unitPrice: Money(minorUnits: 300))),
+                     request: key(2))
+        }
+        f.refuse(.removeItem(RemoveItem(cart: "c1", actor: "carol", item: "a")), with: .permissionDenied("carol"),
+                 request: RequestKey(client: 9, request: 1))
+        let history = try XCTUnwrap(f.state.histories["c1"])
+        XCTAssertEqual(history.events.count, limits.historyEventsPerCartMax)
+        XCTAssertEqual(history.events.first?.seq, Seq(94 - 64 + 1))
+        XCTAssertEqual(f.state.dedup.count, 8)
+
+        let bytes = try f.state.encodedSnapshot(using: BinarySnapshotCodec())
+        XCTAssertEqual(bytes.count, 2_796)
+        XCTAssertEqual(fnv1a64(bytes), 5_320_745_450_549_692_283)
+    }
+}
+
+/// FNV-1a, 64 bits: a short, dependency-free fingerprint of pinned bytes.
+func fnv1a64(_ bytes: [UInt8]) -> UInt64 {
+    var hash: UInt64 = 0xcbf2_9ce4_8422_2325
+    for byte in bytes {
+        hash ^= UInt64(byte)
+        hash &*= 0x0000_0100_0000_01b3
+    }
+    return hash
+}
