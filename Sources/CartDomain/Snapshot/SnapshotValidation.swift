@@ -23,9 +23,9 @@ extension PartitionState {
         guard zip(cart.sharedUsers, cart.sharedUsers.dropFirst()).allSatisfy({ $0 < $1 }),
               !cart.sharedUsers.contains(cart.owner) else { throw fail("shared users are not sorted, unique and without the owner") }
         guard cart.version <= Version(cart.seq.rawValue) else { throw fail("version is ahead of seq") }
-        if let last = history.events.last {
+        if let last = history.retained.last {
             guard last.seq == cart.seq, last.cart == cart.id else { throw fail("history does not end at the cart's seq") }
-            guard zip(history.events, history.events.dropFirst()).allSatisfy({ $0.seq.next == $1.seq }) else {
+            guard zip(history.retained, history.retained.dropFirst()).allSatisfy({ $0.seq.next == $1.seq }) else {
                 throw fail("history seqs are not consecutive")
             }
         }
