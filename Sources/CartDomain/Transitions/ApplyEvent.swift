@@ -18,17 +18,12 @@ extension PartitionState {
             precondition(carts[event.cart] == nil, "CartCreated for an existing cart \(event.cart)")
             carts[event.cart] = Cart(id: event.cart, owner: created.owner, createdAt: event.timestamp)
         }
-        guard var cart = carts.removeValue(forKey: event.cart) else {
+        guard let index = carts.index(forKey: event.cart) else {
             preconditionFailure("\(event.change.name) for an unknown cart \(event.cart)")
         }
-        precondition(event.seq == cart.seq.next, "cart \(cart.id) events must be consecutive")
-        precondition(event.version == cart.version || event.version == cart.version.next,
-                     "cart \(cart.id) versions grow by one per command")
-        cart.seq = event.seq
-        cart.version = event.version
-        cart.updatedAt = event.timestamp
-        cart.apply(event.change)
-        carts[event.cart] = cart
+        // Mutated where it is stored: one lookup, and the cart's arrays stay uniquely
+        // referenced, so nothing is copied.
+        carts.values[index].apply(event)
         histories[event.cart, default: CartHistory()].append(event, keepingAtMost: limits.historyEventsPerCartMax)
     }
 
@@ -102,6 +97,16 @@ extension PartitionState {
 }
 
 extension Cart {
+    mutating func apply(_ event: CartEvent) {
+        precondition(event.seq == seq.next, "cart \(id) events must be consecutive")
+        precondition(event.version == version || event.version == version.next,
+                     "cart \(id) versions grow by one per command")
+        seq = event.seq
+        version = event.version
+        updatedAt = event.timestamp
+        apply(event.change)
+    }
+
     mutating func apply(_ change: CartChange) {
         switch change {
         case .created:
