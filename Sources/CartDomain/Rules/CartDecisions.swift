@@ -36,14 +36,14 @@ extension PartitionState {
             line = CartLine(item: command.item, quantity: command.quantity, unitPrice: command.unitPrice)
         }
         let added = CartItemAdded(actor: command.actor, line: line, quantityAdded: command.quantity)
-        return cartEvents(for: cart, at: timestamp, changes: [.itemAdded(added)])
+        return cartEvent(for: cart, at: timestamp, change: .itemAdded(added))
     }
 
     func decideRemoveItem(_ command: RemoveItem, at timestamp: Timestamp) throws(DomainError) -> [Event] {
         let cart = try modifiableCart(command.cart, by: command.actor, expecting: command.expectedVersion)
         guard cart.line(for: command.item) != nil else { throw .itemNotInCart(command.item) }
         let removed = CartItemRemoved(actor: command.actor, item: command.item)
-        return cartEvents(for: cart, at: timestamp, changes: [.itemRemoved(removed)])
+        return cartEvent(for: cart, at: timestamp, change: .itemRemoved(removed))
     }
 
     func decideSetQuantity(_ command: SetQuantity, at timestamp: Timestamp) throws(DomainError) -> [Event] {
@@ -51,7 +51,7 @@ extension PartitionState {
         guard cart.line(for: command.item) != nil else { throw .itemNotInCart(command.item) }
         try validateQuantity(command.quantity)
         let modified = CartModified(actor: command.actor, item: command.item, quantity: command.quantity)
-        return cartEvents(for: cart, at: timestamp, changes: [.modified(modified)])
+        return cartEvent(for: cart, at: timestamp, change: .modified(modified))
     }
 
     func decideShareCart(_ command: ShareCart, at timestamp: Timestamp) throws(DomainError) -> [Event] {
@@ -82,7 +82,7 @@ extension PartitionState {
         guard command.actor == cart.owner || leaving else { throw .permissionDenied(command.actor) }
         try requireActive(cart, expecting: command.expectedVersion)
         guard cart.isShared(with: command.user) else { throw .notShared(command.user) }
-        return cartEvents(for: cart, at: timestamp, changes: [.unshared(CartUnshared(user: command.user))])
+        return cartEvent(for: cart, at: timestamp, change: .unshared(CartUnshared(user: command.user)))
     }
 
     // MARK: Shared checks
@@ -105,6 +105,12 @@ extension PartitionState {
         if let expectedVersion, expectedVersion != cart.version {
             throw .versionConflict(current: cart.version)
         }
+    }
+
+    /// Positions `change` as the next event of `cart`: most commands emit one event, and
+    /// building it directly saves the array of changes on every command.
+    func cartEvent(for cart: Cart, at timestamp: Timestamp, change: CartChange) -> [Event] {
+        [.cart(CartEvent(cart: cart.id, seq: cart.seq.next, version: cart.version.next, timestamp: timestamp, change: change))]
     }
 
     /// Positions `changes` as the next events of `cart`: consecutive seqs, and the version

@@ -21,7 +21,7 @@ extension PartitionState {
             .map { StockLine(item: $0.item, quantity: $0.quantity) }
             .sorted { $0.item < $1.item }
         let started = CartCheckoutStarted(actor: command.actor, checkout: command.checkout, lines: lines, total: total)
-        return cartEvents(for: cart, at: timestamp, changes: [.checkoutStarted(started)])
+        return cartEvent(for: cart, at: timestamp, change: .checkoutStarted(started))
     }
 
     func decideCompleteCheckout(_ command: CompleteCheckout, at timestamp: Timestamp) throws(DomainError) -> [Event] {
@@ -31,7 +31,7 @@ extension PartitionState {
         case .aborted: throw .checkoutAborted(record.id)
         case .pending:
             let done = CartCheckout(checkout: record.id, total: record.total)
-            return cartEvents(for: cart, at: timestamp, changes: [.checkout(done)])
+            return cartEvent(for: cart, at: timestamp, change: .checkout(done))
         }
     }
 
@@ -45,7 +45,7 @@ extension PartitionState {
         case .completed: throw .checkoutCompleted(record.id)
         case .pending:
             let aborted = CartCheckoutAborted(checkout: record.id, reason: command.reason)
-            return cartEvents(for: cart, at: timestamp, changes: [.checkoutAborted(aborted)])
+            return cartEvent(for: cart, at: timestamp, change: .checkoutAborted(aborted))
         }
     }
 
@@ -54,7 +54,7 @@ extension PartitionState {
         guard record.outcome != .pending else { throw .checkoutUndecided(record.id) }
         if record.settled { return [] }
         let settled = CartCheckoutSettled(checkout: record.id)
-        return cartEvents(for: cart, at: timestamp, changes: [.checkoutSettled(settled)])
+        return cartEvent(for: cart, at: timestamp, change: .checkoutSettled(settled))
     }
 
     /// The cart and its checkout record, which must be for `checkout`.
