@@ -20,17 +20,22 @@ public struct CartHistory: Hashable, Codable, Sendable {
     public var events: [CartEvent] { Array(retained) }
 
     mutating func append(_ event: CartEvent, keepingAtMost eventsMax: Int) {
-        if let last = retained.last {
-            precondition(event.seq == last.seq.next, "cart history seqs are consecutive")
+        if let newest = newestSeq {
+            precondition(event.seq == newest.next, "cart history seqs are consecutive")
         }
         guard eventsMax > 0 else { return }
         retained.append(event, keepingAtMost: eventsMax)
     }
 
+    // Read through the ring's subscript rather than `first`/`last`, which would copy the
+    // whole event to read its seq.
+    private var oldestSeq: Seq? { retained.isEmpty ? nil : retained[0].seq }
+    private var newestSeq: Seq? { retained.isEmpty ? nil : retained[retained.count - 1].seq }
+
     /// Events with seq ≥ `from`, at most `eventsMax` of them. `Seq.zero` and `Seq(1)` both
     /// mean "from the first event"; a seq past the newest event gives an empty list.
     public func read(from: Seq, eventsMax: Int) -> Result<[CartEvent], DomainError> {
-        guard let oldest = retained.first?.seq else { return .success([]) }
+        guard let oldest = oldestSeq else { return .success([]) }
         if from < oldest && oldest > Seq(1) {
             return .failure(.historyTruncated(oldest: oldest))
         }

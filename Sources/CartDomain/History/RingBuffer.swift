@@ -43,9 +43,13 @@ extension RingBuffer: RandomAccessCollection {
     var endIndex: Int { storage.count }
 
     subscript(position: Int) -> Element {
-        precondition(position >= 0 && position < storage.count, "ring position out of range")
-        let slot = oldestSlot + position
-        return storage[slot < storage.count ? slot : slot - storage.count]
+        // Yielded in place, so reading one field of an element (an event's seq) does not
+        // copy the whole element and retain everything it holds.
+        _read {
+            precondition(position >= 0 && position < storage.count, "ring position out of range")
+            let slot = oldestSlot + position
+            yield storage[slot < storage.count ? slot : slot - storage.count]
+        }
     }
 }
 
