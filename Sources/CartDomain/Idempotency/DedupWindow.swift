@@ -70,12 +70,12 @@ public struct DedupWindow: Hashable, Sendable {
     }
 
     mutating func record(_ outcome: CommandOutcome, for key: RequestKey) {
-        precondition(outcomes[key] == nil, "a request key is recorded once; retries are answered from the window")
         guard capacity > 0 else { return }
-        outcomes[key] = outcome
+        let earlier = outcomes.updateValue(outcome, forKey: key)
+        precondition(earlier == nil, "a request key is recorded once; retries are answered from the window")
         order.append(key)
         while order.count > capacity, let oldest = order.removeOldest() {
-            outcomes[oldest] = nil
+            outcomes.removeValue(forKey: oldest)
         }
     }
 }
