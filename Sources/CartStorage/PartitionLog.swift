@@ -196,7 +196,12 @@ public final class PartitionLog: @unchecked Sendable {
     /// Appends `entries` (which must continue the log at `lastIndex + 1`, contiguous, with
     /// non-decreasing terms). Returns once they are written and readable; `onDurable` runs
     /// after a sync covering them has returned. Validation and write errors are thrown here.
-    public func append(_ entries: [StoredEntry], onDurable: @escaping DurabilityCompletion) throws {
+    ///
+    /// `startingSync: false` (journaled logs only; others sync at once anyway) queues the
+    /// journal record without waking the journal's thread: the caller appends to several
+    /// logs in a row and then calls `NodeJournal.startSync()` once, so one sync covers them.
+    public func append(_ entries: [StoredEntry], startingSync: Bool = true,
+                       onDurable: @escaping DurabilityCompletion) throws {
         var completed: [DurabilityCompletion] = []
         defer { for completion in completed { completion(.success(())) } }
         try lock.withLock {
@@ -209,7 +214,7 @@ public final class PartitionLog: @unchecked Sendable {
             try validate(entries)
             completed = try writeRecords(entries)
             if let journal {
-                try journal.append(.append(partition, entries), completion: onDurable)
+                try journal.append(.append(partition, entries), startingSync: startingSync, completion: onDurable)
             } else {
                 try groupCommit.submit(endOffset: active.writeOffset, completion: onDurable)
             }
