@@ -171,6 +171,8 @@ public final class CartNode: Service, Sendable {
     private func openReplicas(placement: Placement, transport: PeerTransport, hooks: ReplicaHooks,
                               journal: NodeJournal?) throws -> [PartitionID: PartitionReplica] {
         let loops = Array(group.makeIterator())
+        let inboxes = loops.map(LoopInbox.init(loop:))
+        let syncStarters = loops.map { loop in journal.map { JournalSyncStarter(loop: loop, journal: $0) } }
         var options = PartitionLogOptions()
         options.syncPolicy = configuration.fsync ? .fsyncPerBatch : .none
         var raftOptions = RaftOptions(id: configuration.nodeID)
@@ -189,7 +191,8 @@ public final class CartNode: Service, Sendable {
                 throw NodeError(.storage, "cannot open \(directory): \(error)")
             }
             replicas[partition] = try PartitionReplica(
-                partition: partition, loop: loops[Int(partition.rawValue) % loops.count], node: configuration.nodeID,
+                partition: partition, inbox: inboxes[Int(partition.rawValue) % loops.count],
+                syncStarter: syncStarters[Int(partition.rawValue) % loops.count], node: configuration.nodeID,
                 replicas: placement.replicas(of: partition), log: log, raftOptions: raftOptions,
                 snapshotIntervalEntries: configuration.snapshotIntervalEntries, transport: transport, hooks: hooks,
                 metrics: metrics, logger: logger)

@@ -181,7 +181,11 @@ public final class NodeJournal: @unchecked Sendable {
     }
 
     /// Adds `record` to the next batch; `completion` runs once a sync covering it returned.
-    func append(_ record: JournalRecord, completion: @escaping DurabilityCompletion) throws {
+    /// With `startingSync` false the journal thread is not woken for it: the record waits
+    /// for the next batch someone starts (another append, the end of a sync in flight, or
+    /// `startSync()`), so a caller queueing several partitions' appends in a row can have
+    /// one sync cover them all. Such a caller must call `startSync()` once it is done.
+    func append(_ record: JournalRecord, startingSync: Bool = true, completion: @escaping DurabilityCompletion) throws {
         var bytes: [UInt8] = []
         record.encode(into: &bytes)
         try condition.locked {
@@ -191,8 +195,13 @@ public final class NodeJournal: @unchecked Sendable {
             if case let .reset(partition, index, _) = record { lowerDurableIndex(partition, to: index) }
             if pending.isEmpty { pending = bytes } else { pending += bytes }
             waiters.append(completion)
-            condition.broadcast()
+            if startingSync { condition.broadcast() }
         }
+    }
+
+    /// Wakes the journal thread for the records queued with `startingSync: false`.
+    public func startSync() {
+        condition.locked { condition.broadcast() }
     }
 
     /// Writes and syncs everything appended so far on this thread (after a write already in

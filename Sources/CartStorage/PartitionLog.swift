@@ -50,6 +50,14 @@ public final class PartitionLog: @unchecked Sendable {
     private var table: LogIndexTable
     private var boundary: CompactionBoundary
     private var closed = false
+    /// Journaled logs: records encoded after the active segment's written end, not yet in
+    /// the file. The journal holds them durably; the file only needs them by the next
+    /// checkpoint, so they go in with one `pwrite` per `unwrittenBytesMax` instead of one
+    /// per append (a journaled write used to cost two page-cache writes of its payload).
+    private var unwritten: [UInt8] = []
+
+    /// Journaled logs write their records into the segment once this many bytes are waiting.
+    static let unwrittenBytesMax = 64 * 1024
 
     /// Largest single `pread` when serving a range of entries.
     static let readRunBytesMax = 4 * 1024 * 1024
@@ -172,6 +180,9 @@ public final class PartitionLog: @unchecked Sendable {
             slots.append(slot)
             index = index.next
         }
+        if start.segment == active.sequence, slots.last!.offset + slots.last!.recordBytes > active.writeOffset {
+            try writeUnwritten()
+        }
         let segment = segments.first { $0.sequence == start.segment }!
         let length = slots.last!.offset + slots.last!.recordBytes - start.offset
         let bytes = try segment.file.read(count: length, at: start.offset)
@@ -196,7 +207,12 @@ public final class PartitionLog: @unchecked Sendable {
     /// Appends `entries` (which must continue the log at `lastIndex + 1`, contiguous, with
     /// non-decreasing terms). Returns once they are written and readable; `onDurable` runs
     /// after a sync covering them has returned. Validation and write errors are thrown here.
-    public func append(_ entries: [StoredEntry], onDurable: @escaping DurabilityCompletion) throws {
+    ///
+    /// `startingSync: false` (journaled logs only; others sync at once anyway) queues the
+    /// journal record without waking the journal's thread: the caller appends to several
+    /// logs in a row and then calls `NodeJournal.startSync()` once, so one sync covers them.
+    public func append(_ entries: [StoredEntry], startingSync: Bool = true,
+                       onDurable: @escaping DurabilityCompletion) throws {
         var completed: [DurabilityCompletion] = []
         defer { for completion in completed { completion(.success(())) } }
         try lock.withLock {
@@ -209,7 +225,7 @@ public final class PartitionLog: @unchecked Sendable {
             try validate(entries)
             completed = try writeRecords(entries)
             if let journal {
-                try journal.append(.append(partition, entries), completion: onDurable)
+                try journal.append(.append(partition, entries), startingSync: startingSync, completion: onDurable)
             } else {
                 try groupCommit.submit(endOffset: active.writeOffset, completion: onDurable)
             }
@@ -260,6 +276,7 @@ public final class PartitionLog: @unchecked Sendable {
 
     /// Called with `lock` held: removes the entries after `index` from the files (synced).
     private func cutSuffix(after index: LogIndex) throws {
+        try writeUnwritten()
         let cut = table.slot(at: max(index.next, table.firstIndex))!
         // Newest segments go first, so a crash midway leaves a shorter log, never a gap.
         try removeSegments(where: { $0.sequence > cut.segment })
@@ -315,6 +332,7 @@ public final class PartitionLog: @unchecked Sendable {
         try MetadataFile.write(newBoundary.encoded(), to: path(Self.boundaryFileName), policy: options.syncPolicy)
         boundary = newBoundary
         let nextSequence = active.sequence + 1
+        unwritten.removeAll()
         try removeSegments(where: { _ in true })
         let segment = try Segment.create(directory: directory, sequence: nextSequence,
                                          capacityBytes: options.segmentBytesMax, policy: options.syncPolicy)
@@ -346,6 +364,7 @@ public final class PartitionLog: @unchecked Sendable {
                     break
                 }
             }
+            try writeUnwritten()
             _ = try groupCommit.flush(force: true)
             return table.lastIndex
         }
@@ -408,6 +427,7 @@ public final class PartitionLog: @unchecked Sendable {
             if let journal {
                 // A clean close leaves the file durable on its own: the journal may drop its records.
                 completed = try journal.flush()
+                try writeUnwritten()
                 _ = try groupCommit.flush(force: true)
                 journal.unregister(partition, durableIndex: table.lastIndex)
             } else {
@@ -421,6 +441,7 @@ public final class PartitionLog: @unchecked Sendable {
     func checkpointSync() throws -> LogIndex? {
         try lock.withLock {
             guard !closed else { return nil }
+            try writeUnwritten()
             _ = try groupCommit.flush(force: true)
             return table.lastIndex
         }
@@ -466,34 +487,35 @@ public final class PartitionLog: @unchecked Sendable {
     }
 
     /// Encodes and writes `entries`, rolling to new segments as they fill. Returns the
-    /// completions made durable by a roll's flush.
+    /// completions made durable by a roll's flush. A journaled log leaves them in
+    /// `unwritten` until enough bytes wait (or something needs the file).
     private func writeRecords(_ entries: [StoredEntry]) throws -> [DurabilityCompletion] {
         var completed: [DurabilityCompletion] = []
-        var buffer: [UInt8] = []
         var slots: [LogIndexTable.Slot] = []
         var fence = groupCommit.durableFence
         for entry in entries {
             let recordBytes = RecordFormat.recordBytes(payloadBytes: entry.payload.count)
-            if active.writeOffset + buffer.count + recordBytes > active.capacityBytes {
-                try writeBuffer(&buffer)
+            if active.writeOffset + unwritten.count + recordBytes > active.capacityBytes {
+                try writeUnwritten()
                 completed += try roll()
                 fence = 0
             }
-            slots.append(.init(segment: active.sequence, offset: active.writeOffset + buffer.count,
+            slots.append(.init(segment: active.sequence, offset: active.writeOffset + unwritten.count,
                                recordBytes: recordBytes, term: entry.term))
-            RecordFormat.encode(entry, partition: partition, durableFence: fence, into: &buffer)
+            RecordFormat.encode(entry, partition: partition, durableFence: fence, into: &unwritten)
         }
-        try writeBuffer(&buffer)
+        if journal == nil || unwritten.count >= Self.unwrittenBytesMax { try writeUnwritten() }
         for slot in slots { table.append(slot) }
         return completed
     }
 
-    private func writeBuffer(_ buffer: inout [UInt8]) throws {
-        guard !buffer.isEmpty else { return }
-        try active.prepareWrite(through: active.writeOffset + buffer.count)
-        try active.file.write(buffer, at: active.writeOffset)
-        active.writeOffset += buffer.count
-        buffer.removeAll(keepingCapacity: true)
+    /// Writes the records waiting in `unwritten` at the active segment's end.
+    private func writeUnwritten() throws {
+        guard !unwritten.isEmpty else { return }
+        try active.prepareWrite(through: active.writeOffset + unwritten.count)
+        try active.file.write(unwritten, at: active.writeOffset)
+        active.writeOffset += unwritten.count
+        unwritten.removeAll(keepingCapacity: true)
     }
 
     /// Seals the active segment (synced in full, so damage in it is never a torn tail) and

@@ -226,6 +226,33 @@ final class NodeJournalTests: XCTestCase {
         journal.close()
     }
 
+    /// A journaled log keeps small appends out of its segment file (the journal holds them):
+    /// they are still readable at once, reach the file at a checkpoint, and a crash that
+    /// loses them from the process brings them back from the journal.
+    func testRecordsNotYetInTheSegmentAreReadableAndSurviveACrash() throws {
+        let directory = TemporaryDirectory()
+        let journal = try openJournal(directory)
+        var log: PartitionLog? = try openJournaledLog(directory, 2, journal)
+        try log!.appendAndWait(makeEntries(from: 1, count: 3, term: 1))
+        let segment = directory.segmentPaths("partition-2")[0]
+        XCTAssertEqual(readFile(segment).prefix(entryRecordBytes), ArraySlice(repeating: 0, count: entryRecordBytes),
+                       "small appends wait outside the segment")
+        XCTAssertEqual(try log!.entries(from: LogIndex(2), through: LogIndex(3)), makeEntries(from: 2, count: 2, term: 1))
+        try log!.appendAndWait(makeEntries(from: 4, count: 2, term: 1))
+        try journal.checkpoint()
+        XCTAssertNotEqual(readFile(segment).prefix(5 * entryRecordBytes).suffix(entryRecordBytes),
+                          ArraySlice(repeating: 0, count: entryRecordBytes), "a checkpoint writes them")
+        try log!.appendAndWait(makeEntries(from: 6, count: 2, term: 1))
+        journal.close()  // the crash: entries 6...7 never left the process
+        log = nil
+
+        let reopened = try openJournal(directory)
+        defer { reopened.close() }
+        let recovered = try openJournaledLog(directory, 2, reopened)
+        XCTAssertEqual(try recovered.allEntries(), makeEntries(from: 1, count: 7, term: 1))
+        try recovered.close()
+    }
+
     /// A log closed and reopened on the same journal (no restart) neither replays the
     /// journal's records again nor loses what it appended in between.
     func testLogReopenedOnTheSameJournalKeepsItsEntries() throws {

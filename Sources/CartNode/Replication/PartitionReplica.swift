@@ -40,6 +40,11 @@ import NIOCore
 final class PartitionReplica: @unchecked Sendable {
     let partition: PartitionID
     let loop: any EventLoop
+    /// Where the storage threads post this replica's durability callbacks (shared by the
+    /// replicas of `loop`).
+    private let inbox: LoopInbox
+    /// Starts the journal's sync for this loop's appends (nil: the log syncs by itself).
+    private let syncStarter: JournalSyncStarter?
     let node: NodeID
     let replicas: [NodeID]
     let raft: RaftNode
@@ -75,12 +80,14 @@ final class PartitionReplica: @unchecked Sendable {
     private var ticker: RepeatedTask?
     private var lastRole: Role = .follower
 
-    init(partition: PartitionID, loop: any EventLoop, node: NodeID, replicas: [NodeID], log: PartitionLog,
+    init(partition: PartitionID, inbox: LoopInbox, syncStarter: JournalSyncStarter?, node: NodeID, replicas: [NodeID], log: PartitionLog,
          raftOptions: RaftOptions, snapshotIntervalEntries: UInt64, transport: PeerTransport,
          hooks: ReplicaHooks, metrics: NodeMetrics, logger: Logger) throws(NodeError) {
         self.metrics = metrics
         self.partition = partition
-        self.loop = loop
+        self.loop = inbox.loop
+        self.inbox = inbox
+        self.syncStarter = syncStarter
         self.node = node
         self.replicas = replicas
         self.transport = transport
@@ -275,14 +282,15 @@ final class PartitionReplica: @unchecked Sendable {
             }
             try saveHardStateIfNeeded(ready.hardState)
             if !ready.entries.isEmpty {
-                try storage.append(ready.entries) { [self] result in
-                    loop.execute {
+                try storage.append(ready.entries, startingSync: syncStarter == nil) { [self] result in
+                    inbox.post {
                         switch result {
                         case .success: self.markDurable(sequence)
                         case .failure(let error): self.storageFailed(error)
                         }
                     }
                 }
+                syncStarter?.requestStart()
             }
         } catch {
             storageFailed(error)

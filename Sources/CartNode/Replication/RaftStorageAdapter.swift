@@ -72,13 +72,14 @@ final class RaftStorageAdapter: RaftLogStorage {
     // MARK: Writing (the replica's persist step)
 
     /// Appends `entries`, first cutting any stored suffix they replace (§5.3).
-    func append(_ entries: [Entry], onDurable: @escaping DurabilityCompletion) throws {
+    func append(_ entries: [Entry], startingSync: Bool = true, onDurable: @escaping DurabilityCompletion) throws {
         guard let first = entries.first else { return }
         if first.index <= log.lastIndex {
             try log.truncateSuffix(after: first.index.previous)
             dropRecent(from: first.index)
         }
-        try log.append(entries.map { StoredEntry(index: $0.index, term: $0.term, payload: $0.data) }, onDurable: onDurable)
+        try log.append(entries.map { StoredEntry(index: $0.index, term: $0.term, payload: $0.data) }, startingSync: startingSync,
+                       onDurable: onDurable)
         remember(entries)
     }
 
