@@ -155,7 +155,7 @@ let package = Package(
         .target(
             name: "CartLoad",
             dependencies: [
-                "CartRPC", "CartWire", "CartTLS", "CartClient", "CartTypes", "CartDomain", "CartGateway",
+                "CartRPC", "CartWire", "CartTLS", "CartClient", "CartTypes", "CartDomain", "CartGateway", "CartRaft",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),

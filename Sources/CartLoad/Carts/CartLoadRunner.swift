@@ -1,4 +1,5 @@
 import CartClient
+import CartRaft
 import CartTypes
 import Foundation
 
@@ -70,8 +71,9 @@ public enum CartLoadRunner {
         await withTaskGroup(of: Void.self) { group in
             for worker in 0..<options.concurrency {
                 group.addTask(executorPreference: executors[worker % executors.count]) {
+                    var random = SplitMix64(seed: UInt64.random(in: .min ... .max))
                     while LoadMeter.nowNanos() < end && !Task.isCancelled {
-                        await once(options.mode, users, slots, meter, startNanos: LoadMeter.nowNanos())
+                        await once(options.mode, users, slots, meter, startNanos: LoadMeter.nowNanos(), using: &random)
                     }
                 }
             }
@@ -83,6 +85,7 @@ public enum CartLoadRunner {
         let intervalNanos = max(1, UInt64(1e9 / rate))
         let executors = EventLoopTaskExecutor.forEachLoop()
         var next = 0
+        var seeds = SplitMix64(seed: UInt64.random(in: .min ... .max))
         await withTaskGroup(of: Void.self) { group in
             var inflight = 0
             var intended = start
@@ -96,9 +99,11 @@ public enum CartLoadRunner {
                     continue
                 }
                 let startNanos = intended
+                let seed = seeds.next()
                 next = (next + 1) % executors.count
                 group.addTask(executorPreference: executors[next]) {
-                    await once(options.mode, users, slots, meter, startNanos: startNanos)
+                    var random = SplitMix64(seed: seed)
+                    await once(options.mode, users, slots, meter, startNanos: startNanos, using: &random)
                 }
                 inflight += 1
                 intended += intervalNanos
@@ -107,10 +112,10 @@ public enum CartLoadRunner {
     }
 
     static func once(_ mode: CartLoadOptions.Mode, _ users: LoadUsers, _ slots: CartSlots, _ meter: LoadMeter,
-                     startNanos: UInt64) async {
-        let operation = CartOperation.pick(mode)
+                     startNanos: UInt64, using random: inout some RandomNumberGenerator) async {
+        let operation = CartOperation.pick(mode, using: &random)
         do {
-            let ran = try await operation.run(users, slots)
+            let ran = try await operation.run(users, slots, using: &random)
             meter.record(ran.rawValue, startNanos: startNanos, error: nil)
         } catch {
             meter.record(operation.rawValue, startNanos: startNanos, error: error.code)
