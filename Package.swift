@@ -162,6 +162,10 @@ let package = Package(
                 .product(name: "Histogram", package: "hdrhistogram-swift"),
             ]
         ),
+        .testTarget(
+            name: "CartLoadTests",
+            dependencies: ["CartLoad", "CartClient", "CartAPI", "CartRPC", "CartRaft", "CartTypes", "CartWire"]
+        ),
         .executableTarget(
             name: "cartload",
             dependencies: [

@@ -6,8 +6,9 @@ import Foundation
 /// Runs `cartload carts`: prepares users, items and carts, then drives the chosen mix in a
 /// closed loop (`concurrency` workers back to back) or an open loop (`ratePerSecond`, with
 /// latency counted from each operation's intended start so a stalled cluster is not hidden),
-/// printing a progress line each second. Workers run on the clients' event loops
-/// (`EventLoopTaskExecutor`), which left more of a shared machine's CPU to the cluster.
+/// printing a progress line each second. Closed-loop workers are chains of callbacks on the
+/// clients' event loops (`ClosedLoopWorker`), open-loop operations tasks on those loops
+/// (`EventLoopTaskExecutor`): both leave more of a shared machine's CPU to the cluster.
 public enum CartLoadRunner {
     /// Carts created at once while preparing.
     static let setupConcurrency = 32
@@ -67,15 +68,11 @@ public enum CartLoadRunner {
 
     static func closedLoop(_ options: CartLoadOptions, _ users: LoadUsers, _ slots: CartSlots, _ meter: LoadMeter,
                            end: UInt64) async {
-        let executors = EventLoopTaskExecutor.forEachLoop()
         await withTaskGroup(of: Void.self) { group in
-            for worker in 0..<options.concurrency {
-                group.addTask(executorPreference: executors[worker % executors.count]) {
-                    var random = SplitMix64(seed: UInt64.random(in: .min ... .max))
-                    while LoadMeter.nowNanos() < end && !Task.isCancelled {
-                        await once(options.mode, users, slots, meter, startNanos: LoadMeter.nowNanos(), using: &random)
-                    }
-                }
+            for _ in 0..<options.concurrency {
+                let worker = ClosedLoopWorker(options.mode, users, slots, meter, endNanos: end,
+                                              seed: UInt64.random(in: .min ... .max))
+                group.addTask { await worker.run() }
             }
         }
     }
