@@ -164,7 +164,10 @@ let package = Package(
         ),
         .testTarget(
             name: "CartLoadTests",
-            dependencies: ["CartLoad", "CartClient", "CartAPI", "CartRPC", "CartRaft", "CartTypes", "CartWire"]
+            dependencies: [
+                "CartLoad", "CartClient", "CartAPI", "CartRPC", "CartRaft", "CartTypes", "CartWire",
+                .product(name: "NIOCore", package: "swift-nio"),
+            ]
         ),
         .executableTarget(
             name: "cartload",

@@ -6,6 +6,7 @@ import CartRaft
 import CartTypes
 import CartWire
 import Foundation
+import NIOCore
 import XCTest
 
 /// Closed-loop workers against a real RPC server on loopback that answers every add.
@@ -123,5 +124,21 @@ func within(_ seconds: Double, _ body: @escaping @Sendable () async throws -> Vo
         let finished = try await group.next() ?? false
         group.cancelAll()
         if !finished { XCTFail("did not finish within \(seconds) s") }
+    }
+}
+
+/// Where the load runs: the users' clients and the open loop's workers on the same few loops.
+final class LoadLoopsTests: XCTestCase {
+    // Story: an open-loop operation runs on one of the load loops and calls a client whose
+    // connections live on the same loops, so its answer needs no hop to a foreign thread.
+    func testTheUsersClientsAndTheOpenLoopWorkersShareTheLoadLoops() {
+        let options = CartLoadOptions(endpoints: [Endpoint(host: "127.0.0.1", port: 7401)], tls: nil, identity: .devIdentities,
+                                       namePrefix: "load-test")
+        let configuration = LoadUsers.configuration(options, token: "user:load-user-0")
+        XCTAssertTrue(configuration.eventLoopGroup === LoadLoops.group)
+        let loops = EventLoopTaskExecutor.forEachLoop(of: LoadLoops.group)
+        XCTAssertEqual(loops.count, max(1, System.coreCount / 2))
+        let clientLoop = configuration.eventLoopGroup.next()
+        XCTAssertTrue(loops.contains { $0.loop === clientLoop })
     }
 }

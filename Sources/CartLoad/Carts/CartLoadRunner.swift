@@ -80,7 +80,7 @@ public enum CartLoadRunner {
     static func openLoop(_ options: CartLoadOptions, _ users: LoadUsers, _ slots: CartSlots, _ meter: LoadMeter,
                          rate: Double, start: UInt64, end: UInt64) async {
         let intervalNanos = max(1, UInt64(1e9 / rate))
-        let executors = EventLoopTaskExecutor.forEachLoop()
+        let executors = EventLoopTaskExecutor.forEachLoop(of: LoadLoops.group)
         var next = 0
         var seeds = SplitMix64(seed: UInt64.random(in: .min ... .max))
         await withTaskGroup(of: Void.self) { group in
