@@ -155,11 +155,18 @@ let package = Package(
         .target(
             name: "CartLoad",
             dependencies: [
-                "CartRPC", "CartWire", "CartTLS", "CartClient", "CartTypes", "CartDomain", "CartGateway",
+                "CartRPC", "CartWire", "CartTLS", "CartClient", "CartTypes", "CartDomain", "CartGateway", "CartRaft",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
                 .product(name: "Histogram", package: "hdrhistogram-swift"),
+            ]
+        ),
+        .testTarget(
+            name: "CartLoadTests",
+            dependencies: [
+                "CartLoad", "CartClient", "CartAPI", "CartRPC", "CartRaft", "CartTypes", "CartWire",
+                .product(name: "NIOCore", package: "swift-nio"),
             ]
         ),
         .executableTarget(

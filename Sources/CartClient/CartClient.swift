@@ -28,7 +28,7 @@ public final class CartClient: Sendable {
     let pool: NodePool
     let routing: ClusterRouting
     let keys: RequestKeys
-    private let statusLearned = RoutingWarmup()
+    let statusLearned = RoutingWarmup()
 
     public init(configuration: CartClientConfiguration) {
         self.configuration = configuration
@@ -57,49 +57,73 @@ public final class CartClient: Sendable {
     /// deadline (`timeoutMs`, else the configuration's).
     func call<Request, Response>(_ method: RPCMethod<Request, Response>, _ request: Request, route: Route,
                                  timeoutMs: Int64? = nil) async throws(CartClientError) -> Response {
-        let clock = SystemGatewayClock()
-        let deadline = clock.monotonicNow().advanced(byMilliseconds: UInt64(max(1, timeoutMs ?? configuration.operationTimeoutMs)))
-        var random = SystemRandomNumberGenerator()
-        var avoiding = Set<Endpoint>()
-        var redirect: Endpoint?
-        var attempt = 1
+        var attempts = CallAttempts(deadline: deadline(timeoutMs: timeoutMs))
+        return try await call(method, request, route: route, attempts: &attempts)
+    }
+
+    /// Makes attempts, from where `attempts` stands, until one succeeds, a failure is final or
+    /// the deadline passes.
+    func call<Request, Response>(_ method: RPCMethod<Request, Response>, _ request: Request, route: Route,
+                                 attempts: inout CallAttempts) async throws(CartClientError) -> Response {
         while true {
-            let endpoint = redirect ?? target(route, avoiding: avoiding)
-            redirect = nil
-            let now = clock.monotonicNow()
-            guard now < deadline else {
-                throw CartClientError(.deadlineExceeded, "\(method.name) did not finish before its deadline", attempts: attempt)
-            }
-            let remainingMs = Int64(deadline.nanoseconds(since: now) / 1_000_000)
-            let attemptMs = max(1, min(remainingMs, configuration.attemptTimeoutMs))
+            let (endpoint, attemptMs) = try nextAttempt(method.name, route: route, &attempts)
             do {
                 let reply = try await pool.client(for: endpoint).call(method, request, timeout: .milliseconds(attemptMs))
                 learn(from: reply, route: route, endpoint: endpoint)
                 return reply
             } catch {
-                let error = CartClient.rpcError(error)
-                learn(from: error, route: route, endpoint: endpoint)
-                // A node that could not serve (no leader, down, draining, hung) is tried last.
-                if [.notLeader, .unavailable, .goingAway, .deadlineExceeded].contains(error.code) {
-                    avoiding.insert(endpoint)
-                }
-                if case .node = route { throw CartClientError(error, attempts: attempt) }
-                // A redirect names the leader: the next attempt goes there, partition known or not.
-                if configuration.followLeaders, let hint = error.leaderHint, let leader = try? Endpoint(parsing: hint.address),
-                   leader != endpoint {
-                    redirect = leader
-                }
-                guard let delay = configuration.retryPolicy.nextDelay(
-                    after: FailureCode(error.code), attempt: attempt, now: clock.monotonicNow(), deadline: deadline,
-                    notBeforeMs: error.leaderHint == nil ? (error.retryAfterMs ?? 0) : 0, using: &random) else {
-                    throw CartClientError(error, attempts: attempt)
-                }
-                // A redirect names the leader: go there at once rather than wait.
-                if error.leaderHint == nil { try? await Task.sleep(for: delay) }
-                if Task.isCancelled { throw CartClientError(.cancelled, "\(method.name) was cancelled", attempts: attempt) }
-                attempt += 1
+                let delay = try afterFailure(CartClient.rpcError(error), route: route, endpoint: endpoint, &attempts)
+                try await waitBeforeRetry(delay, method.name, &attempts)
             }
         }
+    }
+
+    func deadline(timeoutMs: Int64?) -> MonotonicInstant {
+        SystemGatewayClock().monotonicNow().advanced(byMilliseconds: UInt64(max(1, timeoutMs ?? configuration.operationTimeoutMs)))
+    }
+
+    /// Where the next attempt goes and how long it may take, or the deadline error.
+    func nextAttempt(_ name: String, route: Route, _ attempts: inout CallAttempts) throws(CartClientError) -> (endpoint: Endpoint, attemptMs: Int64) {
+        let endpoint = attempts.redirect ?? target(route, avoiding: attempts.avoiding)
+        attempts.redirect = nil
+        let now = SystemGatewayClock().monotonicNow()
+        guard now < attempts.deadline else {
+            throw CartClientError(.deadlineExceeded, "\(name) did not finish before its deadline", attempts: attempts.number)
+        }
+        let remainingMs = Int64(attempts.deadline.nanoseconds(since: now) / 1_000_000)
+        return (endpoint, max(1, min(remainingMs, configuration.attemptTimeoutMs)))
+    }
+
+    /// Learns what a failed attempt tells about the cluster and decides what follows: the
+    /// error that ends the call, or the wait before the next attempt (nil: go at once).
+    func afterFailure(_ error: RPCError, route: Route, endpoint: Endpoint,
+                      _ attempts: inout CallAttempts) throws(CartClientError) -> Duration? {
+        learn(from: error, route: route, endpoint: endpoint)
+        // A node that could not serve (no leader, down, draining, hung) is tried last.
+        if [.notLeader, .unavailable, .goingAway, .deadlineExceeded].contains(error.code) {
+            attempts.avoiding.insert(endpoint)
+        }
+        if case .node = route { throw CartClientError(error, attempts: attempts.number) }
+        // A redirect names the leader: the next attempt goes there, partition known or not.
+        if configuration.followLeaders, let hint = error.leaderHint, let leader = try? Endpoint(parsing: hint.address),
+           leader != endpoint {
+            attempts.redirect = leader
+        }
+        var random = SystemRandomNumberGenerator()
+        guard let delay = configuration.retryPolicy.nextDelay(
+            after: FailureCode(error.code), attempt: attempts.number, now: SystemGatewayClock().monotonicNow(),
+            deadline: attempts.deadline, notBeforeMs: error.leaderHint == nil ? (error.retryAfterMs ?? 0) : 0,
+            using: &random) else {
+            throw CartClientError(error, attempts: attempts.number)
+        }
+        // A redirect names the leader: go there at once rather than wait.
+        return error.leaderHint == nil ? delay : nil
+    }
+
+    func waitBeforeRetry(_ delay: Duration?, _ name: String, _ attempts: inout CallAttempts) async throws(CartClientError) {
+        if let delay { try? await Task.sleep(for: delay) }
+        if Task.isCancelled { throw CartClientError(.cancelled, "\(name) was cancelled", attempts: attempts.number) }
+        attempts.number += 1
     }
 
     /// Reads the cluster's status once, to learn the partition map and the leaders; failure
@@ -116,7 +140,7 @@ public final class CartClient: Sendable {
         return routing.partitionMap?.partition(of: cart)
     }
 
-    private func target(_ route: Route, avoiding: Set<Endpoint>) -> Endpoint {
+    func target(_ route: Route, avoiding: Set<Endpoint>) -> Endpoint {
         switch route {
         case .node(let endpoint):
             return endpoint
@@ -128,7 +152,7 @@ public final class CartClient: Sendable {
         }
     }
 
-    private func learn<Response>(from reply: Response, route: Route, endpoint: Endpoint) {
+    func learn<Response>(from reply: Response, route: Route, endpoint: Endpoint) {
         guard configuration.followLeaders, let partition = route.partition, let hinted = reply as? any LeaderHinted else { return }
         if let hint = hinted.leaderHint {
             routing.learn(hint, for: partition, askedNode: routing.node(at: endpoint))
@@ -137,7 +161,7 @@ public final class CartClient: Sendable {
         }
     }
 
-    private func learn(from error: RPCError, route: Route, endpoint: Endpoint) {
+    func learn(from error: RPCError, route: Route, endpoint: Endpoint) {
         guard configuration.followLeaders, let partition = route.partition else { return }
         if let hint = error.leaderHint {
             routing.learn(hint, for: partition, askedNode: routing.node(at: endpoint))
@@ -157,6 +181,9 @@ public final class CartClient: Sendable {
 /// Makes the first request read the cluster status; later ones do not wait for it again.
 final class RoutingWarmup: Sendable {
     private let started = NIOLockedValueBox(false)
+
+    /// Whether some caller has begun the warm-up (it may still be running).
+    var hasBegun: Bool { started.withLockedValue { $0 } }
 
     /// True for the first caller only.
     func begin() -> Bool {

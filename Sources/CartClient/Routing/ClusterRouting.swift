@@ -15,6 +15,9 @@ final class ClusterRouting: Sendable {
         var nodes: [Endpoint: NodeID] = [:]
         var endpoints: [Endpoint]
         var nextEndpoint = 0
+        /// The text of the last leader hint whose address was recorded, per node, so a hint
+        /// repeating it need not be parsed again.
+        var hintedAddresses: [NodeID: String] = [:]
     }
 
     let leaders = LeaderCache()
@@ -50,12 +53,24 @@ final class ClusterRouting: Sendable {
     /// A reply or error named the partition's leader: that is newer than whatever the cache
     /// holds for the node we asked, so it replaces it.
     func learn(_ hint: LeaderHint, for partition: PartitionID, askedNode: NodeID?) {
-        guard hint.nodeID != .none, let endpoint = try? Endpoint(parsing: hint.address) else { return }
-        topology.withLockedValue { topology in Self.record(hint.nodeID, at: endpoint, in: &topology) }
+        guard hint.nodeID != .none else { return }
+        // A leader names itself in every reply: when the hint repeats the cached leader at the
+        // address already recorded for it, nothing would change, and parsing the address on
+        // every reply was the largest cost of a busy client.
+        if leaders.leader(of: partition)?.node == hint.nodeID, repeatsRecordedAddress(hint) { return }
+        guard let endpoint = try? Endpoint(parsing: hint.address) else { return }
+        topology.withLockedValue { topology in
+            Self.record(hint.nodeID, at: endpoint, in: &topology)
+            if topology.addresses[hint.nodeID] == endpoint { topology.hintedAddresses[hint.nodeID] = hint.address }
+        }
         if let cached = leaders.leader(of: partition), cached.node != hint.nodeID {
             leaders.invalidate(partition, ifLeaderIs: cached.node)
         }
         leaders.learn(LeaderCache.Leader(node: hint.nodeID, term: nil), for: partition)
+    }
+
+    private func repeatsRecordedAddress(_ hint: LeaderHint) -> Bool {
+        topology.withLockedValue { $0.hintedAddresses[hint.nodeID] == hint.address }
     }
 
     /// The node we asked answered as the leader (a leader-hinted reply without a hint).
@@ -92,7 +107,10 @@ final class ClusterRouting: Sendable {
 
     private static func record(_ node: NodeID, at endpoint: Endpoint, in topology: inout Topology) {
         guard topology.endpoints.count < NodePool.endpointsMax || topology.endpoints.contains(endpoint) else { return }
-        if let old = topology.addresses[node], old != endpoint { topology.nodes[old] = nil }
+        if let old = topology.addresses[node], old != endpoint {
+            topology.nodes[old] = nil
+            topology.hintedAddresses[node] = nil
+        }
         topology.addresses[node] = endpoint
         topology.nodes[endpoint] = node
         if !topology.endpoints.contains(endpoint) { topology.endpoints.append(endpoint) }

@@ -1,12 +1,14 @@
 import CartClient
+import CartRaft
 import CartTypes
 import Foundation
 
 /// Runs `cartload carts`: prepares users, items and carts, then drives the chosen mix in a
 /// closed loop (`concurrency` workers back to back) or an open loop (`ratePerSecond`, with
 /// latency counted from each operation's intended start so a stalled cluster is not hidden),
-/// printing a progress line each second. Workers run on the clients' event loops
-/// (`EventLoopTaskExecutor`), which left more of a shared machine's CPU to the cluster.
+/// printing a progress line each second. Closed-loop workers are chains of callbacks on the
+/// clients' event loops (`ClosedLoopWorker`), open-loop operations tasks on those loops
+/// (`EventLoopTaskExecutor`): both leave more of a shared machine's CPU to the cluster.
 public enum CartLoadRunner {
     /// Carts created at once while preparing.
     static let setupConcurrency = 32
@@ -66,14 +68,11 @@ public enum CartLoadRunner {
 
     static func closedLoop(_ options: CartLoadOptions, _ users: LoadUsers, _ slots: CartSlots, _ meter: LoadMeter,
                            end: UInt64) async {
-        let executors = EventLoopTaskExecutor.forEachLoop()
         await withTaskGroup(of: Void.self) { group in
-            for worker in 0..<options.concurrency {
-                group.addTask(executorPreference: executors[worker % executors.count]) {
-                    while LoadMeter.nowNanos() < end && !Task.isCancelled {
-                        await once(options.mode, users, slots, meter, startNanos: LoadMeter.nowNanos())
-                    }
-                }
+            for _ in 0..<options.concurrency {
+                let worker = ClosedLoopWorker(options.mode, users, slots, meter, endNanos: end,
+                                              seed: UInt64.random(in: .min ... .max))
+                group.addTask { await worker.run() }
             }
         }
     }
@@ -81,8 +80,9 @@ public enum CartLoadRunner {
     static func openLoop(_ options: CartLoadOptions, _ users: LoadUsers, _ slots: CartSlots, _ meter: LoadMeter,
                          rate: Double, start: UInt64, end: UInt64) async {
         let intervalNanos = max(1, UInt64(1e9 / rate))
-        let executors = EventLoopTaskExecutor.forEachLoop()
+        let executors = EventLoopTaskExecutor.forEachLoop(of: LoadLoops.group)
         var next = 0
+        var seeds = SplitMix64(seed: UInt64.random(in: .min ... .max))
         await withTaskGroup(of: Void.self) { group in
             var inflight = 0
             var intended = start
@@ -96,9 +96,11 @@ public enum CartLoadRunner {
                     continue
                 }
                 let startNanos = intended
+                let seed = seeds.next()
                 next = (next + 1) % executors.count
                 group.addTask(executorPreference: executors[next]) {
-                    await once(options.mode, users, slots, meter, startNanos: startNanos)
+                    var random = SplitMix64(seed: seed)
+                    await once(options.mode, users, slots, meter, startNanos: startNanos, using: &random)
                 }
                 inflight += 1
                 intended += intervalNanos
@@ -107,10 +109,10 @@ public enum CartLoadRunner {
     }
 
     static func once(_ mode: CartLoadOptions.Mode, _ users: LoadUsers, _ slots: CartSlots, _ meter: LoadMeter,
-                     startNanos: UInt64) async {
-        let operation = CartOperation.pick(mode)
+                     startNanos: UInt64, using random: inout some RandomNumberGenerator) async {
+        let operation = CartOperation.pick(mode, using: &random)
         do {
-            let ran = try await operation.run(users, slots)
+            let ran = try await operation.run(users, slots, using: &random)
             meter.record(ran.rawValue, startNanos: startNanos, error: nil)
         } catch {
             meter.record(operation.rawValue, startNanos: startNanos, error: error.code)

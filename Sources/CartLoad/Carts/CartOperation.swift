@@ -18,9 +18,9 @@ enum CartOperation: String, CaseIterable, Sendable {
         }
     }
 
-    static func pick(_ mode: CartLoadOptions.Mode) -> CartOperation {
+    static func pick(_ mode: CartLoadOptions.Mode, using random: inout some RandomNumberGenerator) -> CartOperation {
         guard mode == .mix else { return .add }
-        var roll = Int.random(in: 0..<100)
+        var roll = Int.random(in: 0..<100, using: &random)
         for operation in allCases {
             if roll < operation.mixPercent { return operation }
             roll -= operation.mixPercent
@@ -28,57 +28,28 @@ enum CartOperation: String, CaseIterable, Sendable {
         return .add
     }
 
-    /// Runs the operation on a random cart as one of its members. A remove, quantity change
-    /// or checkout on a cart with no line this workload knows of becomes an add (a shopper
-    /// fills an empty cart first); returns the operation actually run.
-    func run(_ users: LoadUsers, _ slots: CartSlots) async throws(CartClientError) -> CartOperation {
-        let (index, slot) = slots.random()
-        let needsLine = self == .remove || self == .setQuantity || self == .checkout
-        guard !needsLine || !slot.items.isEmpty else { return try await CartOperation.add.run(on: index, slot, users, slots) }
-        return try await run(on: index, slot, users, slots)
+    /// Runs the operation on a random cart as one of its members (see `choose`); returns the
+    /// operation actually run.
+    func run(_ users: LoadUsers, _ slots: CartSlots,
+             using random: inout some RandomNumberGenerator) async throws(CartClientError) -> CartOperation {
+        try await choose(users, slots, using: &random).run(users, slots)
     }
 
-    private func run(on index: Int, _ slot: CartSlots.Slot, _ users: LoadUsers,
-                     _ slots: CartSlots) async throws(CartClientError) -> CartOperation {
-        let actor = Bool.random() || self == .share || self == .create ? slot.owner : slot.sharedWith
-        let client = users.clients[actor]
+    /// Picks what the operation works on: a random cart, one of its members, an item. A
+    /// remove, quantity change or checkout on a cart with no line this workload knows of
+    /// becomes an add (a shopper fills an empty cart first). Draws come from the worker's own
+    /// `random` (the system generator is a system call per draw).
+    func choose(_ users: LoadUsers, _ slots: CartSlots, using random: inout some RandomNumberGenerator) -> CartOperationChoice {
+        let (index, slot) = slots.random(using: &random)
+        let needsLine = self == .remove || self == .setQuantity || self == .checkout
+        let operation = !needsLine || !slot.items.isEmpty ? self : .add
+        let actor = Bool.random(using: &random) || operation == .share || operation == .create ? slot.owner : slot.sharedWith
         // Adds prefer items not yet in the cart (a few draws, no allocation), so a line's
         // quantity does not creep up to the domain's limit over a long run.
-        var item = users.items.randomElement()!
-        for _ in 0..<3 where slot.items.contains(item) { item = users.items.randomElement()! }
-        let lineItem = slot.items.randomElement() ?? item
-        switch self {
-        case .add:
-            _ = try await client.addItem(slot.cart, item: item, quantity: 1)
-            slots.noteAdded(item, at: index, cart: slot.cart)
-        case .get:
-            _ = try await client.getCart(slot.cart)
-        case .remove:
-            do {
-                _ = try await client.removeItem(slot.cart, item: lineItem)
-            } catch where error.code == .notFound {
-                // Another worker removed it first: forget it, and let the refusal count.
-                slots.noteRemoved(lineItem, at: index, cart: slot.cart)
-                throw error
-            }
-            slots.noteRemoved(lineItem, at: index, cart: slot.cart)
-        case .setQuantity:
-            _ = try await client.setQuantity(slot.cart, item: lineItem, quantity: Int64.random(in: 1...5))
-        case .share:
-            let other = users.names[(slot.owner + 2) % users.names.count]
-            do {
-                _ = try await client.share(slot.cart, with: [other])
-            } catch let error where error.code == .alreadyExists {
-                _ = try await client.unshare(slot.cart, user: other)
-            }
-        case .create:
-            let reply = try await client.createCart()
-            slots.replace(index, with: .init(cart: reply.cart, owner: slot.owner, sharedWith: slot.owner))
-        case .checkout:
-            _ = try await client.checkout(slot.cart)
-            let reply = try await users.clients[slot.owner].createCart()
-            slots.replace(index, with: .init(cart: reply.cart, owner: slot.owner, sharedWith: slot.owner))
-        }
-        return self
+        var item = users.items.randomElement(using: &random)!
+        for _ in 0..<3 where slot.items.contains(item) { item = users.items.randomElement(using: &random)! }
+        return CartOperationChoice(operation: operation, index: index, slot: slot, actor: actor, item: item,
+                                   lineItem: slot.items.randomElement(using: &random) ?? item,
+                                   quantity: Int64.random(in: 1...5, using: &random))
     }
 }

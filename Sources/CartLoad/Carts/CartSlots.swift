@@ -23,9 +23,9 @@ final class CartSlots: Sendable {
 
     var count: Int { slots.withLockedValue { $0.count } }
 
-    func random() -> (index: Int, slot: Slot) {
+    func random(using random: inout some RandomNumberGenerator) -> (index: Int, slot: Slot) {
         slots.withLockedValue { slots in
-            let index = Int.random(in: 0..<slots.count)
+            let index = Int.random(in: 0..<slots.count, using: &random)
             return (index, slots[index])
         }
     }

@@ -52,7 +52,7 @@ struct LoadUsers: Sendable {
 
     static func configuration(_ options: CartLoadOptions, token: String?) -> CartClientConfiguration {
         var configuration = CartClientConfiguration(endpoints: options.endpoints, tls: options.tls, authToken: token,
-                                                    identity: "cartload")
+                                                    identity: "cartload", eventLoopGroup: LoadLoops.group)
         configuration.connectionsPerNode = options.connectionsPerNode
         return configuration
     }

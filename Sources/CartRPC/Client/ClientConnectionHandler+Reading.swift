@@ -56,10 +56,9 @@ extension ClientConnectionHandler {
     }
 
     func handleResponse(_ frame: Frame) {
-        guard case .unary(let tag, let onResponse, let timer)? = pending.removeValue(forKey: frame.streamID) else {
+        guard case .unary(let tag, let onResponse, _)? = pending.removeValue(forKey: frame.streamID) else {
             return  // cancelled or timed out meanwhile: the answer is no longer wanted
         }
-        timer?.cancel()
         onResponse(tag, .success(frame.payload))
         closeIfDone()
     }

@@ -22,7 +22,7 @@ final class ClientConnectionHandler: ChannelInboundHandler {
     }
 
     enum PendingCall {
-        case unary(tag: UInt64, onResponse: RPCResponseCallback, timer: Scheduled<Void>?)
+        case unary(tag: UInt64, onResponse: RPCResponseCallback, deadline: NIODeadline?)
         case stream(ClientStreamState)
     }
 
@@ -35,6 +35,9 @@ final class ClientConnectionHandler: ChannelInboundHandler {
     var nextStreamID: UInt32 = 1
     var keepalive = KeepaliveClock()
     var tickTask: RepeatedTask?
+    /// The one timer of the unary calls' deadlines, armed for the earliest (see `armDeadlineTimer`).
+    var deadlineTimer: Scheduled<Void>?
+    var deadlineTimerAt: NIODeadline?
     var isReading = false
     var needsFlush = false
     /// A flush is queued on the loop: frames written outside a read wait for it, so every
@@ -95,6 +98,7 @@ final class ClientConnectionHandler: ChannelInboundHandler {
         phase = .closed
         usable.markUnusable()
         tickTask?.cancel()
+        deadlineTimer?.cancel()
         ready.fail(error)
         let calls = pending
         pending.removeAll()
@@ -103,8 +107,7 @@ final class ClientConnectionHandler: ChannelInboundHandler {
 
     func fail(_ call: PendingCall, _ error: RPCError) {
         switch call {
-        case .unary(let tag, let onResponse, let timer):
-            timer?.cancel()
+        case .unary(let tag, let onResponse, _):
             onResponse(tag, .failure(error))
         case .stream(let stream):
             stream.finish(.failure(error))
@@ -126,11 +129,9 @@ final class ClientConnectionHandler: ChannelInboundHandler {
         case .success(let id):
             stream = id
         }
-        var timer: Scheduled<Void>?
-        if let timeoutMs, let bound = loopBound {
-            timer = bound.eventLoop.scheduleTask(in: .milliseconds(timeoutMs)) { bound.value.timedOut(stream) }
-        }
-        pending[stream] = .unary(tag: tag, onResponse: onResponse, timer: timer)
+        let deadline = timeoutMs.map { NIODeadline.now() + .milliseconds($0) }
+        pending[stream] = .unary(tag: tag, onResponse: onResponse, deadline: deadline)
+        if let deadline { armDeadlineTimer(for: deadline) }
         write(Frame(.request, stream: stream, method: method, deadlineMs: timeoutMs.map { UInt64($0) }, payload: payload))
         return stream
     }

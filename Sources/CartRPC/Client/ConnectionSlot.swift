@@ -64,6 +64,14 @@ final class ConnectionSlot: Sendable {
         return try result.get()
     }
 
+    /// The connection if it is usable now; nil while idle, connecting or after it was lost.
+    var readyConnection: RPCConnection? {
+        state.withLockedValue { state in
+            guard case .ready(let connection) = state, connection.isUsable else { return nil }
+            return connection
+        }
+    }
+
     func shutdown() async {
         let previous = state.withLockedValue { state -> State in
             defer { state = .shutDown }

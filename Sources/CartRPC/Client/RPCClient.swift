@@ -24,11 +24,15 @@ public final class RPCClient: Sendable {
 
     /// A connection for low-level use (`RPCConnection.startCall`), connecting if needed.
     public func connection() async throws(RPCError) -> RPCConnection {
-        let index = nextSlot.withLockedValue { next in
+        try await slots[nextSlotIndex()].connection()
+    }
+
+    /// Calls take the connections in turn.
+    private func nextSlotIndex() -> Int {
+        nextSlot.withLockedValue { next in
             defer { next = (next + 1) % slots.count }
             return next
         }
-        return try await slots[index].connection()
     }
 
     /// Calls a unary method. `timeout` (else `callTimeoutMsDefault`) travels to the server as
@@ -39,6 +43,37 @@ public final class RPCClient: Sendable {
         let connection = try await connection()
         let bytes = try await connection.call(method.id, payload: payload, timeoutMs: timeoutMs(timeout)).get()
         return try Response.decodeRPC(from: bytes)
+    }
+
+    /// Starts a unary call without a task when a connection is ready now (connected, not
+    /// going away): encodes `request`, sends it from the connection's event loop and calls
+    /// `onResponse` there with the decoded answer. No task, continuation or thread hop of its
+    /// own per call. Returns false, having done nothing, when no connection is ready: `call`
+    /// connects. `onResponse` may run before this returns when the call fails at once.
+    public func startCallIfReady<Request, Response>(
+        _ method: RPCMethod<Request, Response>, _ request: Request, timeout: Duration? = nil,
+        onResponse: @escaping @Sendable (Result<Response, RPCError>) -> Void
+    ) -> Bool {
+        guard let connection = slots[nextSlotIndex()].readyConnection else { return false }
+        let payload: ByteBuffer
+        do {
+            payload = try request.encodedRPC(allocator: connection.channel.allocator)
+        } catch {
+            onResponse(.failure(error))
+            return true
+        }
+        let callTimeoutMs = timeoutMs(timeout)
+        let start: @Sendable () -> Void = {
+            connection.startCall(method.id, payload: payload, timeoutMs: callTimeoutMs) { _, result in
+                onResponse(result.flatMap { bytes in Result { () throws(RPCError) in try Response.decodeRPC(from: bytes) } })
+            }
+        }
+        if connection.eventLoop.inEventLoop {
+            start()
+        } else {
+            connection.eventLoop.execute(start)
+        }
+        return true
     }
 
     /// Opens a server stream. Without a timeout the stream may last indefinitely.
