@@ -24,6 +24,9 @@ final class ClusterScenarioTests: XCTestCase {
     override func tearDown() async throws {
         for client in clients { await client.shutdown() }
         clients = []
+        if let cluster, let run = testRun, run.failureCount + run.unexpectedExceptionCount > 0 {
+            print(cluster.logTails())
+        }
         cluster?.stopAll()
         cluster = nil
     }

@@ -108,6 +108,16 @@ final class LocalCluster: @unchecked Sendable {
         try? FileManager.default.removeItem(at: directory)
     }
 
+    /// The last `lines` lines of every node's log (warnings and worse), for a failed test's output.
+    func logTails(lines: Int = 40) -> String {
+        (1...size).map { node in
+            let path = directory.appendingPathComponent("node-\(node)/log").path
+            let text = (try? String(contentsOfFile: path, encoding: .utf8)) ?? "(no log)"
+            let tail = text.split(separator: "\n", omittingEmptySubsequences: false).suffix(lines).joined(separator: "\n")
+            return "--- node \(node) log (last \(lines) lines) ---\n\(tail)"
+        }.joined(separator: "\n")
+    }
+
     var running: [Int] { processes.keys.sorted() }
 
     // MARK: Clients
