@@ -24,6 +24,14 @@ extension RaftNode {
         send(response)
     }
 
+    /// An empty append that needs no answer: the same log-matching check, then the commit
+    /// index it vouches for. A notice that does not match (an earlier append was lost) is
+    /// dropped; the leader learns of the gap from the next append's or heartbeat's answer.
+    func handleCommitNotice(_ message: Message) {
+        guard message.index >= log.committed else { return }
+        _ = log.maybeAppend(index: message.index, logTerm: message.logTerm, leaderCommit: message.commit, entries: [])
+    }
+
     func handleHeartbeat(_ message: Message) {
         // The leader sends min(our match, its commit), so this never passes our log end;
         // the bound guards against a heartbeat that overtook a truncation.

@@ -117,9 +117,27 @@ extension RaftNode {
         guard role == .leader else { return }
         for node in configuration.voters where node != id {
             let toldCommit = progress[node].map { $0.commitSent >= log.committed } ?? true
-            guard sendAppend(to: node, sendIfEmpty: !toldCommit) else { continue }
-            while sendAppend(to: node, sendIfEmpty: false) {}
+            if sendAppend(to: node, sendIfEmpty: false) {
+                while sendAppend(to: node, sendIfEmpty: false) {}
+            } else if !toldCommit && !sendCommitNotice(to: node) {
+                sendAppend(to: node)
+            }
         }
+    }
+
+    /// Tells a streaming follower the commit index with a `commitNotice`, which it does not
+    /// answer. Returns false if `node` is not streaming (a probing follower needs the answer
+    /// to an empty append to find where its log matches).
+    private func sendCommitNotice(to node: NodeID) -> Bool {
+        guard let follower = progress[node], follower.state == .replicate, !follower.isPaused,
+              let previousTerm = log.term(at: follower.next.previous) else { return false }
+        var notice = Message(kind: .commitNotice, from: id, to: node, term: term)
+        notice.index = follower.next.previous
+        notice.logTerm = previousTerm
+        notice.commit = log.committed
+        progress.update(node) { $0.commitSent = max($0.commitSent, notice.commit) }
+        send(notice)
+        return true
     }
 
     func broadcastHeartbeat(context: [UInt8]) {

@@ -47,7 +47,7 @@ extension RaftNode {
             // A granted pre-vote carries the term we would campaign in; we move to it
             // when the real election starts.
             return true
-        case .append, .heartbeat, .snapshot:
+        case .append, .heartbeat, .snapshot, .commitNotice:
             becomeFollower(term: message.term, leader: message.from)
         default:
             becomeFollower(term: message.term, leader: .none)
@@ -56,7 +56,7 @@ extension RaftNode {
     }
 
     private func handleLowerTerm(_ message: Message) {
-        let fromStaleLeader = message.kind == .append || message.kind == .heartbeat
+        let fromStaleLeader = message.kind == .append || message.kind == .heartbeat || message.kind == .commitNotice
         switch message.kind {
         case _ where fromStaleLeader && (options.checkQuorum || options.preVote):
             // A stale leader: tell it our term so it steps down. Without this, with
@@ -80,6 +80,9 @@ extension RaftNode {
         case .heartbeat:
             becomeFollower(term: message.term, leader: message.from)
             handleHeartbeat(message)
+        case .commitNotice:
+            becomeFollower(term: message.term, leader: message.from)
+            handleCommitNotice(message)
         case .snapshot:
             becomeFollower(term: message.term, leader: message.from)
             handleSnapshot(message)
@@ -101,6 +104,10 @@ extension RaftNode {
             electionElapsedTicks = 0
             leader = message.from
             handleHeartbeat(message)
+        case .commitNotice:
+            electionElapsedTicks = 0
+            leader = message.from
+            handleCommitNotice(message)
         case .snapshot:
             electionElapsedTicks = 0
             leader = message.from

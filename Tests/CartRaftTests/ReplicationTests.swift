@@ -173,11 +173,50 @@ final class ReplicationTests: XCTestCase {
         let carrying = cluster.sent.filter { $0.kind == .append && $0.from == 1 && !$0.entries.isEmpty }
         XCTAssertEqual(carrying.map(\.to).sorted(), [2, 3], "one append with all ten entries per follower")
         XCTAssertEqual(carrying.map(\.entries.count), [10, 10])
-        let commitOnly = cluster.sent.filter { $0.kind == .append && $0.from == 1 && $0.entries.isEmpty }
+        let commitOnly = cluster.sent.filter { $0.from == 1 && ($0.kind == .commitNotice || ($0.kind == .append && $0.entries.isEmpty)) }
         XCTAssertEqual(commitOnly.map(\.to).sorted(), [2, 3], "one commit notice per follower")
+        XCTAssertEqual(Set(commitOnly.map(\.kind)), [.commitNotice], "streaming followers get notices, not empty appends")
         for id: NodeID in [1, 2, 3] {
             XCTAssertEqual(cluster.appliedData(id).suffix(10), (0..<10).map { [UInt8($0)] })
         }
+    }
+
+    /// A streaming follower learns the commit index from a `commitNotice` and does not
+    /// answer it: after one proposal, the only answers are those to the append with the entry.
+    func testCommitNoticeAdvancesTheFollowersCommitWithoutAnAnswer() throws {
+        let cluster = LocalCluster(voters: [1, 2, 3])
+        cluster.campaign(1)
+        cluster.clearSent()
+        try cluster[1].propose([42])
+        cluster.deliverAll()
+        let notices = cluster.sent.filter { $0.kind == .commitNotice }
+        XCTAssertEqual(notices.map(\.to).sorted(), [2, 3])
+        let answers = cluster.sent.filter { $0.kind == .appendResponse }
+        XCTAssertEqual(answers.count, 2, "one answer per follower, to the append carrying the entry")
+        for id: NodeID in [2, 3] {
+            XCTAssertEqual(cluster[id].commitIndex, cluster[1].commitIndex, "commit index of \(id)")
+            XCTAssertEqual(cluster.appliedData(id).last, [42])
+        }
+    }
+
+    /// A notice naming an entry the follower does not hold (the append carrying it was lost)
+    /// commits nothing past the follower's log, and the follower still catches up later.
+    func testCommitNoticeForAnEntryTheFollowerLacksCommitsNothingBeyondItsLog() throws {
+        let cluster = LocalCluster(voters: [1, 2, 3])
+        cluster.campaign(1)
+        let before = cluster[3].commitIndex
+        cluster.cut(from: 1, to: 3)
+        try cluster[1].propose([7])
+        cluster.deliverAll()
+        cluster.heal()
+        var notice = Message(kind: .commitNotice, from: 1, to: 3, term: cluster[1].currentTerm)
+        notice.index = cluster[1].commitIndex
+        notice.logTerm = cluster[1].currentTerm
+        notice.commit = cluster[1].commitIndex
+        try cluster[3].step(notice)
+        XCTAssertEqual(cluster[3].commitIndex, before, "n3 never received the entry the notice names")
+        for _ in 0..<3 { cluster.tick(); cluster.deliverAll() }
+        XCTAssertEqual(cluster.appliedData(3).last, [7], "heartbeats bring n3 the entry afterwards")
     }
 
     /// Pipelining: with acknowledgements from n2 lost, the leader streams at most

@@ -7,6 +7,7 @@ final class NodeMetrics: Sendable {
         case proposals, proposalsFailed, entriesCommitted, entriesApplied, readsLinearizable
         case forwardedCalls, forwardedCallsFailed
         case raftBatchesSent, raftMessagesSent, raftMessagesDropped
+        case raftAppendsSent, raftEmptyAppendsSent, raftEntriesSent
         case watchStreamsOpened, watchResyncs, watchHistoryTruncated
         case snapshotsTaken, snapshotsInstalled
 
@@ -22,6 +23,9 @@ final class NodeMetrics: Sendable {
             case .raftBatchesSent: "transport.raft.batches"
             case .raftMessagesSent: "transport.raft.messages"
             case .raftMessagesDropped: "transport.raft.messages.dropped"
+            case .raftAppendsSent: "transport.raft.appends"
+            case .raftEmptyAppendsSent: "transport.raft.appends.empty"
+            case .raftEntriesSent: "transport.raft.entries"
             case .watchStreamsOpened: "sync.watch.opened"
             case .watchResyncs: "sync.watch.resyncs"
             case .watchHistoryTruncated: "sync.watch.history_truncated"

@@ -119,9 +119,26 @@ final class PeerLink: Sendable {
             try connection.send(.peerRaft, payload: payload)
             metrics.increment(.raftBatchesSent)
             metrics.increment(.raftMessagesSent, by: UInt64(messages.count))
+            countAppends(messages)
         } catch {
             metrics.increment(.raftMessagesDropped, by: UInt64(messages.count))
         }
+    }
+
+    /// Appends and the entries they carry: how well replication batches (entries per append)
+    /// and how many appends only tell a follower the commit index (empty).
+    private func countAppends(_ messages: [(PartitionRaftMessage, PartitionReplica?)]) {
+        var appends: UInt64 = 0
+        var empty: UInt64 = 0
+        var entries: UInt64 = 0
+        for (item, _) in messages where item.message.kind == .append {
+            appends += 1
+            if item.message.entries.isEmpty { empty += 1 }
+            entries += UInt64(item.message.entries.count)
+        }
+        metrics.increment(.raftAppendsSent, by: appends)
+        metrics.increment(.raftEmptyAppendsSent, by: empty)
+        metrics.increment(.raftEntriesSent, by: entries)
     }
 
     /// A batch carrying snapshots goes as a call: its answer tells the replicas whether the
