@@ -11,8 +11,12 @@ import NIOCore
 // cart's CheckoutRecord (`resumeCheckouts`).
 
 extension NodeServices {
-    static let sagaStepAttemptsMax = 50
+    /// How long a saga step keeps retrying across leader changes and lost links. Bounded by
+    /// time, not attempts: a peer's circuit breaker fails calls fast for seconds while a
+    /// partition elects its new leader, and a count of quick failures could run out first.
+    static let sagaStepRetryWindowMs: Int64 = 30_000
     static let sagaStepRetryPauseMs: Int64 = 100
+    static let sagaStepRetryPauseMaxMs: Int64 = 1_000
 
     func checkout(_ request: CheckoutRequest, actor: UserID, replica: PartitionReplica) -> EventLoopFuture<CheckoutReply> {
         let checkoutID = CheckoutID("co-\(request.request.client.rawValue)-\(request.request.request.rawValue)")
@@ -107,15 +111,16 @@ extension NodeServices {
 
     /// One idempotent saga step, retried (bounded) across leader changes and lost links.
     func sagaStep(_ command: Command, partition: PartitionID) async throws -> CommandOutcome {
-        var attempt = 1
+        let giveUpAt = ContinuousClock.now + .milliseconds(Self.sagaStepRetryWindowMs)
+        var pauseMs = Self.sagaStepRetryPauseMs
         while true {
             let loop = replicas[partition]?.loop ?? eventLoopGroup.next()
             do {
                 return try await proposeInternal(command, partition: partition, request: nil, on: loop).get()
             } catch {
-                guard attempt < Self.sagaStepAttemptsMax, Router.shouldRetry(error) || error is RPCError else { throw error }
-                attempt += 1
-                try await Task.sleep(for: .milliseconds(Self.sagaStepRetryPauseMs))
+                guard ContinuousClock.now < giveUpAt, Router.shouldRetry(error) || error is RPCError else { throw error }
+                try await Task.sleep(for: .milliseconds(pauseMs))
+                pauseMs = min(pauseMs * 2, Self.sagaStepRetryPauseMaxMs)
             }
         }
     }
