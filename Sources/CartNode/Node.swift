@@ -178,6 +178,7 @@ public final class CartNode: Service, Sendable {
         var raftOptions = RaftOptions(id: configuration.nodeID)
         raftOptions.electionTimeoutTicks = configuration.electionTimeoutTicks
         raftOptions.heartbeatIntervalTicks = configuration.heartbeatIntervalTicks
+        raftOptions.applyBytesMax = PartitionReplica.applyBytesMax
         var replicas: [PartitionID: PartitionReplica] = [:]
         for partition in placement.partitions(hostedBy: configuration.nodeID) {
             var logger = self.logger

@@ -252,10 +252,20 @@ final class PartitionReplica: @unchecked Sendable {
         }
     }
 
+    /// Committed entries one `runReady` hands over before it lets the loop serve its other
+    /// work and continues in a later task. A replica restarting with a long committed backlog
+    /// (up to a snapshot interval) used to apply all of it in one task, stalling every
+    /// partition and connection of its loop for up to seconds.
+    static let committedEntriesPerTurnMax = 1_024
+    /// Bytes of committed entries per Ready (`RaftOptions.applyBytesMax`) for the same reason.
+    static let applyBytesMax = 256 << 10
+
     func runReady() {
         startReadIndexRound()
+        var committed = 0
         while !stopped, inflight.count < Self.readiesInflightMax, raft.hasReady {
-            takeReady()
+            committed += takeReady()
+            if committed >= Self.committedEntriesPerTurnMax && raft.hasReady { return scheduleReady() }
         }
     }
 
@@ -267,7 +277,8 @@ final class PartitionReplica: @unchecked Sendable {
     /// after its own entries (and so every earlier Ready's, since syncs are ordered) are
     /// durable. Committed entries that were already durable when the Ready was taken are
     /// applied at once, so an answer never waits for the sync of unrelated newer entries.
-    private func takeReady() {
+    @discardableResult
+    private func takeReady() -> Int {
         let ready = raft.ready()
         metrics.increment(.entriesCommitted, by: UInt64(ready.committedEntries.count))
         var later = ready.committedEntries
@@ -298,10 +309,11 @@ final class PartitionReplica: @unchecked Sendable {
             }
         } catch {
             storageFailed(error)
-            return
+            return ready.committedEntries.count
         }
         raft.advance(ready)
         finishDurableReadies()
+        return ready.committedEntries.count
     }
 
     private func markDurable(_ sequence: UInt64) {
