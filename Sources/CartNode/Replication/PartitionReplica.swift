@@ -277,6 +277,7 @@ final class PartitionReplica: @unchecked Sendable {
     /// after its own entries (and so every earlier Ready's, since syncs are ordered) are
     /// durable. Committed entries that were already durable when the Ready was taken are
     /// applied at once, so an answer never waits for the sync of unrelated newer entries.
+    /// Returns how many committed entries the Ready carried (for `runReady`'s slicing).
     @discardableResult
     private func takeReady() -> Int {
         let ready = raft.ready()
