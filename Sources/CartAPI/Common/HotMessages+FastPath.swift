@@ -12,7 +12,7 @@ extension AddItemRequest: WireMessage {
         writer.write(2, item)
         writer.write(3, quantity)
         if let expectedVersion { writer.write(4, expectedVersion) }
-        try writer.writeMessage(5) { (fields) throws(WireEncodingError) in HotWire.encode(request, to: &fields) }
+        try writer.write(5, message: request)
     }
 
     public init(from reader: inout WireFieldReader) throws(WireEncodingError) {
@@ -23,7 +23,7 @@ extension AddItemRequest: WireMessage {
             case 2: item = try field.identifier(ItemID.self)
             case 3: quantity = try field.int64()
             case 4: expectedVersion = try field.identifier(Version.self)
-            case 5: request = try field.message { (fields) throws(WireEncodingError) in try HotWire.decodeRequestKey(&fields) }
+            case 5: request = try field.message(RequestKey.self)
             default: break
             }
         }
@@ -102,24 +102,6 @@ extension ForwardedReply: WireMessage {
 }
 
 enum HotWire {
-    static func encode(_ key: RequestKey, to writer: inout WireFieldWriter) {
-        writer.write(1, key.client)
-        writer.write(2, key.request)
-    }
-
-    static func decodeRequestKey(_ reader: inout WireFieldReader) throws(WireEncodingError) -> RequestKey {
-        var client: ClientID?, request: RequestID?
-        while let field = try reader.next() {
-            switch field.number {
-            case 1: client = try field.identifier(ClientID.self)
-            case 2: request = try field.identifier(RequestID.self)
-            default: break
-            }
-        }
-        return RequestKey(client: try WireFieldReader.required(client, "client", 1, in: RequestKey.self),
-                          request: try WireFieldReader.required(request, "request", 2, in: RequestKey.self))
-    }
-
     static func decodeLeaderHint(_ reader: inout WireFieldReader) throws(WireEncodingError) -> LeaderHint {
         var node: NodeID?, address: String?
         while let field = try reader.next() {

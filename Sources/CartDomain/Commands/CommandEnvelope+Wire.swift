@@ -34,7 +34,7 @@ extension CommandEnvelope: WireMessage {
         try HotCommandWire.encode(command, field: 1, to: &writer)
         writer.write(2, timestamp.millisecondsSinceEpoch)
         if let request {
-            try writer.writeMessage(3) { (fields) throws(WireEncodingError) in HotCommandWire.encode(request, to: &fields) }
+            try writer.write(3, message: request)
         }
     }
 
@@ -53,7 +53,7 @@ extension CommandEnvelope: WireMessage {
         // In field order, so that a damaged entry fails with the error Codable reports.
         let decodedCommand = try HotCommandWire.decodeCommand(WireFieldReader.required(command, "command", 1, in: Self.self))
         let milliseconds = try WireFieldReader.required(timestamp, "timestamp", 2, in: Self.self).int64()
-        let decodedRequest = try request?.message { (fields) throws(WireEncodingError) in try HotCommandWire.decodeRequestKey(&fields) }
+        let decodedRequest = try request?.message(RequestKey.self)
         self.init(decodedCommand, at: Timestamp(millisecondsSinceEpoch: milliseconds), request: decodedRequest)
     }
 }

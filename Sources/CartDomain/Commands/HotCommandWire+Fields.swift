@@ -44,11 +44,6 @@ extension HotCommandWire {
         writer.write(3, command.role.rawValue)
     }
 
-    static func encode(_ key: RequestKey, to writer: inout WireFieldWriter) {
-        writer.write(1, key.client)
-        writer.write(2, key.request)
-    }
-
     // MARK: decoding
 
     static func decodeCreateCart(_ reader: inout WireFieldReader) throws(WireEncodingError) -> CreateCart {
@@ -147,18 +142,5 @@ extension HotCommandWire {
             throw WireEncodingError(.invalidValue, "LinkCart.role: \(raw) names no CartLink.Role")
         }
         return role
-    }
-
-    static func decodeRequestKey(_ reader: inout WireFieldReader) throws(WireEncodingError) -> RequestKey {
-        var client: WireField?, request: WireField?
-        while let field = try reader.next() {
-            switch field.number {
-            case 1: client = field
-            case 2: request = field
-            default: break
-            }
-        }
-        return RequestKey(client: try WireFieldReader.required(client, "client", 1, in: RequestKey.self).identifier(ClientID.self),
-                          request: try WireFieldReader.required(request, "request", 2, in: RequestKey.self).identifier(RequestID.self))
     }
 }
