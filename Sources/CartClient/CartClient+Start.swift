@@ -27,7 +27,7 @@ extension CartClient {
                 self.learn(from: reply, route: route, endpoint: endpoint)
                 completion(.success(reply))
             case .failure(let error):
-                self.retryInTask(after: error, method, request, route: route, endpoint: endpoint, firstAttempt, completion)
+                self.continueInTask(method, request, route: route, firstAttempt, after: (error, endpoint), completion)
             }
         }
         if !sent {
@@ -51,27 +51,19 @@ extension CartClient {
         start(method, request, route: .partition(routing.partitionMap?.partition(of: cart)), completion: completion)
     }
 
-    private func retryInTask<Request, Response>(after error: RPCError, _ method: RPCMethod<Request, Response>,
-                                                _ request: Request, route: Route, endpoint: Endpoint,
-                                                _ attempts: CallAttempts, _ completion: @escaping Completion<Response>) {
-        Task {
-            var attempts = attempts
-            do throws(CartClientError) {
-                let delay = try self.afterFailure(error, route: route, endpoint: endpoint, &attempts)
-                try await self.waitBeforeRetry(delay, method.name, &attempts)
-                completion(.success(try await self.call(method, request, route: route, attempts: &attempts)))
-            } catch {
-                completion(.failure(error))
-            }
-        }
-    }
-
+    /// Goes on as `call` does, in a task: first, after `failure` (the first attempt's error
+    /// and where it went), learns from it and waits as `call` would before retrying.
     private func continueInTask<Request, Response>(_ method: RPCMethod<Request, Response>, _ request: Request,
                                                    route: Route, _ attempts: CallAttempts,
+                                                   after failure: (error: RPCError, endpoint: Endpoint)? = nil,
                                                    _ completion: @escaping Completion<Response>) {
         Task {
             var attempts = attempts
             do throws(CartClientError) {
+                if let failure {
+                    let delay = try self.afterFailure(failure.error, route: route, endpoint: failure.endpoint, &attempts)
+                    try await self.waitBeforeRetry(delay, method.name, &attempts)
+                }
                 completion(.success(try await self.call(method, request, route: route, attempts: &attempts)))
             } catch {
                 completion(.failure(error))
