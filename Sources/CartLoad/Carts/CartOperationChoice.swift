@@ -16,25 +16,25 @@ struct CartOperationChoice: Sendable {
     /// New quantity of a quantity change.
     let quantity: Int64
 
+    /// Runs the operation and returns the operation run (as `start`, awaited).
     func run(_ users: LoadUsers, _ slots: CartSlots) async throws(CartClientError) -> CartOperation {
+        switch operation {
+        case .share, .create, .checkout:
+            return try await runWithFollowUps(users, slots)
+        case .add, .get, .remove, .setQuantity:
+            let outcome = await withCheckedContinuation { (continuation: CheckedContinuation<(CartOperation, CartClientError?), Never>) in
+                start(users, slots) { ran, error in continuation.resume(returning: (ran, error)) }
+            }
+            if let error = outcome.1 { throw error }
+            return outcome.0
+        }
+    }
+
+    /// The operations with follow-up calls, as a task: a share that finds the user already
+    /// shared unshares instead, a create or checkout replaces the slot's cart.
+    private func runWithFollowUps(_ users: LoadUsers, _ slots: CartSlots) async throws(CartClientError) -> CartOperation {
         let client = users.clients[actor]
         switch operation {
-        case .add:
-            _ = try await client.addItem(slot.cart, item: item, quantity: 1)
-            slots.noteAdded(item, at: index, cart: slot.cart)
-        case .get:
-            _ = try await client.getCart(slot.cart)
-        case .remove:
-            do {
-                _ = try await client.removeItem(slot.cart, item: lineItem)
-            } catch where error.code == .notFound {
-                // Another worker removed it first: forget it, and let the refusal count.
-                slots.noteRemoved(lineItem, at: index, cart: slot.cart)
-                throw error
-            }
-            slots.noteRemoved(lineItem, at: index, cart: slot.cart)
-        case .setQuantity:
-            _ = try await client.setQuantity(slot.cart, item: lineItem, quantity: quantity)
         case .share:
             let other = users.names[(slot.owner + 2) % users.names.count]
             do {
@@ -49,6 +49,8 @@ struct CartOperationChoice: Sendable {
             _ = try await client.checkout(slot.cart)
             let reply = try await users.clients[slot.owner].createCart()
             slots.replace(index, with: .init(cart: reply.cart, owner: slot.owner, sharedWith: slot.owner))
+        case .add, .get, .remove, .setQuantity:
+            preconditionFailure("\(operation) runs through start")
         }
         return operation
     }
@@ -56,7 +58,7 @@ struct CartOperationChoice: Sendable {
     /// Starts the operation and calls `done` once with the operation run and its error (nil on
     /// success). Adds, reads, removes and quantity changes (most of the mix) use the client's
     /// calls without a task; shares, creates and checkouts, with their follow-up calls, run as
-    /// `run` in a task. `done` never runs before this returns.
+    /// `runWithFollowUps` in a task. `done` never runs before this returns.
     func start(_ users: LoadUsers, _ slots: CartSlots,
                done: @escaping @Sendable (CartOperation, CartClientError?) -> Void) {
         let client = users.clients[actor]
@@ -81,7 +83,7 @@ struct CartOperationChoice: Sendable {
         case .share, .create, .checkout:
             Task {
                 do throws(CartClientError) {
-                    done(try await run(users, slots), nil)
+                    done(try await runWithFollowUps(users, slots), nil)
                 } catch {
                     done(operation, error)
                 }
