@@ -32,8 +32,19 @@ public struct Configuration: Hashable, Codable, Sendable {
     /// The highest index stored on a majority of voters, given each voter's match index.
     public func committedIndex(_ matchIndex: (NodeID) -> LogIndex) -> LogIndex {
         guard !voters.isEmpty else { return .zero }
-        let matches = voters.map(matchIndex).sorted(by: >)
-        return matches[quorumSize - 1]
+        // Called on every acknowledgement: sort the few match indexes in place, on the stack.
+        return withUnsafeTemporaryAllocation(of: LogIndex.self, capacity: voters.count) { matches in
+            for (position, voter) in voters.enumerated() {
+                let match = matchIndex(voter)
+                var slot = position
+                while slot > 0 && matches[slot - 1] < match {
+                    matches[slot] = matches[slot - 1]
+                    slot -= 1
+                }
+                matches[slot] = match
+            }
+            return matches[quorumSize - 1]
+        }
     }
 
     enum CodingKeys: Int, CodingKey {

@@ -140,6 +140,7 @@ struct RaftLog {
         let unstableLower = max(range.lowerBound, unstable.offset)
         guard unstableLower < range.upperBound else { return result }
         var bytes = result.reduce(0) { $0 + $1.sizeBytes }
+        result.reserveCapacity(result.count + Int(unstableLower.distance(to: range.upperBound)))
         for entry in unstable.slice(unstableLower..<range.upperBound) {
             bytes += entry.sizeBytes
             if !result.isEmpty && bytes > bytesMax { break }

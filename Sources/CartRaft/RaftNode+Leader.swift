@@ -198,6 +198,7 @@ extension RaftNode {
     }
 
     func send(_ message: Message) {
+        if outbox.isEmpty { outbox.reserveCapacity(8) }
         outbox.append(message)
     }
 }
