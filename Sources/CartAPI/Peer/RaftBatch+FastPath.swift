@@ -8,6 +8,13 @@ import CartWire
 // strings even when empty, nil and empty repeated fields left out); a test compares both paths.
 
 extension RaftBatch: WireMessage {
+    /// Each message's fixed fields, plus its entries' data and field overhead.
+    public var encodedBytesEstimate: Int {
+        messages.reduce(16) { total, item in
+            item.message.entries.reduce(total + 48 + item.message.context.count) { $0 + 24 + $1.data.count }
+        }
+    }
+
     public func encode(to writer: inout WireFieldWriter) throws(WireEncodingError) {
         writer.write(1, from)
         for item in messages { try writer.write(2, message: item) }
@@ -16,6 +23,7 @@ extension RaftBatch: WireMessage {
     public init(from reader: inout WireFieldReader) throws(WireEncodingError) {
         var from: NodeID?
         var messages: [PartitionRaftMessage] = []
+        messages.reserveCapacity(8)  // a busy node's batch holds a few partitions' messages
         while let field = try reader.next() {
             switch field.number {
             case 1: from = try field.identifier(NodeID.self)
@@ -104,7 +112,9 @@ enum RaftWire {
             case 4: term = try field.identifier(Term.self)
             case 5: logTerm = try field.identifier(Term.self)
             case 6: index = try field.identifier(LogIndex.self)
-            case 7: entries.append(try field.message { (fields) throws(WireEncodingError) in try decodeEntry(&fields) })
+            case 7:
+                if entries.isEmpty { entries.reserveCapacity(4) }
+                entries.append(try field.message { (fields) throws(WireEncodingError) in try decodeEntry(&fields) })
             case 8: commit = try field.identifier(LogIndex.self)
             case 9: snapshot = try field.message { (fields) throws(WireEncodingError) in try decodeSnapshot(&fields) }
             case 10: reject = try field.bool()

@@ -65,7 +65,9 @@ extension RPCMessage where Self: WireMessage {
     /// Types with hand-written wire fields take CartWire's fast path (same bytes as Codable).
     public func encodeRPC(into buffer: inout ByteBuffer) throws(RPCError) {
         do {
-            buffer.writeBytes(try BinaryEncoder().encode(self))
+            let bytes = try BinaryEncoder().encode(self)
+            buffer.reserveCapacity(minimumWritableBytes: bytes.count)
+            buffer.writeBytes(bytes)
         } catch {
             throw RPCError(.internal, "cannot encode \(Self.self): \(error)")
         }

@@ -10,6 +10,13 @@
 public protocol WireMessage: Codable {
     func encode(to writer: inout WireFieldWriter) throws(WireEncodingError)
     init(from reader: inout WireFieldReader) throws(WireEncodingError)
+    /// About how many bytes `encode(to:)` writes: the capacity reserved up front, so a message
+    /// is not copied each time its array grows. Need not be exact.
+    var encodedBytesEstimate: Int { get }
+}
+
+extension WireMessage {
+    public var encodedBytesEstimate: Int { 128 }
 }
 
 extension BinaryEncoder {
@@ -31,6 +38,7 @@ extension BinaryEncoder {
 
     public func encode<T: WireMessage>(_ value: T) throws(WireEncodingError) -> [UInt8] {
         var bytes: [UInt8] = []
+        bytes.reserveCapacity(value.encodedBytesEstimate)
         try encode(value, into: &bytes)
         return bytes
     }
