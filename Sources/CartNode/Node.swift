@@ -227,16 +227,22 @@ public final class CartNode: Service, Sendable {
 
     private func registerPeerMethods(on server: RPCServer, table: MethodTable, replicas: [PartitionID: PartitionReplica]) {
         server.register(.peerRaft, onEventLoop: { batch, _ in
-            var byPartition: [PartitionID: [Message]] = [:]
+            // A replica on this connection's loop steps its messages at once (the usual case:
+            // one loop per node); the others get theirs as one task per partition.
+            var elsewhere: [PartitionID: [Message]] = [:]
             var unknown: UInt32 = 0
             for item in batch.messages {
-                if replicas[item.partition] != nil {
-                    byPartition[item.partition, default: []].append(item.message)
-                } else {
+                guard let replica = replicas[item.partition] else {
                     unknown += 1
+                    continue
+                }
+                if replica.loop.inEventLoop {
+                    replica.receive(item.message)
+                } else {
+                    elsewhere[item.partition, default: []].append(item.message)
                 }
             }
-            for (partition, messages) in byPartition {
+            for (partition, messages) in elsewhere {
                 let replica = replicas[partition]!
                 replica.loop.execute { replica.receive(messages) }
             }

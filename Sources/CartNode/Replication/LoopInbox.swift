@@ -14,6 +14,8 @@ final class LoopInbox: Sendable {
 
     private struct Queue {
         var work: [@Sendable () -> Void] = []
+        /// The last drained array, emptied with its capacity kept, for the next posts.
+        var spare: [@Sendable () -> Void] = []
         var drainScheduled = false
     }
 
@@ -35,12 +37,17 @@ final class LoopInbox: Sendable {
     }
 
     private func drain() {
-        let work = queue.withLockedValue { queue -> [@Sendable () -> Void] in
+        var work = queue.withLockedValue { queue -> [@Sendable () -> Void] in
             queue.drainScheduled = false
             let work = queue.work
-            queue.work = []
+            queue.work = queue.spare
+            queue.spare = []
             return work
         }
         for item in work { item() }
+        work.removeAll(keepingCapacity: true)
+        queue.withLockedValue { queue in
+            if queue.spare.capacity < work.capacity { queue.spare = work }
+        }
     }
 }

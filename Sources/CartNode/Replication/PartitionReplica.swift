@@ -162,13 +162,16 @@ final class PartitionReplica: @unchecked Sendable {
 
     /// Feeds messages from a peer.
     func receive(_ messages: [Message]) {
+        for message in messages { receive(message) }
+    }
+
+    func receive(_ message: Message) {
+        loop.assertInEventLoop()
         guard !stopped else { return }
-        for message in messages {
-            do {
-                try raft.step(message)
-            } catch {
-                logger.warning("dropped raft message", metadata: ["error": "\(error)", "from": "\(message.from)"])
-            }
+        do {
+            try raft.step(message)
+        } catch {
+            logger.warning("dropped raft message", metadata: ["error": "\(error)", "from": "\(message.from)"])
         }
         scheduleReady()
     }
@@ -285,8 +288,13 @@ final class PartitionReplica: @unchecked Sendable {
         var later = ready.committedEntries
         if inflight.isEmpty, ready.snapshot == nil {
             let split = later.firstIndex { $0.index > durableLastIndex } ?? later.count
-            apply(Array(later[..<split]))
-            later.removeFirst(split)
+            if split == later.count {
+                apply(later)
+                later = []
+            } else if split > 0 {
+                apply(Array(later[..<split]))
+                later = Array(later[split...])
+            }
         }
         let sequence = nextReadySequence
         nextReadySequence += 1
