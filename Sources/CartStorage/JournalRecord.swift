@@ -41,6 +41,16 @@ enum JournalRecord: Hashable, Sendable {
         }
     }
 
+    /// The size of the encoded record (header and body).
+    var encodedBytes: Int {
+        switch self {
+        case let .append(_, entries): Self.headerBytes + 1 + 4 + 8 + 4 + entries.reduce(0) { $0 + 8 + 4 + $1.payload.count }
+        case .truncate: Self.headerBytes + 1 + 4 + 8
+        case .reset: Self.headerBytes + 1 + 4 + 8 + 8
+        case let .checkpoint(indices): Self.headerBytes + 1 + 4 + indices.count * (4 + 8)
+        }
+    }
+
     /// Appends the encoded record (header and body) to `buffer`.
     func encode(into buffer: inout [UInt8]) {
         let start = buffer.count
@@ -79,6 +89,7 @@ enum JournalRecord: Hashable, Sendable {
         Self.set(UInt32(bodyBytes), at: start, in: &buffer)
         let checksum = buffer.withUnsafeBytes { Self.checksum(UnsafeRawBufferPointer(rebasing: $0[start...])) }
         Self.set(checksum, at: start + 4, in: &buffer)
+        assert(buffer.count - start == encodedBytes, "encodedBytes disagrees with encode(into:)")
     }
 
     /// Decodes the record at `offset` of `bytes`; nil (with nothing consumed) for zeros, a

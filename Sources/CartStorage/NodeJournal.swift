@@ -187,6 +187,7 @@ public final class NodeJournal: @unchecked Sendable {
     /// one sync cover them all. Such a caller must call `startSync()` once it is done.
     func append(_ record: JournalRecord, startingSync: Bool = true, completion: @escaping DurabilityCompletion) throws {
         var bytes: [UInt8] = []
+        bytes.reserveCapacity(record.encodedBytes)
         record.encode(into: &bytes)
         try condition.locked {
             if let failure { throw failure }
@@ -328,9 +329,15 @@ public final class NodeJournal: @unchecked Sendable {
             for ops in untaken {
                 for op in ops.ops { try append(op) { _ in } }
             }
+            let clock = ContinuousClock()
+            let started = clock.now
+            var longestLocked = Duration.zero
             var synced: [PartitionID: LogIndex] = [:]
             for log in registered {
+                try log.checkpointPresync()
+                let locked = clock.now
                 if let index = try log.checkpointSync() { synced[log.partition] = index }
+                longestLocked = max(longestLocked, clock.now - locked)
             }
             let indices = condition.locked { () -> [PartitionID: LogIndex] in
                 durableIndices.merge(synced) { _, new in new }
@@ -340,10 +347,21 @@ public final class NodeJournal: @unchecked Sendable {
             for completion in try flush() { completion(.success(())) }
             try deleteFiles(before: sequence)
             condition.locked { statistics.checkpoints += 1 }
+            logger.info("journal checkpoint", metadata: [
+                "file": "\(sequence)", "partitions": "\(synced.count)",
+                "ms": "\(Self.milliseconds(clock.now - started))",
+                "longestLockedMs": "\(Self.milliseconds(longestLocked))",
+            ])
         } catch let error as StorageError {
             condition.locked { if failure == nil { failure = error } }
             throw error
         }
+    }
+
+    private static func milliseconds(_ duration: Duration) -> String {
+        let (seconds, attoseconds) = duration.components
+        let micros = seconds * 1_000_000 + attoseconds / 1_000_000_000_000
+        return "\(micros / 1_000).\(micros % 1_000 / 100)"
     }
 
     private func deleteFiles(before sequence: UInt64) throws {

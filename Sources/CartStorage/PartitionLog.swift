@@ -436,6 +436,21 @@ public final class PartitionLog: @unchecked Sendable {
         }
     }
 
+    /// A journal checkpoint's first step: writes the buffered records and syncs the active
+    /// segment *without* the partition lock, so the appends of this partition go on meanwhile.
+    /// The segment may hold megabytes written since the last checkpoint; `checkpointSync`,
+    /// which holds the lock, then only waits for what was written after this sync. Syncing
+    /// more than needed is never wrong; a failed sync is an error like any other (the pages
+    /// it could not write may be reported clean afterwards, so it must not be retried away).
+    func checkpointPresync() throws {
+        let file = try lock.withLock { () throws -> PosixFile? in
+            guard !closed, options.syncPolicy == .fsyncPerBatch else { return nil }
+            try writeUnwritten()
+            return active.file  // the reference keeps the descriptor open even if the segment rolls
+        }
+        try file?.dataSync()
+    }
+
     /// A journal checkpoint: syncs the active segment (sealed ones were synced when the log
     /// rolled past them) and returns the last index now durable in the files; nil once closed.
     func checkpointSync() throws -> LogIndex? {
@@ -492,6 +507,7 @@ public final class PartitionLog: @unchecked Sendable {
     private func writeRecords(_ entries: [StoredEntry]) throws -> [DurabilityCompletion] {
         var completed: [DurabilityCompletion] = []
         var slots: [LogIndexTable.Slot] = []
+        slots.reserveCapacity(entries.count)
         var fence = groupCommit.durableFence
         for entry in entries {
             let recordBytes = RecordFormat.recordBytes(payloadBytes: entry.payload.count)
