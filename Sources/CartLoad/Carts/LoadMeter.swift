@@ -55,14 +55,14 @@ final class LoadMeter: Sendable {
     }
 
     /// The last second's counts and p99, reset for the next second.
-    func takeSecond() -> (ops: UInt64, errors: UInt64, p99Micros: Double?) {
+    func takeSecond() -> (ops: UInt64, errors: UInt64, p99Micros: Double?, maxMicros: Double?) {
         state.withLockedValue { state in
             defer {
                 state.secondOps = 0
                 state.secondErrors = 0
                 state.secondStats = LatencyStats()
             }
-            return (state.secondOps, state.secondErrors, state.secondStats.micros(atPercentile: 99))
+            return (state.secondOps, state.secondErrors, state.secondStats.micros(atPercentile: 99), state.secondStats.maxMicros)
         }
     }
 
