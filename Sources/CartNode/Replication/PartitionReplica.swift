@@ -580,3 +580,9 @@ extension ItemEvent {
         }
     }
 }
+
+extension PartitionReplica: SnapshotDeliveryListener {
+    func snapshotDelivered(to node: NodeID, partition: PartitionID, succeeded: Bool) {
+        loop.execute { [self] in raft.reportSnapshot(to: node, succeeded: succeeded) }
+    }
+}

@@ -30,7 +30,7 @@ final class PeerLink: Sendable {
     private let metrics: NodeMetrics
 
     private struct State {
-        var outbox: [(PartitionRaftMessage, PartitionReplica?)] = []
+        var outbox: [(PartitionRaftMessage, (any SnapshotDeliveryListener)?)] = []
         var flushScheduled = false
         var connection: RPCConnection?
         var connecting = false
@@ -51,7 +51,7 @@ final class PeerLink: Sendable {
     }
 
     /// Queues one Raft message (from `replica`'s loop, which hears about snapshot delivery).
-    func enqueue(_ message: PartitionRaftMessage, replica: PartitionReplica?) {
+    func enqueue(_ message: PartitionRaftMessage, replica: (any SnapshotDeliveryListener)?) {
         let loop: (any EventLoop)? = state.withLockedValue { state in
             state.outbox.append((message, replica))
             guard !state.flushScheduled else { return nil }
@@ -62,18 +62,22 @@ final class PeerLink: Sendable {
     }
 
     private func flush() {
-        let (connection, messages, dropped) = state.withLockedValue { state -> (RPCConnection?, [(PartitionRaftMessage, PartitionReplica?)], Int) in
+        typealias Queued = [(PartitionRaftMessage, (any SnapshotDeliveryListener)?)]
+        let (connection, messages, dropped) = state.withLockedValue { state -> (RPCConnection?, Queued, Queued) in
             state.flushScheduled = false
             let messages = state.outbox
             state.outbox.removeAll(keepingCapacity: true)
             guard let connection = state.connection, connection.isUsable else {
                 state.connection = nil
-                return (nil, [], messages.count)
+                return (nil, [], messages)
             }
-            guard state.inflight < Self.batchesInflightMax else { return (connection, [], messages.count) }
-            return (connection, messages, 0)
+            guard state.inflight < Self.batchesInflightMax else { return (connection, [], messages) }
+            return (connection, messages, [])
         }
-        if dropped > 0 { metrics.increment(.raftMessagesDropped, by: UInt64(dropped)) }
+        if !dropped.isEmpty {
+            metrics.increment(.raftMessagesDropped, by: UInt64(dropped.count))
+            reportUndelivered(dropped)
+        }
         guard let connection else {
             connectIfDue()
             return
@@ -97,13 +101,15 @@ final class PeerLink: Sendable {
         }
     }
 
-    private func send(_ messages: [(PartitionRaftMessage, PartitionReplica?)], on connection: RPCConnection) {
+    private func send(_ messages: [(PartitionRaftMessage, (any SnapshotDeliveryListener)?)], on connection: RPCConnection) {
         let batch = RaftBatch(from: from, messages: messages.map(\.0))
         var payload = connection.channel.allocator.buffer(capacity: 256)
         do {
             try batch.encodeRPC(into: &payload)
         } catch {
             logger.error("cannot encode raft batch", metadata: ["error": "\(error)"])
+            metrics.increment(.raftMessagesDropped, by: UInt64(messages.count))
+            reportUndelivered(messages)
             return
         }
         let snapshots = messages.filter { $0.0.message.kind == .snapshot }
@@ -127,7 +133,7 @@ final class PeerLink: Sendable {
 
     /// Appends and the entries they carry: how well replication batches (entries per append)
     /// and how many appends only tell a follower the commit index (empty).
-    private func countAppends(_ messages: [(PartitionRaftMessage, PartitionReplica?)]) {
+    private func countAppends(_ messages: [(PartitionRaftMessage, (any SnapshotDeliveryListener)?)]) {
         var appends: UInt64 = 0
         var empty: UInt64 = 0
         var entries: UInt64 = 0
@@ -143,7 +149,7 @@ final class PeerLink: Sendable {
 
     /// A batch carrying snapshots goes as a call: its answer tells the replicas whether the
     /// snapshot arrived, which Raft needs to resume replication to that follower.
-    private func call(_ payload: ByteBuffer, _ count: Int, reportingSnapshots snapshots: [(PartitionRaftMessage, PartitionReplica?)],
+    private func call(_ payload: ByteBuffer, _ count: Int, reportingSnapshots snapshots: [(PartitionRaftMessage, (any SnapshotDeliveryListener)?)],
                       on connection: RPCConnection) {
         state.withLockedValue { $0.inflight += 1 }
         metrics.increment(.raftBatchesSent)
@@ -152,10 +158,19 @@ final class PeerLink: Sendable {
             state.withLockedValue { $0.inflight -= 1 }
             let succeeded: Bool
             if case .success = result { succeeded = true } else { succeeded = false }
-            for (message, replica) in snapshots {
-                guard let replica else { continue }
-                replica.loop.execute { replica.raft.reportSnapshot(to: message.message.to, succeeded: succeeded) }
+            for (item, listener) in snapshots {
+                listener?.snapshotDelivered(to: item.message.to, partition: item.partition, succeeded: succeeded)
             }
+        }
+    }
+
+    /// Raft pauses a follower while its snapshot is on the way and resumes only when told
+    /// how the delivery went. A snapshot dropped here (no usable connection yet, say just
+    /// after the follower restarted) must be reported failed, or the leader would wait for it
+    /// forever and the follower would never catch up.
+    private func reportUndelivered(_ messages: [(PartitionRaftMessage, (any SnapshotDeliveryListener)?)]) {
+        for (item, listener) in messages where item.message.kind == .snapshot {
+            listener?.snapshotDelivered(to: item.message.to, partition: item.partition, succeeded: false)
         }
     }
 
@@ -228,4 +243,10 @@ final class PeerLink: Sendable {
     func shutdown() async {
         await client.shutdown()
     }
+}
+
+/// Hears whether a snapshot message reached its follower (a partition replica, which tells
+/// its Raft node). Called on any thread.
+protocol SnapshotDeliveryListener: AnyObject, Sendable {
+    func snapshotDelivered(to node: NodeID, partition: PartitionID, succeeded: Bool)
 }

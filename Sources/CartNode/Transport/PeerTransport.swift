@@ -35,7 +35,7 @@ final class PeerTransport: Sendable {
     }
 
     /// Hands `messages` of one partition to the links of their destinations.
-    func send(_ messages: [Message], partition: PartitionID, replica: PartitionReplica?) {
+    func send(_ messages: [Message], partition: PartitionID, replica: (any SnapshotDeliveryListener)?) {
         for message in messages {
             links[message.to]?.enqueue(PartitionRaftMessage(partition: partition, message: message), replica: replica)
         }
