@@ -16,16 +16,36 @@ final class PeerGuard: Sendable {
     let breakers: BreakerRegistry
     let admission: PeerAdmission
     private let clock = SystemGatewayClock()
-    /// Calls waiting for a slot, by permit, resumed when an active call completes.
-    private let waiting = NIOLockedValueBox([AdmissionPermit: EventLoopPromise<Void>]())
 
-    init(logger: Logger) throws(NodeError) {
+    /// A waiting call's place: parked with the promise that resumes it, or promoted by a
+    /// completing call before it had parked (the admission and the parking are two steps, and
+    /// a call finishing on another loop can promote it in between).
+    private enum Waiter {
+        case parked(EventLoopPromise<Void>)
+        case promotedBeforeParking
+    }
+
+    /// Permits are numbered per peer, so a waiting call is named by both.
+    private struct WaiterKey: Hashable {
+        let peer: NodeID
+        let permit: AdmissionPermit
+    }
+
+    /// Calls waiting for a slot, resumed when an active call to the same peer completes.
+    private let waiting = NIOLockedValueBox([WaiterKey: Waiter]())
+    /// Tests: runs between a call's admission as pending and its parking.
+    private let beforeParking: (@Sendable () -> Void)?
+
+    init(logger: Logger, activeRequestsMax: Int = 4_096, pendingRequestsMax: Int = 4_096,
+         beforeParking: (@Sendable () -> Void)? = nil) throws(NodeError) {
         do {
             breakers = BreakerRegistry(configuration: try CircuitBreaker.Configuration(), logger: logger)
-            admission = PeerAdmission(limits: try ConcurrencyGate.Limits(activeRequestsMax: 4_096, pendingRequestsMax: 4_096))
+            admission = PeerAdmission(limits: try ConcurrencyGate.Limits(activeRequestsMax: activeRequestsMax,
+                                                                         pendingRequestsMax: pendingRequestsMax))
         } catch {
             throw NodeError(.configuration, "peer guard: \(error)")
         }
+        self.beforeParking = beforeParking
     }
 
     /// Runs `call` against `peer` if its breaker and cap allow, recording the outcome.
@@ -43,8 +63,15 @@ final class PeerGuard: Sendable {
         case .active(let admitted):
             slot = loop.makeSucceededFuture(admitted)
         case .pending(let queued):
+            beforeParking?()
             let promise = loop.makePromise(of: Void.self)
-            waiting.withLockedValue { $0[queued] = promise }
+            let key = WaiterKey(peer: peer, permit: queued)
+            let promoted = waiting.withLockedValue { waiting -> Bool in
+                if case .promotedBeforeParking? = waiting.removeValue(forKey: key) { return true }
+                waiting[key] = .parked(promise)
+                return false
+            }
+            if promoted { promise.succeed() }
             slot = promise.futureResult.map { queued }
         case .overflow:
             breakers.record(peer: peer, permit, succeeded: true, now: clock.monotonicNow())
@@ -55,7 +82,13 @@ final class PeerGuard: Sendable {
             call().always { [self] result in
                 breakers.record(peer: peer, permit, succeeded: Self.peerWasHealthy(result), now: clock.monotonicNow())
                 if let next = admission.complete(peer: peer, admitted) {
-                    waiting.withLockedValue { $0.removeValue(forKey: next) }?.succeed()
+                    let key = WaiterKey(peer: peer, permit: next)
+                    let parked = waiting.withLockedValue { waiting -> EventLoopPromise<Void>? in
+                        if case .parked(let promise)? = waiting.removeValue(forKey: key) { return promise }
+                        waiting[key] = .promotedBeforeParking
+                        return nil
+                    }
+                    parked?.succeed()
                 }
             }
         }
