@@ -339,6 +339,12 @@ extension CartNode {
     }
 
     var placement: Placement? { running.withLockedValue { $0?.services.placement } }
+
+    /// Tests: this node's replica of `partition` fails as if its storage had (nil if not hosted).
+    func failStorageForTesting(_ partition: PartitionID, _ error: any Error) async throws {
+        guard let replica = running.withLockedValue({ $0?.replicas[partition] }) else { return }
+        try await replica.loop.submit { replica.failStorageForTesting(error) }.get()
+    }
 }
 
 extension CartNode {

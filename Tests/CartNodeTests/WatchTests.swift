@@ -2,6 +2,7 @@ import CartAPI
 import CartDomain
 @testable import CartNode
 import CartRPC
+import CartStorage
 import CartTypes
 import CartWire
 import XCTest
@@ -127,5 +128,44 @@ final class WatchTests: XCTestCase {
             throw error
         }
         await cluster.shutdown()
+    }
+
+    // Alice watches her cart; then the storage of the cart's partition fails on the node
+    // (a failed sync: the replica stops serving). Her watch must end with `unavailable`
+    // (so her client watches again elsewhere) instead of waiting forever for events that
+    // will never come, and a new watch on that node is refused the same way.
+    func testWatchesEndWhenTheirPartitionsStorageFails() async throws {
+        let cluster = try TestCluster(size: 1)
+        try await cluster.startAll()
+        do {
+            try await cluster.waitForLeaders()
+            let alice = try cluster.client(1, as: "alice")
+            _ = try await alice.call(.cartCreate, CreateCartRequest(cart: "doomed", request: Keys.next()))
+            let stream = try await alice.stream(.syncWatch, WatchRequest(cart: "doomed", fromSeq: 0))
+            let first = try await collect(stream, count: 1)
+            XCTAssertEqual(first.map(\.seq), [1])
+
+            let partition = try XCTUnwrap(cluster.node(1).placement).partition(of: CartID("doomed"))
+            try await cluster.node(1).failStorageForTesting(partition, StorageError.syncFailed(path: "segment", errno: EIO))
+
+            try await assertUnavailable("the open watch") { _ = try await collect(stream, count: 1, seconds: 10) }
+            try await assertUnavailable("a new watch") {
+                let again = try await alice.stream(.syncWatch, WatchRequest(cart: "doomed", fromSeq: 0))
+                _ = try await collect(again, count: 1, seconds: 10)
+            }
+        } catch {
+            await cluster.shutdown()
+            throw error
+        }
+        await cluster.shutdown()
+    }
+
+    private func assertUnavailable(_ what: String, _ body: () async throws -> Void) async throws {
+        do {
+            try await body()
+            XCTFail("\(what) should have failed")
+        } catch let error as RPCError {
+            XCTAssertEqual(error.code, .unavailable, "\(what): \(error)")
+        }
     }
 }

@@ -370,7 +370,20 @@ final class PartitionReplica: @unchecked Sendable {
         stopped = true
         ticker?.cancel()
         failPending(RPCError(.unavailable, "partition \(partition) storage failed on this node", retryAfterMs: 1_000))
+        watchers.closeAll()  // their streams end with `unavailable`; clients watch again elsewhere
         hooks.leaderChanged(partition, .none)
+    }
+
+    /// Whether the replica stopped serving (shut down, or its storage failed). Loop-confined.
+    var isStopped: Bool {
+        loop.assertInEventLoop()
+        return stopped
+    }
+
+    /// Tests: the replica's storage failing with `error`, as a failed sync would report it.
+    func failStorageForTesting(_ error: any Error) {
+        loop.assertInEventLoop()
+        storageFailed(error)
     }
 
     // MARK: Apply
