@@ -112,7 +112,8 @@ public final class CartNode: Service, Sendable {
         let clientPort = try await Self.listen(clientServer, "client")
         let selfHint = LeaderHint(nodeID: configuration.nodeID, address: "\(configuration.clientHost):\(clientPort)")
 
-        let router = Router(node: configuration.nodeID, replicas: replicas, leaders: leaders, transport: transport,
+        let router = Router(node: configuration.nodeID, placement: placement, replicas: replicas, leaders: leaders,
+                            transport: transport,
                             leaderWaitMs: configuration.leaderWaitMs, guards: try PeerGuard(logger: logger), metrics: metrics,
                             clientAddresses: Dictionary(uniqueKeysWithValues: configuration.members.map { ($0.id, $0.clientAddress) }))
         let services = NodeServices(eventLoopGroup: group, node: configuration.nodeID, placement: placement, router: router,
@@ -339,6 +340,9 @@ extension CartNode {
     }
 
     var placement: Placement? { running.withLockedValue { $0?.services.placement } }
+
+    /// The running node's services (nil once stopped). For tests.
+    var services: NodeServices? { running.withLockedValue { $0?.services } }
 
     /// Tests: this node's replica of `partition` fails as if its storage had (nil if not hosted).
     func failStorageForTesting(_ partition: PartitionID, _ error: any Error) async throws {

@@ -12,6 +12,11 @@ import NIOCore
 /// time. While no leader is known (an election), or the leader cannot be reached, the
 /// request waits and retries every `retryPauseMs` for up to `leaderWaitMs`, then fails with
 /// a retryable `notLeader`. Retrying a write is safe: every write carries a request key.
+///
+/// A node learns the leaders of the partitions it hosts from its replicas. For the others
+/// (a cluster with more nodes than the replication factor) it asks their replicas in turn:
+/// a replica that does not lead refuses a forwarded call with `notLeader` and a hint naming
+/// its leader, which this node then remembers until a call to it fails.
 final class Router: Sendable {
     static let retryPauseMs: Int64 = 20
     static let forwardTimeoutMs: Int64 = 10_000
@@ -20,6 +25,7 @@ final class Router: Sendable {
     static let breakerLeaderWaitMs: Int64 = 1_500
 
     let node: NodeID
+    let placement: Placement
     let replicas: [PartitionID: PartitionReplica]
     let leaders: LeaderTable
     let transport: PeerTransport
@@ -29,8 +35,10 @@ final class Router: Sendable {
     let guards: PeerGuard
     let metrics: NodeMetrics
 
-    init(node: NodeID, replicas: [PartitionID: PartitionReplica], leaders: LeaderTable, transport: PeerTransport,
-         leaderWaitMs: Int64, guards: PeerGuard, metrics: NodeMetrics, clientAddresses: [NodeID: String]) {
+    init(node: NodeID, placement: Placement, replicas: [PartitionID: PartitionReplica], leaders: LeaderTable,
+         transport: PeerTransport, leaderWaitMs: Int64, guards: PeerGuard, metrics: NodeMetrics,
+         clientAddresses: [NodeID: String]) {
+        self.placement = placement
         self.clientAddresses = clientAddresses
         self.metrics = metrics
         self.guards = guards
@@ -48,32 +56,59 @@ final class Router: Sendable {
                                   local: @escaping @Sendable (PartitionReplica) -> EventLoopFuture<Response>) -> EventLoopFuture<Response> {
         let deadline = NIODeadline.now() + .milliseconds(leaderWaitMs)
         return attempt(method, partition: partition, request, caller: caller, on: loop, deadline: deadline,
-                       refusalDeadline: nil, local: local)
+                       refusalDeadline: nil, tries: 0, local: local)
+    }
+
+    /// Where to send a call for `partition`: its known leader; for a partition this node does
+    /// not host and whose leader it does not know, one of its replicas (the `tries`-th, in
+    /// turn), which serves the call if it leads and otherwise names its leader.
+    private func target(of partition: PartitionID, tries: Int) -> NodeID {
+        let leader = leaders.leader(of: partition)
+        guard leader == .none, replicas[partition] == nil else { return leader }
+        let candidates = placement.replicas(of: partition)
+        return candidates.isEmpty ? .none : candidates[tries % candidates.count]
+    }
+
+    /// What a failed call taught about the leader of a partition this node does not host:
+    /// the hint of a `notLeader` refusal, or that the remembered leader is not (or no longer) it.
+    private func learn(from error: any Error, partition: PartitionID, target: NodeID) {
+        guard replicas[partition] == nil else { return }  // hosted: the local replica knows
+        if let rpc = error as? RPCError, rpc.code == .notLeader, let hint = rpc.leaderHint,
+           hint.nodeID != target, placement.replicas(of: partition).contains(hint.nodeID) {
+            leaders.set(hint.nodeID, for: partition)
+        } else if error is GuardRefusal || Self.shouldRetry(error) {
+            leaders.set(.none, for: partition)
+        }
     }
 
     private func attempt<Request, Response>(_ method: RPCMethod<Request, Response>, partition: PartitionID, _ request: Request,
                                             caller: Caller, on loop: any EventLoop, deadline: NIODeadline,
-                                            refusalDeadline: NIODeadline?,
+                                            refusalDeadline: NIODeadline?, tries: Int,
                                             local: @escaping @Sendable (PartitionReplica) -> EventLoopFuture<Response>) -> EventLoopFuture<Response> {
-        let leader = leaders.leader(of: partition)
+        let leader = target(of: partition, tries: tries)
         let future: EventLoopFuture<Response>
         if leader == node, let replica = replicas[partition] {
             future = replica.loop.flatSubmit { replica.isLeader ? local(replica) : replica.loop.makeFailedFuture(replica.notLeaderError()) }
         } else if caller.forwarded {
-            return loop.makeFailedFuture(RPCError(.notLeader, "node \(node) does not lead \(partition)", retryAfterMs: 50))
+            // No second hop: the caller retries, going straight to the leader this hint names.
+            return loop.makeFailedFuture(withLeaderHint(RPCError(.notLeader, "node \(node) does not lead \(partition)",
+                                                                 retryAfterMs: 50), partition: partition))
         } else if leader != .none, let link = transport.links[leader] {
             let call = ForwardedCall(method: method.id, actor: caller.actor, payload: Self.encode(request))
             metrics.increment(.forwardedCalls)
             future = guards.guarded(leader, on: loop) {
                 link.call(.peerForward, call, timeoutMs: Self.forwardTimeoutMs, on: loop)
-            }.flatMapThrowing { reply in
-                try Response.decodeRPC(from: ByteBuffer(bytes: reply.payload))
+            }.flatMapThrowing { [self] reply in
+                // Only a leader serves a forwarded call: remember it for a partition not hosted here.
+                if replicas[partition] == nil { leaders.set(leader, for: partition) }
+                return try Response.decodeRPC(from: ByteBuffer(bytes: reply.payload))
             }
         } else {
             future = loop.makeFailedFuture(RPCError(.notLeader, "no leader known for \(partition)", retryAfterMs: 50))
         }
         return future.hop(to: loop).flatMapError { [self] error in
             if leader != node { metrics.increment(.forwardedCallsFailed) }
+            learn(from: error, partition: partition, target: leader)
             var refusalDeadline = refusalDeadline
             if let refusal = error as? GuardRefusal {
                 // The breaker keeps calls off a sick leader. Wait briefly for the partition to
@@ -89,7 +124,7 @@ final class Router: Sendable {
             }
             return loop.flatScheduleTask(in: .milliseconds(Self.retryPauseMs)) {
                 self.attempt(method, partition: partition, request, caller: caller, on: loop, deadline: deadline,
-                             refusalDeadline: refusalDeadline, local: local)
+                             refusalDeadline: refusalDeadline, tries: tries + 1, local: local)
             }.futureResult
         }
     }
