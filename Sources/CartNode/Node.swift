@@ -95,7 +95,7 @@ public final class CartNode: Service, Sendable {
         let servicesBox = NIOLockedValueBox<NodeServices?>(nil)
         let hooks = ReplicaHooks(
             leaderChanged: { partition, leader in leaders.set(leader, for: partition) },
-            becameLeader: { replica in servicesBox.withLockedValue { $0 }?.resumeCheckouts(replica) },
+            leading: { replica in servicesBox.withLockedValue { $0 }?.resumeCheckouts(replica) },
             itemChanged: { item in items.update(item) })
         let journal = try openJournal()
         let replicas: [PartitionID: PartitionReplica]
@@ -196,8 +196,9 @@ public final class CartNode: Service, Sendable {
                 partition: partition, inbox: inboxes[Int(partition.rawValue) % loops.count],
                 syncStarter: syncStarters[Int(partition.rawValue) % loops.count], node: configuration.nodeID,
                 replicas: placement.replicas(of: partition), log: log, raftOptions: raftOptions,
-                snapshotIntervalEntries: configuration.snapshotIntervalEntries, transport: transport, hooks: hooks,
-                metrics: metrics, logger: logger)
+                snapshotIntervalEntries: configuration.snapshotIntervalEntries,
+                leaderSweepTicks: Int(max(1, configuration.checkoutSweepIntervalMs / configuration.tickIntervalMs)),
+                transport: transport, hooks: hooks, metrics: metrics, logger: logger)
         }
         return replicas
     }

@@ -60,6 +60,12 @@ public struct NodeConfiguration: Codable, Hashable, Sendable {
     /// How long a request waits for a partition leader to be known (elections) before it
     /// fails with a retryable `notLeader`.
     public var leaderWaitMs: Int64 = 3_000
+    /// How long one checkout saga step keeps retrying across leader changes and lost links
+    /// before the saga gives up (the checkout then waits for the next sweep).
+    public var sagaStepRetryWindowMs: Int64 = 30_000
+    /// How often a partition's leader looks for unsettled checkouts that no saga of this node
+    /// is running, and resumes them.
+    public var checkoutSweepIntervalMs: Int64 = 5_000
     /// Accept the hello token `user:<id>` as that user without a password (tests, local use).
     public var devIdentities: Bool = false
     /// Secret keyring for login tokens; created with a fresh key if missing. nil:
@@ -122,6 +128,9 @@ public struct NodeConfiguration: Codable, Hashable, Sendable {
         }
         guard eventLoopThreads >= 0, (0...64).contains(syncThreads) else {
             throw NodeError(.configuration, "eventLoopThreads must not be negative and syncThreads must be in 0...64")
+        }
+        guard sagaStepRetryWindowMs > 0, checkoutSweepIntervalMs > 0 else {
+            throw NodeError(.configuration, "sagaStepRetryWindowMs and checkoutSweepIntervalMs must be positive")
         }
         guard snapshotIntervalEntries > 0, watchBufferEventsMax > 0, leaderWaitMs >= 0 else {
             throw NodeError(.configuration, "snapshotIntervalEntries and watchBufferEventsMax must be positive")

@@ -10,6 +10,7 @@ final class NodeMetrics: Sendable {
         case raftAppendsSent, raftEmptyAppendsSent, raftEntriesSent
         case watchStreamsOpened, watchResyncs, watchHistoryTruncated
         case snapshotsTaken, snapshotsInstalled
+        case checkoutsResumed
 
         var name: String {
             switch self {
@@ -31,6 +32,7 @@ final class NodeMetrics: Sendable {
             case .watchHistoryTruncated: "sync.watch.history_truncated"
             case .snapshotsTaken: "storage.snapshots.taken"
             case .snapshotsInstalled: "storage.snapshots.installed"
+            case .checkoutsResumed: "saga.checkouts.resumed"
             }
         }
     }

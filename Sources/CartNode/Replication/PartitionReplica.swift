@@ -82,9 +82,12 @@ final class PartitionReplica: @unchecked Sendable {
     private var stopped = false
     private var ticker: RepeatedTask?
     private var lastRole: Role = .follower
+    /// Ticks between two `hooks.leading` calls while this replica leads, and since the last.
+    private let leaderSweepTicks: Int
+    private var ticksSinceLeaderSweep = 0
 
     init(partition: PartitionID, inbox: LoopInbox, syncStarter: JournalSyncStarter?, node: NodeID, replicas: [NodeID], log: PartitionLog,
-         raftOptions: RaftOptions, snapshotIntervalEntries: UInt64, transport: PeerTransport,
+         raftOptions: RaftOptions, snapshotIntervalEntries: UInt64, leaderSweepTicks: Int, transport: PeerTransport,
          hooks: ReplicaHooks, metrics: NodeMetrics, logger: Logger) throws(NodeError) {
         self.metrics = metrics
         self.partition = partition
@@ -96,6 +99,7 @@ final class PartitionReplica: @unchecked Sendable {
         self.transport = transport
         self.hooks = hooks
         self.snapshotIntervalEntries = snapshotIntervalEntries
+        self.leaderSweepTicks = leaderSweepTicks
         firstSnapshotDelayEntries = Self.snapshotStagger(partition: partition, node: node, interval: snapshotIntervalEntries)
         self.logger = logger
         let configuration = Configuration(voters: replicas)
@@ -140,6 +144,11 @@ final class PartitionReplica: @unchecked Sendable {
             guard let self, !self.stopped else { return }
             self.raft.tick()
             self.runReady()
+            self.ticksSinceLeaderSweep += 1
+            if self.lastRole == .leader && self.ticksSinceLeaderSweep >= self.leaderSweepTicks {
+                self.ticksSinceLeaderSweep = 0
+                self.hooks.leading(self)
+            }
         }
         if replicas == [node] { raft.campaign() }
         runReady()
@@ -535,7 +544,8 @@ final class PartitionReplica: @unchecked Sendable {
             failPending(notLeaderError())
         } else if !wasLeader && soft.role == .leader {
             logger.info("became leader", metadata: ["term": "\(raft.currentTerm)"])
-            hooks.becameLeader(self)
+            ticksSinceLeaderSweep = 0
+            hooks.leading(self)
         }
     }
 

@@ -6,8 +6,9 @@ import CartTypes
 struct ReplicaHooks: Sendable {
     /// The partition's leader changed (`NodeID.none`: unknown).
     var leaderChanged: @Sendable (PartitionID, NodeID) -> Void
-    /// This node became the partition's leader: resume unfinished checkouts.
-    var becameLeader: @Sendable (PartitionReplica) -> Void
+    /// This node leads the partition: called when it becomes the leader, then every
+    /// `checkoutSweepIntervalMs` while it leads, to resume unfinished checkouts.
+    var leading: @Sendable (PartitionReplica) -> Void
     /// An item's state changed on this replica (or the replica restored a snapshot).
     var itemChanged: @Sendable (Item) -> Void
 }

@@ -26,6 +26,8 @@ final class NodeServices: Sendable {
     let eventLoopGroup: any EventLoopGroup
     /// The node journal when appends are made durable through it.
     let journal: NodeJournal?
+    /// The checkout sagas this node is running.
+    let sagas = RunningSagas()
 
     init(eventLoopGroup: any EventLoopGroup, node: NodeID, placement: Placement, router: Router, items: ItemCache, selfHint: LeaderHint,
          members: [ClusterMember], configuration: NodeConfiguration, threadPool: NIOThreadPool,

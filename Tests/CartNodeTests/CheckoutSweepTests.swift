@@ -1,0 +1,89 @@
+import CartAPI
+import CartDomain
+@testable import CartNode
+import CartRPC
+import CartTestSupport
+import CartTypes
+import XCTest
+
+/// A checkout whose saga gave up is finished by the cart partition's leader later, without
+/// waiting for a leader change.
+final class CheckoutSweepTests: XCTestCase {
+    // Five nodes, replication 3. The cart's partition lives on three nodes; the item's
+    // partition has its majority on the other two. Those two stop, so the item partition has
+    // no leader: the checkout's reservation step retries for its window (short here) and the
+    // saga gives up, leaving the cart's checkout pending. The two nodes come back; the cart
+    // partition's leader, which never changed, finds the unsettled checkout in its periodic
+    // sweep and finishes it: the stock is sold and the checkout settled.
+    func testAnUnsettledCheckoutIsResumedByTheSweepWithoutALeaderChange() async throws {
+        let cluster = try TestCluster(size: 5, partitions: 8) { configuration in
+            configuration.sagaStepRetryWindowMs = 300
+            configuration.checkoutSweepIntervalMs = 200
+        }
+        do {
+            try await cluster.startAll()
+            try await cluster.waitForLeaders()
+            let placement = try XCTUnwrap(cluster.node(1).placement)
+            let (cartPartition, itemPartition, doomed) = try Self.partitions(placement, nodes: (1...5).map { NodeID(UInt64($0)) })
+            let cart = CartID(try Self.name(prefix: "cart", in: cartPartition) { placement.partition(of: CartID($0)) })
+            let item = ItemID(try Self.name(prefix: "item", in: itemPartition) { placement.partition(of: ItemID($0)) })
+            let front = placement.replicas(of: cartPartition)[0]
+            let alice = try cluster.client(front, as: "alice")
+            _ = try await alice.call(.itemPut, PutItemRequest(item: item, name: "beans", price: Money(minorUnits: 100),
+                                                              initialStock: 10, request: Keys.next()))
+            _ = try await alice.call(.cartCreate, CreateCartRequest(cart: cart, request: Keys.next()))
+            _ = try await alice.call(.cartAddItem, AddItemRequest(cart: cart, item: item, quantity: 2, request: Keys.next()))
+            let knownLeader = await cluster.leader(of: cartPartition)
+            let cartLeader = try XCTUnwrap(knownLeader)
+
+            for node in doomed { await cluster.stop(node) }
+            var checkoutFailed = false
+            do {
+                _ = try await alice.call(.cartCheckout, CheckoutRequest(cart: cart, request: Keys.next()))
+            } catch {
+                checkoutFailed = true
+            }
+            XCTAssertTrue(checkoutFailed, "the checkout cannot reserve stock while the item's partition has no leader")
+            let pending = await cluster.node(cartLeader).replicaState(cartPartition)?.carts[cart]?.checkout
+            XCTAssertEqual(pending?.outcome, .pending)
+            XCTAssertEqual(pending?.settled, false)
+
+            for node in doomed { try await cluster.start(node) }
+            try await eventually(30, "the sweep finishes the checkout") {
+                guard let record = await cluster.node(cartLeader).replicaState(cartPartition)?.carts[cart]?.checkout else { return false }
+                return record.outcome == .completed && record.settled
+            }
+            let sold = try await alice.call(.itemGet, GetItemRequest(item: item)).item
+            XCTAssertEqual(sold.stock, 8)
+            XCTAssertEqual(sold.reserved, 0)
+            let leaderAfter = await cluster.leader(of: cartPartition)
+            XCTAssertEqual(leaderAfter, cartLeader, "the cart partition kept its leader: the sweep, not an election, resumed it")
+            XCTAssertGreaterThan(cluster.node(cartLeader).metrics.value(.checkoutsResumed), 0)
+        } catch {
+            await cluster.shutdown()
+            throw error
+        }
+        await cluster.shutdown()
+    }
+
+    /// A cart partition, an item partition and the two nodes outside the cart partition
+    /// that hold a majority of the item partition.
+    private static func partitions(_ placement: Placement, nodes: [NodeID]) throws -> (PartitionID, PartitionID, [NodeID]) {
+        for cartPartition in placement.partitions {
+            let outside = nodes.filter { !placement.replicas(of: cartPartition).contains($0) }
+            for itemPartition in placement.partitions where itemPartition != cartPartition {
+                let replicas = placement.replicas(of: itemPartition)
+                if outside.count == 2 && outside.allSatisfy(replicas.contains) { return (cartPartition, itemPartition, outside) }
+            }
+        }
+        throw TestFailure("no partition pair fits the scenario")
+    }
+
+    private static func name(prefix: String, in partition: PartitionID, _ partitionOf: (String) -> PartitionID) throws -> String {
+        for i in 0..<10_000 {
+            let candidate = "\(prefix)-\(i)"
+            if partitionOf(candidate) == partition { return candidate }
+        }
+        throw TestFailure("no \(prefix) name lands in \(partition)")
+    }
+}
