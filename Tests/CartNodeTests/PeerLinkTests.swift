@@ -40,6 +40,7 @@ final class PeerLinkTests: XCTestCase {
         let reports = try await listener.wait(count: 1, seconds: 10)
         XCTAssertEqual(reports, [DeliveryLog.Report(to: 2, partition: 5, succeeded: false)])
         XCTAssertEqual(metrics.value(.raftMessagesDropped), 2, "both messages were dropped")
+        XCTAssertEqual(metrics.value(.raftSnapshotsUndelivered), 1, "one snapshot did not arrive")
         try await Task.sleep(for: .milliseconds(200))
         XCTAssertEqual(listener.reports.count, 1, "the append is not reported: Raft resends it on its own")
 

@@ -6,7 +6,7 @@ final class NodeMetrics: Sendable {
     enum Counter: Int, CaseIterable {
         case proposals, proposalsFailed, entriesCommitted, entriesApplied, readsLinearizable
         case forwardedCalls, forwardedCallsFailed
-        case raftBatchesSent, raftMessagesSent, raftMessagesDropped
+        case raftBatchesSent, raftMessagesSent, raftMessagesDropped, raftSnapshotsUndelivered
         case raftAppendsSent, raftEmptyAppendsSent, raftEntriesSent
         case watchStreamsOpened, watchResyncs, watchHistoryTruncated
         case snapshotsTaken, snapshotsInstalled
@@ -24,6 +24,7 @@ final class NodeMetrics: Sendable {
             case .raftBatchesSent: "transport.raft.batches"
             case .raftMessagesSent: "transport.raft.messages"
             case .raftMessagesDropped: "transport.raft.messages.dropped"
+            case .raftSnapshotsUndelivered: "transport.raft.snapshots.undelivered"
             case .raftAppendsSent: "transport.raft.appends"
             case .raftEmptyAppendsSent: "transport.raft.appends.empty"
             case .raftEntriesSent: "transport.raft.entries"

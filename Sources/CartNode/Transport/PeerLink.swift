@@ -36,6 +36,8 @@ final class PeerLink: Sendable {
         var connecting = false
         var nextConnectAt = NIODeadline.uptimeNanoseconds(0)
         var inflight = 0
+        /// When a failed snapshot delivery was last logged (the leader retries every heartbeat).
+        var snapshotFailureLoggedAt = NIODeadline.uptimeNanoseconds(0)
     }
 
     private let state = NIOLockedValueBox(State())
@@ -158,10 +160,29 @@ final class PeerLink: Sendable {
             state.withLockedValue { $0.inflight -= 1 }
             let succeeded: Bool
             if case .success = result { succeeded = true } else { succeeded = false }
+            if case .failure(let error) = result { snapshotsFailed(snapshots, error) }
             for (item, listener) in snapshots {
                 listener?.snapshotDelivered(to: item.message.to, partition: item.partition, succeeded: succeeded)
             }
         }
+    }
+
+    /// A snapshot that does not arrive is counted, and logged at most every 10 s per peer: a
+    /// follower that keeps failing to get one (say a snapshot larger than a peer frame allows)
+    /// never catches up, and the leader retries at every heartbeat.
+    private func snapshotsFailed(_ snapshots: [(PartitionRaftMessage, (any SnapshotDeliveryListener)?)], _ error: any Error) {
+        metrics.increment(.raftSnapshotsUndelivered, by: UInt64(snapshots.count))
+        let now = NIODeadline.now()
+        let log = state.withLockedValue { state -> Bool in
+            guard now - state.snapshotFailureLoggedAt >= .seconds(10) else { return false }
+            state.snapshotFailureLoggedAt = now
+            return true
+        }
+        guard log else { return }
+        logger.warning("snapshot delivery failed", metadata: [
+            "peer": "\(member.id)", "partitions": "\(snapshots.map(\.0.partition))",
+            "bytes": "\(snapshots.map { $0.0.message.snapshot?.data.count ?? 0 })", "error": "\(error)",
+        ])
     }
 
     /// Raft pauses a follower while its snapshot is on the way and resumes only when told
@@ -170,6 +191,7 @@ final class PeerLink: Sendable {
     /// forever and the follower would never catch up.
     private func reportUndelivered(_ messages: [(PartitionRaftMessage, (any SnapshotDeliveryListener)?)]) {
         for (item, listener) in messages where item.message.kind == .snapshot {
+            metrics.increment(.raftSnapshotsUndelivered)
             listener?.snapshotDelivered(to: item.message.to, partition: item.partition, succeeded: false)
         }
     }
