@@ -229,22 +229,18 @@ public final class CartNode: Service, Sendable {
 
     private func registerPeerMethods(on server: RPCServer, table: MethodTable, replicas: [PartitionID: PartitionReplica]) {
         server.register(.peerRaft, onEventLoop: { batch, _ in
-            // A replica on this connection's loop steps its messages at once (the usual case:
-            // one loop per node); the others get theirs as one task per partition.
-            var elsewhere: [PartitionID: [Message]] = [:]
+            // One task per partition, run after this read: stepping a batch's messages at once
+            // instead measured 13 % more journal syncs per write (0.27 -> 0.30-0.31).
+            var byPartition: [PartitionID: [Message]] = [:]
             var unknown: UInt32 = 0
             for item in batch.messages {
-                guard let replica = replicas[item.partition] else {
-                    unknown += 1
-                    continue
-                }
-                if replica.loop.inEventLoop {
-                    replica.receive(item.message)
+                if replicas[item.partition] != nil {
+                    byPartition[item.partition, default: []].append(item.message)
                 } else {
-                    elsewhere[item.partition, default: []].append(item.message)
+                    unknown += 1
                 }
             }
-            for (partition, messages) in elsewhere {
+            for (partition, messages) in byPartition {
                 let replica = replicas[partition]!
                 replica.loop.execute { replica.receive(messages) }
             }
