@@ -199,7 +199,10 @@ final class PartitionReplica: @unchecked Sendable {
         }
         do {
             let (index, term) = try raft.propose(data)
-            pending[index] = PendingProposal(term: term, completion: completion)
+            let replaced = pending.updateValue(PendingProposal(term: term, completion: completion), forKey: index)
+            // A proposal of an earlier term at this index can no longer commit here (its entry
+            // was overwritten); answer it rather than drop its completion.
+            replaced?.completion(.failure(notLeaderError()))
             metrics.increment(.proposals)
             scheduleReady()
         } catch {
