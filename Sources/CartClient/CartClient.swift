@@ -67,8 +67,9 @@ public final class CartClient: Sendable {
                                  attempts: inout CallAttempts) async throws(CartClientError) -> Response {
         while true {
             let (endpoint, attemptMs) = try nextAttempt(method.name, route: route, &attempts)
+            let rpc = try pool.client(for: endpoint)  // fails for good once the client is shut down
             do {
-                let reply = try await pool.client(for: endpoint).call(method, request, timeout: .milliseconds(attemptMs))
+                let reply = try await rpc.call(method, request, timeout: .milliseconds(attemptMs))
                 learn(from: reply, route: route, endpoint: endpoint)
                 return reply
             } catch {

@@ -52,6 +52,18 @@ final class FakeNode: @unchecked Sendable {
         }
     }
 
+    /// Serves `Sync.watch` as a live stream: `events` from the requested seq on, then nothing
+    /// more until the client goes away.
+    func onWatchHolding(through last: UInt64) {
+        server.registerStream(.syncWatch) { [self] request, _, writer in
+            lock.withLock { watchFrom.append(request.fromSeq) }
+            for seq in request.fromSeq.rawValue...max(request.fromSeq.rawValue, last) where seq <= last {
+                try await writer.send(WatchItem(event: FakeNode.event(seq)))
+            }
+            try await Task.sleep(for: .seconds(3_600))
+        }
+    }
+
     func start() async throws {
         port = try await server.start()
     }

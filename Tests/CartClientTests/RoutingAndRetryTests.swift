@@ -4,6 +4,8 @@ import CartDomain
 import CartRPC
 import CartTypes
 import CartWire
+import CartTestSupport
+import NIOConcurrencyHelpers
 import XCTest
 
 /// The client against real servers on loopback that answer as scripted.
@@ -149,5 +151,32 @@ final class RoutingAndRetryTests: XCTestCase {
             XCTAssertTrue(error.message.contains("expected #3, received #2"), error.message)
         }
         XCTAssertEqual(delivered, [1, 2])
+    }
+
+    // Story: a program shuts its client down while a watch is open. The watch ends with
+    // `cancelled` instead of reconnecting by itself, and the node is left with no connection
+    // and no second watch.
+    func testShutdownEndsAnOpenWatchInsteadOfReconnecting() async throws {
+        try await startNodes(1) { node, _ in node.onWatchHolding(through: 2) }
+        let watcher = client(.test([nodes[0].endpoint]))
+        let outcome = NIOLockedValueBox<(seqs: [UInt64], error: CartClientError?, done: Bool)>(([], nil, false))
+        let watching = Task {
+            do {
+                for try await event in watcher.watch("cart-1") { outcome.withLockedValue { $0.seqs.append(event.seq.rawValue) } }
+                outcome.withLockedValue { $0.done = true }
+            } catch {
+                outcome.withLockedValue { $0.error = error as? CartClientError; $0.done = true }
+            }
+        }
+        defer { watching.cancel() }
+        try await eventually(10, "the watch delivered #1 and #2") { outcome.withLockedValue { $0.seqs } == [1, 2] }
+
+        await watcher.shutdown()
+        try await eventually(5, "the watch ended") { outcome.withLockedValue { $0.done } }
+        XCTAssertEqual(outcome.withLockedValue { $0.error?.code }, .cancelled)
+        try await Task.sleep(for: .milliseconds(300))
+        XCTAssertEqual(nodes[0].watchRequests.count, 1, "no watch was opened again after the shutdown")
+        let node = nodes[0]
+        try await eventually(5, "the node has no connection left") { node.server.connectionCount == 0 }
     }
 }

@@ -10,31 +10,39 @@ final class NodePool: Sendable {
     /// cannot make the client open connections without end.
     static let endpointsMax = 256
 
+    private struct State {
+        var clients: [Endpoint: RPCClient] = [:]
+        var shutDown = false
+    }
+
     private let configuration: CartClientConfiguration
-    private let clients = NIOLockedValueBox<[Endpoint: RPCClient]>([:])
+    private let state = NIOLockedValueBox(State())
 
     init(configuration: CartClientConfiguration) {
         self.configuration = configuration
     }
 
+    /// The endpoint's client; after `shutdown()` a `cancelled` error, which ends the caller's
+    /// retries and watches instead of letting them connect again.
     func client(for endpoint: Endpoint) throws(CartClientError) -> RPCClient {
-        let client: RPCClient? = clients.withLockedValue { clients in
-            if let existing = clients[endpoint] { return existing }
-            guard clients.count < Self.endpointsMax else { return nil }
+        let client: Result<RPCClient, CartClientError> = state.withLockedValue { state in
+            if state.shutDown { return .failure(CartClientError(.cancelled, "the client was shut down")) }
+            if let existing = state.clients[endpoint] { return .success(existing) }
+            guard state.clients.count < Self.endpointsMax else {
+                return .failure(CartClientError(.resourceExhausted, "more than \(Self.endpointsMax) node endpoints"))
+            }
             let made = RPCClient(configuration: rpcConfiguration(endpoint))
-            clients[endpoint] = made
-            return made
+            state.clients[endpoint] = made
+            return .success(made)
         }
-        guard let client else {
-            throw CartClientError(.resourceExhausted, "more than \(Self.endpointsMax) node endpoints")
-        }
-        return client
+        return try client.get()
     }
 
     func shutdown() async {
-        let all = clients.withLockedValue { clients in
-            defer { clients.removeAll() }
-            return Array(clients.values)
+        let all = state.withLockedValue { state in
+            state.shutDown = true
+            defer { state.clients.removeAll() }
+            return Array(state.clients.values)
         }
         for client in all { await client.shutdown() }
     }
