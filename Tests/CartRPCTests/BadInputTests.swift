@@ -58,6 +58,34 @@ final class BadInputTests: XCTestCase {
         await server.shutdown()
     }
 
+    /// A client whose own frame limit is below the server's refuses a request between the two
+    /// at once with `frameTooLarge`. It used to register the call, fail to encode the frame
+    /// silently and leave the call waiting (forever, without a timeout).
+    func testARequestAboveTheClientsOwnFrameLimitFailsAtOnce() async throws {
+        let bed = try TestBed()
+        let server = try await bed.startServer({ $0.frameBytesMax = 4 << 20 })
+        let client = bed.client(server) { $0.frameBytesMax = 64 * 1024 }
+        let outcome = Task { () -> RPCError? in
+            do {
+                _ = try await client.call(.echo, ByteBuffer(repeating: 7, count: 100 * 1024), timeout: nil)
+                return nil
+            } catch {
+                return error as? RPCError
+            }
+        }
+        let watchdog = Task {
+            try await Task.sleep(for: .seconds(10))
+            outcome.cancel()
+        }
+        let error = await outcome.value
+        watchdog.cancel()
+        XCTAssertEqual(error?.code, .frameTooLarge, "\(String(describing: error))")
+        let reply = try await client.call(.echo, bytes("small"), timeout: .seconds(5))
+        XCTAssertEqual(reply, bytes("small"), "the connection still serves")
+        await client.shutdown()
+        await server.shutdown()
+    }
+
     /// A request payload that does not decode as the method's argument type is a typed
     /// error on that call (invalidArgument, as the protocol spec says); the connection stays open.
     func testUndecodableRequestPayloadIsATypedErrorOnThatCallOnly() async throws {

@@ -171,9 +171,14 @@ final class ClientConnectionHandler: ChannelInboundHandler {
         guard pending.count < Int(ack.streamsConcurrentMax) else {
             return .failure(RPCError(.resourceExhausted, "\(ack.streamsConcurrentMax) calls already in progress on this connection"))
         }
+        // The frame must fit both the server's limit and this client's own (which `write`
+        // enforces by not sending): checked here, so the call fails now instead of at its deadline.
         let frameBytes = payloadBytes + FrameHeader.fixedBytes + FrameHeader.deadlineBytes
         guard frameBytes <= Int(ack.frameBytesMax) else {
             return .failure(RPCError(.frameTooLarge, "request of \(payloadBytes) bytes exceeds the server's frameBytesMax \(ack.frameBytesMax)"))
+        }
+        guard frameBytes <= batch.limits.frameBytesMax else {
+            return .failure(RPCError(.frameTooLarge, "request of \(payloadBytes) bytes exceeds this client's frameBytesMax \(batch.limits.frameBytesMax)"))
         }
         if let timeoutMs, timeoutMs <= 0 {
             return .failure(RPCError(.deadlineExceeded, "the timeout is not positive"))
