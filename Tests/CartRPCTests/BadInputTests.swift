@@ -1,6 +1,7 @@
 import CartRPC
 import CartTestSupport
 import CartWire
+import NIOConcurrencyHelpers
 import NIOCore
 import XCTest
 
@@ -83,6 +84,49 @@ final class BadInputTests: XCTestCase {
         let reply = try await client.call(.echo, bytes("small"), timeout: .seconds(5))
         XCTAssertEqual(reply, bytes("small"), "the connection still serves")
         await client.shutdown()
+        await server.shutdown()
+    }
+
+    /// A client that sends echo requests but never reads the answers: the server stops
+    /// reading from it once its answers cannot be written, so the client's writes stall
+    /// instead of the server buffering every answer (memory bounded). The client offers
+    /// 256 MiB of requests; well under half gets through, and other clients are still served.
+    func testAClientThatDoesNotReadItsAnswersIsThrottled() async throws {
+        let bed = try TestBed()
+        let server = try await bed.startServer({ $0.frameBytesMax = 1 << 20 })
+        let raw = try await RawConnection.connect(port: server.port!, tls: bed.clientTLS)
+        try await raw.sendHello()
+        _ = try await raw.frame(.helloAck)
+        try await raw.setReceiveBufferBytes(64 * 1024)
+        try await raw.setAutoRead(false)
+
+        let requestBytes = 256 * 1024, requests = 1_024
+        let sent = NIOLockedValueBox(0)
+        let flood = Task {
+            for stream in 0..<requests {
+                let frame = Frame(.request, stream: StreamID(UInt32(2 * stream + 1)), method: .echo,
+                                  payload: ByteBuffer(repeating: 7, count: requestBytes))
+                try await raw.send(frame)
+                sent.withLockedValue { $0 += requestBytes }
+            }
+        }
+        // Until the flood stops making progress for a second (or ends).
+        var last = -1
+        for _ in 0..<60 {
+            try await Task.sleep(for: .seconds(1))
+            let now = sent.withLockedValue { $0 }
+            if now == last || now == requests * requestBytes { break }
+            last = now
+        }
+        let through = sent.withLockedValue { $0 }
+        flood.cancel()
+        XCTAssertLessThan(through, requests * requestBytes / 2, "the server kept reading: \(through >> 20) MiB went through")
+
+        let healthy = bed.client(server)
+        let reply = try await healthy.call(.echo, bytes("still here"), timeout: .seconds(5))
+        XCTAssertEqual(reply, bytes("still here"))
+        await raw.close()
+        await healthy.shutdown()
         await server.shutdown()
     }
 

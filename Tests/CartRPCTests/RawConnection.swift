@@ -31,6 +31,16 @@ final class RawConnection: Sendable {
         self.collector = collector
     }
 
+    /// Stops (or resumes) reading what the server sends.
+    func setAutoRead(_ on: Bool) async throws {
+        try await channel.setOption(ChannelOptions.autoRead, value: on)
+    }
+
+    /// Shrinks this socket's receive buffer (a fixed size also turns off its autotuning).
+    func setReceiveBufferBytes(_ bytes: Int32) async throws {
+        try await channel.setOption(ChannelOptions.socketOption(.so_rcvbuf), value: ChannelOptions.Types.SocketOption.Value(bytes))
+    }
+
     func send(_ bytes: ByteBuffer) async throws {
         try await channel.writeAndFlush(bytes)
     }

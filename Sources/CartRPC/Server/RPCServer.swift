@@ -97,6 +97,9 @@ public final class RPCServer: Sendable {
                                           logger: Logger) throws {
         let pipeline = channel.pipeline.syncOperations
         let limits = FrameLimits(frameBytesMax: configuration.frameBytesMax)
+        // A client that sends requests but does not read the answers must not make the server
+        // buffer them without end: while the socket cannot take more, stop reading requests.
+        try pipeline.addHandler(BackPressureHandler())
         if let tls = configuration.security.tlsContext {
             try pipeline.addHandler(TLSHandler(context: tls, role: .server))
         }
