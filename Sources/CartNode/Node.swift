@@ -272,6 +272,11 @@ public final class CartNode: Service, Sendable {
             return
         }
         await running.metricsServer?.shutdown()
+        // Watch streams never end on their own: end them first ('unavailable', so their
+        // clients watch again on another node) rather than let them hold the drain to its timeout.
+        for replica in running.replicas.values {
+            try? await replica.loop.submit { replica.watchers.closeAll() }.get()
+        }
         await running.clientServer.shutdown()
         for replica in running.replicas.values {
             try? await replica.loop.submit { replica.stop() }.get()

@@ -168,4 +168,30 @@ final class WatchTests: XCTestCase {
             XCTAssertEqual(error.code, .unavailable, "\(what): \(error)")
         }
     }
+
+    // Alice watches her cart when the node shuts down. Her watch ends with `unavailable` as
+    // the drain starts, so the shutdown does not wait out the client port's 5 s drain
+    // timeout for a stream that would never end by itself.
+    func testShutdownEndsOpenWatchesInsteadOfWaitingForTheDrainTimeout() async throws {
+        let cluster = try TestCluster(size: 1)
+        try await cluster.startAll()
+        do {
+            try await cluster.waitForLeaders()
+            let alice = try cluster.client(1, as: "alice")
+            _ = try await alice.call(.cartCreate, CreateCartRequest(cart: "open", request: Keys.next()))
+            let stream = try await alice.stream(.syncWatch, WatchRequest(cart: "open", fromSeq: 0))
+            let first = try await collect(stream, count: 1)
+            XCTAssertEqual(first.map(\.seq), [1])
+
+            let started = ContinuousClock.now
+            await cluster.stop(1)
+            let took = ContinuousClock.now - started
+            XCTAssertLessThan(took, .seconds(4), "the shutdown waited \(took) for the open watch")
+            try await assertUnavailable("the open watch") { _ = try await collect(stream, count: 1, seconds: 10) }
+        } catch {
+            await cluster.shutdown()
+            throw error
+        }
+        await cluster.shutdown()
+    }
 }
