@@ -85,6 +85,13 @@ final class PartitionReplica: @unchecked Sendable {
     /// Ticks between two `hooks.leading` calls while this replica leads, and since the last.
     private let leaderSweepTicks: Int
     private var ticksSinceLeaderSweep = 0
+    /// The leader this replica last knew (`.none` during elections, or when cut off).
+    private var knownLeader: NodeID = .none
+    /// Ticks since this replica last knew a leader, and how many make it stop serving watches:
+    /// a replica cut off from its group (it keeps campaigning, so it knows no leader) would
+    /// otherwise hold its watchers silently until the partition heals.
+    private var ticksWithoutLeader = 0
+    private let leaderlessWatchTicks: Int
 
     init(partition: PartitionID, inbox: LoopInbox, syncStarter: JournalSyncStarter?, node: NodeID, replicas: [NodeID], log: PartitionLog,
          raftOptions: RaftOptions, snapshotIntervalEntries: UInt64, leaderSweepTicks: Int, transport: PeerTransport,
@@ -100,6 +107,7 @@ final class PartitionReplica: @unchecked Sendable {
         self.hooks = hooks
         self.snapshotIntervalEntries = snapshotIntervalEntries
         self.leaderSweepTicks = leaderSweepTicks
+        leaderlessWatchTicks = 3 * raftOptions.electionTimeoutTicks
         firstSnapshotDelayEntries = Self.snapshotStagger(partition: partition, node: node, interval: snapshotIntervalEntries)
         self.logger = logger
         let configuration = Configuration(voters: replicas)
@@ -144,6 +152,7 @@ final class PartitionReplica: @unchecked Sendable {
             guard let self, !self.stopped else { return }
             self.raft.tick()
             self.runReady()
+            self.countLeaderlessTick()
             self.ticksSinceLeaderSweep += 1
             if self.lastRole == .leader && self.ticksSinceLeaderSweep >= self.leaderSweepTicks {
                 self.ticksSinceLeaderSweep = 0
@@ -392,6 +401,25 @@ final class PartitionReplica: @unchecked Sendable {
         return stopped
     }
 
+    /// Whether watches may be served here: the replica runs and has known a leader within
+    /// the last `leaderlessWatchTicks` (three election timeouts). Loop-confined.
+    var servesWatches: Bool {
+        loop.assertInEventLoop()
+        return !stopped && ticksWithoutLeader < leaderlessWatchTicks
+    }
+
+    /// Once a replica has known no leader for three election timeouts, its watchers end with
+    /// `unavailable` and resume on another node: no events can reach it meanwhile, and
+    /// waiting silently would look like a quiet cart.
+    private func countLeaderlessTick() {
+        guard knownLeader == .none else { return }
+        ticksWithoutLeader += 1
+        if ticksWithoutLeader == leaderlessWatchTicks, watchers.count > 0 {
+            logger.warning("no leader for three election timeouts; watchers sent elsewhere", metadata: ["watchers": "\(watchers.count)"])
+            watchers.closeAll()
+        }
+    }
+
     /// Tests: the replica's storage failing with `error`, as a failed sync would report it.
     func failStorageForTesting(_ error: any Error) {
         loop.assertInEventLoop()
@@ -540,6 +568,8 @@ final class PartitionReplica: @unchecked Sendable {
 
     private func softStateChanged(_ soft: SoftState) {
         hooks.leaderChanged(partition, soft.leader)
+        knownLeader = soft.leader
+        if soft.leader != .none { ticksWithoutLeader = 0 }
         let wasLeader = lastRole == .leader
         lastRole = soft.role
         if wasLeader && soft.role != .leader {

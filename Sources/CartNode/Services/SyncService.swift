@@ -56,8 +56,8 @@ extension NodeServices {
     func catchUp(_ replica: PartitionReplica, channel: WatchChannel, cart: CartID, reader: UserID,
                  from: Seq) async throws -> [WatchItem] {
         try await replica.loop.submit { () throws -> [WatchItem] in
-            guard !replica.isStopped else {
-                throw RPCError(.unavailable, "partition \(replica.partition) is not served on this node", retryAfterMs: 100)
+            guard replica.servesWatches else {
+                throw RPCError(.unavailable, "partition \(replica.partition) is not served on this node now", retryAfterMs: 100)
             }
             switch replica.state.history(of: cart, from: from, eventsMax: .max, readBy: reader) {
             case .success(let events):
