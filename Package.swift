@@ -147,6 +147,7 @@ let package = Package(
             dependencies: [
                 "CartRPC", "CartWire", "CartTLS", "CartTypes", "CartTestSupport",
                 .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOEmbedded", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
             ]

@@ -17,13 +17,16 @@ final class ConnectionTracker: Sendable {
 
     private let state = NIOLockedValueBox(State())
 
-    /// Adds a connection; returns its id and whether it is beyond `connectionsMax`.
-    func admit(_ entry: Entry, connectionsMax: Int) -> (id: Int, isOverLimit: Bool) {
+    /// Adds a connection; returns its id, whether it is beyond `connectionsMax`, and whether
+    /// the server is already draining (the connection was accepted just before the listener
+    /// closed, after `drainAll` looked: the caller closes it, as the drain would have).
+    func admit(_ entry: Entry, connectionsMax: Int) -> (id: Int, isOverLimit: Bool, isDraining: Bool) {
         state.withLockedValue { state in
             let id = state.nextID
             state.nextID += 1
+            guard !state.isDraining else { return (id, false, true) }
             state.open[id] = entry
-            return (id, state.open.count > connectionsMax)
+            return (id, state.open.count > connectionsMax, false)
         }
     }
 
@@ -38,9 +41,12 @@ final class ConnectionTracker: Sendable {
 
     /// Asks every open connection to drain; returns their channels to wait for.
     func drainAll() -> [any Channel] {
-        let entries = state.withLockedValue { Array($0.open.values) }
+        // One step: a connection admitted later sees `isDraining` and is closed by its caller.
+        let entries = state.withLockedValue { state -> [Entry] in
+            state.isDraining = true
+            return Array(state.open.values)
+        }
         for entry in entries { entry.drain() }
-        state.withLockedValue { $0.isDraining = true }
         return entries.map(\.channel)
     }
 }

@@ -109,7 +109,11 @@ public final class RPCServer: Sendable {
             guard let bound = box.withLockedValue({ $0 }) else { return }
             bound.eventLoop.execute { bound.value.startDrain() }
         }
-        let (id, isOverLimit) = tracker.admit(entry, connectionsMax: configuration.connectionsMax)
+        let (id, isOverLimit, isDraining) = tracker.admit(entry, connectionsMax: configuration.connectionsMax)
+        if isDraining {
+            channel.close(promise: nil)
+            return
+        }
         channel.closeFuture.whenComplete { _ in tracker.remove(id) }
         var connectionLogger = logger
         connectionLogger[metadataKey: "connection"] = "\(id)"
