@@ -1,3 +1,5 @@
+@testable import CartNode
+import CartTypes
 import NIOConcurrencyHelpers
 import NIOCore
 import NIOPosix
@@ -91,5 +93,42 @@ final class BlackHoleProxy: Sendable {
             partner?.close(promise: nil)
             context.fireChannelInactive()
         }
+    }
+}
+
+/// The path from one node of a test cluster to another's peer port.
+struct PeerPath: Hashable {
+    let from: NodeID
+    let to: NodeID
+}
+
+/// A proxy on every node-to-node path of a test cluster, so a test can black-hole any path.
+struct ProxiedPaths {
+    let proxies: [PeerPath: BlackHoleProxy]
+
+    static func start(_ ids: [NodeID], on group: any EventLoopGroup) async throws -> ProxiedPaths {
+        var proxies: [PeerPath: BlackHoleProxy] = [:]
+        for from in ids {
+            for to in ids where to != from { proxies[PeerPath(from: from, to: to)] = try await BlackHoleProxy.start(on: group) }
+        }
+        return ProxiedPaths(proxies: proxies)
+    }
+
+    subscript(from: NodeID, to: NodeID) -> BlackHoleProxy { proxies[PeerPath(from: from, to: to)]! }
+
+    /// Points a node's peer addresses at its outgoing proxies (a `TestCluster` tweak).
+    func route(_ configuration: inout NodeConfiguration) {
+        for index in configuration.members.indices where configuration.members[index].id != configuration.nodeID {
+            configuration.members[index].peerAddress = "127.0.0.1:\(self[configuration.nodeID, configuration.members[index].id].port)"
+        }
+    }
+
+    /// Once the cluster's ports are known: each proxy relays to its destination's peer port.
+    func relay(to cluster: TestCluster) {
+        for (path, proxy) in proxies { proxy.relay(to: cluster.configurations[Int(path.to.rawValue) - 1].peerPort) }
+    }
+
+    func stop() async {
+        for proxy in proxies.values { await proxy.stop() }
     }
 }

@@ -9,11 +9,6 @@ import XCTest
 
 /// A peer that stops answering without closing anything: the circuit breaker's case.
 final class BlackHoledPeerTests: XCTestCase {
-    private struct Path: Hashable {
-        let from: NodeID
-        let to: NodeID
-    }
-
     // Three nodes; every node-to-node path runs through its own TCP proxy (each node's
     // member list gives the proxy as the peer's address). Once leaders are known, the client's
     // node ("front") loses its path to the peer port of a node that leads some partitions
@@ -31,35 +26,29 @@ final class BlackHoledPeerTests: XCTestCase {
     func testBlackHoledPeerOpensItsBreakerWhilePartitionsLedElsewhereKeepServing() async throws {
         let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
         let ids = [NodeID(1), NodeID(2), NodeID(3)]
-        var proxies: [Path: BlackHoleProxy] = [:]
-        for from in ids {
-            for to in ids where to != from { proxies[Path(from: from, to: to)] = try await BlackHoleProxy.start(on: group) }
-        }
+        let proxies = try await ProxiedPaths.start(ids, on: group)
         let logs = CapturedLogs()
         let cluster = try TestCluster(size: 3, partitions: 8, logs: logs) { configuration in
             configuration.metricsPort = 0
-            for index in configuration.members.indices where configuration.members[index].id != configuration.nodeID {
-                let proxy = proxies[Path(from: configuration.nodeID, to: configuration.members[index].id)]!
-                configuration.members[index].peerAddress = "127.0.0.1:\(proxy.port)"
-            }
+            proxies.route(&configuration)
         }
-        for (path, proxy) in proxies { proxy.relay(to: cluster.configurations[Int(path.to.rawValue) - 1].peerPort) }
+        proxies.relay(to: cluster)
         do {
             try await cluster.startAll()
             try await cluster.waitForLeaders()
             try await runBlackHoleScenario(cluster, proxies: proxies, logs: logs)
         } catch {
             await cluster.shutdown()
-            for proxy in proxies.values { await proxy.stop() }
+            await proxies.stop()
             try? await group.shutdownGracefully()
             throw error
         }
         await cluster.shutdown()
-        for proxy in proxies.values { await proxy.stop() }
+        await proxies.stop()
         try await group.shutdownGracefully()
     }
 
-    private func runBlackHoleScenario(_ cluster: TestCluster, proxies: [Path: BlackHoleProxy], logs: CapturedLogs) async throws {
+    private func runBlackHoleScenario(_ cluster: TestCluster, proxies: ProxiedPaths, logs: CapturedLogs) async throws {
         let (front, sick, leaders) = try await chooseFrontAndSick(cluster)
         let placement = try XCTUnwrap(cluster.node(front).placement)
         let sickCart = try cart(in: leaders.filter { $0.value == sick }.keys, placement: placement)
@@ -75,7 +64,7 @@ final class BlackHoledPeerTests: XCTestCase {
         let metricsPort = try XCTUnwrap(cluster.node(front).ports?.metrics)
         XCTAssertEqual(try counter("cart_gateway_breaker_opened_total", port: metricsPort), 0)
 
-        proxies[Path(from: front, to: sick)]!.blackHole()
+        proxies[front, sick].blackHole()
 
         // Enough calls to the sick node to fill the breaker's window with failures; each hangs
         // until the forward times out.

@@ -9,11 +9,6 @@ import XCTest
 
 /// A watch served by a replica that is cut off from the rest of its group.
 final class IsolatedReplicaWatchTests: XCTestCase {
-    private struct Path: Hashable {
-        let from: NodeID
-        let to: NodeID
-    }
-
     // Alice watches her cart through node 3. Then every path between node 3 and the other
     // nodes swallows its traffic (nothing closes, nothing arrives). Node 3 can receive no
     // more events, and after three election timeouts without a leader it ends alice's watch
@@ -22,17 +17,9 @@ final class IsolatedReplicaWatchTests: XCTestCase {
     func testAWatchOnAnIsolatedReplicaEndsWithUnavailable() async throws {
         let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
         let ids = [NodeID(1), NodeID(2), NodeID(3)]
-        var proxies: [Path: BlackHoleProxy] = [:]
-        for from in ids {
-            for to in ids where to != from { proxies[Path(from: from, to: to)] = try await BlackHoleProxy.start(on: group) }
-        }
-        let cluster = try TestCluster(size: 3, partitions: 4) { configuration in
-            for index in configuration.members.indices where configuration.members[index].id != configuration.nodeID {
-                let proxy = proxies[Path(from: configuration.nodeID, to: configuration.members[index].id)]!
-                configuration.members[index].peerAddress = "127.0.0.1:\(proxy.port)"
-            }
-        }
-        for (path, proxy) in proxies { proxy.relay(to: cluster.configurations[Int(path.to.rawValue) - 1].peerPort) }
+        let proxies = try await ProxiedPaths.start(ids, on: group)
+        let cluster = try TestCluster(size: 3, partitions: 4) { configuration in proxies.route(&configuration) }
+        proxies.relay(to: cluster)
         do {
             try await cluster.startAll()
             try await cluster.waitForLeaders()
@@ -42,29 +29,20 @@ final class IsolatedReplicaWatchTests: XCTestCase {
             let first = try await collect(stream, count: 1)
             XCTAssertEqual(first.map(\.seq), [1])
 
-            for (path, proxy) in proxies where path.from == 3 || path.to == 3 { proxy.blackHole() }
-            try await assertUnavailable("the watch on the isolated node") { _ = try await collect(stream, count: 1, seconds: 20) }
-            try await assertUnavailable("a new watch on the isolated node") {
+            for (path, proxy) in proxies.proxies where path.from == 3 || path.to == 3 { proxy.blackHole() }
+            await assertRPCError(.unavailable) { _ = try await collect(stream, count: 1, seconds: 20) }
+            await assertRPCError(.unavailable) {
                 let again = try await alice.stream(.syncWatch, WatchRequest(cart: "island", fromSeq: 0))
                 _ = try await collect(again, count: 1, seconds: 10)
             }
         } catch {
             await cluster.shutdown()
-            for proxy in proxies.values { await proxy.stop() }
+            await proxies.stop()
             try? await group.shutdownGracefully()
             throw error
         }
         await cluster.shutdown()
-        for proxy in proxies.values { await proxy.stop() }
+        await proxies.stop()
         try await group.shutdownGracefully()
-    }
-
-    private func assertUnavailable(_ what: String, _ body: () async throws -> Void) async throws {
-        do {
-            try await body()
-            XCTFail("\(what) should have failed")
-        } catch let error as RPCError {
-            XCTAssertEqual(error.code, .unavailable, "\(what): \(error)")
-        }
     }
 }

@@ -3,6 +3,7 @@ import CartDomain
 @testable import CartNode
 import CartRPC
 import CartStorage
+import CartTestSupport
 import CartTypes
 import CartWire
 import XCTest
@@ -148,8 +149,8 @@ final class WatchTests: XCTestCase {
             let partition = try XCTUnwrap(cluster.node(1).placement).partition(of: CartID("doomed"))
             try await cluster.node(1).failStorageForTesting(partition, StorageError.syncFailed(path: "segment", errno: EIO))
 
-            try await assertUnavailable("the open watch") { _ = try await collect(stream, count: 1, seconds: 10) }
-            try await assertUnavailable("a new watch") {
+            await assertRPCError(.unavailable) { _ = try await collect(stream, count: 1, seconds: 10) }
+            await assertRPCError(.unavailable) {
                 let again = try await alice.stream(.syncWatch, WatchRequest(cart: "doomed", fromSeq: 0))
                 _ = try await collect(again, count: 1, seconds: 10)
             }
@@ -158,15 +159,6 @@ final class WatchTests: XCTestCase {
             throw error
         }
         await cluster.shutdown()
-    }
-
-    private func assertUnavailable(_ what: String, _ body: () async throws -> Void) async throws {
-        do {
-            try await body()
-            XCTFail("\(what) should have failed")
-        } catch let error as RPCError {
-            XCTAssertEqual(error.code, .unavailable, "\(what): \(error)")
-        }
     }
 
     // Alice watches her cart when the node shuts down. Her watch ends with `unavailable` as
@@ -187,7 +179,7 @@ final class WatchTests: XCTestCase {
             await cluster.stop(1)
             let took = ContinuousClock.now - started
             XCTAssertLessThan(took, .seconds(4), "the shutdown waited \(took) for the open watch")
-            try await assertUnavailable("the open watch") { _ = try await collect(stream, count: 1, seconds: 10) }
+            await assertRPCError(.unavailable) { _ = try await collect(stream, count: 1, seconds: 10) }
         } catch {
             await cluster.shutdown()
             throw error
