@@ -85,8 +85,6 @@ final class PartitionReplica: @unchecked Sendable {
     /// Ticks between two `hooks.leading` calls while this replica leads, and since the last.
     private let leaderSweepTicks: Int
     private var ticksSinceLeaderSweep = 0
-    /// The leader this replica last knew (`.none` during elections, or when cut off).
-    private var knownLeader: NodeID = .none
     /// Ticks since this replica last knew a leader, and how many make it stop serving watches:
     /// a replica cut off from its group (it keeps campaigning, so it knows no leader) would
     /// otherwise hold its watchers silently until the partition heals.
@@ -180,16 +178,13 @@ final class PartitionReplica: @unchecked Sendable {
 
     /// Feeds messages from a peer.
     func receive(_ messages: [Message]) {
-        for message in messages { receive(message) }
-    }
-
-    func receive(_ message: Message) {
-        loop.assertInEventLoop()
         guard !stopped else { return }
-        do {
-            try raft.step(message)
-        } catch {
-            logger.warning("dropped raft message", metadata: ["error": "\(error)", "from": "\(message.from)"])
+        for message in messages {
+            do {
+                try raft.step(message)
+            } catch {
+                logger.warning("dropped raft message", metadata: ["error": "\(error)", "from": "\(message.from)"])
+            }
         }
         scheduleReady()
     }
@@ -395,12 +390,6 @@ final class PartitionReplica: @unchecked Sendable {
         hooks.leaderChanged(partition, .none)
     }
 
-    /// Whether the replica stopped serving (shut down, or its storage failed). Loop-confined.
-    var isStopped: Bool {
-        loop.assertInEventLoop()
-        return stopped
-    }
-
     /// Whether watches may be served here: the replica runs and has known a leader within
     /// the last `leaderlessWatchTicks` (three election timeouts). Loop-confined.
     var servesWatches: Bool {
@@ -412,7 +401,10 @@ final class PartitionReplica: @unchecked Sendable {
     /// `unavailable` and resume on another node: no events can reach it meanwhile, and
     /// waiting silently would look like a quiet cart.
     private func countLeaderlessTick() {
-        guard knownLeader == .none else { return }
+        guard raft.leaderHint == .none else {
+            ticksWithoutLeader = 0
+            return
+        }
         ticksWithoutLeader += 1
         if ticksWithoutLeader == leaderlessWatchTicks, watchers.count > 0 {
             logger.warning("no leader for three election timeouts; watchers sent elsewhere", metadata: ["watchers": "\(watchers.count)"])
@@ -568,8 +560,6 @@ final class PartitionReplica: @unchecked Sendable {
 
     private func softStateChanged(_ soft: SoftState) {
         hooks.leaderChanged(partition, soft.leader)
-        knownLeader = soft.leader
-        if soft.leader != .none { ticksWithoutLeader = 0 }
         let wasLeader = lastRole == .leader
         lastRole = soft.role
         if wasLeader && soft.role != .leader {
