@@ -131,4 +131,31 @@ struct ProxiedPaths {
     func stop() async {
         for proxy in proxies.values { await proxy.stop() }
     }
+
+    /// Runs `body` on a started cluster of `size` nodes whose peer paths each run through a
+    /// proxy; stops the cluster, the proxies and their loop afterwards, also when `body` throws.
+    static func withCluster(size: Int, partitions: UInt32, logs: CapturedLogs? = nil,
+                            tweak: @escaping (inout NodeConfiguration) -> Void = { _ in },
+                            _ body: (TestCluster, ProxiedPaths) async throws -> Void) async throws {
+        let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+        let proxies = try await start((1...size).map { NodeID(UInt64($0)) }, on: group)
+        let cluster = try TestCluster(size: size, partitions: partitions, logs: logs) { configuration in
+            tweak(&configuration)
+            proxies.route(&configuration)
+        }
+        proxies.relay(to: cluster)
+        do {
+            try await cluster.startAll()
+            try await cluster.waitForLeaders()
+            try await body(cluster, proxies)
+        } catch {
+            await cluster.shutdown()
+            await proxies.stop()
+            try? await group.shutdownGracefully()
+            throw error
+        }
+        await cluster.shutdown()
+        await proxies.stop()
+        try await group.shutdownGracefully()
+    }
 }

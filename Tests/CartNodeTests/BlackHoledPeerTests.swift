@@ -24,28 +24,10 @@ final class BlackHoledPeerTests: XCTestCase {
     // (after the router's short wait for the partition to elect another leader, not after
     // the forward timeout).
     func testBlackHoledPeerOpensItsBreakerWhilePartitionsLedElsewhereKeepServing() async throws {
-        let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
-        let ids = [NodeID(1), NodeID(2), NodeID(3)]
-        let proxies = try await ProxiedPaths.start(ids, on: group)
         let logs = CapturedLogs()
-        let cluster = try TestCluster(size: 3, partitions: 8, logs: logs) { configuration in
-            configuration.metricsPort = 0
-            proxies.route(&configuration)
-        }
-        proxies.relay(to: cluster)
-        do {
-            try await cluster.startAll()
-            try await cluster.waitForLeaders()
+        try await ProxiedPaths.withCluster(size: 3, partitions: 8, logs: logs, tweak: { $0.metricsPort = 0 }) { cluster, proxies in
             try await runBlackHoleScenario(cluster, proxies: proxies, logs: logs)
-        } catch {
-            await cluster.shutdown()
-            await proxies.stop()
-            try? await group.shutdownGracefully()
-            throw error
         }
-        await cluster.shutdown()
-        await proxies.stop()
-        try await group.shutdownGracefully()
     }
 
     private func runBlackHoleScenario(_ cluster: TestCluster, proxies: ProxiedPaths, logs: CapturedLogs) async throws {

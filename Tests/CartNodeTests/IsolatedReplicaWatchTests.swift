@@ -4,7 +4,6 @@ import CartDomain
 import CartRPC
 import CartTestSupport
 import CartTypes
-import NIOPosix
 import XCTest
 
 /// A watch served by a replica that is cut off from the rest of its group.
@@ -15,14 +14,7 @@ final class IsolatedReplicaWatchTests: XCTestCase {
     // with `unavailable` (her client would resume on another node) instead of leaving it
     // silent until the network heals; a new watch on node 3 is refused the same way.
     func testAWatchOnAnIsolatedReplicaEndsWithUnavailable() async throws {
-        let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
-        let ids = [NodeID(1), NodeID(2), NodeID(3)]
-        let proxies = try await ProxiedPaths.start(ids, on: group)
-        let cluster = try TestCluster(size: 3, partitions: 4) { configuration in proxies.route(&configuration) }
-        proxies.relay(to: cluster)
-        do {
-            try await cluster.startAll()
-            try await cluster.waitForLeaders()
+        try await ProxiedPaths.withCluster(size: 3, partitions: 4) { cluster, proxies in
             let alice = try cluster.client(3, as: "alice")
             _ = try await alice.call(.cartCreate, CreateCartRequest(cart: "island", request: Keys.next()))
             let stream = try await alice.stream(.syncWatch, WatchRequest(cart: "island", fromSeq: 0))
@@ -35,14 +27,6 @@ final class IsolatedReplicaWatchTests: XCTestCase {
                 let again = try await alice.stream(.syncWatch, WatchRequest(cart: "island", fromSeq: 0))
                 _ = try await collect(again, count: 1, seconds: 10)
             }
-        } catch {
-            await cluster.shutdown()
-            await proxies.stop()
-            try? await group.shutdownGracefully()
-            throw error
         }
-        await cluster.shutdown()
-        await proxies.stop()
-        try await group.shutdownGracefully()
     }
 }
