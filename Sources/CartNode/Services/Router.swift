@@ -122,9 +122,10 @@ final class Router: Sendable {
             } else if !Self.shouldRetry(error) || NIODeadline.now() + .milliseconds(Self.retryPauseMs) >= deadline {
                 return loop.makeFailedFuture(withLeaderHint(error, partition: partition))
             }
+            let nextRefusalDeadline = refusalDeadline
             return loop.flatScheduleTask(in: .milliseconds(Self.retryPauseMs)) {
                 self.attempt(method, partition: partition, request, caller: caller, on: loop, deadline: deadline,
-                             refusalDeadline: refusalDeadline, tries: tries + 1, local: local)
+                             refusalDeadline: nextRefusalDeadline, tries: tries + 1, local: local)
             }.futureResult
         }
     }
