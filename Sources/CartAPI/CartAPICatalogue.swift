@@ -19,6 +19,7 @@ public enum CartAPI {
     /// Methods served on the peer port only.
     public static let peerMethods: [MethodDescriptor] = [
         RPCMethod.peerRaft.descriptor, RPCMethod.peerForward.descriptor, RPCMethod.peerPropose.descriptor,
+        RPCMethod.peerSnapshot.descriptor,
     ]
 
     /// The whole catalogue (built-ins included).

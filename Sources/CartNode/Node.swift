@@ -89,7 +89,8 @@ public final class CartNode: Service, Sendable {
         let placement = Placement(partitionCount: configuration.partitionCount, nodes: configuration.members.map(\.id),
                                   replicationFactor: configuration.replicationFactor)
         let transport = PeerTransport(node: configuration.nodeID, members: configuration.members, tls: peerTLS,
-                                      eventLoopGroup: group, metrics: metrics, logger: logger)
+                                      eventLoopGroup: group, metrics: metrics,
+                                      snapshotChunkBytes: configuration.snapshotChunkBytes, logger: logger)
         let leaders = LeaderTable(partitionCount: configuration.partitionCount)
         let items = ItemCache()
         let servicesBox = NIOLockedValueBox<NodeServices?>(nil)
@@ -246,6 +247,13 @@ public final class CartNode: Service, Sendable {
             }
             return RaftBatchAck(unknownPartitions: unknown)
         })
+        let assembler = SnapshotAssembler(limits: SnapshotAssembler.Limits(
+            transferBytesMax: configuration.snapshotTransferBytesMax, idleMs: SnapshotAssembler.Limits.default.idleMs))
+        assembler.serve(on: server, metrics: metrics, logger: logger) { partition, message in
+            guard let replica = replicas[partition] else { return false }
+            replica.loop.execute { replica.receive([message]) }
+            return true
+        }
         server.register(.peerForward, onEventLoopFuture: { call, context in
             let caller = Caller(actor: call.actor, forwarded: true)
             return table.serve(call.method, payload: ByteBuffer(bytes: call.payload), caller: caller, on: context.eventLoop)

@@ -10,8 +10,9 @@ import XCTest
 /// Three nodes in this process, replication factor 3, real TLS and real disks.
 final class ClusterTests: XCTestCase {
     private func withCluster(snapshotIntervalEntries: UInt64 = 20_000,
+                             tweak: (inout NodeConfiguration) -> Void = { _ in },
                              _ body: (TestCluster) async throws -> Void) async throws {
-        let cluster = try TestCluster(size: 3, snapshotIntervalEntries: snapshotIntervalEntries)
+        let cluster = try TestCluster(size: 3, snapshotIntervalEntries: snapshotIntervalEntries, tweak: tweak)
         do {
             try await cluster.startAll()
             try await cluster.waitForLeaders()
@@ -98,9 +99,10 @@ final class ClusterTests: XCTestCase {
 
     // A node stops while its peers take 60 more writes and compact their logs behind
     // snapshots every 20 entries. Restarted from its data directory, it catches up by
-    // installing the leader's snapshot and ends with the same carts as the others.
+    // installing the leader's snapshot, sent in 512-byte pieces, and ends with the same
+    // carts as the others.
     func testRestartedNodeCatchesUpBySnapshotWhenBehindCompaction() async throws {
-        try await withCluster(snapshotIntervalEntries: 20) { cluster in
+        try await withCluster(snapshotIntervalEntries: 20, tweak: { $0.snapshotChunkBytes = 512 }) { cluster in
             let alice = try cluster.client(1, as: "alice")
             try await putItem(alice, "sku-s", stock: 10_000)
             _ = try await alice.call(.cartCreate, CreateCartRequest(cart: "snap-cart", request: Keys.next()))
@@ -116,6 +118,10 @@ final class ClusterTests: XCTestCase {
             }
             let status = await cluster.node(3).partitionStatuses().first { $0.partition == partition }
             XCTAssertGreaterThan(status?.snapshotIndex ?? .zero, .zero, "the lagging node should have installed a snapshot")
+            let received = cluster.node(3).metrics
+            XCTAssertGreaterThan(received.value(.raftSnapshotsReceived), 0)
+            XCTAssertGreaterThan(received.value(.raftSnapshotChunksReceived), received.value(.raftSnapshotsReceived),
+                                 "the snapshots came in several pieces")
             try await assertReplicasAgree(cluster, carts: ["snap-cart"], nodes: [1, 2, 3])
         }
     }

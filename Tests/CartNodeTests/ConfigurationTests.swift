@@ -46,6 +46,31 @@ final class ConfigurationTests: XCTestCase {
         }
     }
 
+    // The snapshot transfer and checkout keys come from the file too, and a piece size
+    // that would not fit a peer frame is a typed error.
+    func testSnapshotTransferAndCheckoutKeys() throws {
+        let members = #"[{"id": 1, "peerAddress": "127.0.0.1:7501", "clientAddress": "127.0.0.1:7401"}]"#
+        let path = try write("""
+        {"nodeID": 1, "dataDirectory": "/d", "certificatePath": "c", "privateKeyPath": "k", "trustedCAPath": "ca",
+         "members": \(members), "snapshotChunkBytes": 65536, "snapshotTransferBytesMax": 268435456,
+         "sagaStepRetryWindowMs": 9000, "checkoutSweepIntervalMs": 2500}
+        """)
+        let configuration = try NodeConfiguration.load(path: path)
+        XCTAssertEqual(configuration.snapshotChunkBytes, 65_536)
+        XCTAssertEqual(configuration.snapshotTransferBytesMax, 256 << 20)
+        XCTAssertEqual(configuration.sagaStepRetryWindowMs, 9_000)
+        XCTAssertEqual(configuration.checkoutSweepIntervalMs, 2_500)
+        XCTAssertNoThrow(try configuration.validate())
+
+        let tooLarge = try write("""
+        {"nodeID": 1, "dataDirectory": "/d", "certificatePath": "c", "privateKeyPath": "k", "trustedCAPath": "ca",
+         "members": \(members), "snapshotChunkBytes": 33554432}
+        """)
+        XCTAssertThrowsError(try NodeConfiguration.load(path: tooLarge).validate()) { error in
+            XCTAssertTrue("\(error)".contains("snapshotChunkBytes"), "\(error)")
+        }
+    }
+
     // Placement: with three nodes and replication 3 every node hosts every partition; with
     // five, each partition has three distinct replicas and the load is even.
     func testPlacementIsDeterministicAndEven() {

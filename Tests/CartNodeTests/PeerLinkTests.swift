@@ -2,7 +2,10 @@ import CartAPI
 import CartTestSupport
 @testable import CartNode
 import CartRaft
+import CartRPC
+import CartTLS
 import CartTypes
+import CartWire
 import Logging
 import NIOConcurrencyHelpers
 import NIOPosix
@@ -45,6 +48,109 @@ final class PeerLinkTests: XCTestCase {
         XCTAssertEqual(listener.reports.count, 1, "the append is not reported: Raft resends it on its own")
 
         await transport.shutdown()
+        try await group.shutdownGracefully()
+    }
+
+    /// A snapshot far larger than a peer frame (16 MiB) goes from a real link to a real peer
+    /// server (mutual TLS, node certificates) in pieces and arrives whole, byte for byte; the
+    /// leader hears it arrived.
+    func testASnapshotLargerThanAFrameArrivesWholeInPieces() async throws {
+        try await withPeerServer { server, transport, metrics, delivered, _ in
+            let data = (0..<(24 << 20)).map { UInt8(truncatingIfNeeded: $0 &* 2_654_435_761 >> 13) }
+            let message = Self.snapshotMessage(data: data)
+            let listener = DeliveryLog()
+            transport.send([message], partition: 5, replica: listener)
+
+            let reports = try await listener.wait(count: 1, seconds: 60)
+            XCTAssertEqual(reports, [DeliveryLog.Report(to: 2, partition: 5, succeeded: true)])
+            let received = delivered.withLockedValue { $0 }
+            XCTAssertEqual(received.count, 1)
+            XCTAssertEqual(received.first?.0, 5)
+            XCTAssertTrue(received.first?.1 == message, "the follower got the snapshot byte for byte")
+            XCTAssertEqual(metrics.value(.raftSnapshotChunksSent), 24, "1 MiB pieces")
+            XCTAssertEqual(metrics.value(.raftSnapshotsSent), 1)
+            XCTAssertEqual(metrics.value(.raftSnapshotsUndelivered), 0)
+        }
+    }
+
+    /// A follower that will not take the snapshot (longer than it accepts) refuses the first
+    /// piece; the leader hears the delivery failed, and the follower holds nothing.
+    func testASnapshotTheFollowerRefusesIsReportedFailed() async throws {
+        try await withPeerServer(transferBytesMax: 100_000) { server, transport, metrics, delivered, assembler in
+            let listener = DeliveryLog()
+            transport.send([Self.snapshotMessage(data: Array(repeating: 1, count: 300_000))], partition: 5, replica: listener)
+            let reports = try await listener.wait(count: 1, seconds: 20)
+            XCTAssertEqual(reports, [DeliveryLog.Report(to: 2, partition: 5, succeeded: false)])
+            XCTAssertEqual(metrics.value(.raftSnapshotChunksSent), 1, "the first piece was refused; no more were sent")
+            XCTAssertEqual(metrics.value(.raftSnapshotsUndelivered), 1)
+            XCTAssertTrue(delivered.withLockedValue { $0.isEmpty })
+            XCTAssertEqual(assembler.unfinished.count, 0)
+
+            // The same link still delivers a snapshot the follower accepts.
+            let small = Self.snapshotMessage(data: Array(repeating: 2, count: 50_000))
+            transport.send([small], partition: 5, replica: listener)
+            let after = try await listener.wait(count: 2, seconds: 20)
+            XCTAssertEqual(after.last, DeliveryLog.Report(to: 2, partition: 5, succeeded: true))
+            XCTAssertTrue(delivered.withLockedValue { $0.last?.1 } == small)
+        }
+    }
+
+    private static func snapshotMessage(data: [UInt8]) -> Message {
+        var message = Message(kind: .snapshot, from: 1, to: 2, term: 3)
+        message.snapshot = Snapshot(metadata: SnapshotMetadata(index: 40, term: 3, configuration: Configuration(voters: [1, 2, 3])),
+                                    data: data)
+        return message
+    }
+
+    /// A real peer server for node 2 (mutual TLS, node certificates only) serving
+    /// `Peer.snapshot` into a list of delivered messages, and node 1's real transport to it.
+    private func withPeerServer(
+        transferBytesMax: UInt64 = SnapshotAssembler.Limits.default.transferBytesMax,
+        _ body: (RPCServer, PeerTransport, NodeMetrics, NIOLockedValueBox<[(PartitionID, Message)]>, SnapshotAssembler) async throws -> Void
+    ) async throws {
+        let pki = try NodeTestPKI.shared.get()
+        func tls(_ node: Int) throws -> TLSContext {
+            try TLSContext(configuration: .mutualTLS(certificateChainPath: pki.appendingPathComponent("node-\(node).pem").path,
+                                                     privateKeyPath: pki.appendingPathComponent("node-\(node).key").path,
+                                                     trustedCAPath: pki.appendingPathComponent("ca.pem").path))
+        }
+        let group = MultiThreadedEventLoopGroup(numberOfThreads: 2)
+        var configuration = RPCServerConfiguration(host: "127.0.0.1", port: 0, security: .tls(try tls(2)), identity: "node-2",
+                                                   nodeID: 2, eventLoopGroup: group, authenticate: PeerGateway.authenticator)
+        configuration.frameBytesMax = FrameLimits.frameBytesHardCap
+        let server = RPCServer(configuration: configuration, logger: Logger(label: "peer-server-test"))
+        let assembler = SnapshotAssembler(limits: .init(transferBytesMax: transferBytesMax, idleMs: 60_000))
+        let delivered = NIOLockedValueBox<[(PartitionID, Message)]>([])
+        let serverMetrics = NodeMetrics()
+        assembler.serve(on: server, metrics: serverMetrics, logger: Logger(label: "peer-server-test")) { partition, message in
+            delivered.withLockedValue { $0.append((partition, message)) }
+            return true
+        }
+        let metrics = NodeMetrics()
+        var transport: PeerTransport?
+        do {
+            let port = try await server.start()
+            let members = [
+                ClusterMember(id: 1, peerAddress: "127.0.0.1:1", clientAddress: "127.0.0.1:1"),
+                ClusterMember(id: 2, peerAddress: "127.0.0.1:\(port)", clientAddress: "127.0.0.1:1"),
+            ]
+            let link = PeerTransport(node: 1, members: members, tls: try tls(1), eventLoopGroup: group, metrics: metrics,
+                                     logger: Logger(label: "peer-link-test"))
+            transport = link
+            // The link connects on its first message; wait until a heartbeat gets through.
+            try await eventually(10, "the link connects") {
+                link.send([Message(kind: .heartbeat, from: 1, to: 2, term: 3)], partition: 5, replica: nil)
+                return metrics.value(.raftBatchesSent) > 0
+            }
+            try await body(server, link, metrics, delivered, assembler)
+        } catch {
+            await transport?.shutdown()
+            await server.shutdown()
+            try await group.shutdownGracefully()
+            throw error
+        }
+        await transport?.shutdown()
+        await server.shutdown()
         try await group.shutdownGracefully()
     }
 }

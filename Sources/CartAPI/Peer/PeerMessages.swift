@@ -45,6 +45,48 @@ public struct RaftBatchAck: Codable, Hashable, Sendable, RPCMessage {
     enum CodingKeys: Int, CodingKey { case unknownPartitions = 1 }
 }
 
+/// `Peer.snapshot`: one piece of a Raft snapshot message. A snapshot's state can be far
+/// larger than a frame may be, so its data travels in order, a piece per call, each call
+/// sent once the previous one was answered; the receiver hands the whole message to its
+/// replica when the last piece arrives. Every piece carries the message itself (its
+/// snapshot's data left empty), so the receiver can check that a piece continues the
+/// transfer it has, and the sender hears about the delivery from the last piece's answer.
+public struct SnapshotChunk: Codable, Hashable, Sendable, RPCMessage {
+    public var from: NodeID
+    public var partition: PartitionID
+    /// The snapshot message, with `snapshot.data` empty.
+    public var message: Message
+    /// Where `data` starts in the snapshot's data.
+    public var offset: UInt64
+    /// The length of the snapshot's data, the same in every piece of one transfer.
+    public var totalBytes: UInt64
+    public var data: [UInt8]
+
+    public init(from: NodeID, partition: PartitionID, message: Message, offset: UInt64, totalBytes: UInt64, data: [UInt8]) {
+        self.from = from
+        self.partition = partition
+        self.message = message
+        self.offset = offset
+        self.totalBytes = totalBytes
+        self.data = data
+    }
+
+    /// Whether this piece ends its transfer.
+    public var isLast: Bool { offset + UInt64(data.count) == totalBytes }
+
+    enum CodingKeys: Int, CodingKey { case from = 1, partition = 2, message = 3, offset = 4, totalBytes = 5, data = 6 }
+}
+
+/// The answer to `Peer.snapshot`: how much of the snapshot's data the receiver now holds.
+/// When that is all of it, the message went to the partition's replica.
+public struct SnapshotChunkAck: Codable, Hashable, Sendable, RPCMessage {
+    public var receivedBytes: UInt64
+
+    public init(receivedBytes: UInt64) { self.receivedBytes = receivedBytes }
+
+    enum CodingKeys: Int, CodingKey { case receivedBytes = 1 }
+}
+
 /// `Peer.forward`: a client request that reached a node which does not lead the partition,
 /// passed to the leader with the client's authenticated user. The leader serves it exactly as
 /// if the client had called it (same handler, same authorization) and the answer (or error)

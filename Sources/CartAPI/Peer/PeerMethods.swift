@@ -7,6 +7,7 @@ extension MethodID {
     public static let peerRaft = MethodID(0x0601)
     public static let peerForward = MethodID(0x0602)
     public static let peerPropose = MethodID(0x0603)
+    public static let peerSnapshot = MethodID(0x0604)
 }
 
 extension RPCMethod where Request == RaftBatch, Response == RaftBatchAck {
@@ -19,4 +20,8 @@ extension RPCMethod where Request == ForwardedCall, Response == ForwardedReply {
 
 extension RPCMethod where Request == ProposeCommandRequest, Response == ProposeCommandReply {
     public static var peerPropose: Self { RPCMethod(id: .peerPropose, name: "Peer.propose", kind: .unary) }
+}
+
+extension RPCMethod where Request == SnapshotChunk, Response == SnapshotChunkAck {
+    public static var peerSnapshot: Self { RPCMethod(id: .peerSnapshot, name: "Peer.snapshot", kind: .unary) }
 }

@@ -53,6 +53,12 @@ public struct NodeConfiguration: Codable, Hashable, Sendable {
     /// node's throughput, at 100,000 about a fifth of that, for a longer log on disk
     /// (~25 MB per partition) and a longer replay after a restart.
     public var snapshotIntervalEntries: UInt64 = 100_000
+    /// The largest piece of a snapshot sent to a follower in one `Peer.snapshot` call (a
+    /// snapshot of any size goes in pieces; see Sources/CartNode/README.md).
+    public var snapshotChunkBytes: Int = 1 << 20
+    /// The longest snapshot this node accepts from a leader, and the most bytes the snapshots
+    /// it is receiving at once may add up to (memory held until each is installed).
+    public var snapshotTransferBytesMax: UInt64 = 1 << 30
     /// Events buffered per watcher before it falls back to re-reading history.
     public var watchBufferEventsMax: Int = 4_096
     /// Stream items a client may be sent before it grants more credit (client port).
@@ -132,17 +138,23 @@ public struct NodeConfiguration: Codable, Hashable, Sendable {
         guard sagaStepRetryWindowMs > 0, checkoutSweepIntervalMs > 0 else {
             throw NodeError(.configuration, "sagaStepRetryWindowMs and checkoutSweepIntervalMs must be positive")
         }
+        guard (Self.snapshotChunkBytesRange).contains(snapshotChunkBytes), snapshotTransferBytesMax > 0 else {
+            throw NodeError(.configuration, "snapshotChunkBytes must be in \(Self.snapshotChunkBytesRange) and snapshotTransferBytesMax positive")
+        }
         guard snapshotIntervalEntries > 0, watchBufferEventsMax > 0, leaderWaitMs >= 0 else {
             throw NodeError(.configuration, "snapshotIntervalEntries and watchBufferEventsMax must be positive")
         }
     }
 
     var member: ClusterMember { members.first { $0.id == nodeID }! }
+
+    /// A piece must leave room for its message in a peer frame (16 MiB).
+    static let snapshotChunkBytesRange = 1...(8 << 20)
 }
 
 extension NodeConfiguration {
     enum CodingKeys: String, CodingKey {
-        case nodeID, dataDirectory, certificatePath, privateKeyPath, trustedCAPath, clientHost, clientPort, peerHost, peerPort, metricsPort, members, partitionCount, replicationFactor, eventLoopThreads, syncThreads, tickIntervalMs, electionTimeoutTicks, heartbeatIntervalTicks, snapshotIntervalEntries, watchBufferEventsMax, streamCreditInitial, leaderWaitMs, devIdentities, tokenKeysPath, passwordHashIterations, userRateLimitPerSecond, userRateLimitBurst, nodeRateLimitPerSecond, nodeRateLimitBurst, fsync, storageJournal
+        case nodeID, dataDirectory, certificatePath, privateKeyPath, trustedCAPath, clientHost, clientPort, peerHost, peerPort, metricsPort, members, partitionCount, replicationFactor, eventLoopThreads, syncThreads, tickIntervalMs, electionTimeoutTicks, heartbeatIntervalTicks, snapshotIntervalEntries, snapshotChunkBytes, snapshotTransferBytesMax, watchBufferEventsMax, streamCreditInitial, leaderWaitMs, sagaStepRetryWindowMs, checkoutSweepIntervalMs, devIdentities, tokenKeysPath, passwordHashIterations, userRateLimitPerSecond, userRateLimitBurst, nodeRateLimitPerSecond, nodeRateLimitBurst, fsync, storageJournal
     }
 
     /// Required: node id, data directory and the three TLS paths; every other key is
@@ -168,9 +180,13 @@ extension NodeConfiguration {
         if let value = try container.decodeIfPresent(Int.self, forKey: .electionTimeoutTicks) { electionTimeoutTicks = value }
         if let value = try container.decodeIfPresent(Int.self, forKey: .heartbeatIntervalTicks) { heartbeatIntervalTicks = value }
         if let value = try container.decodeIfPresent(UInt64.self, forKey: .snapshotIntervalEntries) { snapshotIntervalEntries = value }
+        if let value = try container.decodeIfPresent(Int.self, forKey: .snapshotChunkBytes) { snapshotChunkBytes = value }
+        if let value = try container.decodeIfPresent(UInt64.self, forKey: .snapshotTransferBytesMax) { snapshotTransferBytesMax = value }
         if let value = try container.decodeIfPresent(Int.self, forKey: .watchBufferEventsMax) { watchBufferEventsMax = value }
         if let value = try container.decodeIfPresent(UInt32.self, forKey: .streamCreditInitial) { streamCreditInitial = value }
         if let value = try container.decodeIfPresent(Int64.self, forKey: .leaderWaitMs) { leaderWaitMs = value }
+        if let value = try container.decodeIfPresent(Int64.self, forKey: .sagaStepRetryWindowMs) { sagaStepRetryWindowMs = value }
+        if let value = try container.decodeIfPresent(Int64.self, forKey: .checkoutSweepIntervalMs) { checkoutSweepIntervalMs = value }
         if let value = try container.decodeIfPresent(Bool.self, forKey: .devIdentities) { devIdentities = value }
         if let value = try container.decodeIfPresent(String.self, forKey: .tokenKeysPath) { tokenKeysPath = value }
         if let value = try container.decodeIfPresent(Int.self, forKey: .passwordHashIterations) { passwordHashIterations = value }

@@ -7,6 +7,7 @@ final class NodeMetrics: Sendable {
         case proposals, proposalsFailed, entriesCommitted, entriesApplied, readsLinearizable
         case forwardedCalls, forwardedCallsFailed
         case raftBatchesSent, raftMessagesSent, raftMessagesDropped, raftSnapshotsUndelivered
+        case raftSnapshotsSent, raftSnapshotChunksSent, raftSnapshotChunksReceived, raftSnapshotsReceived
         case raftAppendsSent, raftEmptyAppendsSent, raftEntriesSent
         case watchStreamsOpened, watchResyncs, watchHistoryTruncated
         case snapshotsTaken, snapshotsInstalled
@@ -25,6 +26,10 @@ final class NodeMetrics: Sendable {
             case .raftMessagesSent: "transport.raft.messages"
             case .raftMessagesDropped: "transport.raft.messages.dropped"
             case .raftSnapshotsUndelivered: "transport.raft.snapshots.undelivered"
+            case .raftSnapshotsSent: "transport.raft.snapshots.sent"
+            case .raftSnapshotChunksSent: "transport.raft.snapshot_chunks.sent"
+            case .raftSnapshotChunksReceived: "transport.raft.snapshot_chunks.received"
+            case .raftSnapshotsReceived: "transport.raft.snapshots.received"
             case .raftAppendsSent: "transport.raft.appends"
             case .raftEmptyAppendsSent: "transport.raft.appends.empty"
             case .raftEntriesSent: "transport.raft.entries"

@@ -13,18 +13,22 @@ import NIOCore
 /// one `Peer.raft` request per flush: the first message queued schedules a flush on the
 /// connection's loop, and everything queued before it runs travels in the same frame.
 /// Batches go one-way (no RPC answer; Raft's own responses come back on the peer's link to
-/// us) unless they carry a snapshot, whose delivery Raft must hear about. A socket that is
-/// not writable, or `batchesInflightMax` snapshot calls outstanding, drops messages (Raft
-/// resends what matters), so a stalled peer costs bounded memory.
+/// us). A snapshot message goes on its own, in pieces of at most `snapshotChunkBytes`
+/// (`Peer.snapshot`, one call at a time), so a snapshot of any size fits the frame limit and
+/// Raft hears whether it arrived. A socket that is not writable, or `batchesInflightMax`
+/// snapshot transfers running, drops messages (Raft resends what matters), so a stalled peer
+/// costs bounded memory.
 final class PeerLink: Sendable {
     static let batchesInflightMax = 64
     static let batchBytesMax = 8 << 20
     static let raftCallTimeoutMs: Int64 = 5_000
     static let reconnectPauseMs: Int64 = 200
+    static let snapshotChunkBytesDefault = 1 << 20
 
     let member: ClusterMember
     let from: NodeID
     let client: RPCClient
+    let snapshotChunkBytes: Int
     private let fallbackLoop: any EventLoop
     private let logger: Logger
     private let metrics: NodeMetrics
@@ -43,8 +47,10 @@ final class PeerLink: Sendable {
     private let state = NIOLockedValueBox(State())
 
     init(member: ClusterMember, from: NodeID, client: RPCClient, fallbackLoop: any EventLoop, metrics: NodeMetrics,
-         logger: Logger) {
+         snapshotChunkBytes: Int = snapshotChunkBytesDefault, logger: Logger) {
+        precondition(snapshotChunkBytes > 0, "snapshot pieces must hold data")
         self.metrics = metrics
+        self.snapshotChunkBytes = snapshotChunkBytes
         self.member = member
         self.from = from
         self.client = client
@@ -90,15 +96,22 @@ final class PeerLink: Sendable {
             connection.eventLoop.execute { self.flush() }
             return
         }
+        var batched = messages
+        if messages.contains(where: { $0.0.message.kind == .snapshot }) {
+            batched.removeAll { $0.0.message.kind == .snapshot }
+            for (item, listener) in messages where item.message.kind == .snapshot {
+                sendSnapshot(item, listener, on: connection)
+            }
+        }
         var start = 0
-        while start < messages.count {
+        while start < batched.count {
             var bytes = 0
             var end = start
-            while end < messages.count, end == start || bytes < Self.batchBytesMax {
-                bytes += messages[end].0.message.entries.reduce(64) { $0 + $1.sizeBytes } + (messages[end].0.message.snapshot?.data.count ?? 0)
+            while end < batched.count, end == start || bytes < Self.batchBytesMax {
+                bytes += batched[end].0.message.entries.reduce(64) { $0 + $1.sizeBytes }
                 end += 1
             }
-            send(Array(messages[start..<end]), on: connection)
+            send(Array(batched[start..<end]), on: connection)
             start = end
         }
     }
@@ -114,8 +127,6 @@ final class PeerLink: Sendable {
             reportUndelivered(messages)
             return
         }
-        let snapshots = messages.filter { $0.0.message.kind == .snapshot }
-        guard snapshots.isEmpty else { return call(payload, messages.count, reportingSnapshots: snapshots, on: connection) }
         // Raft tolerates lost messages and answers with messages of its own, so a batch needs
         // no RPC answer: it goes one-way (`noReply`), saving a frame each way per batch. A
         // socket that cannot keep up drops batches rather than queueing them (bounded memory).
@@ -149,29 +160,80 @@ final class PeerLink: Sendable {
         metrics.increment(.raftEntriesSent, by: entries)
     }
 
-    /// A batch carrying snapshots goes as a call: its answer tells the replicas whether the
-    /// snapshot arrived, which Raft needs to resume replication to that follower.
-    private func call(_ payload: ByteBuffer, _ count: Int, reportingSnapshots snapshots: [(PartitionRaftMessage, (any SnapshotDeliveryListener)?)],
-                      on connection: RPCConnection) {
+    /// Sends one snapshot message in pieces of at most `snapshotChunkBytes`, each once the
+    /// previous one was answered; the last piece's answer says the follower has it all,
+    /// which Raft needs to resume replication to that follower. A piece that fails fails the
+    /// delivery, and Raft sends the snapshot again later, from its first piece.
+    private func sendSnapshot(_ item: PartitionRaftMessage, _ listener: (any SnapshotDeliveryListener)?,
+                              on connection: RPCConnection) {
+        var header = item.message
+        let data = header.snapshot?.data ?? []
+        header.snapshot?.data = []
         state.withLockedValue { $0.inflight += 1 }
-        metrics.increment(.raftBatchesSent)
-        metrics.increment(.raftMessagesSent, by: UInt64(count))
-        connection.startCall(.peerRaft, payload: payload, timeoutMs: Self.raftCallTimeoutMs) { [self] _, result in
-            state.withLockedValue { $0.inflight -= 1 }
-            let succeeded: Bool
-            if case .success = result { succeeded = true } else { succeeded = false }
-            if case .failure(let error) = result { snapshotsFailed(snapshots, error) }
-            for (item, listener) in snapshots {
-                listener?.snapshotDelivered(to: item.message.to, partition: item.partition, succeeded: succeeded)
+        metrics.increment(.raftMessagesSent)
+        let transfer = SnapshotTransfer(partition: item.partition, header: header, data: data, listener: listener,
+                                        startedAt: .now())
+        sendPiece(of: transfer, at: 0, on: connection)
+    }
+
+    private struct SnapshotTransfer {
+        let partition: PartitionID
+        let header: Message
+        let data: [UInt8]
+        let listener: (any SnapshotDeliveryListener)?
+        let startedAt: NIODeadline
+    }
+
+    private func sendPiece(of transfer: SnapshotTransfer, at offset: Int, on connection: RPCConnection) {
+        let end = min(transfer.data.count, offset + snapshotChunkBytes)
+        let chunk = SnapshotChunk(from: from, partition: transfer.partition, message: transfer.header, offset: UInt64(offset),
+                                  totalBytes: UInt64(transfer.data.count), data: Array(transfer.data[offset..<end]))
+        var payload = connection.channel.allocator.buffer(capacity: end - offset + 256)
+        do {
+            try chunk.encodeRPC(into: &payload)
+        } catch {
+            return finish(transfer, .failure(error))
+        }
+        metrics.increment(.raftSnapshotChunksSent)
+        connection.startCall(.peerSnapshot, payload: payload, timeoutMs: Self.raftCallTimeoutMs) { [self] _, result in
+            let answer = result.mapError { $0 as any Error }.flatMap { bytes in Result { try SnapshotChunkAck.decodeRPC(from: bytes) } }
+            switch answer {
+            case .success(let ack) where ack.receivedBytes == UInt64(end):
+                if end < transfer.data.count {
+                    sendPiece(of: transfer, at: end, on: connection)
+                } else {
+                    finish(transfer, .success(()))
+                }
+            case .success(let ack):
+                finish(transfer, .failure(RPCError(.internal, "the follower holds \(ack.receivedBytes) bytes of the snapshot, not \(end)")))
+            case .failure(let error):
+                finish(transfer, .failure(error))
             }
         }
     }
 
+    private func finish(_ transfer: SnapshotTransfer, _ result: Result<Void, any Error>) {
+        state.withLockedValue { $0.inflight -= 1 }
+        switch result {
+        case .success:
+            metrics.increment(.raftSnapshotsSent)
+            logger.info("sent snapshot", metadata: [
+                "peer": "\(member.id)", "partition": "\(transfer.partition)", "bytes": "\(transfer.data.count)",
+                "index": "\(transfer.header.snapshot?.metadata.index ?? .zero)",
+                "ms": "\((NIODeadline.now() - transfer.startedAt).nanoseconds / 1_000_000)",
+            ])
+        case .failure(let error):
+            snapshotFailed(transfer, error)
+        }
+        transfer.listener?.snapshotDelivered(to: transfer.header.to, partition: transfer.partition,
+                                             succeeded: (try? result.get()) != nil)
+    }
+
     /// A snapshot that does not arrive is counted, and logged at most every 10 s per peer: a
-    /// follower that keeps failing to get one (say a snapshot larger than a peer frame allows)
-    /// never catches up, and the leader retries at every heartbeat.
-    private func snapshotsFailed(_ snapshots: [(PartitionRaftMessage, (any SnapshotDeliveryListener)?)], _ error: any Error) {
-        metrics.increment(.raftSnapshotsUndelivered, by: UInt64(snapshots.count))
+    /// follower that keeps failing to get one (say a snapshot larger than it accepts) never
+    /// catches up, and the leader retries at every heartbeat.
+    private func snapshotFailed(_ transfer: SnapshotTransfer, _ error: any Error) {
+        metrics.increment(.raftSnapshotsUndelivered)
         let now = NIODeadline.now()
         let log = state.withLockedValue { state -> Bool in
             guard now - state.snapshotFailureLoggedAt >= .seconds(10) else { return false }
@@ -180,8 +242,8 @@ final class PeerLink: Sendable {
         }
         guard log else { return }
         logger.warning("snapshot delivery failed", metadata: [
-            "peer": "\(member.id)", "partitions": "\(snapshots.map(\.0.partition))",
-            "bytes": "\(snapshots.map { $0.0.message.snapshot?.data.count ?? 0 })", "error": "\(error)",
+            "peer": "\(member.id)", "partition": "\(transfer.partition)", "bytes": "\(transfer.data.count)",
+            "error": "\(error)",
         ])
     }
 

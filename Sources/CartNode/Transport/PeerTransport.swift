@@ -13,7 +13,7 @@ final class PeerTransport: Sendable {
     let links: [NodeID: PeerLink]
 
     init(node: NodeID, members: [ClusterMember], tls: TLSContext, eventLoopGroup: any EventLoopGroup, metrics: NodeMetrics,
-         logger: Logger) {
+         snapshotChunkBytes: Int = PeerLink.snapshotChunkBytesDefault, logger: Logger) {
         self.node = node
         var links: [NodeID: PeerLink] = [:]
         for member in members where member.id != node {
@@ -29,7 +29,8 @@ final class PeerTransport: Sendable {
             configuration.frameBytesMax = FrameLimits.frameBytesHardCap
             configuration.callTimeoutMsDefault = 10_000
             links[member.id] = PeerLink(member: member, from: node, client: RPCClient(configuration: configuration),
-                                        fallbackLoop: eventLoopGroup.next(), metrics: metrics, logger: logger)
+                                        fallbackLoop: eventLoopGroup.next(), metrics: metrics,
+                                        snapshotChunkBytes: snapshotChunkBytes, logger: logger)
         }
         self.links = links
     }

@@ -1,0 +1,142 @@
+import CartAPI
+import CartRaft
+import CartRPC
+import CartTypes
+import Logging
+import NIOConcurrencyHelpers
+import NIOCore
+
+/// Puts together the snapshots peers send in pieces (`Peer.snapshot`), one transfer per
+/// sending node and partition.
+///
+/// A piece at offset 0 starts a transfer (replacing an unfinished one from the same node for
+/// the same partition: the leader gave up on it and started again). Every other piece must
+/// continue its transfer exactly: same snapshot, same length, the next offset. Anything else
+/// ends the transfer with a typed error, and the sender starts over when Raft next asks.
+///
+/// Memory is bounded: a snapshot may be at most `transferBytesMax` long, and the lengths of
+/// every unfinished transfer together may not pass it either. A transfer that has had no
+/// piece for `idleMs` (its sender died or lost leadership) is dropped when the next piece of
+/// any transfer arrives, so it does not hold the budget.
+final class SnapshotAssembler: Sendable {
+    struct Limits: Sendable {
+        /// The longest snapshot, and the most bytes all unfinished transfers may promise.
+        var transferBytesMax: UInt64
+        /// How long a transfer may wait for its next piece before it is dropped.
+        var idleMs: Int64
+
+        static let `default` = Limits(transferBytesMax: 1 << 30, idleMs: 60_000)
+    }
+
+    enum Outcome: Equatable {
+        /// The transfer goes on; the receiver holds `receivedBytes` of the data.
+        case partial(receivedBytes: UInt64)
+        /// The last piece arrived: the snapshot message, whole.
+        case complete(Message)
+    }
+
+    private struct Key: Hashable {
+        let from: NodeID
+        let partition: PartitionID
+    }
+
+    private struct Transfer {
+        var message: Message
+        var totalBytes: UInt64
+        var data: [UInt8]
+        var lastPieceAt: NIODeadline
+    }
+
+    let limits: Limits
+    private let transfers = NIOLockedValueBox<[Key: Transfer]>([:])
+
+    init(limits: Limits = .default) {
+        self.limits = limits
+    }
+
+    /// How many transfers are unfinished, and the bytes they promised (for tests and status).
+    var unfinished: (count: Int, promisedBytes: UInt64) {
+        transfers.withLockedValue { ($0.count, $0.values.reduce(0) { $0 + $1.totalBytes }) }
+    }
+
+    /// Takes in one piece.
+    func accept(_ chunk: SnapshotChunk, now: NIODeadline = .now()) throws(RPCError) -> Outcome {
+        guard chunk.message.kind == .snapshot, let snapshot = chunk.message.snapshot, snapshot.data.isEmpty else {
+            throw RPCError(.invalidArgument, "a snapshot piece must carry a snapshot message without its data")
+        }
+        let end = chunk.offset.addingReportingOverflow(UInt64(chunk.data.count))
+        guard !end.overflow, end.partialValue <= chunk.totalBytes else {
+            throw RPCError(.invalidArgument, "piece at \(chunk.offset) of \(chunk.data.count) bytes passes the snapshot's \(chunk.totalBytes)")
+        }
+        guard chunk.totalBytes <= limits.transferBytesMax else {
+            throw RPCError(.resourceExhausted, "snapshot of \(chunk.totalBytes) bytes is larger than this node accepts (\(limits.transferBytesMax))")
+        }
+        let key = Key(from: chunk.from, partition: chunk.partition)
+        let result: Result<Outcome, RPCError> = transfers.withLockedValue { transfers in
+            dropIdle(&transfers, now: now)
+            if chunk.offset == 0 {
+                transfers[key] = nil
+                let promised = transfers.values.reduce(0) { $0 + $1.totalBytes }
+                guard promised + chunk.totalBytes <= limits.transferBytesMax else {
+                    return .failure(RPCError(.resourceExhausted,
+                                             "receiving \(transfers.count) snapshots of \(promised) bytes already",
+                                             retryAfterMs: 1_000))
+                }
+                var data: [UInt8] = []
+                data.reserveCapacity(Int(chunk.totalBytes))
+                transfers[key] = Transfer(message: chunk.message, totalBytes: chunk.totalBytes, data: data, lastPieceAt: now)
+            }
+            guard var transfer = transfers.removeValue(forKey: key) else {
+                return .failure(RPCError(.failedPrecondition, "no snapshot transfer to continue at \(chunk.offset); start at 0"))
+            }
+            guard transfer.message == chunk.message, transfer.totalBytes == chunk.totalBytes,
+                  UInt64(transfer.data.count) == chunk.offset else {
+                return .failure(RPCError(.failedPrecondition,
+                                         "piece at \(chunk.offset) does not continue the snapshot transfer at \(transfer.data.count); start at 0"))
+            }
+            transfer.data.append(contentsOf: chunk.data)
+            transfer.lastPieceAt = now
+            guard UInt64(transfer.data.count) == transfer.totalBytes else {
+                let received = UInt64(transfer.data.count)
+                transfers[key] = transfer
+                return .success(.partial(receivedBytes: received))
+            }
+            var message = transfer.message
+            message.snapshot?.data = transfer.data
+            return .success(.complete(message))
+        }
+        return try result.get()
+    }
+
+    private func dropIdle(_ transfers: inout [Key: Transfer], now: NIODeadline) {
+        let horizon = now - .milliseconds(limits.idleMs)
+        guard transfers.values.contains(where: { $0.lastPieceAt <= horizon }) else { return }
+        transfers = transfers.filter { $0.value.lastPieceAt > horizon }
+    }
+}
+
+extension SnapshotAssembler {
+    /// Serves `Peer.snapshot` on `server`: each whole snapshot message goes to `deliver`, which
+    /// answers whether this node hosts the partition (a snapshot for one it does not host is
+    /// refused with `notFound`, and its sender hears the delivery failed).
+    func serve(on server: RPCServer, metrics: NodeMetrics, logger: Logger,
+               deliver: @escaping @Sendable (PartitionID, Message) -> Bool) {
+        server.register(.peerSnapshot, onEventLoop: { (chunk, _) throws(RPCError) -> SnapshotChunkAck in
+            metrics.increment(.raftSnapshotChunksReceived)
+            switch try self.accept(chunk) {
+            case .partial(let received):
+                return SnapshotChunkAck(receivedBytes: received)
+            case .complete(let message):
+                guard deliver(chunk.partition, message) else {
+                    throw RPCError(.notFound, "this node does not host \(chunk.partition)")
+                }
+                metrics.increment(.raftSnapshotsReceived)
+                logger.info("received snapshot", metadata: [
+                    "peer": "\(chunk.from)", "partition": "\(chunk.partition)", "bytes": "\(chunk.totalBytes)",
+                    "index": "\(message.snapshot?.metadata.index ?? .zero)",
+                ])
+                return SnapshotChunkAck(receivedBytes: chunk.totalBytes)
+            }
+        })
+    }
+}
