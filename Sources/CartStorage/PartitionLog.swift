@@ -50,6 +50,9 @@ public final class PartitionLog: @unchecked Sendable {
     private var table: LogIndexTable
     private var boundary: CompactionBoundary
     private var closed = false
+    /// Why the log stopped accepting writes after a segment roll failed (see `roll`); a
+    /// failed sync stops it through `groupCommit.stoppedBy` instead.
+    private var rollFailure: (any Error)?
     /// Journaled logs: records encoded after the active segment's written end, not yet in
     /// the file. The journal holds them durably; the file only needs them by the next
     /// checkpoint, so they go in with one `pwrite` per `unwrittenBytesMax` instead of one
@@ -223,7 +226,9 @@ public final class PartitionLog: @unchecked Sendable {
                 return
             }
             try validate(entries)
-            completed = try writeRecords(entries)
+            // Filled as the records go in, so appends that a roll's flush made durable are
+            // reported by the `defer` above even when this append then fails.
+            try writeRecords(entries, completing: &completed)
             if let journal {
                 try journal.append(.append(partition, entries), startingSync: startingSync, completion: onDurable)
             } else {
@@ -386,7 +391,8 @@ public final class PartitionLog: @unchecked Sendable {
         if next.index <= table.lastIndex { try cutSuffix(after: LogIndex(next.index.rawValue - 1)) }
         let rest = Array(remaining)
         try validate(rest)
-        _ = try writeRecords(rest)
+        var completed: [DurabilityCompletion] = []  // stays empty: nothing waits while the log opens
+        try writeRecords(rest, completing: &completed)
     }
 
     // MARK: Hard state
@@ -483,6 +489,7 @@ public final class PartitionLog: @unchecked Sendable {
     private func checkOpen() throws {
         if closed { throw StorageError.closed }
         if let failure = groupCommit.stoppedBy { throw failure }
+        if let rollFailure { throw rollFailure }
     }
 
     private func validate(_ entries: [StoredEntry]) throws {
@@ -501,11 +508,11 @@ public final class PartitionLog: @unchecked Sendable {
         }
     }
 
-    /// Encodes and writes `entries`, rolling to new segments as they fill. Returns the
-    /// completions made durable by a roll's flush. A journaled log leaves them in
+    /// Encodes and writes `entries`, rolling to new segments as they fill. Adds the
+    /// completions made durable by a roll's flush to `completed` as soon as they are, so a
+    /// failure later in the call does not lose them. A journaled log leaves the records in
     /// `unwritten` until enough bytes wait (or something needs the file).
-    private func writeRecords(_ entries: [StoredEntry]) throws -> [DurabilityCompletion] {
-        var completed: [DurabilityCompletion] = []
+    private func writeRecords(_ entries: [StoredEntry], completing completed: inout [DurabilityCompletion]) throws {
         var slots: [LogIndexTable.Slot] = []
         slots.reserveCapacity(entries.count)
         var fence = groupCommit.durableFence
@@ -513,7 +520,7 @@ public final class PartitionLog: @unchecked Sendable {
             let recordBytes = RecordFormat.recordBytes(payloadBytes: entry.payload.count)
             if active.writeOffset + unwritten.count + recordBytes > active.capacityBytes {
                 try writeUnwritten()
-                completed += try roll()
+                try roll(completing: &completed)
                 fence = 0
             }
             slots.append(.init(segment: active.sequence, offset: active.writeOffset + unwritten.count,
@@ -522,7 +529,6 @@ public final class PartitionLog: @unchecked Sendable {
         }
         if journal == nil || unwritten.count >= Self.unwrittenBytesMax { try writeUnwritten() }
         for slot in slots { table.append(slot) }
-        return completed
     }
 
     /// Writes the records waiting in `unwritten` at the active segment's end.
@@ -535,15 +541,30 @@ public final class PartitionLog: @unchecked Sendable {
     }
 
     /// Seals the active segment (synced in full, so damage in it is never a torn tail) and
-    /// starts the next one.
-    private func roll() throws -> [DurabilityCompletion] {
-        let completed = try groupCommit.flush(force: true)
-        let segment = try Segment.create(directory: directory, sequence: active.sequence + 1,
+    /// starts the next one. The appends the seal's sync made durable go into `completed`
+    /// before the next segment is created, so they are reported even if that fails.
+    ///
+    /// A failed creation stops the log, as a failed sync does: records of the append that
+    /// needed the roll may already sit at the end of the sealed segment without being in the
+    /// index table. Appending those indexes again after a later roll succeeded would put them
+    /// in two segments: recovery then refuses the log as corruption, or (no record's fence in
+    /// the new segment proving it synced) cuts the new segment as a torn tail, losing the
+    /// acknowledged entries in it. Reopening reads the files as they are: those records are
+    /// an unacknowledged suffix, as after a crash.
+    private func roll(completing completed: inout [DurabilityCompletion]) throws {
+        completed += try groupCommit.flush(force: true)
+        let segment: Segment
+        do {
+            segment = try Segment.create(directory: directory, sequence: active.sequence + 1,
                                          capacityBytes: options.segmentBytesMax, policy: options.syncPolicy)
+        } catch {
+            rollFailure = error
+            logger.error("could not create the next segment; log stopped", metadata: ["error": "\(error)"])
+            throw error
+        }
         segments.append(segment)
         groupCommit.retarget(segment.file, durableBytes: 0)
         logger.debug("rolled to a new segment", metadata: ["file": "\(segment.fileName)"])
-        return completed
     }
 
     /// Deletes matching segments newest first, then syncs the directory.

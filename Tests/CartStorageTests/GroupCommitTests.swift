@@ -124,6 +124,72 @@ final class GroupCommitTests: XCTestCase {
         XCTAssertGreaterThan(log.statistics.segmentCount, 5, "the appends must roll segments while readers read")
     }
 
+    /// A roll seals the full segment with a sync that makes the appends still waiting
+    /// durable, then creates the next segment. Here creation fails (something already holds
+    /// the next segment's name, so the exclusive create gets EEXIST, as it would for root
+    /// too): the appends the seal made durable are still reported durable before the failing
+    /// append throws, the log refuses further writes even once the obstacle is gone, and
+    /// reopening gives every acknowledged entry. The appends wait for the seal because the
+    /// only shared sync worker is held inside a sync of another log.
+    func testAppendsMadeDurableByARollAreReportedWhenTheNextSegmentCannotBeCreated() throws {
+        let directory = TemporaryDirectory()
+        let workers = SyncWorkers(threads: 1, name: "test-sync")
+        let smallSegments = options(segmentBytesMax: 1024)  // 14 records of 72 bytes
+        let log = try PartitionLog.open(directory: directory.path + "/rolling", partition: 0, options: smallSegments,
+                                        syncWorkers: workers, logger: quietLogger)
+        let other = try PartitionLog.open(directory: directory.path + "/other", partition: 1, options: options(),
+                                          syncWorkers: workers, logger: quietLogger)
+        let gate = DispatchSemaphore(value: 0)
+        other.setSyncGateForTesting(gate)
+        let otherDurable = DispatchGroup()
+        otherDurable.enter()
+        try other.append(makeEntries(from: 1, count: 1, term: 1)) { _ in otherDurable.leave() }
+        let deadline = Date().addingTimeInterval(10)
+        while workers.queuedCount > 0, Date() < deadline { usleep(1_000) }  // the worker took it and waits at the gate
+
+        let successes = ResultCounter()
+        let failures = ResultCounter()
+        for index in 1...10 {
+            try log.append(makeEntries(from: UInt64(index), count: 1, term: 1)) { result in
+                if case .success = result { successes.increment() } else { failures.increment() }
+            }
+        }
+        XCTAssertEqual(log.statistics.durableAppends, 0, "nothing may be durable while the worker is held")
+        let nextSegment = directory.path + "/rolling/" + Segment.fileName(sequence: 2)
+        try FileManager.default.createDirectory(atPath: nextSegment, withIntermediateDirectories: false)
+
+        // Entries 11...14 still fit the first segment; 15 needs the roll.
+        let rollError = StorageError.io(operation: "open", path: nextSegment, errno: EEXIST)
+        XCTAssertThrowsError(try log.append(makeEntries(from: 11, count: 6, term: 1)) { _ in
+            XCTFail("the failed append must not also complete")
+        }) { XCTAssertEqual($0 as? StorageError, rollError) }
+        XCTAssertEqual(successes.value, 10, "the appends the roll's sync made durable were never reported")
+        XCTAssertEqual(failures.value, 0)
+        XCTAssertEqual(log.lastIndex, 10)
+
+        try FileManager.default.removeItem(atPath: nextSegment)
+        XCTAssertThrowsError(try log.append(makeEntries(from: 11, count: 6, term: 1)) { _ in }) {
+            XCTAssertEqual($0 as? StorageError, rollError, "a log stopped by a failed roll must stay stopped")
+        }
+        XCTAssertThrowsError(try log.sync()) { XCTAssertEqual($0 as? StorageError, rollError) }
+        try log.close()
+        other.setSyncGateForTesting(nil)
+        gate.signal()
+        XCTAssertEqual(otherDurable.wait(timeout: .now() + 30), .success)
+        try other.close()
+        workers.stop()
+
+        // The sealed segment may also hold the records of the failed append written before
+        // the roll (never acknowledged, like a crash's unsynced tail); the log is intact.
+        let reopened = try PartitionLog.open(directory: directory.path + "/rolling", partition: 0, options: smallSegments,
+                                             logger: quietLogger)
+        XCTAssertGreaterThanOrEqual(reopened.lastIndex.rawValue, 10)
+        XCTAssertEqual(try reopened.allEntries(), makeEntries(from: 1, count: Int(reopened.lastIndex.rawValue), term: 1))
+        try reopened.appendAndWait(makeEntries(from: reopened.lastIndex.rawValue + 1, count: 6, term: 1))
+        XCTAssertEqual(reopened.statistics.segmentCount, 2)
+        try reopened.close()
+    }
+
     /// With the unsafe `.none` policy nothing is synced at all (benchmarks only).
     func testNonePolicyNeverSyncs() throws {
         let directory = TemporaryDirectory()
