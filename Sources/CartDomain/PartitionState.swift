@@ -33,6 +33,12 @@ public struct PartitionState: Equatable, Sendable {
     var settledReservations = InsertionOrder<CheckoutID>()
     public internal(set) var heldReservationCount = 0
     public internal(set) var dedup: DedupWindow
+    /// The carts whose checkout record is not settled, so that `unsettledCheckouts()` (the
+    /// leader's checkout sweep, every few seconds) reads these instead of every cart.
+    /// Derived from `carts`: kept in step by `apply(cartEvent:)`, rebuilt on restore, never
+    /// in a snapshot. Equal carts give equal sets, so it leaves `==` meaning what it meant.
+    /// Its iteration order is never read, only its sorted contents.
+    var unsettledCheckoutCarts: Set<CartID> = []
 
     public init(limits: DomainLimits = .standard) {
         self.limits = limits

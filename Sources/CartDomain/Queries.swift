@@ -21,9 +21,16 @@ extension PartitionState {
 
     /// Checkouts whose saga still owes steps, sorted by cart id. A coordinator that takes
     /// over the partition (new leader, restart) resumes each one as Saga.md describes.
+    /// Served from `unsettledCheckoutCarts`: the cost follows the unsettled checkouts, not
+    /// the carts. A cart the index names wrongly is a bug that stops debug builds (tests);
+    /// a release build leaves it out rather than stop the node over a read.
     public func unsettledCheckouts() -> [(cart: CartID, checkout: CheckoutRecord)] {
-        carts.values
-            .compactMap { cart in cart.checkout.flatMap { $0.settled ? nil : (cart.id, $0) } }
-            .sorted { $0.cart < $1.cart }
+        unsettledCheckoutCarts.sorted().compactMap { id in
+            guard let checkout = carts[id]?.checkout, !checkout.settled else {
+                assertionFailure("cart \(id) is indexed as having an unsettled checkout but has none")
+                return nil
+            }
+            return (id, checkout)
+        }
     }
 }

@@ -127,6 +127,61 @@ final class PropertyTests: XCTestCase {
         }
     }
 
+    // After every accepted command, the unsettled checkouts the state serves from its index
+    // are exactly those a scan of every cart finds (the query before the index), in cart id
+    // order. The runs must both put carts into the index and settle them out of it.
+    func testUnsettledCheckoutsFromTheIndexEqualAScanOfEveryCart() {
+        var mostAtOnce = 0
+        var settledOut = 0
+        for seed in seeds {
+            print("PropertyTests seed \(seed)")
+            var previous: Set<CartID> = []
+            _ = execute(seed: seed, limits: smallLimits) { state, events in
+                let served = state.unsettledCheckouts()
+                let scanned = scanForUnsettledCheckouts(state)
+                let after = events.map(\.name).joined(separator: ", ")
+                XCTAssertEqual(served.map(\.cart), scanned.map(\.cart), "seed \(seed): unsettled carts after \(after)")
+                XCTAssertEqual(served.map(\.checkout), scanned.map(\.checkout), "seed \(seed): their records after \(after)")
+                let now = Set(served.map(\.cart))
+                settledOut += previous.subtracting(now).count
+                mostAtOnce = max(mostAtOnce, now.count)
+                previous = now
+            }
+        }
+        XCTAssertGreaterThan(mostAtOnce, 1, "the runs never had two unsettled checkouts at once")
+        XCTAssertGreaterThan(settledOut, 0, "the runs never settled a checkout")
+    }
+
+    // A state restored from a snapshot taken every few commands serves the same unsettled
+    // checkouts: the index is rebuilt from the carts, since the snapshot bytes carry none.
+    // It also equals the original, index included (`==` compares it), so the derived index
+    // leaves equality meaning "same carts, items, users, reservations and dedup window".
+    func testARestoredStateRebuildsTheUnsettledCheckoutIndex() throws {
+        for seed in seeds {
+            print("PropertyTests seed \(seed)")
+            var generator = CommandGenerator(seed: seed)
+            var state = PartitionState(limits: smallLimits)
+            for step in 0..<commandsPerRun {
+                let (command, key) = generator.next(for: state)
+                state.apply(command, at: Timestamp(millisecondsSinceEpoch: 1_000 + Int64(step)), request: key)
+                guard step % 25 == 0 else { continue }
+                let restored = try PartitionState(snapshotBytes: state.encodedSnapshot(using: codec), using: codec)
+                XCTAssertEqual(restored.unsettledCheckouts().map(\.cart), state.unsettledCheckouts().map(\.cart),
+                               "seed \(seed), command \(step): unsettled carts")
+                XCTAssertEqual(restored.unsettledCheckouts().map(\.checkout), state.unsettledCheckouts().map(\.checkout),
+                               "seed \(seed), command \(step): their records")
+                XCTAssertTrue(restored == state, "seed \(seed), command \(step): restored state differs")
+            }
+        }
+    }
+
+    /// The query as it was before the index: every cart, sorted by id.
+    private func scanForUnsettledCheckouts(_ state: PartitionState) -> [(cart: CartID, checkout: CheckoutRecord)] {
+        state.carts.values
+            .compactMap { cart in cart.checkout.flatMap { $0.settled ? nil : (cart.id, $0) } }
+            .sorted { $0.cart < $1.cart }
+    }
+
     // The generator must reach the interesting paths, or the properties prove little.
     func testRandomRunsExerciseCheckoutsAndConflicts() {
         var names: Set<String> = []

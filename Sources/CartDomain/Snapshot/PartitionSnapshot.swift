@@ -114,6 +114,7 @@ extension PartitionState {
                 throw SnapshotError(.inconsistent, "cart \(record.cart.id) appears twice")
             }
             histories[record.cart.id] = record.history
+            indexCheckout(of: record.cart)  // derived, not in the snapshot bytes
         }
         for item in snapshot.items {
             guard item.stock >= 0 && item.reserved >= 0 else {

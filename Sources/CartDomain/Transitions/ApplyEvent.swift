@@ -24,7 +24,24 @@ extension PartitionState {
         // Mutated where it is stored: one lookup, and the cart's arrays stay uniquely
         // referenced, so nothing is copied.
         carts.values[index].apply(event)
+        switch event.change {
+        case .checkoutStarted, .checkout, .checkoutAborted, .checkoutSettled:
+            indexCheckout(of: carts.values[index])
+        case .created, .itemAdded, .itemRemoved, .modified, .shared, .unshared:
+            break  // the checkout record is untouched
+        }
         histories[event.cart, default: CartHistory()].append(event, keepingAtMost: limits.historyEventsPerCartMax)
+    }
+
+    /// Puts `cart` in `unsettledCheckoutCarts` or takes it out, after any change to its
+    /// checkout record (and on restore). The rule lives here alone and reads the record,
+    /// not the change, so every path that touches a record keeps the index the same way.
+    mutating func indexCheckout(of cart: Cart) {
+        if let checkout = cart.checkout, !checkout.settled {
+            unsettledCheckoutCarts.insert(cart.id)
+        } else {
+            unsettledCheckoutCarts.remove(cart.id)
+        }
     }
 
     mutating func apply(itemEvent event: ItemEvent) {
