@@ -33,6 +33,34 @@ final class LifecycleTests: XCTestCase {
         await client.shutdown()
     }
 
+    /// Closing a TLS connection waits for the server's close_notify, and the channel stays
+    /// active meanwhile. From the moment the close starts the connection says it is not
+    /// usable and refuses new calls at once (retryably), instead of sending them into a
+    /// connection that can only fail them when the close ends. A call already in progress
+    /// still ends, with the connection.
+    func testAClosingConnectionTakesNoNewCalls() async throws {
+        let bed = try TestBed()
+        let server = try await bed.startServer()
+        let client = bed.client(server) { $0.connectAttemptsMax = 1 }
+        let connection = try await client.connection()
+        let (activeWhileClosing, usableWhileClosing, refusal) = try await connection.eventLoop.submit {
+            () -> (Bool, Bool, RPCError?) in
+            connection.channel.close(promise: nil)
+            var refusal: RPCError?
+            connection.startCall(.echo, payload: bytes("after close")) { _, result in
+                if case .failure(let error) = result { refusal = error }
+            }
+            return (connection.channel.isActive, connection.isUsable, refusal)
+        }.get()
+        XCTAssertTrue(activeWhileClosing, "TLS keeps the channel open until close_notify is answered")
+        XCTAssertFalse(usableWhileClosing)
+        XCTAssertEqual(refusal?.code, .unavailable, "refused at once, not when the close ends")
+        XCTAssertEqual(refusal?.isRetryable, true)
+        try await within(10, "the close") { try await connection.channel.closeFuture.get() }
+        await client.shutdown()
+        await server.shutdown()
+    }
+
     /// After the server restarts on the same port, the same client reconnects by itself.
     func testClientReconnectsAfterServerRestart() async throws {
         let bed = try TestBed()

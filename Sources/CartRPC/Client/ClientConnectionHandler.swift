@@ -9,14 +9,16 @@ public typealias RPCResponseCallback = (_ tag: UInt64, _ result: Result<ByteBuff
 /// The client side of one connection, above the frame codec: sends the hello, matches
 /// answers to calls by stream id (they may arrive in any order), enforces call timeouts,
 /// grants stream credit, answers pings and probes a silent server, and honours go-away.
-final class ClientConnectionHandler: ChannelInboundHandler {
+final class ClientConnectionHandler: ChannelDuplexHandler {
     typealias InboundIn = ByteBuffer
+    typealias OutboundIn = ByteBuffer
     typealias OutboundOut = ByteBuffer
 
     enum Phase {
         case awaitingHelloAck
         case open
-        /// The server sent go-away: calls in progress finish, new calls go elsewhere.
+        /// The server sent go-away, or a close started: calls in progress finish, new calls
+        /// go elsewhere.
         case goingAway
         case closed
     }
@@ -89,7 +91,24 @@ final class ClientConnectionHandler: ChannelInboundHandler {
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
         if let tls = error as? TLSError { lastTLSError = tls }
+        stopTakingCalls()
         context.close(promise: nil)
+    }
+
+    /// A close from the application (`RPCConnection.close`, a pool retiring the connection).
+    func close(context: ChannelHandlerContext, mode: CloseMode, promise: EventLoopPromise<Void>?) {
+        stopTakingCalls()
+        context.close(mode: mode, promise: promise)
+    }
+
+    /// Closing a TLS connection waits for the server's close_notify (up to the TLS
+    /// configuration's `closeNotifyTimeoutMs`), and the channel stays active meanwhile. From the
+    /// moment a close starts the connection takes no new calls, so a caller picks another
+    /// connection at once instead of starting a call that can only fail when the close ends.
+    /// Calls in progress end with the connection, as before.
+    func stopTakingCalls() {
+        if phase == .open { phase = .goingAway }
+        usable.markUnusable()
     }
 
     /// Fails every call and the connect (if it had not finished) with `error`.
@@ -222,6 +241,7 @@ final class ClientConnectionHandler: ChannelInboundHandler {
 
     func close() {
         flush()  // frames queued for the end of this turn go out first
+        stopTakingCalls()
         context?.close(promise: nil)
     }
 
