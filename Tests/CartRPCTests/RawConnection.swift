@@ -33,12 +33,12 @@ final class RawConnection: Sendable {
 
     /// Stops (or resumes) reading what the server sends.
     func setAutoRead(_ on: Bool) async throws {
-        try await channel.setOption(ChannelOptions.autoRead, value: on)
+        try await channel.setOption(ChannelOptions.autoRead, value: on).get()
     }
 
     /// Shrinks this socket's receive buffer (a fixed size also turns off its autotuning).
     func setReceiveBufferBytes(_ bytes: Int32) async throws {
-        try await channel.setOption(ChannelOptions.socketOption(.so_rcvbuf), value: ChannelOptions.Types.SocketOption.Value(bytes))
+        try await channel.setOption(ChannelOptions.socketOption(.so_rcvbuf), value: ChannelOptions.Types.SocketOption.Value(bytes)).get()
     }
 
     func send(_ bytes: ByteBuffer) async throws {
