@@ -251,7 +251,7 @@ public final class CartNode: Service, Sendable {
             transferBytesMax: configuration.snapshotTransferBytesMax, idleMs: SnapshotAssembler.Limits.default.idleMs))
         assembler.serve(on: server, metrics: metrics, logger: logger) { partition, message in
             guard let replica = replicas[partition] else { return false }
-            replica.loop.execute { replica.receive([message]) }
+            replica.receiveSnapshot(message)
             return true
         }
         server.register(.peerForward, onEventLoopFuture: { call, context in

@@ -122,6 +122,7 @@ final class ClusterTests: XCTestCase {
             XCTAssertGreaterThan(received.value(.raftSnapshotsReceived), 0)
             XCTAssertGreaterThan(received.value(.raftSnapshotChunksReceived), received.value(.raftSnapshotsReceived),
                                  "the snapshots came in several pieces")
+            XCTAssertGreaterThan(received.value(.snapshotsDecodedOffLoop), 0, "the state was decoded off the replica's loop")
             try await assertReplicasAgree(cluster, carts: ["snap-cart"], nodes: [1, 2, 3])
         }
     }

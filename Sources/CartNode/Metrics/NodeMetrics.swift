@@ -10,7 +10,7 @@ final class NodeMetrics: Sendable {
         case raftSnapshotsSent, raftSnapshotChunksSent, raftSnapshotChunksReceived, raftSnapshotsReceived
         case raftAppendsSent, raftEmptyAppendsSent, raftEntriesSent
         case watchStreamsOpened, watchResyncs, watchHistoryTruncated
-        case snapshotsTaken, snapshotsInstalled
+        case snapshotsTaken, snapshotsInstalled, snapshotsDecodedOffLoop
         case checkoutsResumed
 
         var name: String {
@@ -38,6 +38,7 @@ final class NodeMetrics: Sendable {
             case .watchHistoryTruncated: "sync.watch.history_truncated"
             case .snapshotsTaken: "storage.snapshots.taken"
             case .snapshotsInstalled: "storage.snapshots.installed"
+            case .snapshotsDecodedOffLoop: "storage.snapshots.decoded_off_loop"
             case .checkoutsResumed: "saga.checkouts.resumed"
             }
         }

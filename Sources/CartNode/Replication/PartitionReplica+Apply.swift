@@ -66,8 +66,14 @@ extension PartitionReplica {
     }
 
     func restore(_ snapshot: CartRaft.Snapshot) {
+        defer { predecoded = nil }
         do {
-            state = try PartitionState(snapshotBytes: snapshot.data, using: codec)
+            if let predecoded, predecoded.metadata == snapshot.metadata {
+                state = predecoded.state
+                metrics.increment(.snapshotsDecodedOffLoop)
+            } else {
+                state = try PartitionState(snapshotBytes: snapshot.data, using: codec)
+            }
         } catch {
             // The leader's snapshot passed its own decode; a failure here is corruption in
             // transit or a version mismatch. Stopping is safer than serving a wrong state.

@@ -66,6 +66,11 @@ final class PartitionReplica: @unchecked Sendable {
     /// Encodes and saves the replicas' snapshots, one at a time, off their event loops.
     static let snapshotQueue = DispatchQueue(label: "cart-snapshots", qos: .utility)
     var snapshotInProgress = false
+    /// Decodes the leaders' snapshots before their messages reach Raft (`receiveSnapshot`).
+    static let restoreQueue = DispatchQueue(label: "cart-snapshot-restores", qos: .userInitiated)
+    /// The last leader snapshot decoded off the loop, for `restore` to take instead of decoding
+    /// on the loop. At most one per replica; replaced by the next, dropped when used.
+    var predecoded: (metadata: SnapshotMetadata, state: PartitionState)?
 
     var pending: [LogIndex: PendingProposal] = [:]
     private var readBatch: [ReadCompletion] = []
@@ -190,6 +195,25 @@ final class PartitionReplica: @unchecked Sendable {
             }
         }
         scheduleReady()
+    }
+
+    /// Feeds a leader's snapshot message (from any thread). Decoding a partition's state takes
+    /// about a second per 10 MB, which on this replica's loop would stall every partition and
+    /// connection the loop serves: the state is decoded on `restoreQueue` first, then Raft gets
+    /// the message, and `restore` takes the decoded state if Raft installs that snapshot.
+    func receiveSnapshot(_ message: Message) {
+        guard let snapshot = message.snapshot, !snapshot.data.isEmpty else {
+            return loop.execute { self.receive([message]) }
+        }
+        let codec = self.codec
+        Self.restoreQueue.async { [self] in
+            let decoded = try? PartitionState(snapshotBytes: snapshot.data, using: codec)
+            loop.execute { [self] in
+                // A state that does not decode is left to `restore`, which stops the replica.
+                predecoded = decoded.map { (snapshot.metadata, $0) }
+                receive([message])
+            }
+        }
     }
 
     /// Proposes `command` (as leader). `completion` runs on this loop once the entry is applied.
