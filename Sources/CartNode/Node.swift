@@ -250,9 +250,7 @@ public final class CartNode: Service, Sendable {
         let assembler = SnapshotAssembler(limits: SnapshotAssembler.Limits(
             transferBytesMax: configuration.snapshotTransferBytesMax, idleMs: SnapshotAssembler.Limits.default.idleMs))
         assembler.serve(on: server, metrics: metrics, logger: logger) { partition, message in
-            guard let replica = replicas[partition] else { return false }
-            replica.receiveSnapshot(message)
-            return true
+            replicas[partition]?.receiveSnapshot(message)
         }
         server.register(.peerForward, onEventLoopFuture: { call, context in
             let caller = Caller(actor: call.actor, forwarded: true)

@@ -8,6 +8,7 @@ import CartTypes
 import CartWire
 import Logging
 import NIOConcurrencyHelpers
+import NIOCore
 import NIOPosix
 import XCTest
 
@@ -95,6 +96,24 @@ final class PeerLinkTests: XCTestCase {
         }
     }
 
+    /// The last piece is answered when the follower's replica has the message (after its
+    /// state is decoded), not when the bytes are in: a leader told "delivered" earlier probes
+    /// the follower, hears it is still behind, and sends the whole snapshot again.
+    func testTheLeaderHearsOfTheDeliveryOnlyOnceTheReplicaHasTheSnapshot() async throws {
+        let handedOver = NIOLockedValueBox<EventLoopPromise<Void>?>(nil)
+        try await withPeerServer(handOver: { promise in handedOver.withLockedValue { $0 = promise } }) { _, transport, _, delivered, _ in
+            let listener = DeliveryLog()
+            transport.send([Self.snapshotMessage(data: Array(repeating: 3, count: 3 << 20))], partition: 5, replica: listener)
+            try await eventually(20, "the follower has every piece") { handedOver.withLockedValue { $0 } != nil }
+            try await Task.sleep(for: .milliseconds(300))
+            XCTAssertTrue(listener.reports.isEmpty, "no report while the replica has not taken the snapshot")
+            XCTAssertEqual(delivered.withLockedValue { $0.count }, 1)
+            handedOver.withLockedValue { $0 }?.succeed()
+            let reports = try await listener.wait(count: 1, seconds: 20)
+            XCTAssertEqual(reports, [DeliveryLog.Report(to: 2, partition: 5, succeeded: true)])
+        }
+    }
+
     private static func snapshotMessage(data: [UInt8]) -> Message {
         var message = Message(kind: .snapshot, from: 1, to: 2, term: 3)
         message.snapshot = Snapshot(metadata: SnapshotMetadata(index: 40, term: 3, configuration: Configuration(voters: [1, 2, 3])),
@@ -106,6 +125,7 @@ final class PeerLinkTests: XCTestCase {
     /// `Peer.snapshot` into a list of delivered messages, and node 1's real transport to it.
     private func withPeerServer(
         transferBytesMax: UInt64 = SnapshotAssembler.Limits.default.transferBytesMax,
+        handOver: (@Sendable (EventLoopPromise<Void>) -> Void)? = nil,
         _ body: (RPCServer, PeerTransport, NodeMetrics, NIOLockedValueBox<[(PartitionID, Message)]>, SnapshotAssembler) async throws -> Void
     ) async throws {
         let pki = try NodeTestPKI.shared.get()
@@ -122,9 +142,12 @@ final class PeerLinkTests: XCTestCase {
         let assembler = SnapshotAssembler(limits: .init(transferBytesMax: transferBytesMax, idleMs: 60_000))
         let delivered = NIOLockedValueBox<[(PartitionID, Message)]>([])
         let serverMetrics = NodeMetrics()
+        let deliveryLoop = group.next()
         assembler.serve(on: server, metrics: serverMetrics, logger: Logger(label: "peer-server-test")) { partition, message in
             delivered.withLockedValue { $0.append((partition, message)) }
-            return true
+            let promise = deliveryLoop.makePromise(of: Void.self)
+            if let handOver { handOver(promise) } else { promise.succeed() }
+            return promise.futureResult
         }
         let metrics = NodeMetrics()
         var transport: PeerTransport?

@@ -71,6 +71,8 @@ final class PartitionReplica: @unchecked Sendable {
     /// The last leader snapshot decoded off the loop, for `restore` to take instead of decoding
     /// on the loop. At most one per replica; replaced by the next, dropped when used.
     var predecoded: (metadata: SnapshotMetadata, state: PartitionState)?
+    /// The leader snapshot being decoded on `restoreQueue`, and when Raft will have it.
+    var restoring: (metadata: SnapshotMetadata, done: EventLoopFuture<Void>)?
 
     var pending: [LogIndex: PendingProposal] = [:]
     private var readBatch: [ReadCompletion] = []
@@ -197,22 +199,33 @@ final class PartitionReplica: @unchecked Sendable {
         scheduleReady()
     }
 
-    /// Feeds a leader's snapshot message (from any thread). Decoding a partition's state takes
-    /// about a second per 10 MB, which on this replica's loop would stall every partition and
-    /// connection the loop serves: the state is decoded on `restoreQueue` first, then Raft gets
-    /// the message, and `restore` takes the decoded state if Raft installs that snapshot.
-    func receiveSnapshot(_ message: Message) {
-        guard let snapshot = message.snapshot, !snapshot.data.isEmpty else {
-            return loop.execute { self.receive([message]) }
-        }
-        let codec = self.codec
-        Self.restoreQueue.async { [self] in
-            let decoded = try? PartitionState(snapshotBytes: snapshot.data, using: codec)
-            loop.execute { [self] in
-                // A state that does not decode is left to `restore`, which stops the replica.
-                predecoded = decoded.map { (snapshot.metadata, $0) }
+    /// Feeds a leader's snapshot message (from any thread); the future completes on this
+    /// replica's loop once Raft has it. Decoding a partition's state takes about a second per
+    /// 10 MB, which on this loop would stall every partition and connection it serves: the
+    /// state is decoded on `restoreQueue` first, then Raft gets the message, and `restore`
+    /// takes the decoded state if Raft installs that snapshot. The same snapshot sent again
+    /// meanwhile (the leader retried) waits for the decode under way instead of adding one.
+    func receiveSnapshot(_ message: Message) -> EventLoopFuture<Void> {
+        loop.flatSubmit { [self] in
+            guard let snapshot = message.snapshot, !snapshot.data.isEmpty else {
                 receive([message])
+                return loop.makeSucceededVoidFuture()
             }
+            if let restoring, restoring.metadata == snapshot.metadata { return restoring.done }
+            let done = loop.makePromise(of: Void.self)
+            restoring = (snapshot.metadata, done.futureResult)
+            let codec = self.codec
+            Self.restoreQueue.async { [self] in
+                let decoded = try? PartitionState(snapshotBytes: snapshot.data, using: codec)
+                loop.execute { [self] in
+                    if restoring?.metadata == snapshot.metadata { restoring = nil }
+                    // A state that does not decode is left to `restore`, which stops the replica.
+                    predecoded = decoded.map { (snapshot.metadata, $0) }
+                    receive([message])
+                    done.succeed()
+                }
+            }
+            return done.futureResult
         }
     }
 

@@ -176,6 +176,12 @@ final class PeerLink: Sendable {
         sendPiece(of: transfer, at: 0, on: connection)
     }
 
+    /// The last piece is answered once the follower has decoded the snapshot (about 10 MB/s
+    /// on a busy small machine), so its timeout grows with the snapshot: 2 MB/s is allowed.
+    static func lastPieceTimeoutMs(snapshotBytes: Int) -> Int64 {
+        raftCallTimeoutMs + Int64(snapshotBytes / 2_000)
+    }
+
     private struct SnapshotTransfer {
         let partition: PartitionID
         let header: Message
@@ -195,7 +201,8 @@ final class PeerLink: Sendable {
             return finish(transfer, .failure(error))
         }
         metrics.increment(.raftSnapshotChunksSent)
-        connection.startCall(.peerSnapshot, payload: payload, timeoutMs: Self.raftCallTimeoutMs) { [self] _, result in
+        let timeoutMs = end < transfer.data.count ? Self.raftCallTimeoutMs : Self.lastPieceTimeoutMs(snapshotBytes: transfer.data.count)
+        connection.startCall(.peerSnapshot, payload: payload, timeoutMs: timeoutMs) { [self] _, result in
             let answer = result.mapError { $0 as any Error }.flatMap { bytes in Result { try SnapshotChunkAck.decodeRPC(from: bytes) } }
             switch answer {
             case .success(let ack) where ack.receivedBytes == UInt64(end):

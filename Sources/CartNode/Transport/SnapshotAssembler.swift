@@ -116,26 +116,35 @@ final class SnapshotAssembler: Sendable {
 }
 
 extension SnapshotAssembler {
-    /// Serves `Peer.snapshot` on `server`: each whole snapshot message goes to `deliver`, which
-    /// answers whether this node hosts the partition (a snapshot for one it does not host is
-    /// refused with `notFound`, and its sender hears the delivery failed).
+    /// Serves `Peer.snapshot` on `server`. Each whole snapshot message goes to `deliver`, which
+    /// returns nil when this node does not host the partition (refused with `notFound`: its
+    /// sender hears the delivery failed), or a future that completes once the partition's
+    /// replica has the message. The last piece is answered only then, so the leader hears
+    /// "delivered" when the follower's Raft has the snapshot, not while it is still being
+    /// decoded (the leader would probe, hear the follower is behind, and send it again).
     func serve(on server: RPCServer, metrics: NodeMetrics, logger: Logger,
-               deliver: @escaping @Sendable (PartitionID, Message) -> Bool) {
-        server.register(.peerSnapshot, onEventLoop: { (chunk, _) throws(RPCError) -> SnapshotChunkAck in
+               deliver: @escaping @Sendable (PartitionID, Message) -> EventLoopFuture<Void>?) {
+        server.register(.peerSnapshot, onEventLoopFuture: { chunk, context in
             metrics.increment(.raftSnapshotChunksReceived)
-            switch try self.accept(chunk) {
+            let outcome: Outcome
+            do {
+                outcome = try self.accept(chunk)
+            } catch {
+                return context.eventLoop.makeFailedFuture(error)
+            }
+            switch outcome {
             case .partial(let received):
-                return SnapshotChunkAck(receivedBytes: received)
+                return context.eventLoop.makeSucceededFuture(SnapshotChunkAck(receivedBytes: received))
             case .complete(let message):
-                guard deliver(chunk.partition, message) else {
-                    throw RPCError(.notFound, "this node does not host \(chunk.partition)")
+                guard let handed = deliver(chunk.partition, message) else {
+                    return context.eventLoop.makeFailedFuture(RPCError(.notFound, "this node does not host \(chunk.partition)"))
                 }
                 metrics.increment(.raftSnapshotsReceived)
                 logger.info("received snapshot", metadata: [
                     "peer": "\(chunk.from)", "partition": "\(chunk.partition)", "bytes": "\(chunk.totalBytes)",
                     "index": "\(message.snapshot?.metadata.index ?? .zero)",
                 ])
-                return SnapshotChunkAck(receivedBytes: chunk.totalBytes)
+                return handed.hop(to: context.eventLoop).map { SnapshotChunkAck(receivedBytes: chunk.totalBytes) }
             }
         })
     }
