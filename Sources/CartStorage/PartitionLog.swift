@@ -51,8 +51,14 @@ public final class PartitionLog: @unchecked Sendable {
     private var boundary: CompactionBoundary
     private var closed = false
     /// Why the log stopped accepting writes after a segment roll failed (see `roll`); a
-    /// failed sync stops it through `groupCommit.stoppedBy` instead.
+    /// failed sync stops it through `groupCommit.stoppedBy` instead. The files still hold
+    /// every entry of the index table, so reads, checkpoints and a clean close go on.
     private var rollFailure: (any Error)?
+    /// Why the log stopped after a write into a segment failed (see `changingFiles`). The
+    /// files may lack entries the index table has (a journaled log's buffered records,
+    /// durable in the journal only), so every later call throws it, reads included, and the
+    /// log never tells the journal that its file is durable again.
+    private var writeFailure: (any Error)?
     /// Journaled logs: records encoded after the active segment's written end, not yet in
     /// the file. The journal holds them durably; the file only needs them by the next
     /// checkpoint, so they go in with one `pwrite` per `unwrittenBytesMax` instead of one
@@ -140,6 +146,7 @@ public final class PartitionLog: @unchecked Sendable {
     /// The term of the entry at `index`; also answers for the last compacted index.
     public func term(at index: LogIndex) throws -> Term {
         try lock.withLock {
+            if let writeFailure { throw writeFailure }
             if index == boundary.index { return boundary.term }
             guard let slot = table.slot(at: index) else {
                 throw StorageError.indexOutOfRange(requested: index, firstIndex: table.firstIndex, lastIndex: table.lastIndex)
@@ -152,6 +159,7 @@ public final class PartitionLog: @unchecked Sendable {
     /// collected (always at least one entry). Every record's checksum is verified again.
     public func entries(from first: LogIndex, through last: LogIndex, payloadBytesMax: Int = .max) throws -> [StoredEntry] {
         try lock.withLock {
+            if let writeFailure { throw writeFailure }
             guard first <= last else { return [] }
             guard first >= table.firstIndex, last <= table.lastIndex else {
                 throw StorageError.indexOutOfRange(requested: first < table.firstIndex ? first : last,
@@ -433,6 +441,9 @@ public final class PartitionLog: @unchecked Sendable {
             if let journal {
                 // A clean close leaves the file durable on its own: the journal may drop its records.
                 completed = try journal.flush()
+                // Not so after a failed write: the log stays registered, so no checkpoint drops
+                // the records its file lacks (and the journal keeps its files); reopening replays them.
+                if let writeFailure { throw writeFailure }
                 try writeUnwritten()
                 _ = try groupCommit.flush(force: true)
                 journal.unregister(partition, durableIndex: table.lastIndex)
@@ -450,6 +461,7 @@ public final class PartitionLog: @unchecked Sendable {
     /// it could not write may be reported clean afterwards, so it must not be retried away).
     func checkpointPresync() throws {
         let file = try lock.withLock { () throws -> PosixFile? in
+            try checkFilesCanCatchUp()
             guard !closed, options.syncPolicy == .fsyncPerBatch else { return nil }
             try writeUnwritten()
             return active.file  // the reference keeps the descriptor open even if the segment rolls
@@ -461,6 +473,7 @@ public final class PartitionLog: @unchecked Sendable {
     /// rolled past them) and returns the last index now durable in the files; nil once closed.
     func checkpointSync() throws -> LogIndex? {
         try lock.withLock {
+            try checkFilesCanCatchUp()
             guard !closed else { return nil }
             try writeUnwritten()
             _ = try groupCommit.flush(force: true)
@@ -489,7 +502,18 @@ public final class PartitionLog: @unchecked Sendable {
     private func checkOpen() throws {
         if closed { throw StorageError.closed }
         if let failure = groupCommit.stoppedBy { throw failure }
+        if let writeFailure { throw writeFailure }
         if let rollFailure { throw rollFailure }
+    }
+
+    /// For journal checkpoints: throws unless a sync can make the files hold every entry of
+    /// the index table. After a failed sync the kernel may have dropped pages; after a failed
+    /// write the files lack records the journal holds. The checkpoint must then fail rather
+    /// than let the journal delete those records. Checked before `closed`: a close that
+    /// failed this way leaves the log registered with the journal.
+    private func checkFilesCanCatchUp() throws {
+        if let failure = groupCommit.stoppedBy { throw failure }
+        if let writeFailure { throw writeFailure }
     }
 
     private func validate(_ entries: [StoredEntry]) throws {
@@ -531,13 +555,36 @@ public final class PartitionLog: @unchecked Sendable {
         for slot in slots { table.append(slot) }
     }
 
-    /// Writes the records waiting in `unwritten` at the active segment's end.
+    /// Writes the records waiting in `unwritten` at the active segment's end. After a failed
+    /// write they stay in `unwritten` and are never written again: they may be partly in the
+    /// file already, and those of the append that failed are not in the index table, so the
+    /// same indexes appended again would follow them (see `changingFiles`).
     private func writeUnwritten() throws {
         guard !unwritten.isEmpty else { return }
-        try active.prepareWrite(through: active.writeOffset + unwritten.count)
-        try active.file.write(unwritten, at: active.writeOffset)
+        try changingFiles("writing records into the active segment", file: active.fileName) {
+            try active.prepareWrite(through: active.writeOffset + unwritten.count)
+            try active.file.write(unwritten, at: active.writeOffset)
+        }
         active.writeOffset += unwritten.count
         unwritten.removeAll(keepingCapacity: true)
+    }
+
+    /// Runs `change`, a write into the segment files; if it fails, the log stops as after a
+    /// failed sync: every later call throws the error (`writeFailure`). Writing on would
+    /// repeat records already (partly) in the file, which recovery refuses as corruption or
+    /// cuts as a torn tail together with acknowledged entries. The appends already reported
+    /// stay durable: in the file once synced (the group commit still completes those
+    /// waiting), or in the journal, which keeps its records because a stopped log fails
+    /// every checkpoint. Reopening reads the files as they are, as after a crash.
+    private func changingFiles(_ what: String, file: String, _ change: () throws -> Void) throws {
+        if let writeFailure { throw writeFailure }
+        do {
+            try change()
+        } catch {
+            writeFailure = error
+            logger.error("\(what) failed; log stopped", metadata: ["file": "\(file)", "error": "\(error)"])
+            throw error
+        }
     }
 
     /// Seals the active segment (synced in full, so damage in it is never a torn tail) and

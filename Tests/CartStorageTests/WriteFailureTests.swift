@@ -1,0 +1,114 @@
+import CartTypes
+import Foundation
+import XCTest
+@testable import CartStorage
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Writes that fail on a real file, the way a file system that runs out of room fails them:
+/// the process's file size limit (`RLIMIT_FSIZE`) makes `pwrite` stop short at the limit and
+/// then fail with EFBIG, and `posix_fallocate` past it fail at once. A failed write stops the
+/// log as a failed sync does; nothing is written twice, nothing is reported durable that is
+/// not, and reopening gives back every acknowledged entry.
+final class WriteFailureTests: XCTestCase {
+    private let entryRecordBytes = RecordFormat.recordBytes(payloadBytes: 40)
+
+    /// Entries 6...8 are written across the limit: the first 30 bytes of their records reach
+    /// the file, then `pwrite` fails. Appending 6...8 again must not write them after the stale ones (which
+    /// recovery would refuse as corruption once later records prove the spot synced, or cut
+    /// as a torn tail with acknowledged entries): the log stays stopped with the same error.
+    /// Reopening cuts the partial record and continues after entry 5.
+    func testAFailedWriteStopsTheLogSoNoRecordIsWrittenTwice() throws {
+        let directory = TemporaryDirectory()
+        let log = try PartitionLog.open(directory: directory.path, partition: 0, options: options(), logger: quietLogger)
+        try log.appendAndWait(makeEntries(from: 1, count: 5, term: 1))
+        let segment = try XCTUnwrap(directory.segmentPaths().first)
+        let writeError = StorageError.io(operation: "pwrite", path: segment, errno: EFBIG)
+
+        let failed = withFileSizeLimit(5 * entryRecordBytes + 30) {
+            Result { try log.append(makeEntries(from: 6, count: 3, term: 1)) { _ in XCTFail("a failed append completed") } }
+        }
+        XCTAssertThrowsError(try failed.get()) { XCTAssertEqual($0 as? StorageError, writeError) }
+        XCTAssertEqual(log.lastIndex, 5)
+
+        XCTAssertThrowsError(try log.append(makeEntries(from: 6, count: 3, term: 1)) { _ in }) {
+            XCTAssertEqual($0 as? StorageError, writeError, "a log stopped by a failed write must stay stopped")
+        }
+        XCTAssertThrowsError(try log.sync()) { XCTAssertEqual($0 as? StorageError, writeError) }
+        XCTAssertThrowsError(try log.entries(from: 1, through: 5)) { XCTAssertEqual($0 as? StorageError, writeError) }
+        try log.close()
+
+        let reopened = try PartitionLog.open(directory: directory.path, partition: 0, options: options(), logger: quietLogger)
+        XCTAssertEqual(try reopened.allEntries(), makeEntries(from: 1, count: 5, term: 1))
+        try reopened.appendAndWait(makeEntries(from: 6, count: 5, term: 1))
+        try reopened.close()
+        let again = try PartitionLog.open(directory: directory.path, partition: 0, options: options(), logger: quietLogger)
+        XCTAssertEqual(try again.allEntries(), makeEntries(from: 1, count: 10, term: 1))
+        try again.close()
+    }
+
+    /// A journaled log buffers acknowledged entries 1...3 (durable in the journal only); the
+    /// append that fills the buffer fails to write it. The log stops: the buffered records
+    /// are never written again in front of a retry, its close fails, and a checkpoint (even
+    /// after that close) fails instead of telling the journal the file holds them, which
+    /// would let it delete their only durable copy. After the crash, replay brings 1...3 back.
+    func testAFailedWriteOfBufferedRecordsLeavesThemToTheJournal() throws {
+        let directory = TemporaryDirectory()
+        let journalOptions = NodeJournal.Options(journalBytesMax: 1 << 20)
+        let logOptions = options(segmentBytesMax: 1 << 20)
+        let journal = try NodeJournal.open(directory: directory.path + "/journal", options: journalOptions, logger: quietLogger)
+        let log = try PartitionLog.open(directory: directory.path + "/partition", partition: 3, options: logOptions,
+                                        journal: journal, logger: quietLogger)
+        try log.appendAndWait(makeEntries(from: 1, count: 3, term: 1))
+        let segment = try XCTUnwrap(directory.segmentPaths("partition").first)
+        XCTAssertEqual(readFile(segment).prefix(entryRecordBytes), ArraySlice(repeating: 0, count: entryRecordBytes),
+                       "entries 1...3 wait in the log's buffer")
+        let writeError = StorageError.io(operation: "pwrite", path: segment, errno: EFBIG)
+
+        let filling = makeEntries(from: 4, count: 16, term: 1, payloadBytes: 4096)  // > 64 KiB: the buffer is written
+        let failed = withFileSizeLimit(16 * 1024) {
+            Result { try log.append(filling) { _ in XCTFail("a failed append completed") } }
+        }
+        XCTAssertThrowsError(try failed.get()) { XCTAssertEqual($0 as? StorageError, writeError) }
+        XCTAssertEqual(log.lastIndex, 3)
+
+        XCTAssertThrowsError(try log.append(filling) { _ in }) { XCTAssertEqual($0 as? StorageError, writeError) }
+        XCTAssertThrowsError(try log.sync()) { XCTAssertEqual($0 as? StorageError, writeError) }
+        XCTAssertThrowsError(try log.close()) { XCTAssertEqual($0 as? StorageError, writeError) }
+        XCTAssertThrowsError(try journal.checkpoint(), "a checkpoint must not drop the records of a log whose close failed") {
+            XCTAssertEqual($0 as? StorageError, writeError)
+        }
+        journal.close()
+        XCTAssertTrue(try NodeJournal.hasFiles(in: directory.path + "/journal"))
+
+        let reopenedJournal = try NodeJournal.open(directory: directory.path + "/journal", options: journalOptions,
+                                                   logger: quietLogger)
+        defer { reopenedJournal.close() }
+        let reopened = try PartitionLog.open(directory: directory.path + "/partition", partition: 3, options: logOptions,
+                                             journal: reopenedJournal, logger: quietLogger)
+        XCTAssertEqual(try reopened.allEntries(), makeEntries(from: 1, count: 3, term: 1))
+        try reopened.appendAndWait(filling)
+        XCTAssertEqual(try reopened.allEntries(), makeEntries(from: 1, count: 3, term: 1) + filling)
+        try reopened.close()
+    }
+}
+
+/// Runs `body` with the process's file size limit (`RLIMIT_FSIZE`) lowered to `bytes`:
+/// a `pwrite` reaching past it is cut short there and the next one fails with EFBIG, and
+/// `posix_fallocate` past it fails with EFBIG, in every file (keep the body short). SIGXFSZ,
+/// which the kernel sends along, is ignored meanwhile.
+func withFileSizeLimit<T>(_ bytes: Int, _ body: () throws -> T) rethrows -> T {
+    var saved = rlimit()
+    precondition(getrlimit(__rlimit_resource_t(RLIMIT_FSIZE.rawValue), &saved) == 0)
+    let previousHandler = signal(SIGXFSZ, SIG_IGN)
+    var limited = saved
+    limited.rlim_cur = rlim_t(bytes)
+    precondition(setrlimit(__rlimit_resource_t(RLIMIT_FSIZE.rawValue), &limited) == 0)
+    defer {
+        precondition(setrlimit(__rlimit_resource_t(RLIMIT_FSIZE.rawValue), &saved) == 0)
+        signal(SIGXFSZ, previousHandler)
+    }
+    return try body()
+}
