@@ -54,10 +54,11 @@ public final class PartitionLog: @unchecked Sendable {
     /// failed sync stops it through `groupCommit.stoppedBy` instead. The files still hold
     /// every entry of the index table, so reads, checkpoints and a clean close go on.
     private var rollFailure: (any Error)?
-    /// Why the log stopped after a write into a segment failed (see `changingFiles`). The
-    /// files may lack entries the index table has (a journaled log's buffered records,
-    /// durable in the journal only), so every later call throws it, reads included, and the
-    /// log never tells the journal that its file is durable again.
+    /// Why the log stopped after a write into a segment, or a change of the segment files
+    /// (truncation, snapshot reset), failed (see `changingFiles`). The files may lack entries
+    /// the index table has (a journaled log's buffered records, durable in the journal only)
+    /// or show half of the change, possibly with no segment left at all; so every later call
+    /// throws it, reads included, and the log never tells the journal its file is durable again.
     private var writeFailure: (any Error)?
     /// Journaled logs: records encoded after the active segment's written end, not yet in
     /// the file. The journal holds them durably; the file only needs them by the next
@@ -291,11 +292,12 @@ public final class PartitionLog: @unchecked Sendable {
     private func cutSuffix(after index: LogIndex) throws {
         try writeUnwritten()
         let cut = table.slot(at: max(index.next, table.firstIndex))!
-        // Newest segments go first, so a crash midway leaves a shorter log, never a gap.
-        try removeSegments(where: { $0.sequence > cut.segment })
-        let segment = segments.last!
-        try segment.cut(at: cut.offset, policy: options.syncPolicy)
-        groupCommit.retarget(segment.file, durableBytes: cut.offset)
+        try changingFiles("cutting the log after \(index)", at: directory) {
+            // Newest segments go first, so a crash midway leaves a shorter log, never a gap.
+            try removeSegments(where: { $0.sequence > cut.segment })
+            try active.cut(at: cut.offset, policy: options.syncPolicy)
+        }
+        groupCommit.retarget(active.file, durableBytes: cut.offset)
         table.removeSuffix(after: index)
     }
 
@@ -340,17 +342,21 @@ public final class PartitionLog: @unchecked Sendable {
     }
 
     /// Called with `lock` held: replaces the files by an empty log after (`index`, `term`).
+    /// Every segment is deleted before the next one is created; if that creation (or any
+    /// step) fails, the log stops with no segment, and reopening starts the empty log after
+    /// the boundary already written (or reads the older files, if it was not).
     private func reset(index: LogIndex, term: Term) throws {
         let newBoundary = CompactionBoundary(index: index, term: term)
-        try MetadataFile.write(newBoundary.encoded(), to: path(Self.boundaryFileName), policy: options.syncPolicy)
-        boundary = newBoundary
         let nextSequence = active.sequence + 1
-        unwritten.removeAll()
-        try removeSegments(where: { _ in true })
-        let segment = try Segment.create(directory: directory, sequence: nextSequence,
-                                         capacityBytes: options.segmentBytesMax, policy: options.syncPolicy)
-        segments = [segment]
-        groupCommit.retarget(segment.file, durableBytes: 0)
+        try changingFiles("resetting the log for a snapshot at \(index)", at: directory) {
+            try MetadataFile.write(newBoundary.encoded(), to: path(Self.boundaryFileName), policy: options.syncPolicy)
+            boundary = newBoundary
+            unwritten.removeAll()
+            try removeSegments(where: { _ in true })
+            segments = [try Segment.create(directory: directory, sequence: nextSequence,
+                                           capacityBytes: options.segmentBytesMax, policy: options.syncPolicy)]
+        }
+        groupCommit.retarget(active.file, durableBytes: 0)
         table = LogIndexTable(firstIndex: index.next)
     }
 
@@ -495,6 +501,8 @@ public final class PartitionLog: @unchecked Sendable {
 
     // MARK: Internals (all called with `lock` held)
 
+    /// Never missing while the log runs: only a failed reset leaves no segment, and it stops
+    /// the log (`writeFailure`), which every path here checks first.
     private var active: Segment { segments.last! }
 
     private func path(_ name: String) -> String { directory + "/" + name }
@@ -561,7 +569,7 @@ public final class PartitionLog: @unchecked Sendable {
     /// same indexes appended again would follow them (see `changingFiles`).
     private func writeUnwritten() throws {
         guard !unwritten.isEmpty else { return }
-        try changingFiles("writing records into the active segment", file: active.fileName) {
+        try changingFiles("writing records into the active segment", at: active.path) {
             try active.prepareWrite(through: active.writeOffset + unwritten.count)
             try active.file.write(unwritten, at: active.writeOffset)
         }
@@ -569,20 +577,22 @@ public final class PartitionLog: @unchecked Sendable {
         unwritten.removeAll(keepingCapacity: true)
     }
 
-    /// Runs `change`, a write into the segment files; if it fails, the log stops as after a
-    /// failed sync: every later call throws the error (`writeFailure`). Writing on would
-    /// repeat records already (partly) in the file, which recovery refuses as corruption or
-    /// cuts as a torn tail together with acknowledged entries. The appends already reported
-    /// stay durable: in the file once synced (the group commit still completes those
-    /// waiting), or in the journal, which keeps its records because a stopped log fails
-    /// every checkpoint. Reopening reads the files as they are, as after a crash.
-    private func changingFiles(_ what: String, file: String, _ change: () throws -> Void) throws {
+    /// Runs `change`, a write into the segment files or a change of them; if it fails, the
+    /// log stops as after a failed sync: every later call throws the error (`writeFailure`).
+    /// The files and the in-memory state may disagree now. Writing on would repeat records
+    /// already (partly) in the file, which recovery refuses as corruption or cuts as a torn
+    /// tail together with acknowledged entries; a truncation or reset may have stopped
+    /// halfway, possibly with no segment left. The appends already reported stay durable: in
+    /// the file once synced (the group commit still completes those waiting), or in the
+    /// journal, which keeps its records because a stopped log fails every checkpoint.
+    /// Reopening reads the files as they are, as after a crash.
+    private func changingFiles(_ what: String, at path: String, _ change: () throws -> Void) throws {
         if let writeFailure { throw writeFailure }
         do {
             try change()
         } catch {
             writeFailure = error
-            logger.error("\(what) failed; log stopped", metadata: ["file": "\(file)", "error": "\(error)"])
+            logger.error("\(what) failed; log stopped", metadata: ["path": "\(path)", "error": "\(error)"])
             throw error
         }
     }

@@ -93,6 +93,63 @@ final class WriteFailureTests: XCTestCase {
         XCTAssertEqual(try reopened.allEntries(), makeEntries(from: 1, count: 3, term: 1) + filling)
         try reopened.close()
     }
+
+    /// A follower installs a snapshot at 20 (term 2) over its log 1...10: the reset writes the
+    /// new boundary, deletes every segment, and then cannot create the next one
+    /// (`posix_fallocate` fails). The log has no segment left: it stops, and every later call
+    /// throws the creation's error instead of crashing on the missing segment. Reopening
+    /// (with the journal: replaying its reset record) starts the empty log after the snapshot.
+    func testAFailedSnapshotResetStopsTheLogAndReopeningStartsAfterTheSnapshot() throws {
+        for journaled in [false, true] {
+            let directory = TemporaryDirectory("\(#function)\(journaled)")
+            let partitionPath = directory.path + "/partition"
+            let journalPath = directory.path + "/journal"
+            let journal = journaled ? try NodeJournal.open(directory: journalPath, logger: quietLogger) : nil
+            let log = try PartitionLog.open(directory: partitionPath, partition: 5, options: options(), journal: journal,
+                                            logger: quietLogger)
+            try log.appendAndWait(makeEntries(from: 1, count: 10, term: 1))
+            try log.snapshots.save(Snapshot(lastIndex: 20, term: 2, data: Array("state through 20".utf8)))
+            let createError = StorageError.io(operation: "fallocate", path: partitionPath + "/" + Segment.fileName(sequence: 2),
+                                              errno: EFBIG)
+
+            let failed = withFileSizeLimit(16 * 1024) { Result { try log.resetForSnapshot(index: 20, term: 2) } }
+            XCTAssertThrowsError(try failed.get()) { XCTAssertEqual($0 as? StorageError, createError, "journaled: \(journaled)") }
+            XCTAssertEqual(log.statistics.segmentCount, 0)
+            let calls: [(String, () throws -> Void)] = [
+                ("append", { try log.append(makeEntries(from: 21, count: 1, term: 2)) { _ in } }),
+                ("entries", { _ = try log.entries(from: 1, through: 10) }),
+                ("term", { _ = try log.term(at: 10) }),
+                ("sync", { try log.sync() }),
+                ("truncateSuffix", { try log.truncateSuffix(after: 5) }),
+                ("compactPrefix", { try log.compactPrefix(through: 5) }),
+                ("resetForSnapshot", { try log.resetForSnapshot(index: 20, term: 2) }),
+            ]
+            for (name, call) in calls {
+                XCTAssertThrowsError(try call(), name) { XCTAssertEqual($0 as? StorageError, createError, name) }
+            }
+            if journaled {
+                XCTAssertThrowsError(try log.close()) { XCTAssertEqual($0 as? StorageError, createError) }
+                journal?.close()
+            } else {
+                try log.close()
+            }
+
+            let reopenedJournal = journaled ? try NodeJournal.open(directory: journalPath, logger: quietLogger) : nil
+            defer { reopenedJournal?.close() }
+            var reopened = try PartitionLog.open(directory: partitionPath, partition: 5, options: options(),
+                                                 journal: reopenedJournal, logger: quietLogger)
+            XCTAssertEqual(reopened.firstIndex, 21, "journaled: \(journaled)")
+            XCTAssertEqual(try reopened.term(at: 20), 2)
+            XCTAssertEqual(try reopened.allEntries(), [])
+            XCTAssertEqual(try reopened.snapshots.loadLatest()?.lastIndex, 20)
+            try reopened.appendAndWait(makeEntries(from: 21, count: 2, term: 2))
+            try reopened.close()
+            reopened = try PartitionLog.open(directory: partitionPath, partition: 5, options: options(),
+                                             journal: reopenedJournal, logger: quietLogger)
+            XCTAssertEqual(try reopened.allEntries(), makeEntries(from: 21, count: 2, term: 2))
+            try reopened.close()
+        }
+    }
 }
 
 /// Runs `body` with the process's file size limit (`RLIMIT_FSIZE`) lowered to `bytes`:
