@@ -17,12 +17,21 @@ enum NumberedFile {
 
     /// Creates and preallocates a new empty file, then (when syncing) makes it and its name
     /// durable, so its existence survives a crash before its first record is acknowledged.
+    /// If a step after the creation fails (no room to preallocate, a failed sync), the file
+    /// is removed again, best effort: left behind, it would make a retry at this name fail
+    /// (the creation is exclusive), and recovery would adopt a file never preallocated.
     static func create(directory: String, name: String, capacityBytes: Int, policy: SyncPolicy) throws -> PosixFile {
-        let file = try PosixFile.open(directory + "/" + name, create: true, exclusive: true)
-        try file.preallocate(bytes: capacityBytes)
-        if policy == .fsyncPerBatch {
-            try file.fullSync()
-            try PosixFile.syncDirectory(directory)
+        let path = directory + "/" + name
+        let file = try PosixFile.open(path, create: true, exclusive: true)
+        do {
+            try file.preallocate(bytes: capacityBytes)
+            if policy == .fsyncPerBatch {
+                try file.fullSync()
+                try PosixFile.syncDirectory(directory)
+            }
+        } catch {
+            try? PosixFile.remove(path)
+            throw error
         }
         return file
     }

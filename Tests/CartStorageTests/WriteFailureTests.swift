@@ -150,6 +150,35 @@ final class WriteFailureTests: XCTestCase {
             try reopened.close()
         }
     }
+
+    /// Creating a segment or a journal file opens it and then preallocates it; here the
+    /// preallocation fails. The half-made file is removed again, so creating the file at
+    /// the same name afterwards succeeds (instead of failing with EEXIST) and recovery never
+    /// meets a file that was never preallocated.
+    func testAFileWhoseCreationFailsAfterOpeningItLeavesNothingBehind() throws {
+        let directory = TemporaryDirectory()
+        let segmentPath = directory.path + "/" + Segment.fileName(sequence: 7)
+        let journalPath = directory.path + "/" + JournalFile.fileName(sequence: 3)
+        let capacity = 64 * 1024
+        let (segmentFailure, journalFailure) = withFileSizeLimit(capacity / 2) {
+            (Result { try Segment.create(directory: directory.path, sequence: 7, capacityBytes: capacity, policy: .fsyncPerBatch) },
+             Result { try JournalFile.create(directory: directory.path, sequence: 3, capacityBytes: capacity, policy: .fsyncPerBatch) })
+        }
+        XCTAssertThrowsError(try segmentFailure.get()) {
+            XCTAssertEqual($0 as? StorageError, .io(operation: "fallocate", path: segmentPath, errno: EFBIG))
+        }
+        XCTAssertThrowsError(try journalFailure.get()) {
+            XCTAssertEqual($0 as? StorageError, .io(operation: "fallocate", path: journalPath, errno: EFBIG))
+        }
+        XCTAssertFalse(FileManager.default.fileExists(atPath: segmentPath), "a half-made segment was left behind")
+        XCTAssertFalse(FileManager.default.fileExists(atPath: journalPath), "a half-made journal file was left behind")
+
+        let segment = try Segment.create(directory: directory.path, sequence: 7, capacityBytes: capacity, policy: .fsyncPerBatch)
+        XCTAssertEqual(try segment.file.sizeBytes(), capacity)
+        let journalFile = try JournalFile.create(directory: directory.path, sequence: 3, capacityBytes: capacity,
+                                                 policy: .fsyncPerBatch)
+        XCTAssertEqual(try journalFile.file.sizeBytes(), capacity)
+    }
 }
 
 /// Runs `body` with the process's file size limit (`RLIMIT_FSIZE`) lowered to `bytes`:
