@@ -42,12 +42,24 @@ struct RecoveredLog {
             let next = (sequences.last ?? 0) + 1
             recovered.segments = [try Segment.create(directory: directory, sequence: next,
                                                      capacityBytes: options.segmentBytesMax, policy: options.syncPolicy)]
-        } else if options.syncPolicy == .fsyncPerBatch {
-            // Bytes recovered from the page cache after a process crash may not be on the disk
-            // yet; sync them before new records name them durable in their fence.
-            try recovered.segments.last!.file.fullSync()
+        } else {
+            try recovered.prepareLastSegment(directory: directory, options: options)
         }
         return recovered
+    }
+
+    /// Readies the segment new records go to. A crash while it was being created can leave
+    /// it short of its capacity (never preallocated) and its name not yet durable, so it is
+    /// preallocated again and synced with its directory, as `Segment.create` would have done.
+    /// The file sync also matters after a mere process crash: bytes recovered from the page
+    /// cache may not be on the disk yet, and new records will name them durable in their fence.
+    private func prepareLastSegment(directory: String, options: PartitionLogOptions) throws {
+        let last = segments.last!
+        if try last.file.sizeBytes() < last.capacityBytes { try last.file.preallocate(bytes: last.capacityBytes) }
+        if options.syncPolicy == .fsyncPerBatch {
+            try last.file.fullSync()
+            try PosixFile.syncDirectory(directory)
+        }
     }
 
     /// Adds a scanned segment's records above the compaction boundary to the index table.

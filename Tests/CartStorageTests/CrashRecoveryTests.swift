@@ -256,6 +256,24 @@ final class CrashRecoveryTests: XCTestCase {
         XCTAssertEqual(try reopen(directory).count, written.count + 2)
     }
 
+    /// A crash while a roll was creating the next segment, right after the file appeared:
+    /// it is empty, never preallocated, and its name may not be durable. Recovery adopts it
+    /// as the active segment and finishes its creation (preallocated to capacity, synced with
+    /// the directory) before any record goes in.
+    func testSegmentLeftEmptyByACrashDuringItsCreationIsFinishedOnOpen() throws {
+        let directory = TemporaryDirectory()
+        let written = try buildLog(in: directory, batches: 3)
+        let next = directory.path + "/" + Segment.fileName(sequence: 2)
+        writeFile(next, [])
+        let log = try PartitionLog.open(directory: directory.path, partition: partition, options: options(), logger: quietLogger)
+        XCTAssertEqual(readFile(next).count, 64 * 1024, "the adopted segment was not preallocated")
+        XCTAssertTrue(try log.allEntries() == written)
+        try log.appendAndWait(makeEntries(from: UInt64(written.count + 1), count: 2, term: 1))
+        try log.close()
+        XCTAssertGreaterThan(readFile(next).prefix(64).filter { $0 != 0 }.count, 0, "appends go to the newest segment")
+        XCTAssertEqual(try reopen(directory).count, written.count + 2)
+    }
+
     /// A crash after the compaction boundary was written but before old segments were
     /// deleted: reopening finishes the compaction and shows the same log.
     func testInterruptedCompactionIsFinishedOnOpen() throws {
