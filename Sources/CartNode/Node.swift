@@ -288,6 +288,7 @@ public final class CartNode: Service, Sendable {
             try? await replica.loop.submit { replica.stop() }.get()
         }
         await running.peerServer.shutdown()
+        await PartitionReplica.drainRestores()
         await running.transport.shutdown()
         for replica in running.replicas.values {
             do {
@@ -334,6 +335,11 @@ public final class CartNode: Service, Sendable {
 }
 
 extension CartNode {
+    /// This node's replica of `partition` while the node runs (tests and tools).
+    func replica(_ partition: PartitionID) -> PartitionReplica? {
+        running.withLockedValue { $0?.replicas[partition] }
+    }
+
     /// A copy of the domain state of this node's replica of `partition` (nil if not hosted
     /// or not running), read on the replica's loop. For status tools and tests.
     func replicaState(_ partition: PartitionID) async -> PartitionState? {

@@ -10,7 +10,7 @@ final class NodeMetrics: Sendable {
         case raftSnapshotsSent, raftSnapshotChunksSent, raftSnapshotChunksReceived, raftSnapshotsReceived
         case raftAppendsSent, raftEmptyAppendsSent, raftEntriesSent
         case watchStreamsOpened, watchResyncs, watchHistoryTruncated
-        case snapshotsTaken, snapshotsInstalled, snapshotsDecodedOffLoop
+        case snapshotsTaken, snapshotsInstalled, snapshotsDecodedOffLoop, snapshotDecodes
         case checkoutsResumed
 
         var name: String {
@@ -39,6 +39,7 @@ final class NodeMetrics: Sendable {
             case .snapshotsTaken: "storage.snapshots.taken"
             case .snapshotsInstalled: "storage.snapshots.installed"
             case .snapshotsDecodedOffLoop: "storage.snapshots.decoded_off_loop"
+            case .snapshotDecodes: "storage.snapshots.decodes"
             case .checkoutsResumed: "saga.checkouts.resumed"
             }
         }

@@ -66,7 +66,7 @@ extension PartitionReplica {
     }
 
     func restore(_ snapshot: CartRaft.Snapshot) {
-        defer { predecoded = nil }
+        defer { if let predecoded, predecoded.metadata.index <= snapshot.metadata.index { self.predecoded = nil } }
         do {
             if let predecoded, predecoded.metadata == snapshot.metadata {
                 state = predecoded.state
@@ -130,6 +130,103 @@ extension PartitionReplica {
             logger.info("took snapshot", metadata: ["index": "\(index)", "bytes": "\(data.count)"])
         } catch {
             logger.error("snapshot failed; the log keeps growing until the next attempt", metadata: ["error": "\(error)"])
+        }
+    }
+}
+
+// MARK: Receiving a leader's snapshot
+
+/// A leader snapshot on its way to Raft: decoded on `restoreQueue`, then stepped.
+struct SnapshotRestore {
+    let metadata: SnapshotMetadata
+    /// The newest message that carried it: a retry (maybe from a newer leader, in a newer
+    /// term) replaces the message, so Raft gets the one its current leader sent.
+    var message: Message
+    /// Answered once Raft has the message, or failed (stopped, superseded, undecodable).
+    let done: EventLoopPromise<Void>
+}
+
+extension PartitionReplica {
+    /// Feeds a whole leader snapshot message (from any thread); the future completes on this
+    /// replica's loop once Raft has it, and the peer answers the snapshot's last piece then.
+    ///
+    /// Decoding a partition's state takes about a second per 10 MB, which on this loop would
+    /// stall every partition and connection it serves. So the state is decoded on
+    /// `restoreQueue` first, then Raft gets the message, and `restore` takes the decoded state
+    /// when Raft installs that snapshot. The same snapshot sent again meanwhile waits for the
+    /// decode under way instead of adding one; a newer one replaces it (the older decode is
+    /// skipped if it has not started). A snapshot no newer than the applied state is stepped
+    /// at once: Raft refuses it without anything to decode.
+    func receiveSnapshot(_ message: Message) -> EventLoopFuture<Void> {
+        loop.flatSubmit { [self] in
+            guard !stopped else {
+                return loop.makeFailedFuture(RPCError(.unavailable, "\(partition) is stopped on this node", retryAfterMs: 1_000))
+            }
+            guard let snapshot = message.snapshot, !snapshot.data.isEmpty, snapshot.metadata.index > appliedIndex else {
+                return step(message)
+            }
+            if var current = restoring, current.metadata == snapshot.metadata {
+                current.message = message
+                restoring = current
+                return current.done.futureResult
+            }
+            restoring?.done.fail(RPCError(.aborted, "a newer snapshot of \(partition) replaced this one"))
+            let done = loop.makePromise(of: Void.self)
+            restoring = SnapshotRestore(metadata: snapshot.metadata, message: message, done: done)
+            wantedRestore.withLockedValue { $0 = snapshot.metadata }
+            let (codec, wanted) = (self.codec, wantedRestore)
+            Self.restoreQueue.async { [self] in
+                let decoded: Result<PartitionState, any Error>
+                if wanted.withLockedValue({ $0 }) == snapshot.metadata {
+                    metrics.increment(.snapshotDecodes)
+                    decoded = Result { try PartitionState(snapshotBytes: snapshot.data, using: codec) }
+                } else {
+                    decoded = .failure(RPCError(.aborted, "superseded before it was decoded"))
+                }
+                loop.execute { [self] in restored(snapshot.metadata, decoded) }
+            }
+            return done.futureResult
+        }
+    }
+
+    /// Back on the loop after a decode: the newest message for the snapshot goes to Raft with
+    /// the decoded state waiting for `restore`. A state that does not decode is refused
+    /// (the leader hears the delivery failed) and never saved.
+    private func restored(_ metadata: SnapshotMetadata, _ decoded: Result<PartitionState, any Error>) {
+        guard let current = restoring, current.metadata == metadata else { return }  // replaced; already answered
+        restoring = nil
+        wantedRestore.withLockedValue { if $0 == metadata { $0 = nil } }
+        guard !stopped else {
+            return current.done.fail(RPCError(.unavailable, "\(partition) stopped on this node", retryAfterMs: 1_000))
+        }
+        switch decoded {
+        case .success(let state):
+            predecoded = (metadata, state)
+            step(current.message).cascade(to: current.done)
+        case .failure(let error):
+            logger.error("refused a leader's snapshot that does not decode", metadata: [
+                "index": "\(metadata.index)", "error": "\(error)",
+            ])
+            current.done.fail(RPCError(.invalidArgument, "snapshot \(metadata.index) of \(partition) does not decode: \(error)"))
+        }
+    }
+
+    /// Steps one message into Raft; fails if Raft refuses it outright.
+    private func step(_ message: Message) -> EventLoopFuture<Void> {
+        do {
+            try raft.step(message)
+        } catch {
+            return loop.makeFailedFuture(RPCError(.invalidArgument, "raft refused the message: \(error)"))
+        }
+        scheduleReady()
+        return loop.makeSucceededVoidFuture()
+    }
+
+    /// Waits until every decode queued so far has handed its result to its loop (shutdown:
+    /// before the loops stop, so each decode's answer is given).
+    static func drainRestores() async {
+        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+            restoreQueue.async { continuation.resume() }
         }
     }
 }

@@ -7,6 +7,7 @@ import CartTypes
 import CartWire
 import Foundation
 import Logging
+import NIOConcurrencyHelpers
 import NIOCore
 
 /// One partition hosted on this node: a Raft core, its durable log and the partition's
@@ -68,11 +69,15 @@ final class PartitionReplica: @unchecked Sendable {
     var snapshotInProgress = false
     /// Decodes the leaders' snapshots before their messages reach Raft (`receiveSnapshot`).
     static let restoreQueue = DispatchQueue(label: "cart-snapshot-restores", qos: .userInitiated)
-    /// The last leader snapshot decoded off the loop, for `restore` to take instead of decoding
-    /// on the loop. At most one per replica; replaced by the next, dropped when used.
+    /// A leader snapshot decoded off the loop, for `restore` to take instead of decoding on the
+    /// loop. At most one per replica: dropped when used, and by the first Ready after it that
+    /// does not install it (Raft refused the snapshot as stale).
     var predecoded: (metadata: SnapshotMetadata, state: PartitionState)?
-    /// The leader snapshot being decoded on `restoreQueue`, and when Raft will have it.
-    var restoring: (metadata: SnapshotMetadata, done: EventLoopFuture<Void>)?
+    /// The leader snapshot being decoded on `restoreQueue` (see `receiveSnapshot`).
+    var restoring: SnapshotRestore?
+    /// Which snapshot this replica still wants decoded, read by `restoreQueue` to skip a decode
+    /// that a newer snapshot made useless.
+    let wantedRestore = NIOLockedValueBox<SnapshotMetadata?>(nil)
 
     var pending: [LogIndex: PendingProposal] = [:]
     private var readBatch: [ReadCompletion] = []
@@ -199,36 +204,6 @@ final class PartitionReplica: @unchecked Sendable {
         scheduleReady()
     }
 
-    /// Feeds a leader's snapshot message (from any thread); the future completes on this
-    /// replica's loop once Raft has it. Decoding a partition's state takes about a second per
-    /// 10 MB, which on this loop would stall every partition and connection it serves: the
-    /// state is decoded on `restoreQueue` first, then Raft gets the message, and `restore`
-    /// takes the decoded state if Raft installs that snapshot. The same snapshot sent again
-    /// meanwhile (the leader retried) waits for the decode under way instead of adding one.
-    func receiveSnapshot(_ message: Message) -> EventLoopFuture<Void> {
-        loop.flatSubmit { [self] in
-            guard let snapshot = message.snapshot, !snapshot.data.isEmpty else {
-                receive([message])
-                return loop.makeSucceededVoidFuture()
-            }
-            if let restoring, restoring.metadata == snapshot.metadata { return restoring.done }
-            let done = loop.makePromise(of: Void.self)
-            restoring = (snapshot.metadata, done.futureResult)
-            let codec = self.codec
-            Self.restoreQueue.async { [self] in
-                let decoded = try? PartitionState(snapshotBytes: snapshot.data, using: codec)
-                loop.execute { [self] in
-                    if restoring?.metadata == snapshot.metadata { restoring = nil }
-                    // A state that does not decode is left to `restore`, which stops the replica.
-                    predecoded = decoded.map { (snapshot.metadata, $0) }
-                    receive([message])
-                    done.succeed()
-                }
-            }
-            return done.futureResult
-        }
-    }
-
     /// Proposes `command` (as leader). `completion` runs on this loop once the entry is applied.
     func propose(_ command: Command, request: RequestKey?, completion: @escaping ProposalCompletion) {
         guard !stopped else {
@@ -340,6 +315,9 @@ final class PartitionReplica: @unchecked Sendable {
     @discardableResult
     private func takeReady() -> Int {
         let ready = raft.ready()
+        if predecoded != nil, ready.snapshot == nil, !inflight.contains(where: { $0.ready.snapshot != nil }) {
+            predecoded = nil  // Raft did not take the snapshot it was decoded for
+        }
         metrics.increment(.entriesCommitted, by: UInt64(ready.committedEntries.count))
         var later = ready.committedEntries
         if inflight.isEmpty, ready.snapshot == nil {
@@ -358,7 +336,12 @@ final class PartitionReplica: @unchecked Sendable {
                                       durable: ready.entries.isEmpty))
         do {
             if let snapshot = ready.snapshot {
+                let began = NIODeadline.now()
                 try storage.install(snapshot)
+                logger.info("saved the leader's snapshot", metadata: [
+                    "index": "\(snapshot.metadata.index)", "bytes": "\(snapshot.data.count)",
+                    "ms": "\((NIODeadline.now() - began).nanoseconds / 1_000_000)",
+                ])
             }
             try saveHardStateIfNeeded(ready.hardState)
             if !ready.entries.isEmpty {

@@ -15,9 +15,10 @@ import NIOCore
 /// ends the transfer with a typed error, and the sender starts over when Raft next asks.
 ///
 /// Memory is bounded: a snapshot may be at most `transferBytesMax` long, and the lengths of
-/// every unfinished transfer together may not pass it either. A transfer that has had no
-/// piece for `idleMs` (its sender died or lost leadership) is dropped when the next piece of
-/// any transfer arrives, so it does not hold the budget.
+/// every unfinished transfer, plus the finished snapshots not yet taken by their replicas
+/// (`hold`/`release`), may not pass it either. A transfer holds only the bytes received so
+/// far. One that has had no piece for `idleMs` (its sender died or lost leadership) is
+/// dropped when the next piece of any transfer arrives, so it does not hold the budget.
 final class SnapshotAssembler: Sendable {
     struct Limits: Sendable {
         /// The longest snapshot, and the most bytes all unfinished transfers may promise.
@@ -47,8 +48,14 @@ final class SnapshotAssembler: Sendable {
         var lastPieceAt: NIODeadline
     }
 
+    private struct State {
+        var transfers: [Key: Transfer] = [:]
+        /// Bytes of finished snapshots that their replicas have not taken yet.
+        var heldBytes: UInt64 = 0
+    }
+
     let limits: Limits
-    private let transfers = NIOLockedValueBox<[Key: Transfer]>([:])
+    private let box = NIOLockedValueBox(State())
 
     init(limits: Limits = .default) {
         self.limits = limits
@@ -56,8 +63,12 @@ final class SnapshotAssembler: Sendable {
 
     /// How many transfers are unfinished, and the bytes they promised (for tests and status).
     var unfinished: (count: Int, promisedBytes: UInt64) {
-        transfers.withLockedValue { ($0.count, $0.values.reduce(0) { $0 + $1.totalBytes }) }
+        box.withLockedValue { ($0.transfers.count, $0.transfers.values.reduce($0.heldBytes) { $0 + $1.totalBytes }) }
     }
+
+    /// Counts a finished snapshot's bytes against the budget until its replica has it.
+    func hold(_ bytes: UInt64) { box.withLockedValue { $0.heldBytes += bytes } }
+    func release(_ bytes: UInt64) { box.withLockedValue { $0.heldBytes -= min($0.heldBytes, bytes) } }
 
     /// Takes in one piece.
     func accept(_ chunk: SnapshotChunk, now: NIODeadline = .now()) throws(RPCError) -> Outcome {
@@ -72,21 +83,19 @@ final class SnapshotAssembler: Sendable {
             throw RPCError(.resourceExhausted, "snapshot of \(chunk.totalBytes) bytes is larger than this node accepts (\(limits.transferBytesMax))")
         }
         let key = Key(from: chunk.from, partition: chunk.partition)
-        let result: Result<Outcome, RPCError> = transfers.withLockedValue { transfers in
-            dropIdle(&transfers, now: now)
+        let result: Result<Outcome, RPCError> = box.withLockedValue { state in
+            dropIdle(&state.transfers, now: now)
             if chunk.offset == 0 {
-                transfers[key] = nil
-                let promised = transfers.values.reduce(0) { $0 + $1.totalBytes }
+                state.transfers[key] = nil
+                let promised = state.transfers.values.reduce(state.heldBytes) { $0 + $1.totalBytes }
                 guard promised + chunk.totalBytes <= limits.transferBytesMax else {
                     return .failure(RPCError(.resourceExhausted,
-                                             "receiving \(transfers.count) snapshots of \(promised) bytes already",
+                                             "receiving or installing snapshots of \(promised) bytes already",
                                              retryAfterMs: 1_000))
                 }
-                var data: [UInt8] = []
-                data.reserveCapacity(Int(chunk.totalBytes))
-                transfers[key] = Transfer(message: chunk.message, totalBytes: chunk.totalBytes, data: data, lastPieceAt: now)
+                state.transfers[key] = Transfer(message: chunk.message, totalBytes: chunk.totalBytes, data: [], lastPieceAt: now)
             }
-            guard var transfer = transfers.removeValue(forKey: key) else {
+            guard var transfer = state.transfers.removeValue(forKey: key) else {
                 return .failure(RPCError(.failedPrecondition, "no snapshot transfer to continue at \(chunk.offset); start at 0"))
             }
             guard transfer.message == chunk.message, transfer.totalBytes == chunk.totalBytes,
@@ -98,7 +107,7 @@ final class SnapshotAssembler: Sendable {
             transfer.lastPieceAt = now
             guard UInt64(transfer.data.count) == transfer.totalBytes else {
                 let received = UInt64(transfer.data.count)
-                transfers[key] = transfer
+                state.transfers[key] = transfer
                 return .success(.partial(receivedBytes: received))
             }
             var message = transfer.message
@@ -144,6 +153,8 @@ extension SnapshotAssembler {
                     "peer": "\(chunk.from)", "partition": "\(chunk.partition)", "bytes": "\(chunk.totalBytes)",
                     "index": "\(message.snapshot?.metadata.index ?? .zero)",
                 ])
+                self.hold(chunk.totalBytes)
+                handed.whenComplete { _ in self.release(chunk.totalBytes) }
                 return handed.hop(to: context.eventLoop).map { SnapshotChunkAck(receivedBytes: chunk.totalBytes) }
             }
         })
