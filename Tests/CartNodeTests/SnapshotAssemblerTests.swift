@@ -127,6 +127,26 @@ final class SnapshotAssemblerTests: XCTestCase {
     /// A snapshot longer than the node accepts is refused before any memory is reserved, and
     /// so is one that would take unfinished transfers past the same budget, until an idle
     /// transfer (its leader gone) is dropped.
+    func testAnIdleTransferIsDroppedBySweep() throws {
+        let assembler = SnapshotAssembler(limits: .init(transferBytesMax: 10_000, idleMs: 5_000))
+        let chunks = pieces(of: snapshotMessage(data: Array(repeating: 1, count: 3_000)), size: 1_000)
+        _ = try assembler.accept(chunks[0], now: start)
+        assembler.dropIdleTransfers(now: start + .seconds(4))
+        XCTAssertEqual(assembler.unfinished.count, 1)
+        assembler.dropIdleTransfers(now: start + .seconds(6))
+        XCTAssertEqual(assembler.unfinished.count, 0, "its sender went quiet: the memory is freed without another piece")
+    }
+
+    /// Bytes handed to a replica count against the budget until the replica has taken them.
+    func testSnapshotsHandedOverCountUntilTaken() throws {
+        let assembler = SnapshotAssembler(limits: .init(transferBytesMax: 10_000, idleMs: 5_000))
+        assembler.hold(8_000)
+        let chunks = pieces(of: snapshotMessage(data: Array(repeating: 1, count: 3_000)), size: 1_000)
+        assertRefused(.resourceExhausted) { () throws(RPCError) in try assembler.accept(chunks[0], now: start) }
+        assembler.release(8_000)
+        XCTAssertEqual(try assembler.accept(chunks[0], now: start), .partial(receivedBytes: 1_000))
+    }
+
     func testMemoryIsBoundedBySizeAndByTheBudgetOfUnfinishedTransfers() throws {
         let assembler = SnapshotAssembler(limits: .init(transferBytesMax: 10_000, idleMs: 5_000))
         var huge = pieces(of: snapshotMessage(data: [1]), size: 1)[0]
@@ -140,7 +160,10 @@ final class SnapshotAssemblerTests: XCTestCase {
         assertRefused(.resourceExhausted) { () throws(RPCError) in try assembler.accept(second[0], now: start + .seconds(1)) }
         XCTAssertEqual(assembler.unfinished.promisedBytes, 6_000)
 
-        // The first sender went quiet for longer than idleMs: the next piece from anyone drops it.
+        // The first sender went quiet for longer than idleMs: the node's periodic sweep, or the
+        // next piece from anyone, drops it.
+        assembler.dropIdleTransfers(now: start + .seconds(2))
+        XCTAssertEqual(assembler.unfinished.count, 1, "not idle long enough yet")
         XCTAssertEqual(try assembler.accept(second[0], now: start + .seconds(6)), .partial(receivedBytes: 1_000))
         XCTAssertEqual(assembler.unfinished.count, 1)
         assertRefused(.failedPrecondition) { () throws(RPCError) in try assembler.accept(first[1], now: start + .seconds(6)) }

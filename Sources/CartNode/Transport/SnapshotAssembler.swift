@@ -18,7 +18,7 @@ import NIOCore
 /// every unfinished transfer, plus the finished snapshots not yet taken by their replicas
 /// (`hold`/`release`), may not pass it either. A transfer holds only the bytes received so
 /// far. One that has had no piece for `idleMs` (its sender died or lost leadership) is
-/// dropped when the next piece of any transfer arrives, so it does not hold the budget.
+/// dropped (`dropIdleTransfers`), so it does not hold the budget.
 final class SnapshotAssembler: Sendable {
     struct Limits: Sendable {
         /// The longest snapshot, and the most bytes all unfinished transfers may promise.
@@ -115,6 +115,13 @@ final class SnapshotAssembler: Sendable {
             return .success(.complete(message))
         }
         return try result.get()
+    }
+
+    /// Drops the transfers idle for longer than `idleMs`. Pieces arriving do it too; the node
+    /// also calls this every few seconds, for a sender that died when no other piece may come
+    /// for a long time.
+    func dropIdleTransfers(now: NIODeadline = .now()) {
+        box.withLockedValue { dropIdle(&$0.transfers, now: now) }
     }
 
     private func dropIdle(_ transfers: inout [Key: Transfer], now: NIODeadline) {
