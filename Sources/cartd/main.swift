@@ -27,7 +27,7 @@ struct Cartd: AsyncParsableCommand {
     @Option(help: "Event loop threads (0: one per core).") var threads: Int?
     @Option(help: "Threads that fsync the partition logs, shared by all partitions (0: one per partition).") var syncThreads: Int?
     @Option(help: "Raft tick interval in milliseconds.") var tickMs: Int64?
-    @Option(help: "Applied entries between snapshots (default 100000; a replica's first one comes up to half that later).") var snapshotEntries: UInt64?
+    @Option(help: "Fewest applied entries between snapshots (default 100000; a replica's first one comes up to half that later; later ones also wait until the log since the last is as large as it).") var snapshotEntries: UInt64?
     @Option(help: "PBKDF2 iterations for new password hashes.") var passwordIterations: Int?
     @Flag(help: "Accept the hello token user:<id> as that user (development only).") var devIdentities = false
     @Flag(help: "Skip fsync (unsafe: acknowledged writes can be lost on a crash; experiments only).") var noFsync = false

@@ -25,4 +25,19 @@ final class SnapshotStaggerTests: XCTestCase {
         XCTAssertGreaterThan(Set(delays).count, 40, "replicas get different delays")
         XCTAssertEqual(PartitionReplica.snapshotStagger(partition: PartitionID(3), node: NodeID(1), interval: 1), 0)
     }
+
+    /// A snapshot falls due after `interval` entries, and only once the log since the last
+    /// one is at least as large as that snapshot: a large state is not re-encoded every
+    /// `interval` small entries.
+    func testASnapshotWaitsUntilTheLogSinceTheLastOneIsAsLargeAsIt() {
+        func due(_ applied: UInt64, floor: UInt64, bytesSince: Int, last: Int) -> Bool {
+            PartitionReplica.snapshotDue(applied: LogIndex(applied), floor: LogIndex(floor), interval: 100, firstDelay: 30,
+                                         bytesSince: bytesSince, lastSnapshotBytes: last)
+        }
+        XCTAssertFalse(due(129, floor: 0, bytesSince: 10_000, last: 0), "the first one comes the stagger later")
+        XCTAssertTrue(due(130, floor: 0, bytesSince: 10_000, last: 0))
+        XCTAssertFalse(due(199, floor: 100, bytesSince: 1 << 30, last: 10), "never before the interval")
+        XCTAssertTrue(due(200, floor: 100, bytesSince: 6_000, last: 6_000))
+        XCTAssertFalse(due(5_000, floor: 100, bytesSince: 5_999, last: 6_000), "a log smaller than the state waits")
+    }
 }

@@ -17,6 +17,7 @@ extension PartitionReplica {
         metrics.increment(.entriesApplied, by: UInt64(entries.count))
         for entry in entries {
             appliedIndex = entry.index
+            bytesAppliedSinceSnapshot += entry.data.count
             let proposal = pending.removeValue(forKey: entry.index)
             guard !entry.data.isEmpty else {
                 proposal?.completion(.failure(notLeaderError()))
@@ -82,6 +83,7 @@ extension PartitionReplica {
             return
         }
         appliedIndex = snapshot.metadata.index
+        bytesAppliedSinceSnapshot = 0
         for item in state.items.values { hooks.itemChanged(item) }
         watchers.markAllOverflowed()
         metrics.increment(.snapshotsInstalled)
@@ -101,12 +103,13 @@ extension PartitionReplica {
     /// first snapshot comes `firstSnapshotDelayEntries` later than the interval says, and the
     /// later ones keep that phase (they follow the previous snapshot's index).
     func maybeTakeSnapshot() {
-        let floor = storage.snapshotMetadata.index.rawValue
-        let due = floor + snapshotIntervalEntries + (floor == 0 ? firstSnapshotDelayEntries : 0)
         guard !snapshotInProgress,
-              appliedIndex.rawValue >= due,
+              Self.snapshotDue(applied: appliedIndex, floor: storage.snapshotMetadata.index, interval: snapshotIntervalEntries,
+                               firstDelay: firstSnapshotDelayEntries, bytesSince: bytesAppliedSinceSnapshot,
+                               lastSnapshotBytes: storage.snapshotBytes),
               let term = raft.term(at: appliedIndex) else { return }
         snapshotInProgress = true
+        bytesAppliedSinceSnapshot = 0
         let (state, index, codec, snapshots) = (self.state, appliedIndex, self.codec, storage.log.snapshots)
         Self.snapshotQueue.async { [self] in
             let result = Result { () throws -> [UInt8] in
@@ -116,6 +119,19 @@ extension PartitionReplica {
             }
             loop.execute { self.snapshotSaved(index: index, term: term, result) }
         }
+    }
+
+    /// A snapshot is due once `interval` entries were applied since the last one (the first
+    /// one `firstDelay` later, see `snapshotStagger`) and, as the Raft thesis suggests (§5.1),
+    /// once the log since then is at least as large as that snapshot. Snapshotting costs in
+    /// proportion to the state: a 36 MB partition takes ~1.6 s to encode, which every 60,000
+    /// small entries spent about 27 µs of CPU per write. With this rule the cost per byte
+    /// written stays bounded whatever the state's size, and the log never holds more than
+    /// about one state's worth (or `interval` entries) beyond the snapshot.
+    static func snapshotDue(applied: LogIndex, floor: LogIndex, interval: UInt64, firstDelay: UInt64,
+                            bytesSince: Int, lastSnapshotBytes: Int) -> Bool {
+        let due = floor.rawValue + interval + (floor == .zero ? firstDelay : 0)
+        return applied.rawValue >= due && bytesSince >= lastSnapshotBytes
     }
 
     func snapshotSaved(index: LogIndex, term: Term, _ result: Result<[UInt8], any Error>) {

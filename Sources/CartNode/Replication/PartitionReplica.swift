@@ -67,6 +67,9 @@ final class PartitionReplica: @unchecked Sendable {
     /// Encodes and saves the replicas' snapshots, one at a time, off their event loops.
     static let snapshotQueue = DispatchQueue(label: "cart-snapshots", qos: .utility)
     var snapshotInProgress = false
+    /// Bytes of log entries applied since the state the latest snapshot holds (see
+    /// `snapshotDue`); counted from the capture of a snapshot, or from a leader's install.
+    var bytesAppliedSinceSnapshot = 0
     /// Decodes the leaders' snapshots before their messages reach Raft (`receiveSnapshot`).
     static let restoreQueue = DispatchQueue(label: "cart-snapshot-restores", qos: .userInitiated)
     /// A leader snapshot decoded off the loop, for `restore` to take instead of decoding on the

@@ -18,6 +18,8 @@ final class RaftStorageAdapter: RaftLogStorage {
     let configuration: Configuration
     private(set) var snapshotMetadata: SnapshotMetadata
     private var snapshotData: [UInt8]
+    /// The size of the latest snapshot's data (the state machine's size at its index).
+    var snapshotBytes: Int { snapshotData.count }
     /// Entries `recentFirst ..< recentFirst + recent.count`, in order.
     private var recent: [Entry] = []
     private var recentFirst = LogIndex(1)
