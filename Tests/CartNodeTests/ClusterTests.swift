@@ -1,7 +1,9 @@
 import CartAPI
 import CartDomain
 @testable import CartNode
+import CartRaft
 import CartRPC
+import CartStorage
 import CartTestSupport
 import CartTypes
 import CartWire
@@ -125,6 +127,65 @@ final class ClusterTests: XCTestCase {
             XCTAssertGreaterThan(received.value(.snapshotsDecodedOffLoop), 0, "the state was decoded off the replica's loop")
             try await assertReplicasAgree(cluster, carts: ["snap-cart"], nodes: [1, 2, 3])
         }
+    }
+
+    // A follower installing the leader's snapshot saves it, then resets its log. Here a
+    // crash between the two is staged: while node 3 is stopped, another node's snapshot
+    // (newer than node 3's log) is saved into node 3's files without the reset. Then the
+    // leader stops, so that node leads when node 3 is back; it probes node 3, hears its log
+    // ends at the snapshot, and sends the entries after it. Node 3 finishes the reset at
+    // start, takes them, and ends with the same carts as the others (before, its log
+    // refused the first entry after the gap and the replica stopped at every restart).
+    func testARestartFinishesASnapshotInstallThatACrashInterrupted() async throws {
+        try await withCluster(snapshotIntervalEntries: 20) { cluster in
+            await cluster.stop(3)
+            try await cluster.waitForLeaders()
+            let statuses = await cluster.node(1).partitionStatuses()
+            let partition = try XCTUnwrap(statuses.first?.partition)
+            let leader = try XCTUnwrap(statuses.first?.leader)
+            let heir: NodeID = leader == 1 ? 2 : 1
+            let client = try cluster.client(heir, as: "alice")
+            try await putItem(client, "sku-i", stock: 10_000)
+            let cart = try cart(in: partition, placement: XCTUnwrap(cluster.node(1).placement))
+            _ = try await client.call(.cartCreate, CreateCartRequest(cart: cart, request: Keys.next()))
+            for _ in 0..<60 {
+                _ = try await client.call(.cartAddItem, AddItemRequest(cart: cart, item: "sku-i", quantity: 1, request: Keys.next()))
+            }
+            let source = try XCTUnwrap(cluster.node(heir).replica(partition))
+            try await eventually(20, "node \(heir) snapshots") {
+                try await source.loop.submit { source.storage.snapshotMetadata.index > .zero }.get()
+            }
+            let snapshot = try await source.loop.submit { try source.storage.snapshot() }.get()
+
+            let data = cluster.configuration(3).dataDirectory
+            let journal = try NodeJournal.open(directory: data + "/journal", options: .init(syncPolicy: .fsyncPerBatch))
+            let log = try PartitionLog.open(directory: data + "/partition-\(partition.rawValue)", partition: partition,
+                                            options: PartitionLogOptions(), journal: journal)
+            XCTAssertLessThan(log.lastIndex, snapshot.metadata.index, "node 3's log ends before the snapshot")
+            try log.snapshots.save(CartStorage.Snapshot(lastIndex: snapshot.metadata.index, term: snapshot.metadata.term,
+                                                        data: snapshot.data))
+            try log.close()
+            journal.close()
+
+            await cluster.stop(leader)
+            try await cluster.start(3)
+            for _ in 0..<5 {
+                _ = try await client.call(.cartAddItem, AddItemRequest(cart: cart, item: "sku-i", quantity: 1, request: Keys.next()))
+            }
+            try await eventually(20, "node 3 catches up") {
+                let state = await cluster.node(3).replicaState(partition)
+                return state?.carts[cart]?.line(for: "sku-i")?.quantity == 65
+            }
+            try await assertReplicasAgree(cluster, carts: [cart], nodes: [heir, 3])
+        }
+    }
+
+    /// A cart id that `placement` puts in `partition`.
+    private func cart(in partition: PartitionID, placement: Placement) throws -> CartID {
+        for i in 0..<10_000 where placement.partition(of: CartID("crash-cart-\(i)")) == partition {
+            return CartID("crash-cart-\(i)")
+        }
+        throw TestFailure("no cart id lands in \(partition)")
     }
 
     // Alice shares her cart with bob; bob watches it through another node. Alice's adds

@@ -133,6 +133,9 @@ final class PartitionReplica: @unchecked Sendable {
         } catch {
             throw NodeError(.storage, "cannot read the snapshot of \(partition): \(error)")
         }
+        if let snapshot {
+            try Self.finishInterruptedInstall(of: snapshot, in: log, partition: partition, logger: logger)
+        }
         storage = RaftStorageAdapter(log: log, configuration: configuration, snapshot: snapshot)
         if let snapshot {
             do {
@@ -187,6 +190,26 @@ final class PartitionReplica: @unchecked Sendable {
         ticker?.cancel()
         failPending(RPCError(.unavailable, "node is shutting down", retryAfterMs: 100))
         watchers.closeAll()
+    }
+
+    /// Installing a leader's snapshot saves it, then resets the log to start after it. A
+    /// crash between the two leaves a snapshot the log does not continue: entries end before
+    /// its index, or hold another term there. Raft would then take the log to end at the
+    /// snapshot and append the next entries after it, which the log refuses (a gap), and the
+    /// replica would stop at every restart. The snapshot holds committed state, so the reset
+    /// is finished here, as the install would have done.
+    static func finishInterruptedInstall(of snapshot: CartStorage.Snapshot, in log: PartitionLog, partition: PartitionID,
+                                         logger: Logger) throws(NodeError) {
+        let continues = log.lastIndex >= snapshot.lastIndex && (try? log.term(at: snapshot.lastIndex)) == snapshot.term
+        guard !continues else { return }
+        logger.warning("finishing an interrupted snapshot install", metadata: [
+            "partition": "\(partition)", "snapshot": "\(snapshot.lastIndex)", "logLast": "\(log.lastIndex)",
+        ])
+        do {
+            try log.resetForSnapshot(index: snapshot.lastIndex, term: snapshot.term)
+        } catch {
+            throw NodeError(.storage, "cannot reset the log of \(partition) after its snapshot \(snapshot.lastIndex): \(error)")
+        }
     }
 
     var isLeader: Bool { raft.currentRole == .leader }
