@@ -63,6 +63,12 @@ final class SnapshotReceiveTests: XCTestCase {
             XCTAssertEqual(metrics.value(.snapshotDecodes), 1)
             let leftover = try await target.loop.submit { target.predecoded == nil && target.restoring == nil }.get()
             XCTAssertTrue(leftover)
+
+            // The file was written off the loop, before the install: a restart recovers from it.
+            await cluster.stop(follower)
+            try await cluster.start(follower)
+            let recovered = await cluster.node(follower).replicaState(0)
+            XCTAssertTrue(recovered == expected, "the restarted follower recovered the installed snapshot")
         }
     }
 

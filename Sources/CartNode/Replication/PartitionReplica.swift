@@ -75,7 +75,7 @@ final class PartitionReplica: @unchecked Sendable {
     /// A leader snapshot decoded off the loop, for `restore` to take instead of decoding on the
     /// loop. At most one per replica: dropped when used, and by the first Ready after it that
     /// does not install it (Raft refused the snapshot as stale).
-    var predecoded: (metadata: SnapshotMetadata, state: PartitionState)?
+    var predecoded: PredecodedSnapshot?
     /// The leader snapshot being decoded on `restoreQueue` (see `receiveSnapshot`).
     var restoring: SnapshotRestore?
     /// Which snapshot this replica still wants decoded, read by `restoreQueue` to skip a decode
@@ -363,9 +363,10 @@ final class PartitionReplica: @unchecked Sendable {
         do {
             if let snapshot = ready.snapshot {
                 let began = NIODeadline.now()
-                try storage.install(snapshot)
-                logger.info("saved the leader's snapshot", metadata: [
-                    "index": "\(snapshot.metadata.index)", "bytes": "\(snapshot.data.count)",
+                let saved = predecoded.map { $0.saved && $0.metadata == snapshot.metadata } ?? false
+                try storage.install(snapshot, alreadySaved: saved)
+                logger.info("installed the leader's snapshot in the log", metadata: [
+                    "index": "\(snapshot.metadata.index)", "bytes": "\(snapshot.data.count)", "savedAhead": "\(saved)",
                     "ms": "\((NIODeadline.now() - began).nanoseconds / 1_000_000)",
                 ])
             }

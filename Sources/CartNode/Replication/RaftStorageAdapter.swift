@@ -85,11 +85,13 @@ final class RaftStorageAdapter: RaftLogStorage {
         remember(entries)
     }
 
-    /// Saves `snapshot` and makes it the log's new floor, discarding the log (a follower
-    /// installing the leader's snapshot).
-    func install(_ snapshot: CartRaft.Snapshot) throws {
-        try log.snapshots.save(CartStorage.Snapshot(lastIndex: snapshot.metadata.index, term: snapshot.metadata.term,
-                                                    data: snapshot.data))
+    /// Saves `snapshot` (unless `alreadySaved`: written and synced off the loop) and makes it
+    /// the log's new floor, discarding the log (a follower installing the leader's snapshot).
+    func install(_ snapshot: CartRaft.Snapshot, alreadySaved: Bool = false) throws {
+        if !alreadySaved {
+            try log.snapshots.save(CartStorage.Snapshot(lastIndex: snapshot.metadata.index, term: snapshot.metadata.term,
+                                                        data: snapshot.data))
+        }
         try log.resetForSnapshot(index: snapshot.metadata.index, term: snapshot.metadata.term)
         snapshotMetadata = SnapshotMetadata(index: snapshot.metadata.index, term: snapshot.metadata.term, configuration: configuration)
         snapshotData = snapshot.data
