@@ -37,8 +37,18 @@ public enum Varint {
     /// Fails on a truncated varint, on more than ten bytes, and on a tenth byte that would
     /// overflow 64 bits, so every UInt64 has exactly one accepted shortest-or-padded form
     /// no longer than ten bytes.
-    @inlinable
+    @inlinable @inline(__always)
     public static func read(from bytes: UnsafeRawBufferPointer, offset: inout Int, end: Int) throws(WireEncodingError) -> UInt64 {
+        // Most tags and values fit in one byte: that case inline, the loop out of line.
+        if offset < end, bytes[offset] < 0x80 {
+            offset += 1
+            return UInt64(bytes[offset - 1])
+        }
+        return try readMultibyte(from: bytes, offset: &offset, end: end)
+    }
+
+    @usableFromInline
+    static func readMultibyte(from bytes: UnsafeRawBufferPointer, offset: inout Int, end: Int) throws(WireEncodingError) -> UInt64 {
         var result: UInt64 = 0
         var shift: UInt64 = 0
         var index = offset

@@ -8,15 +8,24 @@ import CartTypes
 /// Reads the fields of one message by hand (see `WireMessage`), in wire order:
 /// `while let field = try reader.next() { switch field.number { … default: break } }`.
 /// Unknown fields are simply not matched. Valid only inside the `init(from:)` it was given to.
+///
+/// Readers and fields hold the decode's `WireReader` (the element budget and limits) without
+/// retaining it, and read the input through a plain pointer: a retain and release per field
+/// cost a fifth of a large message's decode. The decode that made the first reader keeps the
+/// `WireReader` alive until it returns; no reader or field may outlive that decode (they point
+/// into its borrowed input anyway).
 public struct WireFieldReader {
-    let reader: WireReader
+    let reader: Unmanaged<WireReader>
+    let input: WireInput
     let end: Int
     let depth: UInt16
     private var offset: Int
 
-    init(reader: WireReader, start: Int, end: Int, depth: UInt16) throws(WireEncodingError) {
-        try reader.checkDepth(Int(depth))
+    init(reader: Unmanaged<WireReader>, start: Int, end: Int, depth: UInt16) throws(WireEncodingError) {
+        let (input, depthFits) = reader._withUnsafeGuaranteedRef { ($0.source, Int(depth) <= $0.limits.depthMax) }
+        guard depthFits else { throw reader._withUnsafeGuaranteedRef { $0.depthExceeded() } }
         self.reader = reader
+        self.input = input
         self.end = end
         self.depth = depth
         self.offset = start
@@ -25,9 +34,11 @@ public struct WireFieldReader {
     /// The next field, or nil at the end of the message.
     public mutating func next() throws(WireEncodingError) -> WireField? {
         guard offset < end else { return nil }
-        let field = try reader.readField(at: &offset, end: end)
-        try reader.charge(1)
-        return WireField(reader: reader, ref: field, depth: depth)
+        let field = try input.readField(at: &offset, end: end)
+        guard reader._withUnsafeGuaranteedRef({ $0.chargeFits(1) }) else {
+            throw reader._withUnsafeGuaranteedRef { $0.elementsExceeded() }
+        }
+        return WireField(reader: reader, input: input, ref: field, depth: depth)
     }
 
     /// Throws `missingField` for a required field that `next()` never produced.
@@ -42,27 +53,29 @@ public struct WireFieldReader {
 
 /// One field of a message being read by hand; the accessors check the wire type and range.
 public struct WireField {
-    let reader: WireReader
-    let ref: FieldRef
+    /// Unretained, as in `WireFieldReader`.
+    let reader: Unmanaged<WireReader>
+    let input: WireInput
+    @usableFromInline let ref: FieldRef
     let depth: UInt16
 
-    public var number: UInt32 { ref.number }
-    public var wireType: WireType { ref.wireType }
+    @inlinable public var number: UInt32 { ref.number }
+    @inlinable public var wireType: WireType { ref.wireType }
 
-    public func uint64() throws(WireEncodingError) -> UInt64 { try reader.unsigned(ref, as: UInt64.self) }
-    public func uint32() throws(WireEncodingError) -> UInt32 { try reader.unsigned(ref, as: UInt32.self) }
-    public func uint16() throws(WireEncodingError) -> UInt16 { try reader.unsigned(ref, as: UInt16.self) }
-    public func uint8() throws(WireEncodingError) -> UInt8 { try reader.unsigned(ref, as: UInt8.self) }
-    public func int64() throws(WireEncodingError) -> Int64 { try reader.signed(ref, as: Int64.self) }
-    public func int32() throws(WireEncodingError) -> Int32 { try reader.signed(ref, as: Int32.self) }
-    public func int() throws(WireEncodingError) -> Int { try reader.signed(ref, as: Int.self) }
-    public func bool() throws(WireEncodingError) -> Bool { try reader.bool(ref) }
-    public func double() throws(WireEncodingError) -> Double { try reader.double(ref) }
-    public func float() throws(WireEncodingError) -> Float { try reader.float(ref) }
-    public func string() throws(WireEncodingError) -> String { try reader.string(ref) }
-    public func bytes() throws(WireEncodingError) -> [UInt8] { try reader.bytes(ref) }
-    public func uuid() throws(WireEncodingError) -> UUID { try reader.uuid(ref) }
-    public func date() throws(WireEncodingError) -> Date { try reader.date(ref) }
+    public func uint64() throws(WireEncodingError) -> UInt64 { try input.unsigned(ref, as: UInt64.self) }
+    public func uint32() throws(WireEncodingError) -> UInt32 { try input.unsigned(ref, as: UInt32.self) }
+    public func uint16() throws(WireEncodingError) -> UInt16 { try input.unsigned(ref, as: UInt16.self) }
+    public func uint8() throws(WireEncodingError) -> UInt8 { try input.unsigned(ref, as: UInt8.self) }
+    public func int64() throws(WireEncodingError) -> Int64 { try input.signed(ref, as: Int64.self) }
+    public func int32() throws(WireEncodingError) -> Int32 { try input.signed(ref, as: Int32.self) }
+    public func int() throws(WireEncodingError) -> Int { try input.signed(ref, as: Int.self) }
+    public func bool() throws(WireEncodingError) -> Bool { try input.bool(ref) }
+    public func double() throws(WireEncodingError) -> Double { try input.double(ref) }
+    public func float() throws(WireEncodingError) -> Float { try input.float(ref) }
+    public func string() throws(WireEncodingError) -> String { try input.string(ref) }
+    public func bytes() throws(WireEncodingError) -> [UInt8] { try input.bytes(ref) }
+    public func uuid() throws(WireEncodingError) -> UUID { try input.uuid(ref) }
+    public func date() throws(WireEncodingError) -> Date { try input.date(ref) }
 
     @inlinable public func identifier<I: Identifier>(_ type: I.Type) throws(WireEncodingError) -> I where I.RawValue == String { I(try string()) }
     @inlinable public func identifier<I: Identifier>(_ type: I.Type) throws(WireEncodingError) -> I where I.RawValue == UInt64 { I(try uint64()) }
@@ -70,7 +83,7 @@ public struct WireField {
 
     /// A nested message: `body` reads its fields.
     public func message<T>(_ body: (inout WireFieldReader) throws(WireEncodingError) -> T) throws(WireEncodingError) -> T {
-        _ = try reader.rawBytes(ref, for: WireFieldReader.self)  // checks the wire type
+        _ = try input.rawBytes(ref, for: WireFieldReader.self)  // checks the wire type
         var nested = try WireFieldReader(reader: reader, start: ref.start, end: ref.end, depth: depth + 1)
         return try body(&nested)
     }
@@ -85,7 +98,7 @@ public struct WireField {
         let location = DecodeLocation(start: UInt32(ref.start), end: UInt32(ref.end), field: ref.number,
                                       kind: .element, wireType: ref.wireType, depth: depth + 1)
         do {
-            return try reader.decodeValue(type, at: location)
+            return try reader.takeUnretainedValue().decodeValue(type, at: location)
         } catch let error as WireEncodingError {
             throw error
         } catch {

@@ -50,8 +50,12 @@ extension BinaryDecoder {
         guard bytes.count <= limits.bytesMax, bytes.count <= Int(UInt32.max) else {
             throw WireEncodingError(.bytesExceeded, "input of \(bytes.count) bytes exceeds bytesMax \(limits.bytesMax)")
         }
-        var reader = try WireFieldReader(reader: WireReader(input: bytes, limits: limits), start: 0, end: bytes.count, depth: 0)
-        return try T(from: &reader)
+        // The field readers hold `source` unretained: it must live until this call returns.
+        let source = WireReader(input: bytes, limits: limits)
+        return try withExtendedLifetime(source) { () throws(WireEncodingError) -> T in
+            var reader = try WireFieldReader(reader: Unmanaged.passUnretained(source), start: 0, end: bytes.count, depth: 0)
+            return try T(from: &reader)
+        }
     }
 
     public func decode<T: WireMessage>(_ type: T.Type, from bytes: [UInt8]) throws(WireEncodingError) -> T {

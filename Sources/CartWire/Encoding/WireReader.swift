@@ -6,9 +6,10 @@ import Foundation
 
 /// One field as found in the input: its number, wire type, and where its value lies
 /// (for length-delimited fields, the bytes after the length).
+@usableFromInline
 struct FieldRef {
-    var number: UInt32
-    var wireType: WireType
+    @usableFromInline var number: UInt32
+    @usableFromInline var wireType: WireType
     var start: Int
     var end: Int
 }
@@ -28,39 +29,10 @@ final class WireReader {
     // MARK: walking a message
 
     /// Reads the field starting at `offset` in a message ending at `end`, and moves `offset`
-    /// past it. Every length is checked against `end` before anything relies on it.
+    /// past it (see `WireInput.readField`).
     @inline(__always)
     func readField(at offset: inout Int, end: Int) throws(WireEncodingError) -> FieldRef {
-        let tagOffset = offset
-        let tag = try Varint.read(from: input, offset: &offset, end: end)
-        guard let wireType = WireType(rawValue: UInt8(tag & 7)) else {
-            throw WireEncodingError(.invalidWireType, "wire type \(tag & 7) at byte \(tagOffset) is not 0, 1, 2 or 5")
-        }
-        let number = tag >> 3
-        guard number >= 1 && number <= UInt64(FieldTag.fieldNumberMax) else {
-            throw WireEncodingError(.invalidFieldNumber, "field number \(number) at byte \(tagOffset) is outside 1...\(FieldTag.fieldNumberMax)")
-        }
-        let start: Int
-        switch wireType {
-        case .varint:
-            start = offset
-            _ = try Varint.read(from: input, offset: &offset, end: end)
-        case .fixed64, .fixed32:
-            start = offset
-            let width = wireType == .fixed64 ? 8 : 4
-            guard end - offset >= width else {
-                throw WireEncodingError(.truncated, "field \(number) needs \(width) bytes at byte \(offset), \(end - offset) remain")
-            }
-            offset += width
-        case .lengthDelimited:
-            let length = try Varint.read(from: input, offset: &offset, end: end)
-            guard length <= UInt64(end - offset) else {
-                throw WireEncodingError(.lengthExceedsInput, "field \(number) declares \(length) bytes at byte \(offset), \(end - offset) remain")
-            }
-            start = offset
-            offset += Int(length)
-        }
-        return FieldRef(number: UInt32(number), wireType: wireType, start: start, end: offset)
+        try source.readField(at: &offset, end: end)
     }
 
     /// Checks that `start..<end` is a well-formed sequence of fields and, if `charging`,
@@ -80,10 +52,19 @@ final class WireReader {
     }
 
     func charge(_ elements: Int) throws(WireEncodingError) {
+        guard chargeFits(elements) else { throw elementsExceeded() }
+    }
+
+    /// Charges `elements` to the budget and tells whether it still holds; `charge` without
+    /// the throw, for callers that hold this reader unretained (`WireFieldReader`).
+    @inline(__always)
+    func chargeFits(_ elements: Int) -> Bool {
         elementsSeen += elements
-        guard elementsSeen <= limits.elementsMax else {
-            throw WireEncodingError(.elementsExceeded, "more than elementsMax \(limits.elementsMax) fields and elements")
-        }
+        return elementsSeen <= limits.elementsMax
+    }
+
+    func elementsExceeded() -> WireEncodingError {
+        WireEncodingError(.elementsExceeded, "more than elementsMax \(limits.elementsMax) fields and elements")
     }
 
     /// The last occurrence of field `number` in the message `start..<end` (a repeated
@@ -108,8 +89,10 @@ final class WireReader {
     }
 
     func checkDepth(_ depth: Int) throws(WireEncodingError) {
-        guard depth <= limits.depthMax else {
-            throw WireEncodingError(.depthExceeded, "nesting deeper than depthMax \(limits.depthMax)")
-        }
+        guard depth <= limits.depthMax else { throw depthExceeded() }
+    }
+
+    func depthExceeded() -> WireEncodingError {
+        WireEncodingError(.depthExceeded, "nesting deeper than depthMax \(limits.depthMax)")
     }
 }
