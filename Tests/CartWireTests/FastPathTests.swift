@@ -34,6 +34,34 @@ final class FastPathTests: XCTestCase {
                        CartLine(item: "a", quantity: 1, priceCents: 2, note: nil))
     }
 
+    // `string(reusing:)` hands back the candidate itself (its storage, not a copy) when the
+    // field holds exactly its bytes, and otherwise decodes and checks the field as `string()`
+    // does: a difference at any position, a shorter or longer string, bad UTF-8, a wrong wire type.
+    func testAStringEqualToTheCandidateSharesItsStorage() throws {
+        let candidate = ReusedString.candidate
+        let decoded = try BinaryDecoder().decode(ReusedString.self, from: BinaryEncoder().encode(ReusedString(value: candidate)))
+        XCTAssertEqual(decoded.value, candidate)
+        XCTAssertEqual(decoded.value.utf8.withContiguousStorageIfAvailable { $0.baseAddress },
+                       candidate.utf8.withContiguousStorageIfAvailable { $0.baseAddress }, "the candidate's own storage")
+        var others = ["", String(candidate.dropLast()), candidate + "!", "Grüße 🛒"]
+        for position in candidate.indices {
+            var other = candidate
+            other.replaceSubrange(position...position, with: "#")
+            others.append(other)
+        }
+        for other in others {
+            XCTAssertEqual(try BinaryDecoder().decode(ReusedString.self, from: BinaryEncoder().encode(ReusedString(value: other))).value, other)
+        }
+        var invalid = Array(candidate.utf8)
+        invalid[3] = 0xff
+        XCTAssertThrowsError(try BinaryDecoder().decode(ReusedString.self, from: [0x0a, UInt8(invalid.count)] + invalid)) { error in
+            XCTAssertEqual((error as? WireEncodingError)?.kind, .invalidUTF8)
+        }
+        XCTAssertThrowsError(try BinaryDecoder().decode(ReusedString.self, from: [0x08, 0x01])) { error in
+            XCTAssertEqual((error as? WireEncodingError)?.kind, .typeMismatch)
+        }
+    }
+
     func testFastPathSurvivesTruncationAndMutation() throws {
         var random = SeededRandom.fromEnvironmentOrFresh()
         let valid = try BinaryEncoder().encode(random.snapshot())
@@ -45,5 +73,28 @@ final class FastPathTests: XCTestCase {
             if !bytes.isEmpty { bytes[Int.random(in: 0..<bytes.count, using: &random)] = UInt8.random(in: 0...255, using: &random) }
             do { _ = try BinaryDecoder().decode(CartSnapshot.self, from: bytes) } catch {}
         }
+    }
+}
+
+/// One string field, read with `string(reusing:)` against a candidate longer than a String
+/// stores inline.
+private struct ReusedString: Codable, Equatable, WireMessage {
+    static let candidate = "a candidate of 37 bytes, stored apart"
+    var value: String
+
+    init(value: String) { self.value = value }
+
+    enum CodingKeys: Int, CodingKey { case value = 1 }
+
+    func encode(to writer: inout WireFieldWriter) throws(WireEncodingError) {
+        writer.write(1, value)
+    }
+
+    init(from reader: inout WireFieldReader) throws(WireEncodingError) {
+        var value: String?
+        while let field = try reader.next() {
+            if field.number == 1 { value = try field.string(reusing: Self.candidate) }
+        }
+        self.value = try WireFieldReader.required(value, "value", 1, in: Self.self)
     }
 }

@@ -77,7 +77,35 @@ public struct WireField {
     public func uuid() throws(WireEncodingError) -> UUID { try input.uuid(ref) }
     public func date() throws(WireEncodingError) -> Date { try input.date(ref) }
 
+    /// The string in this field, or `candidate` itself when the field holds exactly its bytes:
+    /// a string repeated throughout a message (a cart's id in each of its events) then shares
+    /// one storage instead of allocating a copy per occurrence.
+    public func string(reusing candidate: String) throws(WireEncodingError) -> String {
+        let raw = try input.rawBytes(ref, for: String.self)
+        var candidate = candidate
+        let same = candidate.withUTF8 { utf8 in utf8.count == raw.count && Self.sameBytes(UnsafeRawBufferPointer(utf8), raw) }
+        return same ? candidate : try input.string(ref)
+    }
+
+    /// Whether two buffers of equal length hold the same bytes, compared eight at a time.
+    private static func sameBytes(_ a: UnsafeRawBufferPointer, _ b: UnsafeRawBufferPointer) -> Bool {
+        var offset = 0
+        while offset + 8 <= a.count {
+            guard a.loadUnaligned(fromByteOffset: offset, as: UInt64.self) == b.loadUnaligned(fromByteOffset: offset, as: UInt64.self) else { return false }
+            offset += 8
+        }
+        while offset < a.count {
+            guard a[offset] == b[offset] else { return false }
+            offset += 1
+        }
+        return true
+    }
+
     @inlinable public func identifier<I: Identifier>(_ type: I.Type) throws(WireEncodingError) -> I where I.RawValue == String { I(try string()) }
+    /// A string identifier that shares `candidate`'s storage when it is equal (see `string(reusing:)`).
+    @inlinable public func identifier<I: Identifier>(_ type: I.Type, reusing candidate: I) throws(WireEncodingError) -> I where I.RawValue == String {
+        I(try string(reusing: candidate.rawValue))
+    }
     @inlinable public func identifier<I: Identifier>(_ type: I.Type) throws(WireEncodingError) -> I where I.RawValue == UInt64 { I(try uint64()) }
     @inlinable public func identifier<I: Identifier>(_ type: I.Type) throws(WireEncodingError) -> I where I.RawValue == UInt32 { I(try uint32()) }
 
