@@ -2,7 +2,9 @@ import CartWire
 
 /// The snapshot codec the node uses: the wire's binary Codable encoding (deterministic, so
 /// equal states give equal bytes), with decode limits sized for a whole partition rather
-/// than for one RPC message.
+/// than for one RPC message. The snapshot is written and read by its hand-written wire fields
+/// (`PartitionSnapshot+Wire.swift`), which give exactly the Codable encoding's bytes and
+/// answers several times faster; the limits bound that path's work and allocation the same way.
 public struct BinarySnapshotCodec: SnapshotCodec {
     /// A partition snapshot is far larger than any frame: up to `snapshotBytesMax` bytes and
     /// `snapshotElementsMax` fields and elements (a cart with its history is a few hundred).
@@ -19,6 +21,7 @@ public struct BinarySnapshotCodec: SnapshotCodec {
     }
 
     public func encode(_ snapshot: PartitionSnapshot) throws(SnapshotError) -> [UInt8] {
+        // `PartitionSnapshot` is a `WireMessage`: these calls take the hand-written fast path.
         do { return try BinaryEncoder().encode(snapshot) } catch {
             throw SnapshotError(.unencodable, "\(error)")
         }
