@@ -54,7 +54,7 @@ struct EnvelopeGenerator {
         }
     }
 
-    private mutating func text() -> String {
+    mutating func text() -> String {
         switch Int.random(in: 0..<6, using: &random) {
         case 0: return ""
         case 1: return "c\(integer() % 1_000)"
@@ -65,7 +65,7 @@ struct EnvelopeGenerator {
         }
     }
 
-    private mutating func signed() -> Int64 {
+    mutating func signed() -> Int64 {
         switch Int.random(in: 0..<4, using: &random) {
         case 0: return [Int64.min, Int64.max, 0, -1][Int.random(in: 0..<4, using: &random)]
         case 1: return Int64.random(in: -1_000...1_000, using: &random)
@@ -73,7 +73,7 @@ struct EnvelopeGenerator {
         }
     }
 
-    private mutating func integer() -> UInt64 {
+    mutating func integer() -> UInt64 {
         random.chance(20) ? UInt64.max - UInt64.random(in: 0...1, using: &random) : UInt64.random(in: 0...UInt64.max, using: &random) >> UInt64.random(in: 0...63, using: &random)
     }
 
