@@ -97,6 +97,7 @@ final class ClientConnectionHandler: ChannelDuplexHandler {
 
     /// A close from the application (`RPCConnection.close`, a pool retiring the connection).
     func close(context: ChannelHandlerContext, mode: CloseMode, promise: EventLoopPromise<Void>?) {
+        flush()  // frames queued for the end of this turn (requests, cancels) go out first
         stopTakingCalls()
         context.close(mode: mode, promise: promise)
     }
