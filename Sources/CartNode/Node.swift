@@ -302,7 +302,7 @@ public final class CartNode: Service, Sendable {
             try? await replica.loop.submit { replica.stop() }.get()
         }
         await running.peerServer.shutdown()
-        await PartitionReplica.drainRestores()
+        await PartitionReplica.drainSnapshotQueues()
         await running.transport.shutdown()
         for replica in running.replicas.values {
             do {

@@ -38,6 +38,7 @@ final class SnapshotStaggerTests: XCTestCase {
         XCTAssertTrue(due(130, floor: 0, bytesSince: 10_000, last: 0))
         XCTAssertFalse(due(199, floor: 100, bytesSince: 1 << 30, last: 10), "never before the interval")
         XCTAssertTrue(due(200, floor: 100, bytesSince: 6_000, last: 6_000))
-        XCTAssertFalse(due(5_000, floor: 100, bytesSince: 5_999, last: 6_000), "a log smaller than the state waits")
+        XCTAssertFalse(due(1_099, floor: 100, bytesSince: 5_999, last: 6_000), "a log smaller than the state waits")
+        XCTAssertTrue(due(1_100, floor: 100, bytesSince: 5_999, last: 6_000), "but not beyond ten intervals")
     }
 }

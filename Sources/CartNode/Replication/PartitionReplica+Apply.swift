@@ -109,6 +109,7 @@ extension PartitionReplica {
                                lastSnapshotBytes: storage.snapshotBytes),
               let term = raft.term(at: appliedIndex) else { return }
         snapshotInProgress = true
+        let counted = bytesAppliedSinceSnapshot
         bytesAppliedSinceSnapshot = 0
         let (state, index, codec, snapshots) = (self.state, appliedIndex, self.codec, storage.log.snapshots)
         Self.snapshotQueue.async { [self] in
@@ -117,7 +118,7 @@ extension PartitionReplica {
                 try snapshots.save(CartStorage.Snapshot(lastIndex: index, term: term, data: data))
                 return data
             }
-            loop.execute { self.snapshotSaved(index: index, term: term, result) }
+            loop.execute { self.snapshotSaved(index: index, term: term, counted: counted, result) }
         }
     }
 
@@ -128,15 +129,21 @@ extension PartitionReplica {
     /// small entries spent about 27 µs of CPU per write. With this rule the cost per byte
     /// written stays bounded whatever the state's size, and the log never holds more than
     /// about one state's worth (or `interval` entries) beyond the snapshot.
+    /// The byte rule waits at most `entriesFactorMax` intervals: a large state of small
+    /// entries would otherwise keep tens of millions of entries (index table, replay time).
     static func snapshotDue(applied: LogIndex, floor: LogIndex, interval: UInt64, firstDelay: UInt64,
                             bytesSince: Int, lastSnapshotBytes: Int) -> Bool {
         let due = floor.rawValue + interval + (floor == .zero ? firstDelay : 0)
-        return applied.rawValue >= due && bytesSince >= lastSnapshotBytes
+        guard applied.rawValue >= due else { return false }
+        return bytesSince >= lastSnapshotBytes || applied.rawValue >= due + (entriesFactorMax - 1) * interval
     }
 
-    func snapshotSaved(index: LogIndex, term: Term, _ result: Result<[UInt8], any Error>) {
+    static let entriesFactorMax: UInt64 = 10
+
+    func snapshotSaved(index: LogIndex, term: Term, counted: Int, _ result: Result<[UInt8], any Error>) {
         snapshotInProgress = false
         guard !stopped else { return }
+        if case .failure = result { bytesAppliedSinceSnapshot += counted }  // the next attempt need not wait again
         do {
             let data = try result.get()
             // A snapshot installed from the leader meanwhile may already be newer: then this
@@ -212,7 +219,7 @@ extension PartitionReplica {
                 // an install's save and its log reset: committed state, which a restart installs
                 // (`finishInterruptedInstall`). If it fails, the install saves it on the loop.
                 var saved = false
-                if case .success = decoded {
+                if case .success = decoded, wanted.withLockedValue({ $0 }) == snapshot.metadata {  // not made useless meanwhile
                     do {
                         try snapshots.save(CartStorage.Snapshot(lastIndex: snapshot.metadata.index, term: snapshot.metadata.term,
                                                                 data: snapshot.data))
@@ -260,11 +267,14 @@ extension PartitionReplica {
         return loop.makeSucceededVoidFuture()
     }
 
-    /// Waits until every decode queued so far has handed its result to its loop (shutdown:
-    /// before the loops stop, so each decode's answer is given).
-    static func drainRestores() async {
-        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
-            restoreQueue.async { continuation.resume() }
+    /// Waits until every decode, and every local snapshot, queued so far has handed its result
+    /// to its loop (shutdown: before the loops stop and the logs close, so each decode's answer
+    /// is given and no snapshot file is written into a closed log's directory).
+    static func drainSnapshotQueues() async {
+        for queue in [restoreQueue, snapshotQueue] {
+            await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+                queue.async { continuation.resume() }
+            }
         }
     }
 }

@@ -363,6 +363,9 @@ final class PartitionReplica: @unchecked Sendable {
         do {
             if let snapshot = ready.snapshot {
                 let began = NIODeadline.now()
+                // Saved ahead on the restore queue. Newer saves may have pushed that file out of
+                // the store's two retained since; a restart then loads a newer one, which is
+                // committed state too, and the log is never reset past the newest file.
                 let saved = predecoded.map { $0.saved && $0.metadata == snapshot.metadata } ?? false
                 try storage.install(snapshot, alreadySaved: saved)
                 logger.info("installed the leader's snapshot in the log", metadata: [
