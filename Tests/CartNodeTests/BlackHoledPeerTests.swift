@@ -101,10 +101,14 @@ final class BlackHoledPeerTests: XCTestCase {
             try replica.raft.transferLeadership(to: target)
             replica.scheduleReady()
         }.get()
-        try await eventually(10, "\(target) leads \(partition)") {
-            await cluster.node(target).partitionStatuses().first { $0.partition == partition }?.leader == target
+        // Every node must see the new leader before the test reads one node's view of the leaders.
+        try await eventually(10, "every node sees \(target) lead \(partition)") {
+            for id in [NodeID(1), NodeID(2), NodeID(3)] {
+                let leader = await cluster.node(id).partitionStatuses().first { $0.partition == partition }?.leader
+                if leader != target { return false }
+            }
+            return true
         }
-        try await cluster.waitForLeaders()
         if let chosen = await findFrontAndSick(cluster) { return chosen }
         throw TestFailure("one node leads every partition; no node can be lost with others still leading")
     }
