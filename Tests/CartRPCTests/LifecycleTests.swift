@@ -61,6 +61,36 @@ final class LifecycleTests: XCTestCase {
         await server.shutdown()
     }
 
+    /// A connection the server sent go-away to keeps finishing its calls while the client
+    /// moves on to a new one. Shutting the client down closes that replaced connection too,
+    /// at once, instead of leaving it open until the server's drain ends; its call fails.
+    func testShutdownClosesAConnectionReplacedAfterGoAway() async throws {
+        let bed = try TestBed()
+        let server = try await bed.startServer(register: { server in
+            server.register(TestMethods.delayedEcho) { request, _ in
+                try await Task.sleep(for: .seconds(3))
+                return request
+            }
+        })
+        let client = bed.client(server) {
+            $0.connectAttemptsMax = 1
+            $0.connectionsPerEndpoint = 1
+        }
+        let first = try await client.connection()
+        let inFlight = Task { try await client.call(TestMethods.delayedEcho, bytes("slow"), timeout: .seconds(10)) }
+        try await Task.sleep(for: .milliseconds(100))
+        let shutdown = Task { await server.shutdown() }
+        try await eventually(10, "the go-away reaches the client") { !first.isUsable }
+        _ = try? await client.connection()  // replaces it; the draining server takes no new connection
+        XCTAssertTrue(first.channel.isActive, "the replaced connection still has its call to finish")
+
+        await client.shutdown()
+        try await within(2, "the replaced connection closes") { try await first.channel.closeFuture.get() }
+        let result = await inFlight.result
+        XCTAssertThrowsError(try result.get(), "its call ended with the connection, not 3 s later with an answer")
+        await shutdown.value
+    }
+
     /// After the server restarts on the same port, the same client reconnects by itself.
     func testClientReconnectsAfterServerRestart() async throws {
         let bed = try TestBed()

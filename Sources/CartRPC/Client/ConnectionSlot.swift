@@ -16,6 +16,10 @@ final class ConnectionSlot: Sendable {
 
     private let configuration: RPCClientConfiguration
     private let state = NIOLockedValueBox(State.idle)
+    /// Connections this slot replaced while they were still open (go-away: they finish the
+    /// calls they have, then close), so that `shutdown` closes them too instead of leaving
+    /// them to the server's drain. Each leaves the set when it closes.
+    private let retired = NIOLockedValueBox<[ObjectIdentifier: RPCConnection]>([:])
 
     init(configuration: RPCClientConfiguration) {
         self.configuration = configuration
@@ -35,6 +39,7 @@ final class ConnectionSlot: Sendable {
             case .connecting(let future):
                 return .wait(future)
             case .idle, .ready:
+                if case .ready(let replaced) = state { retire(replaced) }
                 let future = connectWithBackoff(attempt: 0)
                 state = .connecting(future)
                 return .wait(future)
@@ -72,11 +77,19 @@ final class ConnectionSlot: Sendable {
         }
     }
 
+    private func retire(_ connection: RPCConnection) {
+        guard connection.channel.isActive else { return }
+        let key = ObjectIdentifier(connection)
+        retired.withLockedValue { $0[key] = connection }
+        connection.channel.closeFuture.whenComplete { [retired] _ in retired.withLockedValue { $0[key] = nil } }
+    }
+
     func shutdown() async {
         let previous = state.withLockedValue { state -> State in
             defer { state = .shutDown }
             return state
         }
+        for connection in retired.withLockedValue({ Array($0.values) }) { await connection.close() }
         switch previous {
         case .ready(let connection):
             await connection.close()
