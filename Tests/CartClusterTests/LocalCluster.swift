@@ -60,7 +60,7 @@ final class LocalCluster: @unchecked Sendable {
                          "--peer", "127.0.0.1:\(peerPorts[node - 1])", "--data", data.path,
                          "--certs", directory.appendingPathComponent("certs").path,
                          "--password-iterations", "1000", "--snapshot-entries", "\(Self.snapshotIntervalEntries)",
-                         "--log-level", "warning"]
+                         "--log-level", "info"]
         for member in 1...size {
             arguments += ["--member", "\(member)=127.0.0.1:\(peerPorts[member - 1])/127.0.0.1:\(clientPorts[member - 1])"]
         }
@@ -109,7 +109,7 @@ final class LocalCluster: @unchecked Sendable {
     }
 
     /// The last `lines` lines of every node's log (warnings and worse), for a failed test's output.
-    func logTails(lines: Int = 40) -> String {
+    func logTails(lines: Int = 80) -> String {
         (1...size).map { node in
             let path = directory.appendingPathComponent("node-\(node)/log").path
             let text = (try? String(contentsOfFile: path, encoding: .utf8)) ?? "(no log)"
