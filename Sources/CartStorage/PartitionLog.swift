@@ -40,31 +40,31 @@ public final class PartitionLog: @unchecked Sendable {
     public let options: PartitionLogOptions
     public let snapshots: SnapshotStore
 
-    private let logger: Logger
-    private let lock = NSLock()
-    private let hardStateLock = NSLock()
-    private let groupCommit: GroupCommit
+    let logger: Logger
+    let lock = NSLock()
+    let hardStateLock = NSLock()
+    let groupCommit: GroupCommit
     /// The node journal that makes appends durable, or nil when this log syncs its own segments.
-    private let journal: NodeJournal?
-    private var segments: [Segment]
-    private var table: LogIndexTable
-    private var boundary: CompactionBoundary
-    private var closed = false
+    let journal: NodeJournal?
+    var segments: [Segment]
+    var table: LogIndexTable
+    var boundary: CompactionBoundary
+    var closed = false
     /// Why the log stopped accepting writes after a segment roll failed (see `roll`); a
     /// failed sync stops it through `groupCommit.stoppedBy` instead. The files still hold
     /// every entry of the index table, so reads, checkpoints and a clean close go on.
-    private var rollFailure: (any Error)?
+    var rollFailure: (any Error)?
     /// Why the log stopped after a write into a segment, or a change of the segment files
     /// (truncation, snapshot reset), failed (see `changingFiles`). The files may lack entries
     /// the index table has (a journaled log's buffered records, durable in the journal only)
     /// or show half of the change, possibly with no segment left at all; so every later call
     /// throws it, reads included, and the log never tells the journal its file is durable again.
-    private var writeFailure: (any Error)?
+    var writeFailure: (any Error)?
     /// Journaled logs: records encoded after the active segment's written end, not yet in
     /// the file. The journal holds them durably; the file only needs them by the next
     /// checkpoint, so they go in with one `pwrite` per `unwrittenBytesMax` instead of one
     /// per append (a journaled write used to cost two page-cache writes of its payload).
-    private var unwritten: [UInt8] = []
+    var unwritten: [UInt8] = []
 
     /// Journaled logs write their records into the segment once this many bytes are waiting.
     static let unwrittenBytesMax = 64 * 1024
@@ -288,19 +288,6 @@ public final class PartitionLog: @unchecked Sendable {
         }
     }
 
-    /// Called with `lock` held: removes the entries after `index` from the files (synced).
-    private func cutSuffix(after index: LogIndex) throws {
-        try writeUnwritten()
-        let cut = table.slot(at: max(index.next, table.firstIndex))!
-        try changingFiles("cutting the log after \(index)", at: directory) {
-            // Newest segments go first, so a crash midway leaves a shorter log, never a gap.
-            try removeSegments(where: { $0.sequence > cut.segment })
-            try active.cut(at: cut.offset, policy: options.syncPolicy)
-        }
-        groupCommit.retarget(active.file, durableBytes: cut.offset)
-        table.removeSuffix(after: index)
-    }
-
     /// Drops every entry up to and including `index` (covered by a snapshot, §7) and deletes
     /// segments that hold nothing newer. `index` must be in the log; see `resetForSnapshot`.
     public func compactPrefix(through index: LogIndex) throws {
@@ -339,74 +326,6 @@ public final class PartitionLog: @unchecked Sendable {
             }
             try reset(index: index, term: term)
         }
-    }
-
-    /// Called with `lock` held: replaces the files by an empty log after (`index`, `term`).
-    /// Every segment is deleted before the next one is created; if that creation (or any
-    /// step) fails, the log stops with no segment, and reopening starts the empty log after
-    /// the boundary already written (or reads the older files, if it was not).
-    private func reset(index: LogIndex, term: Term) throws {
-        let newBoundary = CompactionBoundary(index: index, term: term)
-        let nextSequence = active.sequence + 1
-        try changingFiles("resetting the log for a snapshot at \(index)", at: directory) {
-            try MetadataFile.write(newBoundary.encoded(), to: path(Self.boundaryFileName), policy: options.syncPolicy)
-            boundary = newBoundary
-            unwritten.removeAll()
-            try removeSegments(where: { _ in true })
-            segments = [try Segment.create(directory: directory, sequence: nextSequence,
-                                           capacityBytes: options.segmentBytesMax, policy: options.syncPolicy)]
-        }
-        groupCommit.retarget(active.file, durableBytes: 0)
-        table = LogIndexTable(firstIndex: index.next)
-    }
-
-    // MARK: Journal replay
-
-    /// Replays the journal's operations for this partition on the recovered files, syncs the
-    /// result, and returns the last index now durable in the files. Every operation was
-    /// done once already; replaying one on files that show it (or later ones) changes
-    /// nothing that the operations after it do not redo.
-    private func replay(_ ops: [JournalRecord]) throws -> LogIndex {
-        try lock.withLock {
-            for op in ops {
-                switch op {
-                case let .append(_, entries):
-                    try replayAppend(entries)
-                case let .truncate(_, index):
-                    // Below the boundary: a later compaction covers it, and the entries it
-                    // kept were appended again after it (their records follow).
-                    if index >= boundary.index && index < table.lastIndex { try cutSuffix(after: index) }
-                case let .reset(_, index, term):
-                    // The snapshot file was saved before the reset record was written.
-                    if index > boundary.index { try reset(index: index, term: term) }
-                case .checkpoint:
-                    break
-                }
-            }
-            try writeUnwritten()
-            _ = try groupCommit.flush(force: true)
-            return table.lastIndex
-        }
-    }
-
-    /// An append record: entries at or below the compaction boundary are dropped; entries the
-    /// files hold with the same term are the same entries (Raft's log matching); from the
-    /// first that differs or is missing, the suffix is replaced. A record starting beyond
-    /// the end (a gap) is skipped: only a later truncation or reset synced to the file can
-    /// have made it, and that operation's record follows in the journal.
-    private func replayAppend(_ entries: [StoredEntry]) throws {
-        var remaining = entries.drop { $0.index <= boundary.index }
-        guard let first = remaining.first, first.index <= table.lastIndex.next else { return }
-        while let entry = remaining.first, entry.index <= table.lastIndex,
-              table.slot(at: entry.index)?.term == entry.term {
-            remaining.removeFirst()
-        }
-        guard let next = remaining.first else { return }
-        if next.index <= table.lastIndex { try cutSuffix(after: LogIndex(next.index.rawValue - 1)) }
-        let rest = Array(remaining)
-        try validate(rest)
-        var completed: [DurabilityCompletion] = []  // stays empty: nothing waits while the log opens
-        try writeRecords(rest, completing: &completed)
     }
 
     // MARK: Hard state
@@ -459,34 +378,6 @@ public final class PartitionLog: @unchecked Sendable {
         }
     }
 
-    /// A journal checkpoint's first step: writes the buffered records and syncs the active
-    /// segment *without* the partition lock, so the appends of this partition go on meanwhile.
-    /// The segment may hold megabytes written since the last checkpoint; `checkpointSync`,
-    /// which holds the lock, then only waits for what was written after this sync. Syncing
-    /// more than needed is never wrong; a failed sync is an error like any other (the pages
-    /// it could not write may be reported clean afterwards, so it must not be retried away).
-    func checkpointPresync() throws {
-        let file = try lock.withLock { () throws -> PosixFile? in
-            try checkFilesCanCatchUp()
-            guard !closed, options.syncPolicy == .fsyncPerBatch else { return nil }
-            try writeUnwritten()
-            return active.file  // the reference keeps the descriptor open even if the segment rolls
-        }
-        try file?.dataSync()
-    }
-
-    /// A journal checkpoint: syncs the active segment (sealed ones were synced when the log
-    /// rolled past them) and returns the last index now durable in the files; nil once closed.
-    func checkpointSync() throws -> LogIndex? {
-        try lock.withLock {
-            try checkFilesCanCatchUp()
-            guard !closed else { return nil }
-            try writeUnwritten()
-            _ = try groupCommit.flush(force: true)
-            return table.lastIndex
-        }
-    }
-
     public var statistics: Statistics {
         let commit = groupCommit.currentStatistics
         return lock.withLock {
@@ -499,137 +390,4 @@ public final class PartitionLog: @unchecked Sendable {
         groupCommit.setSyncGateForTesting(gate)
     }
 
-    // MARK: Internals (all called with `lock` held)
-
-    /// Never missing while the log runs: only a failed reset leaves no segment, and it stops
-    /// the log (`writeFailure`), which every path here checks first.
-    private var active: Segment { segments.last! }
-
-    private func path(_ name: String) -> String { directory + "/" + name }
-
-    private func checkOpen() throws {
-        if closed { throw StorageError.closed }
-        if let failure = groupCommit.stoppedBy { throw failure }
-        if let writeFailure { throw writeFailure }
-        if let rollFailure { throw rollFailure }
-    }
-
-    /// For journal checkpoints: throws unless a sync can make the files hold every entry of
-    /// the index table. After a failed sync the kernel may have dropped pages; after a failed
-    /// write the files lack records the journal holds. The checkpoint must then fail rather
-    /// than let the journal delete those records. Checked before `closed`: a close that
-    /// failed this way leaves the log registered with the journal.
-    private func checkFilesCanCatchUp() throws {
-        if let failure = groupCommit.stoppedBy { throw failure }
-        if let writeFailure { throw writeFailure }
-    }
-
-    private func validate(_ entries: [StoredEntry]) throws {
-        var expected = table.lastIndex.next
-        var previousTerm = table.isEmpty ? boundary.term : table.slot(at: table.lastIndex)!.term
-        for entry in entries {
-            guard entry.index == expected else { throw StorageError.nonContiguousAppend(expected: expected, got: entry.index) }
-            guard entry.term >= previousTerm else {
-                throw StorageError.termRegression(index: entry.index, term: entry.term, previousTerm: previousTerm)
-            }
-            guard entry.payload.count <= options.payloadBytesMax else {
-                throw StorageError.entryTooLarge(payloadBytes: entry.payload.count, payloadBytesMax: options.payloadBytesMax)
-            }
-            expected = expected.next
-            previousTerm = entry.term
-        }
-    }
-
-    /// Encodes and writes `entries`, rolling to new segments as they fill. Adds the
-    /// completions made durable by a roll's flush to `completed` as soon as they are, so a
-    /// failure later in the call does not lose them. A journaled log leaves the records in
-    /// `unwritten` until enough bytes wait (or something needs the file).
-    private func writeRecords(_ entries: [StoredEntry], completing completed: inout [DurabilityCompletion]) throws {
-        var slots: [LogIndexTable.Slot] = []
-        slots.reserveCapacity(entries.count)
-        var fence = groupCommit.durableFence
-        for entry in entries {
-            let recordBytes = RecordFormat.recordBytes(payloadBytes: entry.payload.count)
-            if active.writeOffset + unwritten.count + recordBytes > active.capacityBytes {
-                try writeUnwritten()
-                try roll(completing: &completed)
-                fence = 0
-            }
-            slots.append(.init(segment: active.sequence, offset: active.writeOffset + unwritten.count,
-                               recordBytes: recordBytes, term: entry.term))
-            RecordFormat.encode(entry, partition: partition, durableFence: fence, into: &unwritten)
-        }
-        if journal == nil || unwritten.count >= Self.unwrittenBytesMax { try writeUnwritten() }
-        for slot in slots { table.append(slot) }
-    }
-
-    /// Writes the records waiting in `unwritten` at the active segment's end. After a failed
-    /// write they stay in `unwritten` and are never written again: they may be partly in the
-    /// file already, and those of the append that failed are not in the index table, so the
-    /// same indexes appended again would follow them (see `changingFiles`).
-    private func writeUnwritten() throws {
-        guard !unwritten.isEmpty else { return }
-        try changingFiles("writing records into the active segment", at: active.path) {
-            try active.prepareWrite(through: active.writeOffset + unwritten.count)
-            try active.file.write(unwritten, at: active.writeOffset)
-        }
-        active.writeOffset += unwritten.count
-        unwritten.removeAll(keepingCapacity: true)
-    }
-
-    /// Runs `change`, a write into the segment files or a change of them; if it fails, the
-    /// log stops as after a failed sync: every later call throws the error (`writeFailure`).
-    /// The files and the in-memory state may disagree now. Writing on would repeat records
-    /// already (partly) in the file, which recovery refuses as corruption or cuts as a torn
-    /// tail together with acknowledged entries; a truncation or reset may have stopped
-    /// halfway, possibly with no segment left. The appends already reported stay durable: in
-    /// the file once synced (the group commit still completes those waiting), or in the
-    /// journal, which keeps its records because a stopped log fails every checkpoint.
-    /// Reopening reads the files as they are, as after a crash.
-    private func changingFiles(_ what: String, at path: String, _ change: () throws -> Void) throws {
-        if let writeFailure { throw writeFailure }
-        do {
-            try change()
-        } catch {
-            writeFailure = error
-            logger.error("\(what) failed; log stopped", metadata: ["path": "\(path)", "error": "\(error)"])
-            throw error
-        }
-    }
-
-    /// Seals the active segment (synced in full, so damage in it is never a torn tail) and
-    /// starts the next one. The appends the seal's sync made durable go into `completed`
-    /// before the next segment is created, so they are reported even if that fails.
-    ///
-    /// A failed creation stops the log, as a failed sync does: records of the append that
-    /// needed the roll may already sit at the end of the sealed segment without being in the
-    /// index table. Appending those indexes again after a later roll succeeded would put them
-    /// in two segments: recovery then refuses the log as corruption, or (no record's fence in
-    /// the new segment proving it synced) cuts the new segment as a torn tail, losing the
-    /// acknowledged entries in it. Reopening reads the files as they are: those records are
-    /// an unacknowledged suffix, as after a crash.
-    private func roll(completing completed: inout [DurabilityCompletion]) throws {
-        completed += try groupCommit.flush(force: true)
-        let segment: Segment
-        do {
-            segment = try Segment.create(directory: directory, sequence: active.sequence + 1,
-                                         capacityBytes: options.segmentBytesMax, policy: options.syncPolicy)
-        } catch {
-            rollFailure = error
-            logger.error("could not create the next segment; log stopped", metadata: ["error": "\(error)"])
-            throw error
-        }
-        segments.append(segment)
-        groupCommit.retarget(segment.file, durableBytes: 0)
-        logger.debug("rolled to a new segment", metadata: ["file": "\(segment.fileName)"])
-    }
-
-    /// Deletes matching segments newest first, then syncs the directory.
-    private func removeSegments(where shouldRemove: (Segment) -> Bool) throws {
-        let doomed = segments.filter(shouldRemove)
-        guard !doomed.isEmpty else { return }
-        for segment in doomed.reversed() { try PosixFile.remove(segment.path) }
-        if options.syncPolicy == .fsyncPerBatch { try PosixFile.syncDirectory(directory) }
-        segments.removeAll(where: shouldRemove)
-    }
 }
