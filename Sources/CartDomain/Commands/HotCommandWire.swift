@@ -10,9 +10,6 @@ import CartWire
 /// every oddly shaped command message, goes through Codable, so both paths accept and reject
 /// the same inputs.
 enum HotCommandWire {
-    /// The payload struct's field inside a case message (Swift's `_0`).
-    static let payloadField: UInt32 = 1
-
     /// Bytes reserved up front for a hot envelope, beyond its strings: tags, length prefixes
     /// and every integer at its widest varint (about 85 for `addItem` with a request key).
     /// Only a reservation: a longer entry grows the array.
@@ -40,9 +37,7 @@ enum HotCommandWire {
     private static func writeCase(_ key: Command.CodingKeys, field: UInt32, to writer: inout WireFieldWriter,
                                   _ payload: (inout WireFieldWriter) throws(WireEncodingError) -> Void) throws(WireEncodingError) {
         try writer.writeMessage(field) { (cases) throws(WireEncodingError) in
-            try cases.writeMessage(UInt32(key.rawValue)) { (wrapper) throws(WireEncodingError) in
-                try wrapper.writeMessage(payloadField, payload)
-            }
+            try WireEnumCase.write(UInt32(key.rawValue), to: &cases, payload)
         }
     }
 
@@ -83,29 +78,15 @@ enum HotCommandWire {
     }
 
     /// The one known case in a command message and its last occurrence, or nil when there
-    /// are none or several. Unknown field numbers (cases added by a newer writer) are skipped,
-    /// as Codable's `allKeys` skips them.
+    /// are none or several (see `WireEnumCase.soleCaseIfAny`).
     private static func soleCase(_ cases: inout WireFieldReader) throws(WireEncodingError) -> (Command.CodingKeys, WireField)? {
-        var found: (key: Command.CodingKeys, field: WireField)?
-        var several = false
-        while let field = try cases.next() {
-            guard let key = Command.CodingKeys(rawValue: Int(field.number)) else { continue }
-            if let current = found, current.key != key { several = true }
-            found = (key, field)
-        }
-        return several ? nil : found
+        let found = try WireEnumCase.soleCaseIfAny(&cases) { Command.CodingKeys(rawValue: Int($0)) != nil }
+        return found.flatMap { found in Command.CodingKeys(rawValue: Int(found.number)).map { ($0, found.field) } }
     }
 
     /// The payload struct inside a case message: the last field 1, a message read by `body`.
     private static func decodePayload<T>(_ payload: WireField,
                                          _ body: (inout WireFieldReader) throws(WireEncodingError) -> T) throws(WireEncodingError) -> T {
-        let value = try payload.message { (wrapper) throws(WireEncodingError) -> WireField in
-            var value: WireField?
-            while let field = try wrapper.next() {
-                if field.number == payloadField { value = field }
-            }
-            return try WireFieldReader.required(value, "_0", payloadField, in: Command.self)
-        }
-        return try value.message(body)
+        try WireEnumCase.value(of: payload, in: Command.self).message(body)
     }
 }

@@ -1,6 +1,7 @@
 import CartWire
 
-// Shared pieces of the domain's hand-written wire fields (snapshots, histories, events).
+// Shared pieces of the domain's hand-written wire fields (log entries, snapshots, histories,
+// events).
 //
 // Decoding follows the Codable path exactly: each non-repeated field remembers its last
 // occurrence and decodes only that one, after the whole message has been walked (an earlier
@@ -45,17 +46,31 @@ enum WireEnumCase {
     /// error Codable's "exactly one key" check becomes.
     static func soleCase(_ reader: inout WireFieldReader, cases: ClosedRange<UInt32>,
                          of type: Any.Type) throws(WireEncodingError) -> (number: UInt32, field: WireField) {
-        var found: (number: UInt32, field: WireField)?
-        var several = false
-        while let field = try reader.next() {
-            guard cases.contains(field.number) else { continue }
-            if let current = found, current.number != field.number { several = true }
-            found = (field.number, field)
-        }
+        let (found, several) = try scanCases(&reader) { cases.contains($0) }
         guard let found, !several else {
             throw WireEncodingError(.invalidValue, "\(type) needs exactly one case field, found \(several ? "several" : "none")")
         }
         return found
+    }
+
+    /// As `soleCase`, but nil when there is no case or several (for a caller that then hands
+    /// the message to Codable, which reports those).
+    static func soleCaseIfAny(_ reader: inout WireFieldReader,
+                              isCase: (UInt32) -> Bool) throws(WireEncodingError) -> (number: UInt32, field: WireField)? {
+        let (found, several) = try scanCases(&reader, isCase: isCase)
+        return several ? nil : found
+    }
+
+    private static func scanCases(_ reader: inout WireFieldReader, isCase: (UInt32) -> Bool)
+        throws(WireEncodingError) -> (found: (number: UInt32, field: WireField)?, several: Bool) {
+        var found: (number: UInt32, field: WireField)?
+        var several = false
+        while let field = try reader.next() {
+            guard isCase(field.number) else { continue }
+            if let current = found, current.number != field.number { several = true }
+            found = (field.number, field)
+        }
+        return (found, several)
     }
 
     /// The `_0` field (its last occurrence) of the case message in `field`.
