@@ -57,6 +57,31 @@ final class StreamTests: XCTestCase {
         await server.shutdown()
     }
 
+    /// `send(contentsOf:)` larger than the credit window: every item arrives once, in order,
+    /// and a send returns only once its last item is written, so a consumer that stops
+    /// reading holds the producer inside its first send.
+    func testABatchedSendLargerThanTheCreditWindowWaitsForCreditAndKeepsOrder() async throws {
+        let bed = try TestBed()
+        let probe = HandlerProbe()
+        let window = 4
+        let server = try await bed.startServer({ $0.streamCreditInitial = UInt32(window) },
+                                               register: { TestMethods.register(on: $0, probe: probe) })
+        let client = bed.client(server)
+        let stream = try await client.stream(TestMethods.batched, BatchedStream(count: 100, batch: 10))
+        try await Task.sleep(for: .milliseconds(300))  // a send ignoring credit would finish here
+        XCTAssertEqual(probe.producedCount, 0, "the first send of 10 items must wait for credit beyond the window of 4")
+
+        let received = try await within(30, "the stream") {
+            var received: [UInt32] = []
+            for try await item in stream { received.append(try XCTUnwrap(item.getInteger(at: item.readerIndex, as: UInt32.self))) }
+            return received
+        }
+        XCTAssertEqual(received, Array(0..<100))
+        XCTAssertEqual(probe.producedCount, 10)
+        await client.shutdown()
+        await server.shutdown()
+    }
+
     /// A client that disappears mid-stream: the server cancels the stream's producer and the
     /// connection count drops back to zero.
     func testClientDyingMidStreamCancelsTheProducerAndFreesTheConnection() async throws {

@@ -102,6 +102,9 @@ enum TestMethods {
     static let endless = RPCMethod<ByteBuffer, ByteBuffer>(id: 202, name: "Test.endless", kind: .serverStream)
     /// Streams the payload `count` times, then ends.
     static let counted = RPCMethod<CountedStream, ByteBuffer>(id: 203, name: "Test.counted", kind: .serverStream)
+    /// Streams items 0..<count (each a big-endian UInt32) in sends of `batch` items each
+    /// (`send(contentsOf:)`); the probe counts finished sends as produced.
+    static let batched = RPCMethod<BatchedStream, ByteBuffer>(id: 204, name: "Test.batched", kind: .serverStream)
     /// Not registered anywhere.
     static let missing = RPCMethod<ByteBuffer, ByteBuffer>(id: 999, name: "Test.missing", kind: .unary)
 
@@ -123,6 +126,15 @@ enum TestMethods {
         }
         server.registerStream(counted) { request, _, writer in
             for _ in 0..<request.count { try await writer.send(ByteBuffer(bytes: request.payload)) }
+        }
+        server.registerStream(batched) { request, _, writer in
+            var next: UInt32 = 0
+            while next < request.count {
+                let end = min(request.count, next + request.batch)
+                try await writer.send(contentsOf: (next..<end).map { ByteBuffer(integer: $0) })
+                probe.produced()
+                next = end
+            }
         }
         server.registerStream(endless) { request, _, writer in
             probe.started()
@@ -148,5 +160,14 @@ struct CountedStream: Codable, Sendable, RPCMessage {
 
     enum CodingKeys: Int, CodingKey {
         case payload = 1, count = 2
+    }
+}
+
+struct BatchedStream: Codable, Sendable, RPCMessage {
+    var count: UInt32
+    var batch: UInt32
+
+    enum CodingKeys: Int, CodingKey {
+        case count = 1, batch = 2
     }
 }

@@ -26,11 +26,15 @@ extension NodeServices {
             try await withTaskCancellationHandler {
                 var backlog = try await catchUp(replica, channel: channel, cart: request.cart, reader: reader, from: next)
                 while true {
+                    // The items that continue the stream exactly, in one send: a burst of
+                    // events (commits after a stall, a history re-read) costs one trip.
+                    var run: [WatchItem] = []
                     for item in backlog where item.event.seq >= next {
                         guard item.event.seq == next else { break }
-                        try await writer.send(item)
+                        run.append(item)
                         next = next.next
                     }
+                    try await writer.send(contentsOf: run)
                     if let last = backlog.last, last.event.seq >= next {
                         // A gap: something was missed; fall back to the history.
                         backlog = try await catchUp(replica, channel: channel, cart: request.cart, reader: reader, from: next)

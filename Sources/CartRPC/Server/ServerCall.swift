@@ -16,9 +16,10 @@ final class ServerCall {
     /// Stream items the caller still allows (server streams only).
     var credit: UInt32
     var itemsSent: UInt64 = 0
-    /// The one item a producer is waiting to send for lack of credit. A producer awaits each
-    /// send, so there is never more than one: this is the whole server-side buffer of a stream.
-    var pendingItem: (payload: ByteBuffer, continuation: ItemContinuation)?
+    /// The items of the producer's current send that wait for credit. A producer awaits each
+    /// send, so these belong to one send: they are the whole server-side buffer of a stream,
+    /// bounded by what the producer hands over at once.
+    var pendingItems: (payloads: ArraySlice<ByteBuffer>, continuation: ItemContinuation)?
 
     init(streamID: StreamID, method: MethodDescriptor, credit: UInt32) {
         self.streamID = streamID
@@ -31,8 +32,8 @@ final class ServerCall {
         task?.cancel()
         deadlineTimer?.cancel()
         deadlineTimer = nil
-        if let pending = pendingItem {
-            pendingItem = nil
+        if let pending = pendingItems {
+            pendingItems = nil
             pending.continuation.resume(returning: .failure(error))
         }
     }

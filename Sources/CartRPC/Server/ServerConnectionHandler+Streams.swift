@@ -33,31 +33,32 @@ extension ServerConnectionHandler {
         closeIfDrained()
     }
 
-    /// A producer's item: written now if the caller has credit, else held (the only one held
-    /// for this stream) until a credit frame arrives.
-    func offerStreamItem(_ payload: ByteBuffer, call: ServerCall, continuation: ServerCall.ItemContinuation) {
+    /// A producer's items: written now as far as the caller's credit goes; the rest are held
+    /// (the only ones held for this stream) until credit frames arrive. The producer resumes
+    /// once the last is written.
+    func offerStreamItems(_ payloads: ArraySlice<ByteBuffer>, call: ServerCall, continuation: ServerCall.ItemContinuation) {
         guard calls[call.streamID] === call, phase != .closing else {
             continuation.resume(returning: .failure(RPCError(.cancelled, "the stream is over")))
             return
         }
-        guard payload.readableBytes + FrameHeader.fixedBytes <= configuration.frameBytesMax else {
-            continuation.resume(returning: .failure(RPCError(.resourceExhausted, "stream item of \(payload.readableBytes) bytes exceeds frameBytesMax")))
+        if let oversized = payloads.first(where: { $0.readableBytes + FrameHeader.fixedBytes > configuration.frameBytesMax }) {
+            continuation.resume(returning: .failure(RPCError(.resourceExhausted, "stream item of \(oversized.readableBytes) bytes exceeds frameBytesMax")))
             return
         }
-        guard call.pendingItem == nil else {
+        guard call.pendingItems == nil else {
             continuation.resume(returning: .failure(RPCError(.internal, "send called again before the previous send returned")))
             return
         }
-        if call.credit > 0 {
-            writeItem(payload, call: call)
+        let rest = writeItems(payloads, call: call)
+        if rest.isEmpty {
             continuation.resume(returning: .success(()))
         } else {
-            call.pendingItem = (payload, continuation)
+            call.pendingItems = (rest, continuation)
         }
     }
 
-    /// The producer's task was cancelled while its item waited for credit.
-    func abandonPendingItem(call: ServerCall) {
+    /// The producer's task was cancelled while its items waited for credit.
+    func abandonPendingItems(call: ServerCall) {
         call.stop(RPCError(.cancelled, "the producer was cancelled"))
     }
 
@@ -68,16 +69,25 @@ extension ServerConnectionHandler {
             return
         }
         call.credit = call.credit.addingReportingOverflow(credit.count).overflow ? .max : call.credit + credit.count
-        if call.credit > 0, let pending = call.pendingItem {
-            call.pendingItem = nil
-            writeItem(pending.payload, call: call)
-            pending.continuation.resume(returning: .success(()))
+        if call.credit > 0, let pending = call.pendingItems {
+            let rest = writeItems(pending.payloads, call: call)
+            if rest.isEmpty {
+                call.pendingItems = nil
+                pending.continuation.resume(returning: .success(()))
+            } else {
+                call.pendingItems = (rest, pending.continuation)
+            }
         }
     }
 
-    private func writeItem(_ payload: ByteBuffer, call: ServerCall) {
-        call.credit -= 1
-        call.itemsSent += 1
-        write(Frame(.streamItem, stream: call.streamID, payload: payload))
+    /// Writes from the front of `payloads` while credit lasts; returns what is left.
+    private func writeItems(_ payloads: ArraySlice<ByteBuffer>, call: ServerCall) -> ArraySlice<ByteBuffer> {
+        var rest = payloads
+        while call.credit > 0, let payload = rest.popFirst() {
+            call.credit -= 1
+            call.itemsSent += 1
+            write(Frame(.streamItem, stream: call.streamID, payload: payload))
+        }
+        return rest
     }
 }
