@@ -147,6 +147,22 @@ final class SnapshotAssemblerTests: XCTestCase {
         XCTAssertEqual(try assembler.accept(chunks[0], now: start), .partial(receivedBytes: 1_000))
     }
 
+    /// A transfer that completes holds its bytes from the step that completes it: a transfer
+    /// starting right after is refused while they would pass the budget, and admitted once
+    /// the receiver releases them.
+    func testACompletedSnapshotHoldsItsBytesUntilReleased() throws {
+        let assembler = SnapshotAssembler(limits: .init(transferBytesMax: 10_000, idleMs: 5_000))
+        let first = pieces(of: snapshotMessage(index: 10, data: Array(repeating: 1, count: 6_000)), size: 3_000, from: 1)
+        let second = pieces(of: snapshotMessage(index: 20, data: Array(repeating: 2, count: 6_000)), size: 3_000, from: 2)
+        _ = try assembler.accept(first[0], now: start)
+        guard case .complete = try assembler.accept(first[1], now: start) else { return XCTFail("the first transfer is whole") }
+        XCTAssertEqual(assembler.unfinished.count, 0)
+        XCTAssertEqual(assembler.unfinished.promisedBytes, 6_000, "held until its replica takes it")
+        assertRefused(.resourceExhausted) { () throws(RPCError) in try assembler.accept(second[0], now: start) }
+        assembler.release(6_000)
+        XCTAssertEqual(try assembler.accept(second[0], now: start), .partial(receivedBytes: 3_000))
+    }
+
     func testMemoryIsBoundedBySizeAndByTheBudgetOfUnfinishedTransfers() throws {
         let assembler = SnapshotAssembler(limits: .init(transferBytesMax: 10_000, idleMs: 5_000))
         var huge = pieces(of: snapshotMessage(data: [1]), size: 1)[0]

@@ -66,11 +66,13 @@ final class SnapshotAssembler: Sendable {
         box.withLockedValue { ($0.transfers.count, $0.transfers.values.reduce($0.heldBytes) { $0 + $1.totalBytes }) }
     }
 
-    /// Counts a finished snapshot's bytes against the budget until its replica has it.
+    /// Counts a finished snapshot's bytes against the budget until its replica has it. A
+    /// transfer that completes is held by `accept` itself, in the step that ends it, so no
+    /// other transfer can claim its bytes in between; its receiver releases them.
     func hold(_ bytes: UInt64) { box.withLockedValue { $0.heldBytes += bytes } }
     func release(_ bytes: UInt64) { box.withLockedValue { $0.heldBytes -= min($0.heldBytes, bytes) } }
 
-    /// Takes in one piece.
+    /// Takes in one piece. A `.complete` outcome's bytes stay held until `release`.
     func accept(_ chunk: SnapshotChunk, now: NIODeadline = .now()) throws(RPCError) -> Outcome {
         guard chunk.message.kind == .snapshot, let snapshot = chunk.message.snapshot, snapshot.data.isEmpty else {
             throw RPCError(.invalidArgument, "a snapshot piece must carry a snapshot message without its data")
@@ -112,6 +114,7 @@ final class SnapshotAssembler: Sendable {
             }
             var message = transfer.message
             message.snapshot?.data = transfer.data
+            state.heldBytes += transfer.totalBytes
             return .success(.complete(message))
         }
         return try result.get()
@@ -153,6 +156,7 @@ extension SnapshotAssembler {
                 return context.eventLoop.makeSucceededFuture(SnapshotChunkAck(receivedBytes: received))
             case .complete(let message):
                 guard let handed = deliver(chunk.partition, message) else {
+                    self.release(chunk.totalBytes)
                     return context.eventLoop.makeFailedFuture(RPCError(.notFound, "this node does not host \(chunk.partition)"))
                 }
                 metrics.increment(.raftSnapshotsReceived)
@@ -160,7 +164,6 @@ extension SnapshotAssembler {
                     "peer": "\(chunk.from)", "partition": "\(chunk.partition)", "bytes": "\(chunk.totalBytes)",
                     "index": "\(message.snapshot?.metadata.index ?? .zero)",
                 ])
-                self.hold(chunk.totalBytes)
                 handed.whenComplete { _ in self.release(chunk.totalBytes) }
                 return handed.hop(to: context.eventLoop).map { SnapshotChunkAck(receivedBytes: chunk.totalBytes) }
             }
