@@ -26,7 +26,7 @@ extension NodeServices {
                 let actor = try caller.user()
                 let partition = placement.partition(of: request.cart)
                 return router.route(.cartAddItem, partition: partition, request, caller: caller, on: loop) { [self] replica in
-                    item(request.item, on: replica.loop).flatMap { item in
+                    let propose = { (item: Item) in
                         let command = Command.addItem(AddItem(cart: request.cart, actor: actor, item: request.item,
                                                               quantity: request.quantity, unitPrice: item.price,
                                                               expectedVersion: request.expectedVersion))
@@ -34,6 +34,9 @@ extension NodeServices {
                             try self.writeReply(outcome, cart: request.cart, replica: replica)
                         }
                     }
+                    // The price is normally in the node's item cache: no future to wait on.
+                    if let cached = items.item(request.item) { return propose(cached) }
+                    return item(request.item, on: replica.loop).flatMap(propose)
                 }
             }
         }

@@ -88,7 +88,10 @@ final class Router: Sendable {
         let leader = target(of: partition, tries: tries)
         let future: EventLoopFuture<Response>
         if leader == node, let replica = replicas[partition] {
-            future = replica.loop.flatSubmit { replica.isLeader ? local(replica) : replica.loop.makeFailedFuture(replica.notLeaderError()) }
+            // Already on the replica's loop (a node with one loop, or a connection that shares
+            // the replica's): serve now rather than in a task queued behind this one.
+            let serve = { replica.isLeader ? local(replica) : replica.loop.makeFailedFuture(replica.notLeaderError()) }
+            future = replica.loop.inEventLoop ? serve() : replica.loop.flatSubmit(serve)
         } else if caller.forwarded {
             // No second hop: the caller retries, going straight to the leader this hint names.
             return loop.makeFailedFuture(withLeaderHint(RPCError(.notLeader, "node \(node) does not lead \(partition)",
