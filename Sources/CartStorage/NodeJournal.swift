@@ -57,10 +57,6 @@ public final class NodeJournal: @unchecked Sendable {
         var offset: Int
     }
 
-    private struct WeakLog {
-        weak var log: PartitionLog?
-    }
-
     public let directory: String
     public let options: Options
     private let logger: Logger
@@ -77,7 +73,11 @@ public final class NodeJournal: @unchecked Sendable {
     private var failure: StorageError?
     private var statistics = Statistics()
     private var fileSequences: [UInt64]
-    private var logs: [PartitionID: WeakLog] = [:]
+    /// The open logs a checkpoint syncs. Held strongly until they close: a log dropped
+    /// without closing is still synced before a checkpoint drops the files holding its
+    /// records. (A weak reference would also give every log a side table, which makes every
+    /// retain and release of it, on the hot path of each append, take the slow path.)
+    private var logs: [PartitionID: PartitionLog] = [:]
     /// Per partition, how far its file is known durable (what the next checkpoint record says
     /// for partitions it does not sync itself).
     private var durableIndices: [PartitionID: LogIndex]
@@ -167,7 +167,7 @@ public final class NodeJournal: @unchecked Sendable {
     /// Adds `log` to the logs a checkpoint syncs; its file is durable through `durableIndex`.
     func register(_ log: PartitionLog, durableIndex: LogIndex) {
         condition.locked {
-            logs[log.partition] = WeakLog(log: log)
+            logs[log.partition] = log
             durableIndices[log.partition] = durableIndex
         }
     }
@@ -323,7 +323,7 @@ public final class NodeJournal: @unchecked Sendable {
                 active = file
                 writeOffset = 0
                 fileSequences.append(sequence)
-                return (logs.values.compactMap(\.log), Array(recovered.values))
+                return (Array(logs.values), Array(recovered.values))
             }
             // Operations of partitions not opened since the restart must outlive the old files.
             for ops in untaken {

@@ -272,6 +272,33 @@ final class NodeJournalTests: XCTestCase {
 
     // MARK: Checkpoints
 
+    /// The journal holds every log it covers until the log closes: a log its owner dropped
+    /// without closing is still synced by the next checkpoint before the journal files that
+    /// hold its acknowledged records are deleted, and every entry comes back on reopen.
+    func testALogDroppedWithoutClosingStaysCoveredUntilACheckpointSyncsIt() throws {
+        let directory = TemporaryDirectory()
+        let journal = try openJournal(directory)
+        var log: PartitionLog? = try openJournaledLog(directory, 0, journal)
+        for first in stride(from: 1, through: 19, by: 2) {
+            try log?.appendAndWait(makeEntries(from: UInt64(first), count: 2, term: 1))
+        }
+        weak var dropped = log
+        log = nil
+        XCTAssertNotNil(dropped, "the journal keeps the unclosed log")
+        let filesBefore = journalPaths(directory)
+        try journal.checkpoint()
+        XCTAssertFalse(Set(journalPaths(directory)).isSuperset(of: filesBefore), "the checkpoint deleted the older files")
+        try dropped?.close()
+        XCTAssertNil(dropped, "closing releases it")
+        journal.close()
+
+        let reopened = try openJournal(directory)
+        defer { reopened.close() }
+        let again = try openJournaledLog(directory, 0, reopened)
+        XCTAssertEqual(try again.allEntries(), makeEntries(from: 1, count: 20, term: 1))
+        try again.close()
+    }
+
     /// Appends pass `journalBytesMax` several times: checkpoints delete the older journal
     /// files (at most the active one and one being replaced remain), and after a crash that
     /// wipes the partition files' unsynced tails, a reopen still gives every entry.

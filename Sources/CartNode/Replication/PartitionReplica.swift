@@ -168,8 +168,10 @@ final class PartitionReplica: @unchecked Sendable {
     func start(tickInterval: TimeAmount) {
         loop.assertInEventLoop()
         for item in state.items.values { hooks.itemChanged(item) }
-        ticker = loop.scheduleRepeatedTask(initialDelay: tickInterval, delay: tickInterval) { [weak self] _ in
-            guard let self, !self.stopped else { return }
+        // A strong capture, cancelled by `stop`: a weak one would give the replica a side
+        // table, and every retain and release of it (several per write) would take the slow path.
+        ticker = loop.scheduleRepeatedTask(initialDelay: tickInterval, delay: tickInterval) { [self] _ in
+            guard !self.stopped else { return }
             self.raft.tick()
             self.runReady()
             self.countLeaderlessTick()
