@@ -192,24 +192,33 @@ public final class CartNode: Service, Sendable {
         raftOptions.heartbeatIntervalTicks = configuration.heartbeatIntervalTicks
         raftOptions.applyBytesMax = PartitionReplica.applyBytesMax
         var replicas: [PartitionID: PartitionReplica] = [:]
-        for partition in placement.partitions(hostedBy: configuration.nodeID) {
-            var logger = self.logger
-            logger[metadataKey: "partition"] = "\(partition)"
-            let directory = "\(configuration.dataDirectory)/partition-\(partition.rawValue)"
-            let log: PartitionLog
-            do {
-                log = try PartitionLog.open(directory: directory, partition: partition, options: options,
-                                            syncWorkers: syncWorkers, journal: journal, logger: logger)
-            } catch {
-                throw NodeError(.storage, "cannot open \(directory): \(error)")
+        var opened: [PartitionLog] = []
+        // The journal holds every open log until it closes: a start that fails part way
+        // closes the logs it opened, or their files would stay open for the process's life.
+        do {
+            for partition in placement.partitions(hostedBy: configuration.nodeID) {
+                var logger = self.logger
+                logger[metadataKey: "partition"] = "\(partition)"
+                let directory = "\(configuration.dataDirectory)/partition-\(partition.rawValue)"
+                let log: PartitionLog
+                do {
+                    log = try PartitionLog.open(directory: directory, partition: partition, options: options,
+                                                syncWorkers: syncWorkers, journal: journal, logger: logger)
+                } catch {
+                    throw NodeError(.storage, "cannot open \(directory): \(error)")
+                }
+                opened.append(log)
+                replicas[partition] = try PartitionReplica(
+                    partition: partition, inbox: inboxes[Int(partition.rawValue) % loops.count],
+                    syncStarter: syncStarters[Int(partition.rawValue) % loops.count], node: configuration.nodeID,
+                    replicas: placement.replicas(of: partition), log: log, raftOptions: raftOptions,
+                    snapshotIntervalEntries: configuration.snapshotIntervalEntries,
+                    leaderSweepTicks: Int(max(1, configuration.checkoutSweepIntervalMs / configuration.tickIntervalMs)),
+                    transport: transport, hooks: hooks, metrics: metrics, logger: logger)
             }
-            replicas[partition] = try PartitionReplica(
-                partition: partition, inbox: inboxes[Int(partition.rawValue) % loops.count],
-                syncStarter: syncStarters[Int(partition.rawValue) % loops.count], node: configuration.nodeID,
-                replicas: placement.replicas(of: partition), log: log, raftOptions: raftOptions,
-                snapshotIntervalEntries: configuration.snapshotIntervalEntries,
-                leaderSweepTicks: Int(max(1, configuration.checkoutSweepIntervalMs / configuration.tickIntervalMs)),
-                transport: transport, hooks: hooks, metrics: metrics, logger: logger)
+        } catch {
+            for log in opened { try? log.close() }
+            throw error
         }
         return replicas
     }

@@ -126,7 +126,10 @@ extension NodeServices {
         router.route(method, partition: placement.partition(of: cart), request, caller: caller, on: loop) { [self] replica in
             replica.propose(command(replica), request: request.request).flatMapThrowing { outcome in
                 let reply = try self.writeReply(outcome, cart: cart, replica: replica)
-                after(reply)
+                // This runs while the replica applies the entry; `after` may propose (user
+                // links), and the router serves a proposal for a partition on this loop at
+                // once, so it waits for the apply step to end.
+                replica.loop.execute { after(reply) }
                 return reply
             }
         }
