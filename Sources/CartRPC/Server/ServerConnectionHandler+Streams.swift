@@ -53,7 +53,8 @@ extension ServerConnectionHandler {
         if rest.isEmpty {
             continuation.resume(returning: .success(()))
         } else {
-            call.pendingItems = (rest, continuation)
+            // Only what is left: the slice would keep the written items' buffers alive too.
+            call.pendingItems = (Array(rest)[...], continuation)
         }
     }
 
