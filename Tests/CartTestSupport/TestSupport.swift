@@ -11,8 +11,10 @@ public struct TestFailure: Error, CustomStringConvertible {
 
 /// Makes a throwaway PKI for `nodes` nodes with the real `tools/gen-certs` in a new temp
 /// directory, and returns the directory (`ca.pem`, `node-i.pem`/`.key`, client certificate).
+/// The directory is removed when the test process exits.
 public func makeTestPKI(nodes: Int, prefix: String) throws -> URL {
     let directory = FileManager.default.temporaryDirectory.appendingPathComponent("\(prefix)-\(UUID().uuidString)")
+    TestPKIDirectories.removeAtExit(directory)
     let repo = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
     let process = Process()
     process.executableURL = repo.appendingPathComponent("tools/gen-certs")
@@ -22,6 +24,27 @@ public func makeTestPKI(nodes: Int, prefix: String) throws -> URL {
     process.waitUntilExit()
     guard process.terminationStatus == 0 else { throw TestFailure("gen-certs failed with \(process.terminationStatus)") }
     return directory
+}
+
+/// The PKI directories of this test process, removed when it exits: they are shared by
+/// the process's tests (built once, lazily), so no single test can remove them.
+private enum TestPKIDirectories {
+    nonisolated(unsafe) static var paths: [String] = []
+    static let lock = NSLock()
+    static let registerExitHandler: Void = {
+        atexit {
+            TestPKIDirectories.lock.lock()
+            defer { TestPKIDirectories.lock.unlock() }
+            for path in TestPKIDirectories.paths { try? FileManager.default.removeItem(atPath: path) }
+        }
+    }()
+
+    static func removeAtExit(_ directory: URL) {
+        _ = registerExitHandler
+        lock.lock()
+        defer { lock.unlock() }
+        paths.append(directory.path)
+    }
 }
 
 /// Polls `condition` every 10 ms for at most `seconds`.
