@@ -9,14 +9,6 @@ import CartWire
 // repeated field is an element, in order; unknown fields are skipped. So both paths give the
 // same value for the same bytes, and fail on the same bytes.
 
-extension Optional where Wrapped == WireField {
-    /// The field's last occurrence, or `missingField` when the message had none.
-    @inline(__always)
-    func required(_ name: StaticString, _ number: UInt32, in type: Any.Type) throws(WireEncodingError) -> WireField {
-        try WireFieldReader.required(self, name, number, in: type)
-    }
-}
-
 /// The Codable framing of an enum whose cases each carry one unlabeled value: a message
 /// holding one field, numbered by the case, whose message holds the value as field 1 (`_0`).
 enum WireEnumCase {

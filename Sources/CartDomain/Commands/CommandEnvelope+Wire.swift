@@ -51,8 +51,8 @@ extension CommandEnvelope: WireMessage {
             }
         }
         // In field order, so that a damaged entry fails with the error Codable reports.
-        let decodedCommand = try HotCommandWire.decodeCommand(WireFieldReader.required(command, "command", 1, in: Self.self))
-        let milliseconds = try WireFieldReader.required(timestamp, "timestamp", 2, in: Self.self).int64()
+        let decodedCommand = try HotCommandWire.decodeCommand(command.required("command", 1, in: Self.self))
+        let milliseconds = try timestamp.required("timestamp", 2, in: Self.self).int64()
         let decodedRequest = try request?.message(RequestKey.self)
         self.init(decodedCommand, at: Timestamp(millisecondsSinceEpoch: milliseconds), request: decodedRequest)
     }

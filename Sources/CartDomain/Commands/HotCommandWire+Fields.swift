@@ -55,8 +55,8 @@ extension HotCommandWire {
             default: break
             }
         }
-        return CreateCart(cart: try WireFieldReader.required(cart, "cart", 1, in: CreateCart.self).identifier(CartID.self),
-                          owner: try WireFieldReader.required(owner, "owner", 2, in: CreateCart.self).identifier(UserID.self))
+        return CreateCart(cart: try cart.required("cart", 1, in: CreateCart.self).identifier(CartID.self),
+                          owner: try owner.required("owner", 2, in: CreateCart.self).identifier(UserID.self))
     }
 
     static func decodeAddItem(_ reader: inout WireFieldReader) throws(WireEncodingError) -> AddItem {
@@ -74,11 +74,11 @@ extension HotCommandWire {
             }
         }
         let type = AddItem.self
-        return AddItem(cart: try WireFieldReader.required(cart, "cart", 1, in: type).identifier(CartID.self),
-                       actor: try WireFieldReader.required(actor, "actor", 2, in: type).identifier(UserID.self),
-                       item: try WireFieldReader.required(item, "item", 3, in: type).identifier(ItemID.self),
-                       quantity: try WireFieldReader.required(quantity, "quantity", 4, in: type).int64(),
-                       unitPrice: Money(minorUnits: try WireFieldReader.required(unitPrice, "unitPrice", 5, in: type).int64()),
+        return AddItem(cart: try cart.required("cart", 1, in: type).identifier(CartID.self),
+                       actor: try actor.required("actor", 2, in: type).identifier(UserID.self),
+                       item: try item.required("item", 3, in: type).identifier(ItemID.self),
+                       quantity: try quantity.required("quantity", 4, in: type).int64(),
+                       unitPrice: Money(minorUnits: try unitPrice.required("unitPrice", 5, in: type).int64()),
                        expectedVersion: try expectedVersion?.identifier(Version.self))
     }
 
@@ -94,9 +94,9 @@ extension HotCommandWire {
             }
         }
         let type = RemoveItem.self
-        return RemoveItem(cart: try WireFieldReader.required(cart, "cart", 1, in: type).identifier(CartID.self),
-                          actor: try WireFieldReader.required(actor, "actor", 2, in: type).identifier(UserID.self),
-                          item: try WireFieldReader.required(item, "item", 3, in: type).identifier(ItemID.self),
+        return RemoveItem(cart: try cart.required("cart", 1, in: type).identifier(CartID.self),
+                          actor: try actor.required("actor", 2, in: type).identifier(UserID.self),
+                          item: try item.required("item", 3, in: type).identifier(ItemID.self),
                           expectedVersion: try expectedVersion?.identifier(Version.self))
     }
 
@@ -113,10 +113,10 @@ extension HotCommandWire {
             }
         }
         let type = SetQuantity.self
-        return SetQuantity(cart: try WireFieldReader.required(cart, "cart", 1, in: type).identifier(CartID.self),
-                           actor: try WireFieldReader.required(actor, "actor", 2, in: type).identifier(UserID.self),
-                           item: try WireFieldReader.required(item, "item", 3, in: type).identifier(ItemID.self),
-                           quantity: try WireFieldReader.required(quantity, "quantity", 4, in: type).int64(),
+        return SetQuantity(cart: try cart.required("cart", 1, in: type).identifier(CartID.self),
+                           actor: try actor.required("actor", 2, in: type).identifier(UserID.self),
+                           item: try item.required("item", 3, in: type).identifier(ItemID.self),
+                           quantity: try quantity.required("quantity", 4, in: type).int64(),
                            expectedVersion: try expectedVersion?.identifier(Version.self))
     }
 
@@ -131,9 +131,9 @@ extension HotCommandWire {
             }
         }
         let type = LinkCart.self
-        return LinkCart(user: try WireFieldReader.required(user, "user", 1, in: type).identifier(UserID.self),
-                        cart: try WireFieldReader.required(cart, "cart", 2, in: type).identifier(CartID.self),
-                        role: try decodeRole(WireFieldReader.required(role, "role", 3, in: type)))
+        return LinkCart(user: try user.required("user", 1, in: type).identifier(UserID.self),
+                        cart: try cart.required("cart", 2, in: type).identifier(CartID.self),
+                        role: try decodeRole(role.required("role", 3, in: type)))
     }
 
     private static func decodeRole(_ field: WireField) throws(WireEncodingError) -> CartLink.Role {

@@ -20,7 +20,7 @@ extension RequestKey: WireMessage {
             default: break
             }
         }
-        self.init(client: try WireFieldReader.required(client, "client", 1, in: Self.self).identifier(ClientID.self),
-                  request: try WireFieldReader.required(request, "request", 2, in: Self.self).identifier(RequestID.self))
+        self.init(client: try client.required("client", 1, in: Self.self).identifier(ClientID.self),
+                  request: try request.required("request", 2, in: Self.self).identifier(RequestID.self))
     }
 }

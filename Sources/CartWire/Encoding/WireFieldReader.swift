@@ -51,6 +51,14 @@ public struct WireFieldReader {
     }
 }
 
+extension Optional where Wrapped == WireField {
+    /// The field's last occurrence, or `missingField` when the message had none.
+    @inlinable
+    public func required(_ name: StaticString, _ number: UInt32, in type: Any.Type) throws(WireEncodingError) -> WireField {
+        try WireFieldReader.required(self, name, number, in: type)
+    }
+}
+
 /// One field of a message being read by hand; the accessors check the wire type and range.
 public struct WireField {
     /// Unretained, as in `WireFieldReader`.
