@@ -121,7 +121,7 @@ extension NodeServices {
     /// then run `after` (follow-up commands on other partitions) on the leader.
     func writeCart<Request>(_ method: RPCMethod<Request, CartWriteReply>, _ request: Request, cart: CartID, caller: Caller,
                             on loop: any EventLoop, command: @escaping @Sendable (PartitionReplica) -> Command,
-                            after: @escaping @Sendable (CartWriteReply) -> Void = { _ in }) -> EventLoopFuture<CartWriteReply>
+                            after: (@Sendable (CartWriteReply) -> Void)? = nil) -> EventLoopFuture<CartWriteReply>
     where Request: MutatingRequest {
         router.route(method, partition: placement.partition(of: cart), request, caller: caller, on: loop) { [self] replica in
             replica.propose(command(replica), request: request.request).flatMapThrowing { outcome in
@@ -129,7 +129,7 @@ extension NodeServices {
                 // This runs while the replica applies the entry; `after` may propose (user
                 // links), and the router serves a proposal for a partition on this loop at
                 // once, so it waits for the apply step to end.
-                replica.loop.execute { after(reply) }
+                if let after { replica.loop.execute { after(reply) } }
                 return reply
             }
         }
