@@ -66,10 +66,9 @@ final class SnapshotAssembler: Sendable {
         box.withLockedValue { ($0.transfers.count, $0.transfers.values.reduce($0.heldBytes) { $0 + $1.totalBytes }) }
     }
 
-    /// Counts a finished snapshot's bytes against the budget until its replica has it. A
-    /// transfer that completes is held by `accept` itself, in the step that ends it, so no
-    /// other transfer can claim its bytes in between; its receiver releases them.
-    func hold(_ bytes: UInt64) { box.withLockedValue { $0.heldBytes += bytes } }
+    /// Ends the hold on a finished snapshot's bytes once its replica has it. A transfer that
+    /// completes is held by `accept` itself, in the step that ends it, so no other transfer
+    /// can claim its bytes in between.
     func release(_ bytes: UInt64) { box.withLockedValue { $0.heldBytes -= min($0.heldBytes, bytes) } }
 
     /// Takes in one piece. A `.complete` outcome's bytes stay held until `release`.
