@@ -120,13 +120,17 @@ extension PartitionLog {
         logger.debug("rolled to a new segment", metadata: ["file": "\(segment.fileName)"])
     }
 
-    /// Deletes matching segments newest first, then syncs the directory.
+    /// Deletes matching segments newest first, then syncs the directory. Each one leaves
+    /// `segments` as its file goes, so after a failed `unlink` the list still names exactly
+    /// the files left (a later compaction deletes the rest).
     func removeSegments(where shouldRemove: (Segment) -> Bool) throws {
         let doomed = segments.filter(shouldRemove)
         guard !doomed.isEmpty else { return }
-        for segment in doomed.reversed() { try PosixFile.remove(segment.path) }
+        for segment in doomed.reversed() {
+            try PosixFile.remove(segment.path)
+            segments.removeAll { $0 === segment }
+        }
         if options.syncPolicy == .fsyncPerBatch { try PosixFile.syncDirectory(directory) }
-        segments.removeAll(where: shouldRemove)
     }
 
     /// Called with `lock` held: removes the entries after `index` from the files (synced).
@@ -143,12 +147,14 @@ extension PartitionLog {
     }
 
     /// Called with `lock` held: replaces the files by an empty log after (`index`, `term`).
-    /// Every segment is deleted before the next one is created; if that creation (or any
-    /// step) fails, the log stops with no segment, and reopening starts the empty log after
-    /// the boundary already written (or reads the older files, if it was not).
+    /// The boundary, written first, names the next segment as the first live one, so every
+    /// older segment is dead from then on: if deleting them or creating the next one fails
+    /// (or a crash interrupts), the log stops, and reopening deletes what is left of them and
+    /// starts the empty log after the boundary (or reads the older files, if the boundary
+    /// was not written). It never reads back entries above `index` that the reset replaced.
     func reset(index: LogIndex, term: Term) throws {
-        let newBoundary = CompactionBoundary(index: index, term: term)
         let nextSequence = active.sequence + 1
+        let newBoundary = CompactionBoundary(index: index, term: term, firstSegment: nextSequence)
         try changingFiles("resetting the log for a snapshot at \(index)", at: directory) {
             try MetadataFile.write(newBoundary.encoded(), to: path(Self.boundaryFileName), policy: options.syncPolicy)
             boundary = newBoundary

@@ -297,12 +297,14 @@ public final class PartitionLog: @unchecked Sendable {
             guard let slot = table.slot(at: index) else {
                 throw StorageError.indexOutOfRange(requested: index, firstIndex: table.firstIndex, lastIndex: table.lastIndex)
             }
-            // The boundary is durable before any segment goes, so a crash never opens a gap.
-            let newBoundary = CompactionBoundary(index: index, term: slot.term)
+            // The boundary names the first live segment and is durable before any segment
+            // goes: whichever of the older ones a crash or a failed unlink leaves, reopening
+            // deletes them (`RecoveredLog`), and a later compaction deletes them too.
+            let keepFrom = table.slot(at: index.next)?.segment ?? active.sequence
+            let newBoundary = CompactionBoundary(index: index, term: slot.term, firstSegment: keepFrom)
             try MetadataFile.write(newBoundary.encoded(), to: path(Self.boundaryFileName), policy: options.syncPolicy)
             boundary = newBoundary
             table.removePrefix(through: index)
-            let keepFrom = table.firstSegment ?? active.sequence
             try removeSegments(where: { $0.sequence < keepFrom })
         }
     }

@@ -14,7 +14,8 @@ struct RecoveredLog {
                         committed: LogIndex, logger: Logger) throws -> RecoveredLog {
         let boundaryPath = directory + "/" + PartitionLog.boundaryFileName
         let boundary = try MetadataFile.read(boundaryPath).map { try CompactionBoundary(decoding: $0, path: boundaryPath) } ?? .none
-        let sequences = try PosixFile.listDirectory(directory).compactMap(Segment.sequence(ofFileName:)).sorted()
+        let listed = try PosixFile.listDirectory(directory).compactMap(Segment.sequence(ofFileName:)).sorted()
+        let sequences = try removeDeadSegments(listed, below: boundary.firstSegment, directory: directory, options: options, logger: logger)
         var recovered = RecoveredLog(segments: [], table: LogIndexTable(firstIndex: boundary.index.next), boundary: boundary)
         var previous: (index: LogIndex, term: Term)?
         for (position, sequence) in sequences.enumerated() {
@@ -39,13 +40,26 @@ struct RecoveredLog {
         }
         try recovered.dropCompactedSegments(directory: directory, options: options)
         if recovered.segments.isEmpty {
-            let next = (sequences.last ?? 0) + 1
+            let next = max((listed.last ?? 0) + 1, boundary.firstSegment)
             recovered.segments = [try Segment.create(directory: directory, sequence: next,
                                                      capacityBytes: options.segmentBytesMax, policy: options.syncPolicy)]
         } else {
             try recovered.prepareLastSegment(directory: directory, options: options)
         }
         return recovered
+    }
+
+    /// Deletes the segments the boundary declares dead (finishing a compaction or snapshot
+    /// reset that a crash or a failed `unlink` interrupted); returns the others.
+    private static func removeDeadSegments(_ sequences: [UInt64], below firstSegment: UInt64, directory: String,
+                                           options: PartitionLogOptions, logger: Logger) throws -> [UInt64] {
+        let dead = sequences.filter { $0 < firstSegment }
+        guard !dead.isEmpty else { return sequences }
+        logger.info("deleting segments left behind by an interrupted compaction or reset",
+                    metadata: ["count": "\(dead.count)", "firstLiveSegment": "\(firstSegment)"])
+        for sequence in dead { try PosixFile.remove(directory + "/" + Segment.fileName(sequence: sequence)) }
+        if options.syncPolicy == .fsyncPerBatch { try PosixFile.syncDirectory(directory) }
+        return sequences.filter { $0 >= firstSegment }
     }
 
     /// Readies the segment new records go to. A crash while it was being created can leave

@@ -293,6 +293,68 @@ final class CrashRecoveryTests: XCTestCase {
         XCTAssertEqual(directory.segmentPaths(), kept)
     }
 
+    /// A compaction whose deletions stopped partway (a crash, or a failed `unlink`) may leave
+    /// any of the old segments, with gaps between them: reopening deletes them all, shows the
+    /// same log and appends on.
+    func testCompactionInterruptedWithOnlySomeOldSegmentsDeletedIsFinishedOnOpen() throws {
+        let directory = TemporaryDirectory()
+        let written = try buildLog(in: directory, batches: 12, segmentBytesMax: 512)
+        let saved = directory.segmentPaths().map { ($0, readFile($0)) }
+        let log = try PartitionLog.open(directory: directory.path, partition: partition,
+                                        options: options(segmentBytesMax: 512), logger: quietLogger)
+        try log.compactPrefix(through: 30)
+        try log.close()
+        let kept = directory.segmentPaths()
+        let deleted = saved.filter { !kept.contains($0.0) }
+        XCTAssertGreaterThanOrEqual(deleted.count, 3, "the test needs a gap between two left-over segments")
+        for (position, (path, bytes)) in deleted.enumerated() where position % 2 == 0 { writeFile(path, bytes) }
+        let reopened = try PartitionLog.open(directory: directory.path, partition: partition,
+                                             options: options(segmentBytesMax: 512), logger: quietLogger)
+        XCTAssertEqual(reopened.firstIndex, 31)
+        XCTAssertTrue(try reopened.allEntries() == Array(written[30...]))
+        XCTAssertEqual(directory.segmentPaths(), kept)
+        let more = makeEntries(from: UInt64(written.count + 1), count: 3, term: 1)
+        try reopened.appendAndWait(more)
+        try reopened.close()
+        XCTAssertTrue(try reopen(directory) == Array(written[30...]) + more)
+    }
+
+    /// A snapshot reset interrupted before its old segments were all deleted (a crash, or a
+    /// failed `unlink`), with or without the new empty segment created: the old segments hold
+    /// entries past the snapshot that the reset replaced. Reopening must start the log right
+    /// after the snapshot, delete them, and append on.
+    func testResetInterruptedBeforeTheOldSegmentsWentStartsTheLogAfterTheSnapshot() throws {
+        for newSegmentCreated in [true, false] {
+            let directory = TemporaryDirectory()
+            let written = try buildLog(in: directory, batches: 12, segmentBytesMax: 512)
+            XCTAssertEqual(written.count, 36)
+            let saved = directory.segmentPaths().map { ($0, readFile($0)) }
+            let log = try PartitionLog.open(directory: directory.path, partition: partition,
+                                            options: options(segmentBytesMax: 512), logger: quietLogger)
+            try log.resetForSnapshot(index: 20, term: 1)
+            try log.close()
+            var kept = directory.segmentPaths()
+            XCTAssertEqual(kept.count, 1)
+            if !newSegmentCreated {
+                for path in kept { try FileManager.default.removeItem(atPath: path) }
+            }
+            for (path, bytes) in saved { writeFile(path, bytes) }  // the deletions never happened
+            let reopened = try PartitionLog.open(directory: directory.path, partition: partition,
+                                                 options: options(segmentBytesMax: 512), logger: quietLogger)
+            XCTAssertEqual(reopened.firstIndex, 21, "new segment created: \(newSegmentCreated)")
+            XCTAssertEqual(reopened.lastIndex, 20, "entries 21… of the replaced log came back (new segment created: \(newSegmentCreated))")
+            XCTAssertEqual(try reopened.term(at: 20), 1)
+            if newSegmentCreated { XCTAssertEqual(directory.segmentPaths(), kept) }
+            kept = directory.segmentPaths()
+            XCTAssertEqual(kept.count, 1, "the replaced segments are deleted (new segment created: \(newSegmentCreated))")
+            XCTAssertFalse(saved.contains { $0.0 == kept.first }, "the log goes on in a segment numbered after the old ones")
+            let next = makeEntries(from: 21, count: 3, term: 2)
+            try reopened.appendAndWait(next)
+            try reopened.close()
+            XCTAssertTrue(try reopen(directory) == next, "new segment created: \(newSegmentCreated)")
+        }
+    }
+
     /// Repair mode with corruption in an early sealed segment drops everything from there on,
     /// including the later segments, and keeps the records before the damage.
     func testRepairOfASealedSegmentDropsTheLaterSegments() throws {
