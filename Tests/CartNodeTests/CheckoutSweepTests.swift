@@ -11,10 +11,14 @@ import XCTest
 final class CheckoutSweepTests: XCTestCase {
     // Five nodes, replication 3. The cart's partition lives on three nodes; the item's
     // partition has its majority on the other two. Those two stop, so the item partition has
-    // no leader: the checkout's reservation step retries for its window (short here) and the
-    // saga gives up, leaving the cart's checkout pending. The two nodes come back; the cart
-    // partition's leader, which never changed, finds the unsettled checkout in its periodic
-    // sweep and finishes it: the stock is sold and the checkout settled.
+    // no leader: the checkout's reservation step retries for its window (short here), then
+    // the saga gives up into an abort (Saga.md 3b): the client hears why, and the cart is
+    // active again instead of closed for as long as the item partition is down. Releasing
+    // the stock cannot reach the item partition either, so the checkout stays unsettled. The
+    // two nodes come back; the cart partition's leader, which never changed, finds the
+    // unsettled checkout in its periodic sweep and finishes it: the stock is released (the
+    // reservation, had it been taken, is undone; a late one would find the tombstone) and
+    // the checkout settled.
     func testAnUnsettledCheckoutIsResumedByTheSweepWithoutALeaderChange() async throws {
         let cluster = try TestCluster(size: 5, partitions: 8) { configuration in
             configuration.sagaStepRetryWindowMs = 300
@@ -37,25 +41,31 @@ final class CheckoutSweepTests: XCTestCase {
             let cartLeader = try XCTUnwrap(knownLeader)
 
             for node in doomed { await cluster.stop(node) }
-            var checkoutFailed = false
-            do {
-                _ = try await alice.call(.cartCheckout, CheckoutRequest(cart: cart, request: Keys.next()))
-            } catch {
-                checkoutFailed = true
+            let refused = await assertRPCError(.failedPrecondition) {
+                try await alice.call(.cartCheckout, CheckoutRequest(cart: cart, request: Keys.next()))
             }
-            XCTAssertTrue(checkoutFailed, "the checkout cannot reserve stock while the item's partition has no leader")
-            let pending = await cluster.node(cartLeader).replicaState(cartPartition)?.carts[cart]?.checkout
-            XCTAssertEqual(pending?.outcome, .pending)
-            XCTAssertEqual(pending?.settled, false)
+            XCTAssertTrue(refused?.message.contains("could not be reserved") == true, "\(String(describing: refused))")
+            let aborted = await cluster.node(cartLeader).replicaState(cartPartition)?.carts[cart]
+            XCTAssertEqual(aborted?.status, .active, "the cart is open again")
+            XCTAssertEqual(aborted?.checkout?.outcome, .aborted)
+            XCTAssertEqual(aborted?.checkout?.settled, false)
+            // The client's saga gives up on the release too; from then on only the sweep can finish it.
+            try await eventually(30, "the client's saga gives up") { cluster.node(cartLeader).services?.sagas.count == 0 }
 
             for node in doomed { try await cluster.start(node) }
             try await eventually(30, "the sweep finishes the checkout") {
                 guard let record = await cluster.node(cartLeader).replicaState(cartPartition)?.carts[cart]?.checkout else { return false }
-                return record.outcome == .completed && record.settled
+                return record.outcome == .aborted && record.settled
             }
-            let sold = try await alice.call(.itemGet, GetItemRequest(item: item)).item
-            XCTAssertEqual(sold.stock, 8)
-            XCTAssertEqual(sold.reserved, 0)
+            let released = try await alice.call(.itemGet, GetItemRequest(item: item)).item
+            XCTAssertEqual(released.stock, 10)
+            XCTAssertEqual(released.reserved, 0)
+            // The cart checks out once the item partition is back.
+            _ = try await alice.call(.cartCheckout, CheckoutRequest(cart: cart, request: Keys.next()))
+            try await eventually(30, "the second checkout sells the stock") {
+                let sold = try await alice.call(.itemGet, GetItemRequest(item: item)).item
+                return sold.stock == 8 && sold.reserved == 0
+            }
             let leaderAfter = await cluster.leader(of: cartPartition)
             XCTAssertEqual(leaderAfter, cartLeader, "the cart partition kept its leader: the sweep, not an election, resumed it")
             XCTAssertGreaterThan(cluster.node(cartLeader).metrics.value(.checkoutsResumed), 0)
@@ -85,5 +95,23 @@ final class CheckoutSweepTests: XCTestCase {
             if partitionOf(candidate) == partition { return candidate }
         }
         throw TestFailure("no \(prefix) name lands in \(partition)")
+    }
+}
+
+/// The id a client's checkout gets: the same for every retry, different for every cart.
+final class CheckoutIDTests: XCTestCase {
+    func testACheckoutIDIsStablePerRequestAndDistinctPerCartAndKey() throws {
+        let key = RequestKey(client: ClientID(UInt64.max), request: RequestID(UInt64.max))
+        let longCart = CartID(String(repeating: "c", count: CartID.bytesMax))
+        let id = NodeServices.checkoutID(cart: longCart, request: key)
+        XCTAssertEqual(id, NodeServices.checkoutID(cart: longCart, request: key), "a retry must find its checkout")
+        XCTAssertLessThanOrEqual(id.rawValue.utf8.count, CheckoutID.bytesMax, "the longest inputs still make a valid id")
+        var seen: Set<CheckoutID> = [id]
+        for cart in ["a", "b", "ab"] {
+            for (client, request) in [(UInt64(1), UInt64(2)), (2, 1), (12, 1), (1, 21)] {
+                seen.insert(NodeServices.checkoutID(cart: CartID(cart), request: RequestKey(client: ClientID(client), request: RequestID(request))))
+            }
+        }
+        XCTAssertEqual(seen.count, 13, "every cart and key gets its own id")
     }
 }

@@ -227,26 +227,46 @@ final class ClusterTests: XCTestCase {
             try await putItem(alice, "scarce", stock: 1)
             _ = try await alice.call(.cartCreate, CreateCartRequest(cart: "co-ok", request: Keys.next()))
             _ = try await alice.call(.cartAddItem, AddItemRequest(cart: "co-ok", item: "plenty", quantity: 3, request: Keys.next()))
-            let done = try await alice.call(.cartCheckout, CheckoutRequest(cart: "co-ok", request: Keys.next()))
+            let okKey = Keys.next()
+            let done = try await alice.call(.cartCheckout, CheckoutRequest(cart: "co-ok", request: okKey))
             XCTAssertEqual(done.total, Money(minorUnits: 300))
             try await eventually(10, "stock of plenty drops to 97") {
                 try await alice.call(.itemGet, GetItemRequest(item: "plenty")).item.stock == 97
             }
 
+            // A client that reuses a checkout's request key on another cart (in another
+            // partition, so no dedup window answers for it) checks that cart out for real:
+            // the item partitions must not take it for the first checkout, already sold.
+            let placement = try XCTUnwrap(cluster.node(1).placement)
+            let other = try XCTUnwrap((1...64).map { CartID("co-reuse-\($0)") }
+                .first { placement.partition(of: $0) != placement.partition(of: CartID("co-ok")) })
+            _ = try await alice.call(.cartCreate, CreateCartRequest(cart: other, request: Keys.next()))
+            _ = try await alice.call(.cartAddItem, AddItemRequest(cart: other, item: "plenty", quantity: 5, request: Keys.next()))
+            _ = try await alice.call(.cartCheckout, CheckoutRequest(cart: other, request: okKey))
+            try await eventually(10, "the second checkout takes its own stock: plenty drops to 92") {
+                let plenty = try await alice.call(.itemGet, GetItemRequest(item: "plenty")).item
+                return plenty.stock == 92 && plenty.reserved == 0
+            }
+
             _ = try await alice.call(.cartCreate, CreateCartRequest(cart: "co-short", request: Keys.next()))
             _ = try await alice.call(.cartAddItem, AddItemRequest(cart: "co-short", item: "plenty", quantity: 2, request: Keys.next()))
             _ = try await alice.call(.cartAddItem, AddItemRequest(cart: "co-short", item: "scarce", quantity: 2, request: Keys.next()))
+            let shortKey = Keys.next()
             let refused = await assertRPCError(.failedPrecondition) {
-                try await alice.call(.cartCheckout, CheckoutRequest(cart: "co-short", request: Keys.next()))
+                try await alice.call(.cartCheckout, CheckoutRequest(cart: "co-short", request: shortKey))
             }
             XCTAssertTrue(refused?.message.contains("scarce") == true, "\(String(describing: refused))")
             try await eventually(10, "the short checkout is settled and its reservation released") {
                 let cart = try await alice.call(.cartGet, GetCartRequest(cart: "co-short")).cart
                 let plenty = try await alice.call(.itemGet, GetItemRequest(item: "plenty")).item
-                return cart.status == .active && cart.checkout?.settled == true && plenty.stock == 97 && plenty.reserved == 0
+                return cart.status == .active && cart.checkout?.settled == true && plenty.stock == 92 && plenty.reserved == 0
             }
             let scarce = try await alice.call(.itemGet, GetItemRequest(item: "scarce")).item
             XCTAssertEqual(scarce.stock, 1)
+            // A retry of the aborted checkout (its answer lost, say) is told it was aborted.
+            await assertRPCError(.failedPrecondition) {
+                try await alice.call(.cartCheckout, CheckoutRequest(cart: "co-short", request: shortKey))
+            }
         }
     }
 

@@ -176,7 +176,7 @@ final class PartitionReplica: @unchecked Sendable {
             self.runReady()
             self.countLeaderlessTick()
             self.ticksSinceLeaderSweep += 1
-            if self.lastRole == .leader && self.ticksSinceLeaderSweep >= self.leaderSweepTicks {
+            if self.lastRole == .leader && self.ticksSinceLeaderSweep >= self.leaderSweepTicks && self.appliedOwnTerm {
                 self.ticksSinceLeaderSweep = 0
                 self.hooks.leading(self)
             }
@@ -520,9 +520,16 @@ final class PartitionReplica: @unchecked Sendable {
             failPending(notLeaderError())
         } else if !wasLeader && soft.role == .leader {
             logger.info("became leader", metadata: ["term": "\(raft.currentTerm)"])
-            ticksSinceLeaderSweep = 0
-            hooks.leading(self)
+            // The first sweep waits for `appliedOwnTerm` (the next tick after it): before, the
+            // state may miss what the previous leader committed, such as a checkout's decision.
+            ticksSinceLeaderSweep = leaderSweepTicks
         }
+    }
+
+    /// Whether this replica has applied an entry of the current term (a new leader's no-op):
+    /// only then does its state hold everything earlier leaders committed.
+    var appliedOwnTerm: Bool {
+        appliedIndex > .zero && raft.term(at: appliedIndex) == raft.currentTerm
     }
 
     private func failPending(_ error: RPCError) {

@@ -1,6 +1,7 @@
 import CartAPI
 import CartDomain
 import CartRPC
+import CartTLS
 import CartTypes
 import NIOConcurrencyHelpers
 import NIOCore
@@ -18,8 +19,18 @@ extension NodeServices {
     static let sagaStepRetryPauseMs: Int64 = 100
     static let sagaStepRetryPauseMaxMs: Int64 = 1_000
 
+    /// The checkout id of a client's checkout request: the same for every retry of it, through
+    /// any node, and different for every cart. Item partitions know a checkout by this id
+    /// alone (a reservation held or settled under it is "already done"), so an id made of the
+    /// request key only would let a key reused on another cart ride on, or release, the first
+    /// cart's reservations.
+    static func checkoutID(cart: CartID, request: RequestKey) -> CheckoutID {
+        let digest = Crypto.sha256(Array("checkout\u{0}\(cart.rawValue)\u{0}\(request.client.rawValue)\u{0}\(request.request.rawValue)".utf8))
+        return CheckoutID("co-" + digest.prefix(16).map { String($0 >> 4, radix: 16) + String($0 & 0xF, radix: 16) }.joined())
+    }
+
     func checkout(_ request: CheckoutRequest, actor: UserID, replica: PartitionReplica) -> EventLoopFuture<CheckoutReply> {
-        let checkoutID = CheckoutID("co-\(request.request.client.rawValue)-\(request.request.request.rawValue)")
+        let checkoutID = Self.checkoutID(cart: request.cart, request: request.request)
         let begin = Command.beginCheckout(BeginCheckout(cart: request.cart, actor: actor, checkout: checkoutID,
                                                         expectedVersion: request.expectedVersion))
         return replica.propose(begin, request: request.request).flatMapThrowing { outcome in
@@ -56,9 +67,18 @@ extension NodeServices {
         defer { if !settling { sagas.release(record.id) } }
         let cartPartition = placement.partition(of: cart)
         var outcome = record.outcome
-        var abortReason: String?
+        // A retry of a checkout aborted earlier gets the abort again, not a success.
+        var abortReason: String? = outcome == .aborted ? "checkout \(record.id) was aborted" : nil
         if outcome == .pending {
-            abortReason = try await reserveAll(record)
+            do {
+                abortReason = try await reserveAll(record)
+            } catch {
+                // A partition stayed unreachable (or failed for good) through the retry window:
+                // give up into an abort (Saga.md 3b). Releasing is safe whatever the reservation's
+                // fate: a late one finds the released tombstone and is refused.
+                logger.warning("checkout gives up on reserving stock; aborting", metadata: ["checkout": "\(record.id)", "error": "\(error)"])
+                abortReason = "stock could not be reserved: \(error)"
+            }
             let decision: Command = abortReason.map { .abortCheckout(AbortCheckout(cart: cart, checkout: record.id, reason: $0)) }
                 ?? .completeCheckout(CompleteCheckout(cart: cart, checkout: record.id))
             let decided = try await sagaStep(decision, partition: cartPartition)
@@ -80,9 +100,7 @@ extension NodeServices {
         Task {
             defer { sagas.release(record.id) }
             do {
-                for partition in Set(record.lines.map { placement.partition(of: $0.item) }) {
-                    _ = try await sagaStep(settlement, partition: partition)
-                }
+                try await settle(record, with: settlement)
                 _ = try await sagaStep(.settleCheckout(SettleCheckout(cart: cart, checkout: record.id)), partition: cartPartition)
             } catch {
                 logger.warning("checkout settlement postponed to the next sweep", metadata: ["checkout": "\(record.id)", "error": "\(error)"])
@@ -92,11 +110,12 @@ extension NodeServices {
         return reply
     }
 
-    /// Step 2 on every item partition; the first refusal's message, or nil when all reserved.
+    /// Step 2 on every item partition, in parallel; the first refusal's message, or nil when
+    /// all reserved. A refusal decides the abort at once: the partitions still answering are
+    /// not waited for (their reservations are released with the others).
     private func reserveAll(_ record: CheckoutRecord) async throws -> String? {
         let byPartition = Dictionary(grouping: record.lines) { placement.partition(of: $0.item) }
-        var reason: String?
-        try await withThrowingTaskGroup(of: String?.self) { group in
+        return try await withThrowingTaskGroup(of: String?.self) { group in
             for (partition, lines) in byPartition {
                 group.addTask {
                     let outcome = try await self.sagaStep(.reserveStock(ReserveStock(checkout: record.id, lines: lines)),
@@ -105,9 +124,31 @@ extension NodeServices {
                     return nil
                 }
             }
-            for try await refusal in group where reason == nil { reason = refusal }
+            for try await refusal in group {
+                if let refusal {
+                    group.cancelAll()
+                    return refusal
+                }
+            }
+            return nil
         }
-        return reason
+    }
+
+    /// Step 4 on every item partition, in parallel. A refusal here (the reservation was
+    /// released, or forgotten, while the cart decided otherwise) cannot be repaired by
+    /// retrying: it is logged as an error for an operator and the checkout settles anyway.
+    private func settle(_ record: CheckoutRecord, with settlement: Command) async throws {
+        try await withThrowingTaskGroup(of: (PartitionID, CommandOutcome).self) { group in
+            for partition in Set(record.lines.map { placement.partition(of: $0.item) }) {
+                group.addTask { (partition, try await self.sagaStep(settlement, partition: partition)) }
+            }
+            for try await (partition, outcome) in group {
+                guard case .refused(let error) = outcome else { continue }
+                metrics.increment(.checkoutSettlementsRefused)
+                logger.error("an item partition refused a checkout's settlement; its stock may not match the cart",
+                             metadata: ["checkout": "\(record.id)", "partition": "\(partition)", "error": "\(error)"])
+            }
+        }
     }
 
     private func replyAfterDecision(cart: CartID, record: CheckoutRecord, replica: PartitionReplica) async throws -> CheckoutReply {
@@ -127,10 +168,22 @@ extension NodeServices {
             do {
                 return try await proposeInternal(command, partition: partition, request: nil, on: loop).get()
             } catch {
-                guard ContinuousClock.now < giveUpAt, Router.shouldRetry(error) || error is RPCError else { throw error }
+                guard ContinuousClock.now < giveUpAt, Self.sagaStepMayRetry(error), !Task.isCancelled else { throw error }
                 try await Task.sleep(for: .milliseconds(pauseMs))
                 pauseMs = min(pauseMs * 2, Self.sagaStepRetryPauseMaxMs)
             }
+        }
+    }
+}
+
+extension NodeServices {
+    /// Whether a failed saga step may succeed if sent again: a leader change, a lost link or
+    /// a busy node may pass; a malformed command or an internal failure will not.
+    static func sagaStepMayRetry(_ error: any Error) -> Bool {
+        guard let error = error as? RPCError else { return false }
+        switch error.code {
+        case .notLeader, .unavailable, .goingAway, .deadlineExceeded, .resourceExhausted, .cancelled: return true
+        default: return false
         }
     }
 }
