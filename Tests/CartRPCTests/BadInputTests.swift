@@ -33,6 +33,35 @@ final class BadInputTests: XCTestCase {
         await server.shutdown()
     }
 
+    /// Before the hello nobody is authenticated: a first frame announcing more than
+    /// `helloBytesMax` (16 KiB) is refused as soon as its length arrives, though a later frame
+    /// of that size is fine; a hello that does not decode is a malformed frame (PROTOCOL.md §9).
+    func testAFirstFrameOverTheHelloLimitOrAnUndecodableHelloIsRefused() async throws {
+        let bed = try TestBed()
+        let server = try await bed.startServer()
+
+        let oversized = try await RawConnection.connect(port: server.port!, tls: bed.clientTLS)
+        var header = ByteBuffer()
+        header.writeInteger(UInt32(FrameLimits.helloBytesMax + 1))  // sends only the prefix
+        try await oversized.send(header)
+        let tooLarge = try await oversized.error()
+        XCTAssertEqual(tooLarge.code, .frameTooLarge)
+        try await oversized.waitUntilClosed()
+
+        let garbled = try await RawConnection.connect(port: server.port!, tls: bed.clientTLS)
+        try await garbled.send(Frame(.hello, stream: .connection, payload: ByteBuffer(bytes: [0xFF, 0xFF, 0xFF])))
+        let malformed = try await garbled.error()
+        XCTAssertEqual(malformed.code, .malformedFrame)
+        try await garbled.waitUntilClosed()
+
+        let healthy = bed.client(server)
+        let big = ByteBuffer(repeating: 5, count: 2 * FrameLimits.helloBytesMax)
+        let reply = try await healthy.call(.echo, big, timeout: .seconds(5))
+        XCTAssertEqual(reply, big, "after the hello, frames up to frameBytesMax go through")
+        await healthy.shutdown()
+        await server.shutdown()
+    }
+
     /// A length prefix above frameBytesMax is refused as soon as it arrives (frameTooLarge,
     /// then close); the client library refuses to send such a request in the first place.
     func testOversizedFrameGetsFrameTooLargeAndOthersKeepBeingServed() async throws {

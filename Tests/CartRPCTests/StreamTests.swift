@@ -57,6 +57,44 @@ final class StreamTests: XCTestCase {
         await server.shutdown()
     }
 
+    /// A caller that grants a huge credit and stops reading its socket: the server must not
+    /// buffer items up to the credit (64 KiB items, 4 billion credits), but park the producer
+    /// once the connection's outbound buffer is full, as for unary answers. Only what the
+    /// sockets hold gets through; reading again resumes the stream where it stopped.
+    func testAStreamWhoseCallerStopsReadingHoldsTheProducerWhateverTheCredit() async throws {
+        let bed = try TestBed()
+        let probe = HandlerProbe()
+        let server = try await bed.startServer({ $0.frameBytesMax = 1 << 20 },
+                                               register: { TestMethods.register(on: $0, probe: probe) })
+        let raw = try await RawConnection.connect(port: server.port!, tls: bed.clientTLS)
+        try await raw.sendHello()
+        _ = try await raw.frame(.helloAck)
+        try await raw.setReceiveBufferBytes(64 * 1024)
+        try await raw.setAutoRead(false)
+        let itemBytes = 64 * 1024
+        try await raw.send(Frame(.request, stream: 1, method: TestMethods.endless.id,
+                                 payload: ByteBuffer(repeating: 3, count: itemBytes)))
+        try await raw.send(Frame(.credit, stream: 1, payload: ByteBuffer(bytes: try BinaryEncoder().encode(Credit(count: .max)))))
+
+        // Until the producer stops making progress for half a second (or runs far ahead).
+        var last = -1
+        for _ in 0..<40 {
+            try await Task.sleep(for: .milliseconds(500))
+            let now = probe.producedCount
+            if now == last || now > 4_000 { break }
+            last = now
+        }
+        let produced = probe.producedCount
+        XCTAssertGreaterThan(produced, 0)
+        XCTAssertLessThan(produced, 1_000, "the server buffered \((produced * itemBytes) >> 20) MiB for a caller that does not read")
+
+        try await raw.setAutoRead(true)
+        try await eventually(20, "reading again resumes the producer") { probe.producedCount > produced + 100 }
+        await raw.close()
+        try await eventually(10, "the producer is cancelled with the connection") { probe.cancelledCount == 1 }
+        await server.shutdown()
+    }
+
     /// `send(contentsOf:)` larger than the credit window: every item arrives once, in order,
     /// and a send returns only once its last item is written, so a consumer that stops
     /// reading holds the producer inside its first send.

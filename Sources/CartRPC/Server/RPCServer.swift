@@ -103,10 +103,16 @@ public final class RPCServer: Sendable {
         if let tls = configuration.security.tlsContext {
             try pipeline.addHandler(TLSHandler(context: tls, role: .server))
         }
-        try pipeline.addHandler(ByteToMessageHandler(FrameSplitter(limits: limits)))
-        let box = NIOLockedValueBox<NIOLoopBound<ServerConnectionHandler>?>(nil)
+        try pipeline.addHandler(ByteToMessageHandler(FrameSplitter(limits: limits, firstFrameBytesMax: FrameLimits.helloBytesMax)))
+        // The drain may come between `admit` and the handler's creation below: it is then
+        // remembered, and the handler starts draining as soon as it exists.
+        let box = NIOLockedValueBox<(handler: NIOLoopBound<ServerConnectionHandler>?, drainRequested: Bool)>((nil, false))
         let entry = ConnectionTracker.Entry(channel: channel) {
-            guard let bound = box.withLockedValue({ $0 }) else { return }
+            let bound = box.withLockedValue { box -> NIOLoopBound<ServerConnectionHandler>? in
+                if box.handler == nil { box.drainRequested = true }
+                return box.handler
+            }
+            guard let bound else { return }
             bound.eventLoop.execute { bound.value.startDrain() }
         }
         let (id, isOverLimit, isDraining) = tracker.admit(entry, connectionsMax: configuration.connectionsMax)
@@ -120,6 +126,11 @@ public final class RPCServer: Sendable {
         let handler = ServerConnectionHandler(registry: registry, configuration: configuration,
                                               logger: connectionLogger, isOverLimit: isOverLimit)
         try pipeline.addHandler(handler)
-        box.withLockedValue { $0 = NIOLoopBound(handler, eventLoop: channel.eventLoop) }
+        let bound = NIOLoopBound(handler, eventLoop: channel.eventLoop)
+        let drainRequested = box.withLockedValue { box -> Bool in
+            box.handler = bound
+            return box.drainRequested
+        }
+        if drainRequested { channel.eventLoop.execute { bound.value.startDrain() } }
     }
 }

@@ -57,7 +57,7 @@ extension ServerConnectionHandler {
             let call = track(stream, entry.method, deadline: deadline, noReply: quiet)
             let bound = loopBound!
             let loopCall = NIOLoopBound(call, eventLoop: context.eventLoop)
-            let payload = frame.payload
+            let payload = Self.detached(frame.payload)
             call.task = Task {
                 let result: Result<ByteBuffer, RPCError>
                 do {
@@ -69,8 +69,17 @@ extension ServerConnectionHandler {
             }
         case .stream(let handler):
             let call = track(stream, entry.method, deadline: deadline)
-            startStream(call, handler: handler, payload: frame.payload, context: context)
+            startStream(call, handler: handler, payload: Self.detached(frame.payload), context: context)
         }
+    }
+
+    /// A request payload in storage of its own, for a call that outlives this read (a task).
+    /// The frame's payload is a slice of the read buffer, which may hold other frames too, up
+    /// to `frameBytesMax`: a watch running for hours must not keep that buffer alive.
+    static func detached(_ payload: ByteBuffer) -> ByteBuffer {
+        var copy = ByteBufferAllocator().buffer(capacity: payload.readableBytes)
+        copy.writeImmutableBuffer(payload)
+        return copy
     }
 
     /// Writes `error` on `stream` unless the request asked for no reply.

@@ -9,7 +9,7 @@ extension ServerConnectionHandler {
         do {
             hello = try Hello.decodeRPC(from: frame.payload)
         } catch {
-            failConnection(error)
+            failConnection(RPCError(.malformedFrame, "the hello does not decode: \(error.message)"))
             return
         }
         if isOverLimit {

@@ -33,9 +33,9 @@ extension ServerConnectionHandler {
         closeIfDrained()
     }
 
-    /// A producer's items: written now as far as the caller's credit goes; the rest are held
-    /// (the only ones held for this stream) until credit frames arrive. The producer resumes
-    /// once the last is written.
+    /// A producer's items: written now as far as the caller's credit goes and the connection
+    /// can take them; the rest are held (the only ones held for this stream) until credit
+    /// frames arrive or the connection drains. The producer resumes once the last is written.
     func offerStreamItems(_ payloads: ArraySlice<ByteBuffer>, call: ServerCall, continuation: ServerCall.ItemContinuation) {
         guard calls[call.streamID] === call, phase != .closing else {
             continuation.resume(returning: .failure(RPCError(.cancelled, "the stream is over")))
@@ -70,21 +70,37 @@ extension ServerConnectionHandler {
             return
         }
         call.credit = call.credit.addingReportingOverflow(credit.count).overflow ? .max : call.credit + credit.count
-        if call.credit > 0, let pending = call.pendingItems {
-            let rest = writeItems(pending.payloads, call: call)
-            if rest.isEmpty {
-                call.pendingItems = nil
-                pending.continuation.resume(returning: .success(()))
-            } else {
-                call.pendingItems = (rest, pending.continuation)
-            }
+        writeHeldItems(call)
+    }
+
+    /// The connection's outbound buffer drained below its low-water mark: the streams whose
+    /// items waited for it go on.
+    func resumeStreamsHeldByTheConnection() {
+        for call in calls.values where call.pendingItems != nil { writeHeldItems(call) }
+    }
+
+    /// Writes what `call`'s producer left waiting, as far as credit and the connection allow,
+    /// and resumes the producer once all of it is written.
+    private func writeHeldItems(_ call: ServerCall) {
+        guard let pending = call.pendingItems else { return }
+        let rest = writeItems(pending.payloads, call: call)
+        if rest.isEmpty {
+            call.pendingItems = nil
+            pending.continuation.resume(returning: .success(()))
+        } else {
+            call.pendingItems = (rest, pending.continuation)
         }
     }
 
-    /// Writes from the front of `payloads` while credit lasts; returns what is left.
+    /// Writes from the front of `payloads` while credit lasts and the connection is writable;
+    /// returns what is left. Credit bounds what the caller has room for, not what this server
+    /// buffers: a caller may grant any credit and then stop reading its socket, so items also
+    /// wait while the channel's outbound buffer is over its high-water mark (as unary answers
+    /// do, through `BackPressureHandler`), and memory per connection stays bounded by that mark
+    /// plus one producer batch per stream.
     private func writeItems(_ payloads: ArraySlice<ByteBuffer>, call: ServerCall) -> ArraySlice<ByteBuffer> {
         var rest = payloads
-        while call.credit > 0, let payload = rest.popFirst() {
+        while call.credit > 0, context?.channel.isWritable == true, let payload = rest.popFirst() {
             call.credit -= 1
             call.itemsSent += 1
             write(Frame(.streamItem, stream: call.streamID, payload: payload))

@@ -6,6 +6,9 @@ public struct FrameLimits: Sendable, Hashable {
     /// No configuration may raise `frameBytesMax` above 16 MiB: a peer announcing a larger
     /// frame is treated as hostile, whatever the local settings say.
     public static let frameBytesHardCap = 16 << 20
+    /// Largest first frame (the hello) an acceptor buffers: before the hello, nobody is
+    /// authenticated. A hello is a few hundred bytes (versions, identity, a token).
+    public static let helloBytesMax = 16 << 10
 
     /// Largest accepted value of the length prefix (header plus payload, excluding the
     /// prefix itself).
