@@ -17,14 +17,22 @@ final class ConnectionTracker: Sendable {
 
     private let state = NIOLockedValueBox(State())
 
+    /// Connections beyond `connectionsMax` kept open only to tell their hello why they are
+    /// refused (`resourceExhausted`); past these, a connection is closed as soon as accepted.
+    /// Before its hello a connection is unauthenticated, and each one holds TLS state and up
+    /// to a hello's bytes until the handshake timeout.
+    static let refusalsPendingMax = 64
+
     /// Adds a connection; returns its id, whether it is beyond `connectionsMax`, and whether
-    /// the server is already draining (the connection was accepted just before the listener
-    /// closed, after `drainAll` looked: the caller closes it, as the drain would have).
-    func admit(_ entry: Entry, connectionsMax: Int) -> (id: Int, isOverLimit: Bool, isDraining: Bool) {
+    /// it is refused outright, untracked (the caller closes it): when the server is already
+    /// draining (the connection was accepted just before the listener closed, after
+    /// `drainAll` looked, so it is closed as the drain would have), or when
+    /// `refusalsPendingMax` connections beyond the limit already wait for their refusal.
+    func admit(_ entry: Entry, connectionsMax: Int) -> (id: Int, isOverLimit: Bool, refused: Bool) {
         state.withLockedValue { state in
             let id = state.nextID
             state.nextID += 1
-            guard !state.isDraining else { return (id, false, true) }
+            guard !state.isDraining, state.open.count < connectionsMax + Self.refusalsPendingMax else { return (id, false, true) }
             state.open[id] = entry
             return (id, state.open.count > connectionsMax, false)
         }

@@ -115,8 +115,8 @@ public final class RPCServer: Sendable {
             guard let bound else { return }
             bound.eventLoop.execute { bound.value.startDrain() }
         }
-        let (id, isOverLimit, isDraining) = tracker.admit(entry, connectionsMax: configuration.connectionsMax)
-        if isDraining {
+        let (id, isOverLimit, refused) = tracker.admit(entry, connectionsMax: configuration.connectionsMax)
+        if refused {
             channel.close(promise: nil)
             return
         }
