@@ -204,3 +204,32 @@ private final class DeliveryLog: SnapshotDeliveryListener {
         throw TestFailure("no \(count) delivery reports within \(seconds) s; got \(reports)")
     }
 }
+
+/// Who may speak on the peer port: a node whose certificate names the node id its hello claims.
+final class PeerGatewayTests: XCTestCase {
+    private func authenticate(claiming node: NodeID?, role: PeerRole = .node, _ peer: PeerIdentity?) -> RPCError? {
+        let hello = Hello(role: role, identity: "test", nodeID: node)
+        switch PeerGateway.authenticator(hello, peer) {
+        case .success(let principal):
+            XCTAssertEqual(principal.nodeID, node)
+            return nil
+        case .failure(let error):
+            return error
+        }
+    }
+
+    func testOnlyACertificateNamingTheClaimedNodeSpeaksForIt() {
+        let node1 = PeerIdentity(commonName: "node-1", dnsNames: ["node-1", "localhost"], ipAddresses: ["127.0.0.1"])
+        XCTAssertNil(authenticate(claiming: 1, node1))
+        XCTAssertNil(authenticate(claiming: 1, PeerIdentity(commonName: "n1.example", dnsNames: ["node-1"], ipAddresses: [])),
+                     "a DNS name is enough")
+        XCTAssertEqual(authenticate(claiming: 3, node1)?.code, .unauthenticated, "node 1's certificate cannot speak for node 3")
+        let cartctl = PeerIdentity(commonName: "cartctl", dnsNames: ["cartctl"], ipAddresses: [])
+        XCTAssertEqual(authenticate(claiming: 1, cartctl)?.code, .unauthenticated, "a client certificate of the same CA is no node")
+        XCTAssertEqual(authenticate(claiming: 1, PeerIdentity(commonName: "node-10", dnsNames: [], ipAddresses: []))?.code,
+                       .unauthenticated)
+        XCTAssertEqual(authenticate(claiming: 1, nil)?.code, .unauthenticated, "no certificate")
+        XCTAssertEqual(authenticate(claiming: nil, node1)?.code, .unauthenticated, "no node id")
+        XCTAssertEqual(authenticate(claiming: 1, role: .client, node1)?.code, .unauthenticated, "a client hello")
+    }
+}

@@ -52,12 +52,23 @@ struct ClientGateway: Sendable {
 }
 
 /// The peer port's authenticator: only cluster nodes, proven by a certificate from the
-/// cluster CA (mutual TLS) and naming their node id in the hello.
+/// cluster CA (mutual TLS) that names the node id the hello claims: `node-<id>` as its
+/// common name or a DNS subject-alternative name (certs/README.md). A certificate of the
+/// same CA issued to anything else (`cartctl`'s client certificate) or to another node
+/// cannot speak for a node: it could otherwise step Raft messages into every partition.
 enum PeerGateway {
     static let authenticator: RPCAuthenticator = { hello, tlsPeer in
         guard hello.role == .node, let nodeID = hello.nodeID, nodeID != .none, let tlsPeer else {
             return .failure(RPCError(.unauthenticated, "the peer port accepts only cluster nodes with a certificate"))
         }
+        guard certificate(tlsPeer, names: nodeID) else {
+            return .failure(RPCError(.unauthenticated, "the certificate (\(tlsPeer)) does not name node-\(nodeID.rawValue)"))
+        }
         return .success(RPCPrincipal(name: hello.identity, role: .node, nodeID: nodeID, tlsPeer: tlsPeer))
+    }
+
+    static func certificate(_ peer: PeerIdentity, names node: NodeID) -> Bool {
+        let name = "node-\(node.rawValue)"
+        return peer.commonName == name || peer.dnsNames.contains(name)
     }
 }
