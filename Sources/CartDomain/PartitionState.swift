@@ -48,8 +48,12 @@ public struct PartitionState: Equatable, Sendable {
     /// Applies one committed log entry (steps 2 and 3 of the contract above).
     @discardableResult
     public mutating func apply(_ envelope: CommandEnvelope) -> Result<[Event], DomainError> {
-        if let key = envelope.request, let outcome = dedup.outcome(for: key) {
-            return outcome.result
+        let fingerprint = envelope.request.map { _ in envelope.command.requestFingerprint }
+        if let key = envelope.request, let earlier = dedup.entry(for: key) {
+            guard earlier.fingerprint == nil || earlier.fingerprint == fingerprint else {
+                return .failure(.invalidArgument("request key \(key) was already used for a different request"))
+            }
+            return earlier.outcome.result
         }
         let result: Result<[Event], DomainError>
         do {
@@ -60,7 +64,7 @@ public struct PartitionState: Equatable, Sendable {
             result = .failure(error)
         }
         if let key = envelope.request {
-            dedup.record(CommandOutcome(result), for: key)
+            dedup.record(CommandOutcome(result), for: key, fingerprint: fingerprint)
         }
         return result
     }

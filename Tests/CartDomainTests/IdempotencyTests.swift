@@ -31,6 +31,40 @@ final class IdempotencyTests: XCTestCase {
         XCTAssertEqual(f.run(stale, request: key).failure, .versionConflict(current: Version(2)))
     }
 
+    // Request keys are chosen by clients. A key already used, sent again with another
+    // command (another user acting, another cart, another argument), is refused as an invalid
+    // argument: it neither gets the first command's outcome (another user's cart version, or
+    // a success for something never applied) nor applies. The key's entry stays as it was,
+    // so the real retry still gets its answer, also after a snapshot.
+    func testAKeyReusedForAnotherCommandIsRefusedAndTheRetryStillAnswered() throws {
+        var f = DomainFixture()
+        f.cartOfAlice()
+        f.accept(.shareCart(ShareCart(cart: "c1", actor: "alice", users: ["bob"])))
+        let add = Command.addItem(AddItem(cart: "c1", actor: "alice", item: "a", quantity: 2, unitPrice: .zero))
+        let first = f.accept(add, request: key)
+        let before = f.state
+        let others: [Command] = [
+            .addItem(AddItem(cart: "c1", actor: "bob", item: "a", quantity: 2, unitPrice: .zero)),
+            .addItem(AddItem(cart: "c1", actor: "alice", item: "a", quantity: 3, unitPrice: .zero)),
+            .addItem(AddItem(cart: "c1", actor: "alice", item: "b", quantity: 2, unitPrice: .zero)),
+            .unshareCart(UnshareCart(cart: "c1", actor: "alice", user: "bob")),
+            .createCart(CreateCart(cart: "c2", owner: "alice")),
+        ]
+        for other in others {
+            guard case .failure(.invalidArgument(let message)) = f.run(other, request: key) else {
+                return XCTFail("\(other) under a used key was not refused")
+            }
+            XCTAssertTrue(message.contains("already used"), message)
+        }
+        XCTAssertEqual(f.state, before, "nothing applied, nothing recorded")
+        // The price is the leader's, not the client's: a retry priced anew is still the retry.
+        let repriced = Command.addItem(AddItem(cart: "c1", actor: "alice", item: "a", quantity: 2, unitPrice: Money(minorUnits: 999)))
+        XCTAssertEqual(f.accept(repriced, request: key), first)
+        var restored = try PartitionState(snapshotBytes: f.state.encodedSnapshot(using: BinarySnapshotCodec()), using: BinarySnapshotCodec())
+        XCTAssertEqual(try restored.apply(add, at: Timestamp(millisecondsSinceEpoch: 1), request: key).get(), first)
+        XCTAssertNotNil(restored.apply(others[0], at: Timestamp(millisecondsSinceEpoch: 1), request: key).failure)
+    }
+
     // The same request id from two clients is two requests.
     func testRequestIdsAreScopedByClient() {
         var f = DomainFixture()

@@ -31,8 +31,23 @@ final class SnapshotBytesPinTests: XCTestCase {
         XCTAssertEqual(f.state.dedup.count, 8)
 
         let bytes = try f.state.encodedSnapshot(using: BinarySnapshotCodec())
-        XCTAssertEqual(bytes.count, 2_796)
-        XCTAssertEqual(fnv1a64(bytes), 5_320_745_450_549_692_283)
+        XCTAssertEqual(bytes.count, 2_880)
+        XCTAssertEqual(fnv1a64(bytes), 7_080_148_496_347_392_737)
+
+        // The encoding as first released kept no request fingerprints (dedup field 3). The
+        // same state without them still gives exactly those bytes, and they still restore:
+        // their entries answer a retry whatever command it carries, as they did then.
+        var released = f.state.snapshot()
+        released.dedup = released.dedup.map { DedupEntry(key: $0.key, outcome: $0.outcome) }
+        let releasedBytes = try BinarySnapshotCodec().encode(released)
+        XCTAssertEqual(releasedBytes.count, 2_796)
+        XCTAssertEqual(fnv1a64(releasedBytes), 5_320_745_450_549_692_283)
+        var restored = try PartitionState(snapshotBytes: releasedBytes, using: BinarySnapshotCodec())
+        let lastKey = try XCTUnwrap(restored.dedup.entries.last?.key)
+        XCTAssertNil(restored.dedup.entry(for: lastKey)?.fingerprint)
+        let other = Command.removeItem(RemoveItem(cart: "c1", actor: "mallory", item: "a"))
+        XCTAssertEqual(restored.apply(other, at: Timestamp(millisecondsSinceEpoch: 1), request: lastKey),
+                       f.state.dedup.outcome(for: lastKey)?.result)
     }
 }
 

@@ -47,12 +47,21 @@ public enum CommandOutcome: Hashable, Codable, Sendable {
 ///
 /// The window is replicated state: it changes only when a command is applied, forgets the
 /// oldest entry first (insertion order, identical on every replica), and is part of the
-/// snapshot. A key names one command: a different command sent under a used key gets the
-/// first command's outcome. A retry that arrives after its key was evicted is applied again,
-/// which is why `capacity` should cover the clients' retry horizon.
+/// snapshot. A key names one command: each outcome is kept with the command's
+/// `requestFingerprint`, and a different command sent under a used key (another actor,
+/// cart or argument) is refused rather than answered with the first one's outcome. A retry
+/// that arrives after its key was evicted is applied again, which is why `capacity` should
+/// cover the clients' retry horizon.
 public struct DedupWindow: Hashable, Sendable {
+    /// One remembered request: its outcome and what it asked (nil in entries restored from
+    /// snapshots taken before fingerprints were kept: those answer any command).
+    public struct Remembered: Hashable, Sendable {
+        public let outcome: CommandOutcome
+        public let fingerprint: UInt64?
+    }
+
     public let capacity: Int
-    private var outcomes: [RequestKey: CommandOutcome] = [:]
+    private var remembered: [RequestKey: Remembered] = [:]
     private var order = InsertionOrder<RequestKey>()
 
     public init(capacity: Int) {
@@ -60,22 +69,28 @@ public struct DedupWindow: Hashable, Sendable {
         self.capacity = capacity
     }
 
-    public var count: Int { outcomes.count }
+    public var count: Int { remembered.count }
 
-    public func outcome(for key: RequestKey) -> CommandOutcome? { outcomes[key] }
+    public func outcome(for key: RequestKey) -> CommandOutcome? { remembered[key]?.outcome }
+
+    /// What `key` was used for, if the window still holds it.
+    public func entry(for key: RequestKey) -> Remembered? { remembered[key] }
 
     /// Oldest first.
     public var entries: [DedupEntry] {
-        order.keys.map { DedupEntry(key: $0, outcome: outcomes[$0]!) }
+        order.keys.map { key in
+            let entry = remembered[key]!
+            return DedupEntry(key: key, outcome: entry.outcome, fingerprint: entry.fingerprint)
+        }
     }
 
-    mutating func record(_ outcome: CommandOutcome, for key: RequestKey) {
+    mutating func record(_ outcome: CommandOutcome, for key: RequestKey, fingerprint: UInt64?) {
         guard capacity > 0 else { return }
-        let earlier = outcomes.updateValue(outcome, forKey: key)
+        let earlier = remembered.updateValue(Remembered(outcome: outcome, fingerprint: fingerprint), forKey: key)
         precondition(earlier == nil, "a request key is recorded once; retries are answered from the window")
         order.append(key)
         while order.count > capacity, let oldest = order.removeOldest() {
-            outcomes.removeValue(forKey: oldest)
+            remembered.removeValue(forKey: oldest)
         }
     }
 }
@@ -84,11 +99,14 @@ public struct DedupWindow: Hashable, Sendable {
 public struct DedupEntry: Hashable, Codable, Sendable {
     public let key: RequestKey
     public let outcome: CommandOutcome
+    /// The command's `requestFingerprint`; nil in snapshots taken before it was kept.
+    public let fingerprint: UInt64?
 
-    public init(key: RequestKey, outcome: CommandOutcome) {
+    public init(key: RequestKey, outcome: CommandOutcome, fingerprint: UInt64? = nil) {
         self.key = key
         self.outcome = outcome
+        self.fingerprint = fingerprint
     }
 
-    enum CodingKeys: Int, CodingKey { case key = 1, outcome = 2 }
+    enum CodingKeys: Int, CodingKey { case key = 1, outcome = 2, fingerprint = 3 }
 }

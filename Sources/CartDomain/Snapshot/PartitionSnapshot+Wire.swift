@@ -181,19 +181,22 @@ extension DedupEntry: WireMessage {
     public func encode(to writer: inout WireFieldWriter) throws(WireEncodingError) {
         try writer.write(1, message: key)
         try writer.write(2, message: outcome)
+        if let fingerprint { writer.write(3, fingerprint) }
     }
 
     public init(from reader: inout WireFieldReader) throws(WireEncodingError) {
-        var key: WireField?, outcome: WireField?
+        var key: WireField?, outcome: WireField?, fingerprint: WireField?
         while let field = try reader.next() {
             switch field.number {
             case 1: key = field
             case 2: outcome = field
+            case 3: fingerprint = field
             default: break
             }
         }
         self.init(key: try key.required("key", 1, in: Self.self).message(RequestKey.self),
-                  outcome: try outcome.required("outcome", 2, in: Self.self).message(CommandOutcome.self))
+                  outcome: try outcome.required("outcome", 2, in: Self.self).message(CommandOutcome.self),
+                  fingerprint: try fingerprint?.uint64())
     }
 }
 
