@@ -5,6 +5,7 @@ import CartRPC
 import CartTestSupport
 import CartTypes
 import CartWire
+import NIOConcurrencyHelpers
 import XCTest
 
 /// One node, every partition local: the services end to end over TLS.
@@ -170,6 +171,16 @@ final class SingleNodeTests: XCTestCase {
             await assertRPCError(.permissionDenied) {
                 for try await _ in try await carol.stream(.syncWatch, WatchRequest(cart: "private", fromSeq: 0)) {}
             }
+            // Who belongs to a cart is for its members to know; anyone may ask about themselves.
+            await assertRPCError(.permissionDenied) {
+                try await carol.call(.userCanAccess, CanAccessRequest(user: "alice", cart: "private"))
+            }
+            let carolAsksAboutCarol = try await carol.call(.userCanAccess, CanAccessRequest(user: "carol", cart: "private"))
+            XCTAssertFalse(carolAsksAboutCarol.allowed)
+            let aliceAsksAboutCarol = try await alice.call(.userCanAccess, CanAccessRequest(user: "carol", cart: "private"))
+            XCTAssertFalse(aliceAsksAboutCarol.allowed)
+            let aliceAsksAboutAlice = try await alice.call(.userCanAccess, CanAccessRequest(user: "alice", cart: "private"))
+            XCTAssertTrue(aliceAsksAboutAlice.allowed)
             let anonymous = try cluster.client(1, as: nil)
             await assertRPCError(.unauthenticated) { try await anonymous.call(.cartGet, GetCartRequest(cart: "private")) }
             let forged = try cluster.client(1, as: nil, token: "v1.k1.forged.token")
@@ -205,6 +216,48 @@ final class SingleNodeTests: XCTestCase {
             throw error
         }
         await cluster.shutdown()
+    }
+
+    // A connection lives no longer than the token it was opened with: bob's token (signed by
+    // the node's keyring, valid for 1.5 s) serves calls and a watch until it expires; then the
+    // node closes the connection, the watch ends with unauthenticated, and the same token
+    // opens no new connection.
+    func testAConnectionEndsWhenItsTokenExpires() async throws {
+        let cluster = try TestCluster(size: 1) { $0.devIdentities = false }
+        try await cluster.startAll()
+        do {
+            try await cluster.waitForLeaders()
+            let tokens = try XCTUnwrap(cluster.node(1).services?.tokens)
+            let token = try tokens.signer.sign(user: "bob", issuedAt: TokenService.now(), lifetimeMs: 1_500)
+            let bob = try cluster.client(1, as: nil, token: token)
+            _ = try await bob.call(.cartCreate, CreateCartRequest(cart: "brief", request: Keys.next()))
+            let watch = try await bob.stream(.syncWatch, WatchRequest(cart: "brief", fromSeq: 0))
+            let events = NIOLockedValueBox(0)
+            var ending: (any Error)?
+            do {
+                try await within(10) { for try await _ in watch { events.withLockedValue { $0 += 1 } } }
+            } catch {
+                ending = error
+            }
+            XCTAssertEqual(events.withLockedValue { $0 }, 1, "the watch delivered the cart's event before the token expired")
+            XCTAssertEqual((ending as? RPCError)?.code, .unauthenticated, "\(String(describing: ending))")
+            await assertRPCError(.unauthenticated) { try await bob.call(.cartGet, GetCartRequest(cart: "brief")) }
+        } catch {
+            await cluster.shutdown()
+            throw error
+        }
+        await cluster.shutdown()
+    }
+}
+
+/// Runs `body`, failing if it takes longer than `seconds`.
+private func within(_ seconds: Double, _ body: @escaping @Sendable () async throws -> Void) async throws {
+    try await withThrowingTaskGroup(of: Bool.self) { group in
+        group.addTask { try await body(); return true }
+        group.addTask { try await Task.sleep(for: .seconds(seconds)); return false }
+        let finished = try await group.next()!
+        group.cancelAll()
+        if !finished { throw TestFailure("still running after \(seconds) s") }
     }
 }
 

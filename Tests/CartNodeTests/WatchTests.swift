@@ -48,6 +48,61 @@ final class WatchTests: XCTestCase {
         await cluster.shutdown()
     }
 
+    // Bob watches a cart alice shared with him. Alice unshares him: his stream delivers
+    // every event up to and including his unshare, then ends with permissionDenied; access is
+    // checked when a stream starts and must not outlive the share. Alice's own watch goes on.
+    func testAnUnsharedUsersWatchEndsAtTheUnshare() async throws {
+        let cluster = try TestCluster(size: 1)
+        try await cluster.startAll()
+        do {
+            try await cluster.waitForLeaders()
+            let alice = try cluster.client(1, as: "alice")
+            let bob = try cluster.client(1, as: "bob")
+            _ = try await alice.call(.itemPut, PutItemRequest(item: "tea", name: "Tea", price: Money(minorUnits: 300),
+                                                              initialStock: 1_000, request: Keys.next()))
+            _ = try await alice.call(.cartCreate, CreateCartRequest(cart: "revoked", request: Keys.next()))
+            _ = try await alice.call(.cartShare, ShareCartRequest(cart: "revoked", users: ["bob"], request: Keys.next()))
+            let bobs = try await bob.stream(.syncWatch, WatchRequest(cart: "revoked", fromSeq: 0))
+            let alices = try await alice.stream(.syncWatch, WatchRequest(cart: "revoked", fromSeq: 0))
+            _ = try await alice.call(.cartAddItem, AddItemRequest(cart: "revoked", item: "tea", quantity: 1, request: Keys.next()))
+            _ = try await alice.call(.cartUnshare, UnshareCartRequest(cart: "revoked", user: "bob", request: Keys.next()))
+            _ = try await alice.call(.cartAddItem, AddItemRequest(cart: "revoked", item: "tea", quantity: 2, request: Keys.next()))
+
+            let (seen, end) = try await Self.readToTheEnd(bobs, seconds: 10)
+            XCTAssertEqual((end as? RPCError)?.code, .permissionDenied, "bob's watch ended with \(String(describing: end))")
+            XCTAssertEqual(seen.map(\.change.name), ["CartCreated", "CartShared", "CartItemAdded", "CartUnshared"])
+            let alicesEvents = try await collect(alices, count: 5)
+            XCTAssertEqual(alicesEvents.map(\.change.name), ["CartCreated", "CartShared", "CartItemAdded", "CartUnshared", "CartItemAdded"])
+        } catch {
+            await cluster.shutdown()
+            throw error
+        }
+        await cluster.shutdown()
+    }
+
+    /// Every event of `stream` until it ends (or `seconds` pass), and how it ended.
+    private static func readToTheEnd(_ stream: RPCResponseStream<WatchItem>, seconds: Double) async throws -> ([CartEvent], (any Error)?) {
+        try await withThrowingTaskGroup(of: ([CartEvent], (any Error)?)?.self) { group in
+            group.addTask {
+                var events: [CartEvent] = []
+                do {
+                    for try await item in stream { events.append(item.event) }
+                    return (events, nil)
+                } catch {
+                    return (events, error)
+                }
+            }
+            group.addTask {
+                try await Task.sleep(for: .seconds(seconds))
+                return nil
+            }
+            let first = try await group.next()!
+            group.cancelAll()
+            guard let first else { throw TestFailure("the watch did not end within \(seconds) s") }
+            return first
+        }
+    }
+
     // Alice watches her cart from the start. The events that were already there come from
     // the retained history and carry no commit time. Then she adds an item: the live event
     // carries the time the leader applied it, which lies between sending the write and

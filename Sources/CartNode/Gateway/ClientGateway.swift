@@ -32,8 +32,10 @@ struct ClientGateway: Sendable {
     var authenticator: RPCAuthenticator {
         { [tokens] hello, tlsPeer in
             do throws(RPCError) {
-                let user = try tokens.user(for: hello.authToken)
-                return .success(RPCPrincipal(name: hello.identity, role: .client, userID: user, tlsPeer: tlsPeer))
+                let identity = try tokens.identity(for: hello.authToken)
+                // The connection lives no longer than its token.
+                return .success(RPCPrincipal(name: hello.identity, role: .client, userID: identity?.user, tlsPeer: tlsPeer,
+                                             validForMs: identity?.validForMs))
             } catch {
                 return .failure(error)
             }

@@ -1,4 +1,5 @@
 import CartAPI
+import CartTypes
 import NIOConcurrencyHelpers
 
 /// The bounded mailbox between a partition replica (which applies events on its event loop)
@@ -14,26 +15,33 @@ final class WatchChannel: Sendable {
         case events([WatchItem])
         case overflowed
         case closed
+        /// The reader was unshared from the cart: the events up to that one were delivered.
+        case accessRevoked
     }
 
     private struct State {
         var buffer: [WatchItem] = []
         var overflowed = false
         var closed = false
+        var revoked = false
         var waiter: CheckedContinuation<Next, Never>?
     }
 
     let eventsMax: Int
+    /// The user the stream delivers to: access is checked when it (re)reads history, and the
+    /// replica revokes it when that user is unshared from the cart.
+    let reader: UserID
     private let state = NIOLockedValueBox(State())
 
-    init(eventsMax: Int) {
+    init(eventsMax: Int, reader: UserID) {
         self.eventsMax = eventsMax
+        self.reader = reader
     }
 
     /// Called by the replica for each applied event of the watched cart.
     func offer(_ item: WatchItem) {
         let waiter: CheckedContinuation<Next, Never>? = state.withLockedValue { state in
-            guard !state.closed, !state.overflowed else { return nil }
+            guard !state.closed, !state.overflowed, !state.revoked else { return nil }
             if let waiter = state.waiter {
                 state.waiter = nil
                 return waiter
@@ -68,6 +76,18 @@ final class WatchChannel: Sendable {
         }
     }
 
+    /// The reader lost access (called on the replica's loop right after offering the event
+    /// that revoked it): the consumer gets what is buffered, then `.accessRevoked`.
+    func revoke() {
+        let waiter: CheckedContinuation<Next, Never>? = state.withLockedValue { state in
+            state.revoked = true
+            guard state.buffer.isEmpty else { return nil }
+            defer { state.waiter = nil }
+            return state.waiter
+        }
+        waiter?.resume(returning: .accessRevoked)
+    }
+
     func close() {
         let waiter: CheckedContinuation<Next, Never>? = state.withLockedValue { state in
             state.closed = true
@@ -82,11 +102,12 @@ final class WatchChannel: Sendable {
         await withCheckedContinuation { continuation in
             let immediate: Next? = state.withLockedValue { state in
                 if state.closed { return .closed }
-                if state.overflowed { return .overflowed }
+                if state.overflowed { return state.revoked ? .accessRevoked : .overflowed }
                 if !state.buffer.isEmpty {
                     defer { state.buffer.removeAll(keepingCapacity: true) }
                     return .events(state.buffer)
                 }
+                if state.revoked { return .accessRevoked }
                 state.waiter = continuation
                 return nil
             }

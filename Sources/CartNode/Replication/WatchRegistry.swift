@@ -17,10 +17,19 @@ final class WatchRegistry {
 
     /// Offers `event` to the cart's watchers, stamped with `committedAtMicros()`: read only
     /// when someone watches the cart, and building one item shared by all of them.
+    /// A user unshared from the cart gets that event, then their streams of it end
+    /// (`permissionDenied`): access is checked when a stream starts, and must not outlive it.
     func publish(_ event: CartEvent, committedAtMicros: () -> UInt64) {
         guard let watching = channels[event.cart] else { return }
         let item = WatchItem(event: event, committedAtMicros: committedAtMicros())
         for channel in watching.values { channel.offer(item) }
+        if case .unshared(let unshared) = event.change {
+            for (id, channel) in watching where channel.reader == unshared.user {
+                channel.revoke()
+                channels[event.cart]?[id] = nil
+            }
+            if channels[event.cart]?.isEmpty == true { channels[event.cart] = nil }
+        }
     }
 
     func markAllOverflowed() {

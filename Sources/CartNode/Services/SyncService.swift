@@ -19,7 +19,7 @@ extension NodeServices {
             guard let replica = replicas[partition] else {
                 throw RPCError(.unavailable, "node \(node) does not host \(partition); watch on one of \(placement.replicas(of: partition))")
             }
-            let channel = WatchChannel(eventsMax: configuration.watchBufferEventsMax)
+            let channel = WatchChannel(eventsMax: configuration.watchBufferEventsMax, reader: reader)
             metrics.increment(.watchStreamsOpened)
             defer { replica.loop.execute { replica.watchers.remove(channel, for: request.cart) } }
             var next = max(request.fromSeq, Seq(1))
@@ -46,6 +46,10 @@ extension NodeServices {
                         metrics.increment(.watchResyncs)
                         backlog = try await catchUp(replica, channel: channel, cart: request.cart, reader: reader, from: next)
                     case .closed: throw RPCError(.unavailable, "the replica stopped; watch again from seq \(next.rawValue)", retryAfterMs: 100)
+                    case .accessRevoked:
+                        // Every event up to the unshare was sent above (the channel hands out
+                        // what it buffered first).
+                        throw RPCError(.permissionDenied, "\(reader) is no longer shared on cart \(request.cart)")
                     }
                 }
             } onCancel: {

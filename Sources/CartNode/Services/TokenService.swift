@@ -20,16 +20,24 @@ struct TokenService: Sendable {
 
     /// The user a token names; nil for no token; `unauthenticated` for a bad one.
     func user(for token: String?) throws(RPCError) -> UserID? {
+        try identity(for: token)?.user
+    }
+
+    /// The user a token names and how much longer the token is valid (nil: development
+    /// identities do not expire); nil for no token; `unauthenticated` for a bad one.
+    func identity(for token: String?) throws(RPCError) -> (user: UserID, validForMs: Int64?)? {
         guard let token, !token.isEmpty else { return nil }
         if devIdentities, token.hasPrefix(Self.devPrefix) {
             let name = String(token.dropFirst(Self.devPrefix.count))
             guard !name.isEmpty, name.utf8.count <= UserID.bytesMax else {
                 throw RPCError(.unauthenticated, "bad development identity")
             }
-            return UserID(name)
+            return (UserID(name), nil)
         }
+        let now = Self.now()
         do {
-            return try verifier.verify(token, now: Self.now()).user
+            let claims = try verifier.verify(token, now: now)
+            return (claims.user, Int64(clamping: claims.expiresAt.rawValue) - Int64(clamping: now.rawValue))
         } catch {
             throw RPCError(.unauthenticated, "token refused: \(error)")
         }

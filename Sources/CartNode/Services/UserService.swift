@@ -66,10 +66,14 @@ extension NodeServices {
         }
         table.add(.userCanAccess) { [self] request, caller, loop in
             loop.failing {
-                _ = try caller.user()
+                let asker = try caller.user()
                 return router.route(.userCanAccess, partition: placement.partition(of: request.cart), request, caller: caller, on: loop) { replica in
                     replica.readLinearizable { (state) throws(RPCError) -> CanAccessReply in
                         guard let cart = state.carts[request.cart] else { throw DomainError.cartNotFound(request.cart).rpcError }
+                        // Who may see a cart's members: its members, and anyone asking about themselves.
+                        guard asker == request.user || cart.isMember(asker) else {
+                            throw DomainError.permissionDenied(asker).rpcError
+                        }
                         return CanAccessReply(allowed: cart.isMember(request.user))
                     }
                 }

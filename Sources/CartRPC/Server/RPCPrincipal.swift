@@ -14,14 +14,18 @@ public struct RPCPrincipal: Sendable, Hashable {
     public var userID: UserID?
     /// The verified TLS certificate of the peer, if it presented one.
     public var tlsPeer: PeerIdentity?
+    /// How long the credentials stay valid, from the hello (a token's remaining lifetime):
+    /// the connection is closed with `unauthenticated` then, streams included. Nil: no limit.
+    public var validForMs: Int64?
 
     public init(name: String, role: PeerRole, nodeID: NodeID? = nil, userID: UserID? = nil,
-                tlsPeer: PeerIdentity? = nil) {
+                tlsPeer: PeerIdentity? = nil, validForMs: Int64? = nil) {
         self.name = name
         self.role = role
         self.nodeID = nodeID
         self.userID = userID
         self.tlsPeer = tlsPeer
+        self.validForMs = validForMs
     }
 
     /// The default authenticator: trusts the hello as given (no token check). The gateway

@@ -41,6 +41,19 @@ extension ServerConnectionHandler {
         try? ack.encodeRPC(into: &payload)
         write(Frame(.helloAck, stream: .connection, payload: payload))
         startTicking()
+        if let validForMs = principal.validForMs, let bound = loopBound {
+            credentialsTimer = context!.eventLoop.scheduleTask(in: .milliseconds(max(0, validForMs))) {
+                bound.value.credentialsExpired()
+            }
+        }
+    }
+
+    /// The token the connection was opened with expired: calls and streams in progress end,
+    /// and the client connects again with a new one.
+    func credentialsExpired() {
+        guard phase == .open || phase == .draining else { return }
+        logger.debug("closing connection: its credentials expired")
+        failConnection(RPCError(.unauthenticated, "the connection's token expired; log in again"))
     }
 
     func handshakeTimedOut() {

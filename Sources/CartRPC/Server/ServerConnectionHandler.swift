@@ -38,6 +38,8 @@ final class ServerConnectionHandler: ChannelInboundHandler {
     var requestSinceTick = false
     var pingNonce: UInt64 = 0
     var handshakeTimer: Scheduled<Void>?
+    /// Fires when the principal's credentials expire (`RPCPrincipal.validForMs`).
+    var credentialsTimer: Scheduled<Void>?
     var tickTask: RepeatedTask?
     var isReading = false
     var needsFlush = false
@@ -70,6 +72,7 @@ final class ServerConnectionHandler: ChannelInboundHandler {
     func channelInactive(context: ChannelHandlerContext) {
         phase = .closing
         handshakeTimer?.cancel()
+        credentialsTimer?.cancel()
         tickTask?.cancel()
         let lost = RPCError(.cancelled, "the connection closed")
         for call in calls.values { call.stop(lost) }
