@@ -115,3 +115,31 @@ final class CheckoutIDTests: XCTestCase {
         XCTAssertEqual(seen.count, 13, "every cart and key gets its own id")
     }
 }
+
+/// An abort reason the coordinator writes must fit the domain's limit, or the abort itself
+/// would be refused and the cart left checking out.
+final class AbortReasonTests: XCTestCase {
+    func testALongReasonIsCutToTheLimitAtACharacterBoundary() {
+        let limit = DomainLimits.standard.reasonBytesMax
+        XCTAssertEqual(NodeServices.fitted("short"), "short")
+        let long = String(repeating: "é", count: limit)  // two bytes each
+        let fitted = NodeServices.fitted(long)
+        XCTAssertLessThanOrEqual(fitted.utf8.count, limit)
+        XCTAssertGreaterThanOrEqual(fitted.utf8.count, limit - 1)
+        XCTAssertTrue(long.hasPrefix(fitted))
+        // A cart checking out: the unfitted reason is refused, the fitted one aborts it.
+        var state = PartitionState()
+        let now = Timestamp(millisecondsSinceEpoch: 1)
+        for command: Command in [
+            .createCart(CreateCart(cart: "c", owner: "alice")),
+            .addItem(AddItem(cart: "c", actor: "alice", item: "tea", quantity: 1, unitPrice: Money(minorUnits: 100))),
+            .beginCheckout(BeginCheckout(cart: "c", actor: "alice", checkout: "x")),
+        ] {
+            XCTAssertNoThrow(try state.apply(command, at: now).get())
+        }
+        guard case .failure(.invalidArgument) = state.apply(.abortCheckout(AbortCheckout(cart: "c", checkout: "x", reason: long)), at: now) else {
+            return XCTFail("the unfitted reason should be refused")
+        }
+        XCTAssertNoThrow(try state.apply(.abortCheckout(AbortCheckout(cart: "c", checkout: "x", reason: fitted)), at: now).get())
+    }
+}

@@ -79,7 +79,8 @@ extension NodeServices {
                 logger.warning("checkout gives up on reserving stock; aborting", metadata: ["checkout": "\(record.id)", "error": "\(error)"])
                 abortReason = "stock could not be reserved: \(error)"
             }
-            let decision: Command = abortReason.map { .abortCheckout(AbortCheckout(cart: cart, checkout: record.id, reason: $0)) }
+            // A reason over the domain's limit would be refused and leave the cart checking out.
+            let decision: Command = abortReason.map { .abortCheckout(AbortCheckout(cart: cart, checkout: record.id, reason: Self.fitted($0))) }
                 ?? .completeCheckout(CompleteCheckout(cart: cart, checkout: record.id))
             let decided = try await sagaStep(decision, partition: cartPartition)
             if case .refused(let error) = decided {
@@ -108,6 +109,17 @@ extension NodeServices {
         }
         if let abortReason { throw RPCError(.failedPrecondition, "checkout aborted: \(abortReason)") }
         return reply
+    }
+
+    /// `reason` cut to the domain's `reasonBytesMax` at a character boundary.
+    static func fitted(_ reason: String, bytesMax: Int = DomainLimits.standard.reasonBytesMax) -> String {
+        guard reason.utf8.count > bytesMax else { return reason }
+        var fitted = ""
+        for character in reason {
+            guard fitted.utf8.count + character.utf8.count <= bytesMax else { break }
+            fitted.append(character)
+        }
+        return fitted
     }
 
     /// Step 2 on every item partition, in parallel; the first refusal's message, or nil when
