@@ -6,6 +6,8 @@ import CartTestSupport
 import CartTypes
 import CartWire
 import NIOConcurrencyHelpers
+import NIOPosix
+import Dispatch
 import XCTest
 
 /// One node, every partition local: the services end to end over TLS.
@@ -200,7 +202,15 @@ final class SingleNodeTests: XCTestCase {
         do {
             try await cluster.waitForLeaders()
             let anonymous = try cluster.client(1, as: nil)
-            _ = try await anonymous.call(.userRegister, RegisterUserRequest(user: "bob", password: "correct horse", request: Keys.next()))
+            let registration = RegisterUserRequest(user: "bob", password: "correct horse", request: Keys.next())
+            _ = try await anonymous.call(.userRegister, registration)
+            // A retry (its answer lost) is answered as the first attempt; another registration
+            // of the name is refused, both without hashing again.
+            _ = try await anonymous.call(.userRegister, registration)
+            await assertRPCError(.alreadyExists) {
+                try await anonymous.call(.userRegister, RegisterUserRequest(user: "bob", password: "other", request: Keys.next()))
+            }
+            await assertRPCError(.unauthenticated) { try await anonymous.call(.userLogin, LoginRequest(user: "nobody", password: "x")) }
             await assertRPCError(.unauthenticated) { try await anonymous.call(.userLogin, LoginRequest(user: "bob", password: "wrong")) }
             let login = try await anonymous.call(.userLogin, LoginRequest(user: "bob", password: "correct horse"))
             let bob = try cluster.client(1, as: nil, token: login.token)
@@ -261,3 +271,25 @@ private func within(_ seconds: Double, _ body: @escaping @Sendable () async thro
     }
 }
 
+
+/// Password hashing is open to callers without a token: how much of it may wait is bounded.
+final class PasswordWorkTests: XCTestCase {
+    func testCallsBeyondTheBoundAreRefusedAtOnceAndTheBoundFreesAsWorkEnds() throws {
+        let pool = NIOThreadPool(numberOfThreads: 1)
+        pool.start()
+        defer { try? pool.syncShutdownGracefully() }
+        let loop = MultiThreadedEventLoopGroup.singleton.next()
+        let work = PasswordWork(threadPool: pool, queuedMax: 2)
+        let gate = DispatchSemaphore(value: 0)
+        let held = (0..<2).map { _ in work.run(on: loop) { gate.wait(); return 1 } }
+        XCTAssertEqual(work.inProgress, 2)
+        XCTAssertThrowsError(try work.run(on: loop) { 0 }.wait()) { error in
+            XCTAssertEqual((error as? RPCError)?.code, .resourceExhausted)
+        }
+        gate.signal()
+        gate.signal()
+        for future in held { XCTAssertEqual(try future.wait(), 1) }
+        XCTAssertEqual(try work.run(on: loop) { 7 }.wait(), 7, "the bound frees as work ends")
+        XCTAssertEqual(work.inProgress, 0)
+    }
+}

@@ -28,11 +28,14 @@ final class NodeServices: Sendable {
     let journal: NodeJournal?
     /// The checkout sagas this node is running.
     let sagas = RunningSagas()
+    /// Password hashing for register and login, bounded.
+    let passwords: PasswordWork
 
     init(eventLoopGroup: any EventLoopGroup, node: NodeID, placement: Placement, router: Router, items: ItemCache, selfHint: LeaderHint,
          members: [ClusterMember], configuration: NodeConfiguration, threadPool: NIOThreadPool,
          tokens: TokenService, metrics: NodeMetrics, journal: NodeJournal?, logger: Logger) {
         self.metrics = metrics
+        self.passwords = PasswordWork(threadPool: threadPool)
         self.node = node
         self.placement = placement
         self.router = router

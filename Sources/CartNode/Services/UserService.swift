@@ -22,11 +22,16 @@ extension NodeServices {
                 }
                 let iterations = configuration.passwordHashIterations
                 return router.route(.userRegister, partition: placement.partition(of: request.user), request, caller: caller, on: loop) { [self] replica in
-                    threadPool.runIfActive(eventLoop: replica.loop) {
-                        try PasswordHasher(iterations: iterations).hash(password: request.password)
-                    }.flatMap { hash in
-                        replica.propose(.registerUser(RegisterUser(user: request.user, passwordHash: Array(hash.utf8))),
-                                        request: request.request)
+                    // A name already taken costs no hash: the registration is refused, or, if this
+                    // request registered it (a retry), answered as the first attempt was.
+                    replica.readLinearizable { state in Self.earlierRegistration(request, in: state) }.flatMap { [self] earlier in
+                        if let earlier { return replica.loop.makeSucceededFuture(earlier) }
+                        return passwords.run(on: replica.loop) {
+                            try PasswordHasher(iterations: iterations).hash(password: request.password)
+                        }.flatMap { hash in
+                            replica.propose(.registerUser(RegisterUser(user: request.user, passwordHash: Array(hash.utf8))),
+                                            request: request.request)
+                        }
                     }.flatMapThrowing { outcome in
                         _ = try Self.accepted(outcome)
                         return RegisterUserReply(user: request.user)
@@ -38,9 +43,16 @@ extension NodeServices {
             router.route(.userLogin, partition: placement.partition(of: request.user), request, caller: caller, on: loop) { [self] replica in
                 replica.readLinearizable { state in state.users[request.user]?.passwordHash }
                     .flatMap { [self] stored in
-                        threadPool.runIfActive(eventLoop: replica.loop) { () throws -> LoginReply in
-                            let encoded = stored.map { String(decoding: $0, as: UTF8.self) } ?? ""
-                            let valid = (try? PasswordHasher(iterations: 1).verify(password: request.password, against: encoded)) ?? false
+                        let iterations = configuration.passwordHashIterations
+                        return passwords.run(on: replica.loop) { () throws -> LoginReply in
+                            let valid: Bool
+                            if let stored {
+                                let encoded = String(decoding: stored, as: UTF8.self)
+                                valid = (try? PasswordHasher(iterations: 1).verify(password: request.password, against: encoded)) ?? false
+                            } else {
+                                // As long as a real check: the answer's timing must not tell which names exist.
+                                valid = try PasswordHasher(iterations: iterations).verifyWithoutUser(password: request.password)
+                            }
                             guard stored != nil, valid else {
                                 throw RPCError(.unauthenticated, "unknown user or wrong password")
                             }
@@ -79,6 +91,18 @@ extension NodeServices {
                 }
             }
         }
+    }
+
+    /// The outcome to answer without hashing when `request.user` is already registered: the
+    /// first attempt's, if this request registered it (the dedup window's entry), else the
+    /// refusal the domain would give. Nil when the name is free.
+    static func earlierRegistration(_ request: RegisterUserRequest, in state: PartitionState) -> CommandOutcome? {
+        guard state.users[request.user] != nil else { return nil }
+        let asked = Command.registerUser(RegisterUser(user: request.user, passwordHash: []))
+        if let entry = state.dedup.entry(for: request.request), entry.fingerprint == nil || entry.fingerprint == asked.requestFingerprint {
+            return entry.outcome
+        }
+        return .refused(.userAlreadyExists(request.user))
     }
 
     private func checkSelf(_ user: UserID, _ caller: Caller) throws(RPCError) {
