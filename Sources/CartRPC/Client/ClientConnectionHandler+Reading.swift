@@ -49,6 +49,11 @@ extension ClientConnectionHandler {
               WireProtocol.versionsSupported.contains(ack.version) else {
             return violation("a hello-ack that cannot be read or names an unknown version")
         }
+        // Zero streams or zero credit would make every stream wait for ever; a zero frame limit
+        // or keepalive interval is no limit a client can follow either.
+        guard ack.streamsConcurrentMax > 0, ack.streamCreditInitial > 0, ack.frameBytesMax > 0, ack.keepaliveIntervalMs > 0 else {
+            return violation("a hello-ack with a zero limit (streams \(ack.streamsConcurrentMax), credit \(ack.streamCreditInitial), frame bytes \(ack.frameBytesMax), keepalive \(ack.keepaliveIntervalMs) ms)")
+        }
         helloAck = ack
         phase = .open
         startTicking(intervalMs: Int64(clamping: ack.keepaliveIntervalMs))
