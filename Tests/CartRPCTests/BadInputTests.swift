@@ -214,6 +214,42 @@ final class BadInputTests: XCTestCase {
         await server.shutdown()
     }
 
+    /// A client that reads its answers slowly: the server's socket stays full, so it stops
+    /// reading (and so never sees the client's pings or pongs), yet the client keeps taking
+    /// bytes off its send queue. That is not a dead peer: the connection must outlive many
+    /// keepalive intervals (200 ms here) and deliver every answer once the client reads on.
+    func testASlowReaderDrainingItsAnswersIsNotTakenForDead() async throws {
+        let bed = try TestBed()
+        let server = try await bed.startServer({ $0.keepaliveIntervalMs = 200; $0.frameBytesMax = 1 << 20 })
+        let raw = try await RawConnection.connect(port: server.port!, tls: bed.clientTLS)
+        try await raw.sendHello()
+        _ = try await raw.frame(.helloAck)
+        try await raw.setReceiveBufferBytes(64 * 1024)
+        try await raw.setAutoRead(false)
+        let requests = 64
+        let flood = Task {
+            for stream in 0..<requests {
+                try await raw.send(Frame(.request, stream: StreamID(UInt32(2 * stream + 1)), method: .echo,
+                                         payload: ByteBuffer(repeating: 9, count: 256 * 1024)))
+            }
+        }
+        var pongs = 0
+        for _ in 0..<30 {  // 3 s: 15 keepalive intervals, a little read every 100 ms
+            raw.readOnce()
+            try await Task.sleep(for: .milliseconds(100))
+            // Like any client, it answers the pings it has read (they wait behind the answers).
+            let pings = raw.framesReceived.filter { $0.type == .ping }
+            for ping in pings.dropFirst(pongs) { try await raw.send(Frame(.pong, stream: .connection, payload: ping.payload)) }
+            pongs = pings.count
+        }
+        XCTAssertFalse(raw.isClosed, "the server took a slow reader for a dead one")
+        try await raw.setAutoRead(true)
+        try await eventually(30, "every answer arrives") { raw.framesReceived.filter { $0.type == .response }.count == requests }
+        _ = try await flood.value
+        await raw.close()
+        await server.shutdown()
+    }
+
     /// Beyond connectionsMax, a new connection's hello gets resourceExhausted.
     func testConnectionBeyondConnectionsMaxIsRefused() async throws {
         let bed = try TestBed()

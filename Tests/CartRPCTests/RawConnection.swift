@@ -36,6 +36,11 @@ final class RawConnection: Sendable {
         try await channel.setOption(ChannelOptions.autoRead, value: on).get()
     }
 
+    /// With auto-read off: reads once (a few socket reads' worth) and stops again.
+    func readOnce() {
+        channel.read()
+    }
+
     /// Shrinks this socket's receive buffer (a fixed size also turns off its autotuning).
     func setReceiveBufferBytes(_ bytes: Int32) async throws {
         try await channel.setOption(ChannelOptions.socketOption(.so_rcvbuf), value: ChannelOptions.Types.SocketOption.Value(bytes)).get()
@@ -77,6 +82,9 @@ final class RawConnection: Sendable {
 
     /// Every frame received so far, in order.
     var framesReceived: [Frame] { collector.frames }
+
+    /// Whether the server closed the connection (as far as read so far).
+    var isClosed: Bool { collector.isClosed }
 }
 
 final class FrameCollector: Sendable {

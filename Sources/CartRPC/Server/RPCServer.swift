@@ -74,6 +74,17 @@ public final class RPCServer: Sendable {
         }
     }
 
+    /// `TCP_USER_TIMEOUT` (Linux, `IPPROTO_TCP` option 18): how long sent data may stay
+    /// unacknowledged before the kernel drops the connection. The keepalive clock stops
+    /// counting while the server cannot write (see `ServerConnectionHandler.tick`); this finds
+    /// a dead peer then.
+    static let tcpUserTimeout = ChannelOptions.Types.SocketOption(level: .tcp, name: NIOBSDSocket.Option(rawValue: 18))
+
+    static func silentIntervalsToDeadMs(_ keepaliveIntervalMs: Int64) -> Int64 {
+        let (ms, overflow) = keepaliveIntervalMs.multipliedReportingOverflow(by: Int64(KeepaliveClock.silentIntervalsMax))
+        return overflow ? .max : ms
+    }
+
     private func makeBootstrap() -> ServerBootstrap {
         let configuration = self.configuration
         let tracker = self.tracker
@@ -83,6 +94,8 @@ public final class RPCServer: Sendable {
             .serverChannelOption(.backlog, value: 256)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
             .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
+            .childChannelOption(Self.tcpUserTimeout, value: ChannelOptions.Types.SocketOption.Value(
+                clamping: Self.silentIntervalsToDeadMs(configuration.keepaliveIntervalMs)))
             .childChannelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
                     try Self.configurePipeline(channel, configuration: configuration,

@@ -75,6 +75,7 @@ extension ServerConnectionHandler {
     /// Once per keepalive interval: probe a silent peer, close a dead one, close an idle one.
     func tick() {
         guard phase == .open || phase == .draining else { return }
+        countDrainingAsTraffic()
         switch keepalive.tick() {
         case .none:
             break
@@ -98,6 +99,15 @@ extension ServerConnectionHandler {
             idleMs = 0
         }
         requestSinceTick = false
+    }
+
+    /// While the socket cannot take more of our answers, `BackPressureHandler` stops reading,
+    /// so the peer's pings and pongs wait unread behind its requests: the silence is ours,
+    /// and a slow reader is not a dead one. A dead peer with our data outstanding is the
+    /// kernel's to find: the socket's `TCP_USER_TIMEOUT` (three keepalive intervals, set at
+    /// accept) closes a connection whose sent data stays unacknowledged that long.
+    private func countDrainingAsTraffic() {
+        if let channel = context?.channel, !channel.isWritable { keepalive.trafficSeen() }
     }
 
     // MARK: Drain
