@@ -26,6 +26,8 @@ final class ConnectionDriver {
     private var inflight = 0
     private var ticker: RepeatedTask?
     private var onResponse: RPCResponseCallback?
+    /// This driver, for work scheduled on its loop (set by `start`, cleared by `stop`).
+    private var bound: NIOLoopBound<ConnectionDriver>?
     private(set) var stats = LatencyStats()
 
     /// How often the open loop looks for due calls.
@@ -45,6 +47,7 @@ final class ConnectionDriver {
 
     /// Starts sending; call on the connection's event loop.
     func start(bound: NIOLoopBound<ConnectionDriver>) {
+        self.bound = bound
         // One callback for every call of this connection: no closure allocated per call.
         onResponse = { tag, result in bound.value.completed(tag: tag, result: result) }
         if intervalNanos == nil {
@@ -63,6 +66,7 @@ final class ConnectionDriver {
         ticker?.cancel()
         ticker = nil
         onResponse = nil
+        bound = nil
     }
 
     private func send(tag: UInt64) {
@@ -92,9 +96,18 @@ final class ConnectionDriver {
                 stats.errors += 1
             }
         }
-        // After a failure nothing is sent from here: a closed connection fails calls
-        // synchronously, and resending would recurse.
-        guard case .success = result else { return }
+        guard case .success = result else {
+            // The slot is kept: the run stays at the concurrency it names. The next call goes out
+            // a millisecond later, not from here: a closed connection fails calls synchronously,
+            // and resending at once would recurse (and spin while nothing can succeed).
+            if intervalNanos == nil, now < measureEndNanos, let bound {
+                connection.eventLoop.scheduleTask(in: .milliseconds(1)) {
+                    let driver = bound.value
+                    if Self.nowNanos() < driver.measureEndNanos { driver.send(tag: Self.nowNanos()) }
+                }
+            }
+            return
+        }
         if intervalNanos == nil {
             if now < measureEndNanos { send(tag: now) }
         } else {

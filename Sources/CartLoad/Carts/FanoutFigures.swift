@@ -14,10 +14,12 @@ public struct FanoutFigures: Sendable {
     public let watchersComplete: Int
     /// Latency from the serving replica's commit (`WatchItem.committedAtMicros`) to the
     /// watcher's receipt, both on the wall clock. On the leader that is the cluster's commit;
-    /// on a follower, the moment the follower learned it.
+    /// on a follower, the moment the follower learned it. Items re-read from history (after a
+    /// resume or an overflow) carry no commit time and count from the leader's commit of the
+    /// same seq, as the watchers on the leader received it.
     public let fromCommit: LatencyStats
-    /// Received items of measured changes that had no commit time (re-read from history
-    /// after a resume or an overflow); they are not in `fromCommit`.
+    /// Received items of measured changes with no commit time to count from (re-read, and no
+    /// watcher on the leader received that seq live); they are not in `fromCommit`.
     public let withoutCommitTime: Int
     /// Watchers served by a follower, measured from the leader's commit time of the same
     /// seq (as stamped for the watchers on the leader): includes the follower's lag. Empty
@@ -63,7 +65,7 @@ public struct FanoutFigures: Sendable {
             """
         return """
             fan-out    \(watchers) watchers (--watch-node \(watchNode.rawValue), \(watchersOnLeader) on the leader) × \(changes) changes
-            from commit \(percentiles(fromCommit)) (\(withoutCommitTime) re-read from history, without a commit time)\(followers)
+            from commit \(percentiles(fromCommit)) (\(withoutCommitTime) with no commit time known: left out)\(followers)
             from ack   \(percentiles(fromAck)) (\(beforeAck) arrived before the ack); \
             from send p50 \(ms(fromSend.micros(atPercentile: 50))) p99 \(ms(fromSend.micros(atPercentile: 99)))
             order      \(watchersComplete)/\(watchers) watchers got seqs \(seqsExpected > 0 ? "all \(seqsExpected)" : "none") \

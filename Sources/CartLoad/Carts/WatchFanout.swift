@@ -185,7 +185,11 @@ enum WatchFanout {
             }
             for index in log.seqs.indices where measured.contains(log.seqs[index]) {
                 let receivedAt = log.wallMicros[index]
-                guard let committed = log.committedAtMicros[index] else {
+                // An item re-read from history (the watcher fell behind its buffer) carries no
+                // commit time; it is the slowest kind, so it is timed against the leader's commit
+                // of the same seq as a watcher on the leader received it (for a follower's
+                // watcher, an earlier time: never flattering), not left out of the figure.
+                guard let committed = log.committedAtMicros[index] ?? leaderCommit[log.seqs[index]] else {
                     withoutCommitTime += 1
                     continue
                 }
