@@ -11,11 +11,19 @@ extension PartitionLog {
     /// done once already; replaying one on files that show it (or later ones) changes
     /// nothing that the operations after it do not redo.
     func replay(_ ops: [JournalRecord]) throws -> LogIndex {
-        try lock.withLock {
-            for op in ops {
+        let cuts = Self.laterCuts(ops)
+        return try lock.withLock {
+            for (position, op) in ops.enumerated() {
                 switch op {
                 case let .append(_, entries):
-                    try replayAppend(entries)
+                    // What a later truncation or reset threw away never comes back: the files
+                    // may show that operation already (it was synced when it ran), and the
+                    // entries it discarded may be of an older term than the boundary now.
+                    if let cut = cuts[position] {
+                        try replayAppend(entries.filter { $0.index <= cut })
+                    } else {
+                        try replayAppend(entries)
+                    }
                 case let .truncate(_, index):
                     // Below the boundary: a later compaction covers it, and the entries it
                     // kept were appended again after it (their records follow).
@@ -31,6 +39,22 @@ extension PartitionLog {
             _ = try groupCommit.flush(force: true)
             return table.lastIndex
         }
+    }
+
+    /// For each operation, the lowest index a later truncation or reset cut the log to (a
+    /// reset discards every entry before it: the log restarts after its snapshot), or nil.
+    static func laterCuts(_ ops: [JournalRecord]) -> [LogIndex?] {
+        var cuts = [LogIndex?](repeating: nil, count: ops.count)
+        var lowest: LogIndex?
+        for position in ops.indices.reversed() {
+            cuts[position] = lowest
+            switch ops[position] {
+            case let .truncate(_, index): lowest = min(lowest ?? index, index)
+            case .reset: lowest = .zero
+            case .append, .checkpoint: break
+            }
+        }
+        return cuts
     }
 
     /// An append record: entries at or below the compaction boundary are dropped; entries the

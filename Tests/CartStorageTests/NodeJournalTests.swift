@@ -176,6 +176,58 @@ final class NodeJournalTests: XCTestCase {
         journal.close()
     }
 
+    /// A follower holding an uncommitted tail (1...10, term 1) installs a leader snapshot at 5
+    /// (term 2), inside its log: the reset throws 6...10 away. A crash before the next
+    /// checkpoint leaves the journal with append(1...10) and reset(5), and the files already
+    /// reset. Replay must not put 6...10 (term 1) back after a term-2 boundary (the partition
+    /// would refuse to open on every restart): the log opens empty after the snapshot, and
+    /// appends and the next crash go on as usual.
+    func testReplayDoesNotBringBackEntriesALaterResetThrewAway() throws {
+        let directory = TemporaryDirectory()
+        var journal = try openJournal(directory)
+        var log = try openJournaledLog(directory, 3, journal)
+        try log.appendAndWait(makeEntries(from: 1, count: 10, term: 1))
+        try log.resetForSnapshot(index: LogIndex(5), term: Term(2))
+        journal.close()  // a crash: the log never closed, the journal keeps its records
+
+        journal = try openJournal(directory)
+        log = try openJournaledLog(directory, 3, journal)
+        XCTAssertEqual(log.firstIndex, LogIndex(6))
+        XCTAssertEqual(log.lastIndex, LogIndex(5))
+        XCTAssertEqual(try log.term(at: LogIndex(5)), Term(2))
+        try log.appendAndWait(makeEntries(from: 6, count: 3, term: 2))
+        journal.close()
+
+        journal = try openJournal(directory)
+        log = try openJournaledLog(directory, 3, journal)
+        XCTAssertEqual(try log.allEntries(), makeEntries(from: 6, count: 3, term: 2))
+        try log.close()
+        journal.close()
+    }
+
+    /// The same for a truncation: append(5...10, term 2), a conflict truncates to 4, the new
+    /// leader's append(5...12, term 3), then a snapshot compacts through 8, and a crash. The
+    /// first record's 9...10 (term 2) must not be written after the term-3 boundary.
+    func testReplayDoesNotBringBackEntriesALaterTruncationThrewAway() throws {
+        let directory = TemporaryDirectory()
+        var journal = try openJournal(directory)
+        var log = try openJournaledLog(directory, 4, journal)
+        try log.appendAndWait(makeEntries(from: 1, count: 4, term: 1))
+        try journal.checkpoint()
+        try log.appendAndWait(makeEntries(from: 5, count: 6, term: 2))
+        try log.truncateSuffix(after: LogIndex(4))
+        try log.appendAndWait(makeEntries(from: 5, count: 8, term: 3))
+        try log.compactPrefix(through: LogIndex(8))
+        journal.close()
+
+        journal = try openJournal(directory)
+        log = try openJournaledLog(directory, 4, journal)
+        XCTAssertEqual(log.firstIndex, LogIndex(9))
+        XCTAssertEqual(try log.allEntries(), makeEntries(from: 9, count: 4, term: 3))
+        try log.close()
+        journal.close()
+    }
+
     /// A snapshot lets the log compact through 8 while entries 5...10 are still only in the
     /// page cache of the partition file (durable in the journal); the crash leaves the file
     /// with entries 1...4, below the new boundary. Recovery starts a fresh segment after the
