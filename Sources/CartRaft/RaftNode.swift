@@ -87,7 +87,11 @@ public final class RaftNode {
             term = log.lastTerm
             vote = .none
         }
-        log.restoreCommitted(initial.hardState.commit)
+        // A commit index past the log's end cannot be trusted as a fact about this log: the
+        // storage lost or cut entries it once counted (a crash between a truncation and the
+        // sync of the entries that replace it). Entries past the end are not here to apply;
+        // the leader sends them again, and its commit index with them.
+        log.restoreCommitted(min(initial.hardState.commit, log.lastIndex))
         if options.appliedIndex > .zero { log.setApplied(options.appliedIndex) }
         becomeFollower(term: term, leader: .none)
         previousSoftState = softState

@@ -38,4 +38,23 @@ final class CrashRecoveryTests: XCTestCase {
         XCTAssertEqual(cluster[1].currentRole, .leader)
         XCTAssertEqual(cluster[1].currentTerm, 4)
     }
+
+    /// A crash between a conflict truncation (durable at once) and the sync of the entries
+    /// replacing it can leave a stored commit index past the log's end. The node starts with
+    /// its commit at the end of the log, not beyond (no entry to apply is missing), and
+    /// catches up from the leader as usual.
+    func testACommitIndexPastTheLogsEndIsClampedOnRestart() throws {
+        let configuration = Configuration(voters: [1, 2, 3])
+        var storages = TestLogs.storages(configuration, logs: [1: [1, 1, 1, 1, 1], 2: [1, 1, 1, 1, 1], 3: [1, 1, 1]], term: 1,
+                                         commit: LogIndex(5))
+        storages[3]!.setHardState(HardState(term: Term(1), vote: .none, commit: LogIndex(5)))
+        let cluster = LocalCluster(storages: storages)
+        XCTAssertEqual(cluster[3].commitIndex, LogIndex(3))
+        cluster.campaign(1)
+        XCTAssertEqual(cluster[1].currentRole, .leader)
+        _ = try cluster[1].propose(Array("after".utf8))
+        cluster.deliverAll()
+        XCTAssertEqual(cluster[3].lastIndex, cluster[1].lastIndex)
+        XCTAssertEqual(cluster[3].commitIndex, cluster[1].commitIndex)
+    }
 }

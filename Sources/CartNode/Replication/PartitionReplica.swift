@@ -89,6 +89,9 @@ final class PartitionReplica: @unchecked Sendable {
     private var nextReadID: UInt64 = 1
     /// Advanced only by apply and restore (PartitionReplica+Apply.swift).
     var appliedIndex: LogIndex
+    /// The end of the log the disk holds for sure: it rises when a Ready's entries are synced
+    /// and drops at once when a Ready truncates or resets the log (see `takeReady`), so the
+    /// commit index saved with a hard state never points past it.
     private var durableLastIndex: LogIndex
     private var savedTerm: Term
     private var savedVote: NodeID
@@ -384,11 +387,17 @@ final class PartitionReplica: @unchecked Sendable {
                 // committed state too, and the log is never reset past the newest file.
                 let saved = predecoded.map { $0.saved && $0.metadata == snapshot.metadata } ?? false
                 try storage.install(snapshot, alreadySaved: saved)
+                // The reset is durable now: the disk's log ends at the snapshot, whatever
+                // earlier Readies still in flight were writing past it.
+                durableLastIndex = snapshot.metadata.index
                 logger.info("installed the leader's snapshot in the log", metadata: [
                     "index": "\(snapshot.metadata.index)", "bytes": "\(snapshot.data.count)", "savedAhead": "\(saved)",
                     "ms": "\((NIODeadline.now() - began).nanoseconds / 1_000_000)",
                 ])
             }
+            // The append below first cuts a conflicting suffix, durably and at once (its own
+            // entries come with the sync): from here the disk's log may end before them.
+            if let first = ready.entries.first { durableLastIndex = min(durableLastIndex, first.index.previous) }
             try saveHardStateIfNeeded(ready.hardState)
             if !ready.entries.isEmpty {
                 try storage.append(ready.entries, startingSync: syncStarter == nil) { [self] result in
@@ -434,9 +443,12 @@ final class PartitionReplica: @unchecked Sendable {
             inflight.removeFirst()
             finished = true
             let ready = first.ready
-            if let last = ready.entries.last { durableLastIndex = last.index }
+            // Up to what the Readies after it have already cut (their truncations and resets
+            // reached the disk when they were taken, before this one's sync completed).
+            let cap = durableCap()
+            if let last = ready.entries.last { durableLastIndex = min(last.index, cap ?? last.index) }
             if let snapshot = ready.snapshot {
-                durableLastIndex = max(durableLastIndex, snapshot.metadata.index)
+                durableLastIndex = max(durableLastIndex, min(snapshot.metadata.index, cap ?? snapshot.metadata.index))
                 restore(snapshot)
             }
             transport.send(ready.messages, partition: partition, replica: self)
@@ -446,6 +458,17 @@ final class PartitionReplica: @unchecked Sendable {
         }
         releaseReads()
         if finished { maybeTakeSnapshot() }
+    }
+
+    /// The lowest end of the log a Ready still in flight left on disk when it was taken: the
+    /// index before its first entry (its truncation), or its snapshot (its reset); nil if none.
+    private func durableCap() -> LogIndex? {
+        var cap: LogIndex?
+        for later in inflight {
+            if let snapshot = later.ready.snapshot { cap = min(cap ?? snapshot.metadata.index, snapshot.metadata.index) }
+            if let first = later.ready.entries.first { cap = min(cap ?? first.index.previous, first.index.previous) }
+        }
+        return cap
     }
 
     func storageFailed(_ error: any Error) {
