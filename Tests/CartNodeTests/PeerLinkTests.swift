@@ -233,3 +233,42 @@ final class PeerGatewayTests: XCTestCase {
         XCTAssertEqual(authenticate(claiming: 1, role: .client, node1)?.code, .unauthenticated, "a client hello")
     }
 }
+
+/// A node speaks on the peer port for itself only.
+final class PeerSenderTests: XCTestCase {
+    // Node 2's certificate (valid, its own) opens a peer connection to node 1 as node 2.
+    // Raft messages in node 2's name are taken; a batch or a message claiming to come from
+    // node 3 (a vote or an append in another node's name) is refused with permissionDenied.
+    func testAPeerMayNotSendRaftMessagesInAnotherNodesName() async throws {
+        let cluster = try TestCluster(size: 1)
+        try await cluster.startAll()
+        do {
+            try await cluster.waitForLeaders()
+            let pki = try NodeTestPKI.shared.get()
+            let tls = try TLSContext(configuration: .mutualTLS(certificateChainPath: pki.appendingPathComponent("node-2.pem").path,
+                                                               privateKeyPath: pki.appendingPathComponent("node-2.key").path,
+                                                               trustedCAPath: pki.appendingPathComponent("ca.pem").path))
+            var configuration = RPCClientConfiguration(port: cluster.configurations[0].peerPort, security: .tls(tls, expectedPeerName: "127.0.0.1"),
+                                                       identity: "node-2", role: .node)
+            configuration.nodeID = 2
+            configuration.connectAttemptsMax = 2
+            let peer = RPCClient(configuration: configuration)
+            func heartbeat(from: NodeID) -> PartitionRaftMessage {
+                PartitionRaftMessage(partition: 0, message: Message(kind: .heartbeat, from: from, to: 1, term: 1))
+            }
+            let own = try await peer.call(.peerRaft, RaftBatch(from: 2, messages: [heartbeat(from: 2)]), timeout: .seconds(5))
+            XCTAssertEqual(own.unknownPartitions, 0)
+            await assertRPCError(.permissionDenied) {
+                try await peer.call(.peerRaft, RaftBatch(from: 3, messages: [heartbeat(from: 3)]), timeout: .seconds(5))
+            }
+            await assertRPCError(.permissionDenied) {
+                try await peer.call(.peerRaft, RaftBatch(from: 2, messages: [heartbeat(from: 2), heartbeat(from: 3)]), timeout: .seconds(5))
+            }
+            await peer.shutdown()
+        } catch {
+            await cluster.shutdown()
+            throw error
+        }
+        await cluster.shutdown()
+    }
+}

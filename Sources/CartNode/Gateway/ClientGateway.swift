@@ -69,6 +69,14 @@ enum PeerGateway {
         return .success(RPCPrincipal(name: hello.identity, role: .node, nodeID: nodeID, tlsPeer: tlsPeer))
     }
 
+    /// A message on the peer port speaks for the node its connection authenticated as, and
+    /// only for it: a node may not send Raft messages (votes, appends) in another's name.
+    static func checkSender(_ claimed: NodeID, of context: RPCCallContext) throws(RPCError) {
+        guard context.principal.nodeID == claimed else {
+            throw RPCError(.permissionDenied, "a message from \(claimed) on the connection of \(context.principal.nodeID.map { "\($0)" } ?? "no node")")
+        }
+    }
+
     static func certificate(_ peer: PeerIdentity, names node: NodeID) -> Bool {
         let name = "node-\(node.rawValue)"
         return peer.commonName == name || peer.dnsNames.contains(name)

@@ -146,6 +146,8 @@ extension SnapshotAssembler {
             metrics.increment(.raftSnapshotChunksReceived)
             let outcome: Outcome
             do {
+                try PeerGateway.checkSender(chunk.from, of: context)
+                try PeerGateway.checkSender(chunk.message.from, of: context)
                 outcome = try self.accept(chunk)
             } catch {
                 return context.eventLoop.makeFailedFuture(error)
