@@ -74,6 +74,17 @@ static int append_ip(char *out, size_t capacity, size_t *used, const ASN1_OCTET_
     return append_line(out, capacity, used, 'I', text, strlen(text));
 }
 
+/* A DNS name is printable ASCII (IA5 without controls): one with a control byte (a
+ * newline could smuggle a second, made-up line into the list) or a NUL is skipped. */
+static int printable_name(const unsigned char *data, int length) {
+    for (int i = 0; i < length; i++) {
+        if (data[i] < 0x21 || data[i] > 0x7e) {
+            return 0;
+        }
+    }
+    return length > 0;
+}
+
 int cs_x509_subject_alt_names(X509 *cert, char *out, size_t capacity) {
     GENERAL_NAMES *names = X509_get_ext_d2i(cert, NID_subject_alt_name, NULL, NULL);
     if (names == NULL) {
@@ -85,6 +96,9 @@ int cs_x509_subject_alt_names(X509 *cert, char *out, size_t capacity) {
         const GENERAL_NAME *name = sk_GENERAL_NAME_value(names, i);
         if (name->type == GEN_DNS) {
             const ASN1_IA5STRING *dns = name->d.dNSName;
+            if (!printable_name(dns->data, dns->length)) {
+                continue;
+            }
             failed = append_line(out, capacity, &used, 'D', (const char *)dns->data,
                                  (size_t)dns->length);
         } else if (name->type == GEN_IPADD) {

@@ -162,6 +162,27 @@ final class TLSInteropTests: XCTestCase {
         XCTAssertNil(try serverSignals.firstError())
     }
 
+    // A certificate whose DNS name holds a newline ("a\nD:node-1") must not come out of the
+    // peer identity as two names, one of them node-1: the peer port would take it for node 1.
+    // The name with a control byte in it is dropped.
+    func testADNSNameWithANewlineDoesNotBecomeASecondName() throws {
+        let serverSignals = ProbeSignals()
+        let server = try Loopback.startServer(
+            group: group,
+            tls: try TLSContext(configuration: .mutualTLS(
+                certificateChainPath: pki.path("node-1.pem"), privateKeyPath: pki.path("node-1.key"), trustedCAPath: pki.caPath)),
+            signals: serverSignals, extraHandlers: { [EchoOnceThenClose()] })
+        defer { try? server.close().wait() }
+
+        let result = try runProcess(Self.openssl, [
+            "s_client", "-connect", "127.0.0.1:\(server.localAddress!.port!)", "-quiet",
+            "-CAfile", pki.caPath, "-verify_return_error",
+            "-cert", pki.path("smuggler.pem"), "-key", pki.path("smuggler.key"),
+        ], stdin: "hello\n", timeoutSeconds: 30)
+        XCTAssertEqual(result.status, 0, result.stderr)
+        XCTAssertEqual(try serverSignals.handshake().peer, PeerIdentity(commonName: "smuggler", dnsNames: [], ipAddresses: []))
+    }
+
     // s_client without a client certificate is turned away by our mutual-TLS server.
     func testOpenSSLClientWithoutCertificateIsRejectedByOurServer() throws {
         let serverSignals = ProbeSignals()
