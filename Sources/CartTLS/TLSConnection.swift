@@ -42,7 +42,11 @@ final class TLSConnection {
         guard let ssl = SSL_new(context.context) else {
             throw TLSError(.resourceExhausted, "cannot allocate an SSL session", openSSLReasons: OpenSSLErrorQueue.drain().map(\.text))
         }
-        guard let networkIn = cs_bio_new_mem(), let networkOut = cs_bio_new_mem() else {
+        let networkIn = cs_bio_new_mem(), networkOut = cs_bio_new_mem()
+        guard let networkIn, let networkOut else {
+            // Either may have been allocated alone; the SSL owns neither yet.
+            if let networkIn { BIO_free(networkIn) }
+            if let networkOut { BIO_free(networkOut) }
             SSL_free(ssl)
             throw TLSError(.resourceExhausted, "cannot allocate memory BIOs")
         }

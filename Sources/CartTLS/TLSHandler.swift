@@ -156,7 +156,11 @@ public final class TLSHandler: ChannelDuplexHandler {
         switch state {
         case .idle, .handshaking:
             guard pendingWriteBytes + data.readableBytes <= TLSHandler.pendingWriteBytesBeforeHandshakeMax else {
-                promise?.fail(TLSError(.writeBufferFull, "more than \(TLSHandler.pendingWriteBytesBeforeHandshakeMax) bytes written before the TLS handshake completed"))
+                // Refusing this write alone would leave a hole in the stream if later, smaller
+                // writes went on: the connection fails instead.
+                let error = TLSError(.writeBufferFull, "more than \(TLSHandler.pendingWriteBytesBeforeHandshakeMax) bytes written before the TLS handshake completed")
+                promise?.fail(error)
+                fail(context: context, error: error)
                 return
             }
             queue(data, promise: promise)
@@ -305,12 +309,19 @@ public final class TLSHandler: ChannelDuplexHandler {
         }
         isEncrypting = true
         defer { isEncrypting = false }
-        repeat {
-            guard encryptQueuedWrites(context: context, connection: connection) else { return }
-        } while !pendingWrites.isEmpty && state == .active  // queued while the channel ran our write
-        if flush || flushRequestedWhileEncrypting {
+        var flushNow = flush
+        while true {
+            repeat {
+                guard encryptQueuedWrites(context: context, connection: connection) else { return }
+            } while !pendingWrites.isEmpty && state == .active  // queued while the channel ran our write
+            flushNow = flushNow || flushRequestedWhileEncrypting
             flushRequestedWhileEncrypting = false
+            guard flushNow else { return }
             context.flush()
+            flushNow = false
+            // The flush itself can wake a writer (writability, a completed write's promise) that
+            // writes and flushes while we are still here: go round again for it.
+            guard flushRequestedWhileEncrypting || (!pendingWrites.isEmpty && state == .active) else { return }
         }
     }
 
