@@ -139,16 +139,21 @@ final class TLSInteropTests: XCTestCase {
         }
     }
 
+    /// Our server with mutual TLS (node-1's certificate), echoing one line and closing.
+    private func startMutualTLSEchoServer(signals: ProbeSignals) throws -> any Channel {
+        try Loopback.startServer(
+            group: group,
+            tls: try TLSContext(configuration: .mutualTLS(
+                certificateChainPath: pki.path("node-1.pem"), privateKeyPath: pki.path("node-1.key"), trustedCAPath: pki.caPath)),
+            signals: signals, extraHandlers: { [EchoOnceThenClose()] })
+    }
+
     // s_client as the client of our server with mutual TLS: it verifies our certificate
     // (chain and name), presents the CLI's certificate, and gets its line echoed back before
     // our close_notify ends the session.
     func testOpenSSLClientTalksToOurServerOverMutualTLS() throws {
         let serverSignals = ProbeSignals()
-        let server = try Loopback.startServer(
-            group: group,
-            tls: try TLSContext(configuration: .mutualTLS(
-                certificateChainPath: pki.path("node-1.pem"), privateKeyPath: pki.path("node-1.key"), trustedCAPath: pki.caPath)),
-            signals: serverSignals, extraHandlers: { [EchoOnceThenClose()] })
+        let server = try startMutualTLSEchoServer(signals: serverSignals)
         defer { try? server.close().wait() }
 
         let result = try runProcess(Self.openssl, [
@@ -167,11 +172,7 @@ final class TLSInteropTests: XCTestCase {
     // The name with a control byte in it is dropped.
     func testADNSNameWithANewlineDoesNotBecomeASecondName() throws {
         let serverSignals = ProbeSignals()
-        let server = try Loopback.startServer(
-            group: group,
-            tls: try TLSContext(configuration: .mutualTLS(
-                certificateChainPath: pki.path("node-1.pem"), privateKeyPath: pki.path("node-1.key"), trustedCAPath: pki.caPath)),
-            signals: serverSignals, extraHandlers: { [EchoOnceThenClose()] })
+        let server = try startMutualTLSEchoServer(signals: serverSignals)
         defer { try? server.close().wait() }
 
         let result = try runProcess(Self.openssl, [
@@ -186,11 +187,7 @@ final class TLSInteropTests: XCTestCase {
     // s_client without a client certificate is turned away by our mutual-TLS server.
     func testOpenSSLClientWithoutCertificateIsRejectedByOurServer() throws {
         let serverSignals = ProbeSignals()
-        let server = try Loopback.startServer(
-            group: group,
-            tls: try TLSContext(configuration: .mutualTLS(
-                certificateChainPath: pki.path("node-1.pem"), privateKeyPath: pki.path("node-1.key"), trustedCAPath: pki.caPath)),
-            signals: serverSignals, extraHandlers: { [EchoOnceThenClose()] })
+        let server = try startMutualTLSEchoServer(signals: serverSignals)
         defer { try? server.close().wait() }
 
         let result = try runProcess(Self.openssl, [
