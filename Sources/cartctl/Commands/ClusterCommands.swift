@@ -61,8 +61,12 @@ struct ClusterStatus: AsyncParsableCommand {
     func run() async throws {
         let statuses = try await global.withClient(anonymous: true) { await $0.clusterStatusOfEveryNode() }
         let picture = ClusterPicture(statuses)
-        if global.json { return Printer.json(picture) }
-        print(Self.table(statuses, picture))
+        if global.json {
+            Printer.json(picture)
+        } else {
+            print(Self.table(statuses, picture))
+        }
+        // Exit 3, "could not reach the cluster", with --json too: scripts test the status.
         if picture.nodesAnswering == 0 { throw ExitCode(3) }
     }
 
