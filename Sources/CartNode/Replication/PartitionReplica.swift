@@ -43,9 +43,9 @@ final class PartitionReplica: @unchecked Sendable {
     let loop: any EventLoop
     /// Where the storage threads post this replica's durability callbacks (shared by the
     /// replicas of `loop`).
-    private let inbox: LoopInbox
+    let inbox: LoopInbox
     /// Starts the journal's sync for this loop's appends (nil: the log syncs by itself).
-    private let syncStarter: JournalSyncStarter?
+    let syncStarter: JournalSyncStarter?
     let node: NodeID
     let replicas: [NodeID]
     let raft: RaftNode
@@ -56,7 +56,7 @@ final class PartitionReplica: @unchecked Sendable {
     let watchers = WatchRegistry()
     var logger: Logger
 
-    private let transport: PeerTransport
+    let transport: PeerTransport
     let hooks: ReplicaHooks
     let metrics: NodeMetrics
     let snapshotIntervalEntries: UInt64
@@ -92,14 +92,14 @@ final class PartitionReplica: @unchecked Sendable {
     /// The end of the log the disk holds for sure: it rises when a Ready's entries are synced
     /// and drops at once when a Ready truncates or resets the log (see `takeReady`), so the
     /// commit index saved with a hard state never points past it.
-    private var durableLastIndex: LogIndex
-    private var savedTerm: Term
-    private var savedVote: NodeID
+    var durableLastIndex: LogIndex
+    var savedTerm: Term
+    var savedVote: NodeID
     /// Readies whose persist step is done or under way, oldest first.
-    private var inflight: [InflightReady] = []
-    private var nextReadySequence: UInt64 = 0
+    var inflight: [InflightReady] = []
+    var nextReadySequence: UInt64 = 0
     static let readiesInflightMax = 8
-    private var readyScheduled = false
+    var readyScheduled = false
     var stopped = false
     private var ticker: RepeatedTask?
     private var lastRole: Role = .follower
@@ -198,39 +198,6 @@ final class PartitionReplica: @unchecked Sendable {
         watchers.closeAll()
     }
 
-    /// Installing a leader's snapshot saves it, then resets the log to start after it. A
-    /// crash between the two leaves a snapshot the log does not continue: entries end before
-    /// its index, or hold another term there. Raft would then take the log to end at the
-    /// snapshot and append the next entries after it, which the log refuses (a gap), and the
-    /// replica would stop at every restart. The snapshot holds committed state, so the reset
-    /// is finished here, as the install would have done.
-    /// The state is rebuilt from the newest snapshot plus the log after it, so the log must
-    /// start no later than the entry right after that snapshot. Logs are only compacted or
-    /// reset to an index a saved snapshot covers, so this holds unless files were lost or
-    /// removed by hand (the newest snapshot gone, an older one left). Then the entries in
-    /// between are missing, and resetting the log to the older snapshot would throw away
-    /// entries this replica acknowledged: the replica refuses to start instead, naming the
-    /// gap. (Removing the partition's directory makes it fetch everything from its group.)
-    static func checkLogContinues(snapshotIndex: LogIndex, log: PartitionLog, partition: PartitionID) throws(NodeError) {
-        guard log.firstIndex > snapshotIndex.next else { return }
-        throw NodeError(.storage, "the log of \(partition) starts at \(log.firstIndex), after its newest snapshot (\(snapshotIndex)): "
-                        + "entries \(snapshotIndex.next)…\(log.firstIndex.previous) are missing")
-    }
-
-    static func finishInterruptedInstall(of snapshot: CartStorage.Snapshot, in log: PartitionLog, partition: PartitionID,
-                                         logger: Logger) throws(NodeError) {
-        let continues = log.lastIndex >= snapshot.lastIndex && (try? log.term(at: snapshot.lastIndex)) == snapshot.term
-        guard !continues else { return }
-        logger.warning("finishing an interrupted snapshot install", metadata: [
-            "partition": "\(partition)", "snapshot": "\(snapshot.lastIndex)", "logLast": "\(log.lastIndex)",
-        ])
-        do {
-            try log.resetForSnapshot(index: snapshot.lastIndex, term: snapshot.term)
-        } catch {
-            throw NodeError(.storage, "cannot reset the log of \(partition) after its snapshot \(snapshot.lastIndex): \(error)")
-        }
-    }
-
     var isLeader: Bool { raft.currentRole == .leader }
     var leader: NodeID { raft.leaderHint }
 
@@ -306,170 +273,7 @@ final class PartitionReplica: @unchecked Sendable {
         return promise.futureResult
     }
 
-    // MARK: The Ready loop
-
-    func scheduleReady() {
-        guard !readyScheduled else { return }
-        readyScheduled = true
-        loop.execute { [self] in
-            readyScheduled = false
-            runReady()
-        }
-    }
-
-    private func startReadIndexRound() {
-        guard !readBatch.isEmpty else { return }
-        let batch = readBatch
-        readBatch.removeAll()
-        let id = nextReadID
-        nextReadID += 1
-        do {
-            try raft.readIndex(context: withUnsafeBytes(of: id.littleEndian) { Array($0) })
-            readsAwaitingIndex[id] = batch
-        } catch {
-            for completion in batch { completion(.failure(rpcError(error))) }
-        }
-    }
-
-    /// Committed entries one `runReady` hands over before it lets the loop serve its other
-    /// work and continues in a later task. A replica restarting with a long committed backlog
-    /// (up to a snapshot interval) used to apply all of it in one task, stalling every
-    /// partition and connection of its loop for up to seconds.
-    static let committedEntriesPerTurnMax = 1_024
-    /// Bytes of committed entries per Ready (`RaftOptions.applyBytesMax`) for the same reason.
-    static let applyBytesMax = 256 << 10
-
-    func runReady() {
-        startReadIndexRound()
-        var committed = 0
-        while !stopped, inflight.count < Self.readiesInflightMax, raft.hasReady {
-            committed += takeReady()
-            if committed >= Self.committedEntriesPerTurnMax && raft.hasReady { return scheduleReady() }
-        }
-    }
-
-    /// Steps 1, 2 and 5 of the contract for one Ready; steps 3 and 4 wait in `inflight`
-    /// until its entries are durable, in Ready order.
-    ///
-    /// Several Readies may be in flight (etcd's asynchronous storage writes): the core is
-    /// advanced as soon as the entries are written, and each Ready's messages are sent only
-    /// after its own entries (and so every earlier Ready's, since syncs are ordered) are
-    /// durable. Committed entries that were already durable when the Ready was taken are
-    /// applied at once, so an answer never waits for the sync of unrelated newer entries.
-    /// Returns how many committed entries the Ready carried (for `runReady`'s slicing).
-    @discardableResult
-    private func takeReady() -> Int {
-        let ready = raft.ready()
-        if predecoded != nil, ready.snapshot == nil, !inflight.contains(where: { $0.ready.snapshot != nil }) {
-            predecoded = nil  // Raft did not take the snapshot it was decoded for
-        }
-        metrics.increment(.entriesCommitted, by: UInt64(ready.committedEntries.count))
-        var later = ready.committedEntries
-        if inflight.isEmpty, ready.snapshot == nil {
-            let split = later.firstIndex { $0.index > durableLastIndex } ?? later.count
-            if split == later.count {
-                apply(later)
-                later = []
-            } else if split > 0 {
-                apply(Array(later[..<split]))
-                later = Array(later[split...])
-            }
-        }
-        let sequence = nextReadySequence
-        nextReadySequence += 1
-        inflight.append(InflightReady(sequence: sequence, ready: ready, committedEntries: later,
-                                      durable: ready.entries.isEmpty))
-        do {
-            if let snapshot = ready.snapshot {
-                let began = NIODeadline.now()
-                // Saved ahead on the restore queue. Newer saves may have pushed that file out of
-                // the store's two retained since; a restart then loads a newer one, which is
-                // committed state too, and the log is never reset past the newest file.
-                let saved = predecoded.map { $0.saved && $0.metadata == snapshot.metadata } ?? false
-                try storage.install(snapshot, alreadySaved: saved)
-                // The reset is durable now: the disk's log ends at the snapshot, whatever
-                // earlier Readies still in flight were writing past it.
-                durableLastIndex = snapshot.metadata.index
-                logger.info("installed the leader's snapshot in the log", metadata: [
-                    "index": "\(snapshot.metadata.index)", "bytes": "\(snapshot.data.count)", "savedAhead": "\(saved)",
-                    "ms": "\((NIODeadline.now() - began).nanoseconds / 1_000_000)",
-                ])
-            }
-            // The append below first cuts a conflicting suffix, durably and at once (its own
-            // entries come with the sync): from here the disk's log may end before them.
-            if let first = ready.entries.first { durableLastIndex = min(durableLastIndex, first.index.previous) }
-            try saveHardStateIfNeeded(ready.hardState)
-            if !ready.entries.isEmpty {
-                try storage.append(ready.entries, startingSync: syncStarter == nil) { [self] result in
-                    inbox.post {
-                        switch result {
-                        case .success: self.markDurable(sequence)
-                        case .failure(let error): self.storageFailed(error)
-                        }
-                    }
-                }
-                syncStarter?.requestStart()
-            }
-        } catch {
-            storageFailed(error)
-            return ready.committedEntries.count
-        }
-        raft.advance(ready)
-        finishDurableReadies()
-        return ready.committedEntries.count
-    }
-
-    private func markDurable(_ sequence: UInt64) {
-        guard !stopped else { return }
-        if let position = inflight.firstIndex(where: { $0.sequence == sequence }) {
-            inflight[position].durable = true
-        }
-        finishDurableReadies()
-        runReady()
-    }
-
-    private func saveHardStateIfNeeded(_ hardState: CartRaft.HardState?) throws {
-        guard let hardState, hardState.term != savedTerm || hardState.vote != savedVote else { return }
-        let commit = min(hardState.commit, durableLastIndex)
-        try storage.log.saveHardState(CartStorage.HardState(term: hardState.term, vote: hardState.vote, commit: commit))
-        savedTerm = hardState.term
-        savedVote = hardState.vote
-    }
-
-    /// Steps 3 and 4 for every Ready at the head of `inflight` whose writes are durable.
-    private func finishDurableReadies() {
-        var finished = false
-        while let first = inflight.first, first.durable, !stopped {
-            inflight.removeFirst()
-            finished = true
-            let ready = first.ready
-            // Up to what the Readies after it have already cut (their truncations and resets
-            // reached the disk when they were taken, before this one's sync completed).
-            let cap = durableCap()
-            if let last = ready.entries.last { durableLastIndex = min(last.index, cap ?? last.index) }
-            if let snapshot = ready.snapshot {
-                durableLastIndex = max(durableLastIndex, min(snapshot.metadata.index, cap ?? snapshot.metadata.index))
-                restore(snapshot)
-            }
-            transport.send(ready.messages, partition: partition, replica: self)
-            apply(first.committedEntries)
-            for readState in ready.readStates { readIndexConfirmed(readState) }
-            if let soft = ready.softState { softStateChanged(soft) }
-        }
-        releaseReads()
-        if finished { maybeTakeSnapshot() }
-    }
-
-    /// The lowest end of the log a Ready still in flight left on disk when it was taken: the
-    /// index before its first entry (its truncation), or its snapshot (its reset); nil if none.
-    private func durableCap() -> LogIndex? {
-        var cap: LogIndex?
-        for later in inflight {
-            if let snapshot = later.ready.snapshot { cap = min(cap ?? snapshot.metadata.index, snapshot.metadata.index) }
-            if let first = later.ready.entries.first { cap = min(cap ?? first.index.previous, first.index.previous) }
-        }
-        return cap
-    }
+    // MARK: Storage failure, leaderless replicas
 
     func storageFailed(_ error: any Error) {
         // A failed sync may have lost pages the kernel reported as written: stop serving
@@ -512,14 +316,28 @@ final class PartitionReplica: @unchecked Sendable {
 
     // MARK: Reads
 
-    private func readIndexConfirmed(_ readState: ReadState) {
+    func startReadIndexRound() {
+        guard !readBatch.isEmpty else { return }
+        let batch = readBatch
+        readBatch.removeAll()
+        let id = nextReadID
+        nextReadID += 1
+        do {
+            try raft.readIndex(context: withUnsafeBytes(of: id.littleEndian) { Array($0) })
+            readsAwaitingIndex[id] = batch
+        } catch {
+            for completion in batch { completion(.failure(rpcError(error))) }
+        }
+    }
+
+    func readIndexConfirmed(_ readState: ReadState) {
         guard readState.context.count == 8 else { return }
         let id = readState.context.withUnsafeBytes { UInt64(littleEndian: $0.loadUnaligned(as: UInt64.self)) }
         guard let completions = readsAwaitingIndex.removeValue(forKey: id) else { return }
         readsAwaitingApply.append((readState.index, completions))
     }
 
-    private func releaseReads() {
+    func releaseReads() {
         guard !readsAwaitingApply.isEmpty else { return }
         var waiting: [(index: LogIndex, completions: [ReadCompletion])] = []
         for read in readsAwaitingApply {
@@ -534,7 +352,7 @@ final class PartitionReplica: @unchecked Sendable {
 
     // MARK: Leadership
 
-    private func softStateChanged(_ soft: SoftState) {
+    func softStateChanged(_ soft: SoftState) {
         hooks.leaderChanged(partition, soft.leader)
         let wasLeader = lastRole == .leader
         lastRole = soft.role

@@ -1,0 +1,159 @@
+import CartRaft
+import CartStorage
+import CartTypes
+import NIOCore
+
+// The Ready loop of the type's documentation: take a Ready, persist it (snapshot, hard
+// state, entries through group commit), advance, and once its entries are durable send its
+// messages and apply what it committed. Loop-confined like the rest of the replica.
+
+extension PartitionReplica {
+    /// Committed entries one `runReady` hands over before it lets the loop serve its other
+    /// work and continues in a later task. A replica restarting with a long committed backlog
+    /// (up to a snapshot interval) used to apply all of it in one task, stalling every
+    /// partition and connection of its loop for up to seconds.
+    static let committedEntriesPerTurnMax = 1_024
+    /// Bytes of committed entries per Ready (`RaftOptions.applyBytesMax`) for the same reason.
+    static let applyBytesMax = 256 << 10
+
+    func scheduleReady() {
+        guard !readyScheduled else { return }
+        readyScheduled = true
+        loop.execute { [self] in
+            readyScheduled = false
+            runReady()
+        }
+    }
+
+    func runReady() {
+        startReadIndexRound()
+        var committed = 0
+        while !stopped, inflight.count < Self.readiesInflightMax, raft.hasReady {
+            committed += takeReady()
+            if committed >= Self.committedEntriesPerTurnMax && raft.hasReady { return scheduleReady() }
+        }
+    }
+
+    /// Steps 1, 2 and 5 of the contract for one Ready; steps 3 and 4 wait in `inflight`
+    /// until its entries are durable, in Ready order.
+    ///
+    /// Several Readies may be in flight (etcd's asynchronous storage writes): the core is
+    /// advanced as soon as the entries are written, and each Ready's messages are sent only
+    /// after its own entries (and so every earlier Ready's, since syncs are ordered) are
+    /// durable. Committed entries that were already durable when the Ready was taken are
+    /// applied at once, so an answer never waits for the sync of unrelated newer entries.
+    /// Returns how many committed entries the Ready carried (for `runReady`'s slicing).
+    @discardableResult
+    func takeReady() -> Int {
+        let ready = raft.ready()
+        if predecoded != nil, ready.snapshot == nil, !inflight.contains(where: { $0.ready.snapshot != nil }) {
+            predecoded = nil  // Raft did not take the snapshot it was decoded for
+        }
+        metrics.increment(.entriesCommitted, by: UInt64(ready.committedEntries.count))
+        var later = ready.committedEntries
+        if inflight.isEmpty, ready.snapshot == nil {
+            let split = later.firstIndex { $0.index > durableLastIndex } ?? later.count
+            if split == later.count {
+                apply(later)
+                later = []
+            } else if split > 0 {
+                apply(Array(later[..<split]))
+                later = Array(later[split...])
+            }
+        }
+        let sequence = nextReadySequence
+        nextReadySequence += 1
+        inflight.append(InflightReady(sequence: sequence, ready: ready, committedEntries: later,
+                                      durable: ready.entries.isEmpty))
+        do {
+            if let snapshot = ready.snapshot {
+                let began = NIODeadline.now()
+                // Saved ahead on the restore queue. Newer saves may have pushed that file out of
+                // the store's two retained since; a restart then loads a newer one, which is
+                // committed state too, and the log is never reset past the newest file.
+                let saved = predecoded.map { $0.saved && $0.metadata == snapshot.metadata } ?? false
+                try storage.install(snapshot, alreadySaved: saved)
+                // The reset is durable now: the disk's log ends at the snapshot, whatever
+                // earlier Readies still in flight were writing past it.
+                durableLastIndex = snapshot.metadata.index
+                logger.info("installed the leader's snapshot in the log", metadata: [
+                    "index": "\(snapshot.metadata.index)", "bytes": "\(snapshot.data.count)", "savedAhead": "\(saved)",
+                    "ms": "\((NIODeadline.now() - began).nanoseconds / 1_000_000)",
+                ])
+            }
+            // The append below first cuts a conflicting suffix, durably and at once (its own
+            // entries come with the sync): from here the disk's log may end before them.
+            if let first = ready.entries.first { durableLastIndex = min(durableLastIndex, first.index.previous) }
+            try saveHardStateIfNeeded(ready.hardState)
+            if !ready.entries.isEmpty {
+                try storage.append(ready.entries, startingSync: syncStarter == nil) { [self] result in
+                    inbox.post {
+                        switch result {
+                        case .success: self.markDurable(sequence)
+                        case .failure(let error): self.storageFailed(error)
+                        }
+                    }
+                }
+                syncStarter?.requestStart()
+            }
+        } catch {
+            storageFailed(error)
+            return ready.committedEntries.count
+        }
+        raft.advance(ready)
+        finishDurableReadies()
+        return ready.committedEntries.count
+    }
+
+    func markDurable(_ sequence: UInt64) {
+        guard !stopped else { return }
+        if let position = inflight.firstIndex(where: { $0.sequence == sequence }) {
+            inflight[position].durable = true
+        }
+        finishDurableReadies()
+        runReady()
+    }
+
+    func saveHardStateIfNeeded(_ hardState: CartRaft.HardState?) throws {
+        guard let hardState, hardState.term != savedTerm || hardState.vote != savedVote else { return }
+        let commit = min(hardState.commit, durableLastIndex)
+        try storage.log.saveHardState(CartStorage.HardState(term: hardState.term, vote: hardState.vote, commit: commit))
+        savedTerm = hardState.term
+        savedVote = hardState.vote
+    }
+
+    /// Steps 3 and 4 for every Ready at the head of `inflight` whose writes are durable.
+    func finishDurableReadies() {
+        var finished = false
+        while let first = inflight.first, first.durable, !stopped {
+            inflight.removeFirst()
+            finished = true
+            let ready = first.ready
+            // Up to what the Readies after it have already cut (their truncations and resets
+            // reached the disk when they were taken, before this one's sync completed).
+            let cap = durableCap()
+            if let last = ready.entries.last { durableLastIndex = min(last.index, cap ?? last.index) }
+            if let snapshot = ready.snapshot {
+                durableLastIndex = max(durableLastIndex, min(snapshot.metadata.index, cap ?? snapshot.metadata.index))
+                restore(snapshot)
+            }
+            transport.send(ready.messages, partition: partition, replica: self)
+            apply(first.committedEntries)
+            for readState in ready.readStates { readIndexConfirmed(readState) }
+            if let soft = ready.softState { softStateChanged(soft) }
+        }
+        releaseReads()
+        if finished { maybeTakeSnapshot() }
+    }
+
+    /// The lowest end of the log a Ready still in flight left on disk when it was taken: the
+    /// index before its first entry (its truncation), or its snapshot (its reset); nil if none.
+    func durableCap() -> LogIndex? {
+        var cap: LogIndex?
+        for later in inflight {
+            if let snapshot = later.ready.snapshot { cap = min(cap ?? snapshot.metadata.index, snapshot.metadata.index) }
+            if let first = later.ready.entries.first { cap = min(cap ?? first.index.previous, first.index.previous) }
+        }
+        return cap
+    }
+}
