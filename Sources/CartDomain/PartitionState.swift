@@ -48,12 +48,8 @@ public struct PartitionState: Equatable, Sendable {
     /// Applies one committed log entry (steps 2 and 3 of the contract above).
     @discardableResult
     public mutating func apply(_ envelope: CommandEnvelope) -> Result<[Event], DomainError> {
-        let fingerprint = envelope.request.map { _ in envelope.command.requestFingerprint }
-        if let key = envelope.request, let earlier = dedup.entry(for: key) {
-            guard earlier.fingerprint == nil || earlier.fingerprint == fingerprint else {
-                return .failure(.invalidArgument("request key \(key) was already used for a different request"))
-            }
-            return earlier.outcome.result
+        if let key = envelope.request, let earlier = earlierOutcome(of: envelope.command, request: key) {
+            return earlier
         }
         let result: Result<[Event], DomainError>
         do {
@@ -64,9 +60,20 @@ public struct PartitionState: Equatable, Sendable {
             result = .failure(error)
         }
         if let key = envelope.request {
-            dedup.record(CommandOutcome(result), for: key, fingerprint: fingerprint)
+            dedup.record(CommandOutcome(result), for: key, fingerprint: envelope.command.requestFingerprint)
         }
         return result
+    }
+
+    /// The answer the dedup window gives `command` under `request`, if the key was used: the
+    /// first outcome for the same command (a retry), a refusal for another one; nil for a key
+    /// not (or no longer) remembered, which applies the command.
+    public func earlierOutcome(of command: Command, request key: RequestKey) -> Result<[Event], DomainError>? {
+        guard let earlier = dedup.entry(for: key) else { return nil }
+        guard earlier.fingerprint == nil || earlier.fingerprint == command.requestFingerprint else {
+            return .failure(.invalidArgument("request key \(key) was already used for a different request"))
+        }
+        return earlier.outcome.result
     }
 
     @discardableResult

@@ -94,15 +94,13 @@ extension NodeServices {
     }
 
     /// The outcome to answer without hashing when `request.user` is already registered: the
-    /// first attempt's, if this request registered it (the dedup window's entry), else the
-    /// refusal the domain would give. Nil when the name is free.
+    /// dedup window's (a retry of the registration that took the name), else the refusal the
+    /// domain would give. Nil when the name is free. The fingerprint leaves the hash out, so
+    /// the command asked about needs none.
     static func earlierRegistration(_ request: RegisterUserRequest, in state: PartitionState) -> CommandOutcome? {
         guard state.users[request.user] != nil else { return nil }
         let asked = Command.registerUser(RegisterUser(user: request.user, passwordHash: []))
-        if let entry = state.dedup.entry(for: request.request), entry.fingerprint == nil || entry.fingerprint == asked.requestFingerprint {
-            return entry.outcome
-        }
-        return .refused(.userAlreadyExists(request.user))
+        return CommandOutcome(state.earlierOutcome(of: asked, request: request.request) ?? .failure(.userAlreadyExists(request.user)))
     }
 
     private func checkSelf(_ user: UserID, _ caller: Caller) throws(RPCError) {
