@@ -5,7 +5,7 @@ extension SecretKeyring {
     public func serialized() -> String {
         var text = "# SharedCart token keys: keep secret, identical on every node\n"
         for id in keyIDs {
-            text += "key \(id.rawValue) \(Self.hex(secret(for: id)!))\n"
+            text += "key \(id.rawValue) \(Hex.encode(secret(for: id)!))\n"
         }
         text += "current \(currentKeyID.rawValue)\n"
         return text
@@ -90,16 +90,6 @@ extension SecretKeyring {
             throw KeyringError(.malformed, "line \(line): key id `\(field)` is not a number in 0...\(UInt32.max)")
         }
         return KeyID(value)
-    }
-
-    private static func hex(_ bytes: [UInt8]) -> String {
-        let digits = Array("0123456789abcdef".utf8)
-        var text = [UInt8]()
-        for byte in bytes {
-            text.append(digits[Int(byte >> 4)])
-            text.append(digits[Int(byte & 0xF)])
-        }
-        return String(decoding: text, as: UTF8.self)
     }
 
     private static func bytes(fromHex field: Substring) -> [UInt8]? {

@@ -1,5 +1,6 @@
 import CartAPI
 import CartDomain
+import CartGateway
 import CartRPC
 import CartTLS
 import CartTypes
@@ -26,7 +27,7 @@ extension NodeServices {
     /// cart's reservations.
     static func checkoutID(cart: CartID, request: RequestKey) -> CheckoutID {
         let digest = Crypto.sha256(Array("checkout\u{0}\(cart.rawValue)\u{0}\(request.client.rawValue)\u{0}\(request.request.rawValue)".utf8))
-        return CheckoutID("co-" + digest.prefix(16).map { String($0 >> 4, radix: 16) + String($0 & 0xF, radix: 16) }.joined())
+        return CheckoutID("co-" + Hex.encode(digest.prefix(16)))
     }
 
     func checkout(_ request: CheckoutRequest, actor: UserID, replica: PartitionReplica) -> EventLoopFuture<CheckoutReply> {
@@ -192,11 +193,9 @@ extension NodeServices {
     /// Whether a failed saga step may succeed if sent again: a leader change, a lost link or
     /// a busy node may pass; a malformed command or an internal failure will not.
     static func sagaStepMayRetry(_ error: any Error) -> Bool {
+        if Router.shouldRetry(error) { return true }
         guard let error = error as? RPCError else { return false }
-        switch error.code {
-        case .notLeader, .unavailable, .goingAway, .deadlineExceeded, .resourceExhausted, .cancelled: return true
-        default: return false
-        }
+        return error.code == .deadlineExceeded || error.code == .resourceExhausted || error.code == .cancelled
     }
 }
 
