@@ -75,7 +75,7 @@ extension ServerConnectionHandler {
     /// Once per keepalive interval: probe a silent peer, close a dead one, close an idle one.
     func tick() {
         guard phase == .open || phase == .draining else { return }
-        countDrainingAsTraffic()
+        countPausedReadingAsTraffic()
         switch keepalive.tick() {
         case .none:
             break
@@ -106,7 +106,7 @@ extension ServerConnectionHandler {
     /// and a slow reader is not a dead one. A dead peer with our data outstanding is the
     /// kernel's to find: the socket's `TCP_USER_TIMEOUT` (three keepalive intervals, set at
     /// accept) closes a connection whose sent data stays unacknowledged that long.
-    private func countDrainingAsTraffic() {
+    private func countPausedReadingAsTraffic() {
         if let channel = context?.channel, !channel.isWritable { keepalive.trafficSeen() }
     }
 

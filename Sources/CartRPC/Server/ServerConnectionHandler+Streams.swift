@@ -49,13 +49,8 @@ extension ServerConnectionHandler {
             continuation.resume(returning: .failure(RPCError(.internal, "send called again before the previous send returned")))
             return
         }
-        let rest = writeItems(payloads, call: call)
-        if rest.isEmpty {
-            continuation.resume(returning: .success(()))
-        } else {
-            // Only what is left: the slice would keep the written items' buffers alive too.
-            call.pendingItems = (Array(rest)[...], continuation)
-        }
+        call.pendingItems = (payloads, continuation)
+        writeHeldItems(call)
     }
 
     /// The producer's task was cancelled while its items waited for credit.
@@ -87,8 +82,9 @@ extension ServerConnectionHandler {
         if rest.isEmpty {
             call.pendingItems = nil
             pending.continuation.resume(returning: .success(()))
-        } else {
-            call.pendingItems = (rest, pending.continuation)
+        } else if rest.count < pending.payloads.count {
+            // Only what is left: the slice would keep the written items' buffers alive too.
+            call.pendingItems = (Array(rest)[...], pending.continuation)
         }
     }
 
