@@ -30,6 +30,8 @@ struct Cartd: AsyncParsableCommand {
     @Option(help: "Fewest applied entries between snapshots (default 100000; a replica's first one comes up to half that later; later ones also wait until the log since the last is as large as it).") var snapshotEntries: UInt64?
     @Option(help: "PBKDF2 iterations for new password hashes.") var passwordIterations: Int?
     @Flag(help: "Accept the hello token user:<id> as that user (development only).") var devIdentities = false
+    @Option(name: .customLong("admin"), help: "A user who may change the item catalogue (put items, adjust stock); repeat for each.")
+    var admins: [String] = []
     @Flag(help: "Skip fsync (unsafe: acknowledged writes can be lost on a crash; experiments only).") var noFsync = false
     @Flag(inversion: .prefixedNo, help: "Make appends durable through one journal per node (default) instead of syncing each partition log.")
     var journal: Bool?
@@ -90,6 +92,7 @@ struct Cartd: AsyncParsableCommand {
         if let snapshotEntries { configuration.snapshotIntervalEntries = snapshotEntries }
         if let passwordIterations { configuration.passwordHashIterations = passwordIterations }
         if devIdentities { configuration.devIdentities = true }
+        if !admins.isEmpty { configuration.admins = admins.map { UserID($0) } }
         if noFsync { configuration.fsync = false }
         if let journal { configuration.storageJournal = journal }
         try configuration.validate()

@@ -2,6 +2,7 @@ import ArgumentParser
 import CartClient
 import CartLoad
 import CartTLS
+import CartTypes
 import Foundation
 
 /// `cartload carts`: the cart workload against a running cluster.
@@ -33,6 +34,7 @@ struct CartsLoad: AsyncParsableCommand {
     @Option(help: "Warm-up before measuring, e.g. 1s.") var warmup = "1s"
     @Option(name: .customLong("connections"), help: "Connections per load user per node.") var connectionsPerNode = 1
     @Option(help: "Prefix of the load's user, cart and item names.") var prefix = "load"
+    @Option(help: "The catalogue admin (a user named by the nodes' --admin) that puts the load's items.") var admin = "alice"
     @Option(help: "watch-fanout: watchers on the cart.") var watchers = 10
     @Option(name: .customLong("changes-per-s"), help: "watch-fanout: changes per second to the cart.") var changesPerSecond = 1_000.0
     @Option(name: .customLong("watch-node"),
@@ -90,7 +92,7 @@ struct CartsLoad: AsyncParsableCommand {
         if case .secret(let path) = identity, !FileManager.default.fileExists(atPath: path) {
             throw ValidationError("no cluster secret at \(path): start the cluster with tools/cluster up, pass --secret, or use --dev-identities")
         }
-        return CartLoadOptions(endpoints: endpointList, tls: tls, identity: identity, mode: CartLoadOptions.Mode(rawValue: mode)!,
+        return CartLoadOptions(endpoints: endpointList, tls: tls, identity: identity, admin: UserID(admin), mode: CartLoadOptions.Mode(rawValue: mode)!,
                                users: users, carts: carts, items: items, concurrency: concurrency, ratePerSecond: rate,
                                durationSeconds: try DurationText.seconds(duration), warmupSeconds: try DurationText.seconds(warmup),
                                connectionsPerNode: connectionsPerNode, namePrefix: prefix, watchers: watchers,

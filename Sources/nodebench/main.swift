@@ -7,7 +7,8 @@ import Foundation
 import NIOConcurrencyHelpers
 
 // nodebench: a quick addItem load against running cartd nodes (started with
-// --dev-identities), for tuning the node. The full workload mix and the benchmark of
+// --dev-identities), for tuning the node. It acts as one user, `--user` (default alice), who
+// must be one of the nodes' `--admin`s: it puts the item the carts use. The full workload mix and the benchmark of
 // record live in `cartload carts`.
 //
 //   nodebench --ca certs/ca.pem --nodes 127.0.0.1:7401,127.0.0.1:7402,127.0.0.1:7403 \
@@ -20,6 +21,7 @@ struct Options {
     var seconds = 10.0
     var carts = 256
     var connectionsPerNode = 4
+    var user = "alice"
 
     init(_ arguments: [String]) {
         var iterator = arguments.dropFirst().makeIterator()
@@ -32,6 +34,7 @@ struct Options {
             case "--seconds": seconds = Double(value) ?? seconds
             case "--carts": carts = Int(value) ?? carts
             case "--connections": connectionsPerNode = Int(value) ?? connectionsPerNode
+            case "--user": user = value
             default: print("unknown flag \(flag)"); exit(2)
             }
         }
@@ -45,7 +48,7 @@ let clients: [RPCClient] = options.nodes.map { address in
     var configuration = RPCClientConfiguration(host: String(address[..<colon]), port: Int(address[address.index(after: colon)...])!,
                                                security: .tls(tls, expectedPeerName: String(address[..<colon])),
                                                identity: "nodebench")
-    configuration.authToken = "user:bench"
+    configuration.authToken = "user:\(options.user)"
     configuration.connectionsPerEndpoint = options.connectionsPerNode
     return RPCClient(configuration: configuration)
 }

@@ -60,7 +60,7 @@ final class LocalCluster: @unchecked Sendable {
                          "--peer", "127.0.0.1:\(peerPorts[node - 1])", "--data", data.path,
                          "--certs", directory.appendingPathComponent("certs").path,
                          "--password-iterations", "1000", "--snapshot-entries", "\(Self.snapshotIntervalEntries)",
-                         "--log-level", "info"]
+                         "--admin", "alice", "--log-level", "info"]
         for member in 1...size {
             arguments += ["--member", "\(member)=127.0.0.1:\(peerPorts[member - 1])/127.0.0.1:\(clientPorts[member - 1])"]
         }

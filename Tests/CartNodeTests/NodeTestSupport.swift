@@ -83,6 +83,7 @@ final class TestCluster: @unchecked Sendable {
             configuration.electionTimeoutTicks = 10
             configuration.snapshotIntervalEntries = snapshotIntervalEntries
             configuration.devIdentities = true
+            configuration.admins = ["alice"]
             configuration.passwordHashIterations = 1_000
             configuration.leaderWaitMs = 5_000
             tweak(&configuration)

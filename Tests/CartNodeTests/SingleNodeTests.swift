@@ -48,6 +48,43 @@ final class SingleNodeTests: XCTestCase {
         await cluster.shutdown()
     }
 
+    // Only the configured admins change the catalogue: bob, logged in but not an admin, is
+    // refused a put and a stock change with permission denied, a caller without a token is
+    // unauthenticated, and the item keeps what alice, an admin, gave it.
+    func testOnlyAdminsChangeTheItemCatalogue() async throws {
+        let cluster = try TestCluster(size: 1)
+        try await cluster.startAll()
+        do {
+            try await cluster.waitForLeaders()
+            let alice = try cluster.client(1, as: "alice")
+            let bob = try cluster.client(1, as: "bob")
+            let anonymous = try cluster.client(1, as: nil)
+            _ = try await alice.call(.itemPut, PutItemRequest(item: "tea", name: "Tea", price: Money(minorUnits: 300),
+                                                              initialStock: 10, request: Keys.next()))
+            let refused = await assertRPCError(.permissionDenied) {
+                try await bob.call(.itemPut, PutItemRequest(item: "tea", name: "Cheap tea", price: Money(minorUnits: 1),
+                                                            initialStock: 1_000, request: Keys.next()))
+            }
+            XCTAssertEqual(refused?.message.contains("admin"), true, "\(String(describing: refused))")
+            await assertRPCError(.permissionDenied) {
+                try await bob.call(.itemAdjustStock, AdjustStockRequest(item: "tea", delta: -10, request: Keys.next()))
+            }
+            await assertRPCError(.unauthenticated) {
+                try await anonymous.call(.itemAdjustStock, AdjustStockRequest(item: "tea", delta: 5, request: Keys.next()))
+            }
+            let tea = try await bob.call(.itemGet, GetItemRequest(item: "tea")).item
+            XCTAssertEqual(tea.name, "Tea")
+            XCTAssertEqual(tea.price, Money(minorUnits: 300))
+            XCTAssertEqual(tea.stock, 10)
+            let adjusted = try await alice.call(.itemAdjustStock, AdjustStockRequest(item: "tea", delta: 5, request: Keys.next()))
+            XCTAssertEqual(adjusted.item.stock, 15)
+        } catch {
+            await cluster.shutdown()
+            throw error
+        }
+        await cluster.shutdown()
+    }
+
     // An operator asks the node over plain HTTP: /health answers ok once every partition has
     // a leader, and /metrics shows the counters and per-partition gauges.
     func testMetricsAndHealthEndpoints() async throws {

@@ -1,5 +1,6 @@
 import CartClient
 import CartTLS
+import CartTypes
 
 /// What one `cartload carts` run does.
 public struct CartLoadOptions: Sendable {
@@ -31,6 +32,8 @@ public struct CartLoadOptions: Sendable {
     public var endpoints: [Endpoint]
     public var tls: TLSContext?
     public var identity: Identity
+    /// The catalogue admin that puts the load's items (a name in the nodes' `--admin`).
+    public var admin: UserID
     public var mode: Mode
     public var users: Int
     public var carts: Int
@@ -52,7 +55,7 @@ public struct CartLoadOptions: Sendable {
     /// Print a progress line each second (to stderr).
     public var progress: Bool
 
-    public init(endpoints: [Endpoint], tls: TLSContext?, identity: Identity, mode: Mode = .mix, users: Int = 8,
+    public init(endpoints: [Endpoint], tls: TLSContext?, identity: Identity, admin: UserID = "alice", mode: Mode = .mix, users: Int = 8,
                 carts: Int = 256, items: Int = 32, concurrency: Int = 64, ratePerSecond: Double? = nil,
                 durationSeconds: Double = 20, warmupSeconds: Double = 1, connectionsPerNode: Int = 1,
                 namePrefix: String, watchers: Int = 10, changesPerSecond: Double = 1_000, watchNode: WatchNode = .leader,
@@ -60,6 +63,7 @@ public struct CartLoadOptions: Sendable {
         self.endpoints = endpoints
         self.tls = tls
         self.identity = identity
+        self.admin = admin
         self.mode = mode
         self.users = users
         self.carts = carts

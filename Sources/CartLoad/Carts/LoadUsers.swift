@@ -40,8 +40,10 @@ struct LoadUsers: Sendable {
             clients.append(CartClient(configuration: configuration(options, token: try token(for: name, options.identity))))
         }
         let items = (0..<options.items).map { ItemID("\(options.namePrefix)-sku-\($0)") }
+        let admin = CartClient(configuration: configuration(options, token: try token(for: options.admin, options.identity)))
+        defer { Task { await admin.shutdown() } }
         for item in items {
-            _ = try await clients[0].putItem(item, name: "load item \(item)", price: itemPrice, initialStock: itemStock)
+            _ = try await admin.putItem(item, name: "load item \(item)", price: itemPrice, initialStock: itemStock)
         }
         return LoadUsers(names: names, clients: clients, items: items)
     }

@@ -74,6 +74,9 @@ public struct NodeConfiguration: Codable, Hashable, Sendable {
     public var checkoutSweepIntervalMs: Int64 = 5_000
     /// Accept the hello token `user:<id>` as that user without a password (tests, local use).
     public var devIdentities: Bool = false
+    /// Users who may change the item catalogue (put items, adjust stock). Every node of a
+    /// cluster should name the same ones. Empty: nobody may.
+    public var admins: [UserID] = []
     /// Secret keyring for login tokens; created with a fresh key if missing. nil:
     /// `<dataDirectory>/token-keys`.
     public var tokenKeysPath: String? = nil
@@ -144,6 +147,9 @@ public struct NodeConfiguration: Codable, Hashable, Sendable {
         guard snapshotIntervalEntries > 0, watchBufferEventsMax > 0, leaderWaitMs >= 0 else {
             throw NodeError(.configuration, "snapshotIntervalEntries and watchBufferEventsMax must be positive")
         }
+        for admin in admins where admin.rawValue.isEmpty || admin.rawValue.utf8.count > UserID.bytesMax {
+            throw NodeError(.configuration, "admin names must be 1...\(UserID.bytesMax) bytes: '\(admin)'")
+        }
     }
 
     var member: ClusterMember { members.first { $0.id == nodeID }! }
@@ -154,7 +160,7 @@ public struct NodeConfiguration: Codable, Hashable, Sendable {
 
 extension NodeConfiguration {
     enum CodingKeys: String, CodingKey {
-        case nodeID, dataDirectory, certificatePath, privateKeyPath, trustedCAPath, clientHost, clientPort, peerHost, peerPort, metricsPort, members, partitionCount, replicationFactor, eventLoopThreads, syncThreads, tickIntervalMs, electionTimeoutTicks, heartbeatIntervalTicks, snapshotIntervalEntries, snapshotChunkBytes, snapshotTransferBytesMax, watchBufferEventsMax, streamCreditInitial, leaderWaitMs, sagaStepRetryWindowMs, checkoutSweepIntervalMs, devIdentities, tokenKeysPath, passwordHashIterations, userRateLimitPerSecond, userRateLimitBurst, nodeRateLimitPerSecond, nodeRateLimitBurst, fsync, storageJournal
+        case nodeID, dataDirectory, certificatePath, privateKeyPath, trustedCAPath, clientHost, clientPort, peerHost, peerPort, metricsPort, members, partitionCount, replicationFactor, eventLoopThreads, syncThreads, tickIntervalMs, electionTimeoutTicks, heartbeatIntervalTicks, snapshotIntervalEntries, snapshotChunkBytes, snapshotTransferBytesMax, watchBufferEventsMax, streamCreditInitial, leaderWaitMs, sagaStepRetryWindowMs, checkoutSweepIntervalMs, devIdentities, admins, tokenKeysPath, passwordHashIterations, userRateLimitPerSecond, userRateLimitBurst, nodeRateLimitPerSecond, nodeRateLimitBurst, fsync, storageJournal
     }
 
     /// Required: node id, data directory and the three TLS paths; every other key is
@@ -188,6 +194,7 @@ extension NodeConfiguration {
         if let value = try container.decodeIfPresent(Int64.self, forKey: .sagaStepRetryWindowMs) { sagaStepRetryWindowMs = value }
         if let value = try container.decodeIfPresent(Int64.self, forKey: .checkoutSweepIntervalMs) { checkoutSweepIntervalMs = value }
         if let value = try container.decodeIfPresent(Bool.self, forKey: .devIdentities) { devIdentities = value }
+        if let value = try container.decodeIfPresent([String].self, forKey: .admins) { admins = value.map { UserID($0) } }
         if let value = try container.decodeIfPresent(String.self, forKey: .tokenKeysPath) { tokenKeysPath = value }
         if let value = try container.decodeIfPresent(Int.self, forKey: .passwordHashIterations) { passwordHashIterations = value }
         if let value = try container.decodeIfPresent(UInt64.self, forKey: .userRateLimitPerSecond) { userRateLimitPerSecond = value }

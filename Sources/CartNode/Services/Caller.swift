@@ -21,4 +21,14 @@ struct Caller: Sendable {
         guard let actor else { throw RPCError(.unauthenticated, "this method needs a logged-in user (a token in the hello)") }
         return actor
     }
+
+    /// The authenticated user if it is one of `admins`; else `unauthenticated` (no user) or
+    /// `permissionDenied`.
+    func admin(_ admins: Set<UserID>) throws(RPCError) -> UserID {
+        let user = try user()
+        guard admins.contains(user) else {
+            throw RPCError(.permissionDenied, "changing the item catalogue needs an admin; \(user) is not one")
+        }
+        return user
+    }
 }

@@ -5,8 +5,8 @@ import CartTypes
 import NIOCore
 
 // Items: get (from the item cache when it can), put and adjust stock (proposed at the
-// item partition's leader). Catalogue changes need a logged-in user; there is no separate
-// admin role yet.
+// item partition's leader). Catalogue changes need a user named in the configuration's
+// `admins`; the node a client calls checks, and so does the leader a call is forwarded to.
 
 extension NodeServices {
     func registerItemService(_ table: MethodTable) {
@@ -15,7 +15,7 @@ extension NodeServices {
         }
         table.add(.itemPut) { [self] request, caller, loop in
             loop.failing {
-                _ = try caller.user()
+                _ = try caller.admin(admins)
                 let command = Command.putItem(PutItem(item: request.item, name: request.name, price: request.price,
                                                       initialStock: request.initialStock))
                 return writeItem(.itemPut, request, item: request.item, requestKey: request.request, command: command,
@@ -24,7 +24,7 @@ extension NodeServices {
         }
         table.add(.itemAdjustStock) { [self] request, caller, loop in
             loop.failing {
-                _ = try caller.user()
+                _ = try caller.admin(admins)
                 let command = Command.adjustStock(AdjustStock(item: request.item, delta: request.delta))
                 return writeItem(.itemAdjustStock, request, item: request.item, requestKey: request.request, command: command,
                                  caller: caller, on: loop)

@@ -30,6 +30,8 @@ final class NodeServices: Sendable {
     let sagas = RunningSagas()
     /// Password hashing for register and login, bounded.
     let passwords: PasswordWork
+    /// Who may change the item catalogue.
+    let admins: Set<UserID>
 
     init(eventLoopGroup: any EventLoopGroup, node: NodeID, placement: Placement, router: Router, items: ItemCache, selfHint: LeaderHint,
          members: [ClusterMember], configuration: NodeConfiguration, threadPool: NIOThreadPool,
@@ -43,6 +45,7 @@ final class NodeServices: Sendable {
         self.selfHint = selfHint
         self.members = members
         self.configuration = configuration
+        self.admins = Set(configuration.admins)
         self.threadPool = threadPool
         self.tokens = tokens
         self.logger = logger
