@@ -228,6 +228,10 @@ final class PeerGatewayTests: XCTestCase {
         XCTAssertEqual(authenticate(claiming: 1, cartctl)?.code, .unauthenticated, "a client certificate of the same CA is no node")
         XCTAssertEqual(authenticate(claiming: 1, PeerIdentity(commonName: "node-10", dnsNames: [], ipAddresses: []))?.code,
                        .unauthenticated)
+        XCTAssertNil(authenticate(claiming: 1, PeerIdentity(commonName: "node-1", dnsNames: [], ipAddresses: ["127.0.0.1"])),
+                     "the common name counts in a certificate without DNS names")
+        XCTAssertEqual(authenticate(claiming: 1, PeerIdentity(commonName: "node-1", dnsNames: ["localhost"], ipAddresses: []))?.code,
+                       .unauthenticated, "a certificate with DNS names must name the node among them, as a dialling node requires")
         XCTAssertEqual(authenticate(claiming: 1, nil)?.code, .unauthenticated, "no certificate")
         XCTAssertEqual(authenticate(claiming: nil, node1)?.code, .unauthenticated, "no node id")
         XCTAssertEqual(authenticate(claiming: 1, role: .client, node1)?.code, .unauthenticated, "a client hello")
@@ -269,6 +273,58 @@ final class PeerSenderTests: XCTestCase {
             await cluster.shutdown()
             throw error
         }
+        await cluster.shutdown()
+    }
+
+    // Node 2 dials "node 3" at node 1's peer address. Node 1's certificate is valid and from
+    // the same CA, but it does not name node 3: the handshake fails on the host-name check
+    // and no batch goes out. Dialled as node 1, the same address takes the batches.
+    func testADialledPeerMustPresentTheCertificateOfTheNodeDialled() async throws {
+        let cluster = try TestCluster(size: 1)
+        try await cluster.startAll()
+        let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+        let logs = CapturedLogs()
+        var transports: [PeerTransport] = []
+        do {
+            try await cluster.waitForLeaders()
+            let pki = try NodeTestPKI.shared.get()
+            let tls = try TLSContext(configuration: .mutualTLS(certificateChainPath: pki.appendingPathComponent("node-2.pem").path,
+                                                               privateKeyPath: pki.appendingPathComponent("node-2.key").path,
+                                                               trustedCAPath: pki.appendingPathComponent("ca.pem").path))
+            let address = "127.0.0.1:\(cluster.configurations[0].peerPort)"
+            var logger = Logger(label: "test") { _ in CapturingLogHandler(logs) }
+            logger.logLevel = .debug
+            func transport(dialling node: NodeID, _ metrics: NodeMetrics) -> PeerTransport {
+                let members = [ClusterMember(id: 2, peerAddress: "127.0.0.1:1", clientAddress: "127.0.0.1:1"),
+                               ClusterMember(id: node, peerAddress: address, clientAddress: "127.0.0.1:1")]
+                let made = PeerTransport(node: 2, members: members, tls: tls, eventLoopGroup: group, metrics: metrics, logger: logger)
+                transports.append(made)
+                return made
+            }
+            // An unknown partition and term 0: node 1's own groups ignore these heartbeats.
+            @Sendable func heartbeat(to node: NodeID) -> Message { Message(kind: .heartbeat, from: 2, to: node, term: 0) }
+            let genuineMetrics = NodeMetrics()
+            let genuine = transport(dialling: 1, genuineMetrics)
+            try await eventually(10, "the link to node 1 connects") {
+                genuine.send([heartbeat(to: 1)], partition: 999, replica: nil)
+                return genuineMetrics.value(.raftBatchesSent) > 0
+            }
+            let impostorMetrics = NodeMetrics()
+            let impostor = transport(dialling: 3, impostorMetrics)
+            try await eventually(10, "the link to \"node 3\" is refused") {
+                impostor.send([heartbeat(to: 3)], partition: 999, replica: nil)
+                return logs.all.contains { $0.message == "peer unreachable" && $0.metadata["error", default: ""].contains("mismatch") }
+            }
+            XCTAssertEqual(impostorMetrics.value(.raftBatchesSent), 0, "nothing is sent to a server that is not the node dialled")
+            XCTAssertGreaterThan(impostorMetrics.value(.raftMessagesDropped), 0)
+        } catch {
+            for made in transports { await made.shutdown() }
+            try? await group.shutdownGracefully()
+            await cluster.shutdown()
+            throw error
+        }
+        for made in transports { await made.shutdown() }
+        try await group.shutdownGracefully()
         await cluster.shutdown()
     }
 }

@@ -54,10 +54,11 @@ struct ClientGateway: Sendable {
 }
 
 /// The peer port's authenticator: only cluster nodes, proven by a certificate from the
-/// cluster CA (mutual TLS) that names the node id the hello claims: `node-<id>` as its
-/// common name or a DNS subject-alternative name (certs/README.md). A certificate of the
-/// same CA issued to anything else (`cartctl`'s client certificate) or to another node
-/// cannot speak for a node: it could otherwise step Raft messages into every partition.
+/// cluster CA (mutual TLS) that names the node id the hello claims: `node-<id>` as a DNS
+/// subject-alternative name, or as the common name of a certificate without DNS names
+/// (certs/README.md). A certificate of the same CA issued to anything else (`cartctl`'s
+/// client certificate) or to another node cannot speak for a node: it could otherwise step
+/// Raft messages into every partition.
 enum PeerGateway {
     static let authenticator: RPCAuthenticator = { hello, tlsPeer in
         guard hello.role == .node, let nodeID = hello.nodeID, nodeID != .none, let tlsPeer else {
@@ -77,8 +78,15 @@ enum PeerGateway {
         }
     }
 
+    /// The name a node's certificate carries: `node-<id>`.
+    static func certificateName(of node: NodeID) -> String { "node-\(node.rawValue)" }
+
+    /// Whether `peer`'s certificate names `node`, by the rule OpenSSL's host-name check
+    /// applies when a node dials a peer (RFC 6125): a DNS subject-alternative name
+    /// `node-<id>`, or, in a certificate without DNS names, the common name. Both directions
+    /// of a link so accept the same certificates.
     static func certificate(_ peer: PeerIdentity, names node: NodeID) -> Bool {
-        let name = "node-\(node.rawValue)"
-        return peer.commonName == name || peer.dnsNames.contains(name)
+        let name = certificateName(of: node)
+        return peer.dnsNames.isEmpty ? peer.commonName == name : peer.dnsNames.contains(name)
     }
 }

@@ -18,7 +18,11 @@ final class PeerTransport: Sendable {
         var links: [NodeID: PeerLink] = [:]
         for member in members where member.id != node {
             let (host, port) = Self.split(member.peerAddress)
-            var configuration = RPCClientConfiguration(host: host, port: port, security: .tls(tls, expectedPeerName: host),
+            // The server must prove it is the member dialled, not any node of the cluster CA
+            // that happens to listen at that address: its certificate must name it
+            // (PeerGateway.certificate, checked by OpenSSL during the handshake).
+            let security = RPCTransportSecurity.tls(tls, expectedPeerName: PeerGateway.certificateName(of: member.id))
+            var configuration = RPCClientConfiguration(host: host, port: port, security: security,
                                                        identity: "node-\(node.rawValue)", role: .node,
                                                        eventLoopGroup: eventLoopGroup)
             configuration.nodeID = node
