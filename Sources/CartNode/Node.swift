@@ -127,7 +127,7 @@ public final class CartNode: Service, Sendable {
                                     configuration: configuration, threadPool: threadPool, tokens: tokens, metrics: metrics,
                                     journal: journal, logger: logger)
         servicesBox.withLockedValue { $0 = services }
-        let table = services.makeMethodTable { caller in gateway.admit(caller.actor) }
+        let table = services.makeMethodTable { principal in gateway.admit(principal) }
         for register in table.clientMethods { register(clientServer) }
         services.registerSyncService(on: clientServer)
         let assembler = registerPeerMethods(on: peerServer, table: table, replicas: replicas)

@@ -123,7 +123,7 @@ final class TestCluster: @unchecked Sendable {
     }
 
     /// A client of node `id` acting as `user` (development identity `user:<name>`).
-    func client(_ id: NodeID, as user: UserID?, token: String? = nil) throws -> RPCClient {
+    func client(_ id: NodeID, as user: UserID?, token: String? = nil, from localHost: String? = nil) throws -> RPCClient {
         let configuration = configurations[Int(id.rawValue) - 1]
         var client = RPCClientConfiguration(port: configuration.clientPort,
                                             security: .tls(try NodeTestPKI.clientTLS.get(), expectedPeerName: "127.0.0.1"),
@@ -131,6 +131,7 @@ final class TestCluster: @unchecked Sendable {
         client.authToken = token ?? user.map { "user:\($0.rawValue)" }
         client.callTimeoutMsDefault = 20_000
         client.connectAttemptsMax = 3
+        client.localHost = localHost
         let rpc = RPCClient(configuration: client)
         clients.append(rpc)
         return rpc

@@ -36,6 +36,36 @@ final class RateLimitTests: XCTestCase {
         await cluster.shutdown()
     }
 
+    // Callers without a token (register, login, status) have a bucket per address: a
+    // client flooding from 127.0.0.2 is limited, while another anonymous client, from
+    // 127.0.0.3, is always served. (Before, every anonymous caller shared one bucket, and
+    // one flood locked everyone out of logging in.)
+    func testAnonymousCallersAreLimitedPerAddress() async throws {
+        let cluster = try TestCluster(size: 1, tweak: Self.slowUsers)
+        try await cluster.startAll()
+        do {
+            try await cluster.waitForLeaders()
+            let flood = try cluster.client(1, as: nil, from: "127.0.0.2")
+            let other = try cluster.client(1, as: nil, from: "127.0.0.3")
+            let health = RPCMethod<ClusterStatusRequest, HealthReply>.clusterHealth
+            var limited = 0
+            var otherServed = 0
+            for round in 0..<200 {
+                if await Self.isRateLimited(flood, health) { limited += 1 }
+                if round % 20 == 0 {
+                    let _: HealthReply = try await other.call(health, ClusterStatusRequest())
+                    otherServed += 1
+                }
+            }
+            XCTAssertGreaterThan(limited, 100)
+            XCTAssertEqual(otherServed, 10)
+        } catch {
+            await cluster.shutdown()
+            throw error
+        }
+        await cluster.shutdown()
+    }
+
     private static func slowUsers(_ configuration: inout NodeConfiguration) {
         configuration.userRateLimitPerSecond = 20
         configuration.userRateLimitBurst = 20

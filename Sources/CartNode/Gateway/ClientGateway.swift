@@ -8,8 +8,13 @@ import CartWire
 /// from the hello's token) and whether they may call now (token buckets per user and for
 /// the node). Authorization against a cart's member list happens at the cart's partition.
 struct ClientGateway: Sendable {
-    /// Rate-limit bucket shared by callers without a user (register, login, status).
-    static let anonymous = UserID("~anonymous")
+    /// The rate-limit bucket of callers without a user (register, login, status): one per
+    /// address they connect from, so one flooding client cannot lock everyone else out of
+    /// logging in. (`~` keeps it apart from the users' buckets in practice; a user who
+    /// registered such a name would only share an address's bucket.)
+    static func anonymousBucket(from address: String?) -> UserID {
+        UserID("~anonymous@\(address ?? "unknown")")
+    }
 
     let tokens: TokenService
     let limiter: RateLimiter
@@ -42,9 +47,11 @@ struct ClientGateway: Sendable {
         }
     }
 
-    /// Takes a token from the caller's bucket and the node's, or says how long to wait.
-    func admit(_ user: UserID?) -> RPCError? {
-        switch limiter.admit(user: user ?? Self.anonymous, now: clock.monotonicNow()) {
+    /// Takes a token from the caller's bucket (the user's, or the address's when there is no
+    /// user) and the node's, or says how long to wait.
+    func admit(_ principal: RPCPrincipal) -> RPCError? {
+        let bucket = principal.userID ?? Self.anonymousBucket(from: principal.remoteAddress)
+        switch limiter.admit(user: bucket, now: clock.monotonicNow()) {
         case .allowed:
             return nil
         case .limited(let scope, let retryAfterMs):

@@ -11,9 +11,9 @@ final class MethodTable: @unchecked Sendable {
 
     private(set) var handlers: [MethodID: ErasedHandler] = [:]
     /// Checked before every call on the client port (rate limits); nil admits.
-    let admit: @Sendable (Caller) -> RPCError?
+    let admit: @Sendable (RPCPrincipal) -> RPCError?
 
-    init(admit: @escaping @Sendable (Caller) -> RPCError? = { _ in nil }) {
+    init(admit: @escaping @Sendable (RPCPrincipal) -> RPCError? = { _ in nil }) {
         self.admit = admit
     }
     private(set) var clientMethods: [(RPCServer) -> Void] = []
@@ -40,9 +40,8 @@ final class MethodTable: @unchecked Sendable {
             let admit = self.admit
             clientMethods.append { server in
                 server.register(method, onEventLoopFuture: { request, context in
-                    let caller = Caller(context)
-                    if let refusal = admit(caller) { return context.eventLoop.makeFailedFuture(refusal) }
-                    return handler(request, caller, context.eventLoop)
+                    if let refusal = admit(context.principal) { return context.eventLoop.makeFailedFuture(refusal) }
+                    return handler(request, Caller(context), context.eventLoop)
                 })
             }
         }

@@ -56,7 +56,7 @@ final class NodeServices: Sendable {
     var replicas: [PartitionID: PartitionReplica] { router.replicas }
 
     /// Every unary method, ready to serve directly and by forwarding.
-    func makeMethodTable(admit: @escaping @Sendable (Caller) -> RPCError?) -> MethodTable {
+    func makeMethodTable(admit: @escaping @Sendable (RPCPrincipal) -> RPCError?) -> MethodTable {
         let table = MethodTable(admit: admit)
         registerCartService(table)
         registerItemService(table)

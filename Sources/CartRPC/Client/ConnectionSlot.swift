@@ -139,7 +139,14 @@ final class ConnectionSlot: Sendable {
                 }
             }
         let address = "\(configuration.host):\(configuration.port)"
-        return bootstrap.connect(host: configuration.host, port: configuration.port)
+        let bound: ClientBootstrap
+        do {
+            bound = try configuration.localHost.map { bootstrap.bind(to: try SocketAddress(ipAddress: $0, port: 0)) } ?? bootstrap
+        } catch {
+            ready.fail(RPCError(.invalidArgument, "bad local address \(configuration.localHost ?? ""): \(error)"))
+            return eventLoop.makeFailedFuture(RPCError(.invalidArgument, "bad local address \(configuration.localHost ?? ""): \(error)"))
+        }
+        return bound.connect(host: configuration.host, port: configuration.port)
             .flatMapErrorThrowing { error in
                 ready.fail(RPCError(.unavailable, "cannot connect to \(address): \(error)"))
                 throw RPCError(.unavailable, "cannot connect to \(address): \(error)")

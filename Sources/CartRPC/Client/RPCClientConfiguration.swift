@@ -30,6 +30,8 @@ public struct RPCClientConfiguration: Sendable {
     public var callTimeoutMsDefault: Int64?
     /// Largest frame the client accepts from the server.
     public var frameBytesMax: Int
+    /// The local IP address to connect from (a multi-homed host); nil: the system's choice.
+    public var localHost: String?
 
     public var eventLoopGroup: any EventLoopGroup
 

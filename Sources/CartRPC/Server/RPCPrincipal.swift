@@ -17,6 +17,9 @@ public struct RPCPrincipal: Sendable, Hashable {
     /// How long the credentials stay valid, from the hello (a token's remaining lifetime):
     /// the connection is closed with `unauthenticated` then, streams included. Nil: no limit.
     public var validForMs: Int64?
+    /// The IP address the connection comes from; set by the server once the authenticator
+    /// has accepted the hello (nil when the socket has none, e.g. a Unix socket).
+    public var remoteAddress: String?
 
     public init(name: String, role: PeerRole, nodeID: NodeID? = nil, userID: UserID? = nil,
                 tlsPeer: PeerIdentity? = nil, validForMs: Int64? = nil) {

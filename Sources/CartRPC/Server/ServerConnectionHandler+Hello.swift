@@ -31,6 +31,8 @@ extension ServerConnectionHandler {
     }
 
     private func accept(_ principal: RPCPrincipal, version: UInt8) {
+        var principal = principal
+        principal.remoteAddress = context!.channel.remoteAddress?.ipAddress
         connectionInfo = ConnectionInfo(principal: principal, eventLoop: context!.eventLoop, logger: logger)
         phase = .open
         handshakeTimer?.cancel()
