@@ -92,6 +92,15 @@ final class SnapshotTests: XCTestCase {
         refused({ $0.reservationsHeld = [] }, because: "reserved 2")
         refused({ $0.carts[0].history = CartHistory(events: Array(f.state.histories["c1"]!.events.dropLast())) },
                 because: "history does not end")
+        let bob = User(id: "bob", passwordHash: [1], registeredAt: Timestamp(millisecondsSinceEpoch: 1),
+                       carts: [CartLink(cart: "c1", role: .shared)])
+        refused({ $0.users.append(User(id: bob.id, passwordHash: bob.passwordHash, registeredAt: bob.registeredAt, carts: bob.carts,
+                                       linkMarks: [CartLinkMark(cart: "c1", seq: 3, linked: false)])) },
+                because: "link mark that disagrees")
+        refused({ $0.users.append(User(id: bob.id, passwordHash: bob.passwordHash, registeredAt: bob.registeredAt, carts: bob.carts,
+                                       linkMarks: [CartLinkMark(cart: "c2", seq: 3, linked: false),
+                                                   CartLinkMark(cart: "c1", seq: 3, linked: true)])) },
+                because: "link marks are not sorted")
         // Status has no public setter: flip it in the encoded form (the first "status" key in
         // sorted-key JSON is the cart's).
         let json = String(decoding: try JSONSnapshotCodec().encode(f.state.snapshot()), as: UTF8.self)

@@ -369,7 +369,7 @@ private struct Workload {
         func add(_ command: Command) { steps.append { _ in command } }
         add(.registerUser(RegisterUser(user: owner, passwordHash: (0..<32).map { _ in UInt8.random(in: 0...255, using: &random) })))
         add(.createCart(CreateCart(cart: cart, owner: owner)))
-        add(.linkCart(LinkCart(user: owner, cart: cart, role: .owner)))
+        add(.linkCart(LinkCart(user: owner, cart: cart, role: .owner, cartSeq: random.chance(80) ? Seq(1) : nil)))
         for item in items {
             add(.addItem(AddItem(cart: cart, actor: owner, item: item, quantity: Int64.random(in: 1...3, using: &random),
                                  unitPrice: Money(minorUnits: Int64.random(in: 1...2_000, using: &random)))))
@@ -379,10 +379,14 @@ private struct Workload {
         if random.chance(70) {
             let shared = Array(others.shuffled(using: &random).prefix(Int.random(in: 1...2, using: &random)))
             add(.shareCart(ShareCart(cart: cart, actor: owner, users: shared)))
-            for user in shared { add(.linkCart(LinkCart(user: user, cart: cart, role: .shared))) }
-            if random.chance(50) {
+            // Marks with seqs, some arriving out of order (an unlink before its link).
+            let shareSeq = Seq(UInt64.random(in: 2...20, using: &random))
+            let unshare = random.chance(50)
+            if unshare && random.chance(50) { add(.unlinkCart(UnlinkCart(user: shared[0], cart: cart, cartSeq: shareSeq.next))) }
+            for user in shared { add(.linkCart(LinkCart(user: user, cart: cart, role: .shared, cartSeq: shareSeq))) }
+            if unshare {
                 add(.unshareCart(UnshareCart(cart: cart, actor: owner, user: shared[0])))
-                add(.unlinkCart(UnlinkCart(user: shared[0], cart: cart)))
+                add(.unlinkCart(UnlinkCart(user: shared[0], cart: cart, cartSeq: random.chance(70) ? shareSeq.next : nil)))
             }
         }
         // Some carts outlive any history limit, so their histories forget their oldest events.

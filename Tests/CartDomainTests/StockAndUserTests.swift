@@ -67,4 +67,48 @@ final class StockAndUserTests: XCTestCase {
         XCTAssertEqual(f.accept(.unlinkCart(UnlinkCart(user: "bob", cart: "c1"))), [])
         XCTAssertEqual(f.state.users["bob"]?.carts, [CartLink(cart: "c9", role: .owner)])
     }
+
+    // Links and unlinks carry the cart seq they are as of and may arrive in any order: an
+    // unshare's unlink that overtakes the share's link leaves bob unlinked, and the late link
+    // changes nothing; a re-share (a newer seq) links him again; repeats change nothing.
+    func testLinksAndUnlinksApplyInCartSeqOrderWhateverOrderTheyArriveIn() {
+        var f = DomainFixture()
+        f.accept(.registerUser(RegisterUser(user: "bob", passwordHash: [1])))
+        f.accept(.unlinkCart(UnlinkCart(user: "bob", cart: "c1", cartSeq: 5)))
+        XCTAssertEqual(f.state.users["bob"]?.mark(for: "c1"), CartLinkMark(cart: "c1", seq: 5, linked: false))
+        XCTAssertEqual(f.accept(.linkCart(LinkCart(user: "bob", cart: "c1", role: .shared, cartSeq: 4))), [], "the share came first")
+        XCTAssertEqual(f.state.users["bob"]?.carts, [])
+        XCTAssertEqual(f.accept(.linkCart(LinkCart(user: "bob", cart: "c1", role: .shared, cartSeq: 5))), [], "same seq: stale")
+
+        f.accept(.linkCart(LinkCart(user: "bob", cart: "c1", role: .shared, cartSeq: 9)))
+        XCTAssertEqual(f.state.users["bob"]?.carts, [CartLink(cart: "c1", role: .shared)])
+        XCTAssertEqual(f.accept(.linkCart(LinkCart(user: "bob", cart: "c1", role: .shared, cartSeq: 9))), [], "a retry")
+        XCTAssertEqual(f.accept(.unlinkCart(UnlinkCart(user: "bob", cart: "c1", cartSeq: 7))), [], "an older unshare")
+        XCTAssertEqual(f.state.users["bob"]?.carts, [CartLink(cart: "c1", role: .shared)])
+
+        // A newer link with the same role still moves the mark on, so the unshare between
+        // them (seq 10) is recognised as older when it arrives last.
+        f.accept(.linkCart(LinkCart(user: "bob", cart: "c1", role: .shared, cartSeq: 11)))
+        XCTAssertEqual(f.accept(.unlinkCart(UnlinkCart(user: "bob", cart: "c1", cartSeq: 10))), [])
+        XCTAssertEqual(f.state.users["bob"]?.mark(for: "c1"), CartLinkMark(cart: "c1", seq: 11, linked: true))
+        f.accept(.unlinkCart(UnlinkCart(user: "bob", cart: "c1", cartSeq: 12)))
+        XCTAssertEqual(f.state.users["bob"]?.carts, [])
+
+        // Without a seq (entries written before links carried one) a link applies as it comes.
+        f.accept(.linkCart(LinkCart(user: "bob", cart: "c2", role: .owner)))
+        XCTAssertEqual(f.state.users["bob"]?.carts, [CartLink(cart: "c2", role: .owner)])
+        XCTAssertNil(f.state.users["bob"]?.mark(for: "c2"))
+    }
+
+    // Removal marks are bounded by cartsPerUserMax; the oldest carts' marks go first.
+    func testRemovalMarksAreBounded() {
+        var limits = DomainLimits()
+        limits.cartsPerUserMax = 2
+        var f = DomainFixture(limits: limits)
+        f.accept(.registerUser(RegisterUser(user: "bob", passwordHash: [1])))
+        for cart in ["c1", "c2", "c3"] { f.accept(.unlinkCart(UnlinkCart(user: "bob", cart: CartID(cart), cartSeq: 3))) }
+        XCTAssertEqual(f.state.users["bob"]?.linkMarks.map(\.cart), ["c2", "c3"])
+        f.accept(.linkCart(LinkCart(user: "bob", cart: "c4", role: .shared, cartSeq: 1)))
+        XCTAssertEqual(f.state.users["bob"]?.linkMarks.map(\.cart), ["c2", "c3", "c4"], "links' marks do not count")
+    }
 }

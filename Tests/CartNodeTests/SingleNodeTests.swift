@@ -85,6 +85,42 @@ final class SingleNodeTests: XCTestCase {
         await cluster.shutdown()
     }
 
+    // Alice shares a cart with bob, unshares him and shares it again, without waiting for
+    // the user-side links in between: bob's cart list ends up with the cart, marked with the
+    // seq of the last share, and after a final unshare it ends up without it.
+    func testBobsCartListFollowsSharesAndUnsharesInOrder() async throws {
+        let cluster = try TestCluster(size: 1)
+        try await cluster.startAll()
+        do {
+            try await cluster.waitForLeaders()
+            let anonymous = try cluster.client(1, as: nil)
+            _ = try await anonymous.call(.userRegister, RegisterUserRequest(user: "bob", password: "pw-bob", request: Keys.next()))
+            let alice = try cluster.client(1, as: "alice")
+            let bob = try cluster.client(1, as: "bob")
+            _ = try await alice.call(.cartCreate, CreateCartRequest(cart: "shared-1", request: Keys.next()))
+            _ = try await alice.call(.cartShare, ShareCartRequest(cart: "shared-1", users: ["bob"], request: Keys.next()))
+            _ = try await alice.call(.cartUnshare, UnshareCartRequest(cart: "shared-1", user: "bob", request: Keys.next()))
+            let reshared = try await alice.call(.cartShare, ShareCartRequest(cart: "shared-1", users: ["bob"], request: Keys.next()))
+            let node = try cluster.node(1)
+            let partition = try XCTUnwrap(node.placement).partition(of: UserID("bob"))
+            try await eventually(10, "bob's link is marked with the last share's seq") {
+                await node.replicaState(partition)?.users["bob"]?.mark(for: "shared-1")?.seq == reshared.seq
+            }
+            let carts = try await bob.call(.userCarts, UserRequest(user: "bob")).carts
+            XCTAssertEqual(carts, [CartLink(cart: "shared-1", role: .shared)])
+            let unshared = try await alice.call(.cartUnshare, UnshareCartRequest(cart: "shared-1", user: "bob", request: Keys.next()))
+            try await eventually(10, "bob's cart list is empty again") {
+                try await bob.call(.userCarts, UserRequest(user: "bob")).carts.isEmpty
+            }
+            let mark = await node.replicaState(partition)?.users["bob"]?.mark(for: "shared-1")
+            XCTAssertEqual(mark, CartLinkMark(cart: "shared-1", seq: unshared.seq, linked: false))
+        } catch {
+            await cluster.shutdown()
+            throw error
+        }
+        await cluster.shutdown()
+    }
+
     // An operator asks the node over plain HTTP: /health answers ok once every partition has
     // a leader, and /metrics shows the counters and per-partition gauges.
     func testMetricsAndHealthEndpoints() async throws {

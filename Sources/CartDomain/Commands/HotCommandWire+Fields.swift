@@ -42,6 +42,7 @@ extension HotCommandWire {
         writer.write(1, command.user)
         writer.write(2, command.cart)
         writer.write(3, command.role.rawValue)
+        if let cartSeq = command.cartSeq { writer.write(4, cartSeq) }
     }
 
     // MARK: decoding
@@ -121,19 +122,21 @@ extension HotCommandWire {
     }
 
     static func decodeLinkCart(_ reader: inout WireFieldReader) throws(WireEncodingError) -> LinkCart {
-        var user: WireField?, cart: WireField?, role: WireField?
+        var user: WireField?, cart: WireField?, role: WireField?, cartSeq: WireField?
         while let field = try reader.next() {
             switch field.number {
             case 1: user = field
             case 2: cart = field
             case 3: role = field
+            case 4: cartSeq = field
             default: break
             }
         }
         let type = LinkCart.self
         return LinkCart(user: try user.required("user", 1, in: type).identifier(UserID.self),
                         cart: try cart.required("cart", 2, in: type).identifier(CartID.self),
-                        role: try decodeRole(role.required("role", 3, in: type)))
+                        role: try decodeRole(role.required("role", 3, in: type)),
+                        cartSeq: try cartSeq?.identifier(Seq.self))
     }
 
     private static func decodeRole(_ field: WireField) throws(WireEncodingError) -> CartLink.Role {

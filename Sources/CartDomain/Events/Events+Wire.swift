@@ -383,11 +383,13 @@ extension UserEvent: WireMessage {
             try WireEnumCase.write(2, to: &writer) { (fields) throws(WireEncodingError) in
                 fields.write(1, value.user)
                 try fields.write(2, message: value.link)
+                if let cartSeq = value.cartSeq { fields.write(3, cartSeq) }
             }
         case .cartUnlinked(let value):
             try WireEnumCase.write(3, to: &writer) { (fields) throws(WireEncodingError) in
                 fields.write(1, value.user)
                 fields.write(2, value.cart)
+                if let cartSeq = value.cartSeq { fields.write(3, cartSeq) }
             }
         }
     }
@@ -412,29 +414,33 @@ extension UserEvent: WireMessage {
             })
         case 2:
             self = .cartLinked(try value.message { (fields) throws(WireEncodingError) -> UserCartLinked in
-                var user: WireField?, link: WireField?
+                var user: WireField?, link: WireField?, cartSeq: WireField?
                 while let field = try fields.next() {
                     switch field.number {
                     case 1: user = field
                     case 2: link = field
+                    case 3: cartSeq = field
                     default: break
                     }
                 }
                 return UserCartLinked(user: try user.required("user", 1, in: UserCartLinked.self).identifier(UserID.self),
-                                      link: try link.required("link", 2, in: UserCartLinked.self).message(CartLink.self))
+                                      link: try link.required("link", 2, in: UserCartLinked.self).message(CartLink.self),
+                                      cartSeq: try cartSeq?.identifier(Seq.self))
             })
         default:
             self = .cartUnlinked(try value.message { (fields) throws(WireEncodingError) -> UserCartUnlinked in
-                var user: WireField?, cart: WireField?
+                var user: WireField?, cart: WireField?, cartSeq: WireField?
                 while let field = try fields.next() {
                     switch field.number {
                     case 1: user = field
                     case 2: cart = field
+                    case 3: cartSeq = field
                     default: break
                     }
                 }
                 return UserCartUnlinked(user: try user.required("user", 1, in: UserCartUnlinked.self).identifier(UserID.self),
-                                        cart: try cart.required("cart", 2, in: UserCartUnlinked.self).identifier(CartID.self))
+                                        cart: try cart.required("cart", 2, in: UserCartUnlinked.self).identifier(CartID.self),
+                                        cartSeq: try cartSeq?.identifier(Seq.self))
             })
         }
     }

@@ -59,8 +59,12 @@ extension Command {
             digest.tag(60); digest.add(c.user.rawValue)
         case .linkCart(let c):
             digest.tag(61); digest.add(c.user.rawValue); digest.add(c.cart.rawValue); digest.add(Int64(c.role.rawValue))
+            // Added only when set, so the fingerprints of links without a seq (kept in
+            // snapshots' dedup windows) stay what they were.
+            if let cartSeq = c.cartSeq { digest.tag(1); digest.add(Int64(bitPattern: cartSeq.rawValue)) }
         case .unlinkCart(let c):
             digest.tag(62); digest.add(c.user.rawValue); digest.add(c.cart.rawValue)
+            if let cartSeq = c.cartSeq { digest.tag(1); digest.add(Int64(bitPattern: cartSeq.rawValue)) }
         }
         return digest.value
     }

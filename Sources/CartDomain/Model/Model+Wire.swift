@@ -175,6 +175,7 @@ extension Item: WireMessage {
 extension User: WireMessage {
     public var encodedBytesEstimate: Int {
         32 + id.rawValue.utf8.count + passwordHash.count + carts.reduce(0) { $0 + 8 + $1.cart.rawValue.utf8.count }
+            + linkMarks.reduce(0) { $0 + 18 + $1.cart.rawValue.utf8.count }
     }
 
     public func encode(to writer: inout WireFieldWriter) throws(WireEncodingError) {
@@ -182,24 +183,52 @@ extension User: WireMessage {
         writer.write(2, passwordHash)
         writer.write(3, registeredAt.millisecondsSinceEpoch)
         for link in carts { try writer.write(4, message: link) }
+        for mark in linkMarks { try writer.write(5, message: mark) }
     }
 
     public init(from reader: inout WireFieldReader) throws(WireEncodingError) {
         var id: WireField?, passwordHash: WireField?, registeredAt: WireField?
         var carts: [CartLink] = []
+        var linkMarks: [CartLinkMark] = []
         while let field = try reader.next() {
             switch field.number {
             case 1: id = field
             case 2: passwordHash = field
             case 3: registeredAt = field
             case 4: carts.append(try field.message(CartLink.self))
+            case 5: linkMarks.append(try field.message(CartLinkMark.self))
             default: break
             }
         }
         self.init(id: try id.required("id", 1, in: Self.self).identifier(UserID.self),
                   passwordHash: try passwordHash.required("passwordHash", 2, in: Self.self).bytes(),
                   registeredAt: Timestamp(millisecondsSinceEpoch: try registeredAt.required("registeredAt", 3, in: Self.self).int64()),
-                  carts: carts)
+                  carts: carts, linkMarks: linkMarks)
+    }
+}
+
+extension CartLinkMark: WireMessage {
+    public var encodedBytesEstimate: Int { 16 + cart.rawValue.utf8.count }
+
+    public func encode(to writer: inout WireFieldWriter) throws(WireEncodingError) {
+        writer.write(1, cart)
+        writer.write(2, seq)
+        writer.write(3, linked)
+    }
+
+    public init(from reader: inout WireFieldReader) throws(WireEncodingError) {
+        var cart: WireField?, seq: WireField?, linked: WireField?
+        while let field = try reader.next() {
+            switch field.number {
+            case 1: cart = field
+            case 2: seq = field
+            case 3: linked = field
+            default: break
+            }
+        }
+        self.init(cart: try cart.required("cart", 1, in: Self.self).identifier(CartID.self),
+                  seq: try seq.required("seq", 2, in: Self.self).identifier(Seq.self),
+                  linked: try linked.required("linked", 3, in: Self.self).bool())
     }
 }
 

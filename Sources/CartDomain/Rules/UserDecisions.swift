@@ -1,7 +1,8 @@
 import CartTypes
 
 // Deciding user commands on a user partition. Links are maintained by the node after the
-// cart's partition accepted the change, and are idempotent so the node can retry them.
+// cart's partition accepted the change, and are idempotent so the node can retry them;
+// ordered by the cart seq they carry, so they may arrive in any order.
 
 extension PartitionState {
     func decideRegisterUser(_ command: RegisterUser, at timestamp: Timestamp) throws(DomainError) -> [Event] {
@@ -16,21 +17,31 @@ extension PartitionState {
         return [.user(.registered(registered))]
     }
 
+    /// With a `cartSeq`, a link not newer than the cart's mark is stale (an unshare or a later
+    /// share already counted) and changes nothing; a newer one is recorded even when the same
+    /// link exists, to move the mark on.
     func decideLinkCart(_ command: LinkCart) throws(DomainError) -> [Event] {
         try validate(command.cart)
         guard let user = users[command.user] else { throw .userNotFound(command.user) }
+        if let seq = command.cartSeq, let mark = user.mark(for: command.cart), mark.seq >= seq { return [] }
         let link = CartLink(cart: command.cart, role: command.role)
         if let existing = user.link(for: command.cart) {
-            if existing == link { return [] }
+            if existing == link && command.cartSeq == nil { return [] }
         } else {
             guard user.carts.count < limits.cartsPerUserMax else { throw .tooManyCarts(max: limits.cartsPerUserMax) }
         }
-        return [.user(.cartLinked(UserCartLinked(user: user.id, link: link)))]
+        return [.user(.cartLinked(UserCartLinked(user: user.id, link: link, cartSeq: command.cartSeq)))]
     }
 
+    /// With a `cartSeq`, a stale unlink changes nothing, and a newer one is recorded even
+    /// without a link, so a link sent before it but arriving after it is ignored.
     func decideUnlinkCart(_ command: UnlinkCart) throws(DomainError) -> [Event] {
         guard let user = users[command.user] else { throw .userNotFound(command.user) }
-        guard user.link(for: command.cart) != nil else { return [] }
-        return [.user(.cartUnlinked(UserCartUnlinked(user: user.id, cart: command.cart)))]
+        if let seq = command.cartSeq {
+            if let mark = user.mark(for: command.cart), mark.seq >= seq { return [] }
+        } else {
+            guard user.link(for: command.cart) != nil else { return [] }
+        }
+        return [.user(.cartUnlinked(UserCartUnlinked(user: user.id, cart: command.cart, cartSeq: command.cartSeq)))]
     }
 }

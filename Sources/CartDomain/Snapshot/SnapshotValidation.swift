@@ -14,6 +14,15 @@ extension PartitionState {
             guard zip(user.carts, user.carts.dropFirst()).allSatisfy({ $0.cart < $1.cart }) else {
                 throw SnapshotError(.inconsistent, "user \(user.id) cart links are not sorted and unique")
             }
+            guard zip(user.linkMarks, user.linkMarks.dropFirst()).allSatisfy({ $0.cart < $1.cart }) else {
+                throw SnapshotError(.inconsistent, "user \(user.id) link marks are not sorted and unique")
+            }
+            guard user.linkMarks.allSatisfy({ ($0.linked) == (user.link(for: $0.cart) != nil) }) else {
+                throw SnapshotError(.inconsistent, "user \(user.id) has a link mark that disagrees with the links")
+            }
+            guard user.linkMarks.lazy.filter({ !$0.linked }).count <= limits.cartsPerUserMax else {
+                throw SnapshotError(.inconsistent, "user \(user.id) keeps more removal marks than cartsPerUserMax")
+            }
         }
     }
 

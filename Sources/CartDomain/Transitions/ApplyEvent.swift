@@ -79,8 +79,24 @@ extension PartitionState {
                                           registeredAt: registered.timestamp)
         case .cartLinked(let linked):
             users[linked.user]!.setLink(linked.link)
+            if let seq = linked.cartSeq {
+                users[linked.user]!.setMark(CartLinkMark(cart: linked.link.cart, seq: seq, linked: true),
+                                            removalsMax: limits.cartsPerUserMax)
+            } else if let mark = users[linked.user]!.mark(for: linked.link.cart), !mark.linked {
+                // A link without a seq (entries of nodes that sent none) revives the mark.
+                users[linked.user]!.setMark(CartLinkMark(cart: linked.link.cart, seq: mark.seq, linked: true),
+                                            removalsMax: limits.cartsPerUserMax)
+            }
         case .cartUnlinked(let unlinked):
             users[unlinked.user]!.removeLink(for: unlinked.cart)
+            if let seq = unlinked.cartSeq {
+                users[unlinked.user]!.setMark(CartLinkMark(cart: unlinked.cart, seq: seq, linked: false),
+                                              removalsMax: limits.cartsPerUserMax)
+            } else if let mark = users[unlinked.user]!.mark(for: unlinked.cart), mark.linked {
+                // A removal without a seq (compensation, older entries) ends the link's mark.
+                users[unlinked.user]!.setMark(CartLinkMark(cart: unlinked.cart, seq: mark.seq, linked: false),
+                                              removalsMax: limits.cartsPerUserMax)
+            }
         }
     }
 

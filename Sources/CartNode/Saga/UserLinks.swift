@@ -12,8 +12,11 @@ extension NodeServices {
     static let linkAttemptsMax = 20
     static let linkRetryPauseMs: Int64 = 100
 
-    func linkUser(_ user: UserID, to cart: CartID, role: CartLink.Role, sharedBy owner: UserID? = nil) {
-        let command = Command.linkCart(LinkCart(user: user, cart: cart, role: role))
+    /// `cartSeq`: the seq of the cart event that made the link; the user's partition takes a
+    /// link or unlink only if it is newer than the last it recorded for that cart, so these
+    /// follow-ups, each retried on its own, cannot undo a later share or unshare.
+    func linkUser(_ user: UserID, to cart: CartID, role: CartLink.Role, cartSeq: Seq, sharedBy owner: UserID? = nil) {
+        let command = Command.linkCart(LinkCart(user: user, cart: cart, role: role, cartSeq: cartSeq))
         followUp(command, partition: placement.partition(of: user), attempt: 1) { [self] outcome in
             guard case .refused(.userNotFound) = outcome, let owner, !configuration.devIdentities else { return }
             let unshare = Command.unshareCart(UnshareCart(cart: cart, actor: owner, user: user))
@@ -21,8 +24,9 @@ extension NodeServices {
         }
     }
 
-    func unlinkUser(_ user: UserID, from cart: CartID) {
-        followUp(.unlinkCart(UnlinkCart(user: user, cart: cart)), partition: placement.partition(of: user), attempt: 1) { _ in }
+    func unlinkUser(_ user: UserID, from cart: CartID, cartSeq: Seq) {
+        followUp(.unlinkCart(UnlinkCart(user: user, cart: cart, cartSeq: cartSeq)), partition: placement.partition(of: user),
+                 attempt: 1) { _ in }
     }
 
     private func followUp(_ command: Command, partition: PartitionID, attempt: Int,

@@ -16,8 +16,8 @@ extension NodeServices {
                 let cart = request.cart ?? CartID("c\(request.request.client.rawValue)-r\(request.request.request.rawValue)")
                 return writeCart(.cartCreate, request, cart: cart, caller: caller, on: loop) { _ in
                     .createCart(CreateCart(cart: cart, owner: owner))
-                } after: { [self] _ in
-                    linkUser(owner, to: cart, role: .owner)
+                } after: { [self] reply in
+                    linkUser(owner, to: cart, role: .owner, cartSeq: reply.seq)
                 }
             }
         }
@@ -65,8 +65,8 @@ extension NodeServices {
                 }
                 return writeCart(.cartShare, request, cart: request.cart, caller: caller, on: loop) { _ in
                     .shareCart(ShareCart(cart: request.cart, actor: actor, users: request.users, expectedVersion: request.expectedVersion))
-                } after: { [self] _ in
-                    for user in request.users { linkUser(user, to: request.cart, role: .shared, sharedBy: actor) }
+                } after: { [self] reply in
+                    for user in request.users { linkUser(user, to: request.cart, role: .shared, cartSeq: reply.seq, sharedBy: actor) }
                 }
             }
         }
@@ -75,8 +75,8 @@ extension NodeServices {
                 let actor = try caller.user()
                 return writeCart(.cartUnshare, request, cart: request.cart, caller: caller, on: loop) { _ in
                     .unshareCart(UnshareCart(cart: request.cart, actor: actor, user: request.user, expectedVersion: request.expectedVersion))
-                } after: { [self] _ in
-                    unlinkUser(request.user, from: request.cart)
+                } after: { [self] reply in
+                    unlinkUser(request.user, from: request.cart, cartSeq: reply.seq)
                 }
             }
         }

@@ -62,8 +62,10 @@ struct CommandGenerator {
         case 85..<89: return .releaseStock(ReleaseStock(checkout: checkout))
         case 89..<93: return .commitReservation(CommitReservation(checkout: checkout))
         case 93..<96: return .registerUser(RegisterUser(user: actor, passwordHash: [UInt8(truncatingIfNeeded: quantity)]))
-        case 96..<98: return .linkCart(LinkCart(user: actor, cart: cart, role: random.chance(50) ? .owner : .shared))
-        default: return .unlinkCart(UnlinkCart(user: actor, cart: cart))
+        case 96..<98:
+            return .linkCart(LinkCart(user: actor, cart: cart, role: random.chance(50) ? .owner : .shared,
+                                      cartSeq: random.chance(70) ? Seq(UInt64.random(in: 1...8, using: &random)) : nil))
+        default: return .unlinkCart(UnlinkCart(user: actor, cart: cart, cartSeq: random.chance(70) ? Seq(UInt64.random(in: 1...8, using: &random)) : nil))
         }
     }
 

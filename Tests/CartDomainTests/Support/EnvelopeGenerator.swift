@@ -29,7 +29,9 @@ struct EnvelopeGenerator {
         case 3:
             return .setQuantity(SetQuantity(cart: CartID(text()), actor: UserID(text()), item: ItemID(text()),
                                             quantity: signed(), expectedVersion: version()))
-        default: return .linkCart(LinkCart(user: UserID(text()), cart: CartID(text()), role: random.chance(50) ? .owner : .shared))
+        default:
+            return .linkCart(LinkCart(user: UserID(text()), cart: CartID(text()), role: random.chance(50) ? .owner : .shared,
+                                      cartSeq: random.chance(50) ? Seq(UInt64.random(in: 0...UInt64.max, using: &random)) : nil))
         }
     }
 
@@ -50,7 +52,9 @@ struct EnvelopeGenerator {
         case 9: return .releaseStock(ReleaseStock(checkout: checkout))
         case 10: return .commitReservation(CommitReservation(checkout: checkout))
         case 11: return .registerUser(RegisterUser(user: user, passwordHash: (0..<Int.random(in: 0...40, using: &random)).map { _ in UInt8.random(in: 0...255, using: &random) }))
-        default: return .unlinkCart(UnlinkCart(user: user, cart: cart))
+        default:
+            return .unlinkCart(UnlinkCart(user: user, cart: cart,
+                                          cartSeq: random.chance(50) ? Seq(UInt64.random(in: 0...UInt64.max, using: &random)) : nil))
         }
     }
 
