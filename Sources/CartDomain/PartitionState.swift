@@ -39,6 +39,9 @@ public struct PartitionState: Equatable, Sendable {
     /// in a snapshot. Equal carts give equal sets, so it leaves `==` meaning what it meant.
     /// Its iteration order is never read, only its sorted contents.
     var unsettledCheckoutCarts: Set<CartID> = []
+    /// Per cart, the links and unlinks the users' partitions may still miss (`PendingLink`,
+    /// sorted by user); in snapshots beside each cart.
+    public internal(set) var linksPending: [CartID: [PendingLink]] = [:]
 
     public init(limits: DomainLimits = .standard) {
         self.limits = limits
@@ -104,6 +107,7 @@ public struct PartitionState: Equatable, Sendable {
         case .registerUser(let c): try decideRegisterUser(c, at: timestamp)
         case .linkCart(let c): try decideLinkCart(c)
         case .unlinkCart(let c): try decideUnlinkCart(c)
+        case .confirmLinks(let c): try decideConfirmLinks(c)
         }
     }
 }

@@ -33,4 +33,19 @@ extension PartitionState {
             return (id, checkout)
         }
     }
+
+    /// Pending links and unlinks that have waited since before `before`, by cart then user,
+    /// at most `limit`, with the role a link gives: what a cart partition's leader re-sends
+    /// (Saga.md, "Users and shares"). The cost follows the carts with pending links.
+    public func linksPending(before: Timestamp, limit: Int) -> [(cart: CartID, link: PendingLink, role: CartLink.Role)] {
+        var due: [(cart: CartID, link: PendingLink, role: CartLink.Role)] = []
+        for cart in linksPending.keys.sorted() {
+            guard due.count < limit else { break }
+            let owner = carts[cart]?.owner
+            for link in linksPending[cart]! where link.since < before && due.count < limit {
+                due.append((cart, link, link.user == owner ? .owner : .shared))
+            }
+        }
+        return due
+    }
 }

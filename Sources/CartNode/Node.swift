@@ -101,7 +101,11 @@ public final class CartNode: Service, Sendable {
         let servicesBox = NIOLockedValueBox<NodeServices?>(nil)
         let hooks = ReplicaHooks(
             leaderChanged: { partition, leader in leaders.set(leader, for: partition) },
-            leading: { replica in servicesBox.withLockedValue { $0 }?.resumeCheckouts(replica) },
+            leading: { replica in
+                guard let services = servicesBox.withLockedValue({ $0 }) else { return }
+                services.resumeCheckouts(replica)
+                services.resendPendingLinks(replica)
+            },
             itemChanged: { item in items.update(item) })
         let journal = try openJournal()
         let replicas: [PartitionID: PartitionReplica]
@@ -382,6 +386,12 @@ extension CartNode {
 
     /// The running node's services (nil once stopped). For tests.
     var services: NodeServices? { running.withLockedValue { $0?.services } }
+
+    /// Tests: this node stops sending the link follow-ups of the writes it serves, as if it
+    /// stopped right after answering them; only the leaders' re-sends deliver them.
+    func disableImmediateLinkSendsForTesting() {
+        running.withLockedValue { $0?.services.links.immediateSendsDisabled = true }
+    }
 
     /// Tests: this node's replica of `partition` fails as if its storage had (nil if not hosted).
     func failStorageForTesting(_ partition: PartitionID, _ error: any Error) async throws {

@@ -9,7 +9,7 @@ final class EncodingKeyTests: XCTestCase {
     // keys) produces a snapshot, events and errors whose every key is numbered.
     func testEveryEncodedKeyHasAnIntegerFieldNumber() {
         let (state, envelopes, events) = EveryCommandScenario.run()
-        XCTAssertEqual(Set(events.map(\.name)).count, 17, "every event kind but CartCheckoutAborted was produced")
+        XCTAssertEqual(Set(events.map(\.name)).count, 18, "every event kind but CartCheckoutAborted was produced")
 
         let audit = IntegerKeyAudit()
         _ = audit.audit(state.snapshot())

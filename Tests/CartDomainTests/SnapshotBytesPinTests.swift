@@ -30,14 +30,25 @@ final class SnapshotBytesPinTests: XCTestCase {
         XCTAssertEqual(history.events.first?.seq, Seq(94 - 64 + 1))
         XCTAssertEqual(f.state.dedup.count, 8)
 
+        // The cart's links to alice and bob are pending (no node confirmed them): each cart
+        // record carries them as its field 3.
+        XCTAssertEqual(f.state.linksPending["c1"]?.map(\.user), ["alice", "bob"])
         let bytes = try f.state.encodedSnapshot(using: BinarySnapshotCodec())
-        XCTAssertEqual(bytes.count, 2_880)
-        XCTAssertEqual(fnv1a64(bytes), 7_080_148_496_347_392_737)
+        XCTAssertEqual(bytes.count, 2_920)
+        XCTAssertEqual(fnv1a64(bytes), 13_043_666_069_944_403_427)
+
+        // Before pending links existed, the same state gave these bytes; without them it
+        // still does.
+        var withoutPending = f.state.snapshot()
+        withoutPending.carts = withoutPending.carts.map { PartitionSnapshot.CartRecord(cart: $0.cart, history: $0.history) }
+        let withoutPendingBytes = try BinarySnapshotCodec().encode(withoutPending)
+        XCTAssertEqual(withoutPendingBytes.count, 2_880)
+        XCTAssertEqual(fnv1a64(withoutPendingBytes), 7_080_148_496_347_392_737)
 
         // The encoding as first released kept no request fingerprints (dedup field 3). The
         // same state without them still gives exactly those bytes, and they still restore:
         // their entries answer a retry whatever command it carries, as they did then.
-        var released = f.state.snapshot()
+        var released = withoutPending
         released.dedup = released.dedup.map { DedupEntry(key: $0.key, outcome: $0.outcome) }
         let releasedBytes = try BinarySnapshotCodec().encode(released)
         XCTAssertEqual(releasedBytes.count, 2_796)

@@ -389,6 +389,15 @@ private struct Workload {
                 add(.unlinkCart(UnlinkCart(user: shared[0], cart: cart, cartSeq: random.chance(70) ? shareSeq.next : nil)))
             }
         }
+        // Some of the cart's pending links confirmed (what a node does once they are recorded).
+        if random.chance(60) {
+            let keep = random.chance(50)
+            steps.append { state in
+                let pending = state.linksPending[cart] ?? []
+                return .confirmLinks(ConfirmLinks(links: pending.enumerated().filter { keep || $0.offset % 2 == 0 }
+                    .map { LinkAtSeq(cart: cart, user: $0.element.user, seq: $0.element.seq) }))
+            }
+        }
         // Some carts outlive any history limit, so their histories forget their oldest events.
         let edits = random.chance(25) ? Int.random(in: 60...80, using: &random) : Int.random(in: 0...6, using: &random)
         for _ in 0..<edits {
@@ -418,6 +427,8 @@ private struct Coverage {
     var reservations: Set<String> = []
     var sharedCarts = 0
     var userLinks = 0
+    var linkMarks: Set<Bool> = []
+    var pendingLinks: Set<Bool> = []
     var wrappedHistories = 0
 
     mutating func record(_ snapshot: PartitionSnapshot) {
@@ -427,10 +438,12 @@ private struct Coverage {
             if let checkout = record.cart.checkout { checkouts.insert("\(checkout.outcome)\(checkout.settled ? ", settled" : "")") }
             if !record.cart.sharedUsers.isEmpty { sharedCarts += 1 }
             if let first = record.history.events.first, first.seq > Seq(1) { wrappedHistories += 1 }
+            for link in record.linksPending?.links ?? [] { pendingLinks.insert(link.linked) }
         }
         reservations.formUnion(snapshot.reservationsHeld.map { "held \($0.status)" })
         reservations.formUnion(snapshot.reservationsSettled.map { "settled \($0.status)" })
         userLinks += snapshot.users.reduce(0) { $0 + $1.carts.count }
+        for user in snapshot.users { linkMarks.formUnion(user.linkMarks.map(\.linked)) }
         for entry in snapshot.dedup {
             switch entry.outcome {
             case .accepted(let events): rememberedEvents.formUnion(events.map(\.name))
@@ -444,7 +457,7 @@ private struct Coverage {
                        "CartCheckoutStarted", "CartCheckout", "CartCheckoutAborted", "CartCheckoutSettled"]
         XCTAssertEqual(historyChanges, Set(changes), "\(context): change kinds in histories", file: file, line: line)
         let remembered = changes + ["ItemPut", "StockAdjusted", "StockReserved", "StockReleased", "ReservationCommitted",
-                                    "UserRegistered", "UserCartLinked", "UserCartUnlinked"]
+                                    "UserRegistered", "UserCartLinked", "UserCartUnlinked", "LinksConfirmed"]
         XCTAssertEqual(rememberedEvents, Set(remembered), "\(context): event kinds in dedup outcomes", file: file, line: line)
         XCTAssertGreaterThan(refusals.count, 4, "\(context): refused outcomes \(refusals)", file: file, line: line)
         XCTAssertEqual(cartStatuses, [.active, .checkingOut, .checkedOut], "\(context): cart statuses", file: file, line: line)
@@ -453,6 +466,8 @@ private struct Coverage {
         XCTAssertEqual(reservations, ["held held", "settled committed", "settled released"], "\(context): reservations", file: file, line: line)
         XCTAssertGreaterThan(sharedCarts, 0, "\(context): shared carts", file: file, line: line)
         XCTAssertGreaterThan(userLinks, 0, "\(context): user cart links", file: file, line: line)
+        XCTAssertEqual(linkMarks, [true, false], "\(context): users' link marks, of links and of removals", file: file, line: line)
+        XCTAssertEqual(pendingLinks, [true, false], "\(context): carts' pending links and unlinks", file: file, line: line)
         XCTAssertGreaterThan(wrappedHistories, 0, "\(context): histories that forgot their oldest events", file: file, line: line)
     }
 }

@@ -111,4 +111,44 @@ final class StockAndUserTests: XCTestCase {
         f.accept(.linkCart(LinkCart(user: "bob", cart: "c4", role: .shared, cartSeq: 1)))
         XCTAssertEqual(f.state.users["bob"]?.linkMarks.map(\.cart), ["c2", "c3", "c4"], "links' marks do not count")
     }
+
+    // A cart partition keeps what it owes the users' partitions: the owner's link on
+    // create, each share's link and each unshare's unlink, the newest per user. A
+    // confirmation ends an entry only at the seq it names, so one for a change that a newer
+    // one replaced leaves the newer one pending.
+    func testCartMembershipChangesStayPendingUntilConfirmedAtTheirSeq() {
+        var f = DomainFixture()
+        f.accept(.createCart(CreateCart(cart: "c1", owner: "alice")))
+        f.accept(.shareCart(ShareCart(cart: "c1", actor: "alice", users: ["bob", "carol"])))
+        let shared = f.state.linksPending["c1"] ?? []
+        XCTAssertEqual(shared.map(\.user), ["alice", "bob", "carol"])
+        XCTAssertEqual(shared.map(\.seq), [1, 2, 3])
+        XCTAssertEqual(shared.map(\.linked), [true, true, true])
+
+        f.accept(.unshareCart(UnshareCart(cart: "c1", actor: "alice", user: "bob")))
+        let unsharedAt = Timestamp(millisecondsSinceEpoch: f.nowMs)
+        XCTAssertEqual(f.state.linksPending["c1"]?[1], PendingLink(user: "bob", seq: 4, linked: false, since: unsharedAt))
+        // The confirmation of bob's link (seq 2) comes after his unshare: it ends nothing.
+        let stale = f.accept(.confirmLinks(ConfirmLinks(links: [LinkAtSeq(cart: "c1", user: "bob", seq: 2),
+                                                                LinkAtSeq(cart: "c1", user: "alice", seq: 1)])))
+        XCTAssertEqual(stale, [.links(LinksConfirmed(links: [LinkAtSeq(cart: "c1", user: "alice", seq: 1)]))])
+        XCTAssertEqual(f.state.linksPending["c1"]?.map(\.user), ["bob", "carol"])
+        XCTAssertEqual(f.accept(.confirmLinks(ConfirmLinks(links: [LinkAtSeq(cart: "c9", user: "x", seq: 1)]))), [])
+
+        f.accept(.confirmLinks(ConfirmLinks(links: [LinkAtSeq(cart: "c1", user: "bob", seq: 4),
+                                                    LinkAtSeq(cart: "c1", user: "carol", seq: 3)])))
+        XCTAssertNil(f.state.linksPending["c1"])
+        f.refuse(.confirmLinks(ConfirmLinks(links: Array(repeating: LinkAtSeq(cart: "c1", user: "bob", seq: 4),
+                                                            count: ConfirmLinks.linksMax + 1))),
+                 with: .invalidArgument("at most \(ConfirmLinks.linksMax) links per confirmation, got \(ConfirmLinks.linksMax + 1)"))
+
+        // A re-share replaces the pending unlink; what is pending survives a snapshot.
+        f.accept(.unshareCart(UnshareCart(cart: "c1", actor: "alice", user: "carol")))
+        f.accept(.shareCart(ShareCart(cart: "c1", actor: "alice", users: ["carol"])))
+        let resharedAt = Timestamp(millisecondsSinceEpoch: f.nowMs)
+        XCTAssertEqual(f.state.linksPending["c1"], [PendingLink(user: "carol", seq: 6, linked: true, since: resharedAt)])
+        XCTAssertEqual(try PartitionState(restoring: f.state.snapshot()).linksPending, f.state.linksPending)
+        XCTAssertEqual(f.state.linksPending(before: Timestamp(millisecondsSinceEpoch: f.nowMs + 1), limit: 10).map(\.role), [.shared])
+        XCTAssertTrue(f.state.linksPending(before: resharedAt, limit: 10).isEmpty, "not pending for long yet")
+    }
 }

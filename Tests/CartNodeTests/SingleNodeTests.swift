@@ -114,6 +114,13 @@ final class SingleNodeTests: XCTestCase {
             }
             let mark = await node.replicaState(partition)?.users["bob"]?.mark(for: "shared-1")
             XCTAssertEqual(mark, CartLinkMark(cart: "shared-1", seq: unshared.seq, linked: false))
+            // The node that sent the links confirmed them to the cart's partition itself:
+            // nothing stays pending, and the leader had nothing to re-send.
+            let cartPartition = try XCTUnwrap(node.placement).partition(of: CartID("shared-1"))
+            try await eventually(5, "the cart's links are confirmed") {
+                await node.replicaState(cartPartition)?.linksPending["shared-1"] == nil
+            }
+            XCTAssertEqual(node.metrics.value(.linksResent), 0)
         } catch {
             await cluster.shutdown()
             throw error

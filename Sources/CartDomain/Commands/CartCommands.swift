@@ -116,3 +116,19 @@ public struct UnshareCart: Hashable, Codable, Sendable {
 
     enum CodingKeys: Int, CodingKey { case cart = 1, actor = 2, user = 3, expectedVersion = 4 }
 }
+
+/// Ends the pending links (`PartitionState.linksPending`) that the users' partitions
+/// recorded: each given (cart, user, seq) still pending at that seq. One whose user's
+/// membership changed meanwhile (a newer seq) stays pending. Proposed by the node, batched,
+/// at most `linksMax`.
+public struct ConfirmLinks: Hashable, Codable, Sendable {
+    public static let linksMax = 1_024
+
+    public let links: [LinkAtSeq]
+
+    public init(links: [LinkAtSeq]) {
+        self.links = links
+    }
+
+    enum CodingKeys: Int, CodingKey { case links = 1 }
+}

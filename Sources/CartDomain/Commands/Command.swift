@@ -14,6 +14,7 @@ public enum Command: Hashable, Codable, Sendable {
     case setQuantity(SetQuantity)
     case shareCart(ShareCart)
     case unshareCart(UnshareCart)
+    case confirmLinks(ConfirmLinks)
     // Checkout saga, cart side (cart partition)
     case beginCheckout(BeginCheckout)
     case completeCheckout(CompleteCheckout)
@@ -31,7 +32,7 @@ public enum Command: Hashable, Codable, Sendable {
     case unlinkCart(UnlinkCart)
 
     enum CodingKeys: Int, CodingKey {
-        case createCart = 1, addItem, removeItem, setQuantity, shareCart, unshareCart
+        case createCart = 1, addItem, removeItem, setQuantity, shareCart, unshareCart, confirmLinks
         case beginCheckout = 20, completeCheckout, abortCheckout, settleCheckout
         case putItem = 40, adjustStock, reserveStock, releaseStock, commitReservation
         case registerUser = 60, linkCart, unlinkCart

@@ -270,16 +270,103 @@ extension Event: WireMessage {
         case .cart(let event): try WireEnumCase.write(1, event, to: &writer)
         case .item(let event): try WireEnumCase.write(2, event, to: &writer)
         case .user(let event): try WireEnumCase.write(3, event, to: &writer)
+        case .links(let event): try WireEnumCase.write(4, event, to: &writer)
         }
     }
 
     public init(from reader: inout WireFieldReader) throws(WireEncodingError) {
-        let (number, value) = try WireEnumCase.read(&reader, cases: 1...3, of: Self.self)
+        let (number, value) = try WireEnumCase.read(&reader, cases: 1...4, of: Self.self)
         switch number {
         case 1: self = .cart(try value.message(CartEvent.self))
         case 2: self = .item(try value.message(ItemEvent.self))
-        default: self = .user(try value.message(UserEvent.self))
+        case 3: self = .user(try value.message(UserEvent.self))
+        default: self = .links(try value.message(LinksConfirmed.self))
         }
+    }
+}
+
+extension LinksConfirmed: WireMessage {
+    public var encodedBytesEstimate: Int { 8 + links.reduce(0) { $0 + $1.encodedBytesEstimate + 4 } }
+
+    public func encode(to writer: inout WireFieldWriter) throws(WireEncodingError) {
+        for link in links { try writer.write(1, message: link) }
+    }
+
+    public init(from reader: inout WireFieldReader) throws(WireEncodingError) {
+        var links: [LinkAtSeq] = []
+        while let field = try reader.next() {
+            if field.number == 1 { links.append(try field.message(LinkAtSeq.self)) }
+        }
+        self.init(links: links)
+    }
+}
+
+extension LinkAtSeq: WireMessage {
+    public var encodedBytesEstimate: Int { 16 + cart.rawValue.utf8.count + user.rawValue.utf8.count }
+
+    public func encode(to writer: inout WireFieldWriter) throws(WireEncodingError) {
+        writer.write(1, cart)
+        writer.write(2, user)
+        writer.write(3, seq)
+    }
+
+    public init(from reader: inout WireFieldReader) throws(WireEncodingError) {
+        var cart: WireField?, user: WireField?, seq: WireField?
+        while let field = try reader.next() {
+            switch field.number {
+            case 1: cart = field
+            case 2: user = field
+            case 3: seq = field
+            default: break
+            }
+        }
+        self.init(cart: try cart.required("cart", 1, in: Self.self).identifier(CartID.self),
+                  user: try user.required("user", 2, in: Self.self).identifier(UserID.self),
+                  seq: try seq.required("seq", 3, in: Self.self).identifier(Seq.self))
+    }
+}
+
+extension PendingLink: WireMessage {
+    public var encodedBytesEstimate: Int { 24 + user.rawValue.utf8.count }
+
+    public func encode(to writer: inout WireFieldWriter) throws(WireEncodingError) {
+        writer.write(1, user)
+        writer.write(2, seq)
+        writer.write(3, linked)
+        writer.write(4, since.millisecondsSinceEpoch)
+    }
+
+    public init(from reader: inout WireFieldReader) throws(WireEncodingError) {
+        var user: WireField?, seq: WireField?, linked: WireField?, since: WireField?
+        while let field = try reader.next() {
+            switch field.number {
+            case 1: user = field
+            case 2: seq = field
+            case 3: linked = field
+            case 4: since = field
+            default: break
+            }
+        }
+        self.init(user: try user.required("user", 1, in: Self.self).identifier(UserID.self),
+                  seq: try seq.required("seq", 2, in: Self.self).identifier(Seq.self),
+                  linked: try linked.required("linked", 3, in: Self.self).bool(),
+                  since: Timestamp(millisecondsSinceEpoch: try since.required("since", 4, in: Self.self).int64()))
+    }
+}
+
+extension PendingLinks: WireMessage {
+    public var encodedBytesEstimate: Int { 8 + links.reduce(0) { $0 + $1.encodedBytesEstimate + 4 } }
+
+    public func encode(to writer: inout WireFieldWriter) throws(WireEncodingError) {
+        for link in links { try writer.write(1, message: link) }
+    }
+
+    public init(from reader: inout WireFieldReader) throws(WireEncodingError) {
+        var links: [PendingLink] = []
+        while let field = try reader.next() {
+            if field.number == 1 { links.append(try field.message(PendingLink.self)) }
+        }
+        self.init(links: links)
     }
 }
 

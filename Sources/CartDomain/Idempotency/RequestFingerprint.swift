@@ -34,6 +34,11 @@ extension Command {
         case .unshareCart(let c):
             digest.tag(6); digest.add(c.cart.rawValue); digest.add(c.actor.rawValue); digest.add(c.user.rawValue)
             digest.add(c.expectedVersion)
+        case .confirmLinks(let c):
+            digest.tag(7); digest.add(Int64(c.links.count))
+            for link in c.links {
+                digest.add(link.cart.rawValue); digest.add(link.user.rawValue); digest.add(Int64(bitPattern: link.seq.rawValue))
+            }
         case .beginCheckout(let c):
             digest.tag(20); digest.add(c.cart.rawValue); digest.add(c.actor.rawValue); digest.add(c.checkout.rawValue)
             digest.add(c.expectedVersion)

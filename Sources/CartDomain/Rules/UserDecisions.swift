@@ -44,4 +44,16 @@ extension PartitionState {
         }
         return [.user(.cartUnlinked(UserCartUnlinked(user: user.id, cart: command.cart, cartSeq: command.cartSeq)))]
     }
+
+    /// On the cart's partition: ends the pending links still pending at the seq given.
+    func decideConfirmLinks(_ command: ConfirmLinks) throws(DomainError) -> [Event] {
+        guard command.links.count <= ConfirmLinks.linksMax else {
+            throw .invalidArgument("at most \(ConfirmLinks.linksMax) links per confirmation, got \(command.links.count)")
+        }
+        var seen = Set<LinkAtSeq>()
+        let confirmed = command.links.filter { link in
+            linksPending[link.cart]?.contains { $0.user == link.user && $0.seq == link.seq } == true && seen.insert(link).inserted
+        }
+        return confirmed.isEmpty ? [] : [.links(LinksConfirmed(links: confirmed))]
+    }
 }

@@ -75,14 +75,16 @@ extension PartitionSnapshot.CartRecord: WireMessage {
     public func encode(to writer: inout WireFieldWriter) throws(WireEncodingError) {
         try writer.write(1, message: cart)
         try writer.write(2, message: history)
+        if let linksPending { try writer.write(3, message: linksPending) }
     }
 
     public init(from reader: inout WireFieldReader) throws(WireEncodingError) {
-        var cart: WireField?, history: WireField?
+        var cart: WireField?, history: WireField?, linksPending: WireField?
         while let field = try reader.next() {
             switch field.number {
             case 1: cart = field
             case 2: history = field
+            case 3: linksPending = field
             default: break
             }
         }
@@ -90,7 +92,8 @@ extension PartitionSnapshot.CartRecord: WireMessage {
         self.init(cart: decodedCart,
                   history: try history.required("history", 2, in: Self.self).message { (fields) throws(WireEncodingError) in
                       try CartHistory(from: &fields, of: decodedCart.id)
-                  })
+                  },
+                  linksPending: try linksPending?.message(PendingLinks.self))
     }
 }
 

@@ -48,8 +48,17 @@ public struct PartitionSnapshot: Hashable, Codable, Sendable {
     public struct CartRecord: Hashable, Codable, Sendable {
         public var cart: Cart
         public var history: CartHistory
+        /// What the users' partitions may still miss about the cart's members; nil (no
+        /// bytes) when nothing is pending (never an empty list).
+        public var linksPending: PendingLinks?
 
-        enum CodingKeys: Int, CodingKey { case cart = 1, history = 2 }
+        public init(cart: Cart, history: CartHistory, linksPending: PendingLinks? = nil) {
+            self.cart = cart
+            self.history = history
+            self.linksPending = linksPending
+        }
+
+        enum CodingKeys: Int, CodingKey { case cart = 1, history = 2, linksPending = 3 }
     }
 
     enum CodingKeys: Int, CodingKey {
@@ -82,7 +91,7 @@ public struct SnapshotError: Error, Hashable, Sendable, CustomStringConvertible 
 extension PartitionState {
     public func snapshot() -> PartitionSnapshot {
         let records = carts.keys.sorted().map { id in
-            PartitionSnapshot.CartRecord(cart: carts[id]!, history: histories[id] ?? CartHistory())
+            PartitionSnapshot.CartRecord(cart: carts[id]!, history: histories[id] ?? CartHistory(), linksPending: linksPending[id].map(PendingLinks.init(links:)))
         }
         let held = reservations.values.filter { $0.status == .held }.sorted { $0.checkout < $1.checkout }
         var snapshot = PartitionSnapshot(
@@ -114,6 +123,7 @@ extension PartitionState {
                 throw SnapshotError(.inconsistent, "cart \(record.cart.id) appears twice")
             }
             histories[record.cart.id] = record.history
+            linksPending[record.cart.id] = record.linksPending?.links
             indexCheckout(of: record.cart)  // derived, not in the snapshot bytes
         }
         for item in snapshot.items {

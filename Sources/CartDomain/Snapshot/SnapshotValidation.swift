@@ -45,6 +45,18 @@ extension PartitionState {
         case .checkedOut: outcome == .completed
         }
         guard consistent else { throw fail("status \(cart.status) does not match its checkout record") }
+        if let pending = linksPending[cart.id] {
+            guard !pending.isEmpty, zip(pending, pending.dropFirst()).allSatisfy({ $0.user < $1.user }) else {
+                throw fail("pending links are not sorted by user, unique and present")
+            }
+            for link in pending {
+                let member = link.user == cart.owner || cart.sharedUsers.contains(link.user)
+                guard link.seq <= cart.seq, link.linked == member else {
+                    throw fail("a pending link of \(link.user) disagrees with the members or the seq")
+                }
+            }
+            guard pending.lazy.filter({ !$0.linked }).count <= limits.sharedUsersMax else { throw fail("too many pending unlinks") }
+        }
     }
 
     /// Every item's reserved units are exactly what the held reservations hold.

@@ -10,6 +10,15 @@ extension PartitionState {
         case .cart(let event): apply(cartEvent: event)
         case .item(let event): apply(itemEvent: event)
         case .user(let event): apply(userEvent: event)
+        case .links(let confirmed):
+            for link in confirmed.links {
+                guard var pending = linksPending[link.cart],
+                      let index = pending.firstIndex(where: { $0.user == link.user && $0.seq == link.seq }) else {
+                    preconditionFailure("the confirmed link of \(link.user) to \(link.cart) is pending at seq \(link.seq)")
+                }
+                pending.remove(at: index)
+                linksPending[link.cart] = pending.isEmpty ? nil : pending
+            }
         }
     }
 
@@ -30,7 +39,35 @@ extension PartitionState {
         case .created, .itemAdded, .itemRemoved, .modified, .shared, .unshared:
             break  // the checkout record is untouched
         }
+        recordPendingLinks(event)
         histories[event.cart, default: CartHistory()].append(event, keepingAtMost: limits.historyEventsPerCartMax)
+    }
+
+    /// A membership change leaves a user's partition to be told (`PendingLink`): the newest
+    /// change per user replaces an older one still pending.
+    private mutating func recordPendingLinks(_ event: CartEvent) {
+        let change: (user: UserID, linked: Bool)
+        switch event.change {
+        case .created(let created): change = (created.owner, true)
+        case .shared(let shared): change = (shared.user, true)
+        case .unshared(let unshared): change = (unshared.user, false)
+        default: return
+        }
+        var pending = linksPending[event.cart] ?? []
+        let link = PendingLink(user: change.user, seq: event.seq, linked: change.linked, since: event.timestamp)
+        if let index = pending.firstIndex(where: { $0.user >= change.user }), pending[index].user == change.user {
+            pending[index] = link
+        } else {
+            // Linear: a cart has a handful of members (`sharedUsersMax`).
+            pending.insert(link, at: pending.firstIndex { $0.user > change.user } ?? pending.count)
+        }
+        // Bounded: past members plus as many unlinks, the lowest names' unlinks rely on their
+        // first sending.
+        let unlinksMax = limits.sharedUsersMax
+        while pending.lazy.filter({ !$0.linked }).count > unlinksMax, let oldest = pending.firstIndex(where: { !$0.linked && $0.user != change.user }) {
+            pending.remove(at: oldest)
+        }
+        linksPending[event.cart] = pending
     }
 
     /// Puts `cart` in `unsettledCheckoutCarts` or takes it out, after any change to its

@@ -11,7 +11,7 @@ final class NodeMetrics: Sendable {
         case raftAppendsSent, raftEmptyAppendsSent, raftEntriesSent
         case watchStreamsOpened, watchResyncs, watchHistoryTruncated
         case snapshotsTaken, snapshotsInstalled, snapshotsDecodedOffLoop, snapshotDecodes
-        case checkoutsResumed, checkoutSettlementsRefused
+        case checkoutsResumed, checkoutSettlementsRefused, linksResent
 
         var name: String {
             switch self {
@@ -41,6 +41,7 @@ final class NodeMetrics: Sendable {
             case .snapshotsDecodedOffLoop: "storage.snapshots.decoded_off_loop"
             case .snapshotDecodes: "storage.snapshots.decodes"
             case .checkoutsResumed: "saga.checkouts.resumed"
+            case .linksResent: "saga.links.resent"
             case .checkoutSettlementsRefused: "saga.settlements.refused"
             }
         }

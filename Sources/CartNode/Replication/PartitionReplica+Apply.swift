@@ -60,7 +60,7 @@ extension PartitionReplica {
                 for id in itemEvent.itemIDs {
                     if let item = state.items[id] { hooks.itemChanged(item) }
                 }
-            case .user:
+            case .user, .links:
                 break
             }
         }

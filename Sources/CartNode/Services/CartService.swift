@@ -16,8 +16,6 @@ extension NodeServices {
                 let cart = request.cart ?? CartID("c\(request.request.client.rawValue)-r\(request.request.request.rawValue)")
                 return writeCart(.cartCreate, request, cart: cart, caller: caller, on: loop) { _ in
                     .createCart(CreateCart(cart: cart, owner: owner))
-                } after: { [self] reply in
-                    linkUser(owner, to: cart, role: .owner, cartSeq: reply.seq)
                 }
             }
         }
@@ -65,8 +63,6 @@ extension NodeServices {
                 }
                 return writeCart(.cartShare, request, cart: request.cart, caller: caller, on: loop) { _ in
                     .shareCart(ShareCart(cart: request.cart, actor: actor, users: request.users, expectedVersion: request.expectedVersion))
-                } after: { [self] reply in
-                    for user in request.users { linkUser(user, to: request.cart, role: .shared, cartSeq: reply.seq, sharedBy: actor) }
                 }
             }
         }
@@ -75,8 +71,6 @@ extension NodeServices {
                 let actor = try caller.user()
                 return writeCart(.cartUnshare, request, cart: request.cart, caller: caller, on: loop) { _ in
                     .unshareCart(UnshareCart(cart: request.cart, actor: actor, user: request.user, expectedVersion: request.expectedVersion))
-                } after: { [self] reply in
-                    unlinkUser(request.user, from: request.cart, cartSeq: reply.seq)
                 }
             }
         }
@@ -118,18 +112,24 @@ extension NodeServices {
     }
 
     /// A cart write: route to the cart's leader, propose, answer from the applied events,
-    /// then run `after` (follow-up commands on other partitions) on the leader.
+    /// then send the users' partitions the links and unlinks its membership events call
+    /// for (`sendLinks`), from the leader.
     func writeCart<Request>(_ method: RPCMethod<Request, CartWriteReply>, _ request: Request, cart: CartID, caller: Caller,
-                            on loop: any EventLoop, command: @escaping @Sendable (PartitionReplica) -> Command,
-                            after: (@Sendable (CartWriteReply) -> Void)? = nil) -> EventLoopFuture<CartWriteReply>
+                            on loop: any EventLoop, command: @escaping @Sendable (PartitionReplica) -> Command) -> EventLoopFuture<CartWriteReply>
     where Request: MutatingRequest {
         router.route(method, partition: placement.partition(of: cart), request, caller: caller, on: loop) { [self] replica in
             replica.propose(command(replica), request: request.request).flatMapThrowing { outcome in
                 let reply = try self.writeReply(outcome, cart: cart, replica: replica)
-                // This runs while the replica applies the entry; `after` may propose (user
-                // links), and the router serves a proposal for a partition on this loop at
-                // once, so it waits for the apply step to end.
-                if let after { replica.loop.execute { after(reply) } }
+                if case .accepted(let events) = outcome {
+                    let changes = LinkChange.changes(in: events)
+                    if !changes.isEmpty {
+                        let owner = replica.state.carts[cart]?.owner
+                        // This runs while the replica applies the entry; the links are
+                        // proposals, and the router serves a proposal for a partition on this
+                        // loop at once, so they wait for the apply step to end.
+                        replica.loop.execute { self.sendLinks(changes, owner: owner) }
+                    }
+                }
                 return reply
             }
         }

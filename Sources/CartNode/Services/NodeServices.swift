@@ -32,6 +32,8 @@ final class NodeServices: Sendable {
     let passwords: PasswordWork
     /// Who may change the item catalogue.
     let admins: Set<UserID>
+    /// Link confirmations waiting to be proposed, and links being re-sent.
+    let links = LinkSends()
 
     init(eventLoopGroup: any EventLoopGroup, node: NodeID, placement: Placement, router: Router, items: ItemCache, selfHint: LeaderHint,
          members: [ClusterMember], configuration: NodeConfiguration, threadPool: NIOThreadPool,

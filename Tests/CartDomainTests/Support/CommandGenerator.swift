@@ -47,7 +47,13 @@ struct CommandGenerator {
             let count = Int.random(in: 1...2, using: &random)
             return .shareCart(ShareCart(cart: cart, actor: actor, users: (0..<count).map { _ in random.pick(users) },
                                         expectedVersion: expected))
-        case 50..<53: return .unshareCart(UnshareCart(cart: cart, actor: actor, user: random.pick(users)))
+        case 50..<52: return .unshareCart(UnshareCart(cart: cart, actor: actor, user: random.pick(users)))
+        case 52..<53:
+            // Mostly what is pending (each at its seq), sometimes a stale or unknown one.
+            let pending = state.linksPending[cart] ?? []
+            let links = pending.filter { _ in random.chance(70) }.map { LinkAtSeq(cart: cart, user: $0.user, seq: $0.seq) }
+            let stale = LinkAtSeq(cart: cart, user: actor, seq: Seq(UInt64.random(in: 0...4, using: &random)))
+            return .confirmLinks(ConfirmLinks(links: random.chance(30) ? links + [stale] : links))
         case 53..<58: return .beginCheckout(BeginCheckout(cart: cart, actor: actor, checkout: checkout))
         case 58..<62: return .completeCheckout(CompleteCheckout(cart: cart, checkout: checkout))
         case 62..<65: return .abortCheckout(AbortCheckout(cart: cart, checkout: checkout, reason: "stock"))

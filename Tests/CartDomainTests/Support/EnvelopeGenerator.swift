@@ -38,7 +38,7 @@ struct EnvelopeGenerator {
     /// Every command the log entry leaves to Codable.
     mutating func otherCommand() -> Command {
         let cart = CartID(text()), user = UserID(text()), checkout = CheckoutID(text()), item = ItemID(text())
-        switch Int.random(in: 0..<13, using: &random) {
+        switch Int.random(in: 0..<14, using: &random) {
         case 0: return .shareCart(ShareCart(cart: cart, actor: user, users: (0..<Int.random(in: 0...3, using: &random)).map { _ in UserID(text()) },
                                             expectedVersion: version()))
         case 1: return .unshareCart(UnshareCart(cart: cart, actor: user, user: UserID(text()), expectedVersion: version()))
@@ -52,6 +52,10 @@ struct EnvelopeGenerator {
         case 9: return .releaseStock(ReleaseStock(checkout: checkout))
         case 10: return .commitReservation(CommitReservation(checkout: checkout))
         case 11: return .registerUser(RegisterUser(user: user, passwordHash: (0..<Int.random(in: 0...40, using: &random)).map { _ in UInt8.random(in: 0...255, using: &random) }))
+        case 12:
+            return .confirmLinks(ConfirmLinks(links: (0..<Int.random(in: 0...3, using: &random)).map { _ in
+                LinkAtSeq(cart: CartID(text()), user: UserID(text()), seq: Seq(UInt64.random(in: 0...UInt64.max, using: &random)))
+            }))
         default:
             return .unlinkCart(UnlinkCart(user: user, cart: cart,
                                           cartSeq: random.chance(50) ? Seq(UInt64.random(in: 0...UInt64.max, using: &random)) : nil))

@@ -22,6 +22,7 @@ enum EveryCommandScenario {
         run(.removeItem(RemoveItem(cart: "c1", actor: "alice", item: "b")))
         run(.shareCart(ShareCart(cart: "c1", actor: "alice", users: ["bob", "carol"])))
         run(.unshareCart(UnshareCart(cart: "c1", actor: "alice", user: "carol")))
+        run(.confirmLinks(ConfirmLinks(links: [LinkAtSeq(cart: "c1", user: "alice", seq: 1), LinkAtSeq(cart: "c1", user: "bob", seq: 2)])))
         run(.putItem(PutItem(item: "a", name: "A", price: Money(minorUnits: 5), initialStock: 9)))
         run(.adjustStock(AdjustStock(item: "a", delta: 1)))
         run(.beginCheckout(BeginCheckout(cart: "c1", actor: "bob", checkout: "k1")))
