@@ -34,15 +34,17 @@ extension PartitionState {
         }
     }
 
-    /// Pending links and unlinks that have waited since before `before`, by cart then user,
-    /// at most `limit`, with the role a link gives: what a cart partition's leader re-sends
-    /// (Saga.md, "Users and shares"). The cost follows the carts with pending links.
-    public func linksPending(before: Timestamp, limit: Int) -> [(cart: CartID, link: PendingLink, role: CartLink.Role)] {
+    /// Pending links and unlinks that have waited since before `before`, at most `limit`
+    /// not `skipped`, with the role a link gives: what a cart partition's leader re-sends
+    /// (Saga.md, "Users and shares"). In no particular order (a node-side choice, never part
+    /// of the state); the cost follows the carts with pending links, without sorting them.
+    public func linksPending(before: Timestamp, limit: Int, skipping skipped: (CartID, PendingLink) -> Bool = { _, _ in false })
+        -> [(cart: CartID, link: PendingLink, role: CartLink.Role)] {
         var due: [(cart: CartID, link: PendingLink, role: CartLink.Role)] = []
-        for cart in linksPending.keys.sorted() {
+        for (cart, pending) in linksPending {
             guard due.count < limit else { break }
             let owner = carts[cart]?.owner
-            for link in linksPending[cart]! where link.since < before && due.count < limit {
+            for link in pending where link.since < before && due.count < limit && !skipped(cart, link) {
                 due.append((cart, link, link.user == owner ? .owner : .shared))
             }
         }

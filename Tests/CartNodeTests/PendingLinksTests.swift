@@ -54,4 +54,45 @@ final class PendingLinksTests: XCTestCase {
         }
         await cluster.shutdown()
     }
+
+    // Alice shares her cart with "ghost", who never registered, and checks the cart out
+    // before any link is sent. The re-sent link is refused (no such user) and taking ghost
+    // off the cart is refused too (the cart is checked out): the link is confirmed anyway,
+    // instead of being re-sent every sweep for ever.
+    func testALinkThatCanNeverBeRecordedStopsBeingResent() async throws {
+        let cluster = try TestCluster(size: 1) { configuration in
+            configuration.devIdentities = false
+            configuration.checkoutSweepIntervalMs = 200
+        }
+        try await cluster.startAll()
+        do {
+            try await cluster.waitForLeaders()
+            let anonymous = try cluster.client(1, as: nil)
+            _ = try await anonymous.call(.userRegister, RegisterUserRequest(user: "alice", password: "pw-alice", request: Keys.next()))
+            let login = try await anonymous.call(.userLogin, LoginRequest(user: "alice", password: "pw-alice"))
+            let alice = try cluster.client(1, as: nil, token: login.token)
+            let node = try cluster.node(1)
+            node.disableImmediateLinkSendsForTesting()
+            _ = try await alice.call(.itemPut, PutItemRequest(item: "tea", name: "Tea", price: Money(minorUnits: 300),
+                                                              initialStock: 10, request: Keys.next()))
+            _ = try await alice.call(.cartCreate, CreateCartRequest(cart: "ghostly", request: Keys.next()))
+            _ = try await alice.call(.cartShare, ShareCartRequest(cart: "ghostly", users: ["ghost"], request: Keys.next()))
+            _ = try await alice.call(.cartAddItem, AddItemRequest(cart: "ghostly", item: "tea", quantity: 1, request: Keys.next()))
+            _ = try await alice.call(.cartCheckout, CheckoutRequest(cart: "ghostly", request: Keys.next()))
+
+            let partition = try XCTUnwrap(node.placement).partition(of: CartID("ghostly"))
+            try await eventually(10, "the links are confirmed") {
+                await node.replicaState(partition)?.linksPending["ghostly"] == nil
+            }
+            let cart = try await alice.call(.cartGet, GetCartRequest(cart: "ghostly")).cart
+            XCTAssertEqual(cart.sharedUsers, ["ghost"], "a checked-out cart keeps its members")
+            let resent = node.metrics.value(.linksResent)
+            try await Task.sleep(for: .milliseconds(1_000))
+            XCTAssertEqual(node.metrics.value(.linksResent), resent, "nothing is re-sent once confirmed")
+        } catch {
+            await cluster.shutdown()
+            throw error
+        }
+        await cluster.shutdown()
+    }
 }

@@ -64,8 +64,9 @@ extension PartitionState {
         // Bounded: past members plus as many unlinks, the lowest names' unlinks rely on their
         // first sending.
         let unlinksMax = limits.sharedUsersMax
-        while pending.lazy.filter({ !$0.linked }).count > unlinksMax, let oldest = pending.firstIndex(where: { !$0.linked && $0.user != change.user }) {
-            pending.remove(at: oldest)
+        while pending.lazy.filter({ !$0.linked }).count > unlinksMax,
+              let lowest = pending.firstIndex(where: { !$0.linked && $0.user != change.user }) {
+            pending.remove(at: lowest)
         }
         linksPending[event.cart] = pending
     }

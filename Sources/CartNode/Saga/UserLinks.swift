@@ -43,7 +43,7 @@ extension NodeServices {
     static let linkAttemptsMax = 20
     static let linkRetryPauseMs: Int64 = 100
     /// Pending links a leader re-sends per sweep of one partition, at most.
-    static let linksResentPerSweepMax = 256
+    static let linksResentPerSweepMax = 1_024
 
     /// How long a change stays pending before the leader re-sends it: two sweeps, so the
     /// node that made it has had time to send and confirm it.
@@ -60,7 +60,12 @@ extension NodeServices {
     /// cart partition has held pending for longer than `linksResendAfterMs`.
     func resendPendingLinks(_ replica: PartitionReplica) {
         let before = Timestamp(millisecondsSinceEpoch: Int64(TokenService.now().rawValue) - linksResendAfterMs)
-        for (cart, link, role) in replica.state.linksPending(before: before, limit: Self.linksResentPerSweepMax) {
+        // Links this node is still re-sending are skipped before the limit counts, so a user
+        // partition without a leader holds up only its own links.
+        let due = replica.state.linksPending(before: before, limit: Self.linksResentPerSweepMax) { [links] cart, link in
+            links.isResending(LinkAtSeq(cart: cart, user: link.user, seq: link.seq))
+        }
+        for (cart, link, role) in due {
             let change = LinkChange(cart: cart, user: link.user, seq: link.seq, role: link.linked ? role : nil)
             guard links.claim(change.confirmation) else { continue }
             metrics.increment(.linksResent)
@@ -75,10 +80,17 @@ extension NodeServices {
             defer { finally() }
             guard case .success(let outcome) = result else { return }  // stays pending: re-sent later
             if change.role == .shared, case .refused(.userNotFound) = outcome, let owner, !configuration.devIdentities {
-                // Nobody to link: take the user off the cart. Its own pending unlink (of a
-                // user that does not exist) is confirmed by a later sweep.
+                // Nobody to link: take the user off the cart, then confirm the link. If the
+                // unshare applied, its own pending unlink replaced this entry (the confirmation
+                // ends nothing; a later sweep confirms the unlink of a user that does not
+                // exist); if it was refused (the cart is checking out or checked out), nothing
+                // more can be done. Only an unshare that never got through leaves the link
+                // pending, to be re-sent and compensated again.
                 let unshare = Command.unshareCart(UnshareCart(cart: change.cart, actor: owner, user: change.user))
-                followUp(unshare, partition: placement.partition(of: change.cart), attempt: 1) { _ in }
+                followUp(unshare, partition: placement.partition(of: change.cart), attempt: 1) { [self] result in
+                    guard case .success = result else { return }
+                    confirm(change.confirmation, partition: placement.partition(of: change.cart))
+                }
                 return
             }
             // Recorded, already recorded, or never recordable (a user that does not exist
@@ -153,6 +165,8 @@ final class LinkSends: Sendable {
     }
 
     func claim(_ link: LinkAtSeq) -> Bool { state.withLockedValue { $0.resending.insert(link).inserted } }
+
+    func isResending(_ link: LinkAtSeq) -> Bool { state.withLockedValue { $0.resending.contains(link) } }
 
     func release(_ link: LinkAtSeq) { _ = state.withLockedValue { $0.resending.remove(link) } }
 
