@@ -100,7 +100,7 @@ extension NodeServices {
     }
 
     /// Confirmations go to the cart's partition in batches, one proposal per partition per
-    /// `linksConfirmDelayMs`; one lost with a leader change leaves its link pending, and it
+    /// `LinkSends.confirmDelayMs`; one lost with a leader change leaves its link pending, and it
     /// is re-sent and confirmed again later.
     private func confirm(_ link: LinkAtSeq, partition: PartitionID) {
         guard links.add(link, partition: partition) else { return }
@@ -138,7 +138,7 @@ extension NodeServices {
 /// The node's link bookkeeping: confirmations waiting to be proposed, per cart partition,
 /// and the pending links a sweep of this node is re-sending (not sent twice at once).
 final class LinkSends: Sendable {
-    static let confirmDelayMs: Int64 = 50
+    static let confirmDelayMs: Int64 = 250
 
     private struct State {
         var confirmations: [PartitionID: [LinkAtSeq]] = [:]
