@@ -110,15 +110,18 @@ public final class CartClient: Sendable {
            leader != endpoint {
             attempts.redirect = leader
         }
+        let redirected = attempts.redirect != nil
         var random = SystemRandomNumberGenerator()
         guard let delay = configuration.retryPolicy.nextDelay(
             after: FailureCode(error.code), attempt: attempts.number, now: SystemGatewayClock().monotonicNow(),
-            deadline: attempts.deadline, notBeforeMs: error.leaderHint == nil ? (error.retryAfterMs ?? 0) : 0,
+            deadline: attempts.deadline, notBeforeMs: redirected ? 0 : (error.retryAfterMs ?? 0),
             using: &random) else {
             throw CartClientError(error, attempts: attempts.number)
         }
-        // A redirect names the leader: go there at once rather than wait.
-        return error.leaderHint == nil ? delay : nil
+        // A redirect names another node as the leader: go there at once rather than wait. A
+        // hint naming the node just asked (a leader not ready yet) is no redirect: wait as
+        // told, or the client would ask it again at once, in a loop.
+        return redirected ? nil : delay
     }
 
     func waitBeforeRetry(_ delay: Duration?, _ name: String, _ attempts: inout CallAttempts) async throws(CartClientError) {

@@ -62,6 +62,26 @@ final class RoutingAndRetryTests: XCTestCase {
         XCTAssertEqual(Set(keys).count, 1, "one logical request, one key: \(keys)")
     }
 
+    // Story: the leader answers "unavailable, retry after 150 ms" with a hint naming itself
+    // (it leads but is not ready yet). That is no redirect: the client waits as told before
+    // each retry instead of asking the same node again at once.
+    func testAHintNamingTheNodeJustAskedIsNoReasonToSkipTheWait() async throws {
+        try await startNodes(1) { node, all in
+            node.onAddItem { call in
+                if call < 2 {
+                    throw RPCError(.unavailable, "not ready", leaderHint: LeaderHint(nodeID: 1, address: all[0].endpoint.description),
+                                   retryAfterMs: 150)
+                }
+                return Self.reply(3)
+            }
+        }
+        let started = ContinuousClock.now
+        let reply = try await client(.test([nodes[0].endpoint])).addItem("cart-1", item: "sku-1", quantity: 1)
+        XCTAssertEqual(reply.seq, 3)
+        XCTAssertEqual(nodes[0].addItemKeys.count, 3)
+        XCTAssertGreaterThanOrEqual(ContinuousClock.now - started, .milliseconds(300), "two waits of at least 150 ms")
+    }
+
     // Story: every node stays unavailable. The client retries with backoff but gives up
     // within its attempt budget, reporting the last error and how often it tried.
     func testRetryableFailuresAreRetriedABoundedNumberOfTimes() async throws {
