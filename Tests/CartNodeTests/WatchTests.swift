@@ -14,9 +14,21 @@ final class WatchTests: XCTestCase {
     // The node drops bob's buffer instead of waiting, and when bob reads again it re-reads
     // the history from his last seq: all 31 events arrive, once each, in order.
     func testSlowWatcherFallsBackToHistoryWithoutGapsOrDuplicates() async throws {
+        try await slowWatcherFallsBack(eventLoopThreads: 2)
+    }
+
+    // The same with one event loop: the replica sends bob's first items itself, on the
+    // loop his connection shares, until his credit runs out; then the node falls back to
+    // his buffer, its overflow and the history as before.
+    func testSlowWatcherFallsBackToHistoryWhenItemsWereSentFromTheReplicasLoop() async throws {
+        try await slowWatcherFallsBack(eventLoopThreads: 1)
+    }
+
+    private func slowWatcherFallsBack(eventLoopThreads: Int) async throws {
         let cluster = try TestCluster(size: 1) { configuration in
             configuration.watchBufferEventsMax = 8
             configuration.streamCreditInitial = 4
+            configuration.eventLoopThreads = eventLoopThreads
         }
         try await cluster.startAll()
         do {
@@ -41,6 +53,53 @@ final class WatchTests: XCTestCase {
             XCTAssertEqual(seqs, Array(1...31))
             XCTAssertGreaterThan(cluster.node(1).metrics.value(.watchResyncs), 0, "the watcher should have overflowed and re-read")
             XCTAssertGreaterThan(reReads, 0, "events re-read from history after the overflow carry no commit time")
+        } catch {
+            await cluster.shutdown()
+            throw error
+        }
+        await cluster.shutdown()
+    }
+
+    // With one event loop, a watcher that keeps up gets live items sent by the replica
+    // itself (no trip through the stream's task): 200 adds from two writers at once arrive
+    // once each, in order, every one with its commit time.
+    func testLiveItemsSentFromTheReplicasLoopArriveOnceInOrder() async throws {
+        let cluster = try TestCluster(size: 1) { $0.eventLoopThreads = 1 }
+        try await cluster.startAll()
+        do {
+            try await cluster.waitForLeaders()
+            let alice = try cluster.client(1, as: "alice")
+            let writer = try cluster.client(1, as: "alice")
+            _ = try await alice.call(.itemPut, PutItemRequest(item: "tea", name: "Tea", price: Money(minorUnits: 300),
+                                                              initialStock: 1_000, request: Keys.next()))
+            _ = try await alice.call(.cartCreate, CreateCartRequest(cart: "direct", request: Keys.next()))
+            let stream = try await alice.stream(.syncWatch, WatchRequest(cart: "direct", fromSeq: 0))
+            var iterator = stream.makeAsyncIterator()
+            let first = try await iterator.next()
+            XCTAssertEqual(first?.event.seq, 1)
+            let writes = Task {
+                try await withThrowingTaskGroup(of: Void.self) { group in
+                    for client in [alice, writer] {
+                        group.addTask {
+                            for _ in 0..<100 {
+                                _ = try await client.call(.cartAddItem, AddItemRequest(cart: "direct", item: "tea", quantity: 1,
+                                                                                       request: Keys.next()))
+                            }
+                        }
+                    }
+                    try await group.waitForAll()
+                }
+            }
+            var seqs: [UInt64] = [1]
+            var withoutCommitTime = 0
+            while seqs.count < 201, let item = try await iterator.next() {
+                seqs.append(item.event.seq.rawValue)
+                if item.committedAtMicros == nil { withoutCommitTime += 1 }
+            }
+            try await writes.value
+            XCTAssertEqual(seqs, Array(1...201))
+            XCTAssertEqual(withoutCommitTime, 0, "a watcher that keeps up never re-reads history")
+            XCTAssertGreaterThan(cluster.node(1).metrics.value(.watchItemsDirect), 0, "items went straight from the replica")
         } catch {
             await cluster.shutdown()
             throw error

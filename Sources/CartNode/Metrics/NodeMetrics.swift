@@ -9,7 +9,7 @@ final class NodeMetrics: Sendable {
         case raftBatchesSent, raftMessagesSent, raftMessagesDropped, raftSnapshotsUndelivered
         case raftSnapshotsSent, raftSnapshotChunksSent, raftSnapshotChunksReceived, raftSnapshotsReceived
         case raftAppendsSent, raftEmptyAppendsSent, raftEntriesSent
-        case watchStreamsOpened, watchResyncs, watchHistoryTruncated
+        case watchStreamsOpened, watchResyncs, watchHistoryTruncated, watchItemsDirect
         case snapshotsTaken, snapshotsInstalled, snapshotsDecodedOffLoop, snapshotDecodes
         case checkoutsResumed, checkoutSettlementsRefused, linksResent
 
@@ -36,6 +36,7 @@ final class NodeMetrics: Sendable {
             case .watchStreamsOpened: "sync.watch.opened"
             case .watchResyncs: "sync.watch.resyncs"
             case .watchHistoryTruncated: "sync.watch.history_truncated"
+            case .watchItemsDirect: "sync.watch.items_direct"
             case .snapshotsTaken: "storage.snapshots.taken"
             case .snapshotsInstalled: "storage.snapshots.installed"
             case .snapshotsDecodedOffLoop: "storage.snapshots.decoded_off_loop"

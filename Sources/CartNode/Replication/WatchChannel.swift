@@ -1,4 +1,5 @@
 import CartAPI
+import CartRPC
 import CartTypes
 import NIOConcurrencyHelpers
 
@@ -10,6 +11,12 @@ import NIOConcurrencyHelpers
 /// cart's history from its last delivered seq (on the replica's loop, re-arming the channel
 /// in the same step), so a slow watcher costs writers nothing and still misses nothing.
 /// Live items carry their commit time; the replica builds each item once for all watchers.
+///
+/// While the consumer waits with nothing buffered and the stream keeps up, the replica sends
+/// the next item itself (`Direct`), on its loop, when that is the stream's connection's loop
+/// too: the item is written at once instead of waking the consumer's task to write it (two
+/// thread hand-offs and a wake-up per item and watcher). The first item that cannot go that
+/// way (no credit, a busy connection, another loop) wakes the consumer as before.
 final class WatchChannel: Sendable {
     enum Next: Sendable {
         case events([WatchItem])
@@ -19,12 +26,22 @@ final class WatchChannel: Sendable {
         case accessRevoked
     }
 
+    /// The replica's way to send an item straight to the stream (`RPCStreamWriter.trySendNow`).
+    typealias DirectSend = @Sendable (RPCStreamWriter<WatchItem>.Encoded) -> Bool
+
+    private struct Waiting {
+        let continuation: CheckedContinuation<(Next, Seq), Never>
+        /// The seq the stream continues with; moves on with each item sent directly.
+        var next: Seq
+        let direct: DirectSend?
+    }
+
     private struct State {
         var buffer: [WatchItem] = []
         var overflowed = false
         var closed = false
         var revoked = false
-        var waiter: CheckedContinuation<Next, Never>?
+        var waiting: Waiting?
     }
 
     let eventsMax: Int
@@ -38,13 +55,19 @@ final class WatchChannel: Sendable {
         self.reader = reader
     }
 
-    /// Called by the replica for each applied event of the watched cart.
-    func offer(_ item: WatchItem) {
-        let waiter: CheckedContinuation<Next, Never>? = state.withLockedValue { state in
+    /// Called by the replica for each applied event of the watched cart. `encoded` gives the
+    /// item's bytes, encoded once for all the cart's watchers, when one may send it directly.
+    func offer(_ item: WatchItem, encoded: () -> RPCStreamWriter<WatchItem>.Encoded? = { nil }) {
+        let wake: (CheckedContinuation<(Next, Seq), Never>, Seq)? = state.withLockedValue { state in
             guard !state.closed, !state.overflowed, !state.revoked else { return nil }
-            if let waiter = state.waiter {
-                state.waiter = nil
-                return waiter
+            if var waiting = state.waiting {
+                if let direct = waiting.direct, item.event.seq == waiting.next, let bytes = encoded(), direct(bytes) {
+                    waiting.next = item.event.seq.next
+                    state.waiting = waiting
+                    return nil
+                }
+                state.waiting = nil
+                return (waiting.continuation, waiting.next)
             }
             if state.buffer.count >= eventsMax {
                 state.overflowed = true
@@ -54,18 +77,18 @@ final class WatchChannel: Sendable {
             }
             return nil
         }
-        waiter?.resume(returning: .events([item]))
+        if let (continuation, next) = wake { continuation.resume(returning: (.events([item]), next)) }
     }
 
     /// The replica restored a snapshot: what was buffered may no longer follow on.
     func markOverflowed() {
-        let waiter: CheckedContinuation<Next, Never>? = state.withLockedValue { state in
+        let wake = state.withLockedValue { state -> Waiting? in
             state.overflowed = true
             state.buffer.removeAll()
-            defer { state.waiter = nil }
-            return state.waiter
+            defer { state.waiting = nil }
+            return state.waiting
         }
-        waiter?.resume(returning: .overflowed)
+        if let wake { wake.continuation.resume(returning: (.overflowed, wake.next)) }
     }
 
     /// Clears the overflow after the consumer re-read history (called on the replica's loop).
@@ -79,26 +102,29 @@ final class WatchChannel: Sendable {
     /// The reader lost access (called on the replica's loop right after offering the event
     /// that revoked it): the consumer gets what is buffered, then `.accessRevoked`.
     func revoke() {
-        let waiter: CheckedContinuation<Next, Never>? = state.withLockedValue { state in
+        let wake = state.withLockedValue { state -> Waiting? in
             state.revoked = true
             guard state.buffer.isEmpty else { return nil }
-            defer { state.waiter = nil }
-            return state.waiter
+            defer { state.waiting = nil }
+            return state.waiting
         }
-        waiter?.resume(returning: .accessRevoked)
+        if let wake { wake.continuation.resume(returning: (.accessRevoked, wake.next)) }
     }
 
     func close() {
-        let waiter: CheckedContinuation<Next, Never>? = state.withLockedValue { state in
+        let wake = state.withLockedValue { state -> Waiting? in
             state.closed = true
-            defer { state.waiter = nil }
-            return state.waiter
+            defer { state.waiting = nil }
+            return state.waiting
         }
-        waiter?.resume(returning: .closed)
+        if let wake { wake.continuation.resume(returning: (.closed, wake.next)) }
     }
 
     /// Everything waiting, or the overflow, or (once closed) `.closed`; suspends while empty.
-    func next() async -> Next {
+    /// `next` is the seq the stream continues with; while suspended, the replica may send
+    /// items itself through `direct`. Returns what woke the consumer and the seq the stream
+    /// continues with then (past the items sent directly).
+    func next(continuingWith next: Seq, direct: DirectSend? = nil) async -> (Next, Seq) {
         await withCheckedContinuation { continuation in
             let immediate: Next? = state.withLockedValue { state in
                 if state.closed { return .closed }
@@ -108,10 +134,10 @@ final class WatchChannel: Sendable {
                     return .events(state.buffer)
                 }
                 if state.revoked { return .accessRevoked }
-                state.waiter = continuation
+                state.waiting = Waiting(continuation: continuation, next: next, direct: direct)
                 return nil
             }
-            if let immediate { continuation.resume(returning: immediate) }
+            if let immediate { continuation.resume(returning: (immediate, next)) }
         }
     }
 }

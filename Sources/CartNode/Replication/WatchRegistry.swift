@@ -1,5 +1,6 @@
 import CartAPI
 import CartDomain
+import CartRPC
 import CartTypes
 
 /// The watch channels of one replica's carts. Used only on the replica's loop.
@@ -22,7 +23,13 @@ final class WatchRegistry {
     func publish(_ event: CartEvent, committedAtMicros: () -> UInt64) {
         guard let watching = channels[event.cart] else { return }
         let item = WatchItem(event: event, committedAtMicros: committedAtMicros())
-        for channel in watching.values { channel.offer(item) }
+        // Encoded at most once, for the watchers that can take it straight away.
+        var encoded: RPCStreamWriter<WatchItem>.Encoded??
+        let encodeOnce = { () -> RPCStreamWriter<WatchItem>.Encoded? in
+            if encoded == nil { encoded = .some(try? RPCStreamWriter<WatchItem>.encode(item)) }
+            return encoded!
+        }
+        for channel in watching.values { channel.offer(item, encoded: encodeOnce) }
         if case .unshared(let unshared) = event.change {
             for (id, channel) in watching where channel.reader == unshared.user {
                 channel.revoke()

@@ -9,7 +9,11 @@ import NIOCore
 // live events as the replica applies them. Registration and the history read happen in one
 // step on the replica's loop, so no event falls between them; the consumer checks that
 // seqs are consecutive and re-reads history whenever its bounded channel overflowed. Live
-// items carry the replica's commit time; items re-read from history carry none.
+// items carry the replica's commit time; items re-read from history carry none. While the
+// consumer waits and keeps up, the replica writes live items to the stream itself when the
+// stream's connection is on its loop (`WatchChannel`, counted in
+// `cart_sync_watch_items_direct_total`); the consumer's task then only handles what cannot
+// go that way (no credit, a full connection, history re-reads, the stream's end).
 
 extension NodeServices {
     func registerSyncService(on server: RPCServer) {
@@ -40,7 +44,13 @@ extension NodeServices {
                         backlog = try await catchUp(replica, channel: channel, cart: request.cart, reader: reader, from: next)
                         continue
                     }
-                    switch await channel.next() {
+                    let (woken, continuing) = await channel.next(continuingWith: next) { [metrics] item in
+                        let sent = writer.trySendNow(item)
+                        if sent { metrics.increment(.watchItemsDirect) }
+                        return sent
+                    }
+                    next = continuing
+                    switch woken {
                     case .events(let events): backlog = events
                     case .overflowed:
                         metrics.increment(.watchResyncs)

@@ -23,6 +23,23 @@ public struct RPCStreamWriter<Item: RPCMessage>: Sendable {
         guard !payloads.isEmpty else { return }
         try await sink.send(payloads)
     }
+
+    /// An item encoded once, to be sent on several streams (`trySendNow`).
+    public struct Encoded: Sendable {
+        let payload: ByteBuffer
+    }
+
+    public static func encode(_ item: Item) throws(RPCError) -> Encoded {
+        Encoded(payload: try item.encodedRPC(allocator: ByteBufferAllocator()))
+    }
+
+    /// Sends `item` at once, without a trip through the producer's task, if called on the
+    /// connection's event loop while no `send` is waiting and the caller's credit and the
+    /// connection can take it; otherwise sends nothing and returns false (use `send`). For a
+    /// producer fed by the event loop (a replica publishing to its watchers).
+    public func trySendNow(_ item: Encoded) -> Bool {
+        sink.trySendNow(item.payload)
+    }
 }
 
 /// The byte-level side of `RPCStreamWriter`: hands each send's items to the connection
@@ -34,6 +51,11 @@ public final class ServerStreamSink: Sendable {
     init(connection: NIOLoopBound<ServerConnectionHandler>, call: NIOLoopBound<ServerCall>) {
         self.connection = connection
         self.call = call
+    }
+
+    func trySendNow(_ payload: ByteBuffer) -> Bool {
+        guard connection.eventLoop.inEventLoop else { return false }
+        return connection.value.writeStreamItemNow(payload, call: call.value)
     }
 
     func send(_ payloads: [ByteBuffer]) async throws(RPCError) {

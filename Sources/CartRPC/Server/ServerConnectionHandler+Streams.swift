@@ -53,6 +53,15 @@ extension ServerConnectionHandler {
         writeHeldItems(call)
     }
 
+    /// One item written at once on the loop (`RPCStreamWriter.trySendNow`): only while the
+    /// stream is open, no producer's items wait, and credit and the connection allow it.
+    func writeStreamItemNow(_ payload: ByteBuffer, call: ServerCall) -> Bool {
+        guard calls[call.streamID] === call, phase != .closing, call.pendingItems == nil, call.credit > 0,
+              context?.channel.isWritable == true,
+              payload.readableBytes + FrameHeader.fixedBytes <= configuration.frameBytesMax else { return false }
+        return writeItems([payload][...], call: call).isEmpty
+    }
+
     /// The producer's task was cancelled while its items waited for credit.
     func abandonPendingItems(call: ServerCall) {
         call.stop(RPCError(.cancelled, "the producer was cancelled"))
