@@ -167,13 +167,33 @@ struct WatchCart: AsyncParsableCommand {
     @Option(help: "Stop after this many events (default: run until interrupted).") var count: Int?
     @OptionGroup var global: GlobalOptions
 
+    /// Resume points found already forgotten, in a row, before giving up.
+    static let truncatedResumesMax = 5
+
     func run() async throws {
         try await global.withClient { client in
             var printed = 0
-            for try await event in client.watch(CartID(cart), fromSeq: Seq(fromSeq)) {
-                if global.json { Printer.json(event) } else { Printer.line(Printer.event(event)) }
-                printed += 1
-                if let count, printed >= count { return }
+            var from = Seq(fromSeq)
+            var truncatedInARow = 0
+            while true {
+                do {
+                    for try await event in client.watch(CartID(cart), fromSeq: from) {
+                        truncatedInARow = 0
+                        if global.json { Printer.json(event) } else { Printer.line(Printer.event(event)) }
+                        from = event.seq.next
+                        printed += 1
+                        if let count, printed >= count { return }
+                    }
+                    return
+                } catch let error as CartClientError where error.isHistoryTruncated && truncatedInARow < Self.truncatedResumesMax {
+                    // The cart keeps its last events only, and those from `from` on are not
+                    // all kept any more: show the cart as it is now and follow it from there.
+                    truncatedInARow += 1
+                    let now = try await client.getCart(CartID(cart))
+                    Printer.note("events from #\(from.rawValue) are no longer kept; the cart as of #\(now.seq.rawValue):")
+                    if global.json { Printer.json(now) } else { Printer.line(Printer.cart(now)) }
+                    from = now.seq.next
+                }
             }
         }
     }

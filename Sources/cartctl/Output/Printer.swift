@@ -39,6 +39,11 @@ enum Printer {
         fflush(nil)
     }
 
+    /// A remark for the person reading, on stderr (stdout stays events or JSON).
+    static func note(_ text: String) {
+        FileHandle.standardError.write(Data("note: \(text)\n".utf8))
+    }
+
     static func cart(_ cart: Cart) -> String {
         var lines = ["cart \(cart.id)  \(cart.status)  version \(cart.version.rawValue)  seq \(cart.seq.rawValue)",
                      "owner \(cart.owner)" + (cart.sharedUsers.isEmpty ? "" : ", shared with \(cart.sharedUsers.map(\.rawValue).joined(separator: ", "))")]
