@@ -111,7 +111,17 @@ final class WatchTests: XCTestCase {
     // every event up to and including his unshare, then ends with permissionDenied; access is
     // checked when a stream starts and must not outlive the share. Alice's own watch goes on.
     func testAnUnsharedUsersWatchEndsAtTheUnshare() async throws {
-        let cluster = try TestCluster(size: 1)
+        try await unsharedUsersWatchEndsAtTheUnshare(eventLoopThreads: 2)
+    }
+
+    // The same with one event loop, where the replica sends the live events (the unshare
+    // among them) itself, before it ends the stream.
+    func testAnUnsharedUsersWatchEndsAtTheUnshareWhenItemsWereSentFromTheReplicasLoop() async throws {
+        try await unsharedUsersWatchEndsAtTheUnshare(eventLoopThreads: 1)
+    }
+
+    private func unsharedUsersWatchEndsAtTheUnshare(eventLoopThreads: Int) async throws {
+        let cluster = try TestCluster(size: 1) { $0.eventLoopThreads = eventLoopThreads }
         try await cluster.startAll()
         do {
             try await cluster.waitForLeaders()

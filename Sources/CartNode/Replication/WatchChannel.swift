@@ -26,8 +26,9 @@ final class WatchChannel: Sendable {
         case accessRevoked
     }
 
-    /// The replica's way to send an item straight to the stream (`RPCStreamWriter.trySendNow`).
-    typealias DirectSend = @Sendable (RPCStreamWriter<WatchItem>.Encoded) -> Bool
+    /// The replica's way to send an item straight to the stream (`RPCStreamWriter.trySendNow`),
+    /// given its encoding, made only if asked for.
+    typealias DirectSend = @Sendable (() -> RPCStreamWriter<WatchItem>.Encoded?) -> Bool
 
     private struct Waiting {
         let continuation: CheckedContinuation<(Next, Seq), Never>
@@ -58,16 +59,21 @@ final class WatchChannel: Sendable {
     /// Called by the replica for each applied event of the watched cart. `encoded` gives the
     /// item's bytes, encoded once for all the cart's watchers, when one may send it directly.
     func offer(_ item: WatchItem, encoded: () -> RPCStreamWriter<WatchItem>.Encoded? = { nil }) {
-        let wake: (CheckedContinuation<(Next, Seq), Never>, Seq)? = state.withLockedValue { state in
-            guard !state.closed, !state.overflowed, !state.revoked else { return nil }
-            if var waiting = state.waiting {
-                if let direct = waiting.direct, item.event.seq == waiting.next, let bytes = encoded(), direct(bytes) {
-                    waiting.next = item.event.seq.next
-                    state.waiting = waiting
-                    return nil
-                }
+        enum Step {
+            case done
+            case wake(Waiting)
+            case sendDirectly(Waiting, DirectSend)
+        }
+        let step: Step = state.withLockedValue { state in
+            guard !state.closed, !state.overflowed, !state.revoked else { return .done }
+            if let waiting = state.waiting {
                 state.waiting = nil
-                return (waiting.continuation, waiting.next)
+                if let direct = waiting.direct, item.event.seq == waiting.next {
+                    // `waiting` stays taken out while sending: a `close` from another thread
+                    // meanwhile only marks the channel, and the sender wakes the consumer.
+                    return .sendDirectly(waiting, direct)
+                }
+                return .wake(waiting)
             }
             if state.buffer.count >= eventsMax {
                 state.overflowed = true
@@ -75,9 +81,26 @@ final class WatchChannel: Sendable {
             } else {
                 state.buffer.append(item)
             }
-            return nil
+            return .done
         }
-        if let (continuation, next) = wake { continuation.resume(returning: (.events([item]), next)) }
+        switch step {
+        case .done:
+            return
+        case .wake(let waiting):
+            waiting.continuation.resume(returning: (.events([item]), waiting.next))
+        case .sendDirectly(var waiting, let direct):
+            // Outside the lock: the connection handler is not to be called holding it.
+            let sent = direct(encoded)
+            let woken: Next? = state.withLockedValue { state in
+                guard sent else { return .events([item]) }
+                waiting.next = item.event.seq.next
+                // What happened while sending (only a close can, from another thread).
+                if state.closed { return .closed }
+                state.waiting = waiting
+                return nil
+            }
+            if let woken { waiting.continuation.resume(returning: (woken, waiting.next)) }
+        }
     }
 
     /// The replica restored a snapshot: what was buffered may no longer follow on.

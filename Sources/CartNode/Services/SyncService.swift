@@ -44,8 +44,8 @@ extension NodeServices {
                         backlog = try await catchUp(replica, channel: channel, cart: request.cart, reader: reader, from: next)
                         continue
                     }
-                    let (woken, continuing) = await channel.next(continuingWith: next) { [metrics] item in
-                        let sent = writer.trySendNow(item)
+                    let (woken, continuing) = await channel.next(continuingWith: next) { [metrics] encoded in
+                        let sent = writer.trySendNow(encoded)
                         if sent { metrics.increment(.watchItemsDirect) }
                         return sent
                     }

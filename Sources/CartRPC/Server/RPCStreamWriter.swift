@@ -33,12 +33,13 @@ public struct RPCStreamWriter<Item: RPCMessage>: Sendable {
         Encoded(payload: try item.encodedRPC(allocator: ByteBufferAllocator()))
     }
 
-    /// Sends `item` at once, without a trip through the producer's task, if called on the
+    /// Sends an item at once, without a trip through the producer's task, if called on the
     /// connection's event loop while no `send` is waiting and the caller's credit and the
-    /// connection can take it; otherwise sends nothing and returns false (use `send`). For a
-    /// producer fed by the event loop (a replica publishing to its watchers).
-    public func trySendNow(_ item: Encoded) -> Bool {
-        sink.trySendNow(item.payload)
+    /// connection can take it; otherwise sends nothing and returns false (use `send`).
+    /// `item` is asked for only once those hold, so an item encoded lazily costs nothing when
+    /// it cannot go. For a producer fed by the event loop (a replica publishing to watchers).
+    public func trySendNow(_ item: () -> Encoded?) -> Bool {
+        sink.trySendNow { item()?.payload }
     }
 }
 
@@ -53,7 +54,7 @@ public final class ServerStreamSink: Sendable {
         self.call = call
     }
 
-    func trySendNow(_ payload: ByteBuffer) -> Bool {
+    func trySendNow(_ payload: () -> ByteBuffer?) -> Bool {
         guard connection.eventLoop.inEventLoop else { return false }
         return connection.value.writeStreamItemNow(payload, call: call.value)
     }

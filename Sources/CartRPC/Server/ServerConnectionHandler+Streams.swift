@@ -55,9 +55,11 @@ extension ServerConnectionHandler {
 
     /// One item written at once on the loop (`RPCStreamWriter.trySendNow`): only while the
     /// stream is open, no producer's items wait, and credit and the connection allow it.
-    func writeStreamItemNow(_ payload: ByteBuffer, call: ServerCall) -> Bool {
+    /// It only adds the frame to the batch (flushed at the end of the turn): callers may hold
+    /// locks of their own, so nothing here may flush, fail the connection or stop calls.
+    func writeStreamItemNow(_ payload: () -> ByteBuffer?, call: ServerCall) -> Bool {
         guard calls[call.streamID] === call, phase != .closing, call.pendingItems == nil, call.credit > 0,
-              context?.channel.isWritable == true,
+              context?.channel.isWritable == true, let payload = payload(),
               payload.readableBytes + FrameHeader.fixedBytes <= configuration.frameBytesMax else { return false }
         return writeItems([payload][...], call: call).isEmpty
     }
