@@ -149,6 +149,42 @@ final class WatchTests: XCTestCase {
         await cluster.shutdown()
     }
 
+    // Bob's watch had fallen behind (credit 4, node-side buffer 8, he stopped reading) when
+    // alice unshared him: his buffer had overflowed, so the events up to the unshare were no
+    // longer waiting for him. When he reads again he still gets every one of them, from the
+    // history, up to and including his unshare and nothing after it, then permissionDenied.
+    func testAWatcherBehindWhenUnsharedStillGetsEveryEventUpToTheUnshare() async throws {
+        let cluster = try TestCluster(size: 1) { configuration in
+            configuration.watchBufferEventsMax = 8
+            configuration.streamCreditInitial = 4
+        }
+        try await cluster.startAll()
+        do {
+            try await cluster.waitForLeaders()
+            let alice = try cluster.client(1, as: "alice")
+            let bob = try cluster.client(1, as: "bob")
+            _ = try await alice.call(.itemPut, PutItemRequest(item: "tea", name: "Tea", price: Money(minorUnits: 300),
+                                                              initialStock: 1_000, request: Keys.next()))
+            _ = try await alice.call(.cartCreate, CreateCartRequest(cart: "behind", request: Keys.next()))
+            _ = try await alice.call(.cartShare, ShareCartRequest(cart: "behind", users: ["bob"], request: Keys.next()))
+            let bobs = try await bob.stream(.syncWatch, WatchRequest(cart: "behind", fromSeq: 0))
+            for _ in 0..<30 {
+                _ = try await alice.call(.cartAddItem, AddItemRequest(cart: "behind", item: "tea", quantity: 1, request: Keys.next()))
+            }
+            let unshared = try await alice.call(.cartUnshare, UnshareCartRequest(cart: "behind", user: "bob", request: Keys.next()))
+            _ = try await alice.call(.cartAddItem, AddItemRequest(cart: "behind", item: "tea", quantity: 2, request: Keys.next()))
+
+            let (seen, end) = try await Self.readToTheEnd(bobs, seconds: 10)
+            XCTAssertEqual((end as? RPCError)?.code, .permissionDenied, "bob's watch ended with \(String(describing: end))")
+            XCTAssertEqual(seen.map(\.seq.rawValue), Array(1...unshared.seq.rawValue))
+            XCTAssertEqual(seen.last?.change.name, "CartUnshared")
+        } catch {
+            await cluster.shutdown()
+            throw error
+        }
+        await cluster.shutdown()
+    }
+
     /// Every event of `stream` until it ends (or `seconds` pass), and how it ended.
     private static func readToTheEnd(_ stream: RPCResponseStream<WatchItem>, seconds: Double) async throws -> ([CartEvent], (any Error)?) {
         try await withThrowingTaskGroup(of: ([CartEvent], (any Error)?)?.self) { group in

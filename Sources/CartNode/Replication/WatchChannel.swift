@@ -42,6 +42,8 @@ final class WatchChannel: Sendable {
         var overflowed = false
         var closed = false
         var revoked = false
+        /// The seq of the event that revoked the reader (its `CartUnshared`).
+        var revokedAt: Seq?
         var waiting: Waiting?
     }
 
@@ -123,16 +125,21 @@ final class WatchChannel: Sendable {
     }
 
     /// The reader lost access (called on the replica's loop right after offering the event
-    /// that revoked it): the consumer gets what is buffered, then `.accessRevoked`.
-    func revoke() {
+    /// that revoked it, at seq `seq`): the consumer gets what is buffered, then
+    /// `.accessRevoked`.
+    func revoke(at seq: Seq) {
         let wake = state.withLockedValue { state -> Waiting? in
             state.revoked = true
+            state.revokedAt = seq
             guard state.buffer.isEmpty else { return nil }
             defer { state.waiting = nil }
             return state.waiting
         }
         if let wake { wake.continuation.resume(returning: (.accessRevoked, wake.next)) }
     }
+
+    /// The seq of the event that revoked the reader, once revoked.
+    var revokedAt: Seq? { state.withLockedValue { $0.revokedAt } }
 
     func close() {
         let wake = state.withLockedValue { state -> Waiting? in

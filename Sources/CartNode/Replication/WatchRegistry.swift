@@ -32,7 +32,7 @@ final class WatchRegistry {
         for channel in watching.values { channel.offer(item, encoded: encodeOnce) }
         if case .unshared(let unshared) = event.change {
             for (id, channel) in watching where channel.reader == unshared.user {
-                channel.revoke()
+                channel.revoke(at: event.seq)
                 channels[event.cart]?[id] = nil
             }
             if channels[event.cart]?.isEmpty == true { channels[event.cart] = nil }

@@ -58,7 +58,12 @@ extension NodeServices {
                     case .closed: throw RPCError(.unavailable, "the replica stopped; watch again from seq \(next.rawValue)", retryAfterMs: 100)
                     case .accessRevoked:
                         // Every event up to the unshare was sent above (the channel hands out
-                        // what it buffered first).
+                        // what it buffered first) unless the channel had overflowed: those
+                        // still missing come from the history, up to the unshare and no further.
+                        if let revokedAt = channel.revokedAt, next <= revokedAt {
+                            let missed = try await eventsUntilRevoked(replica, cart: request.cart, from: next, through: revokedAt)
+                            try await writer.send(contentsOf: missed)
+                        }
                         throw RPCError(.permissionDenied, "\(reader) is no longer shared on cart \(request.cart)")
                     }
                 }
@@ -66,6 +71,19 @@ extension NodeServices {
                 channel.close()
             }
         }
+    }
+
+    /// The events `from`…`through` of a reader's watch that its unshare (at `through`)
+    /// ended while it was behind: read from the history without the access check the reader
+    /// no longer passes, as it was shared until then. Empty if the history no longer reaches
+    /// back that far (the stream then just ends).
+    func eventsUntilRevoked(_ replica: PartitionReplica, cart: CartID, from: Seq, through: Seq) async throws -> [WatchItem] {
+        try await replica.loop.submit { () -> [WatchItem] in
+            let count = Int(clamping: through.rawValue - from.rawValue + 1)
+            guard case .success(let events) = (replica.state.histories[cart] ?? CartHistory()).read(from: from, eventsMax: count),
+                  events.first?.seq == from, events.last?.seq == through else { return [] }
+            return events.map { WatchItem(event: $0, committedAtMicros: nil) }
+        }.get()
     }
 
     /// On the replica's loop: checks access, (re)registers the channel and reads the history
