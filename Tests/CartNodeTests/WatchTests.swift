@@ -127,10 +127,7 @@ final class WatchTests: XCTestCase {
             try await cluster.waitForLeaders()
             let alice = try cluster.client(1, as: "alice")
             let bob = try cluster.client(1, as: "bob")
-            _ = try await alice.call(.itemPut, PutItemRequest(item: "tea", name: "Tea", price: Money(minorUnits: 300),
-                                                              initialStock: 1_000, request: Keys.next()))
-            _ = try await alice.call(.cartCreate, CreateCartRequest(cart: "revoked", request: Keys.next()))
-            _ = try await alice.call(.cartShare, ShareCartRequest(cart: "revoked", users: ["bob"], request: Keys.next()))
+            try await Self.teaCartSharedWithBob("revoked", by: alice)
             let bobs = try await bob.stream(.syncWatch, WatchRequest(cart: "revoked", fromSeq: 0))
             let alices = try await alice.stream(.syncWatch, WatchRequest(cart: "revoked", fromSeq: 0))
             _ = try await alice.call(.cartAddItem, AddItemRequest(cart: "revoked", item: "tea", quantity: 1, request: Keys.next()))
@@ -163,10 +160,7 @@ final class WatchTests: XCTestCase {
             try await cluster.waitForLeaders()
             let alice = try cluster.client(1, as: "alice")
             let bob = try cluster.client(1, as: "bob")
-            _ = try await alice.call(.itemPut, PutItemRequest(item: "tea", name: "Tea", price: Money(minorUnits: 300),
-                                                              initialStock: 1_000, request: Keys.next()))
-            _ = try await alice.call(.cartCreate, CreateCartRequest(cart: "behind", request: Keys.next()))
-            _ = try await alice.call(.cartShare, ShareCartRequest(cart: "behind", users: ["bob"], request: Keys.next()))
+            try await Self.teaCartSharedWithBob("behind", by: alice)
             let bobs = try await bob.stream(.syncWatch, WatchRequest(cart: "behind", fromSeq: 0))
             for _ in 0..<30 {
                 _ = try await alice.call(.cartAddItem, AddItemRequest(cart: "behind", item: "tea", quantity: 1, request: Keys.next()))
@@ -183,6 +177,14 @@ final class WatchTests: XCTestCase {
             throw error
         }
         await cluster.shutdown()
+    }
+
+    /// Alice puts tea in the catalogue, creates `cart` and shares it with bob (seqs 1 and 2).
+    private static func teaCartSharedWithBob(_ cart: CartID, by alice: RPCClient) async throws {
+        _ = try await alice.call(.itemPut, PutItemRequest(item: "tea", name: "Tea", price: Money(minorUnits: 300),
+                                                          initialStock: 1_000, request: Keys.next()))
+        _ = try await alice.call(.cartCreate, CreateCartRequest(cart: cart, request: Keys.next()))
+        _ = try await alice.call(.cartShare, ShareCartRequest(cart: cart, users: ["bob"], request: Keys.next()))
     }
 
     /// Every event of `stream` until it ends (or `seconds` pass), and how it ended.
