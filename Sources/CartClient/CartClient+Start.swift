@@ -41,7 +41,7 @@ extension CartClient {
     /// status has been asked for (the first request asks, in a task).
     func start<Request, Response>(_ method: RPCMethod<Request, Response>, _ request: Request, cart: CartID,
                                   completion: @escaping Completion<Response>) {
-        guard !configuration.followLeaders || statusLearned.hasBegun else {
+        guard !configuration.followLeaders || !statusLearned.isDue else {
             Task {
                 let route = Route.partition(await self.partition(of: cart))
                 self.start(method, request, route: route, completion: completion)

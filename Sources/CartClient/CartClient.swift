@@ -130,13 +130,14 @@ public final class CartClient: Sendable {
         attempts.number += 1
     }
 
-    /// Reads the cluster's status once, to learn the partition map and the leaders; failure
-    /// is fine (requests then go to any node, which forwards, and hints fill the cache).
+    /// Reads the cluster's status, to learn the partition map and the leaders: once, or again
+    /// `RoutingWarmup.retryAfterMs` after a failure. Meanwhile requests go to any node, which
+    /// forwards them, and hints fill the leader cache.
     func warmUpRouting() async {
         guard configuration.followLeaders, statusLearned.begin() else { return }
-        if let status = try? await call(.clusterStatus, ClusterStatusRequest(), route: .anyNode, timeoutMs: 3_000) {
-            routing.learn(status)
-        }
+        let status = try? await call(.clusterStatus, ClusterStatusRequest(), route: .anyNode, timeoutMs: 3_000)
+        if let status { routing.learn(status) }
+        statusLearned.finish(learned: status != nil)
     }
 
     func partition(of cart: CartID) async -> PartitionID? {
@@ -182,18 +183,51 @@ public final class CartClient: Sendable {
     }
 }
 
-/// Makes the first request read the cluster status; later ones do not wait for it again.
+/// Makes the first request read the cluster status; later ones do not wait for it again,
+/// unless it failed (the cluster was not up yet): then the first request after
+/// `retryAfterMs` reads it again, so a long-lived client started early still learns the map.
 final class RoutingWarmup: Sendable {
-    private let started = NIOLockedValueBox(false)
+    static let retryAfterMs: UInt64 = 1_000
 
-    /// Whether some caller has begun the warm-up (it may still be running).
-    var hasBegun: Bool { started.withLockedValue { $0 } }
+    private enum State {
+        case idle
+        case running
+        case learned
+        case failed(retryAt: MonotonicInstant)
+    }
 
-    /// True for the first caller only.
+    private let state = NIOLockedValueBox(State.idle)
+
+    /// Whether a request should run the warm-up now (none ran, or the last failed long enough
+    /// ago) rather than go on with what routing knows.
+    var isDue: Bool {
+        state.withLockedValue { state in
+            switch state {
+            case .idle: return true
+            case .running, .learned: return false
+            case .failed(let retryAt): return SystemGatewayClock().monotonicNow() >= retryAt
+            }
+        }
+    }
+
+    /// True for the one caller that is to run the warm-up now.
     func begin() -> Bool {
-        started.withLockedValue { started in
-            defer { started = true }
-            return !started
+        state.withLockedValue { state in
+            switch state {
+            case .running, .learned:
+                return false
+            case .failed(let retryAt) where SystemGatewayClock().monotonicNow() < retryAt:
+                return false
+            case .idle, .failed:
+                state = .running
+                return true
+            }
+        }
+    }
+
+    func finish(learned: Bool) {
+        state.withLockedValue { state in
+            state = learned ? .learned : .failed(retryAt: SystemGatewayClock().monotonicNow().advanced(byMilliseconds: Self.retryAfterMs))
         }
     }
 }

@@ -15,6 +15,7 @@ final class FakeNode: @unchecked Sendable {
     private let lock = NSLock()
     private var keys: [RequestKey] = []
     private var watchFrom: [Seq] = []
+    private var statusCalls = 0
 
     init() {
         var configuration = RPCServerConfiguration(port: 0, security: .plaintext, identity: "fake-node")
@@ -38,6 +39,19 @@ final class FakeNode: @unchecked Sendable {
             return try answer(call)
         }
     }
+
+    /// Serves `Cluster.status` with `answer(callNumber)` (0-based); the calls are counted.
+    func onClusterStatus(_ answer: @escaping @Sendable (Int) throws -> ClusterStatusReply) {
+        server.register(.clusterStatus) { [self] _, _ in
+            let call = lock.withLock { () -> Int in
+                statusCalls += 1
+                return statusCalls - 1
+            }
+            return try answer(call)
+        }
+    }
+
+    var clusterStatusCalls: Int { lock.withLock { statusCalls } }
 
     /// Serves `Sync.watch`: `events(fromSeq, call)` are streamed, then `end` (nil: a normal end).
     func onWatch(_ script: @escaping @Sendable (Seq, Int) -> (events: [CartEvent], end: RPCError?)) {

@@ -82,6 +82,35 @@ final class RoutingAndRetryTests: XCTestCase {
         XCTAssertGreaterThanOrEqual(ContinuousClock.now - started, .milliseconds(300), "two waits of at least 150 ms")
     }
 
+    // Story: the client starts while the cluster is not up yet, so its first request finds
+    // no cluster status to learn the partitions from, and goes to any node. A second one a
+    // moment later does not ask again; one after the retry interval does, and from then on
+    // the client knows the map and asks no more.
+    func testRoutingIsLearnedAgainWhenTheFirstStatusReadFailed() async throws {
+        try await startNodes(1) { node, all in
+            node.onClusterStatus { call in
+                if call == 0 { throw RPCError(.unavailable, "starting") }
+                return ClusterStatusReply(node: 1, nodes: [NodeAddress(node: 1, clientAddress: all[0].endpoint.description)],
+                                          partitionCount: 4, partitions: [])
+            }
+            node.onAddItem { call in Self.reply(UInt64(call + 1)) }
+        }
+        // One attempt per call, so the first status read fails for good (as it would once
+        // its retries ran out against a cluster still starting).
+        var configuration = CartClientConfiguration.test([nodes[0].endpoint])
+        configuration.retryPolicy = try .init(attemptsMax: 1, backoffBaseMs: 1, backoffMaxMs: 5, attemptTimeMinMs: 1)
+        let client = client(configuration)
+        _ = try await client.addItem("cart-1", item: "sku-1", quantity: 1)
+        _ = try await client.addItem("cart-1", item: "sku-1", quantity: 1)
+        XCTAssertEqual(nodes[0].clusterStatusCalls, 1, "no second read before the retry interval")
+        try await Task.sleep(for: .milliseconds(1_100))  // past the client's 1 s retry interval
+        _ = try await client.addItem("cart-1", item: "sku-1", quantity: 1)
+        XCTAssertEqual(nodes[0].clusterStatusCalls, 2, "read again after the retry interval")
+        try await Task.sleep(for: .milliseconds(1_100))  // past the client's 1 s retry interval
+        _ = try await client.addItem("cart-1", item: "sku-1", quantity: 1)
+        XCTAssertEqual(nodes[0].clusterStatusCalls, 2, "learned: not read again")
+    }
+
     // Story: every node stays unavailable. The client retries with backoff but gives up
     // within its attempt budget, reporting the last error and how often it tried.
     func testRetryableFailuresAreRetriedABoundedNumberOfTimes() async throws {
