@@ -230,6 +230,8 @@ final class PeerGatewayTests: XCTestCase {
                        .unauthenticated)
         XCTAssertNil(authenticate(claiming: 1, PeerIdentity(commonName: "node-1", dnsNames: [], ipAddresses: ["127.0.0.1"])),
                      "the common name counts in a certificate without DNS names")
+        XCTAssertNil(authenticate(claiming: 1, PeerIdentity(commonName: "x", dnsNames: ["Node-1"], ipAddresses: [])),
+                     "host names compare without regard to case, as when dialling")
         XCTAssertEqual(authenticate(claiming: 1, PeerIdentity(commonName: "node-1", dnsNames: ["localhost"], ipAddresses: []))?.code,
                        .unauthenticated, "a certificate with DNS names must name the node among them, as a dialling node requires")
         XCTAssertEqual(authenticate(claiming: 1, nil)?.code, .unauthenticated, "no certificate")

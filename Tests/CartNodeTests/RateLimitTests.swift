@@ -66,6 +66,18 @@ final class RateLimitTests: XCTestCase {
         await cluster.shutdown()
     }
 
+    // Anonymous buckets: one per IPv4 address (an IPv4-mapped IPv6 address counts as the
+    // IPv4 one) and per IPv6 /64, named longer than any user id, so no registered name
+    // (say "~anonymous@127.0.0.1") can draw from another address's bucket.
+    func testAnonymousBucketsAreKeyedByAddressAndNoUserCanHaveOnesName() {
+        XCTAssertEqual(ClientGateway.rateLimitedAddress("127.0.0.2"), "127.0.0.2")
+        XCTAssertEqual(ClientGateway.rateLimitedAddress("::ffff:10.1.2.3"), "10.1.2.3")
+        XCTAssertEqual(ClientGateway.rateLimitedAddress("2001:db8:1:2:aaaa::1"), ClientGateway.rateLimitedAddress("2001:db8:1:2:bbbb::9"))
+        XCTAssertNotEqual(ClientGateway.rateLimitedAddress("2001:db8:1:2::1"), ClientGateway.rateLimitedAddress("2001:db8:1:3::1"))
+        XCTAssertEqual(ClientGateway.rateLimitedAddress("2001:db8:1:2::1"), "20010db800010002::/64")
+        XCTAssertGreaterThan(ClientGateway.anonymousBucket(from: "127.0.0.1").rawValue.utf8.count, UserID.bytesMax)
+    }
+
     private static func slowUsers(_ configuration: inout NodeConfiguration) {
         configuration.userRateLimitPerSecond = 20
         configuration.userRateLimitBurst = 20

@@ -1,4 +1,7 @@
 import CartGateway
+#if canImport(Glibc)
+import Glibc
+#endif
 import CartRPC
 import CartTLS
 import CartTypes
@@ -9,11 +12,23 @@ import CartWire
 /// the node). Authorization against a cart's member list happens at the cart's partition.
 struct ClientGateway: Sendable {
     /// The rate-limit bucket of callers without a user (register, login, status): one per
-    /// address they connect from, so one flooding client cannot lock everyone else out of
-    /// logging in. (`~` keeps it apart from the users' buckets in practice; a user who
-    /// registered such a name would only share an address's bucket.)
+    /// address they connect from (per /64 for IPv6, where one client holds many), so one
+    /// flooding client cannot lock everyone else out of logging in. Its name is longer than
+    /// any user id may be, so no user, whatever name they register, draws from it.
     static func anonymousBucket(from address: String?) -> UserID {
-        UserID("~anonymous@\(address ?? "unknown")")
+        UserID(anonymousBucketPrefix + (address.map(Self.rateLimitedAddress) ?? "unknown"))
+    }
+
+    private static let anonymousBucketPrefix = String(repeating: "~", count: UserID.bytesMax) + "@"
+
+    /// An IPv4-mapped IPv6 address as IPv4; other IPv6 addresses as their /64 prefix.
+    static func rateLimitedAddress(_ address: String) -> String {
+        var bytes = [UInt8](repeating: 0, count: 16)
+        guard address.contains(":"), inet_pton(AF_INET6, address, &bytes) == 1 else { return address }
+        if bytes[0..<10].allSatisfy({ $0 == 0 }) && bytes[10] == 0xff && bytes[11] == 0xff {
+            return bytes[12...].map(String.init).joined(separator: ".")
+        }
+        return Hex.encode(bytes[0..<8]) + "::/64"
     }
 
     let tokens: TokenService
@@ -94,6 +109,7 @@ enum PeerGateway {
     /// of a link so accept the same certificates.
     static func certificate(_ peer: PeerIdentity, names node: NodeID) -> Bool {
         let name = certificateName(of: node)
-        return peer.dnsNames.isEmpty ? peer.commonName == name : peer.dnsNames.contains(name)
+        // Host names compare without regard to ASCII case, as OpenSSL compares them.
+        return peer.dnsNames.isEmpty ? peer.commonName?.lowercased() == name : peer.dnsNames.contains { $0.lowercased() == name }
     }
 }

@@ -60,11 +60,15 @@ extension NodeServices {
                         // Every event up to the unshare was sent above (the channel hands out
                         // what it buffered first) unless the channel had overflowed: those
                         // still missing come from the history, up to the unshare and no further.
+                        var note = ""
                         if let revokedAt = channel.revokedAt, next <= revokedAt {
-                            let missed = try await eventsUntilRevoked(replica, cart: request.cart, from: next, through: revokedAt)
+                            let missed = try await replica.loop.submit {
+                                Self.eventsUntilRevoked(replica, cart: request.cart, from: next, through: revokedAt)
+                            }.get()
                             try await writer.send(contentsOf: missed)
+                            if missed.isEmpty { note = " (its events from #\(next.rawValue) are no longer kept)" }
                         }
-                        throw RPCError(.permissionDenied, "\(reader) is no longer shared on cart \(request.cart)")
+                        throw RPCError(.permissionDenied, "\(reader) is no longer shared on cart \(request.cart)\(note)")
                     }
                 }
             } onCancel: {
@@ -73,17 +77,16 @@ extension NodeServices {
         }
     }
 
-    /// The events `from`…`through` of a reader's watch that its unshare (at `through`)
-    /// ended while it was behind: read from the history without the access check the reader
-    /// no longer passes, as it was shared until then. Empty if the history no longer reaches
-    /// back that far (the stream then just ends).
-    func eventsUntilRevoked(_ replica: PartitionReplica, cart: CartID, from: Seq, through: Seq) async throws -> [WatchItem] {
-        try await replica.loop.submit { () -> [WatchItem] in
-            let count = Int(clamping: through.rawValue - from.rawValue + 1)
-            guard case .success(let events) = (replica.state.histories[cart] ?? CartHistory()).read(from: from, eventsMax: count),
-                  events.first?.seq == from, events.last?.seq == through else { return [] }
-            return events.map { WatchItem(event: $0, committedAtMicros: nil) }
-        }.get()
+    /// On the replica's loop: the events `from`…`through` of a reader's watch that its
+    /// unshare (at `through`) ended while it was behind, read from the history without the
+    /// access check the reader no longer passes, as it was shared until then. Empty if the
+    /// history no longer reaches back that far, or `from` is past `through`.
+    static func eventsUntilRevoked(_ replica: PartitionReplica, cart: CartID, from: Seq, through: Seq) -> [WatchItem] {
+        guard from <= through else { return [] }
+        let count = Int(clamping: through.rawValue - from.rawValue + 1)
+        guard case .success(let events) = (replica.state.histories[cart] ?? CartHistory()).read(from: from, eventsMax: count),
+              events.first?.seq == from, events.last?.seq == through else { return [] }
+        return events.map { WatchItem(event: $0, committedAtMicros: nil) }
     }
 
     /// On the replica's loop: checks access, (re)registers the channel and reads the history
@@ -94,6 +97,11 @@ extension NodeServices {
         try await replica.loop.submit { () throws -> [WatchItem] in
             guard replica.servesWatches else {
                 throw RPCError(.unavailable, "partition \(replica.partition) is not served on this node now", retryAfterMs: 100)
+            }
+            if let revokedAt = channel.revokedAt {
+                // Unshared while this stream was catching up: what it missed up to the unshare,
+                // and no more; the channel stays revoked, and the stream ends after these.
+                return Self.eventsUntilRevoked(replica, cart: cart, from: from, through: revokedAt)
             }
             switch replica.state.history(of: cart, from: from, eventsMax: .max, readBy: reader) {
             case .success(let events):

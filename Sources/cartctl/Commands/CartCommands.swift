@@ -161,7 +161,12 @@ struct CartEvents: AsyncParsableCommand {
 struct WatchCart: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "watch",
-        abstract: "Print every change of a cart live, in order; resumes after drops without missing or repeating one.")
+        abstract: "Print every change of a cart live, in order; resumes after drops without missing or repeating one.",
+        discussion: """
+            A cart keeps its last 64 events. When the watch starts (or resumes) before the oldest one \
+            kept, it prints a note on stderr and the cart as it is now (with --json, an object \
+            {"cartAsOf": …} among the events), then goes on from there.
+            """)
     @Argument var cart: String
     @Option(name: .customLong("from"), help: "First seq to print (default: from the start).") var fromSeq: UInt64 = 1
     @Option(help: "Stop after this many events (default: run until interrupted).") var count: Int?
@@ -191,7 +196,7 @@ struct WatchCart: AsyncParsableCommand {
                     truncatedInARow += 1
                     let now = try await client.getCart(CartID(cart))
                     Printer.note("events from #\(from.rawValue) are no longer kept; the cart as of #\(now.seq.rawValue):")
-                    if global.json { Printer.json(now) } else { Printer.line(Printer.cart(now)) }
+                    if global.json { Printer.json(["cartAsOf": now]) } else { Printer.line(Printer.cart(now)) }
                     from = now.seq.next
                 }
             }
