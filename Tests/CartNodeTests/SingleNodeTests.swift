@@ -141,11 +141,17 @@ final class SingleNodeTests: XCTestCase {
             let health = try httpGet(port: port, path: "/health")
             XCTAssertTrue(health.hasPrefix("HTTP/1.0 200"), health)
             let metrics = try httpGet(port: port, path: "/metrics")
-            // Two proposals: the cart's creation and the owner's link on the user's partition.
-            try await eventually(5, "the owner's link is proposed") {
-                try httpGet(port: port, path: "/metrics").contains("cart_raft_proposals_total 2")
+            // Three proposals: the cart's creation, the owner's link on the user's partition,
+            // and the link's confirmation on the cart's partition, which ends it pending.
+            try await eventually(5, "the owner's link is proposed and confirmed") {
+                try httpGet(port: port, path: "/metrics").contains("cart_raft_proposals_total 3")
             }
             XCTAssertTrue(metrics.contains("cart_partition_leader{partition=\"0\"} 1"), metrics)
+            try await eventually(5, "a links-pending gauge per partition, all back at 0") {
+                let pending = try httpGet(port: port, path: "/metrics").split(separator: "\n")
+                    .filter { $0.hasPrefix("cart_partition_links_pending{") }
+                return pending.count == 4 && pending.allSatisfy { $0.hasSuffix(" 0") }
+            }
         } catch {
             await cluster.shutdown()
             throw error

@@ -23,6 +23,11 @@ extension CartNode {
                 text += "cart_partition_commit_index\(label) \(status.commitIndex.rawValue)\n"
                 text += "cart_partition_applied_index\(label) \(status.appliedIndex.rawValue)\n"
             }
+            let pending = (try? await services.pendingLinkCounts(on: services.eventLoopGroup.next()).get()) ?? []
+            text += "# TYPE cart_partition_links_pending gauge\n"
+            for (partition, count) in pending {
+                text += "cart_partition_links_pending{partition=\"\(partition.rawValue)\"} \(count)\n"
+            }
             let limiter = gateway.limiter.counters
             text += "cart_gateway_ratelimit_allowed_total \(limiter.allowed)\n"
             text += "cart_gateway_ratelimit_limited_user_total \(limiter.limitedUser)\n"

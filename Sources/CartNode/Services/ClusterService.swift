@@ -41,6 +41,16 @@ extension NodeServices {
         }
         return EventLoopFuture.whenAllSucceed(futures, on: loop)
     }
+
+    /// Per hosted partition, the user links and unlinks its carts still owe (Saga.md): on a
+    /// leader, what it will re-send if they stay pending.
+    func pendingLinkCounts(on loop: any EventLoop) -> EventLoopFuture<[(PartitionID, Int)]> {
+        let futures = replicas.keys.sorted().map { partition in
+            let replica = replicas[partition]!
+            return replica.loop.submit { (partition, replica.state.linksPending.values.reduce(0) { $0 + $1.count }) }
+        }
+        return EventLoopFuture.whenAllSucceed(futures, on: loop)
+    }
 }
 
 extension PartitionReplica {
