@@ -56,3 +56,17 @@ public enum CartChange: Hashable, Codable, Sendable {
         case checkoutStarted, checkout, checkoutAborted, checkoutSettled
     }
 }
+
+extension CartChange {
+    /// The user whose link to the cart this change makes (with the role it gives) or ends
+    /// (role nil): what a user's partition is to record (Saga.md, "Users and shares"); nil
+    /// for changes of the cart's contents or checkout.
+    public var membershipChange: (user: UserID, role: CartLink.Role?)? {
+        switch self {
+        case .created(let created): (created.owner, .owner)
+        case .shared(let shared): (shared.user, .shared)
+        case .unshared(let unshared): (unshared.user, nil)
+        case .itemAdded, .itemRemoved, .modified, .checkoutStarted, .checkout, .checkoutAborted, .checkoutSettled: nil
+        }
+    }
+}

@@ -46,29 +46,26 @@ extension PartitionState {
     /// A membership change leaves a user's partition to be told (`PendingLink`): the newest
     /// change per user replaces an older one still pending.
     private mutating func recordPendingLinks(_ event: CartEvent) {
-        let change: (user: UserID, linked: Bool)
-        switch event.change {
-        case .created(let created): change = (created.owner, true)
-        case .shared(let shared): change = (shared.user, true)
-        case .unshared(let unshared): change = (unshared.user, false)
-        default: return
-        }
-        var pending = linksPending[event.cart] ?? []
-        let link = PendingLink(user: change.user, seq: event.seq, linked: change.linked, since: event.timestamp)
-        if let index = pending.firstIndex(where: { $0.user >= change.user }), pending[index].user == change.user {
-            pending[index] = link
-        } else {
-            // Linear: a cart has a handful of members (`sharedUsersMax`).
-            pending.insert(link, at: pending.firstIndex { $0.user > change.user } ?? pending.count)
-        }
-        // Bounded: past members plus as many unlinks, the lowest names' unlinks rely on their
-        // first sending.
+        guard let change = event.change.membershipChange else { return }
+        let link = PendingLink(user: change.user, seq: event.seq, linked: change.role != nil, since: event.timestamp)
         let unlinksMax = limits.sharedUsersMax
-        while pending.lazy.filter({ !$0.linked }).count > unlinksMax,
-              let lowest = pending.firstIndex(where: { !$0.linked && $0.user != change.user }) {
-            pending.remove(at: lowest)
+        func record(in pending: inout [PendingLink]) {
+            // Linear: a cart has a handful of members (`sharedUsersMax`).
+            let index = pending.firstIndex { $0.user >= change.user } ?? pending.count
+            if index < pending.count && pending[index].user == change.user {
+                pending[index] = link
+            } else {
+                pending.insert(link, at: index)
+            }
+            // Bounded: past members plus as many unlinks, the lowest names' unlinks rely on
+            // their first sending.
+            while pending.lazy.filter({ !$0.linked }).count > unlinksMax,
+                  let lowest = pending.firstIndex(where: { !$0.linked && $0.user != change.user }) {
+                pending.remove(at: lowest)
+            }
         }
-        linksPending[event.cart] = pending
+        // Mutated where it is stored, so the array is not copied.
+        record(in: &linksPending[event.cart, default: []])
     }
 
     /// Puts `cart` in `unsettledCheckoutCarts` or takes it out, after any change to its

@@ -28,13 +28,8 @@ struct LinkChange: Sendable {
     /// What the membership events among `events` call for, each as of its own seq.
     static func changes(in events: [Event]) -> [LinkChange] {
         events.compactMap { event in
-            guard case .cart(let cartEvent) = event else { return nil }
-            switch cartEvent.change {
-            case .created(let created): return LinkChange(cart: cartEvent.cart, user: created.owner, seq: cartEvent.seq, role: .owner)
-            case .shared(let shared): return LinkChange(cart: cartEvent.cart, user: shared.user, seq: cartEvent.seq, role: .shared)
-            case .unshared(let unshared): return LinkChange(cart: cartEvent.cart, user: unshared.user, seq: cartEvent.seq, role: nil)
-            default: return nil
-            }
+            guard case .cart(let cartEvent) = event, let change = cartEvent.change.membershipChange else { return nil }
+            return LinkChange(cart: cartEvent.cart, user: change.user, seq: cartEvent.seq, role: change.role)
         }
     }
 }
