@@ -28,11 +28,21 @@ public struct PartitionMap: Sendable, Hashable {
 public enum StableHash {
     /// FNV-1a, 64-bit. Deterministic everywhere; good enough spread for partition placement.
     public static func fnv1a64(_ string: String) -> UInt64 {
-        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
-        for byte in string.utf8 {
-            hash ^= UInt64(byte)
-            hash &*= 0x0000_0100_0000_01b3
-        }
-        return hash
+        var hash = FNV1a64()
+        for byte in string.utf8 { hash.add(byte) }
+        return hash.value
+    }
+}
+
+/// FNV-1a, 64-bit, fed a byte at a time (`StableHash`, request fingerprints).
+public struct FNV1a64: Sendable {
+    public private(set) var value: UInt64 = 0xcbf2_9ce4_8422_2325
+
+    public init() {}
+
+    @inline(__always)
+    public mutating func add(_ byte: UInt8) {
+        value ^= UInt64(byte)
+        value &*= 0x0000_0100_0000_01b3
     }
 }

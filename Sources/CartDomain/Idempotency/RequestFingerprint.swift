@@ -77,15 +77,14 @@ extension Command {
 
 /// FNV-1a 64 over typed, length-prefixed fields (so "ab"+"c" and "a"+"bc" differ).
 private struct FingerprintDigest {
-    private(set) var value: UInt64 = 0xcbf2_9ce4_8422_2325
+    private var hash = FNV1a64()
+
+    var value: UInt64 { hash.value }
 
     /// The command's case, first.
     mutating func tag(_ number: UInt8) { add(number) }
 
-    mutating func add(_ byte: UInt8) {
-        value ^= UInt64(byte)
-        value &*= 0x0000_0100_0000_01b3
-    }
+    mutating func add(_ byte: UInt8) { hash.add(byte) }
 
     mutating func add(_ number: Int64) {
         var bits = UInt64(bitPattern: number)
