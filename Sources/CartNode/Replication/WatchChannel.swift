@@ -41,9 +41,9 @@ final class WatchChannel: Sendable {
         var buffer: [WatchItem] = []
         var overflowed = false
         var closed = false
-        var revoked = false
-        /// The seq of the event that revoked the reader (its `CartUnshared`).
+        /// The seq of the event that revoked the reader (its `CartUnshared`), once revoked.
         var revokedAt: Seq?
+        var revoked: Bool { revokedAt != nil }
         var waiting: Waiting?
     }
 
@@ -129,7 +129,6 @@ final class WatchChannel: Sendable {
     /// `.accessRevoked`.
     func revoke(at seq: Seq) {
         let wake = state.withLockedValue { state -> Waiting? in
-            state.revoked = true
             state.revokedAt = seq
             guard state.buffer.isEmpty else { return nil }
             defer { state.waiting = nil }
