@@ -199,28 +199,32 @@ extension NodeServices {
     }
 }
 
-/// The checkouts whose saga this node is running, so that a sweep does not start a second
-/// one. A count per checkout: a client's own checkout runs whatever a sweep started.
-final class RunningSagas: Sendable {
-    private let counts = NIOLockedValueBox([CheckoutID: Int]())
+/// What this node is working on, so that a sweep does not start the same work twice: the
+/// checkouts whose saga runs (`NodeServices.sagas`; a client's own checkout runs whatever a
+/// sweep started, hence a count per key), the pending links being re-sent.
+final class ClaimSet<Key: Hashable & Sendable>: Sendable {
+    private let counts = NIOLockedValueBox([Key: Int]())
 
-    /// Counts a saga of `checkout` as running; with `onlyIfIdle`, only if none is (returns
-    /// whether it was counted).
+    /// Counts `key` as claimed; with `onlyIfIdle`, only if it is not already (returns whether
+    /// it was counted).
     @discardableResult
-    func claim(_ checkout: CheckoutID, onlyIfIdle: Bool) -> Bool {
+    func claim(_ key: Key, onlyIfIdle: Bool) -> Bool {
         counts.withLockedValue { counts in
-            if onlyIfIdle && counts[checkout] != nil { return false }
-            counts[checkout, default: 0] += 1
+            if onlyIfIdle && counts[key] != nil { return false }
+            counts[key, default: 0] += 1
             return true
         }
     }
 
-    func release(_ checkout: CheckoutID) {
+    func release(_ key: Key) {
         counts.withLockedValue { counts in
-            guard let count = counts[checkout] else { return }
-            counts[checkout] = count > 1 ? count - 1 : nil
+            guard let count = counts[key] else { return }
+            counts[key] = count > 1 ? count - 1 : nil
         }
     }
+
+    /// The keys claimed now.
+    var claimed: Set<Key> { counts.withLockedValue { Set($0.keys) } }
 
     var count: Int { counts.withLockedValue { $0.count } }
 }

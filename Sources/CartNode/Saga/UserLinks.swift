@@ -57,14 +57,15 @@ extension NodeServices {
         let before = Timestamp(millisecondsSinceEpoch: Int64(TokenService.now().rawValue) - linksResendAfterMs)
         // Links this node is still re-sending are skipped before the limit counts, so a user
         // partition without a leader holds up only its own links.
-        let due = replica.state.linksPending(before: before, limit: Self.linksResentPerSweepMax) { [links] cart, link in
-            links.isResending(LinkAtSeq(cart: cart, user: link.user, seq: link.seq))
+        let resending = links.resending.claimed
+        let due = replica.state.linksPending(before: before, limit: Self.linksResentPerSweepMax) { cart, link in
+            resending.contains(LinkAtSeq(cart: cart, user: link.user, seq: link.seq))
         }
         for (cart, link, role) in due {
             let change = LinkChange(cart: cart, user: link.user, seq: link.seq, role: link.linked ? role : nil)
-            guard links.claim(change.confirmation) else { continue }
+            guard links.resending.claim(change.confirmation, onlyIfIdle: true) else { continue }
             metrics.increment(.linksResent)
-            send(change, owner: replica.state.carts[cart]?.owner) { [links] in links.release(change.confirmation) }
+            send(change, owner: replica.state.carts[cart]?.owner) { [links] in links.resending.release(change.confirmation) }
         }
     }
 
@@ -99,10 +100,11 @@ extension NodeServices {
     /// is re-sent and confirmed again later.
     private func confirm(_ link: LinkAtSeq, partition: PartitionID) {
         guard links.add(link, partition: partition) else { return }
-        eventLoopGroup.next().scheduleTask(in: .milliseconds(LinkSends.confirmDelayMs)) { [self] in
+        let loop = replicas[partition]?.loop ?? eventLoopGroup.next()
+        loop.scheduleTask(in: .milliseconds(LinkSends.confirmDelayMs)) { [self] in
             for batch in links.take(partition) {
                 proposeInternal(.confirmLinks(ConfirmLinks(links: batch)), partition: partition, request: nil,
-                                on: eventLoopGroup.next()).whenFailure { [logger] error in
+                                on: loop).whenFailure { [logger] error in
                     logger.debug("link confirmations not proposed; re-sent later", metadata: ["error": "\(error)"])
                 }
             }
@@ -137,9 +139,11 @@ final class LinkSends: Sendable {
 
     private struct State {
         var confirmations: [PartitionID: [LinkAtSeq]] = [:]
-        var resending: Set<LinkAtSeq> = []
         var immediateSendsDisabled = false
     }
+
+    /// The pending links a sweep of this node is re-sending.
+    let resending = ClaimSet<LinkAtSeq>()
 
     private let state = NIOLockedValueBox(State())
 
@@ -159,11 +163,6 @@ final class LinkSends: Sendable {
         }
     }
 
-    func claim(_ link: LinkAtSeq) -> Bool { state.withLockedValue { $0.resending.insert(link).inserted } }
-
-    func isResending(_ link: LinkAtSeq) -> Bool { state.withLockedValue { $0.resending.contains(link) } }
-
-    func release(_ link: LinkAtSeq) { _ = state.withLockedValue { $0.resending.remove(link) } }
 
     /// Tests: the node that serves a write stops sending its follow-ups, as if it had
     /// stopped right after answering; only the leaders' re-sends deliver them.

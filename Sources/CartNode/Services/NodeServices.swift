@@ -27,7 +27,7 @@ final class NodeServices: Sendable {
     /// The node journal when appends are made durable through it.
     let journal: NodeJournal?
     /// The checkout sagas this node is running.
-    let sagas = RunningSagas()
+    let sagas = ClaimSet<CheckoutID>()
     /// Password hashing for register and login, bounded.
     let passwords: PasswordWork
     /// Who may change the item catalogue.
