@@ -5,7 +5,9 @@ extension CartNode {
     /// `/metrics`: the node's counters, per-partition Raft gauges and gateway counters.
     /// `/health`: 200 when every hosted partition knows a leader, else 503.
     func metricsPage(_ path: String, services: NodeServices, gateway: ClientGateway) async -> (status: Int, body: String) {
-        let statuses = (try? await services.partitionStatuses(on: services.eventLoopGroup.next()).get()) ?? []
+        // One trip to each replica's loop for the gauges of both pages.
+        let read = try? await services.onEveryReplica(on: services.eventLoopGroup.next()) { ($0.status, $0.linksPendingCount) }.get()
+        let statuses = read?.map(\.0) ?? []
         switch path {
         case "/health":
             let leaderless = statuses.filter { $0.leader == .none }.map(\.partition.description)
@@ -23,10 +25,9 @@ extension CartNode {
                 text += "cart_partition_commit_index\(label) \(status.commitIndex.rawValue)\n"
                 text += "cart_partition_applied_index\(label) \(status.appliedIndex.rawValue)\n"
             }
-            let pending = (try? await services.pendingLinkCounts(on: services.eventLoopGroup.next()).get()) ?? []
             text += "# TYPE cart_partition_links_pending gauge\n"
-            for (partition, count) in pending {
-                text += "cart_partition_links_pending{partition=\"\(partition.rawValue)\"} \(count)\n"
+            for (status, pending) in read ?? [] {
+                text += "cart_partition_links_pending{partition=\"\(status.partition.rawValue)\"} \(pending)\n"
             }
             let limiter = gateway.limiter.counters
             text += "cart_gateway_ratelimit_allowed_total \(limiter.allowed)\n"

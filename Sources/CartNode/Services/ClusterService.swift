@@ -35,25 +35,24 @@ extension NodeServices {
     }
 
     func partitionStatuses(on loop: any EventLoop) -> EventLoopFuture<[PartitionStatus]> {
-        let futures = replicas.keys.sorted().map { partition in
-            let replica = replicas[partition]!
-            return replica.loop.submit { replica.status }
-        }
-        return EventLoopFuture.whenAllSucceed(futures, on: loop)
+        onEveryReplica(on: loop) { $0.status }
     }
 
-    /// Per hosted partition, the user links and unlinks its carts still owe (Saga.md): on a
-    /// leader, what it will re-send if they stay pending.
-    func pendingLinkCounts(on loop: any EventLoop) -> EventLoopFuture<[(PartitionID, Int)]> {
+    /// `read` of every hosted partition's replica, on its loop, by partition.
+    func onEveryReplica<T: Sendable>(on loop: any EventLoop, _ read: @escaping @Sendable (PartitionReplica) -> T) -> EventLoopFuture<[T]> {
         let futures = replicas.keys.sorted().map { partition in
             let replica = replicas[partition]!
-            return replica.loop.submit { (partition, replica.state.linksPending.values.reduce(0) { $0 + $1.count }) }
+            return replica.loop.submit { read(replica) }
         }
         return EventLoopFuture.whenAllSucceed(futures, on: loop)
     }
 }
 
 extension PartitionReplica {
+    /// The user links and unlinks this partition's carts still owe (Saga.md): on a leader,
+    /// what it will re-send if they stay pending.
+    var linksPendingCount: Int { state.linksPending.values.reduce(0) { $0 + $1.count } }
+
     var status: PartitionStatus {
         PartitionStatus(partition: partition, replicas: replicas, role: raft.currentRole, leader: raft.leaderHint,
                         term: raft.currentTerm, commitIndex: raft.commitIndex, appliedIndex: appliedIndex,
