@@ -200,28 +200,22 @@ final class RoutingWarmup: Sendable {
 
     /// Whether a request should run the warm-up now (none ran, or the last failed long enough
     /// ago) rather than go on with what routing knows.
-    var isDue: Bool {
-        state.withLockedValue { state in
-            switch state {
-            case .idle: return true
-            case .running, .learned: return false
-            case .failed(let retryAt): return SystemGatewayClock().monotonicNow() >= retryAt
-            }
-        }
-    }
+    var isDue: Bool { state.withLockedValue { Self.isDue($0) } }
 
     /// True for the one caller that is to run the warm-up now.
     func begin() -> Bool {
         state.withLockedValue { state in
-            switch state {
-            case .running, .learned:
-                return false
-            case .failed(let retryAt) where SystemGatewayClock().monotonicNow() < retryAt:
-                return false
-            case .idle, .failed:
-                state = .running
-                return true
-            }
+            guard Self.isDue(state) else { return false }
+            state = .running
+            return true
+        }
+    }
+
+    private static func isDue(_ state: State) -> Bool {
+        switch state {
+        case .idle: true
+        case .running, .learned: false
+        case .failed(let retryAt): SystemGatewayClock().monotonicNow() >= retryAt
         }
     }
 
