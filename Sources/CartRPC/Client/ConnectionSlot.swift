@@ -143,13 +143,15 @@ final class ConnectionSlot: Sendable {
         do {
             bound = try configuration.localHost.map { bootstrap.bind(to: try SocketAddress(ipAddress: $0, port: 0)) } ?? bootstrap
         } catch {
-            ready.fail(RPCError(.invalidArgument, "bad local address \(configuration.localHost ?? ""): \(error)"))
-            return eventLoop.makeFailedFuture(RPCError(.invalidArgument, "bad local address \(configuration.localHost ?? ""): \(error)"))
+            let failure = RPCError(.invalidArgument, "bad local address \(configuration.localHost ?? ""): \(error)")
+            ready.fail(failure)
+            return eventLoop.makeFailedFuture(failure)
         }
         return bound.connect(host: configuration.host, port: configuration.port)
             .flatMapErrorThrowing { error in
-                ready.fail(RPCError(.unavailable, "cannot connect to \(address): \(error)"))
-                throw RPCError(.unavailable, "cannot connect to \(address): \(error)")
+                let failure = RPCError(.unavailable, "cannot connect to \(address): \(error)")
+                ready.fail(failure)
+                throw failure
             }
             .flatMap { channel in
                 let timer = eventLoop.scheduleTask(in: .milliseconds(configuration.connectTimeoutMs)) {

@@ -123,7 +123,7 @@ extension ServerConnectionHandler {
     }
 
     func writeResponse(_ payload: ByteBuffer, stream: StreamID) {
-        guard payload.readableBytes + FrameHeader.fixedBytes <= configuration.frameBytesMax else {
+        guard fitsInFrame(payload) else {
             writeError(RPCError(.resourceExhausted, "response of \(payload.readableBytes) bytes exceeds frameBytesMax"), stream: stream)
             return
         }

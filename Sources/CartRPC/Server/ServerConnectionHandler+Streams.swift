@@ -41,7 +41,7 @@ extension ServerConnectionHandler {
             continuation.resume(returning: .failure(RPCError(.cancelled, "the stream is over")))
             return
         }
-        if let oversized = payloads.first(where: { $0.readableBytes + FrameHeader.fixedBytes > configuration.frameBytesMax }) {
+        if let oversized = payloads.first(where: { !fitsInFrame($0) }) {
             continuation.resume(returning: .failure(RPCError(.resourceExhausted, "stream item of \(oversized.readableBytes) bytes exceeds frameBytesMax")))
             return
         }
@@ -60,8 +60,13 @@ extension ServerConnectionHandler {
     func writeStreamItemNow(_ payload: () -> ByteBuffer?, call: ServerCall) -> Bool {
         guard calls[call.streamID] === call, phase != .closing, call.pendingItems == nil, call.credit > 0,
               context?.channel.isWritable == true, let payload = payload(),
-              payload.readableBytes + FrameHeader.fixedBytes <= configuration.frameBytesMax else { return false }
+              fitsInFrame(payload) else { return false }
         return writeItems([payload][...], call: call).isEmpty
+    }
+
+    /// Whether `payload` fits in one frame this server may send.
+    func fitsInFrame(_ payload: ByteBuffer) -> Bool {
+        payload.readableBytes + FrameHeader.fixedBytes <= configuration.frameBytesMax
     }
 
     /// The producer's task was cancelled while its items waited for credit.
