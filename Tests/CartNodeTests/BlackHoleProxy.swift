@@ -8,19 +8,28 @@ import NIOPosix
 /// from then on it keeps every connection open and accepts new ones, but swallows every
 /// byte in both directions and never replies, like a host that vanished behind a firewall
 /// that drops packets. (A closed port would fail fast; silence is the harder failure.)
+/// It can also hold what it reads until released, like a path that stalls for a while.
 final class BlackHoleProxy: Sendable {
     let port: Int
     private let server: any Channel
-    private let state: NIOLockedValueBox<(target: Int?, swallowing: Bool)>
+    private let state: NIOLockedValueBox<ProxyState>
 
-    private init(server: any Channel, state: NIOLockedValueBox<(target: Int?, swallowing: Bool)>) {
+    struct ProxyState {
+        var target: Int?
+        var swallowing = false
+        var holding = false
+        /// The relays holding bytes, each releasing them on its own loop.
+        var held: [@Sendable () -> Void] = []
+    }
+
+    private init(server: any Channel, state: NIOLockedValueBox<ProxyState>) {
         self.server = server
         self.state = state
         port = server.localAddress?.port ?? 0
     }
 
     static func start(on group: any EventLoopGroup) async throws -> BlackHoleProxy {
-        let state = NIOLockedValueBox<(target: Int?, swallowing: Bool)>((nil, false))
+        let state = NIOLockedValueBox(ProxyState())
         let server = try await ServerBootstrap(group: group)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
             .childChannelInitializer { inbound in
@@ -55,6 +64,19 @@ final class BlackHoleProxy: Sendable {
     /// From now on nothing passes, on old or new connections, and nothing is closed.
     func blackHole() { state.withLockedValue { $0.swallowing = true } }
 
+    /// From now on what the proxy reads, in both directions, waits in it until `release`.
+    func hold() { state.withLockedValue { $0.holding = true } }
+
+    /// Relays what was held, in order, and relays as before from then on.
+    func release() {
+        let held = state.withLockedValue { state in
+            state.holding = false
+            defer { state.held.removeAll() }
+            return state.held
+        }
+        for flush in held { flush() }
+    }
+
     func stop() async { try? await server.close() }
 
     /// One side of a relayed connection: forwards what it reads to its partner, or drops it
@@ -63,11 +85,12 @@ final class BlackHoleProxy: Sendable {
         typealias InboundIn = ByteBuffer
         typealias OutboundOut = ByteBuffer
 
-        private let state: NIOLockedValueBox<(target: Int?, swallowing: Bool)>
+        private let state: NIOLockedValueBox<ProxyState>
         private var partner: (any Channel)?
         private var pending: [ByteBuffer] = []
+        private var held: [ByteBuffer] = []
 
-        init(state: NIOLockedValueBox<(target: Int?, swallowing: Bool)>, partner: (any Channel)? = nil) {
+        init(state: NIOLockedValueBox<ProxyState>, partner: (any Channel)? = nil) {
             self.state = state
             self.partner = partner
         }
@@ -80,8 +103,28 @@ final class BlackHoleProxy: Sendable {
         }
 
         func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-            guard !state.withLockedValue({ $0.swallowing }) else { return }
             let buffer = unwrapInboundIn(data)
+            let bound = NIOLoopBound(self, eventLoop: context.eventLoop)
+            let loop = context.eventLoop
+            let passing = state.withLockedValue { state in
+                guard !state.swallowing else { return false }
+                guard state.holding else { return true }
+                if held.isEmpty { state.held.append { loop.execute { bound.value.releaseHeld() } } }
+                held.append(buffer)
+                return false
+            }
+            guard passing else { return }
+            // Released bytes go first: their flush is queued on this loop after this read.
+            if held.isEmpty { forward(buffer) } else { held.append(buffer) }
+        }
+
+        private func releaseHeld() {
+            let buffers = held
+            held.removeAll()
+            for buffer in buffers { forward(buffer) }
+        }
+
+        private func forward(_ buffer: ByteBuffer) {
             if let partner {
                 partner.writeAndFlush(buffer, promise: nil)
             } else {

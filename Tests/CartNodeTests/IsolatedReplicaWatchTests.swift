@@ -6,8 +6,92 @@ import CartTestSupport
 import CartTypes
 import XCTest
 
-/// A watch served by a replica that is cut off from the rest of its group.
+/// A watch served by a replica that lags, or is cut off from, the rest of its group.
 final class IsolatedReplicaWatchTests: XCTestCase {
+    // The path from the cart partition's leader to one follower stalls (its bytes wait in the
+    // proxy), so the follower has not heard of a cart alice has just created through the
+    // leader. Alice's watch on that follower does not end with "not found": the follower
+    // asks the leader for its commit index (the reply waits in the stalled path too), and
+    // once the path resumes and the follower has applied the cart, the watch delivers it.
+    func testAWatchOnALaggingFollowerSeesTheCartJustCreatedThroughTheLeader() async throws {
+        try await ProxiedPaths.withCluster(size: 3, partitions: 4) { cluster, proxies in
+            let placement = try XCTUnwrap(cluster.node(1).placement)
+            let cart = CartID("lagging")
+            let partition = placement.partition(of: cart)
+            let leaderNow = await cluster.leader(of: partition)
+            let leader = try XCTUnwrap(leaderNow)
+            let follower = try XCTUnwrap(placement.replicas(of: partition).first { $0 != leader })
+            let alice = try cluster.client(leader, as: "alice")
+
+            proxies[leader, follower].hold()
+            _ = try await alice.call(.cartCreate, CreateCartRequest(cart: cart, request: Keys.next()))
+            let metrics = cluster.node(follower).metrics
+            let readsBefore = metrics.value(.readsLinearizable)
+            let watcher = try cluster.client(follower, as: "alice")
+            let stream = try await watcher.stream(.syncWatch, WatchRequest(cart: cart, fromSeq: 0))
+            let watched = Task { try await collect(stream, count: 1) }
+            // The follower has found no cart and asked the leader: only now may the path resume.
+            try await eventually(10, "node \(follower) asks its leader before refusing the watch") {
+                metrics.value(.readsLinearizable) > readsBefore
+            }
+            proxies[leader, follower].release()
+            let events = try await watched.value
+            XCTAssertEqual(events.map(\.seq), [1])
+            guard case .created = events.first?.change else { return XCTFail("\(events)") }
+        }
+    }
+
+    // The same stalled path, but it stays stalled: the leader's reply to the follower's read
+    // request never arrives, so the follower gives up on it after two election timeouts and
+    // ends the watch with `unavailable` (retryable, so alice's client watches elsewhere)
+    // rather than refuse a cart it cannot tell is missing, or wait without end. Once the
+    // path resumes, the same watch on the follower delivers the cart.
+    func testAWatchOnAFollowerThatCannotReachItsLeaderEndsUnavailableNotNotFound() async throws {
+        try await ProxiedPaths.withCluster(size: 3, partitions: 4) { cluster, proxies in
+            let placement = try XCTUnwrap(cluster.node(1).placement)
+            let cart = CartID("stalled")
+            let partition = placement.partition(of: cart)
+            let leaderNow = await cluster.leader(of: partition)
+            let leader = try XCTUnwrap(leaderNow)
+            let follower = try XCTUnwrap(placement.replicas(of: partition).first { $0 != leader })
+            let alice = try cluster.client(leader, as: "alice")
+
+            proxies[leader, follower].hold()
+            _ = try await alice.call(.cartCreate, CreateCartRequest(cart: cart, request: Keys.next()))
+            let watcher = try cluster.client(follower, as: "alice")
+            let refused = await assertRPCError(.unavailable) {
+                let stream = try await watcher.stream(.syncWatch, WatchRequest(cart: cart, fromSeq: 0))
+                _ = try await collect(stream, count: 1, seconds: 10)
+            }
+            XCTAssertNotNil(refused?.retryAfterMs)
+            proxies[leader, follower].release()
+            let stream = try await watcher.stream(.syncWatch, WatchRequest(cart: cart, fromSeq: 0))
+            let events = try await collect(stream, count: 1)
+            XCTAssertEqual(events.map(\.seq), [1])
+        }
+    }
+
+    // The cart does not exist anywhere: after the follower's read barrier, the watch is
+    // refused with `notFound` as before.
+    func testAWatchOfACartNoOneCreatedIsRefusedAfterTheBarrier() async throws {
+        try await ProxiedPaths.withCluster(size: 3, partitions: 4) { cluster, _ in
+            let placement = try XCTUnwrap(cluster.node(1).placement)
+            let cart = CartID("nowhere")
+            let partition = placement.partition(of: cart)
+            let leaderNow = await cluster.leader(of: partition)
+            let leader = try XCTUnwrap(leaderNow)
+            let follower = try XCTUnwrap(placement.replicas(of: partition).first { $0 != leader })
+            let metrics = cluster.node(follower).metrics
+            let readsBefore = metrics.value(.readsLinearizable)
+            let watcher = try cluster.client(follower, as: "alice")
+            await assertRPCError(.notFound) {
+                let stream = try await watcher.stream(.syncWatch, WatchRequest(cart: cart, fromSeq: 0))
+                _ = try await collect(stream, count: 1, seconds: 10)
+            }
+            XCTAssertGreaterThan(metrics.value(.readsLinearizable), readsBefore)
+        }
+    }
+
     // Alice watches her cart through node 3. Then every path between node 3 and the other
     // nodes swallows its traffic (nothing closes, nothing arrives). Node 3 can receive no
     // more events, and after three election timeouts without a leader it ends alice's watch

@@ -84,7 +84,7 @@ final class PartitionReplica: @unchecked Sendable {
 
     var pending: [LogIndex: PendingProposal] = [:]
     private var readBatch: [ReadCompletion] = []
-    private var readsAwaitingIndex: [UInt64: [ReadCompletion]] = [:]
+    private var readsAwaitingIndex: [UInt64: (askedAtTick: UInt64, completions: [ReadCompletion])] = [:]
     private var readsAwaitingApply: [(index: LogIndex, completions: [ReadCompletion])] = []
     private var nextReadID: UInt64 = 1
     /// Advanced only by apply and restore (PartitionReplica+Apply.swift).
@@ -111,6 +111,10 @@ final class PartitionReplica: @unchecked Sendable {
     /// otherwise hold its watchers silently until the partition heals.
     private var ticksWithoutLeader = 0
     private let leaderlessWatchTicks: Int
+    /// Ticks since start, and how long a read round may wait for its index (two election
+    /// timeouts) before it fails (`expireReadRounds`).
+    private var ticks: UInt64 = 0
+    private let readRoundTicksMax: UInt64
 
     init(partition: PartitionID, inbox: LoopInbox, syncStarter: JournalSyncStarter?, node: NodeID, replicas: [NodeID], log: PartitionLog,
          raftOptions: RaftOptions, snapshotIntervalEntries: UInt64, leaderSweepTicks: Int, transport: PeerTransport,
@@ -127,6 +131,7 @@ final class PartitionReplica: @unchecked Sendable {
         self.snapshotIntervalEntries = snapshotIntervalEntries
         self.leaderSweepTicks = leaderSweepTicks
         leaderlessWatchTicks = 3 * raftOptions.electionTimeoutTicks
+        readRoundTicksMax = UInt64(2 * raftOptions.electionTimeoutTicks)
         firstSnapshotDelayEntries = Self.snapshotStagger(partition: partition, node: node, interval: snapshotIntervalEntries)
         self.logger = logger
         let configuration = Configuration(voters: replicas)
@@ -175,8 +180,10 @@ final class PartitionReplica: @unchecked Sendable {
         // table, and every retain and release of it (several per write) would take the slow path.
         ticker = loop.scheduleRepeatedTask(initialDelay: tickInterval, delay: tickInterval) { [self] _ in
             guard !self.stopped else { return }
+            self.ticks += 1
             self.raft.tick()
             self.runReady()
+            self.expireReadRounds()
             self.countLeaderlessTick()
             self.ticksSinceLeaderSweep += 1
             if self.lastRole == .leader && self.ticksSinceLeaderSweep >= self.leaderSweepTicks && self.appliedOwnTerm {
@@ -251,13 +258,26 @@ final class PartitionReplica: @unchecked Sendable {
     /// Runs `body` on the state once this leader has confirmed its leadership with a
     /// majority and applied everything committed before the read arrived (ReadIndex, §6.4).
     func readLinearizable<T: Sendable>(_ body: @escaping (PartitionState) throws(RPCError) -> T) -> EventLoopFuture<T> {
+        guard isLeader || stopped else { return loop.makeFailedFuture(notLeaderError()) }
+        return readAfterBarrier(body)
+    }
+
+    /// Completes once this replica, leader or follower, has applied everything its leader
+    /// had committed when the barrier was asked: a follower asks the leader for its commit
+    /// index (one round trip) and waits to apply up to it. What a follower refuses after the
+    /// barrier (a cart it does not know yet, a share it has not applied yet) is refused as of
+    /// then, not because the follower lags. Fails `unavailable` when no leader answers.
+    func readBarrier() -> EventLoopFuture<Void> {
+        readAfterBarrier { _ in () }.flatMapErrorThrowing { [partition] error in
+            guard let rpc = error as? RPCError, rpc.code == .notLeader else { throw error }
+            throw RPCError(.unavailable, "\(partition) has no leader to confirm a read with", retryAfterMs: 100)
+        }
+    }
+
+    private func readAfterBarrier<T: Sendable>(_ body: @escaping (PartitionState) throws(RPCError) -> T) -> EventLoopFuture<T> {
         let promise = loop.makePromise(of: T.self)
         guard !stopped else {
             promise.fail(RPCError(.unavailable, "node is shutting down", retryAfterMs: 100))
-            return promise.futureResult
-        }
-        guard isLeader else {
-            promise.fail(notLeaderError())
             return promise.futureResult
         }
         metrics.increment(.readsLinearizable)
@@ -324,7 +344,7 @@ final class PartitionReplica: @unchecked Sendable {
         nextReadID += 1
         do {
             try raft.readIndex(context: withUnsafeBytes(of: id.littleEndian) { Array($0) })
-            readsAwaitingIndex[id] = batch
+            readsAwaitingIndex[id] = (askedAtTick: ticks, completions: batch)
         } catch {
             for completion in batch { completion(.failure(rpcError(error))) }
         }
@@ -333,8 +353,22 @@ final class PartitionReplica: @unchecked Sendable {
     func readIndexConfirmed(_ readState: ReadState) {
         guard readState.context.count == 8 else { return }
         let id = readState.context.withUnsafeBytes { UInt64(littleEndian: $0.loadUnaligned(as: UInt64.self)) }
-        guard let completions = readsAwaitingIndex.removeValue(forKey: id) else { return }
-        readsAwaitingApply.append((readState.index, completions))
+        guard let round = readsAwaitingIndex.removeValue(forKey: id) else { return }
+        readsAwaitingApply.append((readState.index, round.completions))
+    }
+
+    /// Fails the read rounds that have waited `readRoundTicksMax` ticks for their index: a
+    /// follower's request, or the leader's answer, was lost (a dropped message, a leader that
+    /// changed or was cut off), and nothing else would ever answer them.
+    private func expireReadRounds() {
+        guard !readsAwaitingIndex.isEmpty else { return }
+        let expired = readsAwaitingIndex.filter { ticks - $0.value.askedAtTick >= readRoundTicksMax }
+        guard !expired.isEmpty else { return }
+        let error = RPCError(.unavailable, "\(partition) could not confirm a read with its leader", retryAfterMs: 100)
+        for (id, round) in expired {
+            readsAwaitingIndex[id] = nil
+            for completion in round.completions { completion(.failure(error)) }
+        }
     }
 
     func releaseReads() {
@@ -377,7 +411,7 @@ final class PartitionReplica: @unchecked Sendable {
         let proposals = pending
         pending.removeAll()
         for (_, proposal) in proposals { proposal.completion(.failure(error)) }
-        let reads = readBatch + readsAwaitingIndex.values.flatMap { $0 } + readsAwaitingApply.flatMap(\.completions)
+        let reads = readBatch + readsAwaitingIndex.values.flatMap(\.completions) + readsAwaitingApply.flatMap(\.completions)
         readBatch.removeAll()
         readsAwaitingIndex.removeAll()
         readsAwaitingApply.removeAll()

@@ -92,8 +92,31 @@ extension NodeServices {
     /// On the replica's loop: checks access, (re)registers the channel and reads the history
     /// from `from` — in one step, so live events continue exactly after the history. The
     /// history's items have no commit time: when they committed is not kept.
+    ///
+    /// A replica may lag its leader by a few entries: a cart it does not know, or a reader it
+    /// does not see shared, may only not have reached it yet (the cart was created, or shared,
+    /// through the leader a moment ago). It refuses only after a read barrier, once it has
+    /// applied everything committed when the watch asked.
     func catchUp(_ replica: PartitionReplica, channel: WatchChannel, cart: CartID, reader: UserID,
                  from: Seq) async throws -> [WatchItem] {
+        do {
+            return try await catchUpNow(replica, channel: channel, cart: cart, reader: reader, from: from)
+        } catch let refusal as DomainError {
+            switch refusal {
+            case .cartNotFound, .permissionDenied: break
+            default: throw refusal.rpcError
+            }
+        }
+        try await replica.loop.flatSubmit { replica.readBarrier() }.get()
+        do {
+            return try await catchUpNow(replica, channel: channel, cart: cart, reader: reader, from: from)
+        } catch let refusal as DomainError {
+            throw refusal.rpcError
+        }
+    }
+
+    private func catchUpNow(_ replica: PartitionReplica, channel: WatchChannel, cart: CartID, reader: UserID,
+                            from: Seq) async throws -> [WatchItem] {
         try await replica.loop.submit { () throws -> [WatchItem] in
             guard replica.servesWatches else {
                 throw RPCError(.unavailable, "partition \(replica.partition) is not served on this node now", retryAfterMs: 100)
@@ -110,7 +133,7 @@ extension NodeServices {
                 return events.map { WatchItem(event: $0, committedAtMicros: nil) }
             case .failure(let error):
                 if case .historyTruncated = error { self.metrics.increment(.watchHistoryTruncated) }
-                throw error.rpcError
+                throw error
             }
         }.get()
     }
