@@ -13,8 +13,12 @@ final class IsolatedReplicaWatchTests: XCTestCase {
     // leader. Alice's watch on that follower does not end with "not found": the follower
     // asks the leader for its commit index (the reply waits in the stalled path too), and
     // once the path resumes and the follower has applied the cart, the watch delivers it.
+    //
+    // The stall also holds the leader's heartbeats: the election timeout is raised to 2 s so
+    // that the follower keeps its leader (and its read request stays pending) through a slow
+    // create and watch on a loaded machine.
     func testAWatchOnALaggingFollowerSeesTheCartJustCreatedThroughTheLeader() async throws {
-        try await ProxiedPaths.withCluster(size: 3, partitions: 4) { cluster, proxies in
+        try await ProxiedPaths.withCluster(size: 3, partitions: 4, tweak: Self.slowElections) { cluster, proxies in
             let placement = try XCTUnwrap(cluster.node(1).placement)
             let cart = CartID("lagging")
             let partition = placement.partition(of: cart)
@@ -47,7 +51,7 @@ final class IsolatedReplicaWatchTests: XCTestCase {
     // rather than refuse a cart it cannot tell is missing, or wait without end. Once the
     // path resumes, the same watch on the follower delivers the cart.
     func testAWatchOnAFollowerThatCannotReachItsLeaderEndsUnavailableNotNotFound() async throws {
-        try await ProxiedPaths.withCluster(size: 3, partitions: 4) { cluster, proxies in
+        try await ProxiedPaths.withCluster(size: 3, partitions: 4, tweak: Self.slowElections) { cluster, proxies in
             let placement = try XCTUnwrap(cluster.node(1).placement)
             let cart = CartID("stalled")
             let partition = placement.partition(of: cart)
@@ -65,10 +69,20 @@ final class IsolatedReplicaWatchTests: XCTestCase {
             }
             XCTAssertNotNil(refused?.retryAfterMs)
             proxies[leader, follower].release()
+            // The follower may have stopped following during the stall; once it has the cart
+            // again, the same watch delivers it.
+            try await eventually(20, "node \(follower) applies the cart") {
+                await cluster.node(follower).replicaState(partition)?.carts[cart] != nil
+            }
             let stream = try await watcher.stream(.syncWatch, WatchRequest(cart: cart, fromSeq: 0))
             let events = try await collect(stream, count: 1)
             XCTAssertEqual(events.map(\.seq), [1])
         }
+    }
+
+    /// A 2 s election timeout (100 ticks of 20 ms): read rounds expire after 4 s.
+    static func slowElections(_ configuration: inout NodeConfiguration) {
+        configuration.electionTimeoutTicks = 100
     }
 
     // The cart does not exist anywhere: after the follower's read barrier, the watch is

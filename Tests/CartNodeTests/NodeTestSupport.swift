@@ -137,12 +137,13 @@ final class TestCluster: @unchecked Sendable {
         return rpc
     }
 
-    /// Waits until every node sees a leader for every partition it hosts.
+    /// Waits until every node sees a leader for every partition it hosts, and that leader is
+    /// a running node (right after a stop, the others still name the stopped one for a while).
     func waitForLeaders(_ seconds: Double = 20) async throws {
-        try await eventually(seconds, "every partition has a leader") {
+        try await eventually(seconds, "every partition has a running leader") {
             for node in self.nodes.values {
                 let statuses = await node.partitionStatuses()
-                if statuses.isEmpty || statuses.contains(where: { $0.leader == .none }) { return false }
+                if statuses.isEmpty || statuses.contains(where: { self.nodes[$0.leader] == nil }) { return false }
             }
             return true
         }
@@ -182,6 +183,41 @@ func collect(_ stream: RPCResponseStream<WatchItem>, count: Int, seconds: Double
                 if events.count == count { break }
             }
             return events
+        }
+        group.addTask {
+            try await Task.sleep(for: .seconds(seconds))
+            return nil
+        }
+        let first = try await group.next()!
+        group.cancelAll()
+        guard let events = first else { throw TestFailure("watch delivered fewer than \(count) events within \(seconds) s") }
+        return events
+    }
+}
+
+/// Reads `count` events of `cart` from `stream`, which watches it from seq 1 through
+/// `client`'s node; when the node ends the stream with a retryable error (a replica that had
+/// no leader for three election timeouts during a failover), watches again from the last seq
+/// received + 1, as `CartClient`'s watch does. Bounded by `seconds` in all.
+func collectResuming(_ stream: RPCResponseStream<WatchItem>, client: RPCClient, cart: CartID, count: Int,
+                     seconds: Double = 30) async throws -> [CartEvent] {
+    try await withThrowingTaskGroup(of: [CartEvent]?.self) { group in
+        group.addTask {
+            var events: [CartEvent] = []
+            var current = stream
+            while true {
+                do {
+                    for try await item in current {
+                        events.append(item.event)
+                        if events.count == count { return events }
+                    }
+                    throw RPCError(.unavailable, "the node ended the watch stream")
+                } catch let error as RPCError where error.isRetryable {
+                    try await Task.sleep(for: .milliseconds(100))
+                    let next = events.last.map { $0.seq.next } ?? Seq(1)
+                    current = try await client.stream(.syncWatch, WatchRequest(cart: cart, fromSeq: next))
+                }
+            }
         }
         group.addTask {
             try await Task.sleep(for: .seconds(seconds))
