@@ -64,7 +64,18 @@ final class WatchTests: XCTestCase {
     // itself (no trip through the stream's task): 200 adds from two writers at once arrive
     // once each, in order, every one with its commit time.
     func testLiveItemsSentFromTheReplicasLoopArriveOnceInOrder() async throws {
-        let cluster = try TestCluster(size: 1) { $0.eventLoopThreads = 1 }
+        try await liveItemsArriveOnceInOrder(eventLoopThreads: 1, watchers: 1)
+    }
+
+    // With four event loops, the watchers' connections sit on loops other than the
+    // replica's: the replica hands each live item to the connection's loop in one hop. Four
+    // watchers each get the 200 adds once, in order, with their commit times.
+    func testLiveItemsHandedToOtherLoopsArriveOnceInOrder() async throws {
+        try await liveItemsArriveOnceInOrder(eventLoopThreads: 4, watchers: 4)
+    }
+
+    private func liveItemsArriveOnceInOrder(eventLoopThreads: Int, watchers: Int) async throws {
+        let cluster = try TestCluster(size: 1) { $0.eventLoopThreads = eventLoopThreads }
         try await cluster.startAll()
         do {
             try await cluster.waitForLeaders()
@@ -73,10 +84,14 @@ final class WatchTests: XCTestCase {
             _ = try await alice.call(.itemPut, PutItemRequest(item: "tea", name: "Tea", price: Money(minorUnits: 300),
                                                               initialStock: 1_000, request: Keys.next()))
             _ = try await alice.call(.cartCreate, CreateCartRequest(cart: "direct", request: Keys.next()))
-            let stream = try await alice.stream(.syncWatch, WatchRequest(cart: "direct", fromSeq: 0))
-            var iterator = stream.makeAsyncIterator()
-            let first = try await iterator.next()
-            XCTAssertEqual(first?.event.seq, 1)
+            var streams: [RPCResponseStream<WatchItem>] = []
+            for _ in 0..<watchers {
+                let watcher = try cluster.client(1, as: "alice")
+                let stream = try await watcher.stream(.syncWatch, WatchRequest(cart: "direct", fromSeq: 0))
+                let first = try await collect(stream, count: 1)
+                XCTAssertEqual(first.map(\.seq), [1])
+                streams.append(stream)
+            }
             let writes = Task {
                 try await withThrowingTaskGroup(of: Void.self) { group in
                     for client in [alice, writer] {
@@ -90,15 +105,26 @@ final class WatchTests: XCTestCase {
                     try await group.waitForAll()
                 }
             }
-            var seqs: [UInt64] = [1]
-            var withoutCommitTime = 0
-            while seqs.count < 201, let item = try await iterator.next() {
-                seqs.append(item.event.seq.rawValue)
-                if item.committedAtMicros == nil { withoutCommitTime += 1 }
+            let received = try await withThrowingTaskGroup(of: (seqs: [UInt64], withoutCommitTime: Int).self) { group in
+                for stream in streams {
+                    group.addTask {
+                        var seqs: [UInt64] = [1]
+                        var withoutCommitTime = 0
+                        for try await item in stream {
+                            seqs.append(item.event.seq.rawValue)
+                            if item.committedAtMicros == nil { withoutCommitTime += 1 }
+                            if seqs.count == 201 { break }
+                        }
+                        return (seqs, withoutCommitTime)
+                    }
+                }
+                return try await group.reduce(into: []) { $0.append($1) }
             }
             try await writes.value
-            XCTAssertEqual(seqs, Array(1...201))
-            XCTAssertEqual(withoutCommitTime, 0, "a watcher that keeps up never re-reads history")
+            for watcher in received {
+                XCTAssertEqual(watcher.seqs, Array(1...201))
+                XCTAssertEqual(watcher.withoutCommitTime, 0, "a watcher that keeps up never re-reads history")
+            }
             XCTAssertGreaterThan(cluster.node(1).metrics.value(.watchItemsDirect), 0, "items went straight from the replica")
         } catch {
             await cluster.shutdown()

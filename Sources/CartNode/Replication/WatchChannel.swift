@@ -13,10 +13,12 @@ import NIOConcurrencyHelpers
 /// Live items carry their commit time; the replica builds each item once for all watchers.
 ///
 /// While the consumer waits with nothing buffered and the stream keeps up, the replica sends
-/// the next item itself (`Direct`), on its loop, when that is the stream's connection's loop
-/// too: the item is written at once instead of waking the consumer's task to write it (two
-/// thread hand-offs and a wake-up per item and watcher). The first item that cannot go that
-/// way (no credit, a busy connection, another loop) wakes the consumer as before.
+/// the next item itself (`DirectSend`) instead of waking the consumer's task to write it (two
+/// thread hand-offs and a wake-up per item and watcher): written at once when the stream's
+/// connection is on the replica's loop, else handed to the connection's loop in one hop.
+/// Until that send is done the channel buffers what follows; an item that could not go
+/// (no credit, a busy connection) wakes the consumer with it, as do the events buffered
+/// meanwhile, an overflow, a revocation or a close.
 final class WatchChannel: Sendable {
     enum Next: Sendable {
         case events([WatchItem])
@@ -26,9 +28,11 @@ final class WatchChannel: Sendable {
         case accessRevoked
     }
 
-    /// The replica's way to send an item straight to the stream (`RPCStreamWriter.trySendNow`),
-    /// given its encoding, made only if asked for.
-    typealias DirectSend = @Sendable (() -> RPCStreamWriter<WatchItem>.Encoded?) -> Bool
+    /// The replica's way to send an item straight to the stream (`RPCStreamWriter.trySend`),
+    /// given its encoding, made only if asked for; then `done` with whether it was sent, at
+    /// once or from the connection's loop.
+    typealias DirectSend = @Sendable (_ encoded: () -> RPCStreamWriter<WatchItem>.Encoded?,
+                                      _ done: @escaping @Sendable (Bool) -> Void) -> Void
 
     private struct Waiting {
         let continuation: CheckedContinuation<(Next, Seq), Never>
@@ -90,19 +94,31 @@ final class WatchChannel: Sendable {
             return
         case .wake(let waiting):
             waiting.continuation.resume(returning: (.events([item]), waiting.next))
-        case .sendDirectly(var waiting, let direct):
+        case .sendDirectly(let waiting, let direct):
             // Outside the lock: the connection handler is not to be called holding it.
-            let sent = direct(encoded)
-            let woken: Next? = state.withLockedValue { state in
-                guard sent else { return .events([item]) }
-                waiting.next = item.event.seq.next
-                // What happened while sending (only a close can, from another thread).
-                if state.closed { return .closed }
-                state.waiting = waiting
-                return nil
-            }
-            if let woken { waiting.continuation.resume(returning: (woken, waiting.next)) }
+            direct(encoded) { [self] sent in sentDirectly(item, sent: sent, waiting: waiting) }
         }
+    }
+
+    /// A direct send is over. `waiting` was taken out of the state while it ran, so whatever
+    /// happened meanwhile (events buffered, an overflow, a revocation, a close) only marked
+    /// the state: it is handed to the consumer now, or the consumer goes back to waiting.
+    private func sentDirectly(_ item: WatchItem, sent: Bool, waiting: Waiting) {
+        var waiting = waiting
+        if sent { waiting.next = item.event.seq.next }
+        let woken: Next? = state.withLockedValue { state in
+            if state.closed { return .closed }
+            if state.overflowed { return state.revoked ? .accessRevoked : .overflowed }
+            if !sent { state.buffer.insert(item, at: 0) }
+            if !state.buffer.isEmpty {
+                defer { state.buffer.removeAll(keepingCapacity: true) }
+                return .events(state.buffer)
+            }
+            if state.revoked { return .accessRevoked }
+            state.waiting = waiting
+            return nil
+        }
+        if let woken { waiting.continuation.resume(returning: (woken, waiting.next)) }
     }
 
     /// The replica restored a snapshot: what was buffered may no longer follow on.
@@ -139,6 +155,9 @@ final class WatchChannel: Sendable {
 
     /// The seq of the event that revoked the reader, once revoked.
     var revokedAt: Seq? { state.withLockedValue { $0.revokedAt } }
+
+    /// Whether the consumer waits for the replica (tests).
+    var hasWaitingConsumer: Bool { state.withLockedValue { $0.waiting != nil } }
 
     func close() {
         let wake = state.withLockedValue { state -> Waiting? in

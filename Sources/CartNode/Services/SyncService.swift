@@ -10,10 +10,11 @@ import NIOCore
 // step on the replica's loop, so no event falls between them; the consumer checks that
 // seqs are consecutive and re-reads history whenever its bounded channel overflowed. Live
 // items carry the replica's commit time; items re-read from history carry none. While the
-// consumer waits and keeps up, the replica writes live items to the stream itself when the
-// stream's connection is on its loop (`WatchChannel`, counted in
-// `cart_sync_watch_items_direct_total`); the consumer's task then only handles what cannot
-// go that way (no credit, a full connection, history re-reads, the stream's end).
+// consumer waits and keeps up, the replica sends live items to the stream itself: written at
+// once when the stream's connection is on its loop, else in one hop to the connection's loop
+// (`WatchChannel`, counted in `cart_sync_watch_items_direct_total`); the consumer's task then
+// only handles what cannot go that way (no credit, a full connection, history re-reads, the
+// stream's end).
 
 extension NodeServices {
     func registerSyncService(on server: RPCServer) {
@@ -44,10 +45,11 @@ extension NodeServices {
                         backlog = try await catchUp(replica, channel: channel, cart: request.cart, reader: reader, from: next)
                         continue
                     }
-                    let (woken, continuing) = await channel.next(continuingWith: next) { [metrics] encoded in
-                        let sent = writer.trySendNow(encoded)
-                        if sent { metrics.increment(.watchItemsDirect) }
-                        return sent
+                    let (woken, continuing) = await channel.next(continuingWith: next) { [metrics] encoded, done in
+                        writer.trySend(encoded) { sent in
+                            if sent { metrics.increment(.watchItemsDirect) }
+                            done(sent)
+                        }
                     }
                     next = continuing
                     switch woken {

@@ -41,6 +41,15 @@ public struct RPCStreamWriter<Item: RPCMessage>: Sendable {
     public func trySendNow(_ item: () -> Encoded?) -> Bool {
         sink.trySendNow { item()?.payload }
     }
+
+    /// `trySendNow` from any thread: at once when called on the connection's event loop
+    /// (`done` is then called before this returns), otherwise one hop to that loop with the
+    /// item encoded here. `done` gets whether the item was sent, on the connection's loop.
+    /// One hop instead of waking the producer's task to send it: for a producer fed by
+    /// another event loop.
+    public func trySend(_ item: () -> Encoded?, done: @escaping @Sendable (Bool) -> Void) {
+        sink.trySend({ item()?.payload }, done: done)
+    }
 }
 
 /// The byte-level side of `RPCStreamWriter`: hands each send's items to the connection
@@ -57,6 +66,19 @@ public final class ServerStreamSink: Sendable {
     func trySendNow(_ payload: () -> ByteBuffer?) -> Bool {
         guard connection.eventLoop.inEventLoop else { return false }
         return connection.value.writeStreamItemNow(payload, call: call.value)
+    }
+
+    func trySend(_ payload: () -> ByteBuffer?, done: @escaping @Sendable (Bool) -> Void) {
+        if connection.eventLoop.inEventLoop {
+            done(connection.value.writeStreamItemNow(payload, call: call.value))
+            return
+        }
+        guard let bytes = payload() else { return done(false) }
+        let connection = self.connection
+        let call = self.call
+        connection.eventLoop.execute {
+            done(connection.value.writeStreamItemNow({ bytes }, call: call.value))
+        }
     }
 
     func send(_ payloads: [ByteBuffer]) async throws(RPCError) {
