@@ -19,7 +19,7 @@ public enum CartAPI {
     /// Methods served on the peer port only.
     public static let peerMethods: [MethodDescriptor] = [
         RPCMethod.peerRaft.descriptor, RPCMethod.peerForward.descriptor, RPCMethod.peerPropose.descriptor,
-        RPCMethod.peerSnapshot.descriptor,
+        RPCMethod.peerSnapshot.descriptor, RPCMethod.peerUserExists.descriptor,
     ]
 
     /// The whole catalogue (built-ins included).

@@ -63,6 +63,7 @@ final class TestCluster: @unchecked Sendable {
         let pki = try NodeTestPKI.shared.get()
         root = FileManager.default.temporaryDirectory.appendingPathComponent("cartnode-\(UUID().uuidString)")
         let ports = try freePorts(size * 2)
+        let tokenKeys = root.appendingPathComponent("token-keys").path
         let members = (0..<size).map { i in
             ClusterMember(id: NodeID(UInt64(i + 1)), peerAddress: "127.0.0.1:\(ports[2 * i + 1])",
                           clientAddress: "127.0.0.1:\(ports[2 * i])")
@@ -86,6 +87,9 @@ final class TestCluster: @unchecked Sendable {
             configuration.admins = ["alice"]
             configuration.passwordHashIterations = 1_000
             configuration.leaderWaitMs = 5_000
+            // One keyring for the cluster, as `tools/cluster` sets up: a token from any node's
+            // login works on every node (the first node to start creates it).
+            configuration.tokenKeysPath = tokenKeys
             tweak(&configuration)
             return configuration
         }

@@ -141,3 +141,21 @@ public struct ProposeCommandReply: Codable, Hashable, Sendable, RPCMessage {
 
     enum CodingKeys: Int, CodingKey { case outcome = 1 }
 }
+
+/// `Peer.userExists`: whether `user` is registered, read at the leader of the user's partition
+/// (linearizable). What a node asks before it shares a cart with someone.
+public struct UserExistsRequest: Codable, Hashable, Sendable, RPCMessage {
+    public var user: UserID
+
+    public init(user: UserID) { self.user = user }
+
+    enum CodingKeys: Int, CodingKey { case user = 1 }
+}
+
+public struct UserExistsReply: Codable, Hashable, Sendable, RPCMessage {
+    public var exists: Bool
+
+    public init(exists: Bool) { self.exists = exists }
+
+    enum CodingKeys: Int, CodingKey { case exists = 1 }
+}

@@ -8,6 +8,7 @@ extension MethodID {
     public static let peerForward = MethodID(0x0602)
     public static let peerPropose = MethodID(0x0603)
     public static let peerSnapshot = MethodID(0x0604)
+    public static let peerUserExists = MethodID(0x0605)
 }
 
 extension RPCMethod where Request == RaftBatch, Response == RaftBatchAck {
@@ -24,4 +25,8 @@ extension RPCMethod where Request == ProposeCommandRequest, Response == ProposeC
 
 extension RPCMethod where Request == SnapshotChunk, Response == SnapshotChunkAck {
     public static var peerSnapshot: Self { RPCMethod(id: .peerSnapshot, name: "Peer.snapshot", kind: .unary) }
+}
+
+extension RPCMethod where Request == UserExistsRequest, Response == UserExistsReply {
+    public static var peerUserExists: Self { RPCMethod(id: .peerUserExists, name: "Peer.userExists", kind: .unary) }
 }

@@ -61,8 +61,12 @@ extension NodeServices {
                 guard request.users.count <= CartAPILimits.usersPerShareMax else {
                     throw RPCError(.invalidArgument, "at most \(CartAPILimits.usersPerShareMax) users per share")
                 }
-                return writeCart(.cartShare, request, cart: request.cart, caller: caller, on: loop) { _ in
-                    .shareCart(ShareCart(cart: request.cart, actor: actor, users: request.users, expectedVersion: request.expectedVersion))
+                // A name nobody registered is refused here, before anything changes: the link to
+                // the user's cart list would fail and undo the share a moment after it was answered.
+                return checkRegistered(request.users, on: loop).flatMap { [self] in
+                    writeCart(.cartShare, request, cart: request.cart, caller: caller, on: loop) { _ in
+                        .shareCart(ShareCart(cart: request.cart, actor: actor, users: request.users, expectedVersion: request.expectedVersion))
+                    }
                 }
             }
         }

@@ -68,6 +68,9 @@ final class NodeServices: Sendable {
             proposeInternal(request.command, partition: request.partition, request: request.request, caller: caller, on: loop)
                 .map { ProposeCommandReply(outcome: $0) }
         }
+        table.add(.peerUserExists, clientPort: false) { [self] request, caller, loop in
+            userExists(request, caller: caller, on: loop)
+        }
         return table
     }
 

@@ -93,6 +93,26 @@ extension NodeServices {
         }
     }
 
+    /// Succeeds once every one of `users` is known to be registered; fails `notFound` naming
+    /// one that is not. Each is read at its partition's leader (`Peer.userExists`), all at once.
+    func checkRegistered(_ users: [UserID], on loop: any EventLoop) -> EventLoopFuture<Void> {
+        let checks = users.map { user in
+            userExists(UserExistsRequest(user: user), caller: Caller(actor: nil), on: loop).flatMapThrowing { reply in
+                guard reply.exists else { throw DomainError.userNotFound(user).rpcError }
+            }
+        }
+        return EventLoopFuture.andAllSucceed(checks, on: loop)
+    }
+
+    /// `Peer.userExists`: with development identities every user exists (needing no registration).
+    func userExists(_ request: UserExistsRequest, caller: Caller, on loop: any EventLoop) -> EventLoopFuture<UserExistsReply> {
+        router.route(.peerUserExists, partition: placement.partition(of: request.user), request, caller: caller, on: loop) { replica in
+            replica.readLinearizable { state in
+                UserExistsReply(exists: state.users[request.user] != nil || self.configuration.devIdentities)
+            }
+        }
+    }
+
     /// The outcome to answer without hashing when `request.user` is already registered: the
     /// dedup window's (a retry of the registration that took the name), else the refusal the
     /// domain would give. Nil when the name is free. The fingerprint leaves the hash out, so
