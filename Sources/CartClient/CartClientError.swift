@@ -40,6 +40,14 @@ public struct CartClientError: Error, Hashable, Sendable, CustomStringConvertibl
     public var isRetryable: Bool { code.isRetryable }
     public var isHistoryTruncated: Bool { domainCode == Self.historyTruncatedDomainCode }
 
+    /// For a truncated history, the oldest event the cart still keeps: the `#N` that ends the
+    /// message (`history truncated: oldest retained event is #N`, proto-spec/SERVICES.md).
+    public var oldestRetainedSeq: Seq? {
+        guard isHistoryTruncated, let hash = message.lastIndex(of: "#"),
+              let seq = UInt64(message[message.index(after: hash)...]) else { return nil }
+        return Seq(seq)
+    }
+
     /// What a person should read: the server's sentence, and how often it was tried when
     /// retries did not help.
     public var description: String {

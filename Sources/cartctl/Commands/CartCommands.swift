@@ -146,13 +146,35 @@ struct Checkout: AsyncParsableCommand {
 }
 
 struct CartEvents: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "events", abstract: "Print a cart's retained history.")
+    static let configuration = CommandConfiguration(
+        commandName: "events", abstract: "Print a cart's retained history.",
+        discussion: """
+            A cart keeps its last 64 events. Without --from, the history starts at the oldest one             kept (a note on stderr says so when older ones are gone); with --from, a seq no longer             kept is an error naming the oldest one.
+            """)
     @Argument var cart: String
-    @Option(name: .customLong("from"), help: "First seq to print.") var fromSeq: UInt64 = 1
+    @Option(name: .customLong("from"), help: "First seq to print (default: the oldest kept).") var fromSeq: UInt64?
     @OptionGroup var global: GlobalOptions
 
+    /// Attempts to start at the oldest kept event while new events keep pushing it on.
+    static let truncatedRetriesMax = 5
+
     func run() async throws {
-        let events = try await global.withClient { try await $0.allEvents(CartID(cart), fromSeq: Seq(fromSeq)) }
+        let events = try await global.withClient { client in
+            guard fromSeq == nil else { return try await client.allEvents(CartID(cart), fromSeq: Seq(fromSeq!)) }
+            var from = Seq(1)
+            for attempt in 1... {
+                do {
+                    return try await client.allEvents(CartID(cart), fromSeq: from)
+                } catch let error as CartClientError where error.isHistoryTruncated && attempt < Self.truncatedRetriesMax {
+                    guard let oldest = error.oldestRetainedSeq, oldest > from else { throw error }
+                    from = oldest
+                }
+            }
+            return []
+        }
+        if let first = events.first, fromSeq == nil, first.seq > Seq(1) {
+            Printer.note("events before #\(first.seq.rawValue) are no longer kept")
+        }
         if global.json { return Printer.json(events) }
         for event in events { Printer.line(Printer.event(event)) }
     }
