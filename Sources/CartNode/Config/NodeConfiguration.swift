@@ -82,9 +82,11 @@ public struct NodeConfiguration: Codable, Hashable, Sendable {
     public var tokenKeysPath: String? = nil
     /// PBKDF2 iterations for new password hashes.
     public var passwordHashIterations: Int = 600_000
-    /// Token bucket per user: sustained requests/s and burst.
-    public var userRateLimitPerSecond: UInt64 = 20_000
-    public var userRateLimitBurst: UInt64 = 40_000
+    /// Token bucket per user and node: sustained requests/s and burst. A person never comes
+    /// near it; one user's flood gets `resourceExhausted` (with a retry-after) beyond it, so
+    /// it can take no more than about half of a small cluster's capacity from everyone else.
+    public var userRateLimitPerSecond: UInt64 = 2_000
+    public var userRateLimitBurst: UInt64 = 4_000
     /// Token bucket for the whole node.
     public var nodeRateLimitPerSecond: UInt64 = 500_000
     public var nodeRateLimitBurst: UInt64 = 1_000_000
