@@ -246,6 +246,7 @@ public final class CartNode: Service, Sendable {
                                                    authenticate: gateway.authenticator)
         configuration.drainTimeoutMs = 5_000
         configuration.streamCreditInitial = self.configuration.streamCreditInitial
+        configuration.keepaliveIntervalMs = self.configuration.clientKeepaliveIntervalMs
         var logger = self.logger
         logger[metadataKey: "port"] = "client"
         return RPCServer(configuration: configuration, logger: logger)

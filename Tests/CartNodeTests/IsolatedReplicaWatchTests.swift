@@ -4,6 +4,7 @@ import CartDomain
 import CartRPC
 import CartTestSupport
 import CartTypes
+import NIOPosix
 import XCTest
 
 /// A watch served by a replica that lags, or is cut off from, the rest of its group.
@@ -126,5 +127,42 @@ final class IsolatedReplicaWatchTests: XCTestCase {
                 _ = try await collect(again, count: 1, seconds: 10)
             }
         }
+    }
+}
+
+/// A node that hangs (stopped, not crashed): its connections stay open and say nothing.
+final class HungNodeWatchTests: XCTestCase {
+    // Alice watches her cart through a proxy to the node's client port. The proxy goes silent
+    // (as a node stopped with SIGSTOP would: nothing closes, nothing answers). The client's
+    // keepalive pings go unanswered, and after three silent intervals of the client port's
+    // default 2 s the watch ends with `unavailable`, which a client answers by watching on
+    // another node: seconds, not the half-minute of a 10 s interval.
+    func testAWatchThroughAHungNodeEndsWithinThreeKeepaliveIntervals() async throws {
+        let cluster = try TestCluster(size: 1)
+        let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+        let proxy = try await BlackHoleProxy.start(on: group)
+        do {
+            try await cluster.startAll()
+            try await cluster.waitForLeaders()
+            XCTAssertEqual(cluster.configuration(1).clientKeepaliveIntervalMs, 2_000)
+            proxy.relay(to: cluster.configuration(1).clientPort)
+            let alice = try cluster.client(1, as: "alice", port: proxy.port)
+            _ = try await alice.call(.cartCreate, CreateCartRequest(cart: "hung", request: Keys.next()))
+            let stream = try await alice.stream(.syncWatch, WatchRequest(cart: "hung", fromSeq: 0))
+            let first = try await collect(stream, count: 1)
+            XCTAssertEqual(first.map(\.seq), [1])
+
+            proxy.blackHole()
+            let ended = await assertRPCError(.unavailable) { _ = try await collect(stream, count: 1, seconds: 15) }
+            XCTAssertTrue(ended?.message.contains("keepalive") == true, "\(String(describing: ended))")
+        } catch {
+            await cluster.shutdown()
+            await proxy.stop()
+            try? await group.shutdownGracefully()
+            throw error
+        }
+        await cluster.shutdown()
+        await proxy.stop()
+        try await group.shutdownGracefully()
     }
 }

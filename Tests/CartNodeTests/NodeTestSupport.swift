@@ -127,9 +127,11 @@ final class TestCluster: @unchecked Sendable {
     }
 
     /// A client of node `id` acting as `user` (development identity `user:<name>`).
-    func client(_ id: NodeID, as user: UserID?, token: String? = nil, from localHost: String? = nil) throws -> RPCClient {
+    /// `port`: another way to the node's client port (a proxy).
+    func client(_ id: NodeID, as user: UserID?, token: String? = nil, from localHost: String? = nil,
+                port: Int? = nil) throws -> RPCClient {
         let configuration = configurations[Int(id.rawValue) - 1]
-        var client = RPCClientConfiguration(port: configuration.clientPort,
+        var client = RPCClientConfiguration(port: port ?? configuration.clientPort,
                                             security: .tls(try NodeTestPKI.clientTLS.get(), expectedPeerName: "127.0.0.1"),
                                             identity: "cartnode-tests")
         client.authToken = token ?? user.map { "user:\($0.rawValue)" }
