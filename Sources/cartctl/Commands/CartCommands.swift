@@ -53,7 +53,7 @@ struct AddItem: AsyncParsableCommand {
     static let configuration = CommandConfiguration(commandName: "add", abstract: "Add units of an item to a cart.")
     @Argument var cart: String
     @Argument var item: String
-    @Option(name: [.customLong("qty"), .customLong("quantity")], help: "Units to add.") var quantity: Int64 = 1
+    @Option(name: [.customLong("qty"), .customLong("quantity")], parsing: .unconditional, help: "Units to add.") var quantity: Int64 = 1
     @OptionGroup var write: WriteOptions
     @OptionGroup var global: GlobalOptions
 

@@ -43,10 +43,21 @@ struct GetItem: AsyncParsableCommand {
 }
 
 struct AdjustStock: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "stock", abstract: "Add (+n) or remove (-n) units of stock (admin).")
+    static let configuration = CommandConfiguration(
+        commandName: "stock", abstract: "Add (+n) or remove (-n) units of stock (admin).",
+        discussion: "A negative delta goes after --, or as --delta: cartctl item stock sku-42 -- -5, or --delta -5.")
     @Argument var item: String
-    @Argument(help: "Units to add, negative to remove.") var delta: Int64
+    @Argument(help: ArgumentHelp("Units to add, negative to remove (after --).", valueName: "delta")) var positionalDelta: Int64?
+    @Option(name: .customLong("delta"), parsing: .unconditional, help: "Units to add, negative to remove.") var optionDelta: Int64?
     @OptionGroup var global: GlobalOptions
+
+    var delta: Int64 { optionDelta ?? positionalDelta ?? 0 }
+
+    func validate() throws {
+        guard (optionDelta == nil) != (positionalDelta == nil) else {
+            throw ValidationError("give the delta once: as an argument (after -- if negative) or as --delta")
+        }
+    }
 
     func run() async throws {
         let item = try await global.withClient { try await $0.adjustStock(ItemID(self.item), delta: delta) }

@@ -58,7 +58,7 @@ struct GetUser: AsyncParsableCommand {
         let user = try userArgument(name)
         let reply = try await global.withClient { try await $0.getUser(user) }
         if global.json { return Printer.json(reply) }
-        Printer.line("user \(reply.user), registered \(reply.registeredAt), \(reply.carts.count) carts")
+        Printer.line("user \(reply.user), registered \(Printer.time(reply.registeredAt)), \(reply.carts.count) carts")
         for link in reply.carts { Printer.line("  \(link.cart)  \(link.role == .owner ? "owner" : "shared")") }
     }
 }

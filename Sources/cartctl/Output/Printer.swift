@@ -14,7 +14,9 @@ enum Printer {
         var code: Int32 = 1
         switch error {
         case let client as CartClientError:
-            message = client.description
+            message = client.code == .unauthenticated && client.message.contains("needs a logged-in user")
+                ? "\(client.description); log in first: cartctl login <user>"
+                : client.description
             if client.code == .unavailable || client.code == .deadlineExceeded { code = 3 }
         default:
             message = "\(error)"
@@ -57,6 +59,13 @@ enum Printer {
 
     static func item(_ item: Item) -> String {
         "\(item.id)  \"\(item.name)\"  \(item.price)  stock \(item.stock)  reserved \(item.reserved)"
+    }
+
+    /// A moment as local ISO 8601 date and time, to the millisecond.
+    static func time(_ timestamp: Timestamp) -> String {
+        let time = Date(timeIntervalSince1970: Double(timestamp.millisecondsSinceEpoch) / 1_000)
+        return ISO8601DateFormatter.string(from: time, timeZone: .current,
+                                           formatOptions: [.withFullDate, .withFullTime, .withFractionalSeconds])
     }
 
     static func event(_ event: CartEvent) -> String {
