@@ -149,7 +149,7 @@ final class ConnectionSlot: Sendable {
         }
         return bound.connect(host: configuration.host, port: configuration.port)
             .flatMapErrorThrowing { error in
-                let failure = RPCError(.unavailable, "cannot connect to \(address): \(error)")
+                let failure = RPCError(.unavailable, "cannot connect to \(address): \(Self.connectFailureReason(error))")
                 ready.fail(failure)
                 throw failure
             }
@@ -168,5 +168,16 @@ final class ConnectionSlot: Sendable {
                     throw error
                 }
             }
+    }
+
+    /// Why a TCP connect failed, as a person reads it ("connection refused"), not NIO's dump
+    /// of every address tried.
+    static func connectFailureReason(_ error: any Error) -> String {
+        var underlying = error
+        if let connection = error as? NIOConnectionError, let first = connection.connectionErrors.first?.error {
+            underlying = first
+        }
+        if let io = underlying as? IOError { return String(cString: strerror(io.errnoCode)).lowercased() }
+        return "\(underlying)"
     }
 }

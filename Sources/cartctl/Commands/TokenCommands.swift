@@ -16,6 +16,7 @@ struct MintToken: AsyncParsableCommand {
     @Option(help: "The cluster's secret keyring file.") var secret = ".cluster/token-keys"
     @Option(name: .customLong("lifetime-s"), help: "Seconds until the token expires.") var lifetimeSeconds: UInt64 = 12 * 3600
     @Flag(help: "Also store it as the current login, like `cartctl login`.") var store = false
+    @Flag(help: "Print {\"user\", \"token\", \"expiresAtMs\"} as JSON.") var json = false
 
     func run() async throws {
         let now = UInt64(Date().timeIntervalSince1970 * 1_000)
@@ -29,7 +30,9 @@ struct MintToken: AsyncParsableCommand {
         } catch {
             throw Printer.fail(error)
         }
-        print(token)
+        guard json else { return print(token) }
+        struct Minted: Encodable { let user: String, token: String, expiresAtMs: UInt64 }
+        Printer.json(Minted(user: user, token: token, expiresAtMs: now + lifetimeSeconds * 1_000))
     }
 }
 
