@@ -49,6 +49,8 @@ public final class CartNode: Service, Sendable {
         var journal: NodeJournal?
         /// Drops snapshot transfers whose sender went quiet (`SnapshotAssembler`).
         var snapshotTransferSweep: RepeatedTask
+        /// Rounds of leader balancing (`NodeServices.balanceLeaders`), unless turned off.
+        var leaderBalancing: RepeatedTask?
     }
 
     /// How often unfinished snapshot transfers are checked for idleness.
@@ -159,6 +161,13 @@ public final class CartNode: Service, Sendable {
         let tick = TimeAmount.milliseconds(configuration.tickIntervalMs)
         for replica in replicas.values {
             try await replica.loop.submit { replica.start(tickInterval: tick) }.get()
+        }
+        if configuration.leaderBalanceIntervalMs > 0 {
+            let interval = TimeAmount.milliseconds(configuration.leaderBalanceIntervalMs)
+            let balancing = group.next().scheduleRepeatedTask(initialDelay: interval, delay: interval) { _ in
+                services.balanceLeaders()
+            }
+            running.withLockedValue { $0?.leaderBalancing = balancing }
         }
         logger.info("started", metadata: ["client": "\(clientPort)", "peer": "\(peerPort)", "partitions": "\(replicas.count)"])
         return ports
@@ -307,6 +316,7 @@ public final class CartNode: Service, Sendable {
             return
         }
         running.snapshotTransferSweep.cancel()
+        running.leaderBalancing?.cancel()
         await running.metricsServer?.shutdown()
         // Watch streams never end on their own: end them first ('unavailable', so their
         // clients watch again on another node) rather than let them hold the drain to its timeout.

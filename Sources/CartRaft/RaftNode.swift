@@ -125,6 +125,12 @@ public final class RaftNode {
         role == .leader ? progress[node]?.match : nil
     }
 
+    /// Whether this leader has heard from `node` in the current check-quorum round (at most
+    /// one election timeout); false unless leader. A node that stopped answering is not.
+    public func hasHeardRecently(from node: NodeID) -> Bool {
+        role == .leader && progress[node]?.recentActive == true
+    }
+
     // MARK: Inputs
 
     /// Advances logical time by one tick.

@@ -60,7 +60,9 @@ final class LocalCluster: @unchecked Sendable {
                          "--peer", "127.0.0.1:\(peerPorts[node - 1])", "--data", data.path,
                          "--certs", directory.appendingPathComponent("certs").path,
                          "--password-iterations", "1000", "--snapshot-entries", "\(Self.snapshotIntervalEntries)",
-                         "--admin", "alice", "--log-level", "info"]
+                         "--admin", "alice", "--log-level", "info",
+                         // The scenarios pick a partition's leader to kill: leaders stay put.
+                         "--leader-balance-ms", "0"]
         for member in 1...size {
             arguments += ["--member", "\(member)=127.0.0.1:\(peerPorts[member - 1])/127.0.0.1:\(clientPorts[member - 1])"]
         }

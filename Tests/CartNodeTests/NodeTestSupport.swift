@@ -90,6 +90,8 @@ final class TestCluster: @unchecked Sendable {
             // One keyring for the cluster, as `tools/cluster` sets up: a token from any node's
             // login works on every node (the first node to start creates it).
             configuration.tokenKeysPath = tokenKeys
+            // Leaders stay where elections put them unless a test turns balancing on.
+            configuration.leaderBalanceIntervalMs = 0
             tweak(&configuration)
             return configuration
         }

@@ -67,6 +67,9 @@ public struct NodeConfiguration: Codable, Hashable, Sendable {
     /// intervals is closed. Also how soon a client finds a node that hangs (stopped, not
     /// crashed: its connections stay open) and watches or calls elsewhere: about 3 intervals.
     public var clientKeepaliveIntervalMs: Int64 = 2_000
+    /// How often a node checks whether it leads two partitions more than a replica it shares
+    /// one with, and if so hands one over (`LeaderBalance`). 0: never.
+    public var leaderBalanceIntervalMs: Int64 = 2_000
     /// How long a request waits for a partition leader to be known (elections) before it
     /// fails with a retryable `notLeader`.
     public var leaderWaitMs: Int64 = 3_000
@@ -153,8 +156,8 @@ public struct NodeConfiguration: Codable, Hashable, Sendable {
         guard snapshotIntervalEntries > 0, watchBufferEventsMax > 0, leaderWaitMs >= 0 else {
             throw NodeError(.configuration, "snapshotIntervalEntries and watchBufferEventsMax must be positive")
         }
-        guard clientKeepaliveIntervalMs > 0 else {
-            throw NodeError(.configuration, "clientKeepaliveIntervalMs must be positive")
+        guard clientKeepaliveIntervalMs > 0, leaderBalanceIntervalMs >= 0 else {
+            throw NodeError(.configuration, "clientKeepaliveIntervalMs must be positive and leaderBalanceIntervalMs not negative")
         }
         for admin in admins where admin.rawValue.isEmpty || admin.rawValue.utf8.count > UserID.bytesMax {
             throw NodeError(.configuration, "admin names must be 1...\(UserID.bytesMax) bytes: '\(admin)'")
@@ -169,7 +172,7 @@ public struct NodeConfiguration: Codable, Hashable, Sendable {
 
 extension NodeConfiguration {
     enum CodingKeys: String, CodingKey {
-        case nodeID, dataDirectory, certificatePath, privateKeyPath, trustedCAPath, clientHost, clientPort, peerHost, peerPort, metricsPort, members, partitionCount, replicationFactor, eventLoopThreads, syncThreads, tickIntervalMs, electionTimeoutTicks, heartbeatIntervalTicks, snapshotIntervalEntries, snapshotChunkBytes, snapshotTransferBytesMax, watchBufferEventsMax, streamCreditInitial, clientKeepaliveIntervalMs, leaderWaitMs, sagaStepRetryWindowMs, checkoutSweepIntervalMs, devIdentities, admins, tokenKeysPath, passwordHashIterations, userRateLimitPerSecond, userRateLimitBurst, nodeRateLimitPerSecond, nodeRateLimitBurst, fsync, storageJournal
+        case nodeID, dataDirectory, certificatePath, privateKeyPath, trustedCAPath, clientHost, clientPort, peerHost, peerPort, metricsPort, members, partitionCount, replicationFactor, eventLoopThreads, syncThreads, tickIntervalMs, electionTimeoutTicks, heartbeatIntervalTicks, snapshotIntervalEntries, snapshotChunkBytes, snapshotTransferBytesMax, watchBufferEventsMax, streamCreditInitial, clientKeepaliveIntervalMs, leaderBalanceIntervalMs, leaderWaitMs, sagaStepRetryWindowMs, checkoutSweepIntervalMs, devIdentities, admins, tokenKeysPath, passwordHashIterations, userRateLimitPerSecond, userRateLimitBurst, nodeRateLimitPerSecond, nodeRateLimitBurst, fsync, storageJournal
     }
 
     /// Required: node id, data directory and the three TLS paths; every other key is
@@ -200,6 +203,7 @@ extension NodeConfiguration {
         if let value = try container.decodeIfPresent(Int.self, forKey: .watchBufferEventsMax) { watchBufferEventsMax = value }
         if let value = try container.decodeIfPresent(UInt32.self, forKey: .streamCreditInitial) { streamCreditInitial = value }
         if let value = try container.decodeIfPresent(Int64.self, forKey: .clientKeepaliveIntervalMs) { clientKeepaliveIntervalMs = value }
+        if let value = try container.decodeIfPresent(Int64.self, forKey: .leaderBalanceIntervalMs) { leaderBalanceIntervalMs = value }
         if let value = try container.decodeIfPresent(Int64.self, forKey: .leaderWaitMs) { leaderWaitMs = value }
         if let value = try container.decodeIfPresent(Int64.self, forKey: .sagaStepRetryWindowMs) { sagaStepRetryWindowMs = value }
         if let value = try container.decodeIfPresent(Int64.self, forKey: .checkoutSweepIntervalMs) { checkoutSweepIntervalMs = value }

@@ -4,7 +4,7 @@ import Atomics
 /// Names are dotted; the Prometheus text replaces dots with underscores.
 final class NodeMetrics: Sendable {
     enum Counter: Int, CaseIterable {
-        case proposals, proposalsFailed, entriesCommitted, entriesApplied, readsLinearizable
+        case proposals, proposalsFailed, entriesCommitted, entriesApplied, readsLinearizable, leaderTransfers
         case forwardedCalls, forwardedCallsFailed
         case raftBatchesSent, raftMessagesSent, raftMessagesDropped, raftSnapshotsUndelivered
         case raftSnapshotsSent, raftSnapshotChunksSent, raftSnapshotChunksReceived, raftSnapshotsReceived
@@ -20,6 +20,7 @@ final class NodeMetrics: Sendable {
             case .entriesCommitted: "raft.entries.committed"
             case .entriesApplied: "raft.entries.applied"
             case .readsLinearizable: "raft.reads.linearizable"
+            case .leaderTransfers: "raft.leader_transfers"
             case .forwardedCalls: "router.forwarded"
             case .forwardedCallsFailed: "router.forwarded.failed"
             case .raftBatchesSent: "transport.raft.batches"

@@ -14,6 +14,11 @@ final class LeaderTable: Sendable {
         leaders.withLockedValue { $0[Int(partition.rawValue)] }
     }
 
+    /// Every partition's leader, indexed by partition number.
+    func all() -> [NodeID] {
+        leaders.withLockedValue { $0 }
+    }
+
     func set(_ leader: NodeID, for partition: PartitionID) {
         leaders.withLockedValue { $0[Int(partition.rawValue)] = leader }
     }
