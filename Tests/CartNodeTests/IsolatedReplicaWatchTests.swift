@@ -20,16 +20,8 @@ final class IsolatedReplicaWatchTests: XCTestCase {
     // create and watch on a loaded machine.
     func testAWatchOnALaggingFollowerSeesTheCartJustCreatedThroughTheLeader() async throws {
         try await ProxiedPaths.withCluster(size: 3, partitions: 4, tweak: Self.slowElections) { cluster, proxies in
-            let placement = try XCTUnwrap(cluster.node(1).placement)
             let cart = CartID("lagging")
-            let partition = placement.partition(of: cart)
-            let leaderNow = await cluster.leader(of: partition)
-            let leader = try XCTUnwrap(leaderNow)
-            let follower = try XCTUnwrap(placement.replicas(of: partition).first { $0 != leader })
-            let alice = try cluster.client(leader, as: "alice")
-
-            proxies[leader, follower].hold()
-            _ = try await alice.call(.cartCreate, CreateCartRequest(cart: cart, request: Keys.next()))
+            let (partition, leader, follower) = try await Self.createWhileTheFollowerLags(cart, cluster, proxies)
             let metrics = cluster.node(follower).metrics
             let readsBefore = metrics.value(.readsLinearizable)
             let watcher = try cluster.client(follower, as: "alice")
@@ -53,16 +45,8 @@ final class IsolatedReplicaWatchTests: XCTestCase {
     // path resumes, the same watch on the follower delivers the cart.
     func testAWatchOnAFollowerThatCannotReachItsLeaderEndsUnavailableNotNotFound() async throws {
         try await ProxiedPaths.withCluster(size: 3, partitions: 4, tweak: Self.slowElections) { cluster, proxies in
-            let placement = try XCTUnwrap(cluster.node(1).placement)
             let cart = CartID("stalled")
-            let partition = placement.partition(of: cart)
-            let leaderNow = await cluster.leader(of: partition)
-            let leader = try XCTUnwrap(leaderNow)
-            let follower = try XCTUnwrap(placement.replicas(of: partition).first { $0 != leader })
-            let alice = try cluster.client(leader, as: "alice")
-
-            proxies[leader, follower].hold()
-            _ = try await alice.call(.cartCreate, CreateCartRequest(cart: cart, request: Keys.next()))
+            let (partition, leader, follower) = try await Self.createWhileTheFollowerLags(cart, cluster, proxies)
             let watcher = try cluster.client(follower, as: "alice")
             let refused = await assertRPCError(.unavailable) {
                 let stream = try await watcher.stream(.syncWatch, WatchRequest(cart: cart, fromSeq: 0))
@@ -79,6 +63,20 @@ final class IsolatedReplicaWatchTests: XCTestCase {
             let events = try await collect(stream, count: 1)
             XCTAssertEqual(events.map(\.seq), [1])
         }
+    }
+
+    /// Stalls the path from `cart`'s partition leader to one of its followers, then creates
+    /// the cart through the leader: the follower has not heard of it.
+    static func createWhileTheFollowerLags(_ cart: CartID, _ cluster: TestCluster, _ proxies: ProxiedPaths) async throws
+        -> (partition: PartitionID, leader: NodeID, follower: NodeID) {
+        let placement = try XCTUnwrap(cluster.node(1).placement)
+        let partition = placement.partition(of: cart)
+        let leaderNow = await cluster.leader(of: partition)
+        let leader = try XCTUnwrap(leaderNow)
+        let follower = try XCTUnwrap(placement.replicas(of: partition).first { $0 != leader })
+        proxies[leader, follower].hold()
+        _ = try await cluster.client(leader, as: "alice").call(.cartCreate, CreateCartRequest(cart: cart, request: Keys.next()))
+        return (partition, leader, follower)
     }
 
     /// A 2 s election timeout (100 ticks of 20 ms): read rounds expire after 4 s.

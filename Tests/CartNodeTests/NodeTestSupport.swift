@@ -183,22 +183,12 @@ enum Keys {
 
 /// Reads `count` watch items from `stream` (bounded by `seconds`).
 func collect(_ stream: RPCResponseStream<WatchItem>, count: Int, seconds: Double = 20) async throws -> [CartEvent] {
-    try await withThrowingTaskGroup(of: [CartEvent]?.self) { group in
-        group.addTask {
-            var events: [CartEvent] = []
-            for try await item in stream {
-                events.append(item.event)
-                if events.count == count { break }
-            }
-            return events
+    try await watchEvents(count: count, seconds: seconds) {
+        var events: [CartEvent] = []
+        for try await item in stream {
+            events.append(item.event)
+            if events.count == count { break }
         }
-        group.addTask {
-            try await Task.sleep(for: .seconds(seconds))
-            return nil
-        }
-        let first = try await group.next()!
-        group.cancelAll()
-        guard let events = first else { throw TestFailure("watch delivered fewer than \(count) events within \(seconds) s") }
         return events
     }
 }
@@ -209,24 +199,30 @@ func collect(_ stream: RPCResponseStream<WatchItem>, count: Int, seconds: Double
 /// received + 1, as `CartClient`'s watch does. Bounded by `seconds` in all.
 func collectResuming(_ stream: RPCResponseStream<WatchItem>, client: RPCClient, cart: CartID, count: Int,
                      seconds: Double = 30) async throws -> [CartEvent] {
-    try await withThrowingTaskGroup(of: [CartEvent]?.self) { group in
-        group.addTask {
-            var events: [CartEvent] = []
-            var current = stream
-            while true {
-                do {
-                    for try await item in current {
-                        events.append(item.event)
-                        if events.count == count { return events }
-                    }
-                    throw RPCError(.unavailable, "the node ended the watch stream")
-                } catch let error as RPCError where error.isRetryable {
-                    try await Task.sleep(for: .milliseconds(100))
-                    let next = events.last.map { $0.seq.next } ?? Seq(1)
-                    current = try await client.stream(.syncWatch, WatchRequest(cart: cart, fromSeq: next))
+    try await watchEvents(count: count, seconds: seconds) {
+        var events: [CartEvent] = []
+        var current = stream
+        while true {
+            do {
+                for try await item in current {
+                    events.append(item.event)
+                    if events.count == count { return events }
                 }
+                throw RPCError(.unavailable, "the node ended the watch stream")
+            } catch let error as RPCError where error.isRetryable {
+                try await Task.sleep(for: .milliseconds(100))
+                let next = events.last.map { $0.seq.next } ?? Seq(1)
+                current = try await client.stream(.syncWatch, WatchRequest(cart: cart, fromSeq: next))
             }
         }
+    }
+}
+
+/// The events `read` returns, or a failure once `seconds` have passed without them.
+private func watchEvents(count: Int, seconds: Double,
+                         _ read: @escaping @Sendable () async throws -> [CartEvent]) async throws -> [CartEvent] {
+    try await withThrowingTaskGroup(of: [CartEvent]?.self) { group in
+        group.addTask { try await read() }
         group.addTask {
             try await Task.sleep(for: .seconds(seconds))
             return nil
