@@ -70,8 +70,8 @@ final class LocalCluster: @unchecked Sendable {
         process.executableURL = Self.cartdBinary
         process.arguments = arguments
         let stdoutPath = data.appendingPathComponent("stdout").path
-        FileManager.default.createFile(atPath: stdoutPath, contents: nil)
-        FileManager.default.createFile(atPath: data.appendingPathComponent("log").path, contents: nil)
+        _ = FileManager.default.createFile(atPath: stdoutPath, contents: nil)
+        _ = FileManager.default.createFile(atPath: data.appendingPathComponent("log").path, contents: nil)
         process.standardOutput = FileHandle(forWritingAtPath: stdoutPath)
         process.standardError = FileHandle(forWritingAtPath: data.appendingPathComponent("log").path)
         try process.run()

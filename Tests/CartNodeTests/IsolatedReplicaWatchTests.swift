@@ -21,7 +21,7 @@ final class IsolatedReplicaWatchTests: XCTestCase {
     func testAWatchOnALaggingFollowerSeesTheCartJustCreatedThroughTheLeader() async throws {
         try await ProxiedPaths.withCluster(size: 3, partitions: 4, tweak: Self.slowElections) { cluster, proxies in
             let cart = CartID("lagging")
-            let (partition, leader, follower) = try await Self.createWhileTheFollowerLags(cart, cluster, proxies)
+            let (_, leader, follower) = try await Self.createWhileTheFollowerLags(cart, cluster, proxies)
             let metrics = cluster.node(follower).metrics
             let readsBefore = metrics.value(.readsLinearizable)
             let watcher = try cluster.client(follower, as: "alice")

@@ -45,7 +45,7 @@ final class CrashRecoveryTests: XCTestCase {
     /// catches up from the leader as usual.
     func testACommitIndexPastTheLogsEndIsClampedOnRestart() throws {
         let configuration = Configuration(voters: [1, 2, 3])
-        var storages = TestLogs.storages(configuration, logs: [1: [1, 1, 1, 1, 1], 2: [1, 1, 1, 1, 1], 3: [1, 1, 1]], term: 1,
+        let storages = TestLogs.storages(configuration, logs: [1: [1, 1, 1, 1, 1], 2: [1, 1, 1, 1, 1], 3: [1, 1, 1]], term: 1,
                                          commit: LogIndex(5))
         storages[3]!.setHardState(HardState(term: Term(1), vote: .none, commit: LogIndex(5)))
         let cluster = LocalCluster(storages: storages)

@@ -334,7 +334,7 @@ final class NodeJournalTests: XCTestCase {
         for first in stride(from: 1, through: 19, by: 2) {
             try log?.appendAndWait(makeEntries(from: UInt64(first), count: 2, term: 1))
         }
-        weak var dropped = log
+        weak let dropped = log
         log = nil
         XCTAssertNotNil(dropped, "the journal keeps the unclosed log")
         let filesBefore = journalPaths(directory)

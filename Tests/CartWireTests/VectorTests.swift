@@ -112,7 +112,7 @@ final class VectorTests: XCTestCase {
     }
 
     private func generatedVectorFiles() throws -> [(String, String)] {
-        try [("primitives.vectors", VectorFile.render(header: [
+        [("primitives.vectors", VectorFile.render(header: [
             "SharedCart wire encoding: one vector per primitive shape. Each value is encoded as the",
             "top-level value (a non-message top-level value is field 1 of an implicit message).",
             "value: the value as JSON (dates in ms since 1970, bytes as base64); hex: its encoding.",

@@ -49,7 +49,7 @@ final class PeerGuard: Sendable {
     }
 
     /// Runs `call` against `peer` if its breaker and cap allow, recording the outcome.
-    func guarded<T>(_ peer: NodeID, on loop: any EventLoop, _ call: @escaping @Sendable () -> EventLoopFuture<T>) -> EventLoopFuture<T> {
+    func guarded<T: Sendable>(_ peer: NodeID, on loop: any EventLoop, _ call: @escaping @Sendable () -> EventLoopFuture<T>) -> EventLoopFuture<T> {
         let permit: BreakerPermit
         switch breakers.admit(peer: peer, now: clock.monotonicNow()) {
         case .rejected(let retryAfterMs):

@@ -24,7 +24,7 @@ extension NodeServices {
                 let actor = try caller.user()
                 let partition = placement.partition(of: request.cart)
                 return router.route(.cartAddItem, partition: partition, request, caller: caller, on: loop) { [self] replica in
-                    let propose = { (item: Item) in
+                    let propose: @Sendable (Item) -> EventLoopFuture<CartWriteReply> = { item in
                         let command = Command.addItem(AddItem(cart: request.cart, actor: actor, item: request.item,
                                                               quantity: request.quantity, unitPrice: item.price,
                                                               expectedVersion: request.expectedVersion))

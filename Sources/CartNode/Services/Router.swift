@@ -90,7 +90,9 @@ final class Router: Sendable {
         if leader == node, let replica = replicas[partition] {
             // Already on the replica's loop (a node with one loop, or a connection that shares
             // the replica's): serve now rather than in a task queued behind this one.
-            let serve = { replica.isLeader ? local(replica) : replica.loop.makeFailedFuture(replica.notLeaderError()) }
+            let serve: @Sendable () -> EventLoopFuture<Response> = {
+                replica.isLeader ? local(replica) : replica.loop.makeFailedFuture(replica.notLeaderError())
+            }
             future = replica.loop.inEventLoop ? serve() : replica.loop.flatSubmit(serve)
         } else if caller.forwarded {
             // No second hop: the caller retries, going straight to the leader this hint names.

@@ -64,8 +64,9 @@ extension NodeServices {
                         // still missing come from the history, up to the unshare and no further.
                         var note = ""
                         if let revokedAt = channel.revokedAt, next <= revokedAt {
+                            let from = next
                             let missed = try await replica.loop.submit {
-                                Self.eventsUntilRevoked(replica, cart: request.cart, from: next, through: revokedAt)
+                                Self.eventsUntilRevoked(replica, cart: request.cart, from: from, through: revokedAt)
                             }.get()
                             try await writer.send(contentsOf: missed)
                             if missed.isEmpty { note = " (its events from #\(next.rawValue) are no longer kept)" }

@@ -48,10 +48,10 @@ extension ServerConnectionHandler {
         case .stream where quiet:
             failConnection(RPCError(.protocolViolation, "noReply request for the server-stream method \(entry.method.name)"))
         case .eventLoopFuture(let handler):
-            let call = track(stream, entry.method, deadline: deadline, noReply: quiet)
+            let call = NIOLoopBound(track(stream, entry.method, deadline: deadline, noReply: quiet), eventLoop: context.eventLoop)
             let bound = loopBound!
             handler(frame.payload, context).hop(to: context.eventLoop).whenComplete { result in
-                bound.value.finishUnary(call, result.mapError(RPCError.from(handlerError:)))
+                bound.value.finishUnary(call.value, result.mapError(RPCError.from(handlerError:)))
             }
         case .async(let handler):
             let call = track(stream, entry.method, deadline: deadline, noReply: quiet)
