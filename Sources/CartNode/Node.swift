@@ -163,11 +163,18 @@ public final class CartNode: Service, Sendable {
             try await replica.loop.submit { replica.start(tickInterval: tick) }.get()
         }
         if configuration.leaderBalanceIntervalMs > 0 {
-            let interval = TimeAmount.milliseconds(configuration.leaderBalanceIntervalMs)
-            let balancing = group.next().scheduleRepeatedTask(initialDelay: interval, delay: interval) { _ in
+            // Each node starts at its own phase, so that the nodes do not all plan from the
+            // same (stale) view at once and hand partitions to the same quiet node.
+            let intervalMs = configuration.leaderBalanceIntervalMs
+            let balancing = group.next().scheduleRepeatedTask(
+                initialDelay: .milliseconds(intervalMs + Int64.random(in: 0...intervalMs)), delay: .milliseconds(intervalMs)) { _ in
                 services.balanceLeaders()
             }
-            running.withLockedValue { $0?.leaderBalancing = balancing }
+            let stillRunning = running.withLockedValue { running -> Bool in
+                running?.leaderBalancing = balancing
+                return running != nil
+            }
+            if !stillRunning { balancing.cancel() }  // shut down meanwhile
         }
         logger.info("started", metadata: ["client": "\(clientPort)", "peer": "\(peerPort)", "partitions": "\(replicas.count)"])
         return ports

@@ -124,9 +124,14 @@ final class WatchChannelTests: XCTestCase {
             done(sent)
         }
 
-        /// Until the consumer's task waits on `channel` (its direct send registered).
-        func waitForConsumer(_ channel: WatchChannel) async {
-            while !channel.hasWaitingConsumer { await Task.yield() }
+        /// Until the consumer's task waits on `channel` (its direct send registered); fails
+        /// the test after 10 s rather than hang the suite.
+        func waitForConsumer(_ channel: WatchChannel, file: StaticString = #filePath, line: UInt = #line) async {
+            let deadline = ContinuousClock.now + .seconds(10)
+            while !channel.hasWaitingConsumer {
+                guard ContinuousClock.now < deadline else { return XCTFail("the consumer never waited", file: file, line: line) }
+                await Task.yield()
+            }
         }
     }
 

@@ -5,11 +5,13 @@ import NIOCore
 /// over the nodes: elections pick whoever times out first, so after a start or a restart
 /// most partitions can be led by one node, which then does most of the cluster's work.
 ///
-/// Pure: from this node's view of the leaders, nothing else. A node hands a partition only
-/// to one of its replicas leading at least two partitions fewer than itself, so every
-/// transfer narrows a gap and two nodes never trade a partition back and forth. Rounds repeat
-/// until no node leads two more partitions than a replica it shares one with; nothing moves
-/// while a partition has no known leader (an election is under way).
+/// Pure: from this node's view of the leaders and of which peers answer, nothing else. A
+/// node hands a partition only to one of its replicas that answers and leads at least two
+/// partitions fewer than itself, so every transfer narrows a gap and two nodes never trade a
+/// partition back and forth. Rounds repeat until no node leads two more partitions than a
+/// live replica it shares one with. Nothing moves while a partition this node hosts has no
+/// known leader (an election is under way); partitions it does not host count only where
+/// their leader is known (learned from forwarded calls).
 enum LeaderBalance {
     struct Transfer: Equatable {
         let partition: PartitionID
@@ -17,20 +19,23 @@ enum LeaderBalance {
     }
 
     /// This round's transfers for node `me`, in order: each time, one of the partitions it
-    /// leads goes to its replica leading the fewest partitions, while that replica leads at
-    /// least two fewer, counting the transfers planned before it. `leaders[p]` is the leader
-    /// of partition p as this node believes (`.none`: unknown).
-    static func plan(me: NodeID, leaders: [NodeID], replicas: (PartitionID) -> [NodeID]) -> [Transfer] {
-        guard !leaders.isEmpty, !leaders.contains(.none) else { return [] }
+    /// leads goes to its live replica leading the fewest partitions, while that replica leads
+    /// at least two fewer, counting the transfers planned before it. `leaders[p]` is the
+    /// leader of partition p as this node believes (`.none`: unknown); `hosts` says which
+    /// partitions this node hosts, `isLive` which peers answered it recently.
+    static func plan(me: NodeID, leaders: [NodeID], replicas: (PartitionID) -> [NodeID],
+                     hosts: (PartitionID) -> Bool, isLive: (NodeID) -> Bool) -> [Transfer] {
+        let partitions = leaders.indices.map { PartitionID(UInt32($0)) }
+        guard !partitions.contains(where: { leaders[Int($0.rawValue)] == .none && hosts($0) }) else { return [] }
         var led: [NodeID: Int] = [:]
-        for leader in leaders { led[leader, default: 0] += 1 }
-        var mine = (0..<leaders.count).filter { leaders[$0] == me }.map { PartitionID(UInt32($0)) }
+        for leader in leaders where leader != .none { led[leader, default: 0] += 1 }
+        var mine = partitions.filter { leaders[Int($0.rawValue)] == me }
         var transfers: [Transfer] = []
         while true {
             // The partition whose least busy replica is the least busy of all (lowest ids on ties).
             var best: (index: Int, target: NodeID, leads: Int)?
             for (index, partition) in mine.enumerated() {
-                guard let target = replicas(partition).filter({ $0 != me })
+                guard let target = replicas(partition).filter({ $0 != me && isLive($0) })
                     .min(by: { (led[$0] ?? 0, $0.rawValue) < (led[$1] ?? 0, $1.rawValue) }) else { continue }
                 let leads = led[target] ?? 0
                 if best == nil || leads < best!.leads { best = (index, target, leads) }
@@ -52,9 +57,20 @@ extension NodeServices {
     /// flight meanwhile get `notLeader` with the new leader's hint. Counted in
     /// `cart_raft_leader_transfers_total`.
     func balanceLeaders() {
-        for transfer in LeaderBalance.plan(me: node, leaders: router.leaders.all(), replicas: placement.replicas(of:)) {
-            guard let replica = replicas[transfer.partition] else { continue }
-            handOver(replica, to: transfer)
+        // Which peers answer: those the partitions this node leads heard from lately.
+        let leading = replicas.values.filter { router.leaders.leader(of: $0.partition) == node }
+        guard !leading.isEmpty else { return }
+        let heard = leading.map { replica in
+            replica.loop.submit { replica.replicas.filter { replica.raft.hasHeardRecently(from: $0) } }
+        }
+        EventLoopFuture.whenAllSucceed(heard, on: eventLoopGroup.next()).whenSuccess { [self] lists in
+            let live = Set(lists.joined())
+            let plan = LeaderBalance.plan(me: node, leaders: router.leaders.all(), replicas: placement.replicas(of:),
+                                          hosts: { self.replicas[$0] != nil }, isLive: live.contains)
+            for transfer in plan {
+                guard let replica = replicas[transfer.partition] else { continue }
+                handOver(replica, to: transfer)
+            }
         }
     }
 

@@ -85,8 +85,11 @@ final class PartitionReplica: @unchecked Sendable {
     var pending: [LogIndex: PendingProposal] = [:]
     private var readBatch: [ReadCompletion] = []
     private var readsAwaitingIndex: [UInt64: (askedAtTick: UInt64, completions: [ReadCompletion])] = [:]
-    private var readsAwaitingApply: [(index: LogIndex, completions: [ReadCompletion])] = []
-    private var nextReadID: UInt64 = 1
+    private var readsAwaitingApply: [(index: LogIndex, askedAtTick: UInt64, completions: [ReadCompletion])] = []
+    /// Read contexts go to the leader, which drops a request whose context is already waiting:
+    /// they start at a random value so that followers' rounds (and rounds from before a
+    /// restart) never share one.
+    private var nextReadID = UInt64.random(in: 0...UInt64.max)
     /// Advanced only by apply and restore (PartitionReplica+Apply.swift).
     var appliedIndex: LogIndex
     /// The end of the log the disk holds for sure: it rises when a Ready's entries are synced
@@ -341,7 +344,7 @@ final class PartitionReplica: @unchecked Sendable {
         let batch = readBatch
         readBatch.removeAll()
         let id = nextReadID
-        nextReadID += 1
+        nextReadID &+= 1
         do {
             try raft.readIndex(context: withUnsafeBytes(of: id.littleEndian) { Array($0) })
             readsAwaitingIndex[id] = (askedAtTick: ticks, completions: batch)
@@ -354,26 +357,31 @@ final class PartitionReplica: @unchecked Sendable {
         guard readState.context.count == 8 else { return }
         let id = readState.context.withUnsafeBytes { UInt64(littleEndian: $0.loadUnaligned(as: UInt64.self)) }
         guard let round = readsAwaitingIndex.removeValue(forKey: id) else { return }
-        readsAwaitingApply.append((readState.index, round.completions))
+        readsAwaitingApply.append((readState.index, round.askedAtTick, round.completions))
     }
 
-    /// Fails the read rounds that have waited `readRoundTicksMax` ticks for their index: a
-    /// follower's request, or the leader's answer, was lost (a dropped message, a leader that
-    /// changed or was cut off), and nothing else would ever answer them.
+    /// Fails the read rounds asked `readRoundTicksMax` ticks ago or more that are still not
+    /// answered: waiting for their index (a follower's request, or the leader's answer, was
+    /// lost: a dropped message, a leader that changed or was cut off), or for this replica to
+    /// apply up to it (a follower cut off right after the answer). Nothing else would end them.
     private func expireReadRounds() {
-        guard !readsAwaitingIndex.isEmpty else { return }
-        let expired = readsAwaitingIndex.filter { ticks - $0.value.askedAtTick >= readRoundTicksMax }
-        guard !expired.isEmpty else { return }
+        guard !readsAwaitingIndex.isEmpty || !readsAwaitingApply.isEmpty else { return }
         let error = RPCError(.unavailable, "\(partition) could not confirm a read with its leader", retryAfterMs: 100)
-        for (id, round) in expired {
+        for (id, round) in readsAwaitingIndex where ticks - round.askedAtTick >= readRoundTicksMax {
             readsAwaitingIndex[id] = nil
             for completion in round.completions { completion(.failure(error)) }
         }
+        let (expired, waiting) = readsAwaitingApply.reduce(into: ([ReadCompletion](), [(index: LogIndex, askedAtTick: UInt64, completions: [ReadCompletion])]())) {
+            if ticks - $1.askedAtTick >= readRoundTicksMax { $0.0 += $1.completions } else { $0.1.append($1) }
+        }
+        guard !expired.isEmpty else { return }
+        readsAwaitingApply = waiting
+        for completion in expired { completion(.failure(error)) }
     }
 
     func releaseReads() {
         guard !readsAwaitingApply.isEmpty else { return }
-        var waiting: [(index: LogIndex, completions: [ReadCompletion])] = []
+        var waiting: [(index: LogIndex, askedAtTick: UInt64, completions: [ReadCompletion])] = []
         for read in readsAwaitingApply {
             if read.index <= appliedIndex {
                 for completion in read.completions { completion(.success(())) }

@@ -63,7 +63,9 @@ extension NodeServices {
                 }
                 // A name nobody registered is refused here, before anything changes: the link to
                 // the user's cart list would fail and undo the share a moment after it was answered.
-                return checkRegistered(request.users, on: loop).flatMap { [self] in
+                // A forwarded share was checked by the node it came from.
+                let checked = caller.forwarded ? loop.makeSucceededVoidFuture() : checkRegistered(request.users, on: loop)
+                return checked.flatMap { [self] in
                     writeCart(.cartShare, request, cart: request.cart, caller: caller, on: loop) { _ in
                         .shareCart(ShareCart(cart: request.cart, actor: actor, users: request.users, expectedVersion: request.expectedVersion))
                     }
