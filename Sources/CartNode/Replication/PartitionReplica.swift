@@ -84,8 +84,13 @@ final class PartitionReplica: @unchecked Sendable {
 
     var pending: [LogIndex: PendingProposal] = [:]
     private var readBatch: [ReadCompletion] = []
-    private var readsAwaitingIndex: [UInt64: (askedAtTick: UInt64, completions: [ReadCompletion])] = [:]
-    private var readsAwaitingApply: [(index: LogIndex, askedAtTick: UInt64, completions: [ReadCompletion])] = []
+    /// One ReadIndex round: the reads that share it, and when it was asked.
+    private struct ReadRound {
+        let askedAtTick: UInt64
+        let completions: [ReadCompletion]
+    }
+    private var readsAwaitingIndex: [UInt64: ReadRound] = [:]
+    private var readsAwaitingApply: [(index: LogIndex, round: ReadRound)] = []
     /// Read contexts go to the leader, which drops a request whose context is already waiting:
     /// they start at a random value so that followers' rounds (and rounds from before a
     /// restart) never share one.
@@ -347,7 +352,7 @@ final class PartitionReplica: @unchecked Sendable {
         nextReadID &+= 1
         do {
             try raft.readIndex(context: withUnsafeBytes(of: id.littleEndian) { Array($0) })
-            readsAwaitingIndex[id] = (askedAtTick: ticks, completions: batch)
+            readsAwaitingIndex[id] = ReadRound(askedAtTick: ticks, completions: batch)
         } catch {
             for completion in batch { completion(.failure(rpcError(error))) }
         }
@@ -357,7 +362,7 @@ final class PartitionReplica: @unchecked Sendable {
         guard readState.context.count == 8 else { return }
         let id = readState.context.withUnsafeBytes { UInt64(littleEndian: $0.loadUnaligned(as: UInt64.self)) }
         guard let round = readsAwaitingIndex.removeValue(forKey: id) else { return }
-        readsAwaitingApply.append((readState.index, round.askedAtTick, round.completions))
+        readsAwaitingApply.append((readState.index, round))
     }
 
     /// Fails the read rounds asked `readRoundTicksMax` ticks ago or more that are still not
@@ -366,25 +371,21 @@ final class PartitionReplica: @unchecked Sendable {
     /// apply up to it (a follower cut off right after the answer). Nothing else would end them.
     private func expireReadRounds() {
         guard !readsAwaitingIndex.isEmpty || !readsAwaitingApply.isEmpty else { return }
-        let error = RPCError(.unavailable, "\(partition) could not confirm a read with its leader", retryAfterMs: 100)
-        for (id, round) in readsAwaitingIndex where ticks - round.askedAtTick >= readRoundTicksMax {
-            readsAwaitingIndex[id] = nil
-            for completion in round.completions { completion(.failure(error)) }
-        }
-        let (expired, waiting) = readsAwaitingApply.reduce(into: ([ReadCompletion](), [(index: LogIndex, askedAtTick: UInt64, completions: [ReadCompletion])]())) {
-            if ticks - $1.askedAtTick >= readRoundTicksMax { $0.0 += $1.completions } else { $0.1.append($1) }
-        }
+        let isExpired = { (round: ReadRound) in self.ticks - round.askedAtTick >= self.readRoundTicksMax }
+        let expired = readsAwaitingIndex.values.filter(isExpired) + readsAwaitingApply.map(\.round).filter(isExpired)
         guard !expired.isEmpty else { return }
-        readsAwaitingApply = waiting
-        for completion in expired { completion(.failure(error)) }
+        readsAwaitingIndex = readsAwaitingIndex.filter { !isExpired($0.value) }
+        readsAwaitingApply.removeAll { isExpired($0.round) }
+        let error = RPCError(.unavailable, "\(partition) could not confirm a read with its leader", retryAfterMs: 100)
+        for round in expired { for completion in round.completions { completion(.failure(error)) } }
     }
 
     func releaseReads() {
         guard !readsAwaitingApply.isEmpty else { return }
-        var waiting: [(index: LogIndex, askedAtTick: UInt64, completions: [ReadCompletion])] = []
+        var waiting: [(index: LogIndex, round: ReadRound)] = []
         for read in readsAwaitingApply {
             if read.index <= appliedIndex {
-                for completion in read.completions { completion(.success(())) }
+                for completion in read.round.completions { completion(.success(())) }
             } else {
                 waiting.append(read)
             }
@@ -419,7 +420,7 @@ final class PartitionReplica: @unchecked Sendable {
         let proposals = pending
         pending.removeAll()
         for (_, proposal) in proposals { proposal.completion(.failure(error)) }
-        let reads = readBatch + readsAwaitingIndex.values.flatMap(\.completions) + readsAwaitingApply.flatMap(\.completions)
+        let reads = readBatch + readsAwaitingIndex.values.flatMap(\.completions) + readsAwaitingApply.flatMap(\.round.completions)
         readBatch.removeAll()
         readsAwaitingIndex.removeAll()
         readsAwaitingApply.removeAll()

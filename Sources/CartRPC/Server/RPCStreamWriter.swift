@@ -24,7 +24,7 @@ public struct RPCStreamWriter<Item: RPCMessage>: Sendable {
         try await sink.send(payloads)
     }
 
-    /// An item encoded once, to be sent on several streams (`trySendNow`).
+    /// An item encoded once, to be sent on several streams (`trySend`).
     public struct Encoded: Sendable {
         let payload: ByteBuffer
     }
@@ -33,20 +33,13 @@ public struct RPCStreamWriter<Item: RPCMessage>: Sendable {
         Encoded(payload: try item.encodedRPC(allocator: ByteBufferAllocator()))
     }
 
-    /// Sends an item at once, without a trip through the producer's task, if called on the
-    /// connection's event loop while no `send` is waiting and the caller's credit and the
-    /// connection can take it; otherwise sends nothing and returns false (use `send`).
-    /// `item` is asked for only once those hold, so an item encoded lazily costs nothing when
-    /// it cannot go. For a producer fed by the event loop (a replica publishing to watchers).
-    public func trySendNow(_ item: () -> Encoded?) -> Bool {
-        sink.trySendNow { item()?.payload }
-    }
-
-    /// `trySendNow` from any thread: at once when called on the connection's event loop
-    /// (`done` is then called before this returns), otherwise one hop to that loop with the
-    /// item encoded here. `done` gets whether the item was sent, on the connection's loop.
-    /// One hop instead of waking the producer's task to send it: for a producer fed by
-    /// another event loop.
+    /// Sends an item without a trip through the producer's task, if no `send` is waiting and
+    /// the caller's credit and the connection can take it; `done` gets whether it was sent
+    /// (if not, use `send`). Called on the connection's event loop, it sends at once and calls
+    /// `done` before returning, and `item` is asked for only once the checks pass, so an item
+    /// encoded lazily costs nothing when it cannot go. From another thread it takes one hop to
+    /// that loop with the item encoded here, and `done` is called there. For a producer fed
+    /// by an event loop (a replica publishing to watchers).
     public func trySend(_ item: () -> Encoded?, done: @escaping @Sendable (Bool) -> Void) {
         sink.trySend({ item()?.payload }, done: done)
     }
@@ -61,11 +54,6 @@ public final class ServerStreamSink: Sendable {
     init(connection: NIOLoopBound<ServerConnectionHandler>, call: NIOLoopBound<ServerCall>) {
         self.connection = connection
         self.call = call
-    }
-
-    func trySendNow(_ payload: () -> ByteBuffer?) -> Bool {
-        guard connection.eventLoop.inEventLoop else { return false }
-        return connection.value.writeStreamItemNow(payload, call: call.value)
     }
 
     func trySend(_ payload: () -> ByteBuffer?, done: @escaping @Sendable (Bool) -> Void) {

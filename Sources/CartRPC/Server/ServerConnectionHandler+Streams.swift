@@ -53,7 +53,7 @@ extension ServerConnectionHandler {
         writeHeldItems(call)
     }
 
-    /// One item written at once on the loop (`RPCStreamWriter.trySendNow`): only while the
+    /// One item written at once on the loop (`RPCStreamWriter.trySend`): only while the
     /// stream is open, no producer's items wait, and credit and the connection allow it.
     /// It only adds the frame to the batch (flushed at the end of the turn): callers may hold
     /// locks of their own, so nothing here may flush, fail the connection or stop calls.

@@ -61,17 +61,16 @@ enum Printer {
         "\(item.id)  \"\(item.name)\"  \(item.price)  stock \(item.stock)  reserved \(item.reserved)"
     }
 
-    /// A moment as local ISO 8601 date and time, to the millisecond.
-    static func time(_ timestamp: Timestamp) -> String {
+    /// A moment as local ISO 8601 time to the millisecond, with the date unless `dateless`.
+    static func time(_ timestamp: Timestamp, dateless: Bool = false) -> String {
         let time = Date(timeIntervalSince1970: Double(timestamp.millisecondsSinceEpoch) / 1_000)
-        return ISO8601DateFormatter.string(from: time, timeZone: .current,
-                                           formatOptions: [.withFullDate, .withFullTime, .withFractionalSeconds])
+        let options: ISO8601DateFormatter.Options = dateless ? [.withFullTime, .withFractionalSeconds]
+            : [.withFullDate, .withFullTime, .withFractionalSeconds]
+        return ISO8601DateFormatter.string(from: time, timeZone: .current, formatOptions: options)
     }
 
     static func event(_ event: CartEvent) -> String {
-        let time = Date(timeIntervalSince1970: Double(event.timestamp.millisecondsSinceEpoch) / 1_000)
-        let stamp = ISO8601DateFormatter.string(from: time, timeZone: .current, formatOptions: [.withFullTime, .withFractionalSeconds])
-        return "#\(event.seq.rawValue)  v\(event.version.rawValue)  \(stamp)  \(event.change.name)  \(details(event.change))"
+        "#\(event.seq.rawValue)  v\(event.version.rawValue)  \(time(event.timestamp, dateless: true))  \(event.change.name)  \(details(event.change))"
     }
 
     static func details(_ change: CartChange) -> String {
