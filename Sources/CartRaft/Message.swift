@@ -51,6 +51,20 @@ public enum MessageKind: UInt8, Hashable, Codable, Sendable, CustomStringConvert
 
     var isVoteRequest: Bool { self == .requestVote || self == .requestPreVote }
 
+    /// Whether a message of this kind may leave before the writes of the Ready it belongs to
+    /// are durable: heartbeats, their answers and ReadIndex traffic say nothing about the
+    /// sender's log or vote (a heartbeat's commit index never passes what the follower
+    /// acknowledged as durable), so a crash that loses those writes cannot make them false.
+    /// Appends, snapshots, votes and every answer to them wait (as in etcd raft, whose
+    /// asynchronous storage writes hold back only append and vote answers; here a leader's
+    /// own appends also wait, since it counts itself in the commit quorum at once).
+    public var maySendBeforeDurable: Bool {
+        switch self {
+        case .heartbeat, .heartbeatResponse, .readIndex, .readIndexResponse: true
+        default: false
+        }
+    }
+
     var responseToVoteRequest: MessageKind {
         self == .requestVote ? .requestVoteResponse : .requestPreVoteResponse
     }

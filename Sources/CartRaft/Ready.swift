@@ -66,6 +66,24 @@ extension RaftNode {
         return ready
     }
 
+    /// Takes the messages waiting to be sent that need no durable write first
+    /// (`MessageKind.maySendBeforeDurable`), in order, leaving the rest for the next Ready.
+    /// May be called at any time, also while a Ready is outstanding or its writes are not
+    /// yet durable. A caller whose disk is slow sends these at once: heartbeats and their
+    /// answers then keep flowing through a long `fdatasync`, and a leader with a healthy
+    /// network is not deposed (nor does it step down) only because a disk stalled for more
+    /// than an election timeout.
+    public func takeMessagesSendableBeforeDurable() -> [Message] {
+        guard outbox.contains(where: { $0.kind.maySendBeforeDurable }) else { return [] }
+        var early: [Message] = []
+        var later: [Message] = []
+        for message in outbox {
+            if message.kind.maySendBeforeDurable { early.append(message) } else { later.append(message) }
+        }
+        outbox = later
+        return early
+    }
+
     /// The caller has persisted, sent and applied everything in `ready`.
     public func advance(_ ready: Ready) {
         precondition(readyOutstanding, "advance() without a ready()")

@@ -36,6 +36,14 @@ public final class LocalCluster {
     /// Sees every message that passes `cutLinks`: return it (possibly rewritten) to
     /// deliver it, or nil to drop it.
     public var intercept: ((Message) -> Message?)?
+    /// Nodes whose disk stalls (`stallDisk`): their writes reach the storage but never
+    /// become durable, so the messages of their Readies wait in `held`.
+    public private(set) var stalledDisks: Set<NodeID> = []
+    /// Send heartbeats, their answers and ReadIndex messages before the Ready's writes are
+    /// durable, as the node does (`RaftNode.takeMessagesSendableBeforeDurable`); false sends
+    /// every message only with its Ready.
+    public var sendsBeforeDurable = true
+    private var held: [Message] = []
     private var inFlight: [Message] = []
     /// The same nodes and storages by position in `voters`, for the delivery loop (no
     /// hashing per message).
@@ -97,6 +105,20 @@ public final class LocalCluster {
 
     public func heal() {
         cutLinks.removeAll()
+    }
+
+    /// From now on the syncs of `node` do not return: what its Readies write is stored, but
+    /// their messages are held until `resumeDisks`.
+    public func stallDisk(_ node: NodeID) {
+        stalledDisks.insert(node)
+    }
+
+    /// The stalled syncs return: the held messages leave, in order.
+    public func resumeDisks() {
+        stalledDisks.removeAll()
+        inFlight.append(contentsOf: held)
+        held.removeAll()
+        deliverAll()
     }
 
     /// Rebuilds `node` from its storage, as after a crash once everything was persisted.
@@ -165,14 +187,18 @@ public final class LocalCluster {
         let node = nodeList[position]
         let storage = storageList[position]
         let id = voters[position]
-        while node.hasReady {
+        while true {
+            if sendsBeforeDurable { send(node.takeMessagesSendableBeforeDurable()) }
+            guard node.hasReady else { return }
             let ready = node.ready()
             if let snapshot = ready.snapshot { storage.applySnapshot(snapshot) }
             storage.append(ready.entries)
             if let hardState = ready.hardState { storage.setHardState(hardState) }
-            messagesSentCount += ready.messages.count
-            if recordsMessages { sent.append(contentsOf: ready.messages) }
-            inFlight.append(contentsOf: ready.messages)
+            if stalledDisks.contains(id) {
+                held.append(contentsOf: ready.messages)
+            } else {
+                send(ready.messages)
+            }
             if let snapshot = ready.snapshot { installedSnapshots[id]!.append(snapshot) }
             if recordsMessages {
                 applied[id]!.append(contentsOf: ready.committedEntries)
@@ -180,6 +206,13 @@ public final class LocalCluster {
             if !ready.readStates.isEmpty { readStates[id]!.append(contentsOf: ready.readStates) }
             node.advance(ready)
         }
+    }
+
+    private func send(_ messages: [Message]) {
+        guard !messages.isEmpty else { return }
+        messagesSentCount += messages.count
+        if recordsMessages { sent.append(contentsOf: messages) }
+        inFlight.append(contentsOf: messages)
     }
 
     /// Takes a snapshot of `node` at its applied index and compacts its storage.

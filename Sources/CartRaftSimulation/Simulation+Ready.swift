@@ -4,7 +4,13 @@ import CartTypes
 /// The Ready contract as the simulated server runs it, with the checks at each step.
 extension Simulation {
     func processReadies(_ position: Int) throws(SafetyChecker.Violation) {
-        while let raft = nodes[position].raft, raft.hasReady {
+        while let raft = nodes[position].raft {
+            // 0. What needs no write leaves first, as the node sends it: the checks below
+            //    must hold even if the write that follows is torn.
+            for message in raft.takeMessagesSendableBeforeDurable() {
+                _ = network.send(message, now: now, random: &random)
+            }
+            guard raft.hasReady else { return }
             let ready = raft.ready()
             // 1. Persist (a torn write crashes the node before it sends anything).
             guard nodes[position].persist(ready, random: &random) else {

@@ -114,6 +114,42 @@ final class ElectionTests: XCTestCase {
         XCTAssertEqual(cluster[1].leaderHint, .none)
     }
 
+    /// Both followers' syncs stall for several election timeouts (one disk under every node
+    /// of a cluster on one machine, a writeback storm): the leader keeps leading and still
+    /// serves linearizable reads, because heartbeat answers need no write and leave at once.
+    /// Nothing commits until the syncs return, and then everything does. Sent only with
+    /// their Readies, the answers would wait for the syncs and the leader would step down
+    /// by check-quorum (the second half).
+    func testFollowersWhoseSyncsStallStillAnswerHeartbeats() throws {
+        let timeout = RaftOptions(id: 1).electionTimeoutTicks
+        for sendsEarly in [true, false] {
+            let cluster = LocalCluster(voters: [1, 2, 3])
+            cluster.sendsBeforeDurable = sendsEarly
+            cluster.campaign(1)
+            let term = cluster[1].currentTerm
+            let committed = cluster[1].commitIndex
+            cluster.stallDisk(2)
+            cluster.stallDisk(3)
+            let proposal = try cluster[1].propose([7])
+            cluster.deliverAll()
+            cluster.tick(4 * timeout)
+            guard sendsEarly else {
+                XCTAssertNotEqual(cluster[1].currentRole, .leader, "control: answers held with their Readies")
+                continue
+            }
+            XCTAssertEqual(cluster[1].currentRole, .leader)
+            XCTAssertEqual(cluster[1].currentTerm, term)
+            XCTAssertEqual(cluster[1].commitIndex, committed, "no follower's write is durable yet")
+            try cluster[1].readIndex(context: [42])
+            cluster.tick(2)
+            XCTAssertEqual(cluster.readStates[1]?.map(\.context), [[42]])
+            cluster.resumeDisks()
+            XCTAssertEqual(cluster[1].commitIndex, proposal.index)
+            XCTAssertEqual(cluster.appliedData(2).last, [7])
+            XCTAssertEqual(cluster[2].currentTerm, term)
+        }
+    }
+
     /// With check-quorum, a follower that heard from its leader recently ignores a vote
     /// request even at a higher term (the leader lease, thesis §4.2.3).
     func testFollowerWithLiveLeaderIgnoresVoteRequestFromHigherTerm() throws {

@@ -27,6 +27,7 @@ extension PartitionReplica {
 
     func runReady() {
         startReadIndexRound()
+        sendMessagesNeedingNoWrite()
         var committed = 0
         while !stopped, inflight.count < Self.readiesInflightMax, raft.hasReady {
             committed += takeReady()
@@ -45,6 +46,7 @@ extension PartitionReplica {
     /// Returns how many committed entries the Ready carried (for `runReady`'s slicing).
     @discardableResult
     func takeReady() -> Int {
+        sendMessagesNeedingNoWrite()
         let ready = raft.ready()
         if predecoded != nil, ready.snapshot == nil, !inflight.contains(where: { $0.ready.snapshot != nil }) {
             predecoded = nil  // Raft did not take the snapshot it was decoded for
@@ -103,6 +105,17 @@ extension PartitionReplica {
         raft.advance(ready)
         finishDurableReadies()
         return ready.committedEntries.count
+    }
+
+    /// Heartbeats, their answers and ReadIndex messages go out at once, even while Readies
+    /// wait for a sync (and when `readiesInflightMax` of them do): a journal `fdatasync`
+    /// that stalls for longer than an election timeout (the disk is shared by every
+    /// partition of the node) would otherwise hold back every heartbeat answer of the
+    /// node's followers, and their leaders would step down by check-quorum.
+    func sendMessagesNeedingNoWrite() {
+        guard !stopped else { return }
+        let early = raft.takeMessagesSendableBeforeDurable()
+        if !early.isEmpty { transport.send(early, partition: partition, replica: self) }
     }
 
     func markDurable(_ sequence: UInt64) {
