@@ -51,6 +51,8 @@ public final class CartNode: Service, Sendable {
         var snapshotTransferSweep: RepeatedTask
         /// Rounds of leader balancing (`NodeServices.balanceLeaders`), unless turned off.
         var leaderBalancing: RepeatedTask?
+        /// One `LoopStallProbe` per event loop.
+        var stallProbes: [RepeatedTask]
     }
 
     /// How often unfinished snapshot transfers are checked for idleness.
@@ -141,6 +143,7 @@ public final class CartNode: Service, Sendable {
             initialDelay: Self.snapshotTransferSweepInterval, delay: Self.snapshotTransferSweepInterval) { _ in
             assembler.dropIdleTransfers()
         }
+        let stallProbes = group.makeIterator().map { LoopStallProbe.start(on: $0, metrics: metrics, logger: logger) }
 
         var metricsServer: MetricsServer?
         if let port = configuration.metricsPort {
@@ -156,7 +159,7 @@ public final class CartNode: Service, Sendable {
         running.withLockedValue {
             $0 = Running(clientServer: clientServer, peerServer: peerServer, transport: transport, replicas: replicas,
                          services: services, metricsServer: metricsServer, ports: ports, journal: journal,
-                         snapshotTransferSweep: snapshotTransferSweep)
+                         snapshotTransferSweep: snapshotTransferSweep, stallProbes: stallProbes)
         }
         let tick = TimeAmount.milliseconds(configuration.tickIntervalMs)
         for replica in replicas.values {
@@ -324,6 +327,7 @@ public final class CartNode: Service, Sendable {
         }
         running.snapshotTransferSweep.cancel()
         running.leaderBalancing?.cancel()
+        for probe in running.stallProbes { probe.cancel() }
         await running.metricsServer?.shutdown()
         // Watch streams never end on their own: end them first ('unavailable', so their
         // clients watch again on another node) rather than let them hold the drain to its timeout.

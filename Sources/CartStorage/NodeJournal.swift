@@ -40,12 +40,22 @@ public final class NodeJournal: @unchecked Sendable {
         }
     }
 
+    /// A batch whose write and sync take this long counts as slow (`Statistics.slowSyncs`).
+    public static let slowSyncThreshold = Duration.milliseconds(100)
+    /// A batch whose write and sync take this long is logged as a warning: every append
+    /// waiting on the node (and every replica's answers that need them) waited as long.
+    public static let stalledSyncThreshold = Duration.milliseconds(500)
+
     public struct Statistics: Hashable, Sendable {
         /// `fdatasync` calls of the journal's group commit.
         public var dataSyncs: UInt64 = 0
         /// Records whose completion reported success.
         public var durableRecords: UInt64 = 0
         public var checkpoints: UInt64 = 0
+        /// Batches whose write and `fdatasync` took `slowSyncThreshold` or longer.
+        public var slowSyncs: UInt64 = 0
+        /// The longest write and `fdatasync` of one batch so far.
+        public var longestSync: Duration = .zero
         /// Journal files on disk.
         public var fileCount = 0
     }
@@ -215,8 +225,8 @@ public final class NodeJournal: @unchecked Sendable {
             return pending.isEmpty ? nil : takeBatch()
         }
         guard let batch else { return [] }
-        let result = perform(batch)
-        finish(batch, result)
+        let (result, elapsed) = perform(batch)
+        finish(batch, result, elapsed: elapsed)
         if case let .failure(error) = result {
             for waiter in batch.waiters { waiter(.failure(error)) }
             throw error
@@ -228,8 +238,8 @@ public final class NodeJournal: @unchecked Sendable {
 
     private func run() {
         while let batch = nextBatch() {
-            let result = perform(batch)
-            finish(batch, result)
+            let (result, elapsed) = perform(batch)
+            finish(batch, result, elapsed: elapsed)
             for waiter in batch.waiters { waiter(result) }
         }
     }
@@ -264,22 +274,32 @@ public final class NodeJournal: @unchecked Sendable {
         return batch
     }
 
-    /// One `pwrite` and one `fdatasync`, without the lock (`writing` keeps others out).
-    private func perform(_ batch: Batch) -> Result<Void, StorageError> {
+    /// One `pwrite` and one `fdatasync`, without the lock (`writing` keeps others out), and
+    /// how long they took.
+    private func perform(_ batch: Batch) -> (Result<Void, StorageError>, Duration) {
+        let clock = ContinuousClock()
+        let started = clock.now
         do {
             try batch.file.write(batch.bytes, at: batch.offset)
             if options.syncPolicy == .fsyncPerBatch { try batch.file.file.dataSync() }
-            return .success(())
+            return (.success(()), clock.now - started)
         } catch let error as StorageError {
-            return .failure(error)
+            return (.failure(error), clock.now - started)
         } catch {
-            return .failure(.syncFailed(path: batch.file.path, errno: EIO))
+            return (.failure(.syncFailed(path: batch.file.path, errno: EIO)), clock.now - started)
         }
     }
 
-    private func finish(_ batch: Batch, _ result: Result<Void, StorageError>) {
+    private func finish(_ batch: Batch, _ result: Result<Void, StorageError>, elapsed: Duration) {
+        if elapsed >= Self.stalledSyncThreshold {
+            logger.warning("slow journal sync: appends waited on the disk", metadata: [
+                "ms": "\(Self.milliseconds(elapsed))", "bytes": "\(batch.bytes.count)", "records": "\(batch.waiters.count)",
+            ])
+        }
         let startCheckpoint = condition.locked { () -> Bool in
             writing = false
+            statistics.longestSync = max(statistics.longestSync, elapsed)
+            if elapsed >= Self.slowSyncThreshold { statistics.slowSyncs += 1 }
             switch result {
             case .success:
                 if options.syncPolicy == .fsyncPerBatch { statistics.dataSyncs += 1 }

@@ -189,6 +189,13 @@ final class SingleNodeTests: XCTestCase {
             XCTAssertTrue(metrics.contains("# TYPE cart_storage_syncs_total counter"), metrics)
             XCTAssertTrue(metrics.contains("cart_raft_entries_committed_total "), metrics)
             XCTAssertFalse(metrics.contains("cart_storage_syncs_total 0\n"), metrics)
+            // The journal times its syncs (a slow disk shows up here and in the log), and the
+            // loops are watched for stalls.
+            let longest = metrics.split(separator: "\n").first { $0.hasPrefix("cart_storage_journal_sync_longest_seconds ") }
+            let seconds = try XCTUnwrap(longest.flatMap { Double($0.split(separator: " ")[1]) }, metrics)
+            XCTAssertGreaterThan(seconds, 0)
+            XCTAssertTrue(metrics.contains("cart_storage_journal_slow_syncs_total "), metrics)
+            XCTAssertTrue(metrics.contains("cart_loop_stalls_total "), metrics)
         } catch {
             await cluster.shutdown()
             throw error

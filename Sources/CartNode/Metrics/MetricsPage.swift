@@ -16,6 +16,14 @@ extension CartNode {
         case "/metrics":
             var text = metrics.prometheusText()
             text += "# TYPE cart_storage_syncs_total counter\ncart_storage_syncs_total \(services.storageSyncs())\n"
+            if let journal = services.journal?.currentStatistics {
+                let longest = Double(journal.longestSync.components.seconds)
+                    + Double(journal.longestSync.components.attoseconds) / 1e18
+                text += "# TYPE cart_storage_journal_slow_syncs_total counter\n"
+                text += "cart_storage_journal_slow_syncs_total \(journal.slowSyncs)\n"
+                text += "# TYPE cart_storage_journal_sync_longest_seconds gauge\n"
+                text += "cart_storage_journal_sync_longest_seconds \(longest)\n"
+            }
             text += "# TYPE cart_partition_leader gauge\n# TYPE cart_partition_term gauge\n"
             text += "# TYPE cart_partition_commit_index gauge\n# TYPE cart_partition_applied_index gauge\n"
             for status in statuses {

@@ -12,6 +12,7 @@ final class NodeMetrics: Sendable {
         case watchStreamsOpened, watchResyncs, watchHistoryTruncated, watchItemsDirect
         case snapshotsTaken, snapshotsInstalled, snapshotsDecodedOffLoop, snapshotDecodes
         case checkoutsResumed, checkoutSettlementsRefused, linksResent
+        case loopStalls
 
         var name: String {
             switch self {
@@ -45,6 +46,7 @@ final class NodeMetrics: Sendable {
             case .checkoutsResumed: "saga.checkouts.resumed"
             case .linksResent: "saga.links.resent"
             case .checkoutSettlementsRefused: "saga.settlements.refused"
+            case .loopStalls: "loop.stalls"
             }
         }
     }
