@@ -315,6 +315,9 @@ public final class CartNode: Service, Sendable {
 
     // MARK: Shutdown
 
+    /// The node journal, if the node runs with one (for fault-injection tests).
+    var journal: NodeJournal? { running.withLockedValue { $0?.journal } }
+
     /// Drains clients, stops replicas, closes peer links and logs, stops the threads.
     public func shutdown() async {
         guard let running = running.withLockedValue({ state -> Running? in

@@ -80,6 +80,8 @@ public final class NodeJournal: @unchecked Sendable {
     private var closing = false
     private var threadFinished = false
     private var checkpointing = false
+    /// Set by `pauseSyncs` (fault injection): the journal thread takes no batch meanwhile.
+    private var paused = false
     private var failure: StorageError?
     private var statistics = Statistics()
     private var fileSequences: [UInt64]
@@ -210,6 +212,20 @@ public final class NodeJournal: @unchecked Sendable {
         }
     }
 
+    /// Fault injection: from now on the journal thread writes and syncs nothing, as if the
+    /// disk's syncs did not return, until `resumeSyncs` (or `close`). Appends queue up and
+    /// their completions wait. For tests of what a stalled disk does to the node above.
+    public func pauseSyncs() {
+        condition.locked { paused = true }
+    }
+
+    public func resumeSyncs() {
+        condition.locked {
+            paused = false
+            condition.broadcast()
+        }
+    }
+
     /// Wakes the journal thread for the records queued with `startingSync: false`.
     public func startSync() {
         condition.locked { condition.broadcast() }
@@ -248,7 +264,7 @@ public final class NodeJournal: @unchecked Sendable {
     private func nextBatch() -> Batch? {
         condition.lock()
         defer { condition.unlock() }
-        while (pending.isEmpty && !closing) || writing { condition.wait() }
+        while (pending.isEmpty && !closing) || writing || (paused && !closing) { condition.wait() }
         if pending.isEmpty || failure != nil {
             let abandoned = waiters
             waiters.removeAll()

@@ -66,7 +66,7 @@ extension PartitionReplica {
         let sequence = nextReadySequence
         nextReadySequence += 1
         inflight.append(InflightReady(sequence: sequence, ready: ready, committedEntries: later,
-                                      durable: ready.entries.isEmpty))
+                                      durable: ready.entries.isEmpty, takenAtTick: ticks))
         do {
             if let snapshot = ready.snapshot {
                 let began = NIODeadline.now()
@@ -112,8 +112,22 @@ extension PartitionReplica {
     /// that stalls for longer than an election timeout (the disk is shared by every
     /// partition of the node) would otherwise hold back every heartbeat answer of the
     /// node's followers, and their leaders would step down by check-quorum.
+    ///
+    /// A disk that does not return at all is another matter: a leader whose heartbeats kept
+    /// flowing would hold its partition forever. Once the oldest Ready has waited
+    /// `diskStuckTicks` (ten election timeouts), heartbeats wait for the disk again, so the
+    /// group elects a leader whose disk works.
     func sendMessagesNeedingNoWrite() {
         guard !stopped else { return }
+        if let oldest = inflight.first, !oldest.durable, ticks - oldest.takenAtTick >= diskStuckTicks {
+            if !diskStuckReported {
+                diskStuckReported = true
+                logger.warning("a sync has not returned for ten election timeouts; heartbeats now wait for the disk, so the partition can elect a leader whose disk works",
+                               metadata: ["readiesWaiting": "\(inflight.count)"])
+            }
+            return
+        }
+        diskStuckReported = false
         let early = raft.takeMessagesSendableBeforeDurable()
         if !early.isEmpty { transport.send(early, partition: partition, replica: self) }
     }

@@ -123,8 +123,12 @@ final class PartitionReplica: @unchecked Sendable {
     private let leaderlessWatchTicks: Int
     /// Ticks since start, and how long a read round may wait for its index (two election
     /// timeouts) before it fails (`expireReadRounds`).
-    private var ticks: UInt64 = 0
+    private(set) var ticks: UInt64 = 0
     private let readRoundTicksMax: UInt64
+    /// How long the oldest Ready may wait for its sync (ten election timeouts) before this
+    /// replica counts its disk as stuck and stops sending heartbeats ahead of it.
+    let diskStuckTicks: UInt64
+    var diskStuckReported = false
 
     init(partition: PartitionID, inbox: LoopInbox, syncStarter: JournalSyncStarter?, node: NodeID, replicas: [NodeID], log: PartitionLog,
          raftOptions: RaftOptions, snapshotIntervalEntries: UInt64, leaderSweepTicks: Int, transport: PeerTransport,
@@ -142,6 +146,7 @@ final class PartitionReplica: @unchecked Sendable {
         self.leaderSweepTicks = leaderSweepTicks
         leaderlessWatchTicks = 3 * raftOptions.electionTimeoutTicks
         readRoundTicksMax = UInt64(2 * raftOptions.electionTimeoutTicks)
+        diskStuckTicks = UInt64(10 * raftOptions.electionTimeoutTicks)
         firstSnapshotDelayEntries = Self.snapshotStagger(partition: partition, node: node, interval: snapshotIntervalEntries)
         self.logger = logger
         let configuration = Configuration(voters: replicas)

@@ -22,4 +22,6 @@ struct InflightReady {
     let ready: Ready
     let committedEntries: [Entry]
     var durable: Bool
+    /// The replica's tick count when the Ready was taken (`sendMessagesNeedingNoWrite`).
+    let takenAtTick: UInt64
 }

@@ -1,0 +1,124 @@
+import CartAPI
+import CartDomain
+@testable import CartNode
+import CartRPC
+import CartTestSupport
+import CartTypes
+import XCTest
+
+/// Journal syncs that do not return for a while (`NodeJournal.pauseSyncs`), as this machine's
+/// disk does for up to a second now and then: heartbeats do not wait for the disk, so a
+/// stall costs the writes waiting on it their time, not the partitions their leaders; and a
+/// leader whose syncs never return hands its partition to nodes whose disks work.
+/// The test cluster's election timeout is 200 ms (10 ticks of 20 ms) unless a test says.
+final class StalledDiskTests: XCTestCase {
+    /// Both followers of a partition hold the leader's entries but cannot sync them for 3 s
+    /// (three election timeouts of 1 s here, so that a loop stalled on a loaded machine moves
+    /// no leader; below the ten after which a replica counts its disk as stuck). Their
+    /// heartbeat answers used to wait behind those syncs, and the leader stepped down by
+    /// check-quorum within two timeouts. Now leader and term stay, the write waits for the
+    /// disks and then completes.
+    func testFollowersWhoseSyncsStallKeepTheirLeader() async throws {
+        let cluster = try TestCluster(size: 3, partitions: 4) { $0.electionTimeoutTicks = 50 }
+        do {
+            try await cluster.startAll()
+            try await cluster.waitForLeaders()
+            let (cart, partition, leader) = try await Self.cartLedSomewhere(cluster)
+            let client = try cluster.client(leader, as: "alice")
+            try await Self.prepare(client, cart)
+            let before = await Self.views(of: partition, in: cluster)
+            let followers = [NodeID(1), NodeID(2), NodeID(3)].filter { $0 != leader }
+            for id in followers { try XCTUnwrap(cluster.node(id).journal).pauseSyncs() }
+
+            async let write = Self.add(client, cart)
+            try await Task.sleep(for: .seconds(3))
+            let during = await Self.views(of: partition, in: cluster)
+            for id in followers { try XCTUnwrap(cluster.node(id).journal).resumeSyncs() }
+            let reply = try await write
+
+            XCTAssertEqual(during, before, "leader and term of \(partition) on every node while the followers' syncs stalled")
+            XCTAssertEqual(reply.seq, Seq(2), "the add after the create")
+            let after = await Self.views(of: partition, in: cluster)
+            XCTAssertEqual(after, before)
+        } catch {
+            await cluster.shutdown()
+            throw error
+        }
+        await cluster.shutdown()
+    }
+
+    /// A leader's syncs do not return at all: once its write has waited ten election
+    /// timeouts, its heartbeats wait for the disk too, and the other two elect a leader
+    /// that serves the partition. When the disk comes back, the old leader catches up.
+    func testLeaderWhoseSyncsNeverReturnLosesThePartition() async throws {
+        let cluster = try TestCluster(size: 3, partitions: 4)
+        do {
+            try await cluster.startAll()
+            try await cluster.waitForLeaders()
+            let (cart, partition, stuck) = try await Self.cartLedSomewhere(cluster)
+            let stuckClient = try cluster.client(stuck, as: "alice")
+            try await Self.prepare(stuckClient, cart)
+            let journal = try XCTUnwrap(cluster.node(stuck).journal)
+            journal.pauseSyncs()
+            async let stuckWrite = Self.addIgnoringFailure(stuckClient, cart)
+
+            var newLeader: NodeID?
+            let deadline = ContinuousClock.now + .seconds(10)
+            while newLeader == nil, ContinuousClock.now < deadline {
+                try await Task.sleep(for: .milliseconds(100))
+                for id in [NodeID(1), NodeID(2), NodeID(3)] where id != stuck {
+                    let status = await cluster.node(id).partitionStatuses().first { $0.partition == partition }
+                    if let status, status.role == .leader { newLeader = id }
+                }
+            }
+            let leader = try XCTUnwrap(newLeader, "no node whose disk works took over \(partition) within 10 s")
+            let reply = try await Self.add(try cluster.client(leader, as: "alice"), cart)
+
+            journal.resumeSyncs()
+            _ = await stuckWrite
+            try await eventually(10, "node \(stuck) catches up with \(partition)") {
+                let status = await cluster.node(stuck).partitionStatuses().first { $0.partition == partition }
+                return status.map { $0.appliedIndex >= $0.commitIndex && $0.leader == leader && $0.commitIndex > .zero } ?? false
+                    && reply.seq >= Seq(2)
+            }
+        } catch {
+            await cluster.shutdown()
+            throw error
+        }
+        await cluster.shutdown()
+    }
+
+    /// A cart id whose partition has a leader, that partition and its leader.
+    private static func cartLedSomewhere(_ cluster: TestCluster) async throws -> (CartID, PartitionID, NodeID) {
+        let placement = try XCTUnwrap(cluster.node(1).placement)
+        let cart = CartID("stalled-disk")
+        let partition = placement.partition(of: cart)
+        let known = await cluster.leader(of: partition)
+        let leader = try XCTUnwrap(known)
+        return (cart, partition, leader)
+    }
+
+    private static func prepare(_ client: RPCClient, _ cart: CartID) async throws {
+        _ = try await client.call(.itemPut, PutItemRequest(item: "tea", name: "tea", price: Money(minorUnits: 100),
+                                                           initialStock: 1_000, request: Keys.next()))
+        _ = try await client.call(.cartCreate, CreateCartRequest(cart: cart, request: Keys.next()))
+    }
+
+    private static func add(_ client: RPCClient, _ cart: CartID) async throws -> CartWriteReply {
+        try await client.call(.cartAddItem, AddItemRequest(cart: cart, item: "tea", quantity: 1, request: Keys.next()))
+    }
+
+    private static func addIgnoringFailure(_ client: RPCClient, _ cart: CartID) async -> CartWriteReply? {
+        try? await add(client, cart)
+    }
+
+    /// Every node's view of `partition`: its leader and term.
+    private static func views(of partition: PartitionID, in cluster: TestCluster) async -> [String] {
+        var views: [String] = []
+        for id in [NodeID(1), NodeID(2), NodeID(3)] {
+            let status = await cluster.node(id).partitionStatuses().first { $0.partition == partition }
+            views.append("n\(id.rawValue): leader \(status?.leader.rawValue ?? 0) term \(status?.term.rawValue ?? 0)")
+        }
+        return views
+    }
+}
