@@ -212,9 +212,10 @@ public final class NodeJournal: @unchecked Sendable {
         }
     }
 
-    /// Fault injection: from now on the journal thread writes and syncs nothing, as if the
-    /// disk's syncs did not return, until `resumeSyncs` (or `close`). Appends queue up and
-    /// their completions wait. For tests of what a stalled disk does to the node above.
+    /// Fault injection: from now on the journal writes and syncs nothing, as if the disk's
+    /// syncs did not return, until `resumeSyncs` (or `close`). Appends queue up and their
+    /// completions wait; a `flush` (a truncation, a checkpoint) waits too. For tests of what
+    /// a stalled disk does to the node above.
     public func pauseSyncs() {
         condition.locked { paused = true }
     }
@@ -236,7 +237,7 @@ public final class NodeJournal: @unchecked Sendable {
     /// releasing its own locks.
     func flush() throws -> [DurabilityCompletion] {
         let batch = try condition.locked { () throws -> Batch? in
-            while writing { condition.wait() }
+            while writing || (paused && !closing) { condition.wait() }
             if let failure { throw failure }
             return pending.isEmpty ? nil : takeBatch()
         }

@@ -2,6 +2,7 @@ import CartAPI
 import CartDomain
 @testable import CartNode
 import CartRPC
+import CartStorage
 import CartTestSupport
 import CartTypes
 import XCTest
@@ -14,7 +15,7 @@ import XCTest
 final class StalledDiskTests: XCTestCase {
     /// Both followers of a partition hold the leader's entries but cannot sync them for 3 s
     /// (three election timeouts of 1 s here, so that a loop stalled on a loaded machine moves
-    /// no leader; below the ten after which a replica counts its disk as stuck). Their
+    /// no leader; below the five after which a replica counts its disk as stuck). Their
     /// heartbeat answers used to wait behind those syncs, and the leader stepped down by
     /// check-quorum within two timeouts. Now leader and term stay, the write waits for the
     /// disks and then completes.
@@ -28,13 +29,15 @@ final class StalledDiskTests: XCTestCase {
             try await Self.prepare(client, cart)
             let before = await Self.views(of: partition, in: cluster)
             let followers = [NodeID(1), NodeID(2), NodeID(3)].filter { $0 != leader }
-            for id in followers { try XCTUnwrap(cluster.node(id).journal).pauseSyncs() }
-
-            async let write = Self.add(client, cart)
-            try await Task.sleep(for: .seconds(3))
-            let during = await Self.views(of: partition, in: cluster)
-            for id in followers { try XCTUnwrap(cluster.node(id).journal).resumeSyncs() }
-            let reply = try await write
+            let journals = try followers.map { try XCTUnwrap(cluster.node($0).journal) }
+            for journal in journals { journal.pauseSyncs() }
+            let (during, reply) = try await Self.whileStalled(journals) {
+                async let write = Self.add(client, cart)
+                try await Task.sleep(for: .seconds(3))
+                let during = await Self.views(of: partition, in: cluster)
+                for journal in journals { journal.resumeSyncs() }
+                return (during, try await write)
+            }
 
             XCTAssertEqual(during, before, "leader and term of \(partition) on every node while the followers' syncs stalled")
             XCTAssertEqual(reply.seq, Seq(2), "the add after the create")
@@ -47,7 +50,7 @@ final class StalledDiskTests: XCTestCase {
         await cluster.shutdown()
     }
 
-    /// A leader's syncs do not return at all: once its write has waited ten election
+    /// A leader's syncs do not return at all: once its write has waited five election
     /// timeouts, its heartbeats wait for the disk too, and the other two elect a leader
     /// that serves the partition. When the disk comes back, the old leader catches up.
     func testLeaderWhoseSyncsNeverReturnLosesThePartition() async throws {
@@ -60,22 +63,23 @@ final class StalledDiskTests: XCTestCase {
             try await Self.prepare(stuckClient, cart)
             let journal = try XCTUnwrap(cluster.node(stuck).journal)
             journal.pauseSyncs()
-            async let stuckWrite = Self.addIgnoringFailure(stuckClient, cart)
-
-            var newLeader: NodeID?
-            let deadline = ContinuousClock.now + .seconds(10)
-            while newLeader == nil, ContinuousClock.now < deadline {
-                try await Task.sleep(for: .milliseconds(100))
-                for id in [NodeID(1), NodeID(2), NodeID(3)] where id != stuck {
-                    let status = await cluster.node(id).partitionStatuses().first { $0.partition == partition }
-                    if let status, status.role == .leader { newLeader = id }
+            let (leader, reply) = try await Self.whileStalled([journal]) {
+                async let stuckWrite = Self.addIgnoringFailure(stuckClient, cart)
+                var newLeader: NodeID?
+                let deadline = ContinuousClock.now + .seconds(10)
+                while newLeader == nil, ContinuousClock.now < deadline {
+                    try await Task.sleep(for: .milliseconds(100))
+                    for id in [NodeID(1), NodeID(2), NodeID(3)] where id != stuck {
+                        let status = await cluster.node(id).partitionStatuses().first { $0.partition == partition }
+                        if let status, status.role == .leader { newLeader = id }
+                    }
                 }
+                let leader = try XCTUnwrap(newLeader, "no node whose disk works took over \(partition) within 10 s")
+                let reply = try await Self.add(try cluster.client(leader, as: "alice"), cart)
+                journal.resumeSyncs()
+                _ = await stuckWrite
+                return (leader, reply)
             }
-            let leader = try XCTUnwrap(newLeader, "no node whose disk works took over \(partition) within 10 s")
-            let reply = try await Self.add(try cluster.client(leader, as: "alice"), cart)
-
-            journal.resumeSyncs()
-            _ = await stuckWrite
             try await eventually(10, "node \(stuck) catches up with \(partition)") {
                 let status = await cluster.node(stuck).partitionStatuses().first { $0.partition == partition }
                 return status.map { $0.appliedIndex >= $0.commitIndex && $0.leader == leader && $0.commitIndex > .zero } ?? false
@@ -106,6 +110,17 @@ final class StalledDiskTests: XCTestCase {
 
     private static func add(_ client: RPCClient, _ cart: CartID) async throws -> CartWriteReply {
         try await client.call(.cartAddItem, AddItemRequest(cart: cart, item: "tea", quantity: 1, request: Keys.next()))
+    }
+
+    /// Runs `body` with `journals` paused; resumes them if it throws, before the writes it
+    /// started (waiting on those journals) are awaited on the way out.
+    private static func whileStalled<T: Sendable>(_ journals: [NodeJournal], _ body: () async throws -> T) async throws -> T {
+        do {
+            return try await body()
+        } catch {
+            for journal in journals { journal.resumeSyncs() }
+            throw error
+        }
     }
 
     private static func addIgnoringFailure(_ client: RPCClient, _ cart: CartID) async -> CartWriteReply? {

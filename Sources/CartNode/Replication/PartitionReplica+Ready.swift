@@ -48,6 +48,9 @@ extension PartitionReplica {
     func takeReady() -> Int {
         sendMessagesNeedingNoWrite()
         let ready = raft.ready()
+        // Confirmed read indexes wait for nothing but the apply (`releaseReads`), which only
+        // covers durable entries: a read need not wait for this Ready's sync.
+        for readState in ready.readStates { readIndexConfirmed(readState) }
         if predecoded != nil, ready.snapshot == nil, !inflight.contains(where: { $0.ready.snapshot != nil }) {
             predecoded = nil  // Raft did not take the snapshot it was decoded for
         }
@@ -115,14 +118,14 @@ extension PartitionReplica {
     ///
     /// A disk that does not return at all is another matter: a leader whose heartbeats kept
     /// flowing would hold its partition forever. Once the oldest Ready has waited
-    /// `diskStuckTicks` (ten election timeouts), heartbeats wait for the disk again, so the
+    /// `diskStuckTicks` (five election timeouts), heartbeats wait for the disk again, so the
     /// group elects a leader whose disk works.
     func sendMessagesNeedingNoWrite() {
         guard !stopped else { return }
         if let oldest = inflight.first, !oldest.durable, ticks - oldest.takenAtTick >= diskStuckTicks {
             if !diskStuckReported {
                 diskStuckReported = true
-                logger.warning("a sync has not returned for ten election timeouts; heartbeats now wait for the disk, so the partition can elect a leader whose disk works",
+                logger.warning("a sync has not returned for five election timeouts; heartbeats now wait for the disk, so the partition can elect a leader whose disk works",
                                metadata: ["readiesWaiting": "\(inflight.count)"])
             }
             return
@@ -166,7 +169,6 @@ extension PartitionReplica {
             }
             transport.send(ready.messages, partition: partition, replica: self)
             apply(first.committedEntries)
-            for readState in ready.readStates { readIndexConfirmed(readState) }
             if let soft = ready.softState { softStateChanged(soft) }
         }
         releaseReads()
