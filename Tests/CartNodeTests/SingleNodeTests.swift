@@ -183,6 +183,9 @@ final class SingleNodeTests: XCTestCase {
             let syncs = try XCTUnwrap(after.storageSyncs) - XCTUnwrap(before.storageSyncs)
             XCTAssertGreaterThanOrEqual(syncs, 1)
             XCTAssertGreaterThanOrEqual(try XCTUnwrap(after.entriesCommitted), try XCTUnwrap(after.entriesApplied))
+            XCTAssertGreaterThan(try XCTUnwrap(after.journalLongestSyncMicros), 0, "the journal timed its syncs")
+            XCTAssertNotNil(after.journalSlowSyncs)
+            XCTAssertNotNil(after.loopStalls)
 
             let port = try XCTUnwrap(cluster.node(1).ports?.metrics)
             let metrics = try httpGet(port: port, path: "/metrics")

@@ -87,6 +87,13 @@ public struct HealthReply: Codable, Hashable, Sendable, RPCMessage {
     public var storageSyncs: UInt64?
     public var entriesCommitted: UInt64?
     public var entriesApplied: UInt64?
+    /// Since the node started: journal syncs (write and `fdatasync` of one batch) that took
+    /// 100 ms or more, the longest one, and event-loop stalls of 250 ms or more. A disk that
+    /// stalls makes every write on the node wait; absent from nodes that predate them (and
+    /// the sync figures from nodes without a journal).
+    public var journalSlowSyncs: UInt64?
+    public var journalLongestSyncMicros: UInt64?
+    public var loopStalls: UInt64?
 
     public init(node: NodeID, ready: Bool, partitionsHosted: UInt32, partitionsWithLeader: UInt32, partitionsLed: UInt32) {
         self.node = node
@@ -99,5 +106,6 @@ public struct HealthReply: Codable, Hashable, Sendable, RPCMessage {
     enum CodingKeys: Int, CodingKey {
         case node = 1, ready = 2, partitionsHosted = 3, partitionsWithLeader = 4, partitionsLed = 5
         case storageSyncs = 6, entriesCommitted = 7, entriesApplied = 8
+        case journalSlowSyncs = 9, journalLongestSyncMicros = 10, loopStalls = 11
     }
 }

@@ -23,6 +23,12 @@ extension NodeServices {
                 reply.storageSyncs = storageSyncs()
                 reply.entriesCommitted = metrics.value(.entriesCommitted)
                 reply.entriesApplied = metrics.value(.entriesApplied)
+                if let journal = journal?.currentStatistics {
+                    reply.journalSlowSyncs = journal.slowSyncs
+                    let longest = journal.longestSync.components
+                    reply.journalLongestSyncMicros = UInt64(longest.seconds) * 1_000_000 + UInt64(longest.attoseconds / 1_000_000_000_000)
+                }
+                reply.loopStalls = metrics.value(.loopStalls)
                 return reply
             }
         }

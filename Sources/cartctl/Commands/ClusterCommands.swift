@@ -16,6 +16,26 @@ struct ClusterPicture: Encodable {
         let node: UInt64?
         let error: String?
         let partitions: [PartitionStatus]
+        /// The node's disk and loops since it started (`Cluster.health`), if it says.
+        let disk: Disk?
+    }
+
+    /// Journal syncs of 100 ms or more, the longest sync, event-loop stalls of 250 ms or more.
+    struct Disk: Encodable {
+        let slowSyncs: UInt64
+        let longestSyncMs: Double
+        let loopStalls: UInt64
+
+        init?(_ health: HealthReply?) {
+            guard let health, let slow = health.journalSlowSyncs, let longest = health.journalLongestSyncMicros else { return nil }
+            slowSyncs = slow
+            longestSyncMs = Double(longest) / 1_000
+            loopStalls = health.loopStalls ?? 0
+        }
+
+        var text: String {
+            "disk: \(slowSyncs) syncs ≥100 ms, longest \(String(format: "%.1f", longestSyncMs)) ms; \(loopStalls) loop stalls"
+        }
     }
 
     let partitionCount: UInt32
@@ -26,7 +46,7 @@ struct ClusterPicture: Encodable {
     let nodesAnswering: Int
     let nodes: [NodeView]
 
-    init(_ statuses: [NodeStatus]) {
+    init(_ statuses: [NodeStatus], health: [Endpoint: HealthReply] = [:]) {
         var count: UInt32 = 0
         var views: [NodeView] = []
         var leaderOf: [PartitionID: NodeID] = [:]
@@ -35,7 +55,7 @@ struct ClusterPicture: Encodable {
             case .success(let reply):
                 count = max(count, reply.partitionCount)
                 views.append(NodeView(endpoint: status.endpoint.description, node: reply.node.rawValue, error: nil,
-                                      partitions: reply.partitions))
+                                      partitions: reply.partitions, disk: Disk(health[status.endpoint])))
                 // The leader's own view is authoritative; a follower's view fills in otherwise.
                 for partition in reply.partitions where partition.leader != .none {
                     if partition.role == .leader || leaderOf[partition.partition] == nil {
@@ -43,7 +63,8 @@ struct ClusterPicture: Encodable {
                     }
                 }
             case .failure(let error):
-                views.append(NodeView(endpoint: status.endpoint.description, node: nil, error: error.message, partitions: []))
+                views.append(NodeView(endpoint: status.endpoint.description, node: nil, error: error.message, partitions: [],
+                                      disk: nil))
             }
         }
         partitionCount = count
@@ -59,8 +80,11 @@ struct ClusterStatus: AsyncParsableCommand {
     @OptionGroup var global: GlobalOptions
 
     func run() async throws {
-        let statuses = try await global.withClient(anonymous: true) { await $0.clusterStatusOfEveryNode() }
-        let picture = ClusterPicture(statuses)
+        let (statuses, health) = try await global.withClient(anonymous: true) { client in
+            let statuses = await client.clusterStatusOfEveryNode()
+            return (statuses, await Self.health(of: statuses, client))
+        }
+        let picture = ClusterPicture(statuses, health: health)
         if global.json {
             Printer.json(picture)
         } else {
@@ -70,6 +94,19 @@ struct ClusterStatus: AsyncParsableCommand {
         if picture.nodesAnswering == 0 { throw ExitCode(3) }
     }
 
+    /// `Cluster.health` of every node that answered the status, asked in parallel; a node
+    /// that does not answer it (or predates it) is left out.
+    static func health(of statuses: [NodeStatus], _ client: CartClient) async -> [Endpoint: HealthReply] {
+        await withTaskGroup(of: (Endpoint, HealthReply?).self) { group in
+            for status in statuses where (try? status.result.get()) != nil {
+                group.addTask { (status.endpoint, try? await client.health(at: status.endpoint)) }
+            }
+            var health: [Endpoint: HealthReply] = [:]
+            for await (endpoint, reply) in group { health[endpoint] = reply }
+            return health
+        }
+    }
+
     static func table(_ statuses: [NodeStatus], _ picture: ClusterPicture) -> String {
         var lines: [String] = []
         var byNode: [(NodeID, [PartitionID: PartitionStatus])] = []
@@ -77,7 +114,9 @@ struct ClusterStatus: AsyncParsableCommand {
             switch status.result {
             case .success(let reply):
                 let led = reply.partitions.filter { $0.role == .leader }.count
-                lines.append("node \(reply.node)  \(status.endpoint)  hosts \(reply.partitions.count)  leads \(led)")
+                let disk = picture.nodes.first { $0.endpoint == status.endpoint.description }?.disk
+                lines.append("node \(reply.node)  \(status.endpoint)  hosts \(reply.partitions.count)  leads \(led)"
+                             + (disk.map { "  \($0.text)" } ?? ""))
                 byNode.append((reply.node, Dictionary(uniqueKeysWithValues: reply.partitions.map { ($0.partition, $0) })))
             case .failure(let error):
                 lines.append("node ?   \(status.endpoint)  DOWN: \(error.message)")
