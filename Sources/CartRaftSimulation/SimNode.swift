@@ -8,7 +8,18 @@ struct SimNode {
     /// What is on "disk". The simulation writes to it only what the Ready contract says
     /// to persist, before sending that Ready's messages, so whatever a crash destroys was
     /// never promised to anyone.
-    let storage: MemoryRaftLogStorage
+    private(set) var storage: MemoryRaftLogStorage
+    /// With asynchronous writes: what the disk holds for sure (the state after the last
+    /// completed sync), and the Readies written since, oldest first, each with the state
+    /// its sync will make durable.
+    private(set) var durable: MemoryRaftLogStorage
+    var unsynced: [UnsyncedReady] = []
+
+    struct UnsyncedReady {
+        let ready: Ready
+        let image: MemoryRaftLogStorage
+        let dueAt: Int
+    }
     var raft: RaftNode?
     var stateMachine = SimStateMachine()
     /// The next Ready that writes anything is torn: a prefix of it reaches the disk, then
@@ -21,6 +32,7 @@ struct SimNode {
     init(id: NodeID, configuration: Configuration) {
         self.id = id
         storage = MemoryRaftLogStorage(configuration: configuration)
+        durable = storage.copy()
     }
 
     mutating func start(options: RaftOptions, random: SplitMix64) {
@@ -29,9 +41,36 @@ struct SimNode {
         raft = RaftNode(options: options, storage: storage, random: random)
     }
 
-    mutating func crash() {
+    /// Stops the node. With writes not yet synced, the disk keeps a random prefix of them
+    /// (each sync covers the writes before it) and loses the rest.
+    mutating func crash(random: inout SplitMix64) {
         raft = nil
         tornWriteArmed = false
+        if !unsynced.isEmpty {
+            let kept = Int(random.next() % UInt64(unsynced.count + 1))
+            storage = kept == 0 ? durable.copy() : unsynced[kept - 1].image.copy()
+            durable = storage.copy()
+            unsynced.removeAll()
+        }
+    }
+
+    /// Writes `ready` without making it durable and queues its sync (asynchronous writes).
+    mutating func write(_ ready: Ready, dueAt: Int) {
+        if let snapshot = ready.snapshot { storage.applySnapshot(snapshot) }
+        storage.append(ready.entries)
+        if var hardState = ready.hardState {
+            if defect == .forgetsVotes { hardState.vote = .none }
+            storage.setHardState(hardState)
+        }
+        unsynced.append(UnsyncedReady(ready: ready, image: storage.copy(), dueAt: max(dueAt, unsynced.last?.dueAt ?? dueAt)))
+    }
+
+    /// The oldest unsynced Ready, if its sync has completed by `now`; the disk now holds it.
+    mutating func takeSynced(now: Int) -> Ready? {
+        guard let first = unsynced.first, first.dueAt <= now else { return nil }
+        unsynced.removeFirst()
+        durable = first.image
+        return first.ready
     }
 
     /// Writes what `ready` asks for. Returns false if the write was torn (the node must

@@ -17,13 +17,13 @@ extension Simulation {
                 nodes[victim].tornWriteArmed = true
                 note("\(nodes[victim].id) will crash during its next write")
             } else {
-                nodes[victim].crash()
+                nodes[victim].crash(random: &random)
                 report.crashes += 1
                 note("\(nodes[victim].id) crashed")
             }
         }
         if random.chance(options.rebootProbability), let victim = random.pick(upNodes) {
-            nodes[victim].crash()
+            nodes[victim].crash(random: &random)
             report.crashes += 1
             note("\(nodes[victim].id) rebooted")
             start(victim)

@@ -4,6 +4,7 @@ import CartTypes
 /// The Ready contract as the simulated server runs it, with the checks at each step.
 extension Simulation {
     func processReadies(_ position: Int) throws(SafetyChecker.Violation) {
+        if options.asyncWritesMax > 0 { return try processReadiesWritingAsynchronously(position) }
         while let raft = nodes[position].raft {
             // 0. What needs no write leaves first, as the node sends it: the checks below
             //    must hold even if the write that follows is torn.
@@ -16,7 +17,7 @@ extension Simulation {
             guard nodes[position].persist(ready, random: &random) else {
                 note("\(raft.id) crashed during a write")
                 report.crashes += 1
-                nodes[position].crash()
+                nodes[position].crash(random: &random)
                 return
             }
             try checker.checkPersisted(ready.entries, on: raft)
@@ -26,19 +27,66 @@ extension Simulation {
                 try checker.checkLeaderCompleteness(raft)
             }
             // 2. Send.
-            for message in ready.messages {
-                let queued = network.send(message, now: now, random: &random)
-                if !queued && message.kind == .snapshot {
-                    // A real transport learns that a snapshot stream failed and says so
-                    // (contract step 3); otherwise the leader would wait for it forever.
-                    raft.reportSnapshot(to: message.to, succeeded: false)
-                }
-            }
+            send(ready.messages, from: raft)
             // 3. Apply.
             try apply(ready, on: position)
             // 4. Advance.
             raft.advance(ready)
             nodes[position].compactIfDue(afterEntries: options.compactAfterEntries)
+        }
+    }
+
+    /// The Ready loop as the node runs it: write, advance at once, and send and apply each
+    /// Ready only once its sync completed (in order, a few ticks later), with at most
+    /// `asyncWritesMax` Readies unsynced. Heartbeats and ReadIndex messages leave at once.
+    private func processReadiesWritingAsynchronously(_ position: Int) throws(SafetyChecker.Violation) {
+        while let raft = nodes[position].raft {
+            try finishSyncedReadies(position)
+            for message in raft.takeMessagesSendableBeforeDurable() {
+                _ = network.send(message, now: now, random: &random)
+            }
+            guard raft.hasReady, nodes[position].unsynced.count < options.asyncWritesMax else { return }
+            let ready = raft.ready()
+            let writes = ready.snapshot != nil || !ready.entries.isEmpty || ready.hardState != nil
+            if nodes[position].tornWriteArmed && writes {
+                note("\(raft.id) crashed during a write")
+                report.crashes += 1
+                nodes[position].crash(random: &random)
+                return
+            }
+            let delay = options.syncDelayTicksMax > 0 ? Int(random.next() % UInt64(options.syncDelayTicksMax + 1)) : 0
+            nodes[position].write(ready, dueAt: now + delay)
+            if options.storageDefect == .acknowledgesBeforeSync {
+                send(ready.messages.filter { $0.kind == .appendResponse }, from: raft)
+            }
+            try checker.checkPersisted(ready.entries, on: raft)
+            if let soft = ready.softState, soft.role == .leader {
+                note("\(raft.id) leads \(raft.currentTerm)")
+                try checker.observeLeader(raft.id, term: raft.currentTerm)
+                try checker.checkLeaderCompleteness(raft)
+            }
+            raft.advance(ready)
+        }
+    }
+
+    /// Sends and applies the Readies whose syncs completed by now, oldest first.
+    func finishSyncedReadies(_ position: Int) throws(SafetyChecker.Violation) {
+        while let raft = nodes[position].raft, let ready = nodes[position].takeSynced(now: now) {
+            send(options.storageDefect == .acknowledgesBeforeSync ? ready.messages.filter { $0.kind != .appendResponse }
+                     : ready.messages, from: raft)
+            try apply(ready, on: position)
+            nodes[position].compactIfDue(afterEntries: options.compactAfterEntries)
+        }
+    }
+
+    private func send(_ messages: [Message], from raft: RaftNode) {
+        for message in messages {
+            let queued = network.send(message, now: now, random: &random)
+            if !queued && message.kind == .snapshot {
+                // A real transport learns that a snapshot stream failed and says so
+                // (contract step 3); otherwise the leader would wait for it forever.
+                raft.reportSnapshot(to: message.to, succeeded: false)
+            }
         }
     }
 

@@ -31,6 +31,15 @@ public struct SimulationOptions: Sendable, CustomStringConvertible {
     public var partitionProbability = 0.01
     public var healProbability = 0.03
 
+    /// Asynchronous writes, as the node makes them: 0 persists each Ready before taking the
+    /// next (the contract's plain form); n > 0 lets up to n Readies be written and advanced
+    /// before they are durable. A Ready's sync completes 0...`syncDelayTicksMax` ticks
+    /// later, in order; only then are its messages sent and its entries applied (heartbeats
+    /// and ReadIndex messages leave at once). A crash keeps the synced writes and any
+    /// prefix of the unsynced ones.
+    public var asyncWritesMax = 0
+    public var syncDelayTicksMax = 2
+
     /// A deliberately broken storage, to show that the checks catch what it breaks.
     public var storageDefect: StorageDefect? = nil
 
@@ -51,6 +60,9 @@ public struct SimulationOptions: Sendable, CustomStringConvertible {
         /// Persists term and commit but not the vote: after a reboot the node may vote
         /// twice in one term.
         case forgetsVotes
+        /// With asynchronous writes: answers appends as soon as the entries are written, not
+        /// once they are synced. A crash then loses entries a leader counted as replicated.
+        case acknowledgesBeforeSync
     }
 
     public static func derived(from random: inout SplitMix64) -> SimulationOptions {
@@ -69,6 +81,9 @@ public struct SimulationOptions: Sendable, CustomStringConvertible {
         options.inflightAppendsMax = Int.random(in: 1...4, using: &random)
         options.preVote = random.next() % 4 != 0
         options.checkQuorum = random.next() % 4 != 0
+        // Drawn last, so that the options above stay what they were for every seed.
+        options.asyncWritesMax = [0, 0, 1, 4, 8][Int(random.next() % 5)]
+        options.syncDelayTicksMax = Int.random(in: 0...4, using: &random)
         return options
     }
 
@@ -90,6 +105,7 @@ public struct SimulationOptions: Sendable, CustomStringConvertible {
             + "compactAfter=\(compactAfterEntries) heartbeat=\(heartbeatIntervalTicks) "
             + "batch=\(entriesPerAppendMax) inflight=\(inflightAppendsMax) "
             + "preVote=\(preVote) checkQuorum=\(checkQuorum)"
+            + (asyncWritesMax > 0 ? " asyncWrites≤\(asyncWritesMax) syncDelay≤\(syncDelayTicksMax)" : "")
     }
 
     private func percent(_ probability: Double) -> String {

@@ -73,4 +73,37 @@ final class SimulationTests: XCTestCase {
             XCTAssertFalse(replayed.trace.isEmpty)
         }
     }
+
+    /// The node's pattern, simulated: Readies written and advanced before their syncs, up to
+    /// eight at a time, and a crash that keeps only a prefix of the unsynced writes. A node
+    /// that answers appends when the entries are written rather than synced loses entries a
+    /// leader counted as replicated; the checks must find it within a bounded number of seeds.
+    func testAnsweringAppendsBeforeTheSyncIsCaughtWithAsynchronousWrites() {
+        var options = SimulationOptions()
+        options.asyncWritesMax = 8
+        options.syncDelayTicksMax = 3
+        options.storageDefect = .acknowledgesBeforeSync
+        options.crashProbability = 0.02
+        var failure: SimulationFailure?
+        for seed in UInt64(1)...300 where failure == nil {
+            do {
+                _ = try Simulation(seed: seed, options: options).run()
+            } catch {
+                failure = error
+            }
+        }
+        guard let caught = failure else { return XCTFail("no seed in 1...300 caught the early append answers") }
+        XCTAssertTrue(caught.description.contains("seed \(caught.seed)"), "\(caught)")
+    }
+
+    /// The same run without the defect passes: asynchronous writes themselves are safe.
+    func testAsynchronousWritesKeepEverySafetyProperty() throws {
+        var options = SimulationOptions()
+        options.asyncWritesMax = 8
+        options.syncDelayTicksMax = 3
+        options.crashProbability = 0.02
+        for seed in UInt64(1)...300 {
+            _ = try Simulation(seed: seed, options: options).run()
+        }
+    }
 }
