@@ -94,6 +94,7 @@ final class SimulationTests: XCTestCase {
         }
         guard let caught = failure else { return XCTFail("no seed in 1...300 caught the early append answers") }
         XCTAssertTrue(caught.description.contains("seed \(caught.seed)"), "\(caught)")
+        XCTAssertFalse(caught.reason.hasPrefix("liveness"), "a safety property must catch it: \(caught)")
     }
 
     /// The same run without the defect passes: asynchronous writes themselves are safe.
