@@ -31,12 +31,14 @@ public struct SimulationOptions: Sendable, CustomStringConvertible {
     public var partitionProbability = 0.01
     public var healProbability = 0.03
 
-    /// Asynchronous writes, as the node makes them: 0 persists each Ready before taking the
-    /// next (the contract's plain form); n > 0 lets up to n Readies be written and advanced
-    /// before they are durable. A Ready's sync completes 0...`syncDelayTicksMax` ticks
-    /// later, in order; only then are its messages sent and its entries applied (heartbeats
-    /// and ReadIndex messages leave at once). A crash keeps the synced writes and any
-    /// prefix of the unsynced ones.
+    /// Asynchronous writes in the pattern of the node's Ready loop: 0 persists each Ready
+    /// before taking the next (the contract's plain form); n > 0 lets up to n Readies be
+    /// written and advanced before they are durable. A Ready's sync completes
+    /// 0...`syncDelayTicksMax` ticks later, in order; only then are its messages sent and its
+    /// entries applied (heartbeats and ReadIndex messages leave at once). A crash keeps the
+    /// synced writes and any prefix of the unsynced Readies. Whole Readies become durable:
+    /// the node's own finer bookkeeping (hard state, truncations and snapshot installs
+    /// durable at once) is not modelled.
     public var asyncWritesMax = 0
     public var syncDelayTicksMax = 2
 

@@ -38,7 +38,7 @@ extension CartClient {
         }
     }
 
-    public func health(at endpoint: Endpoint? = nil) async throws(CartClientError) -> HealthReply {
-        try await call(.clusterHealth, ClusterStatusRequest(), route: endpoint.map(Route.node) ?? .anyNode, timeoutMs: 3_000)
+    public func health(at endpoint: Endpoint? = nil, timeoutMs: Int64 = 3_000) async throws(CartClientError) -> HealthReply {
+        try await call(.clusterHealth, ClusterStatusRequest(), route: endpoint.map(Route.node) ?? .anyNode, timeoutMs: timeoutMs)
     }
 }

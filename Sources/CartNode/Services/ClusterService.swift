@@ -26,7 +26,9 @@ extension NodeServices {
                 if let journal = journal?.currentStatistics {
                     reply.journalSlowSyncs = journal.slowSyncs
                     let longest = journal.longestSync.components
-                    reply.journalLongestSyncMicros = UInt64(longest.seconds) * 1_000_000 + UInt64(longest.attoseconds / 1_000_000_000_000)
+                    // Rounded up: any sync that happened shows as at least 1 µs.
+                    reply.journalLongestSyncMicros = UInt64(longest.seconds) * 1_000_000
+                        + UInt64((longest.attoseconds + 999_999_999_999) / 1_000_000_000_000)
                 }
                 reply.loopStalls = metrics.value(.loopStalls)
                 return reply

@@ -20,21 +20,27 @@ struct ClusterPicture: Encodable {
         let disk: Disk?
     }
 
-    /// Journal syncs of 100 ms or more, the longest sync, event-loop stalls of 250 ms or more.
+    /// Journal syncs of 100 ms or more and the longest sync (absent without a journal),
+    /// event-loop stalls of 250 ms or more.
     struct Disk: Encodable {
-        let slowSyncs: UInt64
-        let longestSyncMs: Double
-        let loopStalls: UInt64
+        let slowSyncs: UInt64?
+        let longestSyncMs: Double?
+        let loopStalls: UInt64?
 
         init?(_ health: HealthReply?) {
-            guard let health, let slow = health.journalSlowSyncs, let longest = health.journalLongestSyncMicros else { return nil }
-            slowSyncs = slow
-            longestSyncMs = Double(longest) / 1_000
-            loopStalls = health.loopStalls ?? 0
+            guard let health, health.journalSlowSyncs != nil || health.loopStalls != nil else { return nil }
+            slowSyncs = health.journalSlowSyncs
+            longestSyncMs = health.journalLongestSyncMicros.map { Double($0) / 1_000 }
+            loopStalls = health.loopStalls
         }
 
         var text: String {
-            "disk: \(slowSyncs) syncs ≥100 ms, longest \(String(format: "%.1f", longestSyncMs)) ms; \(loopStalls) loop stalls"
+            var parts: [String] = []
+            if let slowSyncs, let longestSyncMs {
+                parts.append("\(slowSyncs) syncs ≥100 ms, longest \(String(format: "%.1f", longestSyncMs)) ms")
+            }
+            if let loopStalls { parts.append("\(loopStalls) loop stalls") }
+            return "disk: " + parts.joined(separator: "; ")
         }
     }
 
@@ -99,7 +105,9 @@ struct ClusterStatus: AsyncParsableCommand {
     static func health(of statuses: [NodeStatus], _ client: CartClient) async -> [Endpoint: HealthReply] {
         await withTaskGroup(of: (Endpoint, HealthReply?).self) { group in
             for status in statuses where (try? status.result.get()) != nil {
-                group.addTask { (status.endpoint, try? await client.health(at: status.endpoint)) }
+                // A short wait: the status already answered, and a node that stalls now must not
+                // hold the whole picture (tools/cluster polls it).
+                group.addTask { (status.endpoint, try? await client.health(at: status.endpoint, timeoutMs: 1_000)) }
             }
             var health: [Endpoint: HealthReply] = [:]
             for await (endpoint, reply) in group { health[endpoint] = reply }
