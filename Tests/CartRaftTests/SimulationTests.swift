@@ -53,15 +53,9 @@ final class SimulationTests: XCTestCase {
         options.crashProbability = 0
         options.dropProbability = 0
         options.safetyTicks = 200
-        var failure: SimulationFailure?
-        for seed in UInt64(1)...300 where failure == nil {
-            do {
-                _ = try Simulation(seed: seed, options: options).run()
-            } catch {
-                failure = error
-            }
+        guard let caught = Self.firstFailure(options, seeds: 1...300) else {
+            return XCTFail("no seed in 1...300 caught the double vote")
         }
-        guard let caught = failure else { return XCTFail("no seed in 1...300 caught the double vote") }
         XCTAssertTrue(caught.reason.contains("election safety"), "\(caught)")
         XCTAssertTrue(caught.description.contains("seed \(caught.seed)"))
         let replay = Simulation(seed: caught.seed, options: options)
@@ -84,15 +78,9 @@ final class SimulationTests: XCTestCase {
         options.syncDelayTicksMax = 3
         options.storageDefect = .acknowledgesBeforeSync
         options.crashProbability = 0.02
-        var failure: SimulationFailure?
-        for seed in UInt64(1)...300 where failure == nil {
-            do {
-                _ = try Simulation(seed: seed, options: options).run()
-            } catch {
-                failure = error
-            }
+        guard let caught = Self.firstFailure(options, seeds: 1...300) else {
+            return XCTFail("no seed in 1...300 caught the early append answers")
         }
-        guard let caught = failure else { return XCTFail("no seed in 1...300 caught the early append answers") }
         XCTAssertTrue(caught.description.contains("seed \(caught.seed)"), "\(caught)")
         XCTAssertFalse(caught.reason.hasPrefix("liveness"), "a safety property must catch it: \(caught)")
     }
@@ -106,5 +94,17 @@ final class SimulationTests: XCTestCase {
         for seed in UInt64(1)...300 {
             _ = try Simulation(seed: seed, options: options).run()
         }
+    }
+
+    /// The first seed of `seeds` whose run with `options` fails, and how.
+    private static func firstFailure(_ options: SimulationOptions, seeds: ClosedRange<UInt64>) -> SimulationFailure? {
+        for seed in seeds {
+            do {
+                _ = try Simulation(seed: seed, options: options).run()
+            } catch {
+                return error
+            }
+        }
+        return nil
     }
 }
