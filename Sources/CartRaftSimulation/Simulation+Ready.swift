@@ -56,6 +56,9 @@ extension Simulation {
             }
             let delay = options.syncDelayTicksMax > 0 ? Int(random.next() % UInt64(options.syncDelayTicksMax + 1)) : 0
             nodes[position].write(ready, dueAt: now + delay)
+            // The node takes a confirmed read index at once (it answers once it has applied
+            // that far), so the index is checked now, not after the sync.
+            for state in ready.readStates { try checkRead(state, on: raft.id) }
             if options.storageDefect == .acknowledgesBeforeSync {
                 send(ready.messages.filter { $0.kind == .appendResponse }, from: raft)
             }
@@ -126,7 +129,7 @@ extension Simulation {
 
     /// ReadIndex (thesis §6.4): the answer must cover every entry committed before the
     /// request was made, or the read could miss an acknowledged write.
-    private func checkRead(_ state: ReadState, on node: NodeID) throws(SafetyChecker.Violation) {
+    func checkRead(_ state: ReadState, on node: NodeID) throws(SafetyChecker.Violation) {
         guard let committedAtRequest = reads.removeValue(forKey: state.context) else { return }
         guard state.index >= committedAtRequest else {
             throw SafetyChecker.Violation(reason: "linearizable read: \(node) got read index \(state.index) "
