@@ -56,12 +56,7 @@ struct SimNode {
 
     /// Writes `ready` without making it durable and queues its sync (asynchronous writes).
     mutating func write(_ ready: Ready, dueAt: Int) {
-        if let snapshot = ready.snapshot { storage.applySnapshot(snapshot) }
-        storage.append(ready.entries)
-        if var hardState = ready.hardState {
-            if defect == .forgetsVotes { hardState.vote = .none }
-            storage.setHardState(hardState)
-        }
+        store(ready)
         unsynced.append(UnsyncedReady(ready: ready, image: storage.copy(), dueAt: max(dueAt, unsynced.last?.dueAt ?? dueAt)))
     }
 
@@ -76,19 +71,28 @@ struct SimNode {
     /// Writes what `ready` asks for. Returns false if the write was torn (the node must
     /// then crash without sending).
     mutating func persist(_ ready: Ready, random: inout SplitMix64) -> Bool {
-        let writes = ready.snapshot != nil || !ready.entries.isEmpty || ready.hardState != nil
-        if tornWriteArmed && writes {
+        if tornWriteArmed && Self.writesAnything(ready) {
             tornWriteArmed = false
             persistTorn(ready, random: &random)
             return false
         }
+        store(ready)
+        return true
+    }
+
+    /// Whether `ready` asks for any write (a torn write needs one to tear).
+    static func writesAnything(_ ready: Ready) -> Bool {
+        ready.snapshot != nil || !ready.entries.isEmpty || ready.hardState != nil
+    }
+
+    /// Snapshot, entries, then hard state, into `storage` (the storage defect applied).
+    private mutating func store(_ ready: Ready) {
         if let snapshot = ready.snapshot { storage.applySnapshot(snapshot) }
         storage.append(ready.entries)
         if var hardState = ready.hardState {
             if defect == .forgetsVotes { hardState.vote = .none }
             storage.setHardState(hardState)
         }
-        return true
     }
 
     /// A crash in the middle of a write: the snapshot may or may not land, then a prefix of

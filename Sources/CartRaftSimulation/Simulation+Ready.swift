@@ -8,24 +8,12 @@ extension Simulation {
         while let raft = nodes[position].raft {
             // 0. What needs no write leaves first, as the node sends it: the checks below
             //    must hold even if the write that follows is torn.
-            for message in raft.takeMessagesSendableBeforeDurable() {
-                _ = network.send(message, now: now, random: &random)
-            }
+            send(raft.takeMessagesSendableBeforeDurable(), from: raft)
             guard raft.hasReady else { return }
             let ready = raft.ready()
             // 1. Persist (a torn write crashes the node before it sends anything).
-            guard nodes[position].persist(ready, random: &random) else {
-                note("\(raft.id) crashed during a write")
-                report.crashes += 1
-                nodes[position].crash(random: &random)
-                return
-            }
-            try checker.checkPersisted(ready.entries, on: raft)
-            if let soft = ready.softState, soft.role == .leader {
-                note("\(raft.id) leads \(raft.currentTerm)")
-                try checker.observeLeader(raft.id, term: raft.currentTerm)
-                try checker.checkLeaderCompleteness(raft)
-            }
+            guard nodes[position].persist(ready, random: &random) else { return crashDuringWrite(position, raft) }
+            try checkWritten(ready, on: raft)
             // 2. Send.
             send(ready.messages, from: raft)
             // 3. Apply.
@@ -42,18 +30,10 @@ extension Simulation {
     private func processReadiesWritingAsynchronously(_ position: Int) throws(SafetyChecker.Violation) {
         while let raft = nodes[position].raft {
             try finishSyncedReadies(position)
-            for message in raft.takeMessagesSendableBeforeDurable() {
-                _ = network.send(message, now: now, random: &random)
-            }
+            send(raft.takeMessagesSendableBeforeDurable(), from: raft)
             guard raft.hasReady, nodes[position].unsynced.count < options.asyncWritesMax else { return }
             let ready = raft.ready()
-            let writes = ready.snapshot != nil || !ready.entries.isEmpty || ready.hardState != nil
-            if nodes[position].tornWriteArmed && writes {
-                note("\(raft.id) crashed during a write")
-                report.crashes += 1
-                nodes[position].crash(random: &random)
-                return
-            }
+            if nodes[position].tornWriteArmed && SimNode.writesAnything(ready) { return crashDuringWrite(position, raft) }
             let delay = options.syncDelayTicksMax > 0 ? Int(random.next() % UInt64(options.syncDelayTicksMax + 1)) : 0
             nodes[position].write(ready, dueAt: now + delay)
             // The node takes a confirmed read index at once (it answers once it has applied
@@ -62,13 +42,24 @@ extension Simulation {
             if options.storageDefect == .acknowledgesBeforeSync {
                 send(ready.messages.filter { $0.kind == .appendResponse }, from: raft)
             }
-            try checker.checkPersisted(ready.entries, on: raft)
-            if let soft = ready.softState, soft.role == .leader {
-                note("\(raft.id) leads \(raft.currentTerm)")
-                try checker.observeLeader(raft.id, term: raft.currentTerm)
-                try checker.checkLeaderCompleteness(raft)
-            }
+            try checkWritten(ready, on: raft)
             raft.advance(ready)
+        }
+    }
+
+    private func crashDuringWrite(_ position: Int, _ raft: RaftNode) {
+        note("\(raft.id) crashed during a write")
+        report.crashes += 1
+        nodes[position].crash(random: &random)
+    }
+
+    /// Log matching for what `ready` wrote, and the checks on a node that just became leader.
+    private func checkWritten(_ ready: Ready, on raft: RaftNode) throws(SafetyChecker.Violation) {
+        try checker.checkPersisted(ready.entries, on: raft)
+        if let soft = ready.softState, soft.role == .leader {
+            note("\(raft.id) leads \(raft.currentTerm)")
+            try checker.observeLeader(raft.id, term: raft.currentTerm)
+            try checker.checkLeaderCompleteness(raft)
         }
     }
 

@@ -56,6 +56,11 @@ public final class NodeJournal: @unchecked Sendable {
         public var slowSyncs: UInt64 = 0
         /// The longest write and `fdatasync` of one batch so far.
         public var longestSync: Duration = .zero
+        /// `longestSync` in whole microseconds, rounded up (any sync shows as at least 1 µs).
+        public var longestSyncMicros: UInt64 {
+            let (seconds, attoseconds) = longestSync.components
+            return UInt64(seconds) * 1_000_000 + UInt64((attoseconds + 999_999_999_999) / 1_000_000_000_000)
+        }
         /// Journal files on disk.
         public var fileCount = 0
     }

@@ -17,8 +17,7 @@ extension CartNode {
             var text = metrics.prometheusText()
             text += "# TYPE cart_storage_syncs_total counter\ncart_storage_syncs_total \(services.storageSyncs())\n"
             if let journal = services.journal?.currentStatistics {
-                let longest = Double(journal.longestSync.components.seconds)
-                    + Double(journal.longestSync.components.attoseconds) / 1e18
+                let longest = Double(journal.longestSyncMicros) / 1e6
                 text += "# TYPE cart_storage_journal_slow_syncs_total counter\n"
                 text += "cart_storage_journal_slow_syncs_total \(journal.slowSyncs)\n"
                 text += "# TYPE cart_storage_journal_sync_longest_seconds gauge\n"

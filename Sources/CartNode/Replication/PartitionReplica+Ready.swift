@@ -46,7 +46,6 @@ extension PartitionReplica {
     /// Returns how many committed entries the Ready carried (for `runReady`'s slicing).
     @discardableResult
     func takeReady() -> Int {
-        sendMessagesNeedingNoWrite()
         let ready = raft.ready()
         // Confirmed read indexes wait for nothing but the apply (`releaseReads`), which only
         // covers durable entries: a read need not wait for this Ready's sync.

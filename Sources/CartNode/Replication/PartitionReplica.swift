@@ -32,8 +32,8 @@ import NIOCore
 /// No message leaves before the entries and votes it vouches for are durable, which is
 /// what step 2-before-3 protects. Heartbeats, their answers and ReadIndex messages vouch for
 /// none, so they leave at once (`sendMessagesNeedingNoWrite`), before any Ready is taken:
-/// a slow sync delays replication, not the leases. Advancing early only lets the core hand out the next
-/// batch, and the state machine still applies in log order. Proposals arriving while a
+/// a slow sync delays replication, not the leases. Advancing early only lets the core hand
+/// out the next batch, and the state machine still applies in log order. Proposals arriving while a
 /// sync runs go out together in the next Ready: group commit per partition, no timer.
 ///
 /// The leader sends its append messages only after its own entries are durable. Raft allows

@@ -25,10 +25,7 @@ extension NodeServices {
                 reply.entriesApplied = metrics.value(.entriesApplied)
                 if let journal = journal?.currentStatistics {
                     reply.journalSlowSyncs = journal.slowSyncs
-                    let longest = journal.longestSync.components
-                    // Rounded up: any sync that happened shows as at least 1 µs.
-                    reply.journalLongestSyncMicros = UInt64(longest.seconds) * 1_000_000
-                        + UInt64((longest.attoseconds + 999_999_999_999) / 1_000_000_000_000)
+                    reply.journalLongestSyncMicros = journal.longestSyncMicros
                 }
                 reply.loopStalls = metrics.value(.loopStalls)
                 return reply
