@@ -22,15 +22,10 @@ final class StalledDiskTests: XCTestCase {
     func testFollowersWhoseSyncsStallKeepTheirLeader() async throws {
         let cluster = try TestCluster(size: 3, partitions: 4) { $0.electionTimeoutTicks = 50 }
         do {
-            try await cluster.startAll()
-            try await cluster.waitForLeaders()
-            let (cart, partition, leader) = try await Self.cartLedSomewhere(cluster)
-            let client = try cluster.client(leader, as: "alice")
-            try await Self.prepare(client, cart)
+            let (cart, partition, leader, client) = try await Self.start(cluster)
             let before = await Self.views(of: partition, in: cluster)
             let followers = [NodeID(1), NodeID(2), NodeID(3)].filter { $0 != leader }
             let journals = try followers.map { try XCTUnwrap(cluster.node($0).journal) }
-            for journal in journals { journal.pauseSyncs() }
             let (during, reply) = try await Self.whileStalled(journals) {
                 async let write = Self.add(client, cart)
                 try await Task.sleep(for: .seconds(3))
@@ -56,13 +51,8 @@ final class StalledDiskTests: XCTestCase {
     func testLeaderWhoseSyncsNeverReturnLosesThePartition() async throws {
         let cluster = try TestCluster(size: 3, partitions: 4)
         do {
-            try await cluster.startAll()
-            try await cluster.waitForLeaders()
-            let (cart, partition, stuck) = try await Self.cartLedSomewhere(cluster)
-            let stuckClient = try cluster.client(stuck, as: "alice")
-            try await Self.prepare(stuckClient, cart)
+            let (cart, partition, stuck, stuckClient) = try await Self.start(cluster)
             let journal = try XCTUnwrap(cluster.node(stuck).journal)
-            journal.pauseSyncs()
             let (leader, reply) = try await Self.whileStalled([journal]) {
                 async let stuckWrite = Self.addIgnoringFailure(stuckClient, cart)
                 var newLeader: NodeID?
@@ -92,29 +82,31 @@ final class StalledDiskTests: XCTestCase {
         await cluster.shutdown()
     }
 
-    /// A cart id whose partition has a leader, that partition and its leader.
-    private static func cartLedSomewhere(_ cluster: TestCluster) async throws -> (CartID, PartitionID, NodeID) {
+    /// Starts the cluster and creates a cart (and the item it gets) through its partition's
+    /// leader: the cart, its partition, that leader and a client of it.
+    private static func start(_ cluster: TestCluster) async throws -> (CartID, PartitionID, NodeID, RPCClient) {
+        try await cluster.startAll()
+        try await cluster.waitForLeaders()
         let placement = try XCTUnwrap(cluster.node(1).placement)
         let cart = CartID("stalled-disk")
         let partition = placement.partition(of: cart)
         let known = await cluster.leader(of: partition)
         let leader = try XCTUnwrap(known)
-        return (cart, partition, leader)
-    }
-
-    private static func prepare(_ client: RPCClient, _ cart: CartID) async throws {
+        let client = try cluster.client(leader, as: "alice")
         _ = try await client.call(.itemPut, PutItemRequest(item: "tea", name: "tea", price: Money(minorUnits: 100),
                                                            initialStock: 1_000, request: Keys.next()))
         _ = try await client.call(.cartCreate, CreateCartRequest(cart: cart, request: Keys.next()))
+        return (cart, partition, leader, client)
     }
 
     private static func add(_ client: RPCClient, _ cart: CartID) async throws -> CartWriteReply {
         try await client.call(.cartAddItem, AddItemRequest(cart: cart, item: "tea", quantity: 1, request: Keys.next()))
     }
 
-    /// Runs `body` with `journals` paused; resumes them if it throws, before the writes it
-    /// started (waiting on those journals) are awaited on the way out.
+    /// Pauses `journals` and runs `body`, which resumes them; resumes them if it throws, before
+    /// the writes it started (waiting on those journals) are awaited on the way out.
     private static func whileStalled<T: Sendable>(_ journals: [NodeJournal], _ body: () async throws -> T) async throws -> T {
+        for journal in journals { journal.pauseSyncs() }
         do {
             return try await body()
         } catch {
