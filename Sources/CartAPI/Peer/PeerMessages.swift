@@ -142,16 +142,9 @@ public struct ProposeCommandReply: Codable, Hashable, Sendable, RPCMessage {
     enum CodingKeys: Int, CodingKey { case outcome = 1 }
 }
 
-/// `Peer.userExists`: whether `user` is registered, read at the leader of the user's partition
-/// (linearizable). What a node asks before it shares a cart with someone.
-public struct UserExistsRequest: Codable, Hashable, Sendable, RPCMessage {
-    public var user: UserID
-
-    public init(user: UserID) { self.user = user }
-
-    enum CodingKeys: Int, CodingKey { case user = 1 }
-}
-
+/// `Peer.userExists` (asked with a `UserRequest`): whether the user is registered, read at
+/// the leader of the user's partition (linearizable). What a node asks before it shares a
+/// cart with someone.
 public struct UserExistsReply: Codable, Hashable, Sendable, RPCMessage {
     public var exists: Bool
 

@@ -27,6 +27,6 @@ extension RPCMethod where Request == SnapshotChunk, Response == SnapshotChunkAck
     public static var peerSnapshot: Self { RPCMethod(id: .peerSnapshot, name: "Peer.snapshot", kind: .unary) }
 }
 
-extension RPCMethod where Request == UserExistsRequest, Response == UserExistsReply {
+extension RPCMethod where Request == UserRequest, Response == UserExistsReply {
     public static var peerUserExists: Self { RPCMethod(id: .peerUserExists, name: "Peer.userExists", kind: .unary) }
 }

@@ -97,7 +97,7 @@ extension NodeServices {
     /// one that is not. Each is read at its partition's leader (`Peer.userExists`), all at once.
     func checkRegistered(_ users: [UserID], on loop: any EventLoop) -> EventLoopFuture<Void> {
         let checks = users.map { user in
-            userExists(UserExistsRequest(user: user), caller: Caller(actor: nil), on: loop).flatMapThrowing { reply in
+            userExists(UserRequest(user: user), caller: Caller(actor: nil), on: loop).flatMapThrowing { reply in
                 guard reply.exists else { throw DomainError.userNotFound(user).rpcError }
             }
         }
@@ -105,7 +105,7 @@ extension NodeServices {
     }
 
     /// `Peer.userExists`: with development identities every user exists (needing no registration).
-    func userExists(_ request: UserExistsRequest, caller: Caller, on loop: any EventLoop) -> EventLoopFuture<UserExistsReply> {
+    func userExists(_ request: UserRequest, caller: Caller, on loop: any EventLoop) -> EventLoopFuture<UserExistsReply> {
         router.route(.peerUserExists, partition: placement.partition(of: request.user), request, caller: caller, on: loop) { replica in
             replica.readLinearizable { state in
                 UserExistsReply(exists: state.users[request.user] != nil || self.configuration.devIdentities)
