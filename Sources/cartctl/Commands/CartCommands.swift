@@ -148,9 +148,9 @@ struct Checkout: AsyncParsableCommand {
 struct CartEvents: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "events", abstract: "Print a cart's retained history.",
-        discussion: """
-            A cart keeps its last 64 events. Without --from, the history starts at the oldest one             kept (a note on stderr says so when older ones are gone); with --from, a seq no longer             kept is an error naming the oldest one.
-            """)
+        discussion: "A cart keeps its last 64 events. Without --from, the history starts at the oldest one kept "
+            + "(a note on stderr says so when older ones are gone); with --from, a seq no longer kept is an error "
+            + "naming the oldest one.")
     @Argument var cart: String
     @Option(name: .customLong("from"), help: "First seq to print (default: the oldest kept).") var fromSeq: UInt64?
     @OptionGroup var global: GlobalOptions
