@@ -45,7 +45,7 @@ public struct PartitionState: Equatable, Sendable {
 
     public init(limits: DomainLimits = .standard) {
         self.limits = limits
-        self.dedup = DedupWindow(capacity: limits.dedupEntriesMax)
+        self.dedup = DedupWindow(capacity: limits.dedupEntriesMax, retentionMs: limits.dedupRetentionMs)
     }
 
     /// Applies one committed log entry (steps 2 and 3 of the contract above).
@@ -63,7 +63,7 @@ public struct PartitionState: Equatable, Sendable {
             result = .failure(error)
         }
         if let key = envelope.request {
-            dedup.record(CommandOutcome(result), for: key, fingerprint: envelope.command.requestFingerprint)
+            dedup.record(CommandOutcome(result), for: key, fingerprint: envelope.command.requestFingerprint, at: envelope.timestamp)
         }
         return result
     }

@@ -104,4 +104,111 @@ final class IdempotencyTests: XCTestCase {
         XCTAssertEqual(try restored.apply(add, at: Timestamp(millisecondsSinceEpoch: 1), request: key).get(), first)
         XCTAssertEqual(restored.carts["c1"]?.line(for: "a")?.quantity, 1)
     }
+
+    // Under load the window is as long as the retention, not as a count: a client retrying
+    // 29 s after its request got through (thousands of other requests since) gets the
+    // original answer; a retry of a request applied more than 30 s before the newest
+    // command is applied again, and the window no longer holds the expired keys.
+    func testOutcomesAreKeptForTheRetentionAndThenForgotten() {
+        var limits = DomainLimits()
+        XCTAssertEqual(limits.dedupRetentionMs, 30_000)
+        limits.dedupEntriesMax = 100_000
+        var f = DomainFixture(limits: limits)
+        f.cartOfAlice()
+        let add = Command.addItem(AddItem(cart: "c1", actor: "alice", item: "a", quantity: 1, unitPrice: .zero))
+        let first = f.accept(add, request: key)
+        let start = f.nowMs
+        // 20,000 other requests over the next 29 s: twice what a window of 10,000 held.
+        for n in 1...20_000 {
+            f.nowMs = start + Int64(n) * 29_000 / 20_000 - 1
+            f.accept(.setQuantity(SetQuantity(cart: "c1", actor: "alice", item: "a", quantity: Int64(n % 7 + 1))),
+                     request: RequestKey(client: ClientID(8), request: RequestID(UInt64(n))))
+        }
+        XCTAssertEqual(f.state.dedup.count, 20_001)
+        XCTAssertEqual(f.run(add, request: key), .success(first), "a retry 29 s later is answered from the window")
+
+        // 30 s and 1 ms after the first request: it and the requests of its first
+        // millisecond are forgotten, nothing younger is.
+        f.nowMs = start + 30_000
+        f.accept(.setQuantity(SetQuantity(cart: "c1", actor: "alice", item: "a", quantity: 9)),
+                 request: RequestKey(client: ClientID(9), request: RequestID(1)))
+        XCTAssertNil(f.state.dedup.outcome(for: key))
+        XCTAssertNotNil(f.state.dedup.outcome(for: RequestKey(client: ClientID(8), request: RequestID(2))))
+        XCTAssertEqual(f.state.dedup.oldestAppliedAt, Timestamp(millisecondsSinceEpoch: start + 1))
+        XCTAssertEqual(f.state.dedup.forgottenEarly, 0)
+        let again = f.accept(add, request: key)
+        XCTAssertNotEqual(again, first, "forgotten: applied again")
+        XCTAssertEqual(f.cart("c1").line(for: "a")?.quantity, 10)
+    }
+
+    // The capacity bounds memory whatever the retention: past it the oldest is forgotten
+    // even if it is younger than the retention, and the window counts that.
+    func testTheCapacityForgetsYoungEntriesAndCountsThem() {
+        var limits = DomainLimits()
+        limits.dedupEntriesMax = 3
+        var f = DomainFixture(limits: limits)
+        f.cartOfAlice()
+        let keys = (1...5).map { RequestKey(client: ClientID(1), request: RequestID($0)) }
+        for k in keys {
+            f.accept(.addItem(AddItem(cart: "c1", actor: "alice", item: "a", quantity: 1, unitPrice: .zero)), request: k)
+        }
+        XCTAssertEqual(f.state.dedup.entries.map(\.key), Array(keys[2...]))
+        XCTAssertEqual(f.state.dedup.forgottenEarly, 2)
+        // Forgotten by age, not early: not counted.
+        f.nowMs += 60_000
+        f.accept(.createCart(CreateCart(cart: "c2", owner: "alice")), request: RequestKey(client: ClientID(2), request: RequestID(1)))
+        XCTAssertEqual(f.state.dedup.count, 1)
+        XCTAssertEqual(f.state.dedup.forgottenEarly, 2)
+    }
+
+    // A leader whose clock is behind the previous one's stamps older times: measured from
+    // the command being applied, nothing is forgotten early because of it.
+    func testAClockThatGoesBackKeepsEntriesLonger() {
+        var limits = DomainLimits()
+        limits.dedupRetentionMs = 1_000
+        var f = DomainFixture(limits: limits)
+        f.cartOfAlice()
+        let add = Command.addItem(AddItem(cart: "c1", actor: "alice", item: "a", quantity: 1, unitPrice: .zero))
+        let first = f.accept(add, request: key)
+        f.nowMs -= 5_000
+        f.accept(.createCart(CreateCart(cart: "c2", owner: "alice")), request: RequestKey(client: ClientID(2), request: RequestID(1)))
+        XCTAssertEqual(f.run(add, request: key), .success(first))
+        f.nowMs += 6_000
+        f.accept(.createCart(CreateCart(cart: "c3", owner: "alice")), request: RequestKey(client: ClientID(2), request: RequestID(2)))
+        XCTAssertNil(f.state.dedup.outcome(for: key), "1,000 ms past the first request by the newest command")
+    }
+
+    // Replicas restored from a snapshot at any point decide every later retry as the replica
+    // that applied the whole log does: random keys (some retried), times that jump forwards
+    // and backwards (leaders' clocks), a short retention and a small capacity, with a
+    // snapshot taken and restored every few commands and compared, window and bytes.
+    func testTheWindowDecidesAlikeAfterAnySnapshot() throws {
+        for seed in [UInt64(1), 2, 3, 0xC0FFEE] {
+            var random = SeededRandom(seed: seed)
+            var limits = DomainLimits()
+            limits.dedupEntriesMax = 24
+            limits.dedupRetentionMs = 200
+            var whole = DomainFixture(limits: limits)
+            whole.cartOfAlice(items: ["a"])
+            var restored = whole.state
+            var used: [RequestKey] = []
+            let codec = BinarySnapshotCodec()
+            for step in 0..<2_000 {
+                let key = used.isEmpty || random.chance(70) ? RequestKey(client: ClientID(random.next() % 4), request: RequestID(UInt64(step)))
+                    : random.pick(used)
+                used.append(key)
+                whole.nowMs += Int64.random(in: -40...60, using: &random)
+                let command = Command.setQuantity(SetQuantity(cart: "c1", actor: "alice", item: "a", quantity: Int64(key.request.rawValue % 5 + 1)))
+                let time = Timestamp(millisecondsSinceEpoch: whole.nowMs)
+                let expected = whole.state.apply(command, at: time, request: key)
+                XCTAssertEqual(restored.apply(command, at: time, request: key), expected, "seed \(seed) step \(step)")
+                if random.chance(10) {
+                    restored = try PartitionState(snapshotBytes: restored.encodedSnapshot(using: codec), using: codec)
+                }
+                XCTAssertEqual(restored.dedup, whole.state.dedup, "seed \(seed) step \(step)")
+            }
+            XCTAssertEqual(try restored.encodedSnapshot(using: codec), try whole.state.encodedSnapshot(using: codec), "seed \(seed)")
+            XCTAssertGreaterThan(whole.state.dedup.forgottenEarly, 0, "seed \(seed): the capacity was reached")
+        }
+    }
 }

@@ -9,10 +9,32 @@ final class SnapshotBytesPinTests: XCTestCase {
     // A long-running partition: alice's cart has seen more events than its history keeps
     // (so the oldest kept event is not seq 1) and the dedup window has forgotten its first
     // keys. Its snapshot bytes are pinned by length and FNV-1a digest, taken from the
-    // encoding as first released.
+    // encoding as first released (a window without retention, as then).
     func testAFullHistoryAndFullDedupWindowSnapshotKeepsItsBytes() throws {
         var limits = DomainLimits()
         limits.dedupEntriesMax = 8
+        limits.dedupRetentionMs = 0
+        let f = Self.longRunningPartition(limits: limits)
+        try checkPinnedBytes(of: f)
+    }
+
+    // The same partition with the dedup window's retention: the limits carry it (field 18)
+    // and each dedup entry its command's time (field 4); nothing else changes.
+    func testAWindowWithRetentionKeepsItsBytes() throws {
+        var limits = DomainLimits()
+        limits.dedupEntriesMax = 8
+        limits.dedupRetentionMs = 30_000
+        let f = Self.longRunningPartition(limits: limits)
+        XCTAssertEqual(f.state.dedup.entries.compactMap(\.appliedAt).count, 8)
+        let bytes = try f.state.encodedSnapshot(using: BinarySnapshotCodec())
+        // field 18 (2-byte tag, 3-byte varint) and 8 × field 4 (1-byte tag, 6-byte varint)
+        XCTAssertEqual(bytes.count, 2_920 + 5 + 8 * 7)
+        XCTAssertEqual(fnv1a64(bytes), 11_632_182_024_548_407_716)
+        let restored = try PartitionState(snapshotBytes: bytes, using: BinarySnapshotCodec())
+        XCTAssertEqual(restored, f.state)
+    }
+
+    private static func longRunningPartition(limits: DomainLimits) -> DomainFixture {
         var f = DomainFixture(limits: limits)
         f.cartOfAlice(items: ["a", "b"])
         f.accept(.shareCart(ShareCart(cart: "c1", actor: "alice", users: ["bob"])))
@@ -25,6 +47,11 @@ final class SnapshotBytesPinTests: XCTestCase {
         }
         f.refuse(.removeItem(RemoveItem(cart: "c1", actor: "carol", item: "a")), with: .permissionDenied("carol"),
                  request: RequestKey(client: 9, request: 1))
+        return f
+    }
+
+    private func checkPinnedBytes(of f: DomainFixture) throws {
+        let limits = f.state.limits
         let history = try XCTUnwrap(f.state.histories["c1"])
         XCTAssertEqual(history.events.count, limits.historyEventsPerCartMax)
         XCTAssertEqual(history.events.first?.seq, Seq(94 - 64 + 1))

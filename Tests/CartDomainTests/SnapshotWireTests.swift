@@ -74,6 +74,9 @@ final class SnapshotWireTests: XCTestCase {
         snapshot.dedup.append(DedupEntry(key: key(), outcome: .accepted(events)))
         snapshot.dedup.append(DedupEntry(key: key(), outcome: .accepted([])))
         snapshot.dedup += (0..<30).map { _ in DedupEntry(key: key(), outcome: .accepted(wildEvents(&values, count: 3))) }
+        snapshot.dedup += [Int64.min, -1, 0, Int64.max].map { time in
+            DedupEntry(key: key(), outcome: .accepted([]), fingerprint: UInt64.max, appliedAt: Timestamp(millisecondsSinceEpoch: time))
+        }
         let cart = snapshot.carts[0].cart.id
         snapshot.carts[0].history = CartHistory(events: (0..<40).map { index in
             wildCartEvent(&values, cart: index % 5 == 4 ? CartID(values.text()) : cart, kind: index)
@@ -99,6 +102,7 @@ final class SnapshotWireTests: XCTestCase {
         snapshot.limits.stockMax = Int64.max
         snapshot.limits.dedupEntriesMax = Int.min
         snapshot.limits.reasonBytesMax = -1
+        snapshot.limits.dedupRetentionMs = Int64.min
         snapshot.counts.carts = Int.max
         snapshot.counts.dedupEntries = Int.min
         try assertBothPathsAgree(on: snapshot, "extreme header fields")

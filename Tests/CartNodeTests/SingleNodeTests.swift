@@ -152,6 +152,14 @@ final class SingleNodeTests: XCTestCase {
                     .filter { $0.hasPrefix("cart_partition_links_pending{") }
                 return pending.count == 4 && pending.allSatisfy { $0.hasSuffix(" 0") }
             }
+            // The create's request key is in its partition's dedup window, and no window
+            // forgot a key early.
+            let dedup = try httpGet(port: port, path: "/metrics").split(separator: "\n")
+            let entries = dedup.filter { $0.hasPrefix("cart_partition_dedup_entries{") }
+            XCTAssertEqual(entries.count, 4)
+            XCTAssertEqual(entries.compactMap { $0.split(separator: " ").last.flatMap { Int($0) } }.reduce(0, +), 1, "\(entries)")
+            let early = dedup.filter { $0.hasPrefix("cart_partition_dedup_forgotten_early_total{") }
+            XCTAssertTrue(early.count == 4 && early.allSatisfy { $0.hasSuffix(" 0") }, "\(early)")
         } catch {
             await cluster.shutdown()
             throw error

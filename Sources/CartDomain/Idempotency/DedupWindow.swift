@@ -41,7 +41,7 @@ public enum CommandOutcome: Hashable, Codable, Sendable {
     enum CodingKeys: Int, CodingKey { case accepted = 1, refused = 2 }
 }
 
-/// The last `capacity` request outcomes of a partition, so that a retried request (same
+/// The request outcomes of a partition's recent past, so that a retried request (same
 /// client id and request id) gets its original answer — success or error — instead of being
 /// applied again.
 ///
@@ -50,23 +50,39 @@ public enum CommandOutcome: Hashable, Codable, Sendable {
 /// snapshot. A key names one command: each outcome is kept with the command's
 /// `requestFingerprint`, and a different command sent under a used key (another actor,
 /// cart or argument) is refused rather than answered with the first one's outcome. A retry
-/// that arrives after its key was evicted is applied again, which is why `capacity` should
-/// cover the clients' retry horizon.
+/// that arrives after its key was forgotten is applied again.
+///
+/// How long a key is kept: with `retentionMs` > 0, each outcome is kept with the time of the
+/// command that made it (the leader's timestamp in the log entry, the same on every replica)
+/// and forgotten once a command applied `retentionMs` later arrives, so the window covers
+/// the clients' retry horizon whatever the load. `capacity` bounds its memory: past it the
+/// oldest is forgotten even if younger than the retention, and `forgottenEarly` counts
+/// those (a node's metrics show it; a non-zero count means the load outgrew the capacity).
+/// With `retentionMs` = 0 the window keeps exactly the last `capacity` outcomes, as
+/// snapshots taken before the retention existed expect.
 public struct DedupWindow: Hashable, Sendable {
-    /// One remembered request: its outcome and what it asked (nil in entries restored from
-    /// snapshots taken before fingerprints were kept: those answer any command).
+    /// One remembered request: its outcome, what it asked (nil in entries restored from
+    /// snapshots taken before fingerprints were kept: those answer any command) and when it
+    /// was applied (nil in a window without retention).
     public struct Remembered: Hashable, Sendable {
         public let outcome: CommandOutcome
         public let fingerprint: UInt64?
+        public let appliedAt: Timestamp?
     }
 
     public let capacity: Int
+    public let retentionMs: Int64
     private var remembered: [RequestKey: Remembered] = [:]
     private var order = InsertionOrder<RequestKey>()
+    /// Entries forgotten by `capacity` while younger than `retentionMs`, since this window
+    /// was made or restored. Local bookkeeping: not replicated, not in `==` or snapshots.
+    public private(set) var forgottenEarly: UInt64 = 0
 
-    public init(capacity: Int) {
+    public init(capacity: Int, retentionMs: Int64 = 0) {
         precondition(capacity >= 0, "dedup capacity must not be negative")
+        precondition(retentionMs >= 0, "dedup retention must not be negative")
         self.capacity = capacity
+        self.retentionMs = retentionMs
     }
 
     public var count: Int { remembered.count }
@@ -76,22 +92,61 @@ public struct DedupWindow: Hashable, Sendable {
     /// What `key` was used for, if the window still holds it.
     public func entry(for key: RequestKey) -> Remembered? { remembered[key] }
 
+    /// When the oldest remembered outcome was applied (nil when empty or without retention).
+    public var oldestAppliedAt: Timestamp? { order.oldest.flatMap { remembered[$0]?.appliedAt } }
+
     /// Oldest first.
     public var entries: [DedupEntry] {
         order.keys.map { key in
             let entry = remembered[key]!
-            return DedupEntry(key: key, outcome: entry.outcome, fingerprint: entry.fingerprint)
+            return DedupEntry(key: key, outcome: entry.outcome, fingerprint: entry.fingerprint, appliedAt: entry.appliedAt)
         }
     }
 
-    mutating func record(_ outcome: CommandOutcome, for key: RequestKey, fingerprint: UInt64?) {
+    /// Remembers `outcome` for `key`, applied at `time`, then forgets what the retention and
+    /// the capacity no longer cover. `time` is kept only when the window has a retention.
+    mutating func record(_ outcome: CommandOutcome, for key: RequestKey, fingerprint: UInt64?, at time: Timestamp?) {
         guard capacity > 0 else { return }
-        let earlier = remembered.updateValue(Remembered(outcome: outcome, fingerprint: fingerprint), forKey: key)
+        let appliedAt = retentionMs > 0 ? time : nil
+        let earlier = remembered.updateValue(Remembered(outcome: outcome, fingerprint: fingerprint, appliedAt: appliedAt), forKey: key)
         precondition(earlier == nil, "a request key is recorded once; retries are answered from the window")
         order.append(key)
-        while order.count > capacity, let oldest = order.removeOldest() {
+        // Measured from the command just applied, not from the newest time seen: leaders'
+        // clocks may disagree, and a clock that went back only keeps entries longer.
+        let horizon = appliedAt.map { $0.millisecondsSinceEpoch - retentionMs }
+        while let oldest = order.oldest {
+            let oldestAppliedAt = remembered[oldest]!.appliedAt
+            if order.count > capacity {
+                if let horizon, let oldestAppliedAt, oldestAppliedAt.millisecondsSinceEpoch >= horizon { forgottenEarly += 1 }
+            } else if let horizon, (oldestAppliedAt?.millisecondsSinceEpoch ?? .min) < horizon {
+                // past the retention (an entry without a time, restored from a window that
+                // had none, counts as past it)
+            } else {
+                break
+            }
+            _ = order.removeOldest()
             remembered.removeValue(forKey: oldest)
         }
+    }
+
+    /// Puts back an entry of a snapshot of this window, oldest first, forgetting nothing: the
+    /// window it came from already forgot what it had to, and running the rules again on
+    /// timestamps that leaders' clocks made non-monotonic could forget more than it did.
+    mutating func restore(_ entry: DedupEntry) {
+        precondition(order.count < capacity && remembered[entry.key] == nil, "a snapshot's dedup entries fit its window once each")
+        remembered[entry.key] = Remembered(outcome: entry.outcome, fingerprint: entry.fingerprint, appliedAt: entry.appliedAt)
+        order.append(entry.key)
+    }
+
+    public static func == (lhs: Self, rhs: Self) -> Bool {
+        lhs.capacity == rhs.capacity && lhs.retentionMs == rhs.retentionMs
+            && lhs.remembered == rhs.remembered && lhs.order == rhs.order
+    }
+
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(capacity)
+        hasher.combine(retentionMs)
+        hasher.combine(order)
     }
 }
 
@@ -101,12 +156,16 @@ public struct DedupEntry: Hashable, Codable, Sendable {
     public let outcome: CommandOutcome
     /// The command's `requestFingerprint`; nil in snapshots taken before it was kept.
     public let fingerprint: UInt64?
+    /// The command's timestamp, kept when the window has a retention; nil otherwise (and in
+    /// snapshots taken before the retention existed).
+    public let appliedAt: Timestamp?
 
-    public init(key: RequestKey, outcome: CommandOutcome, fingerprint: UInt64? = nil) {
+    public init(key: RequestKey, outcome: CommandOutcome, fingerprint: UInt64? = nil, appliedAt: Timestamp? = nil) {
         self.key = key
         self.outcome = outcome
         self.fingerprint = fingerprint
+        self.appliedAt = appliedAt
     }
 
-    enum CodingKeys: Int, CodingKey { case key = 1, outcome = 2, fingerprint = 3 }
+    enum CodingKeys: Int, CodingKey { case key = 1, outcome = 2, fingerprint = 3, appliedAt = 4 }
 }

@@ -13,6 +13,8 @@ struct InsertionOrder<Key: Hashable & Sendable>: Sendable {
 
     var keys: ArraySlice<Key> { storage[head...] }
 
+    var oldest: Key? { head < storage.count ? storage[head] : nil }
+
     mutating func append(_ key: Key) { storage.append(key) }
 
     mutating func removeOldest() -> Key? {

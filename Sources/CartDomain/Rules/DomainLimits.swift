@@ -10,8 +10,21 @@ public struct DomainLimits: Hashable, Codable, Sendable {
     public var sharedUsersMax: Int = 16
     /// Users one `ShareCart` command may name.
     public var usersPerShareMax: Int = 16
-    /// Remembered (client, request) results per partition; the oldest is forgotten first.
-    public var dedupEntriesMax: Int = 10_000
+    /// Remembered (client, request) results per partition at most; the oldest is forgotten
+    /// first. A memory bound: 60,000 holds `dedupRetentionMs` of 2,000 writes/s on one
+    /// partition (~32,000 writes/s over 16 partitions); an add-item outcome takes ~340 bytes
+    /// in memory and ~80 in a snapshot, so a full window is ~20 MB and ~5 MB.
+    public var dedupEntriesMax: Int = 60_000
+    /// How long (by the log entries' timestamps) a request's result is remembered for its
+    /// retries: twice a client's whole-operation deadline (15 s), leaving room for leaders'
+    /// clocks to disagree. 0 keeps the last `dedupEntriesMax` results whatever their age, as
+    /// snapshots taken before this limit existed do (they lack its field, 18).
+    public var dedupRetentionMs: Int64 {
+        get { dedupRetentionMsField ?? 0 }
+        set { dedupRetentionMsField = newValue == 0 ? nil : newValue }
+    }
+    /// Stored as an optional so that encodings without it (0) stay what they were.
+    private var dedupRetentionMsField: Int64? = 30_000
     /// Events kept per cart for `history(of:from:)`; older ones are forgotten.
     public var historyEventsPerCartMax: Int = 64
     /// Carts one user owns or shares.
@@ -45,5 +58,6 @@ public struct DomainLimits: Hashable, Codable, Sendable {
         case cartsPerPartitionMax = 8, itemsPerPartitionMax = 9, usersPerPartitionMax = 10
         case reservationsHeldMax = 11, reservationsSettledMax = 12, itemNameBytesMax = 13
         case passwordHashBytesMax = 14, priceMinorUnitsMax = 15, stockMax = 16, reasonBytesMax = 17
+        case dedupRetentionMsField = 18
     }
 }

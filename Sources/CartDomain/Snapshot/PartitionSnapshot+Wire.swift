@@ -145,13 +145,15 @@ extension DomainLimits: WireMessage {
         writer.write(15, priceMinorUnitsMax)
         writer.write(16, stockMax)
         writer.write(17, reasonBytesMax)
+        if dedupRetentionMs != 0 { writer.write(18, dedupRetentionMs) }
     }
 
     public init(from reader: inout WireFieldReader) throws(WireEncodingError) {
-        // Seventeen fields, every one required: the last occurrence of each, by number.
-        var fields = [WireField?](repeating: nil, count: 18)
+        // Seventeen fields required, the eighteenth (dedupRetentionMs) optional: the last
+        // occurrence of each, by number.
+        var fields = [WireField?](repeating: nil, count: 19)
         while let field = try reader.next() {
-            if field.number < 18 { fields[Int(field.number)] = field }
+            if field.number < 19 { fields[Int(field.number)] = field }
         }
         func int(_ number: Int, _ name: StaticString) throws(WireEncodingError) -> Int {
             try fields[number].required(name, UInt32(number), in: DomainLimits.self).int()
@@ -177,6 +179,7 @@ extension DomainLimits: WireMessage {
         priceMinorUnitsMax = try int64(15, "priceMinorUnitsMax")
         stockMax = try int64(16, "stockMax")
         reasonBytesMax = try int(17, "reasonBytesMax")
+        dedupRetentionMs = try fields[18]?.int64() ?? 0
     }
 }
 
@@ -185,21 +188,24 @@ extension DedupEntry: WireMessage {
         try writer.write(1, message: key)
         try writer.write(2, message: outcome)
         if let fingerprint { writer.write(3, fingerprint) }
+        if let appliedAt { writer.write(4, appliedAt.millisecondsSinceEpoch) }
     }
 
     public init(from reader: inout WireFieldReader) throws(WireEncodingError) {
-        var key: WireField?, outcome: WireField?, fingerprint: WireField?
+        var key: WireField?, outcome: WireField?, fingerprint: WireField?, appliedAt: WireField?
         while let field = try reader.next() {
             switch field.number {
             case 1: key = field
             case 2: outcome = field
             case 3: fingerprint = field
+            case 4: appliedAt = field
             default: break
             }
         }
         self.init(key: try key.required("key", 1, in: Self.self).message(RequestKey.self),
                   outcome: try outcome.required("outcome", 2, in: Self.self).message(CommandOutcome.self),
-                  fingerprint: try fingerprint?.uint64())
+                  fingerprint: try fingerprint?.uint64(),
+                  appliedAt: try appliedAt.map { (field) throws(WireEncodingError) in Timestamp(millisecondsSinceEpoch: try field.int64()) })
     }
 }
 

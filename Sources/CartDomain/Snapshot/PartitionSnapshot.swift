@@ -165,7 +165,7 @@ extension PartitionState {
             guard dedup.outcome(for: entry.key) == nil else {
                 throw SnapshotError(.inconsistent, "request \(entry.key) appears twice")
             }
-            dedup.record(entry.outcome, for: entry.key, fingerprint: entry.fingerprint)
+            dedup.restore(entry)
         }
     }
 }

@@ -6,7 +6,9 @@ extension CartNode {
     /// `/health`: 200 when every hosted partition knows a leader, else 503.
     func metricsPage(_ path: String, services: NodeServices, gateway: ClientGateway) async -> (status: Int, body: String) {
         // One trip to each replica's loop for the gauges of both pages.
-        let read = try? await services.onEveryReplica(on: services.eventLoopGroup.next()) { ($0.status, $0.linksPendingCount) }.get()
+        let read = try? await services.onEveryReplica(on: services.eventLoopGroup.next()) { replica in
+            (replica.status, replica.linksPendingCount, replica.state.dedup)
+        }.get()
         let statuses = read?.map(\.0) ?? []
         switch path {
         case "/health":
@@ -33,8 +35,17 @@ extension CartNode {
                 text += "cart_partition_applied_index\(label) \(status.appliedIndex.rawValue)\n"
             }
             text += "# TYPE cart_partition_links_pending gauge\n"
-            for (status, pending) in read ?? [] {
+            for (status, pending, _) in read ?? [] {
                 text += "cart_partition_links_pending{partition=\"\(status.partition.rawValue)\"} \(pending)\n"
+            }
+            // The request dedup window (CartDomain `DedupWindow`): its keys, and the keys its
+            // capacity forgot while younger than the retention (since the replica started or
+            // last restored a snapshot). A growing count means retries may apply twice.
+            text += "# TYPE cart_partition_dedup_entries gauge\n# TYPE cart_partition_dedup_forgotten_early_total counter\n"
+            for (status, _, dedup) in read ?? [] {
+                let label = "{partition=\"\(status.partition.rawValue)\"}"
+                text += "cart_partition_dedup_entries\(label) \(dedup.count)\n"
+                text += "cart_partition_dedup_forgotten_early_total\(label) \(dedup.forgottenEarly)\n"
             }
             let limiter = gateway.limiter.counters
             text += "cart_gateway_ratelimit_allowed_total \(limiter.allowed)\n"
