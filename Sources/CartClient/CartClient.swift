@@ -150,11 +150,18 @@ public final class CartClient: Sendable {
         case .node(let endpoint):
             return endpoint
         case .partition(let partition?):
-            if let leader = routing.leaderEndpoint(of: partition), !avoiding.contains(leader) { return leader }
-            return routing.nextEndpoint(avoiding: avoiding)
+            if let leader = routing.leaderEndpoint(of: partition), !avoiding.contains(leader), !isUnreachable(leader) {
+                return leader
+            }
+            return routing.nextEndpoint(avoiding: avoiding, isUnreachable: isUnreachable)
         case .partition(nil), .anyNode:
-            return routing.nextEndpoint(avoiding: avoiding)
+            return routing.nextEndpoint(avoiding: avoiding, isUnreachable: isUnreachable)
         }
+    }
+
+    /// A node that answered nothing lately is left alone (`unreachableNodeHoldMs`).
+    func isUnreachable(_ endpoint: Endpoint) -> Bool {
+        pool.isUnreachable(endpoint, holdMs: configuration.unreachableNodeHoldMs)
     }
 
     func learn<Response>(from reply: Response, route: Route, endpoint: Endpoint) {

@@ -25,6 +25,14 @@ public struct CartClientConfiguration: Sendable {
     public var attemptTimeoutMs: Int64
     /// TCP connect, TLS and hello, per attempt.
     public var connectTimeoutMs: Int64
+    /// A node that answered nothing (its connection given up as hung, or a connect that
+    /// failed) is left alone this long: requests go to the other nodes, which forward them or
+    /// name the new leader, instead of each waiting for the node again. Then it is tried
+    /// again; a connection that completes its hello ends the wait at once.
+    public var unreachableNodeHoldMs: Int64
+    /// How long a node may send nothing, not even a pong, while calls wait on it, before its
+    /// connection is given up as hung: pinged after a half, given up after 1–1.5 times this.
+    public var stallTimeoutMs: Int64
     /// Which failures are retried, how often, and the backoff between attempts.
     public var retryPolicy: RetryPolicy
     /// Follow the cluster: learn nodes and partition leaders from `Cluster.status` and leader
@@ -47,6 +55,8 @@ public struct CartClientConfiguration: Sendable {
         self.operationTimeoutMs = 15_000
         self.attemptTimeoutMs = 5_000
         self.connectTimeoutMs = 2_000
+        self.unreachableNodeHoldMs = 2_000
+        self.stallTimeoutMs = 1_000
         // Enough attempts to ride out an election (a few hundred ms) plus a node restart.
         self.retryPolicy = try! RetryPolicy(attemptsMax: 12, backoffBaseMs: 10, backoffMaxMs: 500, attemptTimeMinMs: 5)
         self.followLeaders = true

@@ -27,6 +27,8 @@ struct Cartd: AsyncParsableCommand {
     @Option(help: "Event loop threads (0: one per core).") var threads: Int?
     @Option(help: "Threads that fsync the partition logs, shared by all partitions (0: one per partition).") var syncThreads: Int?
     @Option(help: "Raft tick interval in milliseconds.") var tickMs: Int64?
+    @Option(help: "Client port keepalive: silence before a ping, in milliseconds; a connection silent for three intervals is closed (default 2000).")
+    var clientKeepaliveMs: Int64?
     @Option(help: "How often this node checks whether to hand a partition's leadership to a less busy replica, in milliseconds (default 2000; 0: never).")
     var leaderBalanceMs: Int64?
     @Option(help: "Fewest applied entries between snapshots (default 100000; a replica's first one comes up to half that later; later ones also wait until the log since the last is as large as it).") var snapshotEntries: UInt64?
@@ -91,6 +93,7 @@ struct Cartd: AsyncParsableCommand {
         if let threads { configuration.eventLoopThreads = threads }
         if let syncThreads { configuration.syncThreads = syncThreads }
         if let tickMs { configuration.tickIntervalMs = tickMs }
+        if let clientKeepaliveMs { configuration.clientKeepaliveIntervalMs = clientKeepaliveMs }
         if let leaderBalanceMs { configuration.leaderBalanceIntervalMs = leaderBalanceMs }
         if let snapshotEntries { configuration.snapshotIntervalEntries = snapshotEntries }
         if let passwordIterations { configuration.passwordHashIterations = passwordIterations }

@@ -43,4 +43,19 @@ final class LeaderHintLearningTests: XCTestCase {
         routing.learn(LeaderHint(nodeID: NodeID(1), address: "no port"), for: partition, askedNode: nil)
         XCTAssertEqual(routing.leaderEndpoint(of: partition), first)
     }
+
+    // Story: node 2 was found unreachable (hung, or refusing connections). Requests with no
+    // known leader go round the other nodes only; a request that also avoids node 1 (it just
+    // failed there) still prefers any node to none; with every node unreachable, the round
+    // goes on as before.
+    func testRoundRobinLeavesUnreachableNodesOut() {
+        let third = Endpoint(host: "127.0.0.1", port: 7403)
+        let routing = ClusterRouting(endpoints: [first, second, third])
+        let picks = (0..<6).map { _ in routing.nextEndpoint(avoiding: [], isUnreachable: { $0 == self.second }) }
+        XCTAssertFalse(picks.contains(second))
+        XCTAssertEqual(Set(picks), [first, third])
+        XCTAssertEqual(routing.nextEndpoint(avoiding: [first, third], isUnreachable: { $0 == self.second }), second)
+        let all = (0..<3).map { _ in routing.nextEndpoint(avoiding: [], isUnreachable: { _ in true }) }
+        XCTAssertEqual(Set(all), [first, second, third])
+    }
 }

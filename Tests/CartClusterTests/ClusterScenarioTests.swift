@@ -32,8 +32,9 @@ final class ClusterScenarioTests: XCTestCase {
     }
 
     /// A client that tearDown shuts down.
-    private func client(as user: String?, pinnedTo node: Int? = nil) throws -> CartClient {
-        let client = try cluster.client(as: user, pinnedTo: node)
+    private func client(as user: String?, pinnedTo node: Int? = nil,
+                        configure: (inout CartClientConfiguration) -> Void = { _ in }) throws -> CartClient {
+        let client = try cluster.client(as: user, pinnedTo: node, configure: configure)
         clients.append(client)
         return client
     }
@@ -134,6 +135,58 @@ final class ClusterScenarioTests: XCTestCase {
         }
 
         try cluster.start(victim)
+        try await waitUntilCaughtUp(node: victim, partition: partition, seconds: 60)
+    }
+
+    // Story: the leader of alice's cart's partition hangs (SIGSTOP) while two writers add to
+    // the cart: its process answers nothing, but its sockets stay open. The client gives
+    // the hung node's connection up after a second of silence, leaves the node alone and
+    // retries through the others, which elect a new leader: every write is acknowledged and
+    // applied once. Each attempt may take a minute here, the whole operation 30 s, and the
+    // nodes' keepalive (which closes a silent connection after three intervals) is a
+    // minute too, so only the client's stall watch lets the writes through. The node then
+    // continues and catches up.
+    func testAHungLeaderIsGivenUpAndItsWritesGoThroughTheOthers() async throws {
+        cluster.stopAll()
+        cluster = try LocalCluster(nodes: 3, extraArguments: ["--client-keepalive-ms", "60000"])
+        try cluster.startAll()
+        try await cluster.waitForLeaders()
+        try await register("alice")
+        let alice = try client(as: "alice") { $0.attemptTimeoutMs = 60_000 }
+        _ = try await alice.putItem("sku-1", name: "beans", price: Money(minorUnits: 100), initialStock: 1_000)
+        let cart = try await alice.createCart().cart
+        let partition = try XCTUnwrap(alice.partitionMap).partition(of: cart)
+        let leaders = try await cluster.waitForLeaders()
+        let victim = try XCTUnwrap(leaders[partition])
+
+        let writesPerWriter = 40, writers = 2
+        let acked = EventLog()
+        let cluster = self.cluster!
+        let paused = Task {
+            for _ in 0..<600 where acked.count < 20 { try? await Task.sleep(for: .milliseconds(50)) }
+            cluster.pause(victim)
+        }
+        let seqs = try await withThrowingTaskGroup(of: [Seq].self) { group in
+            for _ in 0..<writers {
+                group.addTask {
+                    var mine: [Seq] = []
+                    for _ in 0..<writesPerWriter {
+                        mine.append(try await alice.addItem(cart, item: "sku-1", quantity: 1).seq)
+                        acked.count += 1
+                    }
+                    return mine
+                }
+            }
+            return try await group.reduce(into: [Seq]()) { $0 += $1 }
+        }
+        await paused.value
+        XCTAssertEqual(Set(seqs).count, writers * writesPerWriter, "every write acknowledged, each with its own seq")
+        let after = try await cluster.waitForLeaders(excluding: [victim])
+        XCTAssertNotEqual(after[partition], victim, "a live node leads the partition")
+        let final = try await alice.getCart(cart)
+        XCTAssertEqual(final.lines.first?.quantity, Int64(writers * writesPerWriter), "each write applied exactly once")
+
+        cluster.resume(victim)
         try await waitUntilCaughtUp(node: victim, partition: partition, seconds: 60)
     }
 

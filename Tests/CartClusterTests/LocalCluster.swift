@@ -31,11 +31,14 @@ final class LocalCluster: @unchecked Sendable {
         set { lock.withLock { table = newValue } }
     }
     let tls: TLSContext
+    /// More `cartd` flags every node gets.
+    let extraArguments: [String]
 
-    init(nodes: Int = 3) throws {
+    init(nodes: Int = 3, extraArguments: [String] = []) throws {
         size = nodes
         directory = FileManager.default.temporaryDirectory.appendingPathComponent("cartcluster-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        self.extraArguments = extraArguments
         let ports = try FreePorts.reserve(2 * nodes)
         clientPorts = Array(ports[0..<nodes])
         peerPorts = Array(ports[nodes...])
@@ -63,6 +66,7 @@ final class LocalCluster: @unchecked Sendable {
                          "--admin", "alice", "--log-level", "info",
                          // The scenarios pick a partition's leader to kill: leaders stay put.
                          "--leader-balance-ms", "0"]
+        arguments += extraArguments
         for member in 1...size {
             arguments += ["--member", "\(member)=127.0.0.1:\(peerPorts[member - 1])/127.0.0.1:\(clientPorts[member - 1])"]
         }
@@ -94,6 +98,19 @@ final class LocalCluster: @unchecked Sendable {
     static func waitForExit(_ process: Process, seconds: Double = drainWaitSeconds) {
         let deadline = Date().addingTimeInterval(seconds)
         while process.isRunning && Date() < deadline { Thread.sleep(forTimeInterval: 0.02) }
+    }
+
+    /// `kill -STOP`: the process hangs with its sockets open, as a frozen machine or a
+    /// network that drops everything looks to the others. `resume` continues it; `stopAll`
+    /// kills it either way.
+    func pause(_ node: Int) {
+        guard let process = lock.withLock({ table[node] }) else { return }
+        Glibc.kill(process.processIdentifier, SIGSTOP)
+    }
+
+    func resume(_ node: Int) {
+        guard let process = lock.withLock({ table[node] }) else { return }
+        Glibc.kill(process.processIdentifier, SIGCONT)
     }
 
     /// SIGTERM, then SIGKILL if the node has not drained within `drainWaitSeconds`.
@@ -132,11 +149,13 @@ final class LocalCluster: @unchecked Sendable {
 
     /// A client acting as `user` (nil: anonymous); `pinnedTo` sends every request to that
     /// node only, so the node has to forward it.
-    func client(as user: String?, pinnedTo node: Int? = nil) throws -> CartClient {
+    func client(as user: String?, pinnedTo node: Int? = nil,
+                configure: (inout CartClientConfiguration) -> Void = { _ in }) throws -> CartClient {
         var configuration = CartClientConfiguration(endpoints: node.map { [endpoint(ofNode: $0)] } ?? endpoints, tls: tls,
                                                     authToken: try user.map(token(for:)), identity: "cluster-test")
         configuration.followLeaders = node == nil
         configuration.operationTimeoutMs = 30_000
+        configure(&configuration)
         return CartClient(configuration: configuration)
     }
 

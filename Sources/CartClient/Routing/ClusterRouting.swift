@@ -92,17 +92,18 @@ final class ClusterRouting: Sendable {
         return endpoint(of: leader.node)
     }
 
-    /// The next endpoint in turn, skipping `avoiding` unless every endpoint is in it.
-    func nextEndpoint(avoiding: Set<Endpoint>) -> Endpoint {
-        topology.withLockedValue { topology in
+    /// The next endpoint in turn, skipping `avoiding` and those `isUnreachable` names; when
+    /// that leaves none, the next not in `avoiding`; when that leaves none, the next.
+    func nextEndpoint(avoiding: Set<Endpoint>, isUnreachable: (Endpoint) -> Bool = { _ in false }) -> Endpoint {
+        let endpoints = topology.withLockedValue { topology in
             let count = topology.endpoints.count
-            for _ in 0..<count {
-                let endpoint = topology.endpoints[topology.nextEndpoint % count]
-                topology.nextEndpoint = (topology.nextEndpoint + 1) % count
-                if !avoiding.contains(endpoint) { return endpoint }
-            }
-            return topology.endpoints[topology.nextEndpoint % count]
+            defer { topology.nextEndpoint = (topology.nextEndpoint + 1) % count }
+            let first = topology.nextEndpoint % count
+            return Array(topology.endpoints[first...] + topology.endpoints[..<first])
         }
+        return endpoints.first { !avoiding.contains($0) && !isUnreachable($0) }
+            ?? endpoints.first { !avoiding.contains($0) }
+            ?? endpoints[0]
     }
 
     private static func record(_ node: NodeID, at endpoint: Endpoint, in topology: inout Topology) {

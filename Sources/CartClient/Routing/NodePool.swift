@@ -1,6 +1,7 @@
 import CartRPC
 import CartTLS
 import NIOConcurrencyHelpers
+import NIOCore
 
 /// One `RPCClient` (a few connections, reconnecting on demand) per node endpoint, made on
 /// first use. Endpoints come from configuration, `Cluster.status` and leader hints; the
@@ -38,6 +39,13 @@ final class NodePool: Sendable {
         return try client.get()
     }
 
+    /// Whether the endpoint answered nothing within the last `holdMs` (see
+    /// `CartClientConfiguration.unreachableNodeHoldMs`); false for one never tried.
+    func isUnreachable(_ endpoint: Endpoint, holdMs: Int64) -> Bool {
+        guard let since = state.withLockedValue({ $0.clients[endpoint] })?.unreachableSince else { return false }
+        return NIODeadline.now() < since + .milliseconds(holdMs)
+    }
+
     func shutdown() async {
         let all = state.withLockedValue { state in
             state.shutDown = true
@@ -54,6 +62,7 @@ final class NodePool: Sendable {
         rpc.authToken = configuration.authToken
         rpc.connectionsPerEndpoint = configuration.connectionsPerNode
         rpc.connectTimeoutMs = configuration.connectTimeoutMs
+        rpc.stallProbeIntervalMs = max(1, configuration.stallTimeoutMs / 2)
         // The client's own retry loop moves to another node; the slot must not sit in a
         // long reconnect backoff against a node that is down.
         rpc.connectAttemptsMax = 1

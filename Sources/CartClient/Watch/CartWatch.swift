@@ -106,8 +106,9 @@ public struct CartWatch: AsyncSequence, Sendable {
         private mutating func open() async throws {
             let partition = await client.partition(of: order.cart)
             let avoiding: Set<Endpoint> = failuresInRow > 0 ? Set(endpoint.map { [$0] } ?? []) : []
-            let target = partition.flatMap { client.routing.leaderEndpoint(of: $0) }.flatMap { avoiding.contains($0) ? nil : $0 }
-                ?? client.routing.nextEndpoint(avoiding: avoiding)
+            let target = partition.flatMap { client.routing.leaderEndpoint(of: $0) }
+                .flatMap { avoiding.contains($0) || client.isUnreachable($0) ? nil : $0 }
+                ?? client.routing.nextEndpoint(avoiding: avoiding, isUnreachable: client.isUnreachable)
             endpoint = target
             counters.opened(on: target)
             if opened { counters.resumed() }

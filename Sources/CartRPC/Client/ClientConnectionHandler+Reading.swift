@@ -15,6 +15,7 @@ extension ClientConnectionHandler {
         }
         isReading = true
         keepalive.trafficSeen()
+        stallClock.trafficSeen()
         switch frame.type {
         case .response: handleResponse(frame)
         case .error: handleError(frame)
@@ -56,6 +57,7 @@ extension ClientConnectionHandler {
         }
         helloAck = ack
         phase = .open
+        health.markReachable()
         startTicking(intervalMs: Int64(clamping: ack.keepaliveIntervalMs))
         ready.succeed(ack)
     }

@@ -37,6 +37,11 @@ final class ClientConnectionHandler: ChannelDuplexHandler {
     var nextStreamID: UInt32 = 1
     var keepalive = KeepaliveClock()
     var tickTask: RepeatedTask?
+    /// The stall watch (`RPCClientConfiguration.stallProbeIntervalMs`): its own silence count,
+    /// and its timer, armed only while unary calls wait.
+    let stallProbeIntervalMs: Int64?
+    var stallClock = KeepaliveClock(deadAfter: 2)
+    var stallTimer: Scheduled<Void>?
     /// The one timer of the unary calls' deadlines, armed for the earliest (see `armDeadlineTimer`).
     var deadlineTimer: Scheduled<Void>?
     var deadlineTimerAt: NIODeadline?
@@ -50,8 +55,14 @@ final class ClientConnectionHandler: ChannelDuplexHandler {
     var context: ChannelHandlerContext?
     var loopBound: NIOLoopBound<ClientConnectionHandler>?
 
-    init(hello: Hello, ready: EventLoopPromise<HelloAck>, usable: ConnectionUsability, limits: FrameLimits) {
+    /// The endpoint's health, shared by the client's connections.
+    let health: EndpointHealth
+
+    init(hello: Hello, ready: EventLoopPromise<HelloAck>, usable: ConnectionUsability, limits: FrameLimits,
+         stallProbeIntervalMs: Int64?, health: EndpointHealth) {
         self.batch = FrameBatch(limits: limits)
+        self.stallProbeIntervalMs = stallProbeIntervalMs
+        self.health = health
         self.hello = hello
         self.ready = ready
         self.usable = usable
@@ -119,6 +130,7 @@ final class ClientConnectionHandler: ChannelDuplexHandler {
         usable.markUnusable()
         tickTask?.cancel()
         deadlineTimer?.cancel()
+        stallTimer?.cancel()
         ready.fail(error)
         let calls = pending
         pending.removeAll()
@@ -152,6 +164,7 @@ final class ClientConnectionHandler: ChannelDuplexHandler {
         let deadline = timeoutMs.map { NIODeadline.now() + .milliseconds($0) }
         pending[stream] = .unary(tag: tag, onResponse: onResponse, deadline: deadline)
         if let deadline { armDeadlineTimer(for: deadline) }
+        watchForStall()
         write(Frame(.request, stream: stream, method: method, deadlineMs: timeoutMs.map { UInt64($0) }, payload: payload))
         return stream
     }

@@ -15,14 +15,16 @@ final class ConnectionSlot: Sendable {
     }
 
     private let configuration: RPCClientConfiguration
+    private let health: EndpointHealth
     private let state = NIOLockedValueBox(State.idle)
     /// Connections this slot replaced while they were still open (go-away: they finish the
     /// calls they have, then close), so that `shutdown` closes them too instead of leaving
     /// them to the server's drain. Each leaves the set when it closes.
     private let retired = NIOLockedValueBox<[ObjectIdentifier: RPCConnection]>([:])
 
-    init(configuration: RPCClientConfiguration) {
+    init(configuration: RPCClientConfiguration, health: EndpointHealth) {
         self.configuration = configuration
+        self.health = health
     }
 
     /// A usable connection, connecting if needed.
@@ -102,7 +104,9 @@ final class ConnectionSlot: Sendable {
 
     private func connectWithBackoff(attempt: Int) -> EventLoopFuture<RPCConnection> {
         let configuration = self.configuration
-        return Self.connectOnce(configuration).flatMapError { error in
+        let health = self.health
+        return Self.connectOnce(configuration, health: health).flatMapError { error in
+            health.markUnreachable()
             let rpcError = error as? RPCError ?? RPCError(.unavailable, "\(error)")
             guard rpcError.code == .unavailable || rpcError.code == .deadlineExceeded,
                   attempt + 1 < configuration.connectAttemptsMax else {
@@ -116,7 +120,7 @@ final class ConnectionSlot: Sendable {
     }
 
     /// TCP connect, TLS, hello and hello-ack, within `connectTimeoutMs`.
-    static func connectOnce(_ configuration: RPCClientConfiguration) -> EventLoopFuture<RPCConnection> {
+    static func connectOnce(_ configuration: RPCClientConfiguration, health: EndpointHealth) -> EventLoopFuture<RPCConnection> {
         let eventLoop = configuration.eventLoopGroup.next()
         let ready = eventLoop.makePromise(of: HelloAck.self)
         let usability = ConnectionUsability()
@@ -133,7 +137,8 @@ final class ConnectionSlot: Sendable {
                         try pipeline.addHandler(TLSHandler(context: context, role: .client, expectedPeerName: peerName))
                     }
                     try pipeline.addHandler(ByteToMessageHandler(FrameSplitter(limits: limits)))
-                    let handler = ClientConnectionHandler(hello: hello, ready: ready, usable: usability, limits: limits)
+                    let handler = ClientConnectionHandler(hello: hello, ready: ready, usable: usability, limits: limits,
+                                                          stallProbeIntervalMs: configuration.stallProbeIntervalMs, health: health)
                     try pipeline.addHandler(handler)
                     handlerBox.withLockedValue { $0 = NIOLoopBound(handler, eventLoop: channel.eventLoop) }
                 }

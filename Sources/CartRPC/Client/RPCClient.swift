@@ -15,12 +15,18 @@ public final class RPCClient: Sendable {
     public let configuration: RPCClientConfiguration
     private let slots: [ConnectionSlot]
     private let nextSlot = NIOLockedValueBox(0)
+    private let health = EndpointHealth()
 
     public init(configuration: RPCClientConfiguration) {
         precondition(configuration.connectionsPerEndpoint > 0, "connectionsPerEndpoint must be positive")
         self.configuration = configuration
-        self.slots = (0..<configuration.connectionsPerEndpoint).map { _ in ConnectionSlot(configuration: configuration) }
+        let health = self.health
+        self.slots = (0..<configuration.connectionsPerEndpoint).map { _ in ConnectionSlot(configuration: configuration, health: health) }
     }
+
+    /// When the endpoint was last found unreachable (a connect attempt failed, or the stall
+    /// watch gave a connection up as hung), if no connection has completed its hello since.
+    public var unreachableSince: NIODeadline? { health.unreachableSince }
 
     /// A connection for low-level use (`RPCConnection.startCall`), connecting if needed.
     public func connection() async throws(RPCError) -> RPCConnection {

@@ -28,6 +28,13 @@ public struct RPCClientConfiguration: Sendable {
     public var reconnectBackoffMaxMs: Int64
     /// Used when a call gives no timeout; nil waits for the answer however long it takes.
     public var callTimeoutMsDefault: Int64?
+    /// Notices a hung server (a stopped process, a frozen machine, a network that drops
+    /// everything) long before the calls' timeouts: while unary calls wait, a server that
+    /// sent nothing for one interval gets a ping, and one that still sent nothing an interval
+    /// later is presumed hung. Its calls fail with `unavailable` and the connection closes, so
+    /// callers retry elsewhere at once. A server that is merely slow to answer a call still
+    /// answers the ping. The silence before giving up is 2–3 intervals. nil: off.
+    public var stallProbeIntervalMs: Int64?
     /// Largest frame the client accepts from the server.
     public var frameBytesMax: Int
     /// The local IP address to connect from (a multi-homed host); nil: the system's choice.
@@ -50,6 +57,7 @@ public struct RPCClientConfiguration: Sendable {
         self.reconnectBackoffInitialMs = 50
         self.reconnectBackoffMaxMs = 5_000
         self.callTimeoutMsDefault = 30_000
+        self.stallProbeIntervalMs = 500
         self.frameBytesMax = FrameLimits.frameBytesDefault
         self.eventLoopGroup = eventLoopGroup
     }

@@ -1,6 +1,7 @@
 /// Counts keepalive intervals without traffic from the peer. Pure: the connection handlers
 /// call `trafficSeen()` on every inbound frame and `tick()` once per interval, and act on
-/// the answer. A peer silent for `silentIntervalsMax` intervals is presumed dead.
+/// the answer. A peer silent for `deadAfter` intervals (the keepalive's
+/// `silentIntervalsMax`, or fewer for the client's stall watch) is presumed dead.
 struct KeepaliveClock {
     enum Action: Equatable {
         /// The peer spoke during the last interval.
@@ -14,8 +15,14 @@ struct KeepaliveClock {
     /// Silent intervals after which the peer is presumed dead (the hello-ack promises 3).
     static let silentIntervalsMax = 3
 
+    private let deadAfter: Int
     private var sawTraffic = false
     private(set) var silentIntervals = 0
+
+    init(deadAfter: Int = KeepaliveClock.silentIntervalsMax) {
+        precondition(deadAfter >= 2, "one silent interval asks for a ping; the answer needs another")
+        self.deadAfter = deadAfter
+    }
 
     mutating func trafficSeen() {
         sawTraffic = true
@@ -28,6 +35,6 @@ struct KeepaliveClock {
             return .none
         }
         silentIntervals += 1
-        return silentIntervals >= Self.silentIntervalsMax ? .peerDead : .sendPing
+        return silentIntervals >= deadAfter ? .peerDead : .sendPing
     }
 }

@@ -1,0 +1,49 @@
+import CartWire
+import NIOCore
+
+/// The stall watch: a server that stops answering (its process stopped, its machine frozen,
+/// the network dropping everything) leaves the connection open, and without this its calls
+/// would wait out their whole timeouts (a cluster client's attempt timeout is 5 s) while the
+/// cluster has long moved the work to other nodes. While unary calls wait, every
+/// `stallProbeIntervalMs` the handler asks whether the server sent anything; after one
+/// silent interval it pings, after a second it gives the connection up: the calls fail with
+/// `unavailable` and the caller retries elsewhere. Only a server that answers nothing is
+/// given up; one slow to answer a call still answers the ping on its event loop.
+extension ClientConnectionHandler {
+    /// Arms the watch when a unary call starts, unless it is armed already.
+    func watchForStall() {
+        guard stallTimer == nil, let intervalMs = stallProbeIntervalMs, let bound = loopBound else { return }
+        stallClock = KeepaliveClock(deadAfter: 2)
+        stallTimer = bound.eventLoop.scheduleTask(in: .milliseconds(intervalMs)) { bound.value.checkForStall() }
+    }
+
+    func checkForStall() {
+        stallTimer = nil
+        guard phase == .open || phase == .goingAway else { return }
+        let unaryWaiting = pending.values.contains { call in
+            if case .unary = call { return true } else { return false }
+        }
+        guard unaryWaiting else { return }  // disarmed until the next unary call
+        switch stallClock.tick() {
+        case .none:
+            break
+        case .sendPing:
+            var payload = ByteBuffer()
+            try? Ping(nonce: UInt64(stallClock.silentIntervals)).encodeRPC(into: &payload)
+            write(Frame(.ping, stream: .connection, payload: payload))
+        case .peerDead:
+            let silentMs = (stallProbeIntervalMs ?? 0) * 2
+            health.markUnreachable()
+            shutDown(RPCError(.unavailable, "the server sent nothing for \(silentMs) ms, not even a pong to a ping, while calls waited: presumed hung"))
+            context?.close(promise: nil)
+            return
+        }
+        watchForStallAgain()
+    }
+
+    /// Re-arms the watch without resetting its silence count.
+    private func watchForStallAgain() {
+        guard let intervalMs = stallProbeIntervalMs, let bound = loopBound else { return }
+        stallTimer = bound.eventLoop.scheduleTask(in: .milliseconds(intervalMs)) { bound.value.checkForStall() }
+    }
+}
