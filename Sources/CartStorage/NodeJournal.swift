@@ -219,8 +219,8 @@ public final class NodeJournal: @unchecked Sendable {
 
     /// Fault injection: from now on the journal writes and syncs nothing, as if the disk's
     /// syncs did not return, until `resumeSyncs` (or `close`). Appends queue up and their
-    /// completions wait; a `flush` (a truncation, a checkpoint) waits too. For tests of what
-    /// a stalled disk does to the node above.
+    /// completions wait; a `flush` (a truncation, a checkpoint) and the hard-state saves of
+    /// its logs wait too. For tests of what a stalled disk does to the node above.
     public func pauseSyncs() {
         condition.locked { paused = true }
     }
@@ -229,6 +229,14 @@ public final class NodeJournal: @unchecked Sendable {
         condition.locked {
             paused = false
             condition.broadcast()
+        }
+    }
+
+    /// Returns once syncs are not paused (at once unless `pauseSyncs` is in effect): other
+    /// syncs of the node's disk (a log's hard state) wait here, as a stalled disk would hold them.
+    public func waitWhileSyncsPaused() {
+        condition.locked {
+            while paused && !closing { condition.wait() }
         }
     }
 

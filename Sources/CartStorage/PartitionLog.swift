@@ -337,6 +337,7 @@ public final class PartitionLog: @unchecked Sendable {
     /// must never run ahead of entries already durable in this log: recovery trusts it as a
     /// floor and refuses to cut a damaged tail below it.
     public func saveHardState(_ state: HardState) throws {
+        journal?.waitWhileSyncsPaused()
         try hardStateLock.withLock {
             try MetadataFile.write(state.encoded(), to: path(Self.hardStateFileName), policy: options.syncPolicy)
         }

@@ -82,6 +82,57 @@ final class StalledDiskTests: XCTestCase {
         await cluster.shutdown()
     }
 
+    /// A new term or vote is saved off the event loop. A follower whose disk stalls (its
+    /// journal and hard-state syncs paused) while its partitions' leader goes away must save
+    /// term and vote for every election it takes part in: its loops stay free meanwhile (no
+    /// loop stall counted, its partitions still report their state), no partition can elect
+    /// without its vote until the disk resumes, and then one does and takes a write.
+    func testAnElectionOnAStalledDiskLeavesTheLoopFree() async throws {
+        let cluster = try TestCluster(size: 3, partitions: 4)
+        do {
+            let (cart, partition, leader, _) = try await Self.start(cluster)
+            let voters = [NodeID(1), NodeID(2), NodeID(3)].filter { $0 != leader }
+            let stalled = voters[0], other = voters[1]
+            let journal = try XCTUnwrap(cluster.node(stalled).journal)
+            let stallsBefore = cluster.node(stalled).metrics.value(.loopStalls)
+            let during = try await Self.whileStalled([journal]) {
+                await cluster.stop(leader)
+                // The disk resumes after 1.5 s (seven election timeouts) whatever the reads
+                // below do: a loop blocked on the disk would hold them until then.
+                let resume = Task {
+                    try? await Task.sleep(for: .milliseconds(1_500))
+                    journal.resumeSyncs()
+                }
+                var reports = 0
+                var during: PartitionStatus?
+                for _ in 0..<10 {
+                    try await Task.sleep(for: .milliseconds(100))
+                    let statuses = await cluster.node(stalled).partitionStatuses()
+                    reports += statuses.count
+                    during = statuses.first { $0.partition == partition }
+                }
+                await resume.value
+                return (reports, during)
+            }
+            XCTAssertEqual(cluster.node(stalled).metrics.value(.loopStalls), stallsBefore, "no event loop of node \(stalled) stalled")
+            XCTAssertEqual(during.0, 10 * 4, "every partition reported its state during the stall")
+            XCTAssertGreaterThan(during.1?.term ?? .zero, Term(1), "node \(stalled) took part in elections meanwhile")
+            XCTAssertNotEqual(during.1?.role, .leader, "no vote of node \(stalled) counted before its disk resumed")
+            try await eventually(10, "a leader for \(partition) once the disk resumed") {
+                let status = await cluster.node(other).partitionStatuses().first { $0.partition == partition }
+                return status.map { $0.leader == stalled || $0.leader == other } ?? false
+            }
+            let elected = await cluster.leader(of: partition)
+            let newLeader = try XCTUnwrap(elected)
+            let reply = try await Self.add(try cluster.client(newLeader, as: "alice"), cart)
+            XCTAssertEqual(reply.seq, Seq(2))
+        } catch {
+            await cluster.shutdown()
+            throw error
+        }
+        await cluster.shutdown()
+    }
+
     /// Starts the cluster and creates a cart (and the item it gets) through its partition's
     /// leader: the cart, its partition, that leader and a client of it.
     private static func start(_ cluster: TestCluster) async throws -> (CartID, PartitionID, NodeID, RPCClient) {

@@ -67,8 +67,25 @@ extension PartitionReplica {
         }
         let sequence = nextReadySequence
         nextReadySequence += 1
+        // A new term or vote is saved off the loop (two fsyncs, and a disk that stalls would
+        // stall every partition of the loop, in an election above all). The Ready waits for
+        // it unadvanced, so no later Ready is taken meanwhile and its entries reach the disk
+        // only after the hard state they were written under (`hardStateSaved`).
+        if ready.snapshot == nil, let state = hardStateToSave(ready.hardState) {
+            inflight.append(InflightReady(sequence: sequence, ready: ready, committedEntries: later,
+                                          durable: false, takenAtTick: ticks))
+            saveHardStateOffLoop(state, sequence: sequence)
+            return ready.committedEntries.count
+        }
         inflight.append(InflightReady(sequence: sequence, ready: ready, committedEntries: later,
                                       durable: ready.entries.isEmpty, takenAtTick: ticks))
+        writeAndAdvance(ready, sequence: sequence)
+        return ready.committedEntries.count
+    }
+
+    /// Steps 2 and 5 for a Ready whose hard state, if it changed term or vote, is saved (by
+    /// `hardStateSaved`) or saved here (a Ready that installs a snapshot).
+    func writeAndAdvance(_ ready: Ready, sequence: UInt64) {
         do {
             if let snapshot = ready.snapshot {
                 let began = NIODeadline.now()
@@ -102,11 +119,10 @@ extension PartitionReplica {
             }
         } catch {
             storageFailed(error)
-            return ready.committedEntries.count
+            return
         }
         raft.advance(ready)
         finishDurableReadies()
-        return ready.committedEntries.count
     }
 
     /// Heartbeats, their answers and ReadIndex messages go out at once, even while Readies
@@ -144,11 +160,39 @@ extension PartitionReplica {
     }
 
     func saveHardStateIfNeeded(_ hardState: CartRaft.HardState?) throws {
-        guard let hardState, hardState.term != savedTerm || hardState.vote != savedVote else { return }
-        let commit = min(hardState.commit, durableLastIndex)
-        try storage.log.saveHardState(CartStorage.HardState(term: hardState.term, vote: hardState.vote, commit: commit))
+        guard let state = hardStateToSave(hardState) else { return }
+        try storage.log.saveHardState(state)
+    }
+
+    /// The hard state to save when term or vote changed (its commit capped at the durable
+    /// log), noted as saved from now on; nil when nothing needs saving.
+    func hardStateToSave(_ hardState: CartRaft.HardState?) -> CartStorage.HardState? {
+        guard let hardState, hardState.term != savedTerm || hardState.vote != savedVote else { return nil }
         savedTerm = hardState.term
         savedVote = hardState.vote
+        return CartStorage.HardState(term: hardState.term, vote: hardState.vote, commit: min(hardState.commit, durableLastIndex))
+    }
+
+    /// Saves `state` on the hard-state queue; the loop goes on meanwhile. One save per replica
+    /// at a time: its Ready stays unadvanced until `hardStateSaved`.
+    func saveHardStateOffLoop(_ state: CartStorage.HardState, sequence: UInt64) {
+        let log = storage.log
+        Self.hardStateQueue.async { [self] in
+            let result = Result { try log.saveHardState(state) }
+            inbox.post { self.hardStateSaved(result, sequence: sequence) }
+        }
+    }
+
+    /// The hard state of the Ready `sequence` is on disk (or failed to get there): now its
+    /// entries are written and the core advanced, as for any other Ready.
+    func hardStateSaved(_ result: Result<Void, any Error>, sequence: UInt64) {
+        guard !stopped else { return }
+        if case .failure(let error) = result { return storageFailed(error) }
+        guard let position = inflight.firstIndex(where: { $0.sequence == sequence }) else { return }
+        let ready = inflight[position].ready
+        inflight[position].durable = ready.entries.isEmpty
+        writeAndAdvance(ready, sequence: sequence)
+        runReady()
     }
 
     /// Steps 3 and 4 for every Ready at the head of `inflight` whose writes are durable.

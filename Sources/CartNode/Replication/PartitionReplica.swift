@@ -17,10 +17,11 @@ import NIOCore
 ///
 /// The Ready loop follows the contract on `RaftNode`, with asynchronous storage writes:
 /// 1. take the Ready;
-/// 2. persist: snapshot (saved, log reset), hard state (only when term or vote changed,
-///    synchronously; its commit index is clamped to the durable log so recovery never
-///    trusts an index the log does not hold), entries (a group-committed append whose
-///    durability callback comes back to this loop);
+/// 2. persist: snapshot (saved, log reset), hard state (only when term or vote changed;
+///    its commit index is clamped to the durable log so recovery never trusts an index the
+///    log does not hold; saved off the loop, the Ready held unadvanced and its entries
+///    unwritten until then, except with a snapshot, saved with it), entries (a
+///    group-committed append whose durability callback comes back to this loop);
 /// 5. `advance` right away, so the next Ready can be taken while this one syncs (at most
 ///    `readiesInflightMax` in flight);
 /// 3. once the Ready's entries are durable (callbacks arrive in order), send its messages
@@ -68,6 +69,9 @@ final class PartitionReplica: @unchecked Sendable {
     let codec = BinarySnapshotCodec()
     /// Encodes and saves the replicas' snapshots, one at a time, off their event loops.
     static let snapshotQueue = DispatchQueue(label: "cart-snapshots", qos: .utility)
+    /// Saves the replicas' hard states (a new term or vote) off their event loops: several
+    /// replicas at once (an election moves many), each one save at a time (`takeReady`).
+    static let hardStateQueue = DispatchQueue(label: "cart-hard-states", qos: .userInitiated, attributes: .concurrent)
     var snapshotInProgress = false
     /// Bytes of log entries applied since the state the latest snapshot holds (see
     /// `snapshotDue`); counted from the capture of a snapshot, or from a leader's install.

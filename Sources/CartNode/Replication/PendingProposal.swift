@@ -21,6 +21,7 @@ struct InflightReady {
     let sequence: UInt64
     let ready: Ready
     let committedEntries: [Entry]
+    /// Its writes are durable: its hard state saved, its entries synced.
     var durable: Bool
     /// The replica's tick count when the Ready was taken (`sendMessagesNeedingNoWrite`).
     let takenAtTick: UInt64
