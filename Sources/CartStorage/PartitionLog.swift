@@ -50,6 +50,9 @@ public final class PartitionLog: @unchecked Sendable {
     var table: LogIndexTable
     var boundary: CompactionBoundary
     var closed = false
+    /// Set by `close` under `hardStateLock`: a hard-state save still on its way (they run off
+    /// the replica's loop) writes nothing once `close` has returned.
+    var hardStateClosed = false
     /// Why the log stopped accepting writes after a segment roll failed (see `roll`); a
     /// failed sync stops it through `groupCommit.stoppedBy` instead. The files still hold
     /// every entry of the index table, so reads, checkpoints and a clean close go on.
@@ -339,6 +342,7 @@ public final class PartitionLog: @unchecked Sendable {
     public func saveHardState(_ state: HardState) throws {
         journal?.waitWhileSyncsPaused()
         try hardStateLock.withLock {
+            if hardStateClosed { throw StorageError.closed }
             try MetadataFile.write(state.encoded(), to: path(Self.hardStateFileName), policy: options.syncPolicy)
         }
     }
@@ -357,6 +361,8 @@ public final class PartitionLog: @unchecked Sendable {
 
     /// Makes pending appends durable, stops the sync thread and refuses further calls.
     public func close() throws {
+        // No hard-state save writes after this returns (it waits for one in progress).
+        hardStateLock.withLock { hardStateClosed = true }
         var completed: [DurabilityCompletion] = []
         defer {
             // Outside the lock: completions may call back into the log.

@@ -90,6 +90,8 @@ final class SnapshotTests: XCTestCase {
             }
         }
         refused({ $0.reservationsHeld = [] }, because: "reserved 2")
+        refused({ $0.limits.dedupEntriesMax = -1 }, because: "negative dedup limits")
+        refused({ $0.limits.dedupRetentionMs = -30_000 }, because: "negative dedup limits")
         refused({ $0.carts[0].history = CartHistory(events: Array(f.state.histories["c1"]!.events.dropLast())) },
                 because: "history does not end")
         let bob = User(id: "bob", passwordHash: [1], registeredAt: Timestamp(millisecondsSinceEpoch: 1),

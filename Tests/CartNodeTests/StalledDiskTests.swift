@@ -97,10 +97,11 @@ final class StalledDiskTests: XCTestCase {
             let stallsBefore = cluster.node(stalled).metrics.value(.loopStalls)
             let during = try await Self.whileStalled([journal]) {
                 await cluster.stop(leader)
-                // The disk resumes after 1.5 s (seven election timeouts) whatever the reads
-                // below do: a loop blocked on the disk would hold them until then.
-                let resume = Task {
-                    try? await Task.sleep(for: .milliseconds(1_500))
+                // The disk resumes once the reads below are done (a second: five election
+                // timeouts), or after 5 s whatever they do: a loop blocked on the disk would
+                // hold them until then.
+                let safety = Task {
+                    try? await Task.sleep(for: .seconds(5))
                     journal.resumeSyncs()
                 }
                 var reports = 0
@@ -111,7 +112,8 @@ final class StalledDiskTests: XCTestCase {
                     reports += statuses.count
                     during = statuses.first { $0.partition == partition }
                 }
-                await resume.value
+                journal.resumeSyncs()
+                safety.cancel()
                 return (reports, during)
             }
             XCTAssertEqual(cluster.node(stalled).metrics.value(.loopStalls), stallsBefore, "no event loop of node \(stalled) stalled")

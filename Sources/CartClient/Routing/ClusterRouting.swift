@@ -94,16 +94,18 @@ final class ClusterRouting: Sendable {
 
     /// The next endpoint in turn, skipping `avoiding` and those `isUnreachable` names; when
     /// that leaves none, the next not in `avoiding`; when that leaves none, the next.
+    /// The turn moves past the endpoint picked, so the others share the requests evenly.
     func nextEndpoint(avoiding: Set<Endpoint>, isUnreachable: (Endpoint) -> Bool = { _ in false }) -> Endpoint {
-        let endpoints = topology.withLockedValue { topology in
+        topology.withLockedValue { topology in
             let count = topology.endpoints.count
-            defer { topology.nextEndpoint = (topology.nextEndpoint + 1) % count }
             let first = topology.nextEndpoint % count
-            return Array(topology.endpoints[first...] + topology.endpoints[..<first])
+            let order = (0..<count).map { (first + $0) % count }
+            let picked = order.first { !avoiding.contains(topology.endpoints[$0]) && !isUnreachable(topology.endpoints[$0]) }
+                ?? order.first { !avoiding.contains(topology.endpoints[$0]) }
+                ?? first
+            topology.nextEndpoint = (picked + 1) % count
+            return topology.endpoints[picked]
         }
-        return endpoints.first { !avoiding.contains($0) && !isUnreachable($0) }
-            ?? endpoints.first { !avoiding.contains($0) }
-            ?? endpoints[0]
     }
 
     private static func record(_ node: NodeID, at endpoint: Endpoint, in topology: inout Topology) {

@@ -1,6 +1,10 @@
 /// Every bound the domain enforces, each named with its unit. The limits are part of the
 /// replicated state (and of the snapshot): every replica of a partition must decide with the
-/// same numbers, so they change only through a new snapshot, never per node.
+/// same numbers, so they change only through a new snapshot, never per node. A replica with
+/// no snapshot yet takes this build's defaults; the log does not carry them. So a cluster
+/// holding data written under other defaults (before `dedupRetentionMs` existed, say) must
+/// not be upgraded in place: a replica restored from an old snapshot and one replaying the
+/// log from the start would answer a late retry differently.
 public struct DomainLimits: Hashable, Codable, Sendable {
     /// Units of one item in one cart, and units of one item in one stock command.
     public var quantityMax: Int64 = 1_000

@@ -117,6 +117,9 @@ extension PartitionState {
         guard snapshot.counts == snapshot.actualCounts else {
             throw SnapshotError(.inconsistent, "snapshot is incomplete: it declares \(snapshot.counts) but holds \(snapshot.actualCounts)")
         }
+        guard snapshot.limits.dedupEntriesMax >= 0, snapshot.limits.dedupRetentionMs >= 0 else {
+            throw SnapshotError(.inconsistent, "negative dedup limits (\(snapshot.limits.dedupEntriesMax) entries, \(snapshot.limits.dedupRetentionMs) ms)")
+        }
         self.init(limits: snapshot.limits)
         for record in snapshot.carts {
             guard carts.updateValue(record.cart, forKey: record.cart.id) == nil else {

@@ -71,7 +71,7 @@ extension PartitionReplica {
         // stall every partition of the loop, in an election above all). The Ready waits for
         // it unadvanced, so no later Ready is taken meanwhile and its entries reach the disk
         // only after the hard state they were written under (`hardStateSaved`).
-        if ready.snapshot == nil, let state = hardStateToSave(ready.hardState) {
+        if ready.snapshot == nil, let state = hardStateToSave(ready.hardState, truncatingAt: ready.entries.first?.index) {
             inflight.append(InflightReady(sequence: sequence, ready: ready, committedEntries: later,
                                           durable: false, takenAtTick: ticks))
             saveHardStateOffLoop(state, sequence: sequence)
@@ -160,17 +160,21 @@ extension PartitionReplica {
     }
 
     func saveHardStateIfNeeded(_ hardState: CartRaft.HardState?) throws {
-        guard let state = hardStateToSave(hardState) else { return }
+        guard let state = hardStateToSave(hardState, truncatingAt: nil) else { return }
         try storage.log.saveHardState(state)
     }
 
-    /// The hard state to save when term or vote changed (its commit capped at the durable
-    /// log), noted as saved from now on; nil when nothing needs saving.
-    func hardStateToSave(_ hardState: CartRaft.HardState?) -> CartStorage.HardState? {
+    /// The hard state to save when term or vote changed, noted as saved from now on; nil when
+    /// nothing needs saving. Its commit is capped at the durable log, and below the first
+    /// entry of the Ready it belongs to (`truncatingAt`): that Ready may replace what the
+    /// disk holds from there, and until its append is durable the disk has the old entries.
+    func hardStateToSave(_ hardState: CartRaft.HardState?, truncatingAt first: LogIndex?) -> CartStorage.HardState? {
         guard let hardState, hardState.term != savedTerm || hardState.vote != savedVote else { return nil }
         savedTerm = hardState.term
         savedVote = hardState.vote
-        return CartStorage.HardState(term: hardState.term, vote: hardState.vote, commit: min(hardState.commit, durableLastIndex))
+        var commit = min(hardState.commit, durableLastIndex)
+        if let first { commit = min(commit, first.previous) }
+        return CartStorage.HardState(term: hardState.term, vote: hardState.vote, commit: commit)
     }
 
     /// Saves `state` on the hard-state queue; the loop goes on meanwhile. One save per replica

@@ -15,7 +15,6 @@ extension ClientConnectionHandler {
         }
         isReading = true
         keepalive.trafficSeen()
-        stallClock.trafficSeen()
         switch frame.type {
         case .response: handleResponse(frame)
         case .error: handleError(frame)

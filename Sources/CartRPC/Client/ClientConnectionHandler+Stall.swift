@@ -10,6 +10,12 @@ import NIOCore
 /// `unavailable` and the caller retries elsewhere. Only a server that answers nothing is
 /// given up; one slow to answer a call still answers the ping on its event loop.
 extension ClientConnectionHandler {
+    /// Bytes arrived (`InboundBytesMarker`): the server is not silent, even while an answer
+    /// larger than the bytes one read brings is still on its way.
+    func bytesArrived() {
+        stallClock.trafficSeen()
+    }
+
     /// Arms the watch when a unary call starts, unless it is armed already.
     func watchForStall() {
         guard stallTimer == nil, let intervalMs = stallProbeIntervalMs, let bound = loopBound else { return }
@@ -45,5 +51,22 @@ extension ClientConnectionHandler {
     private func watchForStallAgain() {
         guard let intervalMs = stallProbeIntervalMs, let bound = loopBound else { return }
         stallTimer = bound.eventLoop.scheduleTask(in: .milliseconds(intervalMs)) { bound.value.checkForStall() }
+    }
+}
+
+/// Sits between TLS and the frame splitter and tells the handler of every read: the stall
+/// watch counts bytes, not whole frames, so a slow link delivering a large answer (a
+/// snapshot piece) is never taken for a hung server.
+final class InboundBytesMarker: ChannelInboundHandler {
+    typealias InboundIn = ByteBuffer
+    typealias InboundOut = ByteBuffer
+
+    private let handler: ClientConnectionHandler
+
+    init(_ handler: ClientConnectionHandler) { self.handler = handler }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        handler.bytesArrived()
+        context.fireChannelRead(data)
     }
 }

@@ -136,9 +136,10 @@ final class ConnectionSlot: Sendable {
                     if case .tls(let context, let peerName) = configuration.security {
                         try pipeline.addHandler(TLSHandler(context: context, role: .client, expectedPeerName: peerName))
                     }
-                    try pipeline.addHandler(ByteToMessageHandler(FrameSplitter(limits: limits)))
                     let handler = ClientConnectionHandler(hello: hello, ready: ready, usable: usability, limits: limits,
                                                           stallProbeIntervalMs: configuration.stallProbeIntervalMs, health: health)
+                    if configuration.stallProbeIntervalMs != nil { try pipeline.addHandler(InboundBytesMarker(handler)) }
+                    try pipeline.addHandler(ByteToMessageHandler(FrameSplitter(limits: limits)))
                     try pipeline.addHandler(handler)
                     handlerBox.withLockedValue { $0 = NIOLoopBound(handler, eventLoop: channel.eventLoop) }
                 }
