@@ -135,12 +135,17 @@ extension ClientConnectionHandler {
         case .none:
             break
         case .sendPing:
-            var payload = ByteBuffer()
-            try? Ping(nonce: UInt64(keepalive.silentIntervals)).encodeRPC(into: &payload)
-            write(Frame(.ping, stream: .connection, payload: payload))
+            sendPing(nonce: UInt64(keepalive.silentIntervals))
         case .peerDead:
             shutDown(RPCError(.unavailable, "the server did not answer keepalive pings"))
             context?.close(promise: nil)
         }
+    }
+
+    /// A ping on the connection's stream; the server's pong is traffic like any other frame.
+    func sendPing(nonce: UInt64) {
+        var payload = ByteBuffer()
+        try? Ping(nonce: nonce).encodeRPC(into: &payload)
+        write(Frame(.ping, stream: .connection, payload: payload))
     }
 }

@@ -34,9 +34,7 @@ extension ClientConnectionHandler {
         case .none:
             break
         case .sendPing:
-            var payload = ByteBuffer()
-            try? Ping(nonce: UInt64(stallClock.silentIntervals)).encodeRPC(into: &payload)
-            write(Frame(.ping, stream: .connection, payload: payload))
+            sendPing(nonce: UInt64(stallClock.silentIntervals))
         case .peerDead:
             let silentMs = (stallProbeIntervalMs ?? 0) * 2
             health.markUnreachable()

@@ -106,8 +106,10 @@ final class ConnectionSlot: Sendable {
         let configuration = self.configuration
         let health = self.health
         return Self.connectOnce(configuration, health: health).flatMapError { error in
-            health.markUnreachable()
             let rpcError = error as? RPCError ?? RPCError(.unavailable, "\(error)")
+            // Only a node that could not be reached or did not answer: a refused hello or a bad
+            // address says nothing about whether the node is up.
+            if rpcError.code == .unavailable || rpcError.code == .deadlineExceeded { health.markUnreachable() }
             guard rpcError.code == .unavailable || rpcError.code == .deadlineExceeded,
                   attempt + 1 < configuration.connectAttemptsMax else {
                 return configuration.eventLoopGroup.next().makeFailedFuture(rpcError)
