@@ -72,7 +72,7 @@ public struct DedupWindow: Hashable, Sendable {
 
     public let capacity: Int
     public let retentionMs: Int64
-    private var remembered: [RequestKey: Remembered] = [:]
+    private var remembered = ShardedByKey<Remembered>()
     private var order = InsertionOrder<RequestKey>()
     /// Entries forgotten by `capacity` while younger than `retentionMs`, since this window
     /// was made or restored. Local bookkeeping: not replicated, not in `==` or snapshots.
@@ -147,6 +147,41 @@ public struct DedupWindow: Hashable, Sendable {
         hasher.combine(capacity)
         hasher.combine(retentionMs)
         hasher.combine(order)
+    }
+}
+
+/// A window's outcomes by key, in 16 dictionaries picked by the key's low bits. Each grows,
+/// and so rehashes, on its own: a window that grows by a thousand entries a second (the
+/// first 30 s of a busy partition) rehashes a sixteenth of its keys at a time, at moments a
+/// second apart, instead of all of them at once. One dictionary of 25,000 outcomes took a few
+/// milliseconds to rehash, and every partition of a node reached that size in the same second.
+/// Which dictionary holds a key never shows: the window's order is `InsertionOrder`'s.
+struct ShardedByKey<Value: Hashable & Sendable>: Hashable, Sendable {
+    private var shards = [[RequestKey: Value]](repeating: [:], count: 16)
+    private(set) var count = 0
+
+    private static func shard(of key: RequestKey) -> Int {
+        Int(truncatingIfNeeded: (key.request.rawValue ^ key.client.rawValue) & 15)
+    }
+
+    subscript(key: RequestKey) -> Value? {
+        get { shards[Self.shard(of: key)][key] }
+        set {
+            if let newValue { _ = updateValue(newValue, forKey: key) } else { _ = removeValue(forKey: key) }
+        }
+    }
+
+    mutating func updateValue(_ value: Value, forKey key: RequestKey) -> Value? {
+        let earlier = shards[Self.shard(of: key)].updateValue(value, forKey: key)
+        if earlier == nil { count += 1 }
+        return earlier
+    }
+
+    @discardableResult
+    mutating func removeValue(forKey key: RequestKey) -> Value? {
+        let removed = shards[Self.shard(of: key)].removeValue(forKey: key)
+        if removed != nil { count -= 1 }
+        return removed
     }
 }
 
