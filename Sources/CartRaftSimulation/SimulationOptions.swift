@@ -37,8 +37,8 @@ public struct SimulationOptions: Sendable, CustomStringConvertible {
     /// 0...`syncDelayTicksMax` ticks later, in order; only then are its messages sent and its
     /// entries applied (heartbeats and ReadIndex messages leave at once). A crash keeps the
     /// synced writes and any prefix of the unsynced Readies. Whole Readies become durable:
-    /// the node's own finer bookkeeping (hard state, truncations and snapshot installs
-    /// durable at once) is not modelled.
+    /// the node's own finer bookkeeping (truncations and snapshot installs durable at once,
+    /// a new term or vote saved before its Ready's entries are written) is not modelled.
     public var asyncWritesMax = 0
     public var syncDelayTicksMax = 2
 

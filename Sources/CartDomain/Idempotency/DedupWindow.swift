@@ -85,7 +85,7 @@ public struct DedupWindow: Hashable, Sendable {
         self.retentionMs = retentionMs
     }
 
-    public var count: Int { remembered.count }
+    public var count: Int { order.count }
 
     public func outcome(for key: RequestKey) -> CommandOutcome? { remembered[key]?.outcome }
 
@@ -115,15 +115,11 @@ public struct DedupWindow: Hashable, Sendable {
         // clocks may disagree, and a clock that went back only keeps entries longer.
         let horizon = appliedAt.map { $0.millisecondsSinceEpoch - retentionMs }
         while let oldest = order.oldest {
-            let oldestAppliedAt = remembered[oldest]!.appliedAt
-            if order.count > capacity {
-                if let horizon, let oldestAppliedAt, oldestAppliedAt.millisecondsSinceEpoch >= horizon { forgottenEarly += 1 }
-            } else if let horizon, (oldestAppliedAt?.millisecondsSinceEpoch ?? .min) < horizon {
-                // past the retention (an entry without a time, restored from a window that
-                // had none, counts as past it)
-            } else {
-                break
-            }
+            // An entry without a time (restored from a window that had none) counts as past it.
+            let expired = horizon.map { (remembered[oldest]!.appliedAt?.millisecondsSinceEpoch ?? .min) < $0 } ?? false
+            let overCapacity = order.count > capacity
+            guard expired || overCapacity else { break }
+            if overCapacity && !expired && horizon != nil { forgottenEarly += 1 }
             _ = order.removeOldest()
             remembered.removeValue(forKey: oldest)
         }
@@ -134,7 +130,8 @@ public struct DedupWindow: Hashable, Sendable {
     /// timestamps that leaders' clocks made non-monotonic could forget more than it did.
     mutating func restore(_ entry: DedupEntry) {
         precondition(order.count < capacity && remembered[entry.key] == nil, "a snapshot's dedup entries fit its window once each")
-        remembered[entry.key] = Remembered(outcome: entry.outcome, fingerprint: entry.fingerprint, appliedAt: entry.appliedAt)
+        _ = remembered.updateValue(Remembered(outcome: entry.outcome, fingerprint: entry.fingerprint, appliedAt: entry.appliedAt),
+                                   forKey: entry.key)
         order.append(entry.key)
     }
 
@@ -155,33 +152,24 @@ public struct DedupWindow: Hashable, Sendable {
 /// first 30 s of a busy partition) rehashes a sixteenth of its keys at a time, at moments a
 /// second apart, instead of all of them at once. One dictionary of 25,000 outcomes took a few
 /// milliseconds to rehash, and every partition of a node reached that size in the same second.
-/// Which dictionary holds a key never shows: the window's order is `InsertionOrder`'s.
+/// Which dictionary holds a key never shows: the window's order (and count) is
+/// `InsertionOrder`'s.
 struct ShardedByKey<Value: Hashable & Sendable>: Hashable, Sendable {
     private var shards = [[RequestKey: Value]](repeating: [:], count: 16)
-    private(set) var count = 0
 
     private static func shard(of key: RequestKey) -> Int {
         Int(truncatingIfNeeded: (key.request.rawValue ^ key.client.rawValue) & 15)
     }
 
-    subscript(key: RequestKey) -> Value? {
-        get { shards[Self.shard(of: key)][key] }
-        set {
-            if let newValue { _ = updateValue(newValue, forKey: key) } else { _ = removeValue(forKey: key) }
-        }
-    }
+    subscript(key: RequestKey) -> Value? { shards[Self.shard(of: key)][key] }
 
     mutating func updateValue(_ value: Value, forKey key: RequestKey) -> Value? {
-        let earlier = shards[Self.shard(of: key)].updateValue(value, forKey: key)
-        if earlier == nil { count += 1 }
-        return earlier
+        shards[Self.shard(of: key)].updateValue(value, forKey: key)
     }
 
     @discardableResult
     mutating func removeValue(forKey key: RequestKey) -> Value? {
-        let removed = shards[Self.shard(of: key)].removeValue(forKey: key)
-        if removed != nil { count -= 1 }
-        return removed
+        shards[Self.shard(of: key)].removeValue(forKey: key)
     }
 }
 

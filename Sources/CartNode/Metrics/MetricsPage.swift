@@ -5,9 +5,10 @@ extension CartNode {
     /// `/metrics`: the node's counters, per-partition Raft gauges and gateway counters.
     /// `/health`: 200 when every hosted partition knows a leader, else 503.
     func metricsPage(_ path: String, services: NodeServices, gateway: ClientGateway) async -> (status: Int, body: String) {
-        // One trip to each replica's loop for the gauges of both pages.
+        // One trip to each replica's loop for the gauges of both pages. Only numbers leave the
+        // loop: a copy of the dedup window held here would make the replica's next write copy it.
         let read = try? await services.onEveryReplica(on: services.eventLoopGroup.next()) { replica in
-            (replica.status, replica.linksPendingCount, replica.state.dedup)
+            (replica.status, replica.linksPendingCount, (entries: replica.state.dedup.count, forgottenEarly: replica.state.dedup.forgottenEarly))
         }.get()
         let statuses = read?.map(\.0) ?? []
         switch path {
@@ -44,7 +45,7 @@ extension CartNode {
             text += "# TYPE cart_partition_dedup_entries gauge\n# TYPE cart_partition_dedup_forgotten_early_total counter\n"
             for (status, _, dedup) in read ?? [] {
                 let label = "{partition=\"\(status.partition.rawValue)\"}"
-                text += "cart_partition_dedup_entries\(label) \(dedup.count)\n"
+                text += "cart_partition_dedup_entries\(label) \(dedup.entries)\n"
                 text += "cart_partition_dedup_forgotten_early_total\(label) \(dedup.forgottenEarly)\n"
             }
             let limiter = gateway.limiter.counters

@@ -71,15 +71,14 @@ extension PartitionReplica {
         // stall every partition of the loop, in an election above all). The Ready waits for
         // it unadvanced, so no later Ready is taken meanwhile and its entries reach the disk
         // only after the hard state they were written under (`hardStateSaved`).
-        if ready.snapshot == nil, let state = hardStateToSave(ready.hardState, truncatingAt: ready.entries.first?.index) {
-            inflight.append(InflightReady(sequence: sequence, ready: ready, committedEntries: later,
-                                          durable: false, takenAtTick: ticks))
-            saveHardStateOffLoop(state, sequence: sequence)
-            return ready.committedEntries.count
-        }
+        let hardStateOffLoop = ready.snapshot == nil ? hardStateToSave(ready.hardState, truncatingAt: ready.entries.first?.index) : nil
         inflight.append(InflightReady(sequence: sequence, ready: ready, committedEntries: later,
-                                      durable: ready.entries.isEmpty, takenAtTick: ticks))
-        writeAndAdvance(ready, sequence: sequence)
+                                      durable: hardStateOffLoop == nil && ready.entries.isEmpty, takenAtTick: ticks))
+        if let hardStateOffLoop {
+            saveHardStateOffLoop(hardStateOffLoop, sequence: sequence)
+        } else {
+            writeAndAdvance(ready, sequence: sequence)
+        }
         return ready.committedEntries.count
     }
 

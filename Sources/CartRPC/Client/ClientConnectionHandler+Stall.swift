@@ -16,11 +16,11 @@ extension ClientConnectionHandler {
         stallClock.trafficSeen()
     }
 
-    /// Arms the watch when a unary call starts, unless it is armed already.
+    /// Arms the watch, with a fresh silence count, when a unary call starts, unless it is armed.
     func watchForStall() {
-        guard stallTimer == nil, let intervalMs = stallProbeIntervalMs, let bound = loopBound else { return }
+        guard stallTimer == nil, stallProbeIntervalMs != nil else { return }
         stallClock = KeepaliveClock(deadAfter: 2)
-        stallTimer = bound.eventLoop.scheduleTask(in: .milliseconds(intervalMs)) { bound.value.checkForStall() }
+        armStallTimer()
     }
 
     func checkForStall() {
@@ -42,11 +42,10 @@ extension ClientConnectionHandler {
             context?.close(promise: nil)
             return
         }
-        watchForStallAgain()
+        armStallTimer()
     }
 
-    /// Re-arms the watch without resetting its silence count.
-    private func watchForStallAgain() {
+    private func armStallTimer() {
         guard let intervalMs = stallProbeIntervalMs, let bound = loopBound else { return }
         stallTimer = bound.eventLoop.scheduleTask(in: .milliseconds(intervalMs)) { bound.value.checkForStall() }
     }
