@@ -227,6 +227,45 @@ final class ClusterScenarioTests: XCTestCase {
         XCTAssertEqual(adds, Array(repeating: UserID("alice"), count: 25))
     }
 
+    // Story: bob watches alice's cart through a node that then hangs (SIGSTOP: its
+    // connections stay open, it answers nothing). The nodes' keepalive is 60 s, so only the
+    // client's stall watch can notice: bob's watch gives the node up and resumes on another
+    // one from the seq after the last it delivered, while alice keeps adding. Every add
+    // reaches bob once, in order, long before the keepalive would have said anything.
+    func testAWatchOnAHungNodeResumesOnAnotherOneWithoutAGap() async throws {
+        cluster.stopAll()
+        cluster = try LocalCluster(nodes: 3, extraArguments: ["--client-keepalive-ms", "60000"])
+        try cluster.startAll()
+        try await cluster.waitForLeaders()
+        try await register("alice", "bob")
+        let alice = try client(as: "alice") { $0.attemptTimeoutMs = 60_000 }
+        let bob = try client(as: "bob")
+        _ = try await alice.putItem("sku-1", name: "beans", price: Money(minorUnits: 100), initialStock: 1_000)
+        let cart = try await alice.createCart().cart
+        _ = try await alice.share(cart, with: ["bob"])
+        let seen = EventLog()
+        let counters = WatchCounters()
+        let watch = Task { for try await event in bob.watch(cart, counters: counters) { seen.append(event) } }
+        defer { watch.cancel() }
+
+        var last = Seq(2)
+        for _ in 0..<10 { last = try await alice.addItem(cart, item: "sku-1", quantity: 1).seq }
+        try await seen.waitUntil(seq: last, seconds: 30)
+        let serving = try XCTUnwrap(counters.endpoint)
+        let victim = try XCTUnwrap(cluster.endpoints.firstIndex(of: serving)) + 1
+        cluster.pause(victim)
+        defer { cluster.resume(victim) }
+        try await cluster.waitForLeaders(excluding: [victim])
+        for _ in 0..<10 { last = try await alice.addItem(cart, item: "sku-1", quantity: 1).seq }
+        try await seen.waitUntil(seq: last, seconds: 30)
+
+        XCTAssertGreaterThanOrEqual(counters.resumes, 1, "the watch resumed")
+        XCTAssertNotEqual(counters.endpoint, serving, "on another node")
+        XCTAssertEqual(seen.events.map(\.seq.rawValue), Array(1...last.rawValue))
+        let history = try await alice.allEvents(cart)
+        XCTAssertEqual(seen.events, history)
+    }
+
     // Story: carol was never invited to alice's cart. Every cart operation and the watch
     // answer "permission denied"; nothing she tries changes the cart.
     func testCarolWhoWasNotInvitedIsRefusedEveryCartOperationAndTheWatch() async throws {

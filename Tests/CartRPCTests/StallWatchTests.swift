@@ -8,12 +8,16 @@ import XCTest
 
 /// A server that stops answering altogether (its process stopped, its machine frozen) keeps
 /// its connections open; the client's stall watch gives it up after 2–3 probe intervals of
-/// silence, so callers retry elsewhere instead of waiting out their timeouts. A server that
-/// is only slow to answer a call still answers pings and keeps its calls.
+/// silence, so callers retry (and watches resume) elsewhere instead of waiting out their
+/// timeouts. A server that is only slow to answer a call, or has nothing to send on a
+/// stream, still answers pings and keeps its calls.
 final class StallWatchTests: XCTestCase {
     /// Blocks the server's only event loop thread for the time in the request's first byte
     /// (tenths of a second): nothing on that server runs meanwhile, as in a stopped process.
     static let freeze = RPCMethod<ByteBuffer, ByteBuffer>(id: 210, name: "Test.freeze", kind: .unary)
+    /// Sends the request back, waits the tenths of a second in its first byte without blocking
+    /// the event loop, sends it again and ends: a stream with nothing to send for a while.
+    static let quiet = RPCMethod<ByteBuffer, ByteBuffer>(id: 211, name: "Test.quiet", kind: .serverStream)
 
     private func startFreezableServer(_ bed: TestBed, group: MultiThreadedEventLoopGroup) async throws -> RPCServer {
         try await bed.startServer({ $0.eventLoopGroup = group }, register: { server in
@@ -22,6 +26,12 @@ final class StallWatchTests: XCTestCase {
                 Thread.sleep(forTimeInterval: Double(tenths) / 10)
                 return request
             })
+            server.registerStream(Self.quiet) { request, _, writer in
+                let tenths = Int(request.getInteger(at: request.readerIndex, as: UInt8.self) ?? 0)
+                try await writer.send(request)
+                try await Task.sleep(for: .milliseconds(100 * tenths))
+                try await writer.send(request)
+            }
             TestMethods.register(on: server, probe: HandlerProbe())
         })
     }
@@ -86,6 +96,64 @@ final class StallWatchTests: XCTestCase {
         }
         let reply = try await client.call(.echo, bytes("same connection"), timeout: .seconds(5))
         XCTAssertEqual(reply, bytes("same connection"))
+        await client.shutdown()
+        await server.shutdown()
+        try await group.shutdownGracefully()
+    }
+
+    // Story: bob watches a cart through a node that then stops (its process frozen for 4 s).
+    // The stream has nothing in flight, yet it ends with `unavailable`, the server presumed
+    // hung, after a few probe intervals, so a watch can resume on another node instead of
+    // waiting for the keepalive (here 60 s). The freeze comes from another client, so no
+    // unary call of the watching client is waiting meanwhile.
+    func testAStreamOnAServerThatAnswersNothingEndsAsUnavailable() async throws {
+        let bed = try TestBed()
+        let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+        let server = try await bed.startServer({ server in
+            server.eventLoopGroup = group
+            server.keepaliveIntervalMs = 60_000
+        }, register: { server in
+            server.register(Self.freeze, onEventLoop: { request, _ in
+                let tenths = Int(request.getInteger(at: request.readerIndex, as: UInt8.self) ?? 0)
+                Thread.sleep(forTimeInterval: Double(tenths) / 10)
+                return request
+            })
+            server.registerStream(Self.quiet) { request, _, writer in
+                try await writer.send(request)
+                try await Task.sleep(for: .seconds(60))
+            }
+        })
+        let watcher = bed.client(server) { $0.stallProbeIntervalMs = 200 }
+        let freezer = bed.client(server) { $0.stallProbeIntervalMs = nil }
+        _ = try await freezer.call(.echo, bytes("connect"), timeout: .seconds(5))
+
+        try await within(15, "the stream on the frozen server") {
+            var items = try await watcher.stream(Self.quiet, ByteBuffer(bytes: [0])).makeAsyncIterator()
+            _ = try await items.next()
+            let frozen = Task { try await freezer.call(Self.freeze, ByteBuffer(bytes: [40]), timeout: .seconds(20)) }
+            let error = await assertRPCError(.unavailable) { try await items.next() }
+            XCTAssertTrue(error?.message.contains("presumed hung") ?? false, "\(String(describing: error))")
+            _ = try await frozen.value
+        }
+        await freezer.shutdown()
+        await watcher.shutdown()
+        await server.shutdown()
+        try await group.shutdownGracefully()
+    }
+
+    // Story: a stream with nothing to send for ten probe intervals (its server waits, its
+    // event loop free) is kept: the pongs show the server alive, and the next item arrives.
+    func testAQuietStreamOnALiveServerIsNotGivenUp() async throws {
+        let bed = try TestBed()
+        let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+        let server = try await startFreezableServer(bed, group: group)
+        let client = bed.client(server) { $0.stallProbeIntervalMs = 100 }
+        let items = try await within(15, "the quiet stream") {
+            var received: [ByteBuffer] = []
+            for try await item in try await client.stream(Self.quiet, ByteBuffer(bytes: [10])) { received.append(item) }
+            return received
+        }
+        XCTAssertEqual(items, [ByteBuffer(bytes: [10]), ByteBuffer(bytes: [10])])
         await client.shutdown()
         await server.shutdown()
         try await group.shutdownGracefully()

@@ -38,7 +38,7 @@ final class ClientConnectionHandler: ChannelDuplexHandler {
     var keepalive = KeepaliveClock()
     var tickTask: RepeatedTask?
     /// The stall watch (`RPCClientConfiguration.stallProbeIntervalMs`): its own silence count,
-    /// and its timer, armed only while unary calls wait.
+    /// and its timer, armed only while calls are open.
     let stallProbeIntervalMs: Int64?
     var stallClock = KeepaliveClock(deadAfter: 2)
     var stallTimer: Scheduled<Void>?
@@ -193,6 +193,7 @@ final class ClientConnectionHandler: ChannelDuplexHandler {
                 state.timer = bound.eventLoop.scheduleTask(in: .milliseconds(timeoutMs)) { bound.value.timedOut(stream) }
             }
             pending[stream] = .stream(state)
+            watchForStall()
             write(Frame(.request, stream: stream, method: method, deadlineMs: timeoutMs.map { UInt64($0) }, payload: payload))
         }
     }

@@ -29,11 +29,13 @@ public struct RPCClientConfiguration: Sendable {
     /// Used when a call gives no timeout; nil waits for the answer however long it takes.
     public var callTimeoutMsDefault: Int64?
     /// Notices a hung server (a stopped process, a frozen machine, a network that drops
-    /// everything) long before the calls' timeouts: while unary calls wait, a server that
-    /// sent nothing for one interval gets a ping, and one that still sent nothing an interval
-    /// later is presumed hung. Its calls fail with `unavailable` and the connection closes, so
-    /// callers retry elsewhere at once. A server that is merely slow to answer a call still
-    /// answers the ping. The silence before giving up is 2–3 intervals. nil: off.
+    /// everything) long before the calls' timeouts: while calls are open (unary calls
+    /// waiting, server streams such as watches running), a server that sent nothing for one
+    /// interval gets a ping, and one that still sent nothing an interval later is presumed
+    /// hung. Its calls fail with `unavailable` and the connection closes, so callers retry
+    /// (and watches resume) elsewhere at once. A server that is merely slow to answer a call,
+    /// or has nothing to send on a stream, still answers the ping; an idle stream's connection
+    /// costs a ping about once a second. The silence before giving up is 2–3 intervals. nil: off.
     public var stallProbeIntervalMs: Int64?
     /// Largest frame the client accepts from the server.
     public var frameBytesMax: Int
