@@ -30,7 +30,7 @@ public struct CartClientConfiguration: Sendable {
     /// name the new leader, instead of each waiting for the node again. Then it is tried
     /// again; a connection that completes its hello ends the wait at once.
     public var unreachableNodeHoldMs: Int64
-    /// How long a node may send nothing, not even a pong, while calls wait on it, before its
+    /// How long a node may send nothing, not even a pong, while calls wait or watches run on it, before its
     /// connection is given up as hung: pinged after a half, given up after 1–1.5 times this.
     public var stallTimeoutMs: Int64
     /// Which failures are retried, how often, and the backoff between attempts.

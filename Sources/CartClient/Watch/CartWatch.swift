@@ -25,9 +25,9 @@ public final class WatchCounters: Sendable {
 
 /// Every event of one cart from a seq on, live, as an `AsyncSequence`.
 ///
-/// When the stream breaks (connection drop, node crash, leader change, server drain) the
-/// iterator opens a new one on another node from the seq after the last event it returned,
-/// so the caller sees each seq exactly once and in order (checked by `WatchOrder`). It gives
+/// When the stream breaks (connection drop, node crash, a node that hangs and answers no
+/// ping within `stallTimeoutMs`, leader change, server drain) the iterator opens a new one
+/// on another node from the seq after the last event it returned, so the caller sees each seq exactly once and in order (checked by `WatchOrder`). It gives
 /// up with an error after `watchReconnectsWithoutProgressMax` reconnects in a row that
 /// delivered nothing, and at once on answers that will not change: permission denied, cart
 /// not found, unauthenticated, or history truncated (`isHistoryTruncated`: the events
