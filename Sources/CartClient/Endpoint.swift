@@ -35,5 +35,18 @@ public struct Endpoint: Hashable, Sendable, CustomStringConvertible {
         return endpoints
     }
 
+    /// `text` as `parseList` reads it, or, when it names a readable file, that file's
+    /// endpoints (comma- or newline-separated, as `tools/cluster` writes `.cluster/endpoints`).
+    public static func parseListOrFile(_ text: String) throws(CartClientError) -> [Endpoint] {
+        if !text.contains(","), let file = try? String(contentsOfFile: text, encoding: .utf8) {
+            do {
+                return try parseList(file.replacingOccurrences(of: "\n", with: ","))
+            } catch {
+                throw CartClientError(.invalidArgument, "\(text): \(error.message)")
+            }
+        }
+        return try parseList(text)
+    }
+
     public var description: String { host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)" }
 }

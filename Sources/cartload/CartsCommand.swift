@@ -17,7 +17,7 @@ struct CartsLoad: AsyncParsableCommand {
             """
     )
 
-    @Option(help: "Client endpoints host:port,… (default: .cluster/endpoints, else 127.0.0.1:7401,7402,7403).")
+    @Option(help: "Client endpoints host:port,…, or a file of them (default: the file .cluster/endpoints, else 127.0.0.1:7401,7402,7403).")
     var endpoints: String?
     @Option(help: "CA bundle that signed the nodes' certificates.") var ca = "certs/ca.pem"
     @Flag(help: "Speak plaintext to nodes started without TLS.") var plaintext = false
@@ -81,9 +81,9 @@ struct CartsLoad: AsyncParsableCommand {
     private func makeOptions() throws -> CartLoadOptions {
         let endpointList: [Endpoint]
         if let endpoints {
-            endpointList = try Endpoint.parseList(endpoints)
-        } else if let file = try? String(contentsOfFile: ".cluster/endpoints", encoding: .utf8) {
-            endpointList = try Endpoint.parseList(file.replacingOccurrences(of: "\n", with: ","))
+            endpointList = try Endpoint.parseListOrFile(endpoints)
+        } else if FileManager.default.isReadableFile(atPath: ".cluster/endpoints") {
+            endpointList = try Endpoint.parseListOrFile(".cluster/endpoints")
         } else {
             endpointList = try Endpoint.parseList("127.0.0.1:7401,127.0.0.1:7402,127.0.0.1:7403")
         }

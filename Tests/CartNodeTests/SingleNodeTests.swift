@@ -207,6 +207,15 @@ final class SingleNodeTests: XCTestCase {
             XCTAssertGreaterThan(seconds, 0)
             XCTAssertTrue(metrics.contains("cart_storage_journal_slow_syncs_total "), metrics)
             XCTAssertTrue(metrics.contains("cart_loop_stalls_total "), metrics)
+            // Every sample belongs to a family with a `# HELP` and a `# TYPE` line.
+            let body = try XCTUnwrap(metrics.range(of: "\r\n\r\n").map { metrics[$0.upperBound...] })
+            let lines = body.split(separator: "\n")
+            let typed = Set(lines.filter { $0.hasPrefix("# TYPE ") }.map { $0.split(separator: " ")[2] })
+            let helped = Set(lines.filter { $0.hasPrefix("# HELP ") }.map { $0.split(separator: " ")[2] })
+            for sample in lines where !sample.hasPrefix("#") {
+                let family = sample.prefix { $0 != "{" && $0 != " " }
+                XCTAssertTrue(typed.contains(family) && helped.contains(family), "no HELP or TYPE for \(family)")
+            }
         } catch {
             await cluster.shutdown()
             throw error
@@ -323,8 +332,10 @@ final class SingleNodeTests: XCTestCase {
             try await eventually(10, "the cart is linked to bob") {
                 try await bob.call(.userCarts, UserRequest(user: "bob")).carts.contains(CartLink(cart: "bobs", role: .owner))
             }
+            // A development identity on nodes without them is refused, and the answer says why.
             let dev = try cluster.client(1, as: "bob")
-            await assertRPCError(.unauthenticated) { try await dev.call(.cartGet, GetCartRequest(cart: "bobs")) }
+            let refused = await assertRPCError(.unauthenticated) { try await dev.call(.cartGet, GetCartRequest(cart: "bobs")) }
+            XCTAssertTrue(refused?.message.contains("--dev-identities") ?? false, "\(String(describing: refused))")
         } catch {
             await cluster.shutdown()
             throw error

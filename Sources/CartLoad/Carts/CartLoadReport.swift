@@ -45,7 +45,7 @@ public struct CartLoadReport: Sendable {
         for (name, operation) in byOperation.sorted(by: { $0.key < $1.key }) {
             lines.append("  \(name.padding(toLength: 9, withPad: " ", startingAt: 0)) \(operation.calls) ops  \(latency(operation))")
         }
-        lines.append("errors     \(stats.errors), of which \(refused) refusals of the domain"
+        lines.append("errors     \(stats.errors), of which \(refused) refusals of the domain (its answers, not failures)"
             + (errorsByCode.isEmpty ? "" : "  (by code: "
             + errorsByCode.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", ") + ")"))
         if let fanout { lines.append(fanout.summary) }

@@ -120,18 +120,20 @@ public enum CartLoadRunner {
     }
 }
 
-/// `t=3s  4115 ops/s  p99 4.2 ms  max 7.9 ms  errors 0`, once a second on stderr.
+/// `t=3s  4115 ops/s  p99 4.2 ms  max 7.9 ms  errors 0  refused 120`, once a second on stderr:
+/// errors are failures (unavailable, timeouts, …); refusals are the domain's answers a random
+/// mix is bound to get (removing a line that is not there, checking out an empty cart, …).
 enum ProgressLine {
     static func run(_ meter: LoadMeter, startNanos: UInt64, endNanos: UInt64) async {
         var second = 0
         while !Task.isCancelled && LoadMeter.nowNanos() < endNanos {
             try? await Task.sleep(for: .seconds(1))
             second += 1
-            let (ops, errors, p99, max) = meter.takeSecond()
+            let (ops, errors, refused, p99, max) = meter.takeSecond()
             let latency = [("p99", p99), ("max", max)]
                 .map { name, micros in micros.map { "\(name) \(CartLoadReport.format($0 / 1_000)) ms" } ?? "\(name) -" }
                 .joined(separator: "  ")
-            FileHandle.standardError.write(Data("t=\(second)s  \(ops) ops/s  \(latency)  errors \(errors)\n".utf8))
+            FileHandle.standardError.write(Data("t=\(second)s  \(ops) ops/s  \(latency)  errors \(errors)  refused \(refused)\n".utf8))
         }
     }
 }

@@ -64,11 +64,11 @@ public struct FanoutFigures: Sendable {
             followers  watchers on followers, from the leader's commit: \(percentiles(followersFromLeaderCommit))
             """
         return """
-            fan-out    \(watchers) watchers (--watch-node \(watchNode.rawValue), \(watchersOnLeader) on the leader) × \(changes) changes
+            fan-out    \(watchers) watchers (--watch-node \(watchNode.rawValue), \(watchersOnLeader) on the leader) × \(changes) measured changes
             from commit \(percentiles(fromCommit)) (\(withoutCommitTime) with no commit time known: left out)\(followers)
             from ack   \(percentiles(fromAck)) (\(beforeAck) arrived before the ack); \
             from send p50 \(ms(fromSend.micros(atPercentile: 50))) p99 \(ms(fromSend.micros(atPercentile: 99)))
-            order      \(watchersComplete)/\(watchers) watchers got seqs \(seqsExpected > 0 ? "all \(seqsExpected)" : "none") \
+            order      \(watchersComplete)/\(watchers) watchers got seqs \(seqsExpected > 0 ? "all \(seqsExpected) (warm-up included)" : "none") \
             exactly once, in order: \(everyEventOnceInOrder ? "yes" : "NO"); resumes \(resumes)\
             \(watcherErrors.isEmpty ? "" : "\nwatchers ended early: " + Set(watcherErrors).sorted().joined(separator: "; "))
             """

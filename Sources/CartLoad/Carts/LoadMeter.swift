@@ -14,7 +14,9 @@ final class LoadMeter: Sendable {
         /// of random operations is bound to get; the rest are availability or transport failures.
         var refused: UInt64 = 0
         var secondOps: UInt64 = 0
+        /// This second's failures, and (apart) its refusals of the domain.
         var secondErrors: UInt64 = 0
+        var secondRefused: UInt64 = 0
         var secondStats = LatencyStats()
     }
 
@@ -38,7 +40,7 @@ final class LoadMeter: Sendable {
         let measured = startNanos >= measureStartNanos && end <= measureEndNanos
         state.withLockedValue { state in
             if let error {
-                state.secondErrors += 1
+                if Self.refusals.contains(error) { state.secondRefused += 1 } else { state.secondErrors += 1 }
                 if measured {
                     state.errorsByCode["\(error)", default: 0] += 1
                     state.total.errors += 1
@@ -54,15 +56,18 @@ final class LoadMeter: Sendable {
         }
     }
 
-    /// The last second's counts and p99, reset for the next second.
-    func takeSecond() -> (ops: UInt64, errors: UInt64, p99Micros: Double?, maxMicros: Double?) {
+    /// The last second's counts and p99, reset for the next second. `errors` leaves out the
+    /// domain's refusals, counted in `refused`.
+    func takeSecond() -> (ops: UInt64, errors: UInt64, refused: UInt64, p99Micros: Double?, maxMicros: Double?) {
         state.withLockedValue { state in
             defer {
                 state.secondOps = 0
                 state.secondErrors = 0
+                state.secondRefused = 0
                 state.secondStats = LatencyStats()
             }
-            return (state.secondOps, state.secondErrors, state.secondStats.micros(atPercentile: 99), state.secondStats.maxMicros)
+            return (state.secondOps, state.secondErrors, state.secondRefused, state.secondStats.micros(atPercentile: 99),
+                    state.secondStats.maxMicros)
         }
     }
 

@@ -49,6 +49,48 @@ final class NodeMetrics: Sendable {
             case .loopStalls: "loop.stalls"
             }
         }
+
+        /// The `# HELP` line of the counter's Prometheus family.
+        var help: String {
+            switch self {
+            case .proposals: "Commands proposed to a partition's Raft group on this node."
+            case .proposalsFailed: "Proposals that failed (leadership lost, log truncated, storage failure)."
+            case .entriesCommitted: "Raft entries this node's replicas learned committed."
+            case .entriesApplied: "Raft entries this node's replicas applied to their state."
+            case .readsLinearizable: "Reads answered after a ReadIndex round."
+            case .leaderTransfers: "Leadership hand-overs this node started (balancing, drain)."
+            case .forwardedCalls: "Client calls forwarded to another node's partition leader."
+            case .forwardedCallsFailed: "Forwarded calls that failed."
+            case .raftBatchesSent: "Batches of Raft messages sent to peers (one frame each)."
+            case .raftMessagesSent: "Raft messages sent to peers."
+            case .raftMessagesDropped: "Raft messages dropped: peer unreachable, breaker open or queue full (Raft resends)."
+            case .raftSnapshotsUndelivered: "Snapshots that did not reach their follower."
+            case .raftSnapshotsSent: "Snapshots sent to followers."
+            case .raftSnapshotChunksSent: "Snapshot pieces sent."
+            case .raftSnapshotChunksReceived: "Snapshot pieces received."
+            case .raftSnapshotsReceived: "Whole snapshots received from leaders."
+            case .raftAppendsSent: "Append messages sent to followers."
+            case .raftEmptyAppendsSent: "Append messages without entries (probes, commit updates)."
+            case .raftEntriesSent: "Entries carried by append messages."
+            case .watchStreamsOpened: "Watch streams opened on this node."
+            case .watchResyncs: "Watch streams that overflowed their buffer and re-read the cart's history."
+            case .watchHistoryTruncated: "Watch streams ended because the cart no longer held the next event."
+            case .watchItemsDirect: "Watch items written straight from the replica's loop."
+            case .snapshotsTaken: "Snapshots taken by this node's replicas."
+            case .snapshotsInstalled: "Leader snapshots installed by this node's replicas."
+            case .snapshotsDecodedOffLoop: "Installed snapshots that were decoded off the replica's loop."
+            case .snapshotDecodes: "Leader snapshots decoded."
+            case .checkoutsResumed: "Checkout sagas resumed by a new leader."
+            case .linksResent: "User-cart links sent again by a new leader."
+            case .checkoutSettlementsRefused: "Checkout settlements the cart's partition refused."
+            case .loopStalls: "Event-loop stalls of 250 ms or more."
+            }
+        }
+    }
+
+    /// The `# HELP` and `# TYPE` lines of one Prometheus metric family.
+    static func family(_ name: String, _ type: String, _ help: String) -> String {
+        "# HELP \(name) \(help)\n# TYPE \(name) \(type)\n"
     }
 
     private let values: [ManagedAtomic<UInt64>] = Counter.allCases.map { _ in ManagedAtomic(0) }
@@ -65,7 +107,7 @@ final class NodeMetrics: Sendable {
     func prometheusText() -> String {
         Counter.allCases.map { counter in
             let name = "cart_" + String(counter.name.map { $0 == "." ? "_" : $0 }) + "_total"
-            return "# TYPE \(name) counter\n\(name) \(value(counter))\n"
+            return Self.family(name, "counter", counter.help) + "\(name) \(value(counter))\n"
         }.joined()
     }
 }

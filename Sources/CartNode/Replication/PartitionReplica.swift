@@ -412,7 +412,7 @@ final class PartitionReplica: @unchecked Sendable {
         let wasLeader = lastRole == .leader
         lastRole = soft.role
         if wasLeader && soft.role != .leader {
-            logger.info("lost leadership", metadata: ["leader": "\(soft.leader)"])
+            logger.info("lost leadership", metadata: ["leader": "\(soft.leader == .none ? "unknown" : "\(soft.leader)")"])
             failPending(notLeaderError())
         } else if !wasLeader && soft.role == .leader {
             logger.info("became leader", metadata: ["term": "\(raft.currentTerm)"])

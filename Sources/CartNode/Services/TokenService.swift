@@ -34,6 +34,9 @@ struct TokenService: Sendable {
             }
             return (UserID(name), nil)
         }
+        if !devIdentities, token.hasPrefix(Self.devPrefix) {
+            throw RPCError(.unauthenticated, "token refused: \(Self.devPrefix)<name> identities need nodes started with --dev-identities; log in instead")
+        }
         let now = Self.now()
         do {
             let claims = try verifier.verify(token, now: now)

@@ -133,7 +133,11 @@ struct UnshareCart: AsyncParsableCommand {
 }
 
 struct Checkout: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "checkout", abstract: "Reserve stock for every line and close the cart.")
+    static let configuration = CommandConfiguration(
+        commandName: "checkout", abstract: "Reserve stock for every line and close the cart.",
+        discussion: "The answer names the cart's version at checkout. The stock taken is then settled on the items' "
+            + "partitions, and the cart records that in one more event (CartCheckoutSettled), so `cart get` "
+            + "shows a version one higher once it has.")
     @Argument var cart: String
     @OptionGroup var write: WriteOptions
     @OptionGroup var global: GlobalOptions
@@ -190,7 +194,7 @@ struct WatchCart: AsyncParsableCommand {
             {"cartAsOf": …} among the events), then goes on from there.
             """)
     @Argument var cart: String
-    @Option(name: .customLong("from"), help: "First seq to print (default: from the start).") var fromSeq: UInt64 = 1
+    @Option(name: .customLong("from"), help: "First seq to print (1: the cart's first event).") var fromSeq: UInt64 = 1
     @Option(help: "Stop after this many events (default: run until interrupted).") var count: Int?
     @OptionGroup var global: GlobalOptions
 

@@ -15,7 +15,7 @@ struct ClusterPicture: Encodable {
         let endpoint: String
         let node: UInt64?
         let error: String?
-        let partitions: [PartitionStatus]
+        let partitions: [PartitionView]
         /// The node's disk and loops since it started (`Cluster.health`), if it says.
         let disk: Disk?
     }
@@ -44,6 +44,39 @@ struct ClusterPicture: Encodable {
         }
     }
 
+    /// One partition as one node sees it: `PartitionStatus` with the role by name.
+    struct PartitionView: Encodable {
+        let partition: PartitionID
+        let replicas: [NodeID]
+        let role: String
+        let leader: NodeID
+        let term: Term
+        let commitIndex: LogIndex
+        let appliedIndex: LogIndex
+        let lastIndex: LogIndex
+        let snapshotIndex: LogIndex
+
+        init(_ status: PartitionStatus) {
+            (partition, replicas, role, leader) = (status.partition, status.replicas, status.role.description, status.leader)
+            (term, commitIndex, appliedIndex) = (status.term, status.commitIndex, status.appliedIndex)
+            (lastIndex, snapshotIndex) = (status.lastIndex, status.snapshotIndex)
+        }
+    }
+
+    /// Where one cart lives (`cluster status --cart`).
+    struct CartPlace: Encodable {
+        let cart: String
+        let partition: UInt32
+        let replicas: [UInt64]
+        let leader: UInt64?
+        let leaderEndpoint: String?
+
+        var text: String {
+            let led = leader.map { "led by n\($0)" + (leaderEndpoint.map { " (\($0))" } ?? "") } ?? "no leader known"
+            return "cart \(cart): partition p\(partition) on \(replicas.map { "n\($0)" }.joined(separator: ",")), \(led)"
+        }
+    }
+
     let partitionCount: UInt32
     /// Partition → the leader most nodes name (absent: none known).
     let leaders: [String: UInt64]
@@ -51,6 +84,19 @@ struct ClusterPicture: Encodable {
     let everyPartitionHasLeader: Bool
     let nodesAnswering: Int
     let nodes: [NodeView]
+    /// With `--cart`: that cart's partition, replicas and leader.
+    var cart: CartPlace?
+
+    /// Every node answered and every partition has a leader.
+    var healthy: Bool { everyPartitionHasLeader && nodesAnswering == nodes.count }
+
+    func place(of cart: CartID, in partition: PartitionID) -> CartPlace {
+        let statuses = nodes.flatMap(\.partitions).filter { $0.partition == partition }
+        let leader = leaders["\(partition.rawValue)"]
+        return CartPlace(cart: cart.rawValue, partition: partition.rawValue,
+                         replicas: statuses.first?.replicas.map(\.rawValue) ?? [], leader: leader,
+                         leaderEndpoint: leader.flatMap { id in nodes.first { $0.node == id }?.endpoint })
+    }
 
     init(_ statuses: [NodeStatus], health: [Endpoint: HealthReply] = [:]) {
         var count: UInt32 = 0
@@ -61,7 +107,7 @@ struct ClusterPicture: Encodable {
             case .success(let reply):
                 count = max(count, reply.partitionCount)
                 views.append(NodeView(endpoint: status.endpoint.description, node: reply.node.rawValue, error: nil,
-                                      partitions: reply.partitions, disk: Disk(health[status.endpoint])))
+                                      partitions: reply.partitions.map(PartitionView.init), disk: Disk(health[status.endpoint])))
                 // The leader's own view is authoritative; a follower's view fills in otherwise.
                 for partition in reply.partitions where partition.leader != .none {
                     if partition.role == .leader || leaderOf[partition.partition] == nil {
@@ -82,22 +128,31 @@ struct ClusterPicture: Encodable {
 }
 
 struct ClusterStatus: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "status", abstract: "Partitions, leaders, terms and commit indexes per node.")
+    static let configuration = CommandConfiguration(
+        commandName: "status", abstract: "Partitions, leaders, terms and commit indexes per node.",
+        discussion: "Exits 0 when every node answers and every partition has a leader, 4 when a node is down "
+            + "or a partition has no leader (elections in progress), 3 when no node answers.")
+    @Option(help: "Also show which partition this cart is in, its replicas and its leader.") var cart: String?
     @OptionGroup var global: GlobalOptions
 
     func run() async throws {
-        let (statuses, health) = try await global.withClient(anonymous: true) { client in
+        let (statuses, health, partition) = try await global.withClient(anonymous: true) { client in
             let statuses = await client.clusterStatusOfEveryNode()
-            return (statuses, await Self.health(of: statuses, client))
+            let partition = cart.flatMap { client.partitionMap?.partition(of: CartID($0)) }
+            return (statuses, await Self.health(of: statuses, client), partition)
         }
-        let picture = ClusterPicture(statuses, health: health)
+        var picture = ClusterPicture(statuses, health: health)
+        if let cart, let partition { picture.cart = picture.place(of: CartID(cart), in: partition) }
         if global.json {
             Printer.json(picture)
         } else {
             print(Self.table(statuses, picture))
+            if let place = picture.cart { print(place.text) }
         }
-        // Exit 3, "could not reach the cluster", with --json too: scripts test the status.
+        // Exit 3, "could not reach the cluster", and 4, "degraded", with --json too: scripts
+        // test the status.
         if picture.nodesAnswering == 0 { throw ExitCode(3) }
+        if !picture.healthy { throw ExitCode(4) }
     }
 
     /// `Cluster.health` of every node that answered the status, asked in parallel; a node
@@ -117,7 +172,7 @@ struct ClusterStatus: AsyncParsableCommand {
 
     static func table(_ statuses: [NodeStatus], _ picture: ClusterPicture) -> String {
         var lines: [String] = []
-        var byNode: [(NodeID, [PartitionID: PartitionStatus])] = []
+        var byNode: [(NodeID, [PartitionID: ClusterPicture.PartitionView])] = []
         for status in statuses {
             switch status.result {
             case .success(let reply):
@@ -125,7 +180,7 @@ struct ClusterStatus: AsyncParsableCommand {
                 let disk = picture.nodes.first { $0.endpoint == status.endpoint.description }?.disk
                 lines.append("node \(reply.node)  \(status.endpoint)  hosts \(reply.partitions.count)  leads \(led)"
                              + (disk.map { "  \($0.text)" } ?? ""))
-                byNode.append((reply.node, Dictionary(uniqueKeysWithValues: reply.partitions.map { ($0.partition, $0) })))
+                byNode.append((reply.node, Dictionary(uniqueKeysWithValues: reply.partitions.map { ($0.partition, ClusterPicture.PartitionView($0)) })))
             case .failure(let error):
                 lines.append("node ?   \(status.endpoint)  DOWN: \(error.message)")
             }

@@ -54,7 +54,10 @@ struct AdjustStock: AsyncParsableCommand {
     var delta: Int64 { optionDelta ?? positionalDelta ?? 0 }
 
     func validate() throws {
-        guard (optionDelta == nil) != (positionalDelta == nil) else {
+        guard optionDelta != nil || positionalDelta != nil else {
+            throw ValidationError("no delta given; a negative one goes after -- or as --delta: cartctl item stock \(item) -- -5, or --delta -5")
+        }
+        guard optionDelta == nil || positionalDelta == nil else {
             throw ValidationError("give the delta once: as an argument (after -- if negative) or as --delta")
         }
     }

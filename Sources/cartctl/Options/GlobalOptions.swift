@@ -6,7 +6,7 @@ import Foundation
 /// Where the cluster is, how to trust it, who we are and how to print: shared by every
 /// subcommand.
 struct GlobalOptions: ParsableArguments {
-    @Option(help: "Client endpoints host:port,… (default: .cluster/endpoints, else 127.0.0.1:7401,7402,7403).")
+    @Option(help: "Client endpoints host:port,…, or a file of them (default: $SHAREDCART_ENDPOINTS, else the file .cluster/endpoints, else 127.0.0.1:7401,7402,7403).")
     var endpoints: String?
     @Option(help: "CA bundle that signed the nodes' certificates.") var ca = "certs/ca.pem"
     @Option(help: "Client certificate (only for nodes that require one).") var cert: String?
@@ -17,18 +17,18 @@ struct GlobalOptions: ParsableArguments {
     var asUser: String?
     @Option(name: .customLong("timeout-ms"), help: "Give up on an operation (retries included) after this long.")
     var timeoutMs: Int64 = 15_000
-    @Flag(help: "Print JSON instead of text.") var json = false
+    @Flag(help: "Print JSON instead of text (amounts in minor units: 1250 is 12.50).") var json = false
 
     static let defaultEndpoints = "127.0.0.1:7401,127.0.0.1:7402,127.0.0.1:7403"
     static let endpointsFile = ".cluster/endpoints"
 
     func endpointList() throws -> [Endpoint] {
-        if let endpoints { return try Endpoint.parseList(endpoints) }
+        if let endpoints { return try Endpoint.parseListOrFile(endpoints) }
         if let environment = ProcessInfo.processInfo.environment["SHAREDCART_ENDPOINTS"] {
-            return try Endpoint.parseList(environment)
+            return try Endpoint.parseListOrFile(environment)
         }
-        if let file = try? String(contentsOfFile: Self.endpointsFile, encoding: .utf8) {
-            return try Endpoint.parseList(file.replacingOccurrences(of: "\n", with: ","))
+        if FileManager.default.isReadableFile(atPath: Self.endpointsFile) {
+            return try Endpoint.parseListOrFile(Self.endpointsFile)
         }
         return try Endpoint.parseList(Self.defaultEndpoints)
     }

@@ -11,8 +11,9 @@ enum TokenStore {
     }
 
     static var directory: String {
-        if let home = ProcessInfo.processInfo.environment["SHAREDCART_HOME"] { return home }
-        return NSHomeDirectory() + "/.config/sharedcart"
+        let environment = ProcessInfo.processInfo.environment
+        if let home = environment["SHAREDCART_HOME"] { return home }
+        return (environment["HOME"].flatMap { $0.isEmpty ? nil : $0 } ?? NSHomeDirectory()) + "/.config/sharedcart"
     }
 
     static var path: String { directory + "/token" }

@@ -28,11 +28,11 @@ enum Printer {
     static func json<T: Encodable>(_ value: T) {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        guard let data = try? encoder.encode(value), let text = String(data: data, encoding: .utf8) else {
+        guard let data = try? encoder.encode(value) else {
             print("{}")
             return
         }
-        print(text)
+        print(String(decoding: PositionalUnwrapper.unwrap(Array(data)), as: UTF8.self))
         fflush(nil)
     }
 
@@ -86,5 +86,74 @@ enum Printer {
         case .checkoutAborted(let aborted): "checkout \(aborted.checkout) aborted: \(aborted.reason)"
         case .checkoutSettled(let settled): "checkout \(settled.checkout) settled"
         }
+    }
+}
+
+/// Synthesized `Codable` writes an enum case's unlabelled value under "_0", so an event's change
+/// would print as `{"itemAdded":{"_0":{…}}}`. For scripts, every object whose only key is "_0"
+/// is replaced by its value: `{"itemAdded":{…}}`. Reads the compact JSON `JSONEncoder` writes
+/// (no whitespace between tokens).
+enum PositionalUnwrapper {
+    static func unwrap(_ json: [UInt8]) -> [UInt8] {
+        var index = 0
+        var out = value(json, &index)
+        out.append(contentsOf: json[min(index, json.count)...])
+        return out
+    }
+
+    private static let quote = UInt8(ascii: "\""), backslash = UInt8(ascii: "\\")
+    private static let positional = Array(#""_0""#.utf8)
+
+    private static func value(_ json: [UInt8], _ index: inout Int) -> [UInt8] {
+        guard index < json.count else { return [] }
+        switch json[index] {
+        case UInt8(ascii: "{"): return object(json, &index)
+        case UInt8(ascii: "["): return array(json, &index)
+        case quote: return string(json, &index)
+        default:
+            let start = index
+            while index < json.count, !",}]".utf8.contains(json[index]) { index += 1 }
+            return Array(json[start..<index])
+        }
+    }
+
+    private static func string(_ json: [UInt8], _ index: inout Int) -> [UInt8] {
+        let start = index
+        index += 1
+        while index < json.count, json[index] != quote { index += json[index] == backslash ? 2 : 1 }
+        index = min(index + 1, json.count)
+        return Array(json[start..<index])
+    }
+
+    private static func object(_ json: [UInt8], _ index: inout Int) -> [UInt8] {
+        index += 1
+        var members: [(key: [UInt8], value: [UInt8])] = []
+        while index < json.count, json[index] != UInt8(ascii: "}") {
+            if json[index] == UInt8(ascii: ",") { index += 1; continue }
+            let key = string(json, &index)
+            index += 1  // ':'
+            members.append((key, value(json, &index)))
+        }
+        index = min(index + 1, json.count)
+        if members.count == 1, members[0].key == positional { return members[0].value }
+        var out: [UInt8] = [UInt8(ascii: "{")]
+        for (number, member) in members.enumerated() {
+            if number > 0 { out.append(UInt8(ascii: ",")) }
+            out += member.key + [UInt8(ascii: ":")] + member.value
+        }
+        return out + [UInt8(ascii: "}")]
+    }
+
+    private static func array(_ json: [UInt8], _ index: inout Int) -> [UInt8] {
+        index += 1
+        var elements: [[UInt8]] = []
+        while index < json.count, json[index] != UInt8(ascii: "]") {
+            if json[index] == UInt8(ascii: ",") { index += 1; continue }
+            let start = index
+            elements.append(value(json, &index))
+            if index == start { index += 1 }  // not JSON: step over it rather than loop
+        }
+        index = min(index + 1, json.count)
+        return [UInt8(ascii: "[")] + Array(elements.joined(separator: [UInt8(ascii: ",")])) + [UInt8(ascii: "]")]
     }
 }
