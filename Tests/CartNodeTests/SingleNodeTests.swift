@@ -207,13 +207,20 @@ final class SingleNodeTests: XCTestCase {
             XCTAssertGreaterThan(seconds, 0)
             XCTAssertTrue(metrics.contains("cart_storage_journal_slow_syncs_total "), metrics)
             XCTAssertTrue(metrics.contains("cart_loop_stalls_total "), metrics)
-            // Every sample belongs to a family with a `# HELP` and a `# TYPE` line.
+            // Every sample belongs to a family with a `# HELP` and a `# TYPE` line (a histogram's
+            // samples are its name with _bucket, _sum or _count).
             let body = try XCTUnwrap(metrics.range(of: "\r\n\r\n").map { metrics[$0.upperBound...] })
             let lines = body.split(separator: "\n")
+            // The client calls by method and outcome, with their latencies.
+            XCTAssertTrue(body.contains("cart_rpc_calls_total{method=\"Cart.addItem\",code=\"ok\"} "), String(body))
+            XCTAssertTrue(body.contains("cart_rpc_call_seconds_bucket{method=\"Cart.addItem\",le=\"+Inf\"} "), String(body))
             let typed = Set(lines.filter { $0.hasPrefix("# TYPE ") }.map { $0.split(separator: " ")[2] })
             let helped = Set(lines.filter { $0.hasPrefix("# HELP ") }.map { $0.split(separator: " ")[2] })
             for sample in lines where !sample.hasPrefix("#") {
-                let family = sample.prefix { $0 != "{" && $0 != " " }
+                let name = sample.prefix { $0 != "{" && $0 != " " }
+                let family = ["_bucket", "_sum", "_count"].lazy.compactMap { suffix in
+                    name.hasSuffix(suffix) ? name.dropLast(suffix.count) : nil
+                }.first { typed.contains($0) } ?? name
                 XCTAssertTrue(typed.contains(family) && helped.contains(family), "no HELP or TYPE for \(family)")
             }
         } catch {

@@ -94,6 +94,8 @@ final class NodeMetrics: Sendable {
     }
 
     private let values: [ManagedAtomic<UInt64>] = Counter.allCases.map { _ in ManagedAtomic(0) }
+    /// The client port's calls by method and outcome, with their latencies.
+    let calls = CallMetrics()
 
     func increment(_ counter: Counter, by amount: UInt64 = 1) {
         values[counter.rawValue].wrappingIncrement(by: amount, ordering: .relaxed)
@@ -103,11 +105,11 @@ final class NodeMetrics: Sendable {
         values[counter.rawValue].load(ordering: .relaxed)
     }
 
-    /// Every counter as Prometheus text (`cart_raft_proposals_total 42`).
+    /// Every counter as Prometheus text (`cart_raft_proposals_total 42`), then the calls.
     func prometheusText() -> String {
         Counter.allCases.map { counter in
             let name = "cart_" + String(counter.name.map { $0 == "." ? "_" : $0 }) + "_total"
             return Self.family(name, "counter", counter.help) + "\(name) \(value(counter))\n"
-        }.joined()
+        }.joined() + calls.prometheusText()
     }
 }

@@ -12,9 +12,12 @@ final class MethodTable: @unchecked Sendable {
     private(set) var handlers: [MethodID: ErasedHandler] = [:]
     /// Checked before every call on the client port (rate limits); nil admits.
     let admit: @Sendable (RPCPrincipal) -> RPCError?
+    /// Counts and times the client port's calls by method.
+    let calls: CallMetrics?
 
-    init(admit: @escaping @Sendable (RPCPrincipal) -> RPCError? = { _ in nil }) {
+    init(admit: @escaping @Sendable (RPCPrincipal) -> RPCError? = { _ in nil }, calls: CallMetrics? = nil) {
         self.admit = admit
+        self.calls = calls
     }
     private(set) var clientMethods: [(RPCServer) -> Void] = []
 
@@ -38,10 +41,21 @@ final class MethodTable: @unchecked Sendable {
         }
         if clientPort {
             let admit = self.admit
+            let calls = self.calls?.track(method.name)
             clientMethods.append { server in
                 server.register(method, onEventLoopFuture: { request, context in
-                    if let refusal = admit(context.principal) { return context.eventLoop.makeFailedFuture(refusal) }
-                    return handler(request, Caller(context), context.eventLoop)
+                    let start = NIODeadline.now()
+                    if let refusal = admit(context.principal) {
+                        calls?.record(refusal, since: start)
+                        return context.eventLoop.makeFailedFuture(refusal)
+                    }
+                    let answer = handler(request, Caller(context), context.eventLoop)
+                    if let calls {
+                        answer.whenComplete { result in
+                            if case .failure(let error) = result { calls.record(error, since: start) } else { calls.record(nil, since: start) }
+                        }
+                    }
+                    return answer
                 })
             }
         }

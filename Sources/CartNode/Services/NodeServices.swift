@@ -59,7 +59,7 @@ final class NodeServices: Sendable {
 
     /// Every unary method, ready to serve directly and by forwarding.
     func makeMethodTable(admit: @escaping @Sendable (RPCPrincipal) -> RPCError?) -> MethodTable {
-        let table = MethodTable(admit: admit)
+        let table = MethodTable(admit: admit, calls: metrics.calls)
         registerCartService(table)
         registerItemService(table)
         registerUserService(table)
