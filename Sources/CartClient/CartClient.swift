@@ -29,6 +29,11 @@ public final class CartClient: Sendable {
     let routing: ClusterRouting
     let keys: RequestKeys
     let statusLearned = RoutingWarmup()
+    private let retryCount = NIOLockedValueBox<UInt64>(0)
+
+    /// Attempts sent again after a failed one (to another node, after a backoff), since the
+    /// client was made: what a failover cost its callers without failing them.
+    public var retries: UInt64 { retryCount.withLockedValue { $0 } }
 
     public init(configuration: CartClientConfiguration) {
         self.configuration = configuration
@@ -128,6 +133,7 @@ public final class CartClient: Sendable {
         if let delay { try? await Task.sleep(for: delay) }
         if Task.isCancelled { throw CartClientError(.cancelled, "\(name) was cancelled", attempts: attempts.number) }
         attempts.number += 1
+        retryCount.withLockedValue { $0 += 1 }
     }
 
     /// Reads the cluster's status, to learn the partition map and the leaders: once, or again

@@ -119,8 +119,9 @@ final class RoutingAndRetryTests: XCTestCase {
         }
         var configuration = CartClientConfiguration.test([nodes[0].endpoint])
         configuration.retryPolicy = try .init(attemptsMax: 4, backoffBaseMs: 1, backoffMaxMs: 5, attemptTimeMinMs: 1)
+        let client = client(configuration)
         do {
-            _ = try await client(configuration).addItem("cart-1", item: "sku-1", quantity: 1)
+            _ = try await client.addItem("cart-1", item: "sku-1", quantity: 1)
             XCTFail("an unavailable cluster cannot succeed")
         } catch {
             XCTAssertEqual(error.code, .unavailable)
@@ -128,6 +129,7 @@ final class RoutingAndRetryTests: XCTestCase {
             XCTAssertEqual(nodes[0].addItemKeys.count, 4)
             XCTAssertTrue(error.description.contains("gave up after 4 attempts"), error.description)
         }
+        XCTAssertEqual(client.retries, 3, "the attempts after the first, counted for the caller's figures")
     }
 
     // Story: the answer is a refusal (permission denied, a version conflict): sending it
@@ -158,6 +160,7 @@ final class RoutingAndRetryTests: XCTestCase {
             XCTAssertEqual(error.description, "version conflict: cart is at version 7")
         }
         XCTAssertEqual(nodes[0].addItemKeys.count, 2, "one attempt each")
+        XCTAssertEqual(client.retries, 0)
     }
 
     // Story: the first node's watch stream breaks after #3 (it goes away); the second node

@@ -9,6 +9,9 @@ public struct CartLoadReport: Sendable {
     public let errorsByCode: [String: UInt64]
     /// Errors that were the domain's refusals rather than failures of the cluster.
     public var refused: UInt64 = 0
+    /// Attempts sent again after a failed one during the run (warm-up included); their
+    /// operations count once, as the success or error they finally had.
+    public var retries: UInt64 = 0
     public let seconds: Double
     /// Set by `watch-fanout`.
     public var fanout: FanoutFigures?
@@ -27,7 +30,7 @@ public struct CartLoadReport: Sendable {
             "\"\(name)\":{\"ops\":\(stats.calls),\(latency(stats))}"
         }.joined(separator: ",")
         var line = "{\"mode\":\"\(mode)\",\"ops\":\(stats.calls),\"seconds\":\(Self.format(seconds)),"
-            + "\"ops_per_s\":\(Self.format(opsPerSecond)),\(latency(stats)),\"errors\":\(stats.errors),\"refused\":\(refused),"
+            + "\"ops_per_s\":\(Self.format(opsPerSecond)),\(latency(stats)),\"errors\":\(stats.errors),\"refused\":\(refused),\"retries\":\(retries),"
             + "\"errors_by_code\":{\(errors)},\"by_op\":{\(operations)}"
         if let fanout { line += ",\"fanout\":\(fanout.json)" }
         return line + "}"
@@ -48,6 +51,7 @@ public struct CartLoadReport: Sendable {
         lines.append("errors     \(stats.errors), of which \(refused) refusals of the domain (its answers, not failures)"
             + (errorsByCode.isEmpty ? "" : "  (by code: "
             + errorsByCode.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", ") + ")"))
+        lines.append("retries    \(retries) attempts sent again after a failed one (each operation counted once, by its outcome)")
         if let fanout { lines.append(fanout.summary) }
         return lines.joined(separator: "\n")
     }

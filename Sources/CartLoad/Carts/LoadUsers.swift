@@ -48,6 +48,9 @@ struct LoadUsers: Sendable {
         return LoadUsers(names: names, clients: clients, items: items)
     }
 
+    /// Attempts the users' clients sent again after a failed one, so far.
+    var retries: UInt64 { clients.reduce(0) { $0 + $1.retries } }
+
     func shutdown() async {
         for client in clients { await client.shutdown() }
     }

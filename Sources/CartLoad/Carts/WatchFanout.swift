@@ -96,7 +96,8 @@ enum WatchFanout {
         let measureStart = start + UInt64(options.warmupSeconds * 1e9)
         let end = measureStart + UInt64(options.durationSeconds * 1e9)
         let meter = LoadMeter(measureStartNanos: measureStart, measureEndNanos: end)
-        let progress = options.progress ? Task { await ProgressLine.run(meter, startNanos: start, endNanos: end) } : nil
+        let progress = options.progress
+            ? Task { await ProgressLine.run(meter, startNanos: start, endNanos: end) { writer.retries } } : nil
         let writes = await writeChanges(writer, cart: cart, item: item, rate: options.changesPerSecond, meter: meter,
                                         start: start, end: end)
         progress?.cancel()
@@ -116,6 +117,7 @@ enum WatchFanout {
         var report = CartLoadReport(mode: options.mode.rawValue, stats: state.total, byOperation: state.byOperation,
                                     errorsByCode: state.errorsByCode, seconds: Double(end - measureStart) / 1e9)
         report.refused = state.refused
+        report.retries = writer.retries
         report.fanout = figures
         return report
     }
