@@ -131,10 +131,11 @@ final class IsolatedReplicaWatchTests: XCTestCase {
 /// A node that hangs (stopped, not crashed): its connections stay open and say nothing.
 final class HungNodeWatchTests: XCTestCase {
     // Alice watches her cart through a proxy to the node's client port. The proxy goes silent
-    // (as a node stopped with SIGSTOP would: nothing closes, nothing answers). The client's
-    // keepalive pings go unanswered, and after three silent intervals of the client port's
-    // default 2 s the watch ends with `unavailable`, which a client answers by watching on
-    // another node: seconds, not the half-minute of a 10 s interval.
+    // (as a node stopped with SIGSTOP would: nothing closes, nothing answers). With her
+    // client's stall watch off (`StallWatchTests` has it on: about a second), the keepalive
+    // pings go unanswered, and after three silent intervals of the client port's default 2 s
+    // the watch ends with `unavailable`, which a client answers by watching on another node:
+    // seconds, not the half-minute of a 10 s interval.
     func testAWatchThroughAHungNodeEndsWithinThreeKeepaliveIntervals() async throws {
         let cluster = try TestCluster(size: 1)
         let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
@@ -144,7 +145,7 @@ final class HungNodeWatchTests: XCTestCase {
             try await cluster.waitForLeaders()
             XCTAssertEqual(cluster.configuration(1).clientKeepaliveIntervalMs, 2_000)
             proxy.relay(to: cluster.configuration(1).clientPort)
-            let alice = try cluster.client(1, as: "alice", port: proxy.port)
+            let alice = try cluster.client(1, as: "alice", port: proxy.port) { $0.stallProbeIntervalMs = nil }
             _ = try await alice.call(.cartCreate, CreateCartRequest(cart: "hung", request: Keys.next()))
             let stream = try await alice.stream(.syncWatch, WatchRequest(cart: "hung", fromSeq: 0))
             let first = try await collect(stream, count: 1)

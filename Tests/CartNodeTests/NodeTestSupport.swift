@@ -131,7 +131,7 @@ final class TestCluster: @unchecked Sendable {
     /// A client of node `id` acting as `user` (development identity `user:<name>`).
     /// `port`: another way to the node's client port (a proxy).
     func client(_ id: NodeID, as user: UserID?, token: String? = nil, from localHost: String? = nil,
-                port: Int? = nil) throws -> RPCClient {
+                port: Int? = nil, configure: (inout RPCClientConfiguration) -> Void = { _ in }) throws -> RPCClient {
         let configuration = configurations[Int(id.rawValue) - 1]
         var client = RPCClientConfiguration(port: port ?? configuration.clientPort,
                                             security: .tls(try NodeTestPKI.clientTLS.get(), expectedPeerName: "127.0.0.1"),
@@ -140,6 +140,7 @@ final class TestCluster: @unchecked Sendable {
         client.callTimeoutMsDefault = 20_000
         client.connectAttemptsMax = 3
         client.localHost = localHost
+        configure(&client)
         let rpc = RPCClient(configuration: client)
         clients.append(rpc)
         return rpc
