@@ -237,7 +237,10 @@ public final class CartNode: Service, Sendable {
                     replicas: placement.replicas(of: partition), log: log, raftOptions: raftOptions,
                     snapshotIntervalEntries: configuration.snapshotIntervalEntries,
                     leaderSweepTicks: Int(max(1, configuration.checkoutSweepIntervalMs / configuration.tickIntervalMs)),
-                    transport: transport, hooks: hooks, metrics: metrics, logger: logger)
+                    transport: transport, hooks: hooks, metrics: metrics,
+                    recentEvents: RecentCartEvents(windowMs: configuration.watchResumeWindowMs,
+                                                   eventsMax: configuration.watchResumeEventsMax),
+                    logger: logger)
             }
         } catch {
             for log in opened { try? log.close() }

@@ -32,6 +32,8 @@ struct Cartd: AsyncParsableCommand {
     @Option(help: "How often this node checks whether to hand a partition's leadership to a less busy replica, in milliseconds (default 2000; 0: never).")
     var leaderBalanceMs: Int64?
     @Option(help: "Fewest applied entries between snapshots (default 100000; a replica's first one comes up to half that later; later ones also wait until the log since the last is as large as it).") var snapshotEntries: UInt64?
+    @Option(help: "How long each replica keeps the cart events it applied, so that a watch resumes from further back than a cart's last 64 events, in milliseconds (default 10000; 0: only those 64).")
+    var watchResumeWindowMs: Int64?
     @Option(help: "PBKDF2 iterations for new password hashes.") var passwordIterations: Int?
     @Flag(help: "Accept the hello token user:<id> as that user (development only).") var devIdentities = false
     @Option(name: .customLong("admin"), help: "A user who may change the item catalogue (put items, adjust stock); repeat for each.")
@@ -96,6 +98,7 @@ struct Cartd: AsyncParsableCommand {
         if let clientKeepaliveMs { configuration.clientKeepaliveIntervalMs = clientKeepaliveMs }
         if let leaderBalanceMs { configuration.leaderBalanceIntervalMs = leaderBalanceMs }
         if let snapshotEntries { configuration.snapshotIntervalEntries = snapshotEntries }
+        if let watchResumeWindowMs { configuration.watchResumeWindowMs = watchResumeWindowMs }
         if let passwordIterations { configuration.passwordHashIterations = passwordIterations }
         if devIdentities { configuration.devIdentities = true }
         if !admins.isEmpty { configuration.admins = admins.map { UserID($0) } }

@@ -279,13 +279,14 @@ final class WatchTests: XCTestCase {
         await cluster.shutdown()
     }
 
-    // A watcher that is further behind than the cart's retained history (64 events) cannot
-    // be caught up from it: its stream ends with `historyTruncated` naming the oldest seq,
-    // instead of skipping events.
+    // A watcher that is further behind than the cart's retained history (64 events), on a
+    // node without a resume window, cannot be caught up from it: its stream ends with
+    // `historyTruncated` naming the oldest seq, instead of skipping events.
     func testWatcherBehindRetainedHistoryEndsWithHistoryTruncated() async throws {
         let cluster = try TestCluster(size: 1) { configuration in
             configuration.watchBufferEventsMax = 8
             configuration.streamCreditInitial = 2
+            configuration.watchResumeWindowMs = 0
         }
         try await cluster.startAll()
         do {
@@ -312,6 +313,45 @@ final class WatchTests: XCTestCase {
                 XCTAssertTrue(error.message.contains("history truncated"), error.message)
             }
             XCTAssertEqual(seqs, Array(1...UInt64(seqs.count)), "what was delivered is consecutive")
+        } catch {
+            await cluster.shutdown()
+            throw error
+        }
+        await cluster.shutdown()
+    }
+
+    // The same watcher, 100 events behind, on a node with the default resume window (10 s):
+    // the events it missed are older than the cart keeps, but the replica applied them
+    // within the window, so the watcher gets all 101, once each, in order — also after a
+    // late retry of the first add, answered from the dedup window with its first events.
+    func testWatcherBehindRetainedHistoryCatchesUpFromTheResumeWindow() async throws {
+        let cluster = try TestCluster(size: 1) { configuration in
+            configuration.watchBufferEventsMax = 8
+            configuration.streamCreditInitial = 2
+        }
+        try await cluster.startAll()
+        do {
+            try await cluster.waitForLeaders()
+            XCTAssertEqual(cluster.configuration(1).watchResumeWindowMs, 10_000)
+            let alice = try cluster.client(1, as: "alice")
+            _ = try await alice.call(.itemPut, PutItemRequest(item: "tea", name: "Tea", price: Money(minorUnits: 300),
+                                                              initialStock: 1_000, request: Keys.next()))
+            _ = try await alice.call(.cartCreate, CreateCartRequest(cart: "far-behind", request: Keys.next()))
+            let stream = try await alice.stream(.syncWatch, WatchRequest(cart: "far-behind", fromSeq: 0))
+            var iterator = stream.makeAsyncIterator()
+            _ = try await iterator.next()
+            let firstAdd = AddItemRequest(cart: "far-behind", item: "tea", quantity: 1, request: Keys.next())
+            _ = try await alice.call(.cartAddItem, firstAdd)
+            for _ in 1..<100 {
+                _ = try await alice.call(.cartAddItem, AddItemRequest(cart: "far-behind", item: "tea", quantity: 1, request: Keys.next()))
+            }
+            let retried = try await alice.call(.cartAddItem, firstAdd)
+            XCTAssertEqual(retried.seq, Seq(2), "answered from the dedup window")
+            var seqs: [UInt64] = [1]
+            while seqs.count < 101, let item = try await iterator.next() { seqs.append(item.event.seq.rawValue) }
+            XCTAssertEqual(seqs, Array(1...101))
+            XCTAssertGreaterThan(cluster.node(1).metrics.value(.watchResumedFromRecent), 0, "read from the resume window")
+            XCTAssertEqual(cluster.node(1).metrics.value(.watchHistoryTruncated), 0)
         } catch {
             await cluster.shutdown()
             throw error

@@ -61,6 +61,12 @@ public struct NodeConfiguration: Codable, Hashable, Sendable {
     public var snapshotTransferBytesMax: UInt64 = 1 << 30
     /// Events buffered per watcher before it falls back to re-reading history.
     public var watchBufferEventsMax: Int = 4_096
+    /// How long each replica keeps the cart events it applied, so that a watch resumes from
+    /// further back than a cart's retained history (its last 64 events) — a watcher whose node
+    /// hung, or who fell behind a busy cart. 0: only the retained history.
+    public var watchResumeWindowMs: Int64 = 10_000
+    /// The most events a replica keeps for `watchResumeWindowMs` (memory: ~200 bytes each).
+    public var watchResumeEventsMax: Int = 50_000
     /// Stream items a client may be sent before it grants more credit (client port).
     public var streamCreditInitial: UInt32 = 64
     /// Client port: silence after which either side pings; a connection silent for three
@@ -156,6 +162,9 @@ public struct NodeConfiguration: Codable, Hashable, Sendable {
         guard snapshotIntervalEntries > 0, watchBufferEventsMax > 0, leaderWaitMs >= 0 else {
             throw NodeError(.configuration, "snapshotIntervalEntries and watchBufferEventsMax must be positive")
         }
+        guard watchResumeWindowMs >= 0, watchResumeEventsMax >= 0 else {
+            throw NodeError(.configuration, "watchResumeWindowMs and watchResumeEventsMax must not be negative")
+        }
         guard clientKeepaliveIntervalMs > 0, leaderBalanceIntervalMs >= 0 else {
             throw NodeError(.configuration, "clientKeepaliveIntervalMs must be positive and leaderBalanceIntervalMs not negative")
         }
@@ -172,7 +181,7 @@ public struct NodeConfiguration: Codable, Hashable, Sendable {
 
 extension NodeConfiguration {
     enum CodingKeys: String, CodingKey {
-        case nodeID, dataDirectory, certificatePath, privateKeyPath, trustedCAPath, clientHost, clientPort, peerHost, peerPort, metricsPort, members, partitionCount, replicationFactor, eventLoopThreads, syncThreads, tickIntervalMs, electionTimeoutTicks, heartbeatIntervalTicks, snapshotIntervalEntries, snapshotChunkBytes, snapshotTransferBytesMax, watchBufferEventsMax, streamCreditInitial, clientKeepaliveIntervalMs, leaderBalanceIntervalMs, leaderWaitMs, sagaStepRetryWindowMs, checkoutSweepIntervalMs, devIdentities, admins, tokenKeysPath, passwordHashIterations, userRateLimitPerSecond, userRateLimitBurst, nodeRateLimitPerSecond, nodeRateLimitBurst, fsync, storageJournal
+        case nodeID, dataDirectory, certificatePath, privateKeyPath, trustedCAPath, clientHost, clientPort, peerHost, peerPort, metricsPort, members, partitionCount, replicationFactor, eventLoopThreads, syncThreads, tickIntervalMs, electionTimeoutTicks, heartbeatIntervalTicks, snapshotIntervalEntries, snapshotChunkBytes, snapshotTransferBytesMax, watchBufferEventsMax, watchResumeWindowMs, watchResumeEventsMax, streamCreditInitial, clientKeepaliveIntervalMs, leaderBalanceIntervalMs, leaderWaitMs, sagaStepRetryWindowMs, checkoutSweepIntervalMs, devIdentities, admins, tokenKeysPath, passwordHashIterations, userRateLimitPerSecond, userRateLimitBurst, nodeRateLimitPerSecond, nodeRateLimitBurst, fsync, storageJournal
     }
 
     /// Required: node id, data directory and the three TLS paths; every other key is
@@ -201,6 +210,8 @@ extension NodeConfiguration {
         if let value = try container.decodeIfPresent(Int.self, forKey: .snapshotChunkBytes) { snapshotChunkBytes = value }
         if let value = try container.decodeIfPresent(UInt64.self, forKey: .snapshotTransferBytesMax) { snapshotTransferBytesMax = value }
         if let value = try container.decodeIfPresent(Int.self, forKey: .watchBufferEventsMax) { watchBufferEventsMax = value }
+        if let value = try container.decodeIfPresent(Int64.self, forKey: .watchResumeWindowMs) { watchResumeWindowMs = value }
+        if let value = try container.decodeIfPresent(Int.self, forKey: .watchResumeEventsMax) { watchResumeEventsMax = value }
         if let value = try container.decodeIfPresent(UInt32.self, forKey: .streamCreditInitial) { streamCreditInitial = value }
         if let value = try container.decodeIfPresent(Int64.self, forKey: .clientKeepaliveIntervalMs) { clientKeepaliveIntervalMs = value }
         if let value = try container.decodeIfPresent(Int64.self, forKey: .leaderBalanceIntervalMs) { leaderBalanceIntervalMs = value }

@@ -15,6 +15,8 @@ extension PartitionReplica {
 
     func apply(_ entries: [Entry]) {
         metrics.increment(.entriesApplied, by: UInt64(entries.count))
+        // One monotonic clock read per batch dates the batch's cart events for `recentEvents`.
+        let appliedAt = recentEvents.isEnabled ? NIODeadline.now().uptimeNanoseconds : 0
         for entry in entries {
             appliedIndex = entry.index
             bytesAppliedSinceSnapshot += entry.data.count
@@ -32,7 +34,7 @@ extension PartitionReplica {
                 continue
             }
             let result = state.apply(envelope)
-            if case .success(let events) = result { publish(events) }
+            if case .success(let events) = result { publish(events, appliedAt: appliedAt) }
             if let proposal {
                 if proposal.term == entry.term {
                     proposal.completion(.success(CommandOutcome(result)))
@@ -45,12 +47,14 @@ extension PartitionReplica {
 
     /// Publishes one applied entry's events. Its cart events reach watchers stamped with
     /// the time this replica applied the entry (learned it committed): one clock read per
-    /// entry, and none when nobody watches its carts.
-    func publish(_ events: [Event]) {
+    /// entry, and none when nobody watches its carts. They are also kept a while for watches
+    /// that resume (`recentEvents`), dated `appliedAt` (monotonic).
+    func publish(_ events: [Event], appliedAt: UInt64) {
         var committedAtMicros: UInt64?
         for event in events {
             switch event {
             case .cart(let cartEvent):
+                recentEvents.record(cartEvent, at: appliedAt)
                 watchers.publish(cartEvent) {
                     let stamp = committedAtMicros ?? WallClockMicros.now()
                     committedAtMicros = stamp
@@ -85,6 +89,7 @@ extension PartitionReplica {
         appliedIndex = snapshot.metadata.index
         bytesAppliedSinceSnapshot = 0
         for item in state.items.values { hooks.itemChanged(item) }
+        recentEvents.removeAll()  // they stop short of the restored state
         watchers.markAllOverflowed()
         metrics.increment(.snapshotsInstalled)
         logger.info("installed snapshot", metadata: ["index": "\(snapshot.metadata.index)"])

@@ -57,6 +57,9 @@ final class PartitionReplica: @unchecked Sendable {
     /// (PartitionReplica+Apply.swift), on this loop.
     var state: PartitionState
     let watchers = WatchRegistry()
+    /// The cart events applied in the last few seconds, for watches that resume from before
+    /// the retained history (`NodeConfiguration.watchResumeWindowMs`).
+    var recentEvents: RecentCartEvents
     var logger: Logger
 
     let transport: PeerTransport
@@ -137,8 +140,10 @@ final class PartitionReplica: @unchecked Sendable {
 
     init(partition: PartitionID, inbox: LoopInbox, syncStarter: JournalSyncStarter?, node: NodeID, replicas: [NodeID], log: PartitionLog,
          raftOptions: RaftOptions, snapshotIntervalEntries: UInt64, leaderSweepTicks: Int, transport: PeerTransport,
-         hooks: ReplicaHooks, metrics: NodeMetrics, logger: Logger) throws(NodeError) {
+         hooks: ReplicaHooks, metrics: NodeMetrics, recentEvents: RecentCartEvents = RecentCartEvents(windowMs: 0, eventsMax: 0),
+         logger: Logger) throws(NodeError) {
         self.metrics = metrics
+        self.recentEvents = recentEvents
         self.partition = partition
         self.loop = inbox.loop
         self.inbox = inbox

@@ -5,8 +5,9 @@ import CartTypes
 import NIOCore
 
 // Sync.watch: a cart's events as a server stream, served by this node's replica of the
-// cart's partition (leader or follower): first the retained history from `fromSeq`, then
-// live events as the replica applies them. Registration and the history read happen in one
+// cart's partition (leader or follower): first the retained history from `fromSeq` (or, from
+// further back, the events the replica applied within the resume window, `RecentCartEvents`),
+// then live events as the replica applies them. Registration and the history read happen in one
 // step on the replica's loop, so no event falls between them; the consumer checks that
 // seqs are consecutive and re-reads history whenever its bounded channel overflowed. Live
 // items carry the replica's commit time; items re-read from history carry none. While the
@@ -129,7 +130,14 @@ extension NodeServices {
                 // and no more; the channel stays revoked, and the stream ends after these.
                 return Self.eventsUntilRevoked(replica, cart: cart, from: from, through: revokedAt)
             }
-            switch replica.state.history(of: cart, from: from, eventsMax: .max, readBy: reader) {
+            var read = replica.state.history(of: cart, from: from, eventsMax: .max, readBy: reader)
+            if case .failure(.historyTruncated) = read, let recent = replica.recentEvents.events(of: cart, from: from),
+               recent.last?.seq == replica.state.carts[cart]?.seq {
+                // Further back than the cart keeps, but applied here within the resume window.
+                self.metrics.increment(.watchResumedFromRecent)
+                read = .success(recent)
+            }
+            switch read {
             case .success(let events):
                 channel.rearm()
                 replica.watchers.add(channel, for: cart)

@@ -189,9 +189,10 @@ struct WatchCart: AsyncParsableCommand {
         commandName: "watch",
         abstract: "Print every change of a cart live, in order; resumes after drops without missing or repeating one.",
         discussion: """
-            A cart keeps its last 64 events. When the watch starts (or resumes) before the oldest one \
-            kept, it prints a note on stderr and the cart as it is now (with --json, an object \
-            {"cartAsOf": …} among the events), then goes on from there.
+            A cart keeps its last 64 events, and the nodes keep every event of the last 10 s. When \
+            the watch starts (or resumes) before the oldest one kept, it prints a note on stderr and \
+            the cart as it is now (with --json, an object {"cartAsOf": …} among the events), then \
+            goes on from there.
             """)
     @Argument var cart: String
     @Option(name: .customLong("from"), help: "First seq to print (1: the cart's first event).") var fromSeq: UInt64 = 1
