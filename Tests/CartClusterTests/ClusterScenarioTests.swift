@@ -39,6 +39,32 @@ final class ClusterScenarioTests: XCTestCase {
         return client
     }
 
+    /// Alice's cart, shared with bob, who watches it from the start; alice adds ten items and
+    /// bob has seen them. `servingNode` is the node bob's watch runs on.
+    private struct WatchedCart {
+        let cart: CartID
+        let seen: EventLog
+        let counters: WatchCounters
+        let watch: Task<Void, any Error>
+        let last: Seq
+        let servingNode: Int
+    }
+
+    private func bobWatchesAlicesCart(_ alice: CartClient, _ bob: CartClient) async throws -> WatchedCart {
+        _ = try await alice.putItem("sku-1", name: "beans", price: Money(minorUnits: 100), initialStock: 1_000)
+        let cart = try await alice.createCart().cart
+        _ = try await alice.share(cart, with: ["bob"])
+        let seen = EventLog()
+        let counters = WatchCounters()
+        let watch = Task { for try await event in bob.watch(cart, counters: counters) { seen.append(event) } }
+        var last = Seq(2)
+        for _ in 0..<10 { last = try await alice.addItem(cart, item: "sku-1", quantity: 1).seq }
+        try await seen.waitUntil(seq: last, seconds: 30)
+        let serving = try XCTUnwrap(counters.endpoint)
+        let node = try XCTUnwrap(cluster.endpoints.firstIndex(of: serving)) + 1
+        return WatchedCart(cart: cart, seen: seen, counters: counters, watch: watch, last: last, servingNode: node)
+    }
+
     private func register(_ users: String...) async throws {
         let anonymous = try client(as: nil)
         for user in users { _ = try await anonymous.register(UserID(user), password: "pw-\(user)") }
@@ -197,19 +223,10 @@ final class ClusterScenarioTests: XCTestCase {
     func testSharedCartWatchSeesTheOtherUsersAddsInOrderAcrossAReconnect() async throws {
         try await register("alice", "bob")
         let alice = try client(as: "alice"), bob = try client(as: "bob")
-        _ = try await alice.putItem("sku-1", name: "beans", price: Money(minorUnits: 100), initialStock: 1_000)
-        let cart = try await alice.createCart().cart
-        _ = try await alice.share(cart, with: ["bob"])
-        let seen = EventLog()
-        let counters = WatchCounters()
-        let watch = Task { for try await event in bob.watch(cart, counters: counters) { seen.append(event) } }
-        defer { watch.cancel() }
-
-        var last = Seq(2)
-        for _ in 0..<10 { last = try await alice.addItem(cart, item: "sku-1", quantity: 1).seq }
-        try await seen.waitUntil(seq: last, seconds: 30)
-        let serving = try XCTUnwrap(counters.endpoint)
-        let victim = try XCTUnwrap(cluster.endpoints.firstIndex(of: serving)) + 1
+        let watched = try await bobWatchesAlicesCart(alice, bob)
+        defer { watched.watch.cancel() }
+        let (cart, seen, counters, victim) = (watched.cart, watched.seen, watched.counters, watched.servingNode)
+        var last = watched.last
         cluster.stop(victim)
         try await cluster.waitForLeaders(excluding: [victim])
         for _ in 0..<10 { last = try await alice.addItem(cart, item: "sku-1", quantity: 1).seq }
@@ -240,19 +257,11 @@ final class ClusterScenarioTests: XCTestCase {
         try await register("alice", "bob")
         let alice = try client(as: "alice") { $0.attemptTimeoutMs = 60_000 }
         let bob = try client(as: "bob")
-        _ = try await alice.putItem("sku-1", name: "beans", price: Money(minorUnits: 100), initialStock: 1_000)
-        let cart = try await alice.createCart().cart
-        _ = try await alice.share(cart, with: ["bob"])
-        let seen = EventLog()
-        let counters = WatchCounters()
-        let watch = Task { for try await event in bob.watch(cart, counters: counters) { seen.append(event) } }
-        defer { watch.cancel() }
-
-        var last = Seq(2)
-        for _ in 0..<10 { last = try await alice.addItem(cart, item: "sku-1", quantity: 1).seq }
-        try await seen.waitUntil(seq: last, seconds: 30)
-        let serving = try XCTUnwrap(counters.endpoint)
-        let victim = try XCTUnwrap(cluster.endpoints.firstIndex(of: serving)) + 1
+        let watched = try await bobWatchesAlicesCart(alice, bob)
+        defer { watched.watch.cancel() }
+        let (cart, seen, counters, victim) = (watched.cart, watched.seen, watched.counters, watched.servingNode)
+        let serving = cluster.endpoints[victim - 1]
+        var last = watched.last
         cluster.pause(victim)
         defer { cluster.resume(victim) }
         try await cluster.waitForLeaders(excluding: [victim])

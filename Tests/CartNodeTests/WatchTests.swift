@@ -283,24 +283,7 @@ final class WatchTests: XCTestCase {
     // node without a resume window, cannot be caught up from it: its stream ends with
     // `historyTruncated` naming the oldest seq, instead of skipping events.
     func testWatcherBehindRetainedHistoryEndsWithHistoryTruncated() async throws {
-        let cluster = try TestCluster(size: 1) { configuration in
-            configuration.watchBufferEventsMax = 8
-            configuration.streamCreditInitial = 2
-            configuration.watchResumeWindowMs = 0
-        }
-        try await cluster.startAll()
-        do {
-            try await cluster.waitForLeaders()
-            let alice = try cluster.client(1, as: "alice")
-            _ = try await alice.call(.itemPut, PutItemRequest(item: "tea", name: "Tea", price: Money(minorUnits: 300),
-                                                              initialStock: 1_000, request: Keys.next()))
-            _ = try await alice.call(.cartCreate, CreateCartRequest(cart: "far-behind", request: Keys.next()))
-            let stream = try await alice.stream(.syncWatch, WatchRequest(cart: "far-behind", fromSeq: 0))
-            var iterator = stream.makeAsyncIterator()
-            _ = try await iterator.next()
-            for _ in 0..<100 {
-                _ = try await alice.call(.cartAddItem, AddItemRequest(cart: "far-behind", item: "tea", quantity: 1, request: Keys.next()))
-            }
+        try await withWatcherHundredEventsBehind(resumeWindowMs: 0) { cluster, iterator in
             var seqs: [UInt64] = [1]
             do {
                 for _ in 0..<200 {
@@ -313,26 +296,40 @@ final class WatchTests: XCTestCase {
                 XCTAssertTrue(error.message.contains("history truncated"), error.message)
             }
             XCTAssertEqual(seqs, Array(1...UInt64(seqs.count)), "what was delivered is consecutive")
-        } catch {
-            await cluster.shutdown()
-            throw error
         }
-        await cluster.shutdown()
     }
 
-    // The same watcher, 100 events behind, on a node with the default resume window (10 s):
-    // the events it missed are older than the cart keeps, but the replica applied them
-    // within the window, so the watcher gets all 101, once each, in order — also after a
-    // late retry of the first add, answered from the dedup window with its first events.
+    // The same watcher on a node with the default resume window (10 s): the events it missed
+    // are older than the cart keeps, but the replica applied them within the window, so the
+    // watcher gets all 101, once each, in order — also after a late retry of the first add,
+    // answered from the dedup window with (and so publishing again) its first events.
     func testWatcherBehindRetainedHistoryCatchesUpFromTheResumeWindow() async throws {
+        try await withWatcherHundredEventsBehind(resumeWindowMs: nil) { cluster, iterator in
+            XCTAssertEqual(cluster.configuration(1).watchResumeWindowMs, 10_000)
+            var seqs: [UInt64] = [1]
+            while seqs.count < 101, let item = try await iterator.next() { seqs.append(item.event.seq.rawValue) }
+            XCTAssertEqual(seqs, Array(1...101))
+            XCTAssertGreaterThan(cluster.node(1).metrics.value(.watchResumedFromRecent), 0, "read from the resume window")
+            XCTAssertEqual(cluster.node(1).metrics.value(.watchHistoryTruncated), 0)
+        }
+    }
+
+    /// A one-node cluster (resume window `resumeWindowMs`, nil: the default) where alice
+    /// watches her cart "far-behind" from the start through a small buffer and credit, takes
+    /// the first event, then reads nothing while she adds 100 items and sends the first add
+    /// again; `body` reads on.
+    private func withWatcherHundredEventsBehind(
+        resumeWindowMs: Int64?,
+        _ body: (TestCluster, inout RPCResponseStream<WatchItem>.AsyncIterator) async throws -> Void
+    ) async throws {
         let cluster = try TestCluster(size: 1) { configuration in
             configuration.watchBufferEventsMax = 8
             configuration.streamCreditInitial = 2
+            if let resumeWindowMs { configuration.watchResumeWindowMs = resumeWindowMs }
         }
         try await cluster.startAll()
         do {
             try await cluster.waitForLeaders()
-            XCTAssertEqual(cluster.configuration(1).watchResumeWindowMs, 10_000)
             let alice = try cluster.client(1, as: "alice")
             _ = try await alice.call(.itemPut, PutItemRequest(item: "tea", name: "Tea", price: Money(minorUnits: 300),
                                                               initialStock: 1_000, request: Keys.next()))
@@ -347,11 +344,7 @@ final class WatchTests: XCTestCase {
             }
             let retried = try await alice.call(.cartAddItem, firstAdd)
             XCTAssertEqual(retried.seq, Seq(2), "answered from the dedup window")
-            var seqs: [UInt64] = [1]
-            while seqs.count < 101, let item = try await iterator.next() { seqs.append(item.event.seq.rawValue) }
-            XCTAssertEqual(seqs, Array(1...101))
-            XCTAssertGreaterThan(cluster.node(1).metrics.value(.watchResumedFromRecent), 0, "read from the resume window")
-            XCTAssertEqual(cluster.node(1).metrics.value(.watchHistoryTruncated), 0)
+            try await body(cluster, &iterator)
         } catch {
             await cluster.shutdown()
             throw error

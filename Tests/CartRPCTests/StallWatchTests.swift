@@ -19,8 +19,12 @@ final class StallWatchTests: XCTestCase {
     /// the event loop, sends it again and ends: a stream with nothing to send for a while.
     static let quiet = RPCMethod<ByteBuffer, ByteBuffer>(id: 211, name: "Test.quiet", kind: .serverStream)
 
-    private func startFreezableServer(_ bed: TestBed, group: MultiThreadedEventLoopGroup) async throws -> RPCServer {
-        try await bed.startServer({ $0.eventLoopGroup = group }, register: { server in
+    private func startFreezableServer(_ bed: TestBed, group: MultiThreadedEventLoopGroup,
+                                      _ configure: (inout RPCServerConfiguration) -> Void = { _ in }) async throws -> RPCServer {
+        try await bed.startServer({
+            $0.eventLoopGroup = group
+            configure(&$0)
+        }, register: { server in
             server.register(Self.freeze, onEventLoop: { request, _ in
                 let tenths = Int(request.getInteger(at: request.readerIndex, as: UInt8.self) ?? 0)
                 Thread.sleep(forTimeInterval: Double(tenths) / 10)
@@ -109,26 +113,13 @@ final class StallWatchTests: XCTestCase {
     func testAStreamOnAServerThatAnswersNothingEndsAsUnavailable() async throws {
         let bed = try TestBed()
         let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
-        let server = try await bed.startServer({ server in
-            server.eventLoopGroup = group
-            server.keepaliveIntervalMs = 60_000
-        }, register: { server in
-            server.register(Self.freeze, onEventLoop: { request, _ in
-                let tenths = Int(request.getInteger(at: request.readerIndex, as: UInt8.self) ?? 0)
-                Thread.sleep(forTimeInterval: Double(tenths) / 10)
-                return request
-            })
-            server.registerStream(Self.quiet) { request, _, writer in
-                try await writer.send(request)
-                try await Task.sleep(for: .seconds(60))
-            }
-        })
+        let server = try await startFreezableServer(bed, group: group) { $0.keepaliveIntervalMs = 60_000 }
         let watcher = bed.client(server) { $0.stallProbeIntervalMs = 200 }
         let freezer = bed.client(server) { $0.stallProbeIntervalMs = nil }
         _ = try await freezer.call(.echo, bytes("connect"), timeout: .seconds(5))
 
         try await within(15, "the stream on the frozen server") {
-            var items = try await watcher.stream(Self.quiet, ByteBuffer(bytes: [0])).makeAsyncIterator()
+            var items = try await watcher.stream(Self.quiet, ByteBuffer(bytes: [250])).makeAsyncIterator()
             _ = try await items.next()
             let frozen = Task { try await freezer.call(Self.freeze, ByteBuffer(bytes: [40]), timeout: .seconds(20)) }
             let error = await assertRPCError(.unavailable) { try await items.next() }
