@@ -172,7 +172,8 @@ struct ClusterStatus: AsyncParsableCommand {
 
     static func table(_ statuses: [NodeStatus], _ picture: ClusterPicture) -> String {
         var lines: [String] = []
-        var byNode: [(NodeID, [PartitionID: ClusterPicture.PartitionView])] = []
+        // One column per node, a node that did not answer included (its cells are "down").
+        var byNode: [(header: String, partitions: [PartitionID: ClusterPicture.PartitionView]?)] = []
         for status in statuses {
             switch status.result {
             case .success(let reply):
@@ -180,26 +181,29 @@ struct ClusterStatus: AsyncParsableCommand {
                 let disk = picture.nodes.first { $0.endpoint == status.endpoint.description }?.disk
                 lines.append("node \(reply.node)  \(status.endpoint)  hosts \(reply.partitions.count)  leads \(led)"
                              + (disk.map { "  \($0.text)" } ?? ""))
-                byNode.append((reply.node, Dictionary(uniqueKeysWithValues: reply.partitions.map { ($0.partition, ClusterPicture.PartitionView($0)) })))
+                byNode.append(("\(reply.node) term/commit/applied",
+                               Dictionary(uniqueKeysWithValues: reply.partitions.map { ($0.partition, ClusterPicture.PartitionView($0)) })))
             case .failure(let error):
                 lines.append("node ?   \(status.endpoint)  DOWN: \(error.message)")
+                byNode.append(("\(status.endpoint) (down)", nil))
             }
         }
         let ledCount = picture.leaders.count
         lines.append("\(picture.partitionCount) partitions, \(ledCount) with a leader"
                      + (picture.everyPartitionHasLeader ? "" : "  (elections in progress or nodes down)"))
-        let nodeColumns = byNode.map { "\($0.0) term/commit/applied" }.joined(separator: "  ")
+        let nodeColumns = byNode.map(\.header).joined(separator: "  ")
         lines.append("partition  replicas        leader  \(nodeColumns)")
         for index in 0..<picture.partitionCount {
             let partition = PartitionID(index)
-            let views = byNode.map { $0.1[partition] }
-            let replicas = views.compactMap { $0?.replicas }.first.map { $0.map(\.description).joined(separator: ",") } ?? "?"
+            let views = byNode.compactMap { $0.partitions?[partition] }
+            let replicas = views.first.map { $0.replicas.map(\.description).joined(separator: ",") } ?? "?"
             let leader = picture.leaders["\(index)"].map { "n\($0)" } ?? "none"
-            let cells = views.map { view in
-                view.map { "\($0.term.rawValue)/\($0.commitIndex.rawValue)/\($0.appliedIndex.rawValue)" } ?? "-"
+            let cells = byNode.map { column in
+                guard let partitions = column.partitions else { return pad("down", column.header.count) }
+                let cell = partitions[partition].map { "\($0.term.rawValue)/\($0.commitIndex.rawValue)/\($0.appliedIndex.rawValue)" } ?? "-"
+                return pad(cell, column.header.count)
             }
-            lines.append("\(pad("p\(index)", 10)) \(pad(replicas, 15)) \(pad(leader, 7)) "
-                         + zip(cells, byNode).map { pad($0.0, "\($0.1.0) term/commit/applied".count) }.joined(separator: "  "))
+            lines.append("\(pad("p\(index)", 10)) \(pad(replicas, 15)) \(pad(leader, 7)) " + cells.joined(separator: "  "))
         }
         return lines.joined(separator: "\n")
     }
