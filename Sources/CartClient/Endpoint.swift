@@ -35,6 +35,18 @@ public struct Endpoint: Hashable, Sendable, CustomStringConvertible {
         return endpoints
     }
 
+    /// The endpoints file `tools/cluster` writes, and the client ports of its default cluster.
+    public static let localClusterFile = ".cluster/endpoints"
+    public static let localClusterDefault = "127.0.0.1:7401,127.0.0.1:7402,127.0.0.1:7403"
+
+    /// The endpoints a command was given (`parseListOrFile`); without any, the local
+    /// cluster's file, else its default ports.
+    public static func given(_ text: String?) throws(CartClientError) -> [Endpoint] {
+        if let text { return try parseListOrFile(text) }
+        if FileManager.default.isReadableFile(atPath: localClusterFile) { return try parseListOrFile(localClusterFile) }
+        return try parseList(localClusterDefault)
+    }
+
     /// `text` as `parseList` reads it, or, when it names a readable file, that file's
     /// endpoints (comma- or newline-separated, as `tools/cluster` writes `.cluster/endpoints`).
     public static func parseListOrFile(_ text: String) throws(CartClientError) -> [Endpoint] {

@@ -51,8 +51,15 @@ public struct PartitionState: Equatable, Sendable {
     /// Applies one committed log entry (steps 2 and 3 of the contract above).
     @discardableResult
     public mutating func apply(_ envelope: CommandEnvelope) -> Result<[Event], DomainError> {
+        applyEntry(envelope).result
+    }
+
+    /// `apply`, also saying whether the answer came from the dedup window: a retried request,
+    /// which changed nothing and answers with its first attempt's events (already published
+    /// when that attempt was applied).
+    public mutating func applyEntry(_ envelope: CommandEnvelope) -> (result: Result<[Event], DomainError>, repeated: Bool) {
         if let key = envelope.request, let earlier = earlierOutcome(of: envelope.command, request: key) {
-            return earlier
+            return (earlier, true)
         }
         let result: Result<[Event], DomainError>
         do {
@@ -65,7 +72,7 @@ public struct PartitionState: Equatable, Sendable {
         if let key = envelope.request {
             dedup.record(CommandOutcome(result), for: key, fingerprint: envelope.command.requestFingerprint, at: envelope.timestamp)
         }
-        return result
+        return (result, false)
     }
 
     /// The answer the dedup window gives `command` under `request`, if the key was used: the

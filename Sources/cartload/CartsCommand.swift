@@ -79,14 +79,7 @@ struct CartsLoad: AsyncParsableCommand {
     }
 
     private func makeOptions() throws -> CartLoadOptions {
-        let endpointList: [Endpoint]
-        if let endpoints {
-            endpointList = try Endpoint.parseListOrFile(endpoints)
-        } else if FileManager.default.isReadableFile(atPath: ".cluster/endpoints") {
-            endpointList = try Endpoint.parseListOrFile(".cluster/endpoints")
-        } else {
-            endpointList = try Endpoint.parseList("127.0.0.1:7401,127.0.0.1:7402,127.0.0.1:7403")
-        }
+        let endpointList = try Endpoint.given(endpoints)
         let tls = plaintext ? nil : try TLSContext(configuration: TLSConfiguration(trustedCAPath: ca))
         let identity: CartLoadOptions.Identity = devIdentities ? .devIdentities : .secret(path: secret)
         if case .secret(let path) = identity, !FileManager.default.fileExists(atPath: path) {

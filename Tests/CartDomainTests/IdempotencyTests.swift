@@ -20,6 +20,20 @@ final class IdempotencyTests: XCTestCase {
         XCTAssertEqual(f.cart("c1").line(for: "a")?.quantity, 2)
     }
 
+    // The node publishes an entry's events only when the entry was applied, not when the
+    // window answered it: `applyEntry` says which.
+    func testApplyEntrySaysWhenTheWindowAnswered() {
+        var f = DomainFixture()
+        f.cartOfAlice()
+        let add = CommandEnvelope(.addItem(AddItem(cart: "c1", actor: "alice", item: "a", quantity: 2, unitPrice: .zero)),
+                                  at: Timestamp(millisecondsSinceEpoch: 1), request: key)
+        let first = f.state.applyEntry(add)
+        let retry = f.state.applyEntry(add)
+        XCTAssertFalse(first.repeated)
+        XCTAssertTrue(retry.repeated)
+        XCTAssertEqual(retry.result, first.result)
+    }
+
     // A request refused with a version conflict is retried after another change happened:
     // the client still gets the original conflict, not a second attempt.
     func testARetriedFailureReturnsTheOriginalError() {

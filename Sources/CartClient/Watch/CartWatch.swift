@@ -27,10 +27,11 @@ public final class WatchCounters: Sendable {
 ///
 /// When the stream breaks (connection drop, node crash, a node that hangs and answers no
 /// ping within `stallTimeoutMs`, leader change, server drain) the iterator opens a new one
-/// on another node from the seq after the last event it returned, so the caller sees each seq exactly once and in order (checked by `WatchOrder`). It gives
-/// up with an error after `watchReconnectsWithoutProgressMax` reconnects in a row that
-/// delivered nothing, and at once on answers that will not change: permission denied, cart
-/// not found, unauthenticated, or history truncated (`isHistoryTruncated`: the events
+/// on another node from the seq after the last event it returned, so the caller sees each
+/// seq exactly once and in order (checked by `WatchOrder`). It gives up with an error after
+/// `watchReconnectsWithoutProgressMax` reconnects in a row that delivered nothing, and at
+/// once on answers that will not change: permission denied, cart not found,
+/// unauthenticated, or history truncated (`isHistoryTruncated`: the events
 /// between the resume point and the oldest retained one are gone; re-read the cart).
 /// Reading slowly slows only this stream (credit flow), never the cart's writers.
 /// `items` is the same watch yielding the whole `WatchItem`, with the event's commit time.
@@ -106,9 +107,7 @@ public struct CartWatch: AsyncSequence, Sendable {
         private mutating func open() async throws {
             let partition = await client.partition(of: order.cart)
             let avoiding: Set<Endpoint> = failuresInRow > 0 ? Set(endpoint.map { [$0] } ?? []) : []
-            let target = partition.flatMap { client.routing.leaderEndpoint(of: $0) }
-                .flatMap { avoiding.contains($0) || client.isUnreachable($0) ? nil : $0 }
-                ?? client.routing.nextEndpoint(avoiding: avoiding, isUnreachable: client.isUnreachable)
+            let target = client.target(.partition(partition), avoiding: avoiding)
             endpoint = target
             counters.opened(on: target)
             if opened { counters.resumed() }

@@ -49,9 +49,10 @@ public struct NodeConfiguration: Codable, Hashable, Sendable {
     public var heartbeatIntervalTicks: Int = 1
     /// A domain snapshot is taken (and the log compacted) every this many applied entries
     /// (etcd's default count too). A partition's snapshot holds its dedup window (30 s of
-    /// request outcomes: ~2.3 MB at 15,000 writes/s over 16 partitions); at 20,000 entries the snapshots of all partitions cost ~10 % of a busy
-    /// node's throughput, at 100,000 about a fifth of that, for a longer log on disk
-    /// (~25 MB per partition) and a longer replay after a restart.
+    /// request outcomes: ~2.3 MB at 15,000 writes/s over 16 partitions); at 20,000 entries
+    /// the snapshots of all partitions cost ~10 % of a busy node's throughput, at 100,000
+    /// about a fifth of that, for a longer log on disk (~25 MB per partition) and a longer
+    /// replay after a restart.
     public var snapshotIntervalEntries: UInt64 = 100_000
     /// The largest piece of a snapshot sent to a follower in one `Peer.snapshot` call (a
     /// snapshot of any size goes in pieces; see Sources/CartNode/README.md).

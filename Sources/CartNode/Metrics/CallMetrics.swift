@@ -77,6 +77,11 @@ final class MethodCalls: Sendable {
         sumNanos.wrappingIncrement(by: nanos, ordering: .relaxed)
     }
 
+    /// One call that started at `start` ended now with `result`.
+    func record<Response>(_ result: Result<Response, any Error>, since start: NIODeadline) {
+        if case .failure(let error) = result { record(error, since: start) } else { record(nil, since: start) }
+    }
+
     var countsByCode: [(code: String, count: UInt64)] {
         byCode.enumerated().map { index, count in
             let code = index == 0 ? "ok" : index <= ErrorCode.known.count ? ErrorCode.known[index - 1].name : "other"

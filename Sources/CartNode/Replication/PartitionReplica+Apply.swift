@@ -33,8 +33,10 @@ extension PartitionReplica {
                 proposal?.completion(.failure(RPCError(.internal, "undecodable log entry")))
                 continue
             }
-            let result = state.apply(envelope)
-            if case .success(let events) = result { publish(events, appliedAt: appliedAt) }
+            // A retry answered from the dedup window changed nothing: its events went out with
+            // its first attempt.
+            let (result, repeated) = state.applyEntry(envelope)
+            if !repeated, case .success(let events) = result { publish(events, appliedAt: appliedAt) }
             if let proposal {
                 if proposal.term == entry.term {
                     proposal.completion(.success(CommandOutcome(result)))

@@ -140,8 +140,7 @@ final class PartitionReplica: @unchecked Sendable {
 
     init(partition: PartitionID, inbox: LoopInbox, syncStarter: JournalSyncStarter?, node: NodeID, replicas: [NodeID], log: PartitionLog,
          raftOptions: RaftOptions, snapshotIntervalEntries: UInt64, leaderSweepTicks: Int, transport: PeerTransport,
-         hooks: ReplicaHooks, metrics: NodeMetrics, recentEvents: RecentCartEvents = RecentCartEvents(windowMs: 0, eventsMax: 0),
-         logger: Logger) throws(NodeError) {
+         hooks: ReplicaHooks, metrics: NodeMetrics, recentEvents: RecentCartEvents, logger: Logger) throws(NodeError) {
         self.metrics = metrics
         self.recentEvents = recentEvents
         self.partition = partition

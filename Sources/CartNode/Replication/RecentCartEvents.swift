@@ -41,9 +41,8 @@ struct RecentCartEvents {
     }
 
     /// The cart's events from `from` on, if `from` is here (or is the one after the newest
-    /// here); nil when it is older than what is kept, or the cart has nothing here. Events
-    /// recorded again (a retry answered from the dedup window publishes its first outcome's
-    /// events again) are skipped.
+    /// here); nil when it is older than what is kept, or the cart has nothing here. An event
+    /// older than the one looked for (before `from`, or recorded twice) is passed over.
     func events(of cart: CartID, from: Seq) -> [CartEvent]? {
         var found: [CartEvent] = []
         var next = from

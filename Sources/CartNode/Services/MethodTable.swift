@@ -50,11 +50,7 @@ final class MethodTable: @unchecked Sendable {
                         return context.eventLoop.makeFailedFuture(refusal)
                     }
                     let answer = handler(request, Caller(context), context.eventLoop)
-                    if let calls {
-                        answer.whenComplete { result in
-                            if case .failure(let error) = result { calls.record(error, since: start) } else { calls.record(nil, since: start) }
-                        }
-                    }
+                    if let calls { answer.whenComplete { calls.record($0, since: start) } }
                     return answer
                 })
             }

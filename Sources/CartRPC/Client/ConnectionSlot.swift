@@ -108,10 +108,10 @@ final class ConnectionSlot: Sendable {
         return Self.connectOnce(configuration, health: health).flatMapError { error in
             let rpcError = error as? RPCError ?? RPCError(.unavailable, "\(error)")
             // Only a node that could not be reached or did not answer: a refused hello or a bad
-            // address says nothing about whether the node is up.
-            if rpcError.code == .unavailable || rpcError.code == .deadlineExceeded { health.markUnreachable() }
-            guard rpcError.code == .unavailable || rpcError.code == .deadlineExceeded,
-                  attempt + 1 < configuration.connectAttemptsMax else {
+            // address says nothing about whether the node is up, and is not tried again.
+            let unreachable = rpcError.code == .unavailable || rpcError.code == .deadlineExceeded
+            if unreachable { health.markUnreachable() }
+            guard unreachable, attempt + 1 < configuration.connectAttemptsMax else {
                 return configuration.eventLoopGroup.next().makeFailedFuture(rpcError)
             }
             let backoff = Backoff(initialMs: configuration.reconnectBackoffInitialMs, maxMs: configuration.reconnectBackoffMaxMs)

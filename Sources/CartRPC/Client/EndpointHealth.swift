@@ -13,7 +13,5 @@ final class EndpointHealth: Sendable {
 
     func markUnreachable() { since.withLockedValue { $0 = .now() } }
 
-    func markReachable() {
-        since.withLockedValue { if $0 != nil { $0 = nil } }
-    }
+    func markReachable() { since.withLockedValue { $0 = nil } }
 }

@@ -19,18 +19,8 @@ struct GlobalOptions: ParsableArguments {
     var timeoutMs: Int64 = 15_000
     @Flag(help: "Print JSON instead of text (amounts in minor units: 1250 is 12.50).") var json = false
 
-    static let defaultEndpoints = "127.0.0.1:7401,127.0.0.1:7402,127.0.0.1:7403"
-    static let endpointsFile = ".cluster/endpoints"
-
     func endpointList() throws -> [Endpoint] {
-        if let endpoints { return try Endpoint.parseListOrFile(endpoints) }
-        if let environment = ProcessInfo.processInfo.environment["SHAREDCART_ENDPOINTS"] {
-            return try Endpoint.parseListOrFile(environment)
-        }
-        if FileManager.default.isReadableFile(atPath: Self.endpointsFile) {
-            return try Endpoint.parseListOrFile(Self.endpointsFile)
-        }
-        return try Endpoint.parseList(Self.defaultEndpoints)
+        try Endpoint.given(endpoints ?? ProcessInfo.processInfo.environment["SHAREDCART_ENDPOINTS"])
     }
 
     /// The hello token: --token, $SHAREDCART_TOKEN, --as-user, then the stored login.
