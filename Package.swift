@@ -166,7 +166,7 @@ let package = Package(
         .testTarget(
             name: "CartLoadTests",
             dependencies: [
-                "CartLoad", "CartClient", "CartAPI", "CartRPC", "CartRaft", "CartTypes", "CartWire",
+                "CartLoad", "CartClient", "CartAPI", "CartDomain", "CartRPC", "CartRaft", "CartTypes", "CartWire",
                 .product(name: "NIOCore", package: "swift-nio"),
             ]
         ),
@@ -269,3 +269,12 @@ let package = Package(
     ],
     swiftLanguageModes: [.v6]
 )
+
+// Release builds optimize across this package's modules (the wire codecs, Raft core and domain
+// are called through module boundaries on every request) and leave out the run-time
+// exclusivity checks; debug builds, which the tests use, keep them.
+for target in package.targets where target.type != .system {
+    target.swiftSettings = (target.swiftSettings ?? []) + [
+        .unsafeFlags(["-cross-module-optimization", "-enforce-exclusivity=unchecked"], .when(configuration: .release)),
+    ]
+}
