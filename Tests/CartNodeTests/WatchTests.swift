@@ -296,6 +296,11 @@ final class WatchTests: XCTestCase {
                 XCTAssertTrue(error.message.contains("history truncated"), error.message)
             }
             XCTAssertEqual(seqs, Array(1...UInt64(seqs.count)), "what was delivered is consecutive")
+            // `Cart.events` from the start is refused the same way.
+            let alice = try cluster.client(1, as: "alice")
+            await assertRPCError(.failedPrecondition) {
+                _ = try await alice.call(.cartEvents, CartEventsRequest(cart: "far-behind", fromSeq: Seq(1), eventsMax: 1_000))
+            }
         }
     }
 
@@ -309,8 +314,15 @@ final class WatchTests: XCTestCase {
             var seqs: [UInt64] = [1]
             while seqs.count < 101, let item = try await iterator.next() { seqs.append(item.event.seq.rawValue) }
             XCTAssertEqual(seqs, Array(1...101))
-            XCTAssertGreaterThan(cluster.node(1).metrics.value(.watchResumedFromRecent), 0, "read from the resume window")
+            XCTAssertGreaterThan(cluster.node(1).metrics.value(.historyFromRecent), 0, "read from the resume window")
             XCTAssertEqual(cluster.node(1).metrics.value(.watchHistoryTruncated), 0)
+            // `Cart.events` reads the same window, page by page.
+            let alice = try cluster.client(1, as: "alice")
+            let page = try await alice.call(.cartEvents, CartEventsRequest(cart: "far-behind", fromSeq: Seq(1), eventsMax: 40))
+            XCTAssertEqual(page.events.map(\.seq.rawValue), Array(1...40))
+            XCTAssertEqual(page.cartSeq, Seq(101))
+            let rest = try await alice.call(.cartEvents, CartEventsRequest(cart: "far-behind", fromSeq: Seq(41), eventsMax: 1_000))
+            XCTAssertEqual(rest.events.map(\.seq.rawValue), Array(41...101))
         }
     }
 

@@ -9,7 +9,7 @@ final class NodeMetrics: Sendable {
         case raftBatchesSent, raftMessagesSent, raftMessagesDropped, raftSnapshotsUndelivered
         case raftSnapshotsSent, raftSnapshotChunksSent, raftSnapshotChunksReceived, raftSnapshotsReceived
         case raftAppendsSent, raftEmptyAppendsSent, raftEntriesSent
-        case watchStreamsOpened, watchResyncs, watchHistoryTruncated, watchResumedFromRecent, watchItemsDirect
+        case watchStreamsOpened, watchResyncs, watchHistoryTruncated, historyFromRecent, watchItemsDirect
         case snapshotsTaken, snapshotsInstalled, snapshotsDecodedOffLoop, snapshotDecodes
         case checkoutsResumed, checkoutSettlementsRefused, linksResent
         case loopStalls
@@ -38,7 +38,7 @@ final class NodeMetrics: Sendable {
             case .watchStreamsOpened: "sync.watch.opened"
             case .watchResyncs: "sync.watch.resyncs"
             case .watchHistoryTruncated: "sync.watch.history_truncated"
-            case .watchResumedFromRecent: "sync.watch.resumed_from_recent"
+            case .historyFromRecent: "sync.history.from_recent"
             case .watchItemsDirect: "sync.watch.items_direct"
             case .snapshotsTaken: "storage.snapshots.taken"
             case .snapshotsInstalled: "storage.snapshots.installed"
@@ -76,7 +76,7 @@ final class NodeMetrics: Sendable {
             case .watchStreamsOpened: "Watch streams opened on this node."
             case .watchResyncs: "Watch streams that overflowed their buffer and re-read the cart's history."
             case .watchHistoryTruncated: "Watch streams ended because the cart no longer held the next event."
-            case .watchResumedFromRecent: "Watch reads served from the recent events, further back than the cart keeps."
+            case .historyFromRecent: "History reads (watches, cart events) served from the recent events, further back than the cart keeps."
             case .watchItemsDirect: "Watch items written straight from the replica's loop."
             case .snapshotsTaken: "Snapshots taken by this node's replicas."
             case .snapshotsInstalled: "Leader snapshots installed by this node's replicas."

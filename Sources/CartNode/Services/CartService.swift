@@ -99,7 +99,7 @@ extension NodeServices {
                 let eventsMax = Int(min(request.eventsMax, CartAPILimits.eventsPerPageMax))
                 return router.route(.cartEvents, partition: placement.partition(of: request.cart), request, caller: caller, on: loop) { replica in
                     replica.readLinearizable { (state) throws(RPCError) -> CartEventsReply in
-                        switch state.history(of: request.cart, from: request.fromSeq, eventsMax: eventsMax, readBy: reader) {
+                        switch replica.history(of: request.cart, from: request.fromSeq, eventsMax: eventsMax, readBy: reader) {
                         case .success(let events): return CartEventsReply(events: events, cartSeq: state.carts[request.cart]?.seq ?? .zero)
                         case .failure(let error): throw error.rpcError
                         }

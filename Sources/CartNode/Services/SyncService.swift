@@ -130,14 +130,7 @@ extension NodeServices {
                 // and no more; the channel stays revoked, and the stream ends after these.
                 return Self.eventsUntilRevoked(replica, cart: cart, from: from, through: revokedAt)
             }
-            var read = replica.state.history(of: cart, from: from, eventsMax: .max, readBy: reader)
-            if case .failure(.historyTruncated) = read, let recent = replica.recentEvents.events(of: cart, from: from),
-               recent.last?.seq == replica.state.carts[cart]?.seq {
-                // Further back than the cart keeps, but applied here within the resume window.
-                self.metrics.increment(.watchResumedFromRecent)
-                read = .success(recent)
-            }
-            switch read {
+            switch replica.history(of: cart, from: from, eventsMax: .max, readBy: reader) {
             case .success(let events):
                 channel.rearm()
                 replica.watchers.add(channel, for: cart)
