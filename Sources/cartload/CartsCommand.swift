@@ -9,11 +9,17 @@ import Foundation
 struct CartsLoad: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "carts",
-        abstract: "Cart workload: create/add/remove/share/get/checkout mix, add-item only, or watch fan-out.",
+        abstract: "Cart workload: create/add/remove/share/get/checkout mix, add-item only, watch fan-out, or verify.",
         discussion: """
             Closed loop by default (--concurrency operations back to back); --rate makes it an open loop
             whose latency counts from each operation's intended start. Prints a progress line each second
             on stderr, then a summary (or one JSON line with --json).
+
+            --mode verify records every change it makes (--concurrency carts at a time, 60 adds each),
+            repeating unanswered requests with their request keys, then reads every cart back through its
+            leader and from each node's replica, and exits 4 if an acknowledged add is lost, applied
+            twice or out of order, or a replica differs. Each load user owns at most 900 of its carts:
+            raise --users for long runs. tools/soak-chaos runs it while killing and freezing nodes.
             """
     )
 
@@ -24,7 +30,7 @@ struct CartsLoad: AsyncParsableCommand {
     @Option(help: "Cluster secret keyring to mint the load users' tokens from.") var secret = ".cluster/token-keys"
     @Flag(name: .customLong("dev-identities"), help: "Act as users via user:<name> tokens (nodes run with dev identities).")
     var devIdentities = false
-    @Option(help: "mix, add-item or watch-fanout.") var mode: String = "mix"
+    @Option(help: "mix, add-item, watch-fanout or verify.") var mode: String = "mix"
     @Option(help: "Load users.") var users = 8
     @Option(help: "Carts the mix works on.") var carts = 256
     @Option(help: "Distinct items added to carts.") var items = 32
@@ -54,6 +60,9 @@ struct CartsLoad: AsyncParsableCommand {
             throw ValidationError("--duration and --warmup look like 20s, 500ms or 2m")
         }
         if let rate, rate <= 0 { throw ValidationError("--rate must be positive") }
+        if rate != nil && mode == CartLoadOptions.Mode.verify.rawValue {
+            throw ValidationError("--mode verify runs closed loop: one change at a time per cart, so leave out --rate")
+        }
         guard changesPerSecond > 0 else { throw ValidationError("--changes-per-s must be positive") }
         guard CartLoadOptions.WatchNode(rawValue: watchNode) != nil else {
             throw ValidationError("--watch-node must be one of \(CartLoadOptions.WatchNode.allCases.map(\.rawValue).joined(separator: ", "))")
@@ -76,6 +85,7 @@ struct CartsLoad: AsyncParsableCommand {
             print(report.summary)
         }
         if let fanout = report.fanout, !fanout.everyEventOnceInOrder { throw ExitCode(4) }
+        if let verify = report.verify, !verify.passed { throw ExitCode(4) }
     }
 
     private func makeOptions() throws -> CartLoadOptions {

@@ -11,6 +11,9 @@ public struct CartLoadOptions: Sendable {
         case addItem = "add-item"
         /// `watchers` watchers on one cart while a writer changes it `changesPerSecond` times.
         case watchFanout = "watch-fanout"
+        /// Carts whose every change is recorded, read back and checked on every replica
+        /// (`VerifyWorkload`): for runs with faults injected.
+        case verify
     }
 
     /// Which node each `watch-fanout` watcher watches on.

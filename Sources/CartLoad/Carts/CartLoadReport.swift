@@ -15,6 +15,8 @@ public struct CartLoadReport: Sendable {
     public let seconds: Double
     /// Set by `watch-fanout`.
     public var fanout: FanoutFigures?
+    /// Set by `verify`.
+    public var verify: VerifyFigures?
 
     public var opsPerSecond: Double { Double(stats.calls) / seconds }
 
@@ -33,6 +35,7 @@ public struct CartLoadReport: Sendable {
             + "\"ops_per_s\":\(Self.format(opsPerSecond)),\(latency(stats)),\"errors\":\(stats.errors),\"refused\":\(refused),\"retries\":\(retries),"
             + "\"errors_by_code\":{\(errors)},\"by_op\":{\(operations)}"
         if let fanout { line += ",\"fanout\":\(fanout.json)" }
+        if let verify { line += ",\"verify\":\(verify.json)" }
         return line + "}"
     }
 
@@ -53,6 +56,7 @@ public struct CartLoadReport: Sendable {
             + errorsByCode.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", ") + ")"))
         lines.append("retries    \(retries) attempts sent again after a failed one (each operation counted once, by its outcome)")
         if let fanout { lines.append(fanout.summary) }
+        if let verify { lines.append(verify.summary) }
         return lines.joined(separator: "\n")
     }
 

@@ -15,6 +15,7 @@ public enum CartLoadRunner {
 
     public static func run(_ options: CartLoadOptions) async throws -> CartLoadReport {
         if options.mode == .watchFanout { return try await WatchFanout.run(options) }
+        if options.mode == .verify { return try await VerifyWorkload.run(options) }
         let users = try await LoadUsers.prepare(options)
         do {
             let slots = try await makeCarts(options, users)
