@@ -27,8 +27,10 @@ public struct CartClientConfiguration: Sendable {
     public var connectTimeoutMs: Int64
     /// A node that answered nothing (its connection given up as hung, or a connect that
     /// failed) is left alone this long: requests go to the other nodes, which forward them or
-    /// name the new leader, instead of each waiting for the node again. Then it is tried
-    /// again; a connection that completes its hello ends the wait at once.
+    /// name the new leader, instead of each waiting for the node again. Then one connection
+    /// attempt in the background finds out whether it answers: requests go back to it once
+    /// that attempt completes its hello; if it fails, the node is left alone again. (Any
+    /// connection that completes its hello ends the wait at once.)
     public var unreachableNodeHoldMs: Int64
     /// How long a node may send nothing, not even a pong, while calls wait or watches run on it, before its
     /// connection is given up as hung: pinged after a half, given up after 1–1.5 times this.

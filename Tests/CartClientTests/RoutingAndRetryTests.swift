@@ -6,6 +6,8 @@ import CartTypes
 import CartWire
 import CartTestSupport
 import NIOConcurrencyHelpers
+import NIOCore
+import NIOPosix
 import XCTest
 
 /// The client against real servers on loopback that answer as scripted.
@@ -231,4 +233,44 @@ final class RoutingAndRetryTests: XCTestCase {
         let node = nodes[0]
         try await eventually(5, "the node has no connection left") { node.server.connectionCount == 0 }
     }
+
+    // Story: node A hangs (it accepts TCP connections and never answers); B serves. The first
+    // request sent to A pays the connect timeout and is retried on B, and A is left alone for
+    // the hold. When the hold is over and A still hangs, requests must not find out again each
+    // in turn: one connection attempt in the background does, and meanwhile every request
+    // goes to B at once, with no retry.
+    func testAHungNodeIsProbedAfterItsHoldInsteadOfCostingARequestItsConnectTimeout() async throws {
+        try await startNodes(1) { node, _ in node.onAddItem { call in Self.reply(UInt64(call + 1)) } }
+        let hung = try await SilentListener.start()
+        defer { hung.stop() }
+        var configuration = CartClientConfiguration.test([hung.endpoint, nodes[0].endpoint])
+        configuration.followLeaders = false
+        configuration.connectTimeoutMs = 300
+        configuration.unreachableNodeHoldMs = 300
+        let client = client(configuration)
+        for _ in 0..<2 { _ = try await client.addItem("cart-1", item: "tea", quantity: 1) }
+        XCTAssertEqual(client.retries, 1, "one request went to A first, waited for the connect, and was retried on B")
+
+        try await Task.sleep(for: .milliseconds(400))  // A's hold is over; A still hangs
+        for _ in 0..<6 { _ = try await client.addItem("cart-1", item: "tea", quantity: 1) }
+        XCTAssertEqual(client.retries, 1, "no request went to A while its probe was under way")
+        XCTAssertEqual(nodes[0].addItemKeys.count, 8)
+    }
+}
+
+/// A TCP listener on loopback that accepts connections and never answers: a hung node.
+private final class SilentListener: @unchecked Sendable {
+    let channel: any Channel
+    var endpoint: Endpoint { Endpoint(host: "127.0.0.1", port: channel.localAddress?.port ?? 0) }
+
+    private init(channel: any Channel) { self.channel = channel }
+
+    static func start() async throws -> SilentListener {
+        let channel = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+            .childChannelInitializer { _ in MultiThreadedEventLoopGroup.singleton.next().makeSucceededVoidFuture() }
+            .bind(host: "127.0.0.1", port: 0).get()
+        return SilentListener(channel: channel)
+    }
+
+    func stop() { channel.close(promise: nil) }
 }

@@ -39,11 +39,11 @@ final class NodePool: Sendable {
         return try client.get()
     }
 
-    /// Whether the endpoint answered nothing within the last `holdMs` (see
-    /// `CartClientConfiguration.unreachableNodeHoldMs`); false for one never tried.
+    /// Whether the endpoint is left alone: it answered nothing within the last `holdMs` (see
+    /// `CartClientConfiguration.unreachableNodeHoldMs`), or nothing since, while one
+    /// connection attempt finds out (`RPCClient.isHeld`); false for one never tried.
     func isUnreachable(_ endpoint: Endpoint, holdMs: Int64) -> Bool {
-        guard let since = state.withLockedValue({ $0.clients[endpoint] })?.unreachableSince else { return false }
-        return NIODeadline.now() < since + .milliseconds(holdMs)
+        state.withLockedValue { $0.clients[endpoint] }?.isHeld(holdMs: holdMs) ?? false
     }
 
     func shutdown() async {

@@ -59,7 +59,6 @@ struct LoadUsers: Sendable {
         var configuration = CartClientConfiguration(endpoints: options.endpoints, tls: options.tls, authToken: token,
                                                     identity: "cartload", eventLoopGroup: LoadLoops.group)
         configuration.connectionsPerNode = options.connectionsPerNode
-        if options.mode == .verify { configuration.operationTimeoutMs = VerifyWorkload.callTimeoutMs }
         return configuration
     }
 

@@ -41,7 +41,14 @@ enum VerifyWorkload {
     static func run(_ options: CartLoadOptions) async throws -> CartLoadReport {
         var options = options
         options.items = addsPerCart
-        let users = try await LoadUsers.prepare(options)
+        let prepared = try await LoadUsers.prepare(options)
+        // The same users, with clients whose calls give up sooner (`callTimeoutMs`).
+        let users = LoadUsers(names: prepared.names, clients: try prepared.names.map { user in
+            var configuration = LoadUsers.configuration(options, token: try LoadUsers.token(for: user, options.identity))
+            configuration.operationTimeoutMs = callTimeoutMs
+            return CartClient(configuration: configuration)
+        }, items: prepared.items)
+        await prepared.shutdown()
         let ledger = WriteLedger()
         var report = await write(options, users, ledger)
         report.verify = await check(options, users, ledger)

@@ -6,12 +6,28 @@ import NIOCore
 /// connection completes its hello. Callers that can go elsewhere (a cluster client) read it
 /// to leave such an endpoint alone for a while instead of each paying a connect timeout.
 final class EndpointHealth: Sendable {
-    private let since = NIOLockedValueBox<NIODeadline?>(nil)
+    private struct State {
+        var since: NIODeadline?
+        /// The `since` of the last hold whose end started a probe (`beginProbe`).
+        var probedHold: NIODeadline?
+    }
+
+    private let state = NIOLockedValueBox(State())
 
     /// When the endpoint was last found unreachable, if it has not answered since.
-    var unreachableSince: NIODeadline? { since.withLockedValue { $0 } }
+    var unreachableSince: NIODeadline? { state.withLockedValue { $0.since } }
 
-    func markUnreachable() { since.withLockedValue { $0 = .now() } }
+    func markUnreachable() { state.withLockedValue { $0.since = .now() } }
 
-    func markReachable() { since.withLockedValue { $0 = nil } }
+    func markReachable() { state.withLockedValue { $0.since = nil } }
+
+    /// True once for the hold that began at `since`: the caller starts the one connection
+    /// attempt that finds out whether the endpoint answers again.
+    func beginProbe(of since: NIODeadline) -> Bool {
+        state.withLockedValue { state in
+            guard state.since == since, state.probedHold != since else { return false }
+            state.probedHold = since
+            return true
+        }
+    }
 }

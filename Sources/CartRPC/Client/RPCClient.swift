@@ -28,6 +28,25 @@ public final class RPCClient: Sendable {
     /// watch gave a connection up as hung), if no connection has completed its hello since.
     public var unreachableSince: NIODeadline? { health.unreachableSince }
 
+    /// Whether callers that can go elsewhere should leave this endpoint alone: it was found
+    /// unreachable within the last `holdMs`, or before that and has not answered since. When
+    /// a hold ends, the first caller to ask starts one connection attempt in the background
+    /// (a probe) instead of a request paying for it: its hello makes the endpoint reachable
+    /// at once, its failure starts a new hold. A node that stays hung (a connect that never
+    /// completes) so costs no request its connect timeout, however long it hangs.
+    public func isHeld(holdMs: Int64) -> Bool {
+        guard let since = health.unreachableSince else { return false }
+        if NIODeadline.now() < since + .milliseconds(holdMs) { return true }
+        if health.beginProbe(of: since) {
+            let health = self.health
+            Task {
+                // An already open connection also answers for the endpoint.
+                if (try? await self.connection()) != nil { health.markReachable() }
+            }
+        }
+        return true
+    }
+
     /// A connection for low-level use (`RPCConnection.startCall`), connecting if needed.
     public func connection() async throws(RPCError) -> RPCConnection {
         try await slots[nextSlotIndex()].connection()
