@@ -132,6 +132,31 @@ final class StallWatchTests: XCTestCase {
         try await group.shutdownGracefully()
     }
 
+    // Story: a client holds an idle connection (no call open, so no stall watch) to a server
+    // that freezes for 3 s. Its keepalive gives the connection up and marks the endpoint
+    // unreachable, as a stalled call does, so a cluster client about to send there goes to
+    // another node instead of connecting to the frozen one and waiting its connect timeout.
+    func testAnIdleConnectionGivenUpByTheKeepaliveMarksTheEndpointUnreachable() async throws {
+        let bed = try TestBed()
+        let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+        let server = try await startFreezableServer(bed, group: group) { $0.keepaliveIntervalMs = 200 }
+        let idle = bed.client(server) { $0.stallProbeIntervalMs = nil }
+        let freezer = bed.client(server) { $0.stallProbeIntervalMs = nil }
+        _ = try await idle.call(.echo, bytes("connect"), timeout: .seconds(5))
+        _ = try await freezer.call(.echo, bytes("connect"), timeout: .seconds(5))
+        XCTAssertNil(idle.unreachableSince)
+
+        try await within(15, "the idle connection to the frozen server") {
+            let frozen = Task { try await freezer.call(Self.freeze, ByteBuffer(bytes: [30]), timeout: .seconds(20)) }
+            try await eventually(10, "the idle client's keepalive found the server silent") { idle.unreachableSince != nil }
+            _ = try? await frozen.value  // the freezer's own keepalive may give up first
+        }
+        await freezer.shutdown()
+        await idle.shutdown()
+        await server.shutdown()
+        try await group.shutdownGracefully()
+    }
+
     // Story: a stream with nothing to send for ten probe intervals (its server waits, its
     // event loop free) is kept: the pongs show the server alive, and the next item arrives.
     func testAQuietStreamOnALiveServerIsNotGivenUp() async throws {

@@ -137,6 +137,8 @@ extension ClientConnectionHandler {
         case .sendPing:
             sendPing(nonce: UInt64(keepalive.silentIntervals))
         case .peerDead:
+            // As telling as a stalled call: a client about to send here should go elsewhere.
+            health.markUnreachable()
             shutDown(RPCError(.unavailable, "the server did not answer keepalive pings"))
             context?.close(promise: nil)
         }
