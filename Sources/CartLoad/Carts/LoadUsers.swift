@@ -11,6 +11,9 @@ struct LoadUsers: Sendable {
     /// Stock of each load item: enough for any run's checkouts.
     static let itemStock: Int64 = 1_000_000_000_000
     static let itemPrice = Money(minorUnits: 250)
+    /// Registrations at once: a node hashes at most 16 passwords at a time and refuses more
+    /// (`resourceExhausted`), so a run with many users registers them a few at a time.
+    static let registrationsAtOnce = 8
 
     let names: [UserID]
     let clients: [CartClient]
@@ -21,9 +24,10 @@ struct LoadUsers: Sendable {
         let anonymous = CartClient(configuration: configuration(options, token: nil))
         defer { Task { await anonymous.shutdown() } }
         if case .secret = options.identity {
-            // Share needs registered users; PBKDF2 makes each registration slow, so in parallel.
+            // Share needs registered users; PBKDF2 makes each registration slow, so a few at once.
             try await withThrowingTaskGroup(of: Void.self) { group in
-                for name in names {
+                for (index, name) in names.enumerated() {
+                    if index >= registrationsAtOnce { try await group.next() }
                     group.addTask {
                         do throws(CartClientError) {
                             _ = try await anonymous.register(name, password: UUID().uuidString)
