@@ -49,24 +49,34 @@ public enum CartLoadRunner {
     }
 
     static func drive(_ options: CartLoadOptions, _ users: LoadUsers, _ slots: CartSlots) async -> CartLoadReport {
+        await measure(options, retries: { users.retries }) { meter, start, end in
+            if let rate = options.ratePerSecond {
+                await openLoop(options, users, slots, meter, rate: rate, start: start, end: end)
+            } else {
+                await closedLoop(options, users, slots, meter, end: end)
+            }
+        }
+    }
+
+    /// The measured part of a run: `body` runs from now until `end` (after the warm-up and
+    /// the measured duration), recording into `meter`, with the progress line each second;
+    /// then the report of what was measured and of the retries `retries` counted meanwhile.
+    static func measure(_ options: CartLoadOptions, retries: @escaping @Sendable () -> UInt64,
+                        _ body: (_ meter: LoadMeter, _ start: UInt64, _ end: UInt64) async -> Void) async -> CartLoadReport {
         let start = LoadMeter.nowNanos()
         let measureStart = start + UInt64(options.warmupSeconds * 1e9)
         let end = measureStart + UInt64(options.durationSeconds * 1e9)
         let meter = LoadMeter(measureStartNanos: measureStart, measureEndNanos: end)
-        let retriesBefore = users.retries
+        let retriesBefore = retries()
         let progress = options.progress
-            ? Task { await ProgressLine.run(meter, startNanos: start, endNanos: end) { users.retries } } : nil
-        if let rate = options.ratePerSecond {
-            await openLoop(options, users, slots, meter, rate: rate, start: start, end: end)
-        } else {
-            await closedLoop(options, users, slots, meter, end: end)
-        }
+            ? Task { await ProgressLine.run(meter, startNanos: start, endNanos: end, retries: retries) } : nil
+        await body(meter, start, end)
         progress?.cancel()
         let state = meter.snapshot
         var report = CartLoadReport(mode: options.mode.rawValue, stats: state.total, byOperation: state.byOperation,
                                     errorsByCode: state.errorsByCode, seconds: Double(end - measureStart) / 1e9)
         report.refused = state.refused
-        report.retries = users.retries - retriesBefore
+        report.retries = retries() - retriesBefore
         return report
     }
 

@@ -81,25 +81,14 @@ enum VerifyWorkload {
     }
 
     static func write(_ options: CartLoadOptions, _ users: LoadUsers, _ ledger: WriteLedger) async -> CartLoadReport {
-        let start = LoadMeter.nowNanos()
-        let measureStart = start + UInt64(options.warmupSeconds * 1e9)
-        let end = measureStart + UInt64(options.durationSeconds * 1e9)
-        let meter = LoadMeter(measureStartNanos: measureStart, measureEndNanos: end)
-        let progress = options.progress
-            ? Task { await ProgressLine.run(meter, startNanos: start, endNanos: end) { users.retries } } : nil
         let owners = Owners(users: users.clients.count)
-        await withTaskGroup(of: Void.self) { group in
-            for _ in 0..<options.concurrency {
-                group.addTask { await writeCarts(users, ledger, meter, owners, end: end) }
+        return await CartLoadRunner.measure(options, retries: { users.retries }) { meter, _, end in
+            await withTaskGroup(of: Void.self) { group in
+                for _ in 0..<options.concurrency {
+                    group.addTask { await writeCarts(users, ledger, meter, owners, end: end) }
+                }
             }
         }
-        progress?.cancel()
-        let state = meter.snapshot
-        var report = CartLoadReport(mode: options.mode.rawValue, stats: state.total, byOperation: state.byOperation,
-                                    errorsByCode: state.errorsByCode, seconds: Double(end - measureStart) / 1e9)
-        report.refused = state.refused
-        report.retries = users.retries
-        return report
     }
 
     /// One worker: a cart at a time, its adds one at a time, until `end` or no owner has
