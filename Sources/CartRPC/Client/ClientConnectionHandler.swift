@@ -90,6 +90,9 @@ final class ClientConnectionHandler: ChannelDuplexHandler {
     }
 
     func channelInactive(context: ChannelHandlerContext) {
+        // Closed while open, with no go-away and no close of ours: the server went without a
+        // word (its process died, or its machine or the network failed).
+        if phase == .open { health.markUnreachable() }
         let reason = lastTLSError.map { "the connection closed: \($0)" } ?? "the connection closed"
         shutDown(RPCError(.unavailable, reason))
         context.fireChannelInactive()
@@ -102,6 +105,7 @@ final class ClientConnectionHandler: ChannelDuplexHandler {
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
         if let tls = error as? TLSError { lastTLSError = tls }
+        if phase == .open { health.markUnreachable() }  // a reset, or a broken stream: as above
         stopTakingCalls()
         context.close(promise: nil)
     }

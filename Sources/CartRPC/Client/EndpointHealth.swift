@@ -2,7 +2,8 @@ import NIOConcurrencyHelpers
 import NIOCore
 
 /// Whether an `RPCClient`'s endpoint answered lately: marked unreachable when a connect
-/// attempt fails or the stall watch gives a connection up as hung, reachable again when a
+/// attempt fails, the stall watch or the keepalive gives a connection up as hung, or an open
+/// connection breaks without a go-away (the server crashed); reachable again when a
 /// connection completes its hello. Callers that can go elsewhere (a cluster client) read it
 /// to leave such an endpoint alone for a while instead of each paying a connect timeout.
 final class EndpointHealth: Sendable {
