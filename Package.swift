@@ -215,7 +215,7 @@ let package = Package(
         // Real cartd processes on loopback: failover, catch-up, watches, permissions.
         .testTarget(
             name: "CartClusterTests",
-            dependencies: ["CartClient", "CartAPI", "CartDomain", "CartTypes", "CartTLS", "CartGateway", "CartWire"]
+            dependencies: ["CartClient", "CartAPI", "CartDomain", "CartTypes", "CartTLS", "CartGateway", "CartWire", "CartTestSupport"]
         ),
         // `cartctl`: every service operation from the command line.
         .executableTarget(

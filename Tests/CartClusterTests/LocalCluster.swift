@@ -1,6 +1,7 @@
 import CartClient
 import CartGateway
 import CartTLS
+import CartTestSupport
 import CartTypes
 import Foundation
 import XCTest
@@ -208,17 +209,10 @@ final class LocalCluster: @unchecked Sendable {
         URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
     }
 
-    /// `cartd` next to the test binary (the same build), else `CARTD` from the environment.
+    /// `CARTD` from the environment, else `cartd` of the same build as the tests.
     static var cartdBinary: URL {
         if let path = ProcessInfo.processInfo.environment["CARTD"] { return URL(fileURLWithPath: path) }
-        let testBinary = URL(fileURLWithPath: CommandLine.arguments[0])
-        var directory = testBinary.deletingLastPathComponent()
-        for _ in 0..<4 {
-            let candidate = directory.appendingPathComponent("cartd")
-            if FileManager.default.isExecutableFile(atPath: candidate.path) { return candidate }
-            directory = directory.deletingLastPathComponent()
-        }
-        return repositoryRoot.appendingPathComponent(".build/debug/cartd")
+        return builtExecutable("cartd")
     }
 
     static func run(_ executable: String, _ arguments: [String]) throws {

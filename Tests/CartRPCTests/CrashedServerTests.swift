@@ -14,7 +14,7 @@ final class CrashedServerTests: XCTestCase {
     // restarting and waiting for its connect timeout.
     func testAServerProcessKilledUnderAnIdleConnectionMarksItsEndpointUnreachable() async throws {
         let server = Process()
-        server.executableURL = Self.cartloadBinary
+        server.executableURL = builtExecutable("cartload")
         server.arguments = ["serve-echo", "--no-tls", "--port", "0", "--threads", "1"]
         let output = Pipe()
         server.standardOutput = output
@@ -48,17 +48,5 @@ final class CrashedServerTests: XCTestCase {
                 return port
             }
         }
-    }
-
-    /// `cartload` from the same build as the tests.
-    static var cartloadBinary: URL {
-        var directory = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
-        for _ in 0..<4 {
-            let candidate = directory.appendingPathComponent("cartload")
-            if FileManager.default.isExecutableFile(atPath: candidate.path) { return candidate }
-            directory = directory.deletingLastPathComponent()
-        }
-        return URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-            .deletingLastPathComponent().appendingPathComponent(".build/debug/cartload")
     }
 }

@@ -72,3 +72,16 @@ public func assertRPCError<T>(_ code: ErrorCode, file: StaticString = #filePath,
     }
     return nil
 }
+
+/// An executable of the same build as the running tests (`cartd`, `cartload`): next to the
+/// test binary, else in `.build/debug`.
+public func builtExecutable(_ name: String) -> URL {
+    var directory = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
+    for _ in 0..<4 {
+        let candidate = directory.appendingPathComponent(name)
+        if FileManager.default.isExecutableFile(atPath: candidate.path) { return candidate }
+        directory = directory.deletingLastPathComponent()
+    }
+    return URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent().appendingPathComponent(".build/debug/\(name)")
+}

@@ -60,8 +60,16 @@ enum VerifyWorkload {
 
     enum Answer<T> {
         case answered(T)
-        case unanswered
+        /// Still failing when `answerWaitMs` ran out, the last time with this.
+        case unanswered(last: CartClientError)
         case refused(CartClientError)
+
+        var error: CartClientError? {
+            switch self {
+            case .answered: nil
+            case .unanswered(let error), .refused(let error): error
+            }
+        }
     }
 
     /// Hands out cart owners round robin, `cartsPerUserMax` carts per user at most.
@@ -129,27 +137,26 @@ enum VerifyWorkload {
 
     /// Calls `call` until it is answered, repeating it (the caller keeps the request key)
     /// after failures that are not the domain's answers, for at most `answerWaitMs`.
-    static func answer<T>(_ meter: LoadMeter, _ operation: CartOperation,
-                          _ call: () async throws(CartClientError) -> T) async -> Answer<T> {
-        let start = LoadMeter.nowNanos()
-        let giveUp = start + answerWaitMs * 1_000_000
+    static func answer<T>(_ call: () async throws(CartClientError) -> T) async -> Answer<T> {
+        let giveUp = LoadMeter.nowNanos() + answerWaitMs * 1_000_000
         while true {
             do throws(CartClientError) {
-                let value = try await call()
-                meter.record(operation.rawValue, startNanos: start, error: nil)
-                return .answered(value)
+                return .answered(try await call())
             } catch {
-                if LoadMeter.refusals.contains(error.code) {
-                    meter.record(operation.rawValue, startNanos: start, error: error.code)
-                    return .refused(error)
-                }
-                if LoadMeter.nowNanos() >= giveUp {
-                    meter.record(operation.rawValue, startNanos: start, error: error.code)
-                    return .unanswered
-                }
+                if LoadMeter.refusals.contains(error.code) { return .refused(error) }
+                if LoadMeter.nowNanos() >= giveUp { return .unanswered(last: error) }
                 try? await Task.sleep(for: .milliseconds(repeatPauseMs))
             }
         }
+    }
+
+    /// `answer(call)`, recorded in `meter` as one `operation` from the first attempt.
+    static func answer<T>(_ meter: LoadMeter, _ operation: CartOperation,
+                          _ call: () async throws(CartClientError) -> T) async -> Answer<T> {
+        let start = LoadMeter.nowNanos()
+        let outcome = await answer(call)
+        meter.record(operation.rawValue, startNanos: start, error: outcome.error?.code)
+        return outcome
     }
 
     // MARK: Checking
@@ -232,15 +239,10 @@ enum VerifyWorkload {
     /// The cart's whole history through its leader, repeating failed reads for up to
     /// `answerWaitMs`; nil if none succeeded.
     static func readHistory(_ client: CartClient, _ cart: CartID) async -> [CartEvent]? {
-        let giveUp = LoadMeter.nowNanos() + answerWaitMs * 1_000_000
-        while true {
-            do throws(CartClientError) {
-                return try await client.allEvents(cart)
-            } catch {
-                if LoadMeter.refusals.contains(error.code) || LoadMeter.nowNanos() >= giveUp { return nil }
-                try? await Task.sleep(for: .milliseconds(repeatPauseMs))
-            }
+        if case .answered(let history) = await answer({ () async throws(CartClientError) in try await client.allEvents(cart) }) {
+            return history
         }
+        return nil
     }
 
     /// The first `count` events of the cart as the node at `endpoint` serves them to a watch

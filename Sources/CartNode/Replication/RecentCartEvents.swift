@@ -41,8 +41,8 @@ struct RecentCartEvents {
     }
 
     /// The cart's events from `from` on, if `from` is here (or is the one after the newest
-    /// here); nil when it is older than what is kept, or the cart has nothing here. An event
-    /// older than the one looked for (before `from`, or recorded twice) is passed over.
+    /// here); nil when it is older than what is kept, or the cart has nothing here. Events
+    /// before `from` are passed over.
     func events(of cart: CartID, from: Seq) -> [CartEvent]? {
         var found: [CartEvent] = []
         var next = from

@@ -22,13 +22,23 @@ final class EndpointHealth: Sendable {
 
     func markReachable() { state.withLockedValue { $0.since = nil } }
 
-    /// True once for the hold that began at `since`: the caller starts the one connection
-    /// attempt that finds out whether the endpoint answers again.
-    func beginProbe(of since: NIODeadline) -> Bool {
+    enum Hold {
+        /// Not found unreachable since it last answered.
+        case none
+        case held
+        /// Held, and the hold is over: the caller starts the one connection attempt (the probe)
+        /// that finds out whether the endpoint answers again. Said once per hold.
+        case heldProbeNow
+    }
+
+    /// Whether the endpoint is left alone: found unreachable within the last `holdMs`, or
+    /// before that and silent since.
+    func hold(holdMs: Int64) -> Hold {
         state.withLockedValue { state in
-            guard state.since == since, state.probedHold != since else { return false }
+            guard let since = state.since else { return .none }
+            guard NIODeadline.now() >= since + .milliseconds(holdMs), state.probedHold != since else { return .held }
             state.probedHold = since
-            return true
+            return .heldProbeNow
         }
     }
 }

@@ -24,8 +24,8 @@ public final class RPCClient: Sendable {
         self.slots = (0..<configuration.connectionsPerEndpoint).map { _ in ConnectionSlot(configuration: configuration, health: health) }
     }
 
-    /// When the endpoint was last found unreachable (a connect attempt failed, or the stall
-    /// watch gave a connection up as hung), if no connection has completed its hello since.
+    /// When the endpoint was last found unreachable (see `EndpointHealth`), if no connection
+    /// has completed its hello since.
     public var unreachableSince: NIODeadline? { health.unreachableSince }
 
     /// Whether callers that can go elsewhere should leave this endpoint alone: it was found
@@ -35,16 +35,19 @@ public final class RPCClient: Sendable {
     /// at once, its failure starts a new hold. A node that stays hung (a connect that never
     /// completes) so costs no request its connect timeout, however long it hangs.
     public func isHeld(holdMs: Int64) -> Bool {
-        guard let since = health.unreachableSince else { return false }
-        if NIODeadline.now() < since + .milliseconds(holdMs) { return true }
-        if health.beginProbe(of: since) {
+        switch health.hold(holdMs: holdMs) {
+        case .none:
+            return false
+        case .held:
+            return true
+        case .heldProbeNow:
             let health = self.health
             Task {
                 // An already open connection also answers for the endpoint.
                 if (try? await self.connection()) != nil { health.markReachable() }
             }
+            return true
         }
-        return true
     }
 
     /// A connection for low-level use (`RPCConnection.startCall`), connecting if needed.
