@@ -139,6 +139,11 @@ public final class CartNode: Service, Sendable {
         for register in table.clientMethods { register(clientServer) }
         services.registerSyncService(on: clientServer)
         let assembler = registerPeerMethods(on: peerServer, table: table, replicas: replicas)
+        // Both ports were bound without accepting (the services need the client port): a
+        // peer that connected before its methods were registered would have had its Raft
+        // batches refused, unanswered, for the life of its connection.
+        try await Self.accept(peerServer, "peer")
+        try await Self.accept(clientServer, "client")
         let snapshotTransferSweep = group.next().scheduleRepeatedTask(
             initialDelay: Self.snapshotTransferSweepInterval, delay: Self.snapshotTransferSweepInterval) { _ in
             assembler.dropIdleTransfers()
@@ -371,9 +376,18 @@ public final class CartNode: Service, Sendable {
         }
     }
 
+    /// Binds `server` without accepting yet (`accept` once its methods are registered).
     private static func listen(_ server: RPCServer, _ name: String) async throws(NodeError) -> Int {
         do {
-            return try await server.start()
+            return try await server.start(accepting: false)
+        } catch {
+            throw NodeError(.listen, "\(name) port: \(error)")
+        }
+    }
+
+    private static func accept(_ server: RPCServer, _ name: String) async throws(NodeError) {
+        do {
+            try await server.startAccepting()
         } catch {
             throw NodeError(.listen, "\(name) port: \(error)")
         }

@@ -141,3 +141,43 @@ final class LifecycleTests: XCTestCase {
         await server.shutdown()
     }
 }
+
+/// A server whose methods are registered after it binds (a node's services need its port).
+final class LateRegistrationTests: XCTestCase {
+    /// Each connection serves the methods registered when it was accepted. A connection
+    /// accepted before a registration answers `unknownMethod` for it, for good, and refuses
+    /// one-way calls to it unanswered: a peer that reconnected to a restarting node in that
+    /// moment had every Raft batch dropped for the life of its connection.
+    func testAConnectionAcceptedBeforeARegistrationNeverServesIt() async throws {
+        let bed = try TestBed()
+        let server = RPCServer(configuration: bed.serverConfiguration())
+        let port = try await server.start()
+        let client = bed.client(server) { $0.connectAttemptsMax = 1 }
+        _ = try await client.call(.echo, bytes("accepted"), timeout: .seconds(5))
+        server.register(TestMethods.delayedEcho) { request, _ in request }
+        _ = await assertRPCError(.unknownMethod) {
+            try await client.call(TestMethods.delayedEcho, bytes("\u{0}late"), timeout: .seconds(5))
+        }
+        XCTAssertEqual(port, server.port)
+        await client.shutdown()
+        await server.shutdown()
+    }
+
+    /// Bound without accepting, the server leaves connections in the backlog until
+    /// `startAccepting`; registered in between, the method is served on them.
+    func testConnectionsWaitingForTheServerToAcceptServeMethodsRegisteredMeanwhile() async throws {
+        let bed = try TestBed()
+        let server = RPCServer(configuration: bed.serverConfiguration())
+        _ = try await server.start(accepting: false)
+        let client = bed.client(server) { $0.connectAttemptsMax = 1; $0.connectTimeoutMs = 10_000 }
+        let call = Task { try await client.call(TestMethods.delayedEcho, bytes("\u{0}early"), timeout: .seconds(20)) }
+        try await Task.sleep(for: .milliseconds(200))
+        XCTAssertEqual(server.connectionCount, 0, "the connection waits in the backlog, not accepted")
+        server.register(TestMethods.delayedEcho) { request, _ in request }
+        try await server.startAccepting()
+        let reply = try await within(15, "the early call") { try await call.value }
+        XCTAssertEqual(reply, bytes("\u{0}early"))
+        await client.shutdown()
+        await server.shutdown()
+    }
+}

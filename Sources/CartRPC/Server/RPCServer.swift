@@ -47,16 +47,42 @@ public final class RPCServer: Sendable {
     /// Binds and starts accepting. Returns the bound port (useful with port 0).
     @discardableResult
     public func start() async throws(RPCError) -> Int {
+        try await start(accepting: true)
+    }
+
+    /// Binds; with `accepting` false, connections wait in the listen backlog until
+    /// `startAccepting()`. Each connection serves the methods registered when it was
+    /// accepted, so a server whose methods are registered after it binds (they need its
+    /// port) binds without accepting, registers, then accepts: a connection accepted in
+    /// between would answer `unknownMethod` for its whole life, and refuse one-way calls
+    /// without a word.
+    @discardableResult
+    public func start(accepting: Bool) async throws(RPCError) -> Int {
         try configuration.validate()
         let channel: any Channel
         do {
-            channel = try await makeBootstrap().bind(host: configuration.host, port: configuration.port).get()
+            channel = try await makeBootstrap()
+                .serverChannelOption(.autoRead, value: accepting)
+                .bind(host: configuration.host, port: configuration.port).get()
         } catch {
             throw RPCError(.unavailable, "cannot listen on \(configuration.host):\(configuration.port): \(error)")
         }
         listener.withLockedValue { $0 = channel }
         logger.info("listening", metadata: ["address": "\(channel.localAddress?.description ?? "?")"])
         return channel.localAddress?.port ?? configuration.port
+    }
+
+    /// Starts accepting the connections of a server started with `accepting: false`,
+    /// those waiting in the backlog first.
+    public func startAccepting() async throws(RPCError) {
+        guard let channel = listener.withLockedValue({ $0 }) else {
+            throw RPCError(.internal, "the server was not started")
+        }
+        do {
+            try await channel.setOption(.autoRead, value: true).get()
+        } catch {
+            throw RPCError(.unavailable, "cannot accept on \(configuration.host):\(configuration.port): \(error)")
+        }
     }
 
     /// Stops accepting, sends go-away on every connection, lets calls in progress finish for
