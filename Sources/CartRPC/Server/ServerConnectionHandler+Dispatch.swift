@@ -84,7 +84,12 @@ extension ServerConnectionHandler {
 
     /// Writes `error` on `stream` unless the request asked for no reply.
     private func answerError(_ error: RPCError, stream: StreamID, quiet: Bool) {
-        if !quiet { writeError(error, stream: stream) }
+        guard quiet else { return writeError(error, stream: stream) }
+        // The sender of a one-way request never learns it was refused; say so here, once.
+        guard !quietRefusalLogged else { return }
+        quietRefusalLogged = true
+        logger.warning("refused a one-way request; further refusals on this connection are not logged",
+                       metadata: ["error": "\(error)"])
     }
 
     /// Records a call that outlives this read and arms its deadline.

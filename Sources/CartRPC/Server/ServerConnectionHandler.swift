@@ -33,6 +33,9 @@ final class ServerConnectionHandler: ChannelInboundHandler {
     var tlsPeer: PeerIdentity?
     var calls: [StreamID: ServerCall] = [:]
     var highestStreamID = StreamID.connection
+    /// Whether a refused one-way request was logged (once per connection: its sender hears
+    /// nothing of it).
+    var quietRefusalLogged = false
     var keepalive = KeepaliveClock()
     var idleMs: Int64 = 0
     var requestSinceTick = false
