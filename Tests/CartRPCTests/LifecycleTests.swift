@@ -152,7 +152,8 @@ final class LateRegistrationTests: XCTestCase {
         let bed = try TestBed()
         let server = RPCServer(configuration: bed.serverConfiguration())
         let port = try await server.start()
-        let client = bed.client(server) { $0.connectAttemptsMax = 1 }
+        // One connection, so the second call goes where the first went.
+        let client = bed.client(server) { $0.connectAttemptsMax = 1; $0.connectionsPerEndpoint = 1 }
         _ = try await client.call(.echo, bytes("accepted"), timeout: .seconds(5))
         server.register(TestMethods.delayedEcho) { request, _ in request }
         _ = await assertRPCError(.unknownMethod) {
