@@ -136,10 +136,10 @@ let package = Package(
             ]
         ),
         // Helpers shared by the test targets that run real servers: a throwaway PKI from
-        // tools/gen-certs, bounded polling, RPC error assertions.
+        // tools/gen-certs, bounded polling, RPC error assertions, captured logs.
         .target(
             name: "CartTestSupport",
-            dependencies: ["CartRPC", "CartWire"],
+            dependencies: ["CartRPC", "CartWire", .product(name: "Logging", package: "swift-log")],
             path: "Tests/CartTestSupport"
         ),
         .testTarget(

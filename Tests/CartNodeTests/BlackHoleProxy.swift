@@ -1,4 +1,5 @@
 @testable import CartNode
+import CartTestSupport
 import CartTypes
 import NIOConcurrencyHelpers
 import NIOCore

@@ -1,6 +1,7 @@
 import CartRPC
 import CartTestSupport
 import CartWire
+import Logging
 import NIOConcurrencyHelpers
 import NIOCore
 import XCTest
@@ -53,6 +54,30 @@ final class OneWayRequestTests: XCTestCase {
         XCTAssertEqual(received.all, ["a", "b", "c"])
         let answeredStreams = raw.framesReceived.filter { $0.type != .helloAck }.map(\.streamID.rawValue)
         XCTAssertEqual(answeredStreams, [6], "nothing is written for one-way streams, errors included")
+        await raw.close()
+        await server.shutdown()
+    }
+
+    /// Its sender never hears that a one-way request was refused, so the server says so: one
+    /// warning per connection, naming the first refusal. A peer whose Raft batches were all
+    /// refused this way went unnoticed for minutes.
+    func testTheFirstRefusedOneWayRequestOfAConnectionIsLogged() async throws {
+        let bed = try TestBed()
+        let logs = CapturedLogs()
+        let server = RPCServer(configuration: bed.serverConfiguration(),
+                               logger: Logger(label: "one-way-test") { _ in CapturingLogHandler(logs) })
+        try await server.start()
+        let raw = try await RawConnection.connect(port: server.port!, tls: bed.clientTLS)
+        try await raw.sendHello()
+        _ = try await raw.frame(.helloAck)
+        try await raw.send(Frame(.request, stream: 1, method: MethodID(999), noReply: true, payload: bytes("x")))
+        try await raw.send(Frame(.request, stream: 2, method: MethodID(998), noReply: true, payload: bytes("y")))
+        try await raw.send(Frame(.request, stream: 3, method: .echo, payload: bytes("after")))
+        _ = try await raw.frame(.response)
+        let refusals = logs.all.filter { $0.message.contains("refused a one-way request") }
+        XCTAssertEqual(refusals.count, 1, "once per connection")
+        XCTAssertEqual(refusals.first?.level, .warning)
+        XCTAssertTrue(refusals.first?.metadata["error"]?.contains("999") ?? false, "names the first refusal")
         await raw.close()
         await server.shutdown()
     }

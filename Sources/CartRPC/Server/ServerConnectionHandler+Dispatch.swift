@@ -85,8 +85,9 @@ extension ServerConnectionHandler {
     /// Writes `error` on `stream` unless the request asked for no reply.
     private func answerError(_ error: RPCError, stream: StreamID, quiet: Bool) {
         guard quiet else { return writeError(error, stream: stream) }
-        // The sender of a one-way request never learns it was refused; say so here, once.
-        guard !quietRefusalLogged else { return }
+        // The sender of a one-way request never learns it was refused; say so here, once
+        // (not while draining: refusing everything then is the point).
+        guard phase == .open, !quietRefusalLogged else { return }
         quietRefusalLogged = true
         logger.warning("refused a one-way request; further refusals on this connection are not logged",
                        metadata: ["error": "\(error)"])
