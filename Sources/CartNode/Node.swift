@@ -7,6 +7,7 @@ import CartStorage
 import CartTLS
 import CartTypes
 import CartWire
+import Dispatch
 import Logging
 import NIOConcurrencyHelpers
 import NIOCore
@@ -213,21 +214,24 @@ public final class CartNode: Service, Sendable {
         let loops = Array(group.makeIterator())
         let inboxes = loops.map(LoopInbox.init(loop:))
         let syncStarters = loops.map { loop in journal.map { JournalSyncStarter(loop: loop, journal: $0) } }
-        var options = PartitionLogOptions()
-        options.syncPolicy = configuration.fsync ? .fsyncPerBatch : .none
-        var raftOptions = RaftOptions(id: configuration.nodeID)
-        raftOptions.electionTimeoutTicks = configuration.electionTimeoutTicks
-        raftOptions.heartbeatIntervalTicks = configuration.heartbeatIntervalTicks
-        raftOptions.applyBytesMax = PartitionReplica.applyBytesMax
-        var replicas: [PartitionID: PartitionReplica] = [:]
-        var opened: [PartitionLog] = []
-        // The journal holds every open log until it closes: a start that fails part way
-        // closes the logs it opened, or their files would stay open for the process's life.
-        do {
-            for partition in placement.partitions(hostedBy: configuration.nodeID) {
-                var logger = self.logger
-                logger[metadataKey: "partition"] = "\(partition)"
-                let directory = "\(configuration.dataDirectory)/partition-\(partition.rawValue)"
+        let options = PartitionLogOptions(syncPolicy: configuration.fsync ? .fsyncPerBatch : .none)
+        var raft = RaftOptions(id: configuration.nodeID)
+        raft.electionTimeoutTicks = configuration.electionTimeoutTicks
+        raft.heartbeatIntervalTicks = configuration.heartbeatIntervalTicks
+        raft.applyBytesMax = PartitionReplica.applyBytesMax
+        let raftOptions = raft
+        let partitions = placement.partitions(hostedBy: configuration.nodeID)
+        let opened = NIOLockedValueBox<[PartitionLog]>([])
+        let results = NIOLockedValueBox<[PartitionID: Result<PartitionReplica, NodeError>]>([:])
+        // Each partition opens its log and rebuilds its state from it on a thread of its own
+        // (as many at once as there are cores): a restart under load applies up to a snapshot
+        // interval of entries per partition before the node serves (`replayApplied`).
+        DispatchQueue.concurrentPerform(iterations: partitions.count) { position in
+            let partition = partitions[position]
+            var logger = self.logger
+            logger[metadataKey: "partition"] = "\(partition)"
+            let directory = "\(configuration.dataDirectory)/partition-\(partition.rawValue)"
+            let result = Result { () throws(NodeError) -> PartitionReplica in
                 let log: PartitionLog
                 do {
                     log = try PartitionLog.open(directory: directory, partition: partition, options: options,
@@ -235,8 +239,8 @@ public final class CartNode: Service, Sendable {
                 } catch {
                     throw NodeError(.storage, "cannot open \(directory): \(error)")
                 }
-                opened.append(log)
-                replicas[partition] = try PartitionReplica(
+                opened.withLockedValue { $0.append(log) }
+                return try PartitionReplica(
                     partition: partition, inbox: inboxes[Int(partition.rawValue) % loops.count],
                     syncStarter: syncStarters[Int(partition.rawValue) % loops.count], node: configuration.nodeID,
                     replicas: placement.replicas(of: partition), log: log, raftOptions: raftOptions,
@@ -247,9 +251,21 @@ public final class CartNode: Service, Sendable {
                                                    eventsMax: configuration.watchResumeEventsMax),
                     logger: logger)
             }
-        } catch {
-            for log in opened { try? log.close() }
-            throw error
+            results.withLockedValue { $0[partition] = result }
+        }
+        var replicas: [PartitionID: PartitionReplica] = [:]
+        for partition in partitions {
+            switch results.withLockedValue({ $0[partition] }) {
+            case .success(let replica):
+                replicas[partition] = replica
+            case .failure(let error):
+                // The journal holds every open log until it closes: a start that fails part way
+                // closes the logs it opened, or their files would stay open for the process's life.
+                for log in opened.withLockedValue({ $0 }) { try? log.close() }
+                throw error
+            case nil:
+                preconditionFailure("partition \(partition) was not opened")
+            }
         }
         return replicas
     }

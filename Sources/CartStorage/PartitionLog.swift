@@ -76,6 +76,7 @@ public final class PartitionLog: @unchecked Sendable {
     static let readRunBytesMax = 4 * 1024 * 1024
     static let boundaryFileName = "log.meta"
     static let hardStateFileName = "hardstate"
+    static let appliedMarkFileName = "applied"
     static let snapshotDirectoryName = "snapshots"
 
     private init(directory: String, partition: PartitionID, options: PartitionLogOptions, logger: Logger,
@@ -355,6 +356,34 @@ public final class PartitionLog: @unchecked Sendable {
     private static func readHardState(_ path: String) throws -> HardState {
         guard let bytes = try MetadataFile.read(path) else { return .initial }
         return try HardState(decoding: bytes, path: path)
+    }
+
+    // MARK: Applied mark
+
+    /// Notes that every entry through `index` is committed and applied by this log's
+    /// replica, so that a restart can rebuild the replica's state from its own log before
+    /// it hears from its group (`loadAppliedMark`). Replaced like the hard state (temp file,
+    /// rename) but never synced: the mark is advice, and one lost to a crash of the machine
+    /// only means that fewer entries are applied before the node serves. It must never run
+    /// ahead of this log's durable entries (applied entries are durable).
+    public func saveAppliedMark(_ index: LogIndex) throws {
+        var bytes = [UInt8]()
+        appendLittleEndian(index.rawValue, to: &bytes)
+        try hardStateLock.withLock {
+            if hardStateClosed { throw StorageError.closed }
+            try MetadataFile.write(bytes, to: path(Self.appliedMarkFileName), policy: .none)
+        }
+    }
+
+    /// The last saved applied mark, `.zero` if none was saved. Throws `corruptMetadata` for
+    /// a damaged file (possible after a crash of the machine, the file being unsynced).
+    public func loadAppliedMark() throws -> LogIndex {
+        let path = path(Self.appliedMarkFileName)
+        return try hardStateLock.withLock {
+            guard let bytes = try MetadataFile.read(path) else { return .zero }
+            guard bytes.count == 8 else { throw StorageError.corruptMetadata(file: path, reason: "applied mark of \(bytes.count) bytes") }
+            return LogIndex(readLittleEndian(UInt64.self, bytes, 0))
+        }
     }
 
     // MARK: Lifecycle

@@ -129,6 +129,34 @@ extension PartitionReplica {
         }
     }
 
+    /// About once a second (`appliedMarkIntervalTicks`), the applied index goes to the log's
+    /// applied mark, off the loop: a restart applies the log through it before the node
+    /// serves (`replayApplied`), instead of learning those entries committed from its leader
+    /// and applying them on the loop while it is supposed to be serving.
+    func saveAppliedMarkIfDue() {
+        ticksSinceAppliedMark += 1
+        guard !appliedMarkSaving, ticksSinceAppliedMark >= appliedMarkIntervalTicks, appliedIndex > appliedMarkSaved else { return }
+        ticksSinceAppliedMark = 0
+        appliedMarkSaving = true
+        let (log, index) = (storage.log, appliedIndex)
+        Self.hardStateQueue.async { [self] in
+            let result = Result { try log.saveAppliedMark(index) }
+            inbox.post { self.appliedMarkSaved(index, result) }
+        }
+    }
+
+    func appliedMarkSaved(_ index: LogIndex, _ result: Result<Void, any Error>) {
+        appliedMarkSaving = false
+        switch result {
+        case .success:
+            appliedMarkSaved = max(appliedMarkSaved, index)
+        case .failure(let error):
+            // Advice only: the next start applies less before serving. A failing disk shows
+            // in the appends.
+            if !stopped { logger.warning("cannot save the applied mark", metadata: ["error": "\(error)"]) }
+        }
+    }
+
     /// A snapshot is due once `interval` entries were applied since the last one (the first
     /// one `firstDelay` later, see `snapshotStagger`) and, as the Raft thesis suggests (§5.1),
     /// once the log since then is at least as large as that snapshot. Snapshotting costs in

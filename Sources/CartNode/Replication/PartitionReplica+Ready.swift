@@ -9,17 +9,16 @@ import NIOCore
 
 extension PartitionReplica {
     /// Committed entries one `runReady` hands over before it continues in a later task, so
-    /// the other replicas' tasks and timers of its loop run in between. A replica restarting
-    /// with a long committed backlog (up to a snapshot interval) used to apply all of it in
-    /// one task, stalling every partition of its loop for up to seconds.
+    /// the other replicas' tasks and timers of its loop run in between. A replica with a long
+    /// committed backlog (entries committed while its node was down) used to apply all of it
+    /// in one task, stalling every partition of its loop for up to seconds. What a replica
+    /// had applied before a restart is applied before the node serves (`replayApplied`).
     ///
     /// The loop's sockets still wait: NIO runs queued tasks, and the tasks they queue, until
-    /// none is left before it polls again. A restarted node applying its 16 partitions'
-    /// backlogs reads nothing for as long (loop stalls of 250–560 ms in a row, each a round
-    /// of 16 slices). Its peers and clients treat it as down meanwhile, which on a loaded
-    /// small machine costs less than serving them while it catches up: a budget per loop tick
-    /// that let the node poll between slices made a chaos soak 13 % slower, add p99 12.9 ms
-    /// against 7.8 ms, create p99 82 ms against 14 ms.
+    /// none is left before it polls again. Its peers and clients treat the node as down
+    /// meanwhile, which on a loaded small machine costs less than serving them while it
+    /// catches up: a budget per loop tick that let the node poll between slices made a chaos
+    /// soak 13 % slower, add p99 12.9 ms against 7.8 ms, create p99 82 ms against 14 ms.
     static let committedEntriesPerTurnMax = 1_024
     /// Bytes of committed entries per Ready (`RaftOptions.applyBytesMax`) for the same reason.
     static let applyBytesMax = 256 << 10

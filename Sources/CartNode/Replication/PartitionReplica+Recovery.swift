@@ -1,6 +1,8 @@
+import CartDomain
 import CartStorage
 import CartTypes
 import Logging
+import NIOCore
 
 // Checks and repairs at start, before the replica's Raft core is built from its storage.
 
@@ -35,6 +37,67 @@ extension PartitionReplica {
             try log.resetForSnapshot(index: snapshot.lastIndex, term: snapshot.term)
         } catch {
             throw NodeError(.storage, "cannot reset the log of \(partition) after its snapshot \(snapshot.lastIndex): \(error)")
+        }
+    }
+
+    /// What a replica rebuilt from its own log before it starts (`replayApplied`).
+    struct Replayed {
+        var applied: LogIndex
+        var entries = 0
+        var bytes = 0
+    }
+
+    /// Applies the entries after the snapshot (`applied`) through `last` to `state`: the
+    /// ones this replica knew committed before it stopped (its applied mark, or the hard
+    /// state's commit). A restarted node used to learn them committed only from its leader,
+    /// after it had started serving, and then applied a whole snapshot interval (up to
+    /// 100,000 entries per partition) on its loop, polling none of its sockets for seconds.
+    /// Here it happens before the node binds its ports. Their cart events go to
+    /// `recentEvents` as the loop's apply would put them; nobody watches yet.
+    static func replayApplied(after applied: LogIndex, through last: LogIndex, log: PartitionLog,
+                              into state: inout PartitionState, recentEvents: inout RecentCartEvents,
+                              partition: PartitionID, logger: Logger) throws(NodeError) -> Replayed {
+        var replayed = Replayed(applied: applied)
+        while replayed.applied < last {
+            let entries: [StoredEntry]
+            do {
+                entries = try log.entries(from: replayed.applied.next, through: last, payloadBytesMax: replayChunkBytes)
+            } catch {
+                throw NodeError(.storage, "cannot read the log of \(partition) after \(replayed.applied) to rebuild its state: \(error)")
+            }
+            let appliedAt = recentEvents.isEnabled ? NIODeadline.now().uptimeNanoseconds : 0
+            for entry in entries {
+                replayed.applied = entry.index
+                replayed.entries += 1
+                replayed.bytes += entry.payload.count
+                guard !entry.payload.isEmpty else { continue }  // a leader's no-op
+                let envelope: CommandEnvelope
+                do {
+                    envelope = try CommandEnvelope(logEntryBytes: entry.payload)
+                } catch {
+                    logger.error("undecodable log entry skipped", metadata: ["index": "\(entry.index)", "error": "\(error)"])
+                    continue
+                }
+                let (result, repeated) = state.applyEntry(envelope)
+                guard !repeated, case .success(let events) = result else { continue }
+                for case .cart(let event) in events { recentEvents.record(event, at: appliedAt) }
+            }
+        }
+        return replayed
+    }
+
+    /// Bytes of entries read from the log at a time by `replayApplied`.
+    static let replayChunkBytes = 4 << 20
+
+    /// The entries through the applied mark are committed; an unreadable mark (it is not
+    /// synced, so a crash of the machine can damage it) only means less is applied at start.
+    static func loadAppliedMark(of log: PartitionLog, logger: Logger) -> LogIndex {
+        do {
+            return try log.loadAppliedMark()
+        } catch {
+            logger.warning("applied mark unreadable; the partition's state is rebuilt from what its hard state says is committed",
+                           metadata: ["error": "\(error)"])
+            return .zero
         }
     }
 }

@@ -106,6 +106,13 @@ final class PartitionReplica: @unchecked Sendable {
     private var nextReadID = UInt64.random(in: 0...UInt64.max)
     /// Advanced only by apply and restore (PartitionReplica+Apply.swift).
     var appliedIndex: LogIndex
+    /// The applied index last noted in the log's applied mark (`saveAppliedMarkIfDue`), and
+    /// whether a save is under way.
+    var appliedMarkSaved: LogIndex
+    var appliedMarkSaving = false
+    var ticksSinceAppliedMark: UInt64 = 0
+    /// Ticks between two saves of the applied mark: a second's worth (set by `start`).
+    var appliedMarkIntervalTicks: UInt64 = 20
     /// The end of the log the disk holds for sure: it rises when a Ready's entries are synced
     /// and drops at once when a Ready truncates or resets the log (see `takeReady`), so the
     /// commit index saved with a hard state never points past it.
@@ -142,7 +149,6 @@ final class PartitionReplica: @unchecked Sendable {
          raftOptions: RaftOptions, snapshotIntervalEntries: UInt64, leaderSweepTicks: Int, transport: PeerTransport,
          hooks: ReplicaHooks, metrics: NodeMetrics, recentEvents: RecentCartEvents, logger: Logger) throws(NodeError) {
         self.metrics = metrics
-        self.recentEvents = recentEvents
         self.partition = partition
         self.loop = inbox.loop
         self.inbox = inbox
@@ -170,19 +176,16 @@ final class PartitionReplica: @unchecked Sendable {
             try Self.finishInterruptedInstall(of: snapshot, in: log, partition: partition, logger: logger)
         }
         storage = RaftStorageAdapter(log: log, configuration: configuration, snapshot: snapshot)
+        var rebuilt: PartitionState
         if let snapshot {
             do {
-                state = try PartitionState(snapshotBytes: snapshot.data, using: codec)
+                rebuilt = try PartitionState(snapshotBytes: snapshot.data, using: codec)
             } catch {
                 throw NodeError(.snapshot, "snapshot \(snapshot.lastIndex) of \(partition) is unreadable: \(error)")
             }
         } else {
-            state = PartitionState()
+            rebuilt = PartitionState()
         }
-        appliedIndex = storage.snapshotMetadata.index
-        durableLastIndex = log.lastIndex
-        var options = raftOptions
-        options.appliedIndex = appliedIndex
         let stored: CartStorage.HardState
         do {
             stored = try log.loadHardState()
@@ -191,6 +194,29 @@ final class PartitionReplica: @unchecked Sendable {
         }
         savedTerm = stored.term
         savedVote = stored.vote
+        // What this replica knew committed before it stopped is applied now, before the node
+        // serves; Raft starts with it applied, and committed (the storage's floor).
+        let known = min(max(stored.commit, Self.loadAppliedMark(of: log, logger: logger)), log.lastIndex)
+        let began = NIODeadline.now()
+        var recentEvents = recentEvents
+        let replayed = try Self.replayApplied(after: storage.snapshotMetadata.index, through: known, log: log, into: &rebuilt,
+                                              recentEvents: &recentEvents, partition: partition, logger: logger)
+        if replayed.entries > 0 {
+            metrics.increment(.entriesApplied, by: UInt64(replayed.entries))
+            logger.info("rebuilt the state from the log", metadata: [
+                "snapshot": "\(storage.snapshotMetadata.index)", "applied": "\(replayed.applied)", "entries": "\(replayed.entries)",
+                "ms": "\((NIODeadline.now() - began).nanoseconds / 1_000_000)",
+            ])
+        }
+        state = rebuilt
+        self.recentEvents = recentEvents
+        appliedIndex = replayed.applied
+        appliedMarkSaved = replayed.applied
+        bytesAppliedSinceSnapshot = replayed.bytes
+        storage.commitFloor = replayed.applied
+        durableLastIndex = log.lastIndex
+        var options = raftOptions
+        options.appliedIndex = appliedIndex
         raft = RaftNode(options: options, storage: storage, random: SystemRandomNumberGenerator())
     }
 
@@ -200,6 +226,7 @@ final class PartitionReplica: @unchecked Sendable {
     func start(tickInterval: TimeAmount) {
         loop.assertInEventLoop()
         for item in state.items.values { hooks.itemChanged(item) }
+        appliedMarkIntervalTicks = UInt64(max(1, 1_000_000_000 / max(1, tickInterval.nanoseconds)))
         // A strong capture, cancelled by `stop`: a weak one would give the replica a side
         // table, and every retain and release of it (several per write) would take the slow path.
         ticker = loop.scheduleRepeatedTask(initialDelay: tickInterval, delay: tickInterval) { [self] _ in
@@ -209,6 +236,7 @@ final class PartitionReplica: @unchecked Sendable {
             self.runReady()
             self.expireReadRounds()
             self.countLeaderlessTick()
+            self.saveAppliedMarkIfDue()
             self.ticksSinceLeaderSweep += 1
             if self.lastRole == .leader && self.ticksSinceLeaderSweep >= self.leaderSweepTicks && self.appliedOwnTerm {
                 self.ticksSinceLeaderSweep = 0
@@ -227,6 +255,8 @@ final class PartitionReplica: @unchecked Sendable {
         ticker?.cancel()
         failPending(RPCError(.unavailable, "node is shutting down", retryAfterMs: 100))
         watchers.closeAll()
+        // So that a clean restart rebuilds everything applied before it serves.
+        if appliedIndex > appliedMarkSaved { try? storage.log.saveAppliedMark(appliedIndex) }
     }
 
     var isLeader: Bool { raft.currentRole == .leader }

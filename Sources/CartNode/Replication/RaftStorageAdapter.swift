@@ -38,9 +38,13 @@ final class RaftStorageAdapter: RaftLogStorage {
 
     // MARK: RaftLogStorage
 
+    /// Entries through this index are committed though the hard state may say less: the
+    /// replica applied them before it stopped (its applied mark) and again at start.
+    var commitFloor = LogIndex.zero
+
     func initialState() throws -> RaftInitialState {
         let stored = try log.loadHardState()
-        return RaftInitialState(hardState: CartRaft.HardState(term: stored.term, vote: stored.vote, commit: stored.commit),
+        return RaftInitialState(hardState: CartRaft.HardState(term: stored.term, vote: stored.vote, commit: max(stored.commit, commitFloor)),
                                 configuration: configuration)
     }
 
