@@ -67,7 +67,7 @@ final class ClusterScenarioTests: XCTestCase {
 
     private func register(_ users: String...) async throws {
         let anonymous = try client(as: nil)
-        for user in users { _ = try await anonymous.register(UserID(user), password: "pw-\(user)") }
+        for user in users { _ = try await anonymous.register(UserID(user), password: "secret-\(user)") }
     }
 
     // Story: alice talks to each node in turn, never to a leader on purpose: every node

@@ -19,7 +19,7 @@ final class PendingLinksTests: XCTestCase {
         do {
             try await cluster.waitForLeaders()
             let anonymous = try cluster.client(1, as: nil)
-            _ = try await anonymous.call(.userRegister, RegisterUserRequest(user: "bob", password: "pw-bob", request: Keys.next()))
+            _ = try await anonymous.call(.userRegister, RegisterUserRequest(user: "bob", password: "secret-bob", request: Keys.next()))
             let node = cluster.node(1)
             node.disableImmediateLinkSendsForTesting()
             let alice = try cluster.client(1, as: "alice")

@@ -20,10 +20,10 @@ final class ShareTests: XCTestCase {
             try await cluster.waitForLeaders()
             let anonymous = try cluster.client(1, as: nil)
             for user in ["alice", "bob"] {
-                _ = try await anonymous.call(.userRegister, RegisterUserRequest(user: UserID(user), password: "pw-\(user)",
+                _ = try await anonymous.call(.userRegister, RegisterUserRequest(user: UserID(user), password: "secret-\(user)",
                                                                                 request: Keys.next()))
             }
-            let login = try await anonymous.call(.userLogin, LoginRequest(user: "alice", password: "pw-alice"))
+            let login = try await anonymous.call(.userLogin, LoginRequest(user: "alice", password: "secret-alice"))
             let alice = try (1...3).map { try cluster.client(NodeID(UInt64($0)), as: nil, token: login.token) }
             let created = try await alice[0].call(.cartCreate, CreateCartRequest(cart: "typo", request: Keys.next()))
 

@@ -94,7 +94,7 @@ final class SingleNodeTests: XCTestCase {
         do {
             try await cluster.waitForLeaders()
             let anonymous = try cluster.client(1, as: nil)
-            _ = try await anonymous.call(.userRegister, RegisterUserRequest(user: "bob", password: "pw-bob", request: Keys.next()))
+            _ = try await anonymous.call(.userRegister, RegisterUserRequest(user: "bob", password: "secret-bob", request: Keys.next()))
             let alice = try cluster.client(1, as: "alice")
             let bob = try cluster.client(1, as: "bob")
             _ = try await alice.call(.cartCreate, CreateCartRequest(cart: "shared-1", request: Keys.next()))
@@ -328,8 +328,15 @@ final class SingleNodeTests: XCTestCase {
             // of the name is refused, both without hashing again.
             _ = try await anonymous.call(.userRegister, registration)
             await assertRPCError(.alreadyExists) {
-                try await anonymous.call(.userRegister, RegisterUserRequest(user: "bob", password: "other", request: Keys.next()))
+                try await anonymous.call(.userRegister, RegisterUserRequest(user: "bob", password: "another one", request: Keys.next()))
             }
+            // A password is at least 8 characters: counted as characters, not bytes.
+            for short in ["", "seven77", "ééééééé"] {
+                await assertRPCError(.invalidArgument) {
+                    try await anonymous.call(.userRegister, RegisterUserRequest(user: "carol", password: short, request: Keys.next()))
+                }
+            }
+            _ = try await anonymous.call(.userRegister, RegisterUserRequest(user: "carol", password: "éééééééé", request: Keys.next()))
             await assertRPCError(.unauthenticated) { try await anonymous.call(.userLogin, LoginRequest(user: "nobody", password: "x")) }
             await assertRPCError(.unauthenticated) { try await anonymous.call(.userLogin, LoginRequest(user: "bob", password: "wrong")) }
             let login = try await anonymous.call(.userLogin, LoginRequest(user: "bob", password: "correct horse"))

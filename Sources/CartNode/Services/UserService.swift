@@ -17,8 +17,10 @@ extension NodeServices {
                       !request.user.rawValue.hasPrefix(TokenService.devPrefix) else {
                     throw RPCError(.invalidArgument, "a user name is 1…\(UserID.bytesMax) bytes")
                 }
-                guard !request.password.isEmpty, request.password.utf8.count <= CartAPILimits.passwordBytesMax else {
-                    throw RPCError(.invalidArgument, "a password is 1…\(CartAPILimits.passwordBytesMax) bytes")
+                guard request.password.count >= CartAPILimits.passwordCharactersMin,
+                      request.password.utf8.count <= CartAPILimits.passwordBytesMax else {
+                    throw RPCError(.invalidArgument, "a password is at least \(CartAPILimits.passwordCharactersMin) characters "
+                                   + "and at most \(CartAPILimits.passwordBytesMax) bytes")
                 }
                 let iterations = configuration.passwordHashIterations
                 return router.route(.userRegister, partition: placement.partition(of: request.user), request, caller: caller, on: loop) { [self] replica in
