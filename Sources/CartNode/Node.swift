@@ -214,19 +214,19 @@ public final class CartNode: Service, Sendable {
         let loops = Array(group.makeIterator())
         let inboxes = loops.map(LoopInbox.init(loop:))
         let syncStarters = loops.map { loop in journal.map { JournalSyncStarter(loop: loop, journal: $0) } }
-        let options = PartitionLogOptions(syncPolicy: configuration.fsync ? .fsyncPerBatch : .none)
-        var raft = RaftOptions(id: configuration.nodeID)
-        raft.electionTimeoutTicks = configuration.electionTimeoutTicks
-        raft.heartbeatIntervalTicks = configuration.heartbeatIntervalTicks
-        raft.applyBytesMax = PartitionReplica.applyBytesMax
-        let raftOptions = raft
+        var options = PartitionLogOptions()
+        options.syncPolicy = configuration.fsync ? .fsyncPerBatch : .none
+        var raftOptions = RaftOptions(id: configuration.nodeID)
+        raftOptions.electionTimeoutTicks = configuration.electionTimeoutTicks
+        raftOptions.heartbeatIntervalTicks = configuration.heartbeatIntervalTicks
+        raftOptions.applyBytesMax = PartitionReplica.applyBytesMax
         let partitions = placement.partitions(hostedBy: configuration.nodeID)
         let opened = NIOLockedValueBox<[PartitionLog]>([])
         let results = NIOLockedValueBox<[PartitionID: Result<PartitionReplica, NodeError>]>([:])
         // Each partition opens its log and rebuilds its state from it on a thread of its own
         // (as many at once as there are cores): a restart under load applies up to a snapshot
         // interval of entries per partition before the node serves (`replayApplied`).
-        DispatchQueue.concurrentPerform(iterations: partitions.count) { position in
+        DispatchQueue.concurrentPerform(iterations: partitions.count) { [options, raftOptions] position in
             let partition = partitions[position]
             var logger = self.logger
             logger[metadataKey: "partition"] = "\(partition)"

@@ -25,17 +25,12 @@ extension PartitionReplica {
                 proposal?.completion(.failure(notLeaderError()))
                 continue
             }
-            let envelope: CommandEnvelope
-            do {
-                envelope = try CommandEnvelope(logEntryBytes: entry.data)
-            } catch {
-                logger.error("undecodable log entry skipped", metadata: ["index": "\(entry.index)", "error": "\(error)"])
+            guard let (result, repeated) = Self.applyCommand(entry.data, at: entry.index, to: &state, logger: logger) else {
                 proposal?.completion(.failure(RPCError(.internal, "undecodable log entry")))
                 continue
             }
             // A retry answered from the dedup window changed nothing: its events went out with
             // its first attempt.
-            let (result, repeated) = state.applyEntry(envelope)
             if !repeated, case .success(let events) = result { publish(events, appliedAt: appliedAt) }
             if let proposal {
                 if proposal.term == entry.term {
@@ -44,6 +39,19 @@ extension PartitionReplica {
                     proposal.completion(.failure(notLeaderError()))
                 }
             }
+        }
+    }
+
+    /// Decodes a (non-empty) log entry's command and applies it to `state`: its result, and
+    /// whether it was a retry answered from the dedup window. Nil, logged, for an entry that
+    /// does not decode, which is skipped. Shared by the loop's apply and the start-up replay.
+    static func applyCommand(_ data: [UInt8], at index: LogIndex, to state: inout PartitionState,
+                             logger: Logger) -> (result: Result<[Event], DomainError>, repeated: Bool)? {
+        do {
+            return state.applyEntry(try CommandEnvelope(logEntryBytes: data))
+        } catch {
+            logger.error("undecodable log entry skipped", metadata: ["index": "\(index)", "error": "\(error)"])
+            return nil
         }
     }
 

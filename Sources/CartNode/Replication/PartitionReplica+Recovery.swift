@@ -70,16 +70,9 @@ extension PartitionReplica {
                 replayed.applied = entry.index
                 replayed.entries += 1
                 replayed.bytes += entry.payload.count
-                guard !entry.payload.isEmpty else { continue }  // a leader's no-op
-                let envelope: CommandEnvelope
-                do {
-                    envelope = try CommandEnvelope(logEntryBytes: entry.payload)
-                } catch {
-                    logger.error("undecodable log entry skipped", metadata: ["index": "\(entry.index)", "error": "\(error)"])
-                    continue
-                }
-                let (result, repeated) = state.applyEntry(envelope)
-                guard !repeated, case .success(let events) = result else { continue }
+                guard !entry.payload.isEmpty,  // a leader's no-op
+                      let (result, repeated) = applyCommand(entry.payload, at: entry.index, to: &state, logger: logger),
+                      !repeated, case .success(let events) = result else { continue }
                 for case .cart(let event) in events { recentEvents.record(event, at: appliedAt) }
             }
         }

@@ -17,8 +17,9 @@ extension NodeServices {
                       !request.user.rawValue.hasPrefix(TokenService.devPrefix) else {
                     throw RPCError(.invalidArgument, "a user name is 1…\(UserID.bytesMax) bytes")
                 }
-                guard request.password.count >= CartAPILimits.passwordCharactersMin,
-                      request.password.utf8.count <= CartAPILimits.passwordBytesMax else {
+                // Bytes first: they bound the work of counting characters.
+                guard request.password.utf8.count <= CartAPILimits.passwordBytesMax,
+                      request.password.count >= CartAPILimits.passwordCharactersMin else {
                     throw RPCError(.invalidArgument, "a password is at least \(CartAPILimits.passwordCharactersMin) characters "
                                    + "and at most \(CartAPILimits.passwordBytesMax) bytes")
                 }
