@@ -220,6 +220,9 @@ public final class CartNode: Service, Sendable {
         raftOptions.electionTimeoutTicks = configuration.electionTimeoutTicks
         raftOptions.heartbeatIntervalTicks = configuration.heartbeatIntervalTicks
         raftOptions.applyBytesMax = PartitionReplica.applyBytesMax
+        // A write waits for the leader's sync and its followers' at once, not one after the
+        // other; the replica reports its syncs (`finishDurableReadies`).
+        raftOptions.leaderSendsBeforeDurable = true
         let partitions = placement.partitions(hostedBy: configuration.nodeID)
         let opened = NIOLockedValueBox<[PartitionLog]>([])
         let results = NIOLockedValueBox<[PartitionID: Result<PartitionReplica, NodeError>]>([:])

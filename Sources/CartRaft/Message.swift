@@ -57,7 +57,8 @@ public enum MessageKind: UInt8, Hashable, Codable, Sendable, CustomStringConvert
     /// acknowledged as durable), so a crash that loses those writes cannot make them false.
     /// Appends, snapshots, votes and every answer to them wait (as in etcd raft, whose
     /// asynchronous storage writes hold back only append and vote answers; here a leader's
-    /// own appends also wait, since it counts itself in the commit quorum at once).
+    /// own appends also wait, unless `RaftOptions.leaderSendsBeforeDurable`: see
+    /// `RaftNode.maySendBeforeDurable(_:)`).
     public var maySendBeforeDurable: Bool {
         switch self {
         case .heartbeat, .heartbeatResponse, .readIndex, .readIndexResponse: true

@@ -51,9 +51,27 @@ extension RaftNode {
         }
         uncommittedBytes += bytes
         let last = log.append(entries)
-        progress.update(id) { _ = $0.maybeUpdate(last) }
-        _ = maybeCommit()
+        if !options.leaderSendsBeforeDurable {
+            // Counted at once: the caller makes them durable before it sends anything.
+            progress.update(id) { _ = $0.maybeUpdate(last) }
+            _ = maybeCommit()
+        }
         return true
+    }
+
+    /// With `leaderSendsBeforeDurable`: the entries through `index` are durable, the one at
+    /// `index` written in `entryTerm`. A leader counts them in its commit quorum now. It
+    /// ignores a report about an entry its log no longer holds (a report from before a
+    /// truncation), and every report before it leads: its match starts from the first
+    /// report of its leadership, which always comes, since its no-op entry needs one.
+    ///
+    /// Call it once the entries and everything before them in the log are durable, in the
+    /// order the Readies were taken; it may be called while a Ready is outstanding.
+    public func persisted(through index: LogIndex, term entryTerm: Term) {
+        guard options.leaderSendsBeforeDurable, role == .leader, log.term(at: index) == entryTerm else { return }
+        guard progress.update(id, { $0.maybeUpdate(index) }) == true else { return }
+        // The followers learn the new commit index with the next Ready's appends.
+        if maybeCommit() { appendsOwed = true }
     }
 
     /// Commits the highest index stored on a majority, if it is from our term (§5.4.2).

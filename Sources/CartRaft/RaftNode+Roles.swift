@@ -33,7 +33,8 @@ extension RaftNode {
         role = .leader
         leader = id
         progress.update(id) { own in
-            own.match = log.lastIndex
+            // With leaderSendsBeforeDurable the caller's `persisted` reports raise it.
+            own.match = options.leaderSendsBeforeDurable ? .zero : log.lastIndex
             own.becomeReplicate()
         }
         // The no-op entry (§5.4.2, §8): committing one entry of the new term commits
@@ -56,7 +57,7 @@ extension RaftNode {
         votes = [:]
         progress = ProgressTracker(voters: configuration.voters) { node in
             var peer = Progress(next: log.lastIndex.next, inflightAppendsMax: options.inflightAppendsMax)
-            if node == id { peer.match = log.lastIndex }
+            if node == id && !options.leaderSendsBeforeDurable { peer.match = log.lastIndex }
             peer.recentActive = node == id
             return peer
         }

@@ -10,8 +10,13 @@ import CartTypes
 /// 1. Take it: `let ready = node.ready()`. Only one Ready may be outstanding.
 /// 2. Persist, in this order: `ready.snapshot` (if any), then `ready.entries` (replacing
 ///    any stored suffix they overlap), then `ready.hardState` (if any). If
-///    `ready.mustSync`, make it durable (fsync) before going on. A vote or a log entry
-///    that reaches another node before it is durable can break safety after a crash.
+///    `ready.mustSync`, make it durable (fsync) before going on. A vote, or an answer
+///    counting entries as stored, that reaches another node before the write behind it is
+///    durable can break safety after a crash.
+///    `ready.messagesBeforeDurable` may (and should) be sent at once, before the writes;
+///    with `RaftOptions.leaderSendsBeforeDurable` the leader's appends are among them, and
+///    the caller reports each Ready's entries durable, in order, with
+///    `persisted(through:term:)` (the leader counts itself in the commit quorum only then).
 /// 3. Send `ready.messages`. Delivery may fail, repeat or reorder; Raft copes. Report
 ///    peers that could not be reached with `reportUnreachable(_:)` and the outcome of a
 ///    snapshot message with `reportSnapshot(to:succeeded:)`. Heartbeats, their answers and

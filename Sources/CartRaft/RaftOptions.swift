@@ -32,6 +32,16 @@ public struct RaftOptions: Sendable, Hashable {
     public var checkQuorum: Bool = true
     /// The last index the state machine has applied on start (0: the snapshot's index).
     public var appliedIndex: LogIndex = .zero
+    /// The leader writes its new entries to its own disk and sends them to its followers at
+    /// the same time (Raft thesis §10.2.1): its appends and commit notices may leave before
+    /// the Ready that carries them is durable (`Ready.messagesBeforeDurable`), and the leader
+    /// counts itself in the commit quorum only for entries the caller reports durable with
+    /// `persisted(through:term:)`. A write then waits for the slower of two syncs, the
+    /// leader's and its fastest followers', instead of for one after the other.
+    ///
+    /// Off, the leader counts its entries as soon as they are appended, so everything it
+    /// sends must wait for its own sync, and the caller need not report anything.
+    public var leaderSendsBeforeDurable: Bool = false
 
     public init(id: NodeID) {
         self.id = id

@@ -17,6 +17,10 @@ public struct Ready: Sendable {
     public var committedEntries: [Entry]
     /// Messages to send once the above is persisted.
     public var messages: [Message]
+    /// Messages that may be sent at once, before the above is persisted: those
+    /// `RaftNode.maySendBeforeDurable(_:)` allows (with `leaderSendsBeforeDurable`, the
+    /// leader's appends above all). In order among themselves.
+    public var messagesBeforeDurable: [Message] = []
 
     /// Whether the writes must be durable (fsync) before sending: always true when a vote,
     /// term or entry changed. Commit-only changes may be written lazily.
@@ -57,6 +61,10 @@ extension RaftNode {
             snapshot: log.unstable.snapshot,
             committedEntries: log.nextCommittedEntries(bytesMax: options.applyBytesMax),
             messages: outbox)
+        if outbox.contains(where: maySendBeforeDurable) {
+            ready.messagesBeforeDurable = outbox.filter(maySendBeforeDurable)
+            ready.messages.removeAll(where: maySendBeforeDurable)
+        }
         ready.hardStateChangedVoteOrTerm = hard.term != previousHardState.term
             || hard.vote != previousHardState.vote
         outbox.removeAll()
@@ -66,19 +74,29 @@ extension RaftNode {
         return ready
     }
 
+    /// Whether `message` may leave before the writes of the Ready it belongs to are durable:
+    /// the kinds `MessageKind.maySendBeforeDurable` names and, with
+    /// `leaderSendsBeforeDurable`, the leader's appends and commit notices. Those are safe
+    /// because such a leader counts itself only for entries it reports durable; a crash that
+    /// loses its unsynced entries loses nothing a majority acknowledged without it.
+    public func maySendBeforeDurable(_ message: Message) -> Bool {
+        if message.kind.maySendBeforeDurable { return true }
+        return options.leaderSendsBeforeDurable && (message.kind == .append || message.kind == .commitNotice)
+    }
+
     /// Takes the messages waiting to be sent that need no durable write first
-    /// (`MessageKind.maySendBeforeDurable`), in order, leaving the rest for the next Ready.
+    /// (`maySendBeforeDurable(_:)`), in order, leaving the rest for the next Ready.
     /// May be called at any time, also while a Ready is outstanding or its writes are not
     /// yet durable. A caller whose disk is slow sends these at once: heartbeats and their
     /// answers then keep flowing through a long `fdatasync`, and a leader with a healthy
     /// network is not deposed (nor does it step down) only because a disk stalled for more
     /// than an election timeout.
     public func takeMessagesSendableBeforeDurable() -> [Message] {
-        guard outbox.contains(where: { $0.kind.maySendBeforeDurable }) else { return [] }
+        guard outbox.contains(where: maySendBeforeDurable) else { return [] }
         var early: [Message] = []
         var later: [Message] = []
         for message in outbox {
-            if message.kind.maySendBeforeDurable { early.append(message) } else { later.append(message) }
+            if maySendBeforeDurable(message) { early.append(message) } else { later.append(message) }
         }
         outbox = later
         return early

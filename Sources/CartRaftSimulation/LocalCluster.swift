@@ -39,11 +39,14 @@ public final class LocalCluster {
     /// Nodes whose disk stalls (`stallDisk`): their writes reach the storage but never
     /// become durable, so the messages of their Readies wait in `held`.
     public private(set) var stalledDisks: Set<NodeID> = []
-    /// Send heartbeats, their answers and ReadIndex messages before the Ready's writes are
-    /// durable, as the node does (`RaftNode.takeMessagesSendableBeforeDurable`); false sends
-    /// every message only with its Ready.
+    /// Send heartbeats, their answers and ReadIndex messages (and, with
+    /// `leaderSendsBeforeDurable`, the leader's appends) before the Ready's writes are durable,
+    /// as the node does (`RaftNode.maySendBeforeDurable`); false sends every message only
+    /// with its Ready.
     public var sendsBeforeDurable = true
     private var held: [Message] = []
+    /// The last entry each stalled node wrote, reported durable by `resumeDisks`.
+    private var heldEntries: [NodeID: (index: LogIndex, term: Term)] = [:]
     private var inFlight: [Message] = []
     /// The same nodes and storages by position in `voters`, for the delivery loop (no
     /// hashing per message).
@@ -113,9 +116,12 @@ public final class LocalCluster {
         stalledDisks.insert(node)
     }
 
-    /// The stalled syncs return: the held messages leave, in order.
+    /// The stalled syncs return: the held entries are reported durable and the held messages
+    /// leave, in order.
     public func resumeDisks() {
         stalledDisks.removeAll()
+        for (id, last) in heldEntries { nodes[id]?.persisted(through: last.index, term: last.term) }
+        heldEntries.removeAll()
         inFlight.append(contentsOf: held)
         held.removeAll()
         deliverAll()
@@ -191,13 +197,21 @@ public final class LocalCluster {
             if sendsBeforeDurable { send(node.takeMessagesSendableBeforeDurable()) }
             guard node.hasReady else { return }
             let ready = node.ready()
+            var messages = ready.messages
+            if sendsBeforeDurable {
+                send(ready.messagesBeforeDurable)
+            } else {
+                messages = ready.messagesBeforeDurable + messages
+            }
             if let snapshot = ready.snapshot { storage.applySnapshot(snapshot) }
             storage.append(ready.entries)
             if let hardState = ready.hardState { storage.setHardState(hardState) }
             if stalledDisks.contains(id) {
-                held.append(contentsOf: ready.messages)
+                if let last = ready.entries.last { heldEntries[id] = (last.index, last.term) }
+                held.append(contentsOf: messages)
             } else {
-                send(ready.messages)
+                if let last = ready.entries.last { node.persisted(through: last.index, term: last.term) }
+                send(messages)
             }
             if let snapshot = ready.snapshot { installedSnapshots[id]!.append(snapshot) }
             if recordsMessages {

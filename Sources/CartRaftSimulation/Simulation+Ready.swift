@@ -11,8 +11,12 @@ extension Simulation {
             send(raft.takeMessagesSendableBeforeDurable(), from: raft)
             guard raft.hasReady else { return }
             let ready = raft.ready()
-            // 1. Persist (a torn write crashes the node before it sends anything).
+            // What may leave before the write leaves before it: a torn write that follows
+            // may lose entries a leader has already sent.
+            send(ready.messagesBeforeDurable, from: raft)
+            // 1. Persist (a torn write crashes the node before it sends anything else).
             guard nodes[position].persist(ready, random: &random) else { return crashDuringWrite(position, raft) }
+            reportPersisted(ready, on: raft)
             try checkWritten(ready, on: raft)
             // 2. Send.
             send(ready.messages, from: raft)
@@ -26,16 +30,19 @@ extension Simulation {
 
     /// The Ready loop as the node runs it: write, advance at once, and send and apply each
     /// Ready only once its sync completed (in order, a few ticks later), with at most
-    /// `asyncWritesMax` Readies unsynced. Heartbeats and ReadIndex messages leave at once.
+    /// `asyncWritesMax` Readies unsynced. Heartbeats and ReadIndex messages leave at once, and
+    /// with `leaderSendsBeforeDurable` so do the leader's appends.
     private func processReadiesWritingAsynchronously(_ position: Int) throws(SafetyChecker.Violation) {
         while let raft = nodes[position].raft {
             try finishSyncedReadies(position)
             send(raft.takeMessagesSendableBeforeDurable(), from: raft)
             guard raft.hasReady, nodes[position].unsynced.count < options.asyncWritesMax else { return }
             let ready = raft.ready()
+            send(ready.messagesBeforeDurable, from: raft)
             if nodes[position].tornWriteArmed && SimNode.writesAnything(ready) { return crashDuringWrite(position, raft) }
             let delay = options.syncDelayTicksMax > 0 ? Int(random.next() % UInt64(options.syncDelayTicksMax + 1)) : 0
             nodes[position].write(ready, dueAt: now + delay)
+            if options.storageDefect == .reportsPersistedBeforeSync { reportPersisted(ready, on: raft) }
             // The node takes a confirmed read index at once (it answers once it has applied
             // that far), so the index is checked now, not after the sync.
             for state in ready.readStates { try checkRead(state, on: raft.id) }
@@ -45,6 +52,12 @@ extension Simulation {
             try checkWritten(ready, on: raft)
             raft.advance(ready)
         }
+    }
+
+    /// The entries of `ready` are durable (`RaftNode.persisted`; ignored unless the node
+    /// leads with `leaderSendsBeforeDurable`).
+    private func reportPersisted(_ ready: Ready, on raft: RaftNode) {
+        if let last = ready.entries.last { raft.persisted(through: last.index, term: last.term) }
     }
 
     private func crashDuringWrite(_ position: Int, _ raft: RaftNode) {
@@ -66,6 +79,7 @@ extension Simulation {
     /// Sends and applies the Readies whose syncs completed by now, oldest first.
     func finishSyncedReadies(_ position: Int) throws(SafetyChecker.Violation) {
         while let raft = nodes[position].raft, let ready = nodes[position].takeSynced(now: now) {
+            if options.storageDefect != .reportsPersistedBeforeSync { reportPersisted(ready, on: raft) }
             send(options.storageDefect == .acknowledgesBeforeSync ? ready.messages.filter { $0.kind != .appendResponse }
                      : ready.messages, from: raft)
             try apply(ready, on: position)

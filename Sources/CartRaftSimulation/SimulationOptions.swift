@@ -41,6 +41,10 @@ public struct SimulationOptions: Sendable, CustomStringConvertible {
     /// a new term or vote saved before its Ready's entries are written) is not modelled.
     public var asyncWritesMax = 0
     public var syncDelayTicksMax = 2
+    /// `RaftOptions.leaderSendsBeforeDurable`: leaders send their appends before their own
+    /// write (a torn write or a crash may then lose entries only the followers hold), and
+    /// count themselves only for entries reported durable after the write or the sync.
+    public var leaderSendsBeforeDurable = false
 
     /// A deliberately broken storage, to show that the checks catch what it breaks.
     public var storageDefect: StorageDefect? = nil
@@ -65,6 +69,10 @@ public struct SimulationOptions: Sendable, CustomStringConvertible {
         /// With asynchronous writes: answers appends as soon as the entries are written, not
         /// once they are synced. A crash then loses entries a leader counted as replicated.
         case acknowledgesBeforeSync
+        /// With asynchronous writes and `leaderSendsBeforeDurable`: reports a Ready's entries
+        /// durable as soon as they are written, not once they are synced. A leader then counts
+        /// itself for entries a crash can still lose.
+        case reportsPersistedBeforeSync
     }
 
     public static func derived(from random: inout SplitMix64) -> SimulationOptions {
@@ -86,6 +94,7 @@ public struct SimulationOptions: Sendable, CustomStringConvertible {
         // Drawn last, so that the options above stay what they were for every seed.
         options.asyncWritesMax = [0, 0, 1, 4, 8][Int(random.next() % 5)]
         options.syncDelayTicksMax = Int.random(in: 0...4, using: &random)
+        options.leaderSendsBeforeDurable = random.next() % 2 == 0
         return options
     }
 
@@ -97,6 +106,7 @@ public struct SimulationOptions: Sendable, CustomStringConvertible {
         options.inflightAppendsMax = inflightAppendsMax
         options.preVote = preVote
         options.checkQuorum = checkQuorum
+        options.leaderSendsBeforeDurable = leaderSendsBeforeDurable
         return options
     }
 
@@ -108,6 +118,7 @@ public struct SimulationOptions: Sendable, CustomStringConvertible {
             + "batch=\(entriesPerAppendMax) inflight=\(inflightAppendsMax) "
             + "preVote=\(preVote) checkQuorum=\(checkQuorum)"
             + (asyncWritesMax > 0 ? " asyncWrites≤\(asyncWritesMax) syncDelay≤\(syncDelayTicksMax)" : "")
+            + (leaderSendsBeforeDurable ? " leaderSendsBeforeDurable" : "")
     }
 
     private func percent(_ probability: Double) -> String {

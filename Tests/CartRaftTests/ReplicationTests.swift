@@ -181,6 +181,54 @@ final class ReplicationTests: XCTestCase {
         }
     }
 
+    /// With `leaderSendsBeforeDurable` the leader's appends leave before its own write is
+    /// durable, and the leader counts itself only for entries reported durable:
+    /// - its disk stalled, both followers store a proposal and their two syncs commit it;
+    /// - its disk and follower 2's stalled (and 2's answers cut), follower 3's sync alone
+    ///   commits nothing; the leader's own report, once its disk returns, does.
+    /// Without the option (the control), a stalled leader disk holds the appends back.
+    func testLeaderSendingBeforeItsOwnSyncCountsItselfOnlyOnceDurable() throws {
+        for sendsBeforeDurable in [true, false] {
+            let cluster = LocalCluster(voters: [1, 2, 3]) { id in
+                var options = RaftOptions(id: id)
+                options.leaderSendsBeforeDurable = sendsBeforeDurable
+                return options
+            }
+            cluster.campaign(1)
+            XCTAssertEqual(cluster[1].currentRole, .leader)
+            let before = cluster[1].commitIndex
+            cluster.stallDisk(1)
+            let first = try cluster[1].propose([1])
+            cluster.deliverAll()
+            guard sendsBeforeDurable else {
+                XCTAssertEqual(cluster[2].lastIndex, before, "control: the append waits for the leader's sync")
+                XCTAssertEqual(cluster[1].commitIndex, before)
+                cluster.resumeDisks()
+                XCTAssertEqual(cluster[1].commitIndex, first.index)
+                continue
+            }
+            XCTAssertEqual(cluster[2].lastIndex, first.index)
+            XCTAssertEqual(cluster[3].lastIndex, first.index)
+            XCTAssertEqual(cluster[1].commitIndex, first.index, "committed on the followers' syncs")
+            cluster.resumeDisks()
+
+            cluster.stallDisk(1)
+            cluster.stallDisk(2)
+            cluster.cut(from: 2, to: 1)
+            let second = try cluster[1].propose([2])
+            cluster.deliverAll()
+            XCTAssertEqual(cluster[3].lastIndex, second.index, "the append left before the leader's write was durable")
+            XCTAssertEqual(cluster[1].commitIndex, first.index, "the leader's unsynced write does not count")
+            cluster.resumeDisks()
+            XCTAssertEqual(cluster[1].commitIndex, second.index, "the leader's report and follower 3 are a majority")
+            cluster.heal()
+            cluster.tick(2)
+            for id: NodeID in [1, 2, 3] {
+                XCTAssertEqual(cluster.appliedData(id).suffix(2), [[1], [2]], "state machine of \(id)")
+            }
+        }
+    }
+
     /// A streaming follower learns the commit index from a `commitNotice` and does not
     /// answer it: after one proposal, the only answers are those to the append with the entry.
     func testCommitNoticeAdvancesTheFollowersCommitWithoutAnAnswer() throws {

@@ -96,6 +96,45 @@ final class SimulationTests: XCTestCase {
         }
     }
 
+    /// A leader that sends its appends before its own write is durable must count itself
+    /// only once the write is synced. One that counts itself when the write is made commits
+    /// entries a crash can take from it and from every follower but one; the checks must find
+    /// it within a bounded number of seeds.
+    func testLeaderCountingItsOwnUnsyncedWriteIsCaught() {
+        var options = SimulationOptions()
+        options.asyncWritesMax = 8
+        options.leaderSendsBeforeDurable = true
+        options.storageDefect = .reportsPersistedBeforeSync
+        // Slow syncs and a fast network: a follower's answer can come back, and the commit
+        // reach it, before the leader's own sync returns.
+        options.syncDelayTicksMax = 10
+        options.deliveryDelayTicksMax = 0
+        options.crashProbability = 0.05
+        guard let caught = Self.firstFailure(options, seeds: 1...300) else {
+            return XCTFail("no seed in 1...300 caught the leader counting its unsynced write")
+        }
+        XCTAssertTrue(caught.description.contains("seed \(caught.seed)"), "\(caught)")
+        XCTAssertFalse(caught.reason.hasPrefix("liveness"), "a safety property must catch it: \(caught)")
+    }
+
+    /// Without the defect, leaders that send before their own sync keep every property, with
+    /// asynchronous writes and with the plain Ready loop (where a torn write may follow the
+    /// appends already sent).
+    /// The third run has the defect test's slow syncs and fast network.
+    func testLeaderSendingBeforeItsOwnSyncKeepsEverySafetyProperty() throws {
+        for (asyncWritesMax, syncDelay, deliveryDelay, crash) in [(8, 3, 2, 0.02), (0, 3, 2, 0.02), (8, 10, 0, 0.05)] {
+            var options = SimulationOptions()
+            options.asyncWritesMax = asyncWritesMax
+            options.syncDelayTicksMax = syncDelay
+            options.deliveryDelayTicksMax = deliveryDelay
+            options.leaderSendsBeforeDurable = true
+            options.crashProbability = crash
+            for seed in UInt64(1)...300 {
+                _ = try Simulation(seed: seed, options: options).run()
+            }
+        }
+    }
+
     /// The first seed of `seeds` whose run with `options` fails, and how.
     private static func firstFailure(_ options: SimulationOptions, seeds: ClosedRange<UInt64>) -> SimulationFailure? {
         for seed in seeds {

@@ -53,7 +53,17 @@ extension PartitionReplica {
     /// Returns how many committed entries the Ready carried (for `runReady`'s slicing).
     @discardableResult
     func takeReady() -> Int {
-        let ready = raft.ready()
+        var ready = raft.ready()
+        if !ready.messagesBeforeDurable.isEmpty {
+            // The leader's appends (`leaderSendsBeforeDurable`) leave now, so the followers
+            // write them while this node does; the heartbeats' rule holds for them too.
+            if diskStuck {
+                ready.messages = ready.messagesBeforeDurable + ready.messages
+            } else {
+                transport.send(ready.messagesBeforeDurable, partition: partition, replica: self)
+            }
+            ready.messagesBeforeDurable = []
+        }
         // Confirmed read indexes wait for nothing but the apply (`releaseReads`), which only
         // covers durable entries: a read need not wait for this Ready's sync.
         for readState in ready.readStates { readIndexConfirmed(readState) }
@@ -135,25 +145,32 @@ extension PartitionReplica {
     /// wait for a sync (and when `readiesInflightMax` of them do): a journal `fdatasync`
     /// that stalls for longer than an election timeout (the disk is shared by every
     /// partition of the node) would otherwise hold back every heartbeat answer of the
-    /// node's followers, and their leaders would step down by check-quorum.
-    ///
-    /// A disk that does not return at all is another matter: a leader whose heartbeats kept
-    /// flowing would hold its partition forever. Once the oldest Ready has waited
-    /// `diskStuckTicks` (five election timeouts), heartbeats wait for the disk again, so the
-    /// group elects a leader whose disk works.
+    /// node's followers, and their leaders would step down by check-quorum. So do the
+    /// leader's appends (`RaftOptions.leaderSendsBeforeDurable`): the followers write an
+    /// entry while the leader does, and it commits on the first majority of syncs.
     func sendMessagesNeedingNoWrite() {
-        guard !stopped else { return }
-        if let oldest = inflight.first, !oldest.durable, ticks - oldest.takenAtTick >= diskStuckTicks {
-            if !diskStuckReported {
-                diskStuckReported = true
-                logger.warning("a sync has not returned for five election timeouts; heartbeats now wait for the disk, so the partition can elect a leader whose disk works",
-                               metadata: ["readiesWaiting": "\(inflight.count)"])
-            }
-            return
-        }
-        diskStuckReported = false
+        guard !stopped, !diskStuck else { return }
         let early = raft.takeMessagesSendableBeforeDurable()
         if !early.isEmpty { transport.send(early, partition: partition, replica: self) }
+    }
+
+    /// Whether the oldest Ready has waited `diskStuckTicks` (five election timeouts) for its
+    /// sync. A disk that does not return at all must not look alive: a leader whose
+    /// heartbeats and appends kept flowing would hold its partition forever (its followers
+    /// would even commit its entries without it, and it could answer no one). From then on
+    /// those messages wait for the disk like the rest, so the group elects a leader whose
+    /// disk works.
+    var diskStuck: Bool {
+        guard let oldest = inflight.first, !oldest.durable, ticks - oldest.takenAtTick >= diskStuckTicks else {
+            diskStuckReported = false
+            return false
+        }
+        if !diskStuckReported {
+            diskStuckReported = true
+            logger.warning("a sync has not returned for five election timeouts; heartbeats and appends now wait for the disk, so the partition can elect a leader whose disk works",
+                           metadata: ["readiesWaiting": "\(inflight.count)"])
+        }
+        return true
     }
 
     func markDurable(_ sequence: UInt64) {
@@ -215,7 +232,12 @@ extension PartitionReplica {
             // Up to what the Readies after it have already cut (their truncations and resets
             // reached the disk when they were taken, before this one's sync completed).
             let cap = durableCap()
-            if let last = ready.entries.last { durableLastIndex = min(last.index, cap ?? last.index) }
+            if let last = ready.entries.last {
+                durableLastIndex = min(last.index, cap ?? last.index)
+                // A leader counts itself in the commit quorum only now
+                // (`RaftOptions.leaderSendsBeforeDurable`).
+                if durableLastIndex == last.index { raft.persisted(through: last.index, term: last.term) }
+            }
             if let snapshot = ready.snapshot {
                 durableLastIndex = max(durableLastIndex, min(snapshot.metadata.index, cap ?? snapshot.metadata.index))
                 restore(snapshot)
