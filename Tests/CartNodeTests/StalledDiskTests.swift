@@ -5,6 +5,7 @@ import CartRPC
 import CartStorage
 import CartTestSupport
 import CartTypes
+import NIOConcurrencyHelpers
 import XCTest
 
 /// Journal syncs that do not return for a while (`NodeJournal.pauseSyncs`), as this machine's
@@ -75,6 +76,50 @@ final class StalledDiskTests: XCTestCase {
                 return status.map { $0.appliedIndex >= $0.commitIndex && $0.leader == leader && $0.commitIndex > .zero } ?? false
                     && reply.seq >= Seq(2)
             }
+        } catch {
+            await cluster.shutdown()
+            throw error
+        }
+        await cluster.shutdown()
+    }
+
+    /// A leader sends its appends before its own sync returns (`leaderSendsBeforeDurable`).
+    /// With only the leader's syncs paused (for less than the five election timeouts after
+    /// which its disk counts as stuck), both followers store the add and commit it on their
+    /// own syncs, and apply it; the leader applies it, and so answers, only once its own sync
+    /// returns. With the leader syncing before it sends, the followers would see nothing.
+    func testALeaderWhoseSyncStallsIsOutrunByItsFollowersButAnswersOnlyOnceDurable() async throws {
+        let cluster = try TestCluster(size: 3, partitions: 4) { $0.electionTimeoutTicks = 50 }
+        do {
+            let (cart, partition, leader, client) = try await Self.start(cluster)
+            let followers = [NodeID(1), NodeID(2), NodeID(3)].filter { $0 != leader }
+            let journal = try XCTUnwrap(cluster.node(leader).journal)
+            let before = await cluster.node(leader).partitionStatuses().first { $0.partition == partition }
+            let appliedBefore = try XCTUnwrap(before?.appliedIndex)
+            let answered = NIOLockedValueBox(false)
+            let (leaderDuring, reply) = try await Self.whileStalled([journal]) {
+                let write = Task {
+                    let reply = try await Self.add(client, cart)
+                    answered.withLockedValue { $0 = true }
+                    return reply
+                }
+                try await eventually(3, "both followers apply the add while the leader's sync stalls") {
+                    for id in followers {
+                        let status = await cluster.node(id).partitionStatuses().first { $0.partition == partition }
+                        guard let status, status.appliedIndex > appliedBefore else { return false }
+                    }
+                    return true
+                }
+                let leaderDuring = await cluster.node(leader).partitionStatuses().first { $0.partition == partition }
+                XCTAssertFalse(answered.withLockedValue { $0 }, "answered before the leader's own sync returned")
+                journal.resumeSyncs()
+                return (leaderDuring, try await write.value)
+            }
+            XCTAssertEqual(leaderDuring?.role, .leader)
+            XCTAssertEqual(leaderDuring?.term, before?.term)
+            XCTAssertGreaterThan(leaderDuring?.commitIndex ?? .zero, appliedBefore, "committed on the followers' syncs")
+            XCTAssertEqual(leaderDuring?.appliedIndex, appliedBefore, "the leader applies only what its own disk holds")
+            XCTAssertEqual(reply.seq, Seq(2), "the add after the create")
         } catch {
             await cluster.shutdown()
             throw error
