@@ -12,6 +12,7 @@ import Glibc
 //   Domain.memory 100k carts       resident bytes per cart: 10 items, 3 shared users each
 //   Domain.memory … without history   the same with history retention 0, to show its share
 //   Domain.snapshot 10k carts encode+decode   BinarySnapshotCodec time, and bytes per cart
+//   Domain.memory dedup window     resident bytes per remembered outcome (60,000 of them)
 //   swift package --package-path Benchmarks benchmark --filter Domain
 
 let cartsInMix = 1_000
@@ -62,6 +63,14 @@ let benchmarks: @Sendable () -> Void = {
         print("Domain.snapshot: \(bytes.count) bytes for \(cartsInSnapshotRun) carts = \(bytes.count / cartsInSnapshotRun) bytes/cart")
     }
 
+    Benchmark("Domain.memory dedup window",
+              configuration: .init(metrics: [.custom("bytes per outcome (RSS, trimmed)", useScalingFactor: false)],
+                                   warmupIterations: 0, maxIterations: 1)) { benchmark in
+        let perOutcome = dedupBytesPerOutcome()
+        print("Domain.memory dedup window: +\(perOutcome) resident bytes per remembered outcome")
+        benchmark.measurement(.custom("bytes per outcome (RSS, trimmed)", useScalingFactor: false), perOutcome)
+    }
+
     // The same carts with and without their retained history, to show what history costs.
     for keepsHistory in [true, false] {
         let name = keepsHistory ? "Domain.memory 100k carts" : "Domain.memory 100k carts without history"
@@ -81,6 +90,23 @@ let benchmarks: @Sendable () -> Void = {
             blackHole(state)
         }
     }
+}
+
+/// Bytes the dedup window keeps per outcome: a partition whose histories are already full
+/// runs `dedupEntriesMax` more commands with request keys (inside the retention); what its
+/// resident set grows by, with the allocator's free memory trimmed, is the window.
+func dedupBytesPerOutcome() -> Int {
+    let partition = LongRunningPartition.withoutRequestKeys()
+    let count = partition.state.limits.dedupEntriesMax
+    let commands = partition.nextCommands(count: count, keyed: true, msPerCommand: 0.25)
+    let before = heapBytesInUse()
+    for command in commands {
+        guard case .success = partition.state.apply(command) else { fatalError("command refused: \(command)") }
+    }
+    let after = heapBytesInUse()
+    precondition(partition.state.dedup.count == count, "every outcome is still in the window")
+    blackHole(partition)
+    return (after - before) / count
 }
 
 /// `count` carts owned by alice, each shared with bob, carol and dave and holding
@@ -130,25 +156,29 @@ func addItemMix(count: Int) -> [CommandEnvelope] {
 /// and the dedup window are full; it keeps its state (and its command counter) across the
 /// benchmark's iterations, which run on one thread.
 final class LongRunningPartition: @unchecked Sendable {
-    nonisolated(unsafe) static let shared = LongRunningPartition()
+    nonisolated(unsafe) static let shared = LongRunningPartition(keyed: true)
 
     var state: PartitionState
     private var commandsIssued = 0
 
-    private init() {
+    /// Full histories, and with `keyed` a full dedup window; without, an empty one.
+    private init(keyed: Bool) {
         state = sharedCarts(count: cartsInMix, itemsEach: itemsPerCart)
         let warmUp = cartsInMix * (state.limits.historyEventsPerCartMax + 1)
         precondition(warmUp > state.limits.dedupEntriesMax, "the warm-up fills the dedup window")
-        for command in nextCommands(count: warmUp) {
+        for command in nextCommands(count: warmUp, keyed: keyed) {
             guard case .success = state.apply(command) else { fatalError("warm-up command refused: \(command)") }
         }
-        precondition(state.dedup.count == state.limits.dedupEntriesMax)
+        precondition(state.dedup.count == (keyed ? state.limits.dedupEntriesMax : 0))
         precondition(state.histories.values.allSatisfy { $0.events.count == state.limits.historyEventsPerCartMax })
     }
 
+    static func withoutRequestKeys() -> LongRunningPartition { LongRunningPartition(keyed: false) }
+
     /// Round r on a cart works on item (r / 3) % itemsPerCart: set its quantity, remove it,
     /// add it back, so the cart always holds every item and every command is accepted.
-    func nextCommands(count: Int) -> [CommandEnvelope] {
+    /// Command n is stamped n × `msPerCommand` ms.
+    func nextCommands(count: Int, keyed: Bool = true, msPerCommand: Double = 1) -> [CommandEnvelope] {
         let first = commandsIssued
         commandsIssued += count
         return (first..<first + count).map { n in
@@ -161,10 +191,21 @@ final class LongRunningPartition: @unchecked Sendable {
             case 1: .removeItem(RemoveItem(cart: cart, actor: actor, item: item))
             default: .addItem(AddItem(cart: cart, actor: actor, item: item, quantity: 1, unitPrice: Money(minorUnits: 1_250)))
             }
-            return CommandEnvelope(command, at: Timestamp(millisecondsSinceEpoch: Int64(n)),
-                                   request: RequestKey(client: ClientID(UInt64(n % 64)), request: RequestID(UInt64(n))))
+            return CommandEnvelope(command, at: Timestamp(millisecondsSinceEpoch: Int64(Double(n) * msPerCommand)),
+                                   request: keyed ? RequestKey(client: ClientID(UInt64(n % 64)), request: RequestID(UInt64(n))) : nil)
         }
     }
+}
+
+/// Resident bytes once the allocator has given back what it holds free (glibc's
+/// `malloc_trim`), so that memory freed by a structure that grew by reallocating is not
+/// counted as the structure's.
+func heapBytesInUse() -> Int {
+    typealias Trim = @convention(c) (Int) -> Int32
+    if let program = dlopen(nil, RTLD_NOW), let symbol = dlsym(program, "malloc_trim") {
+        _ = unsafeBitCast(symbol, to: Trim.self)(0)
+    }
+    return residentBytes()
 }
 
 /// Resident set size from /proc/self/statm (second field, in pages).
