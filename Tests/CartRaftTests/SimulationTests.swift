@@ -78,11 +78,7 @@ final class SimulationTests: XCTestCase {
         options.syncDelayTicksMax = 3
         options.storageDefect = .acknowledgesBeforeSync
         options.crashProbability = 0.02
-        guard let caught = Self.firstFailure(options, seeds: 1...300) else {
-            return XCTFail("no seed in 1...300 caught the early append answers")
-        }
-        XCTAssertTrue(caught.description.contains("seed \(caught.seed)"), "\(caught)")
-        XCTAssertFalse(caught.reason.hasPrefix("liveness"), "a safety property must catch it: \(caught)")
+        Self.assertASafetyPropertyCatches(options, "the early append answers")
     }
 
     /// The same run without the defect passes: asynchronous writes themselves are safe.
@@ -91,9 +87,7 @@ final class SimulationTests: XCTestCase {
         options.asyncWritesMax = 8
         options.syncDelayTicksMax = 3
         options.crashProbability = 0.02
-        for seed in UInt64(1)...300 {
-            _ = try Simulation(seed: seed, options: options).run()
-        }
+        try Self.runSeeds(options)
     }
 
     /// A leader that sends its appends before its own write is durable must count itself
@@ -110,17 +104,12 @@ final class SimulationTests: XCTestCase {
         options.syncDelayTicksMax = 10
         options.deliveryDelayTicksMax = 0
         options.crashProbability = 0.05
-        guard let caught = Self.firstFailure(options, seeds: 1...300) else {
-            return XCTFail("no seed in 1...300 caught the leader counting its unsynced write")
-        }
-        XCTAssertTrue(caught.description.contains("seed \(caught.seed)"), "\(caught)")
-        XCTAssertFalse(caught.reason.hasPrefix("liveness"), "a safety property must catch it: \(caught)")
+        Self.assertASafetyPropertyCatches(options, "the leader counting its unsynced write")
     }
 
     /// Without the defect, leaders that send before their own sync keep every property, with
-    /// asynchronous writes and with the plain Ready loop (where a torn write may follow the
-    /// appends already sent).
-    /// The third run has the defect test's slow syncs and fast network.
+    /// asynchronous writes, with the plain Ready loop (where a torn write may follow the
+    /// appends already sent), and with the defect test's slow syncs and fast network.
     func testLeaderSendingBeforeItsOwnSyncKeepsEverySafetyProperty() throws {
         for (asyncWritesMax, syncDelay, deliveryDelay, crash) in [(8, 3, 2, 0.02), (0, 3, 2, 0.02), (8, 10, 0, 0.05)] {
             var options = SimulationOptions()
@@ -129,10 +118,26 @@ final class SimulationTests: XCTestCase {
             options.deliveryDelayTicksMax = deliveryDelay
             options.leaderSendsBeforeDurable = true
             options.crashProbability = crash
-            for seed in UInt64(1)...300 {
-                _ = try Simulation(seed: seed, options: options).run()
-            }
+            try Self.runSeeds(options)
         }
+    }
+
+    /// Runs seeds 1...300 with `options`; throws the first failure.
+    private static func runSeeds(_ options: SimulationOptions) throws {
+        for seed in UInt64(1)...300 {
+            _ = try Simulation(seed: seed, options: options).run()
+        }
+    }
+
+    /// Some seed of 1...300 must fail `options` on a safety property (not liveness), and the
+    /// failure must name its seed.
+    private static func assertASafetyPropertyCatches(_ options: SimulationOptions, _ what: String,
+                                                     file: StaticString = #filePath, line: UInt = #line) {
+        guard let caught = firstFailure(options, seeds: 1...300) else {
+            return XCTFail("no seed in 1...300 caught \(what)", file: file, line: line)
+        }
+        XCTAssertTrue(caught.description.contains("seed \(caught.seed)"), "\(caught)", file: file, line: line)
+        XCTAssertFalse(caught.reason.hasPrefix("liveness"), "a safety property must catch it: \(caught)", file: file, line: line)
     }
 
     /// The first seed of `seeds` whose run with `options` fails, and how.
