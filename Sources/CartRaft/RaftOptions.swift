@@ -37,7 +37,7 @@ public struct RaftOptions: Sendable, Hashable {
     /// the Ready that carries them is durable (`Ready.messagesBeforeDurable`), and the leader
     /// counts itself in the commit quorum only for entries the caller reports durable with
     /// `persisted(through:term:)`. A write then waits for the slower of two syncs, the
-    /// leader's and its fastest followers', instead of for one after the other.
+    /// leader's and its fastest follower's, instead of for one after the other.
     ///
     /// Off, the leader counts its entries as soon as they are appended, so everything it
     /// sends must wait for its own sync, and the caller need not report anything.
