@@ -51,6 +51,7 @@ extension RaftNode {
         precondition(!readyOutstanding, "ready() called again before advance()")
         readyOutstanding = true
         sendOwedAppends()
+        let early = takeMessagesSendableBeforeDurable()
         let soft = softState
         let hard = hardState
         var ready = Ready(
@@ -61,10 +62,7 @@ extension RaftNode {
             snapshot: log.unstable.snapshot,
             committedEntries: log.nextCommittedEntries(bytesMax: options.applyBytesMax),
             messages: outbox)
-        if outbox.contains(where: maySendBeforeDurable) {
-            ready.messagesBeforeDurable = outbox.filter(maySendBeforeDurable)
-            ready.messages.removeAll(where: maySendBeforeDurable)
-        }
+        ready.messagesBeforeDurable = early
         ready.hardStateChangedVoteOrTerm = hard.term != previousHardState.term
             || hard.vote != previousHardState.vote
         outbox.removeAll()

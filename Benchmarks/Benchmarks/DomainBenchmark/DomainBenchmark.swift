@@ -99,11 +99,11 @@ func dedupBytesPerOutcome() -> Int {
     let partition = LongRunningPartition.withoutRequestKeys()
     let count = partition.state.limits.dedupEntriesMax
     let commands = partition.nextCommands(count: count, keyed: true, msPerCommand: 0.25)
-    let before = heapBytesInUse()
+    let before = trimmedResidentBytes()
     for command in commands {
         guard case .success = partition.state.apply(command) else { fatalError("command refused: \(command)") }
     }
-    let after = heapBytesInUse()
+    let after = trimmedResidentBytes()
     precondition(partition.state.dedup.count == count, "every outcome is still in the window")
     blackHole(partition)
     return (after - before) / count
@@ -200,7 +200,7 @@ final class LongRunningPartition: @unchecked Sendable {
 /// Resident bytes once the allocator has given back what it holds free (glibc's
 /// `malloc_trim`), so that memory freed by a structure that grew by reallocating is not
 /// counted as the structure's.
-func heapBytesInUse() -> Int {
+func trimmedResidentBytes() -> Int {
     typealias Trim = @convention(c) (Int) -> Int32
     if let program = dlopen(nil, RTLD_NOW), let symbol = dlsym(program, "malloc_trim") {
         _ = unsafeBitCast(symbol, to: Trim.self)(0)

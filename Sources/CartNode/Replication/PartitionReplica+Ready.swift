@@ -57,7 +57,7 @@ extension PartitionReplica {
         if !ready.messagesBeforeDurable.isEmpty {
             // The leader's appends (`leaderSendsBeforeDurable`) leave now, so the followers
             // write them while this node does; the heartbeats' rule holds for them too.
-            if diskStuck {
+            if diskIsStuck() {
                 ready.messages = ready.messagesBeforeDurable + ready.messages
             } else {
                 transport.send(ready.messagesBeforeDurable, partition: partition, replica: self)
@@ -149,7 +149,7 @@ extension PartitionReplica {
     /// leader's appends (`RaftOptions.leaderSendsBeforeDurable`): the followers write an
     /// entry while the leader does, and it commits on the first majority of syncs.
     func sendMessagesNeedingNoWrite() {
-        guard !stopped, !diskStuck else { return }
+        guard !stopped, !diskIsStuck() else { return }
         let early = raft.takeMessagesSendableBeforeDurable()
         if !early.isEmpty { transport.send(early, partition: partition, replica: self) }
     }
@@ -159,8 +159,8 @@ extension PartitionReplica {
     /// heartbeats and appends kept flowing would hold its partition forever (its followers
     /// would even commit its entries without it, and it could answer no one). From then on
     /// those messages wait for the disk like the rest, so the group elects a leader whose
-    /// disk works.
-    var diskStuck: Bool {
+    /// disk works. Warns once when the disk first counts as stuck.
+    func diskIsStuck() -> Bool {
         guard let oldest = inflight.first, !oldest.durable, ticks - oldest.takenAtTick >= diskStuckTicks else {
             diskStuckReported = false
             return false
