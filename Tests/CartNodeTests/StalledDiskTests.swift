@@ -138,6 +138,14 @@ final class StalledDiskTests: XCTestCase {
             let (cart, partition, leader, _) = try await Self.start(cluster)
             let voters = [NodeID(1), NodeID(2), NodeID(3)].filter { $0 != leader }
             let stalled = voters[0], other = voters[1]
+            // Nothing of the partition may still wait for that disk when it stalls: a Ready
+            // caught unsynced (the create reaches the slower follower after the client's answer)
+            // holds back every message after it, pre-vote answers included, and no election
+            // could start before the disk resumed.
+            try await eventually(10, "node \(stalled) holds and has applied its whole log of \(partition)") {
+                let status = await cluster.node(stalled).partitionStatuses().first { $0.partition == partition }
+                return status.map { $0.appliedIndex == $0.lastIndex && $0.lastIndex > .zero } ?? false
+            }
             let journal = try XCTUnwrap(cluster.node(stalled).journal)
             let stallsBefore = cluster.node(stalled).metrics.value(.loopStalls)
             let during = try await Self.whileStalled([journal]) {
