@@ -55,13 +55,18 @@ public enum MessageKind: UInt8, Hashable, Codable, Sendable, CustomStringConvert
     /// are durable: heartbeats, their answers and ReadIndex traffic say nothing about the
     /// sender's log or vote (a heartbeat's commit index never passes what the follower
     /// acknowledged as durable), so a crash that loses those writes cannot make them false.
+    /// Nor do pre-votes and their answers: a pre-vote changes no one's term or vote, and
+    /// counts for nothing but the decision to start a real election, whose votes wait for
+    /// the disk. A pre-vote judged against entries not yet durable grants only to a log at
+    /// least as up to date as the durable one. So a node whose disk stalls with a write
+    /// unsynced still helps its partition find out that an election can be won.
     /// Appends, snapshots, votes and every answer to them wait (as in etcd raft, whose
     /// asynchronous storage writes hold back only append and vote answers; here a leader's
     /// own appends also wait, unless `RaftOptions.leaderSendsBeforeDurable`: see
     /// `RaftNode.maySendBeforeDurable(_:)`).
     public var maySendBeforeDurable: Bool {
         switch self {
-        case .heartbeat, .heartbeatResponse, .readIndex, .readIndexResponse: true
+        case .heartbeat, .heartbeatResponse, .readIndex, .readIndexResponse, .requestPreVote, .requestPreVoteResponse: true
         default: false
         }
     }

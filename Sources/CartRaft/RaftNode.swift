@@ -19,8 +19,8 @@ import CartTypes
 ///    `persisted(through:term:)` (the leader counts itself in the commit quorum only then).
 /// 3. Send `ready.messages`. Delivery may fail, repeat or reorder; Raft copes. Report
 ///    peers that could not be reached with `reportUnreachable(_:)` and the outcome of a
-///    snapshot message with `reportSnapshot(to:succeeded:)`. Heartbeats, their answers and
-///    ReadIndex messages need no durable write: `takeMessagesSendableBeforeDurable()`
+///    snapshot message with `reportSnapshot(to:succeeded:)`. Heartbeats, pre-votes, their answers
+///    and ReadIndex messages need no durable write: `takeMessagesSendableBeforeDurable()`
 ///    hands them out at any time, before a Ready or while its writes are in flight.
 /// 4. Apply: install `ready.snapshot` in the state machine (if any), then apply
 ///    `ready.committedEntries` in order (skipping entries with empty data, which are

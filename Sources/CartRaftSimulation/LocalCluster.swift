@@ -39,7 +39,7 @@ public final class LocalCluster {
     /// Nodes whose disk stalls (`stallDisk`): their writes reach the storage but never
     /// become durable, so the messages of their Readies wait in `held`.
     public private(set) var stalledDisks: Set<NodeID> = []
-    /// Send heartbeats, their answers and ReadIndex messages (and, with
+    /// Send heartbeats, pre-votes, their answers and ReadIndex messages (and, with
     /// `leaderSendsBeforeDurable`, the leader's appends) before the Ready's writes are durable,
     /// as the node does (`RaftNode.maySendBeforeDurable`); false sends every message only
     /// with its Ready.

@@ -128,27 +128,39 @@ final class StalledDiskTests: XCTestCase {
     }
 
     /// A new term or vote is saved off the event loop. A follower whose disk stalls (its
-    /// journal and hard-state syncs paused) while its partitions' leader goes away must save
-    /// term and vote for every election it takes part in: its loops stay free meanwhile (no
-    /// loop stall counted, its partitions still report their state), no partition can elect
-    /// without its vote until the disk resumes, and then one does and takes a write.
+    /// journal and hard-state syncs paused) with a write unsynced, while its partitions'
+    /// leader goes away, must save term and vote for every election it takes part in: its
+    /// loops stay free meanwhile (no loop stall counted, its partitions still report their
+    /// state), its pre-votes and their answers leave without the disk (the elections start),
+    /// no partition can elect without its vote until the disk resumes, and then one does and
+    /// takes a write.
     func testAnElectionOnAStalledDiskLeavesTheLoopFree() async throws {
         let cluster = try TestCluster(size: 3, partitions: 4)
         do {
-            let (cart, partition, leader, _) = try await Self.start(cluster)
+            let (cart, partition, leader, client) = try await Self.start(cluster)
             let voters = [NodeID(1), NodeID(2), NodeID(3)].filter { $0 != leader }
             let stalled = voters[0], other = voters[1]
-            // Nothing of the partition may still wait for that disk when it stalls: a Ready
-            // caught unsynced (the create reaches the slower follower after the client's answer)
-            // holds back every message after it, pre-vote answers included, and no election
-            // could start before the disk resumed.
-            try await eventually(10, "node \(stalled) holds and has applied its whole log of \(partition)") {
-                let status = await cluster.node(stalled).partitionStatuses().first { $0.partition == partition }
-                return status.map { $0.appliedIndex == $0.lastIndex && $0.lastIndex > .zero } ?? false
-            }
             let journal = try XCTUnwrap(cluster.node(stalled).journal)
+            // The disk stalls with a write of the partition unsynced: the add commits on the
+            // leader and the other follower, and the stalled node holds it but cannot sync it.
+            // Every message of that node's Ready waits for the sync, but pre-votes and their
+            // answers need no disk: the election can still start.
+            journal.pauseSyncs()
+            let added: CartWriteReply
+            do {
+                added = try await Self.add(client, cart)
+                let target = await cluster.node(leader).partitionStatuses().first { $0.partition == partition }?.lastIndex ?? .zero
+                try await eventually(10, "node \(stalled) holds the add, unsynced") {
+                    let status = await cluster.node(stalled).partitionStatuses().first { $0.partition == partition }
+                    return status.map { $0.lastIndex >= target && $0.appliedIndex < target } ?? false
+                }
+            } catch {
+                journal.resumeSyncs()
+                throw error
+            }
+            XCTAssertEqual(added.seq, Seq(2))
             let stallsBefore = cluster.node(stalled).metrics.value(.loopStalls)
-            let during = try await Self.whileStalled([journal]) {
+            let during = try await Self.whileStalled([journal]) {  // paused already; resumed below
                 await cluster.stop(leader)
                 // The disk resumes once the reads below are done (a second: five election
                 // timeouts), or after 5 s whatever they do: a loop blocked on the disk would
@@ -180,7 +192,7 @@ final class StalledDiskTests: XCTestCase {
             let elected = await cluster.leader(of: partition)
             let newLeader = try XCTUnwrap(elected)
             let reply = try await Self.add(try cluster.client(newLeader, as: "alice"), cart)
-            XCTAssertEqual(reply.seq, Seq(2))
+            XCTAssertEqual(reply.seq, Seq(3))
         } catch {
             await cluster.shutdown()
             throw error

@@ -150,6 +150,47 @@ final class ElectionTests: XCTestCase {
         }
     }
 
+    /// A follower whose sync stalls with the leader's entry unsynced, when the leader goes
+    /// away: pre-votes and their answers need no write, so the elections start at once (the
+    /// terms rise), but no vote of the stalled node counts until its disk returns, and then
+    /// a leader is elected. Sent only with their Readies, the stalled node's pre-vote answers
+    /// would wait for its sync and no election could start (the control).
+    func testAFollowerWhoseSyncStallsStillTakesPartInPreVotes() throws {
+        let timeout = RaftOptions(id: 1).electionTimeoutTicks
+        for sendsEarly in [true, false] {
+            let cluster = LocalCluster(voters: [1, 2, 3])
+            cluster.sendsBeforeDurable = sendsEarly
+            cluster.campaign(1)
+            let term = cluster[1].currentTerm
+            cluster.stallDisk(3)
+            let proposal = try cluster[1].propose([7])
+            cluster.deliverAll()
+            XCTAssertEqual(cluster[1].commitIndex, proposal.index, "committed on the leader and node 2")
+            XCTAssertEqual(cluster[3].lastIndex, proposal.index, "node 3 holds the entry, unsynced")
+            cluster.isolate(1)
+            cluster.tick(4 * timeout)
+            for id: NodeID in [2, 3] {
+                XCTAssertNotEqual(cluster[id].currentRole, .leader, "no vote of node 3 counts before its disk returns")
+            }
+            guard sendsEarly else {
+                XCTAssertEqual(cluster[2].currentTerm, term, "control: node 3's pre-vote answers wait for its sync")
+                XCTAssertEqual(cluster[3].currentTerm, term, "control: and so do its own pre-votes")
+                continue
+            }
+            XCTAssertGreaterThan(max(cluster[2].currentTerm, cluster[3].currentTerm), term, "the pre-votes passed")
+            cluster.resumeDisks()
+            cluster.tick(4 * timeout)
+            let leaders = [NodeID(2), NodeID(3)].filter { cluster[$0].currentRole == .leader }
+            XCTAssertEqual(leaders.count, 1, "one of the two elected")
+            let leader = try XCTUnwrap(leaders.first)
+            let next = try cluster[leader].propose([8])
+            cluster.deliverAll()
+            XCTAssertEqual(cluster[leader].commitIndex, next.index)
+            XCTAssertEqual(cluster.appliedData(2).suffix(2), [[7], [8]])
+            XCTAssertEqual(cluster.appliedData(3).suffix(2), [[7], [8]])
+        }
+    }
+
     /// With check-quorum, a follower that heard from its leader recently ignores a vote
     /// request even at a higher term (the leader lease, thesis §4.2.3).
     func testFollowerWithLiveLeaderIgnoresVoteRequestFromHigherTerm() throws {

@@ -129,24 +129,27 @@ final class SimulationTests: XCTestCase {
         }
     }
 
-    /// Some seed of 1...300 must fail `options` on a safety property (not liveness), and the
-    /// failure must name its seed.
+    /// Some seed of 1...300 must fail `options` on a safety property, and the failure must name
+    /// its seed. A defect may also stall a run (an entry a follower acknowledged and then lost
+    /// is never sent to it again): such seeds fail on liveness and are passed over.
     private static func assertASafetyPropertyCatches(_ options: SimulationOptions, _ what: String,
                                                      file: StaticString = #filePath, line: UInt = #line) {
-        guard let caught = firstFailure(options, seeds: 1...300) else {
-            return XCTFail("no seed in 1...300 caught \(what)", file: file, line: line)
+        guard let caught = firstFailure(options, seeds: 1...300, where: { !$0.reason.hasPrefix("liveness") }) else {
+            return XCTFail("no seed in 1...300 caught \(what) on a safety property", file: file, line: line)
         }
         XCTAssertTrue(caught.description.contains("seed \(caught.seed)"), "\(caught)", file: file, line: line)
-        XCTAssertFalse(caught.reason.hasPrefix("liveness"), "a safety property must catch it: \(caught)", file: file, line: line)
     }
 
-    /// The first seed of `seeds` whose run with `options` fails, and how.
-    private static func firstFailure(_ options: SimulationOptions, seeds: ClosedRange<UInt64>) -> SimulationFailure? {
+    /// The first seed of `seeds` whose run with `options` fails in a way `counts` accepts, and how.
+    private static func firstFailure(_ options: SimulationOptions, seeds: ClosedRange<UInt64>,
+                                     where counts: (SimulationFailure) -> Bool = { _ in true }) -> SimulationFailure? {
         for seed in seeds {
             do {
                 _ = try Simulation(seed: seed, options: options).run()
-            } catch {
+            } catch where counts(error) {
                 return error
+            } catch {
+                continue
             }
         }
         return nil

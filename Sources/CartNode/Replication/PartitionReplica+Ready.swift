@@ -141,7 +141,7 @@ extension PartitionReplica {
         finishDurableReadies()
     }
 
-    /// Heartbeats, their answers and ReadIndex messages go out at once, even while Readies
+    /// Heartbeats, pre-votes, their answers and ReadIndex messages go out at once, even while Readies
     /// wait for a sync (and when `readiesInflightMax` of them do): a journal `fdatasync`
     /// that stalls for longer than an election timeout (the disk is shared by every
     /// partition of the node) would otherwise hold back every heartbeat answer of the

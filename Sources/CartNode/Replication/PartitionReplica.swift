@@ -31,8 +31,8 @@ import NIOCore
 ///    durable when the Ready was taken are applied immediately instead.
 ///
 /// No message leaves before the entries and votes it vouches for are durable, which is
-/// what step 2-before-3 protects. Heartbeats, their answers and ReadIndex messages vouch for
-/// none, so they leave at once (`sendMessagesNeedingNoWrite`), before any Ready is taken:
+/// what step 2-before-3 protects. Heartbeats, pre-votes, their answers and ReadIndex messages
+/// vouch for none, so they leave at once (`sendMessagesNeedingNoWrite`), before any Ready is taken:
 /// a slow sync delays replication, not the leases. Advancing early only lets the core hand
 /// out the next batch, and the state machine still applies in log order. Proposals arriving while a
 /// sync runs go out together in the next Ready: group commit per partition, no timer.
