@@ -87,6 +87,7 @@ public final class NodeJournal: @unchecked Sendable {
     private var checkpointing = false
     /// Set by `pauseSyncs` (fault injection): the journal thread takes no batch meanwhile.
     private var paused = false
+    private var pausesHardStates = true
     private var failure: StorageError?
     private var statistics = Statistics()
     private var fileSequences: [UInt64]
@@ -219,10 +220,14 @@ public final class NodeJournal: @unchecked Sendable {
 
     /// Fault injection: from now on the journal writes and syncs nothing, as if the disk's
     /// syncs did not return, until `resumeSyncs` (or `close`). Appends queue up and their
-    /// completions wait; a `flush` (a truncation, a checkpoint) and the hard-state saves of
-    /// its logs wait too. For tests of what a stalled disk does to the node above.
-    public func pauseSyncs() {
-        condition.locked { paused = true }
+    /// completions wait; a `flush` (a truncation, a checkpoint) waits too, and so do the
+    /// hard-state saves of its logs unless `hardStates` is false (a disk that stalls just
+    /// after an election's save). For tests of what a stalled disk does to the node above.
+    public func pauseSyncs(hardStates: Bool = true) {
+        condition.locked {
+            paused = true
+            pausesHardStates = hardStates
+        }
     }
 
     public func resumeSyncs() {
@@ -236,7 +241,7 @@ public final class NodeJournal: @unchecked Sendable {
     /// syncs of the node's disk (a log's hard state) wait here, as a stalled disk would hold them.
     public func waitWhileSyncsPaused() {
         condition.locked {
-            while paused && !closing { condition.wait() }
+            while paused && pausesHardStates && !closing { condition.wait() }
         }
     }
 

@@ -271,23 +271,34 @@ public final class PartitionLog: @unchecked Sendable {
     }
 
     /// Removes every entry after `index` (Raft conflict resolution, §5.3). Pending appends
-    /// are made durable first, so an acknowledgement is never withdrawn silently.
+    /// are made durable first, so an acknowledgement is never withdrawn silently. The caller
+    /// appends nothing to this log until it returns.
+    ///
+    /// With a journal, the wait for its sync (of everything queued on the node, then of the
+    /// truncation's record) does not hold the log's lock: reads of the entries before the cut
+    /// go on meanwhile, from other threads too, however long the disk takes. The files change
+    /// once the record is durable, so replay can redo the cut.
     public func truncateSuffix(after index: LogIndex) throws {
         var completed: [DurabilityCompletion] = []
         defer { for completion in completed { completion(.success(())) } }
-        try lock.withLock {
+        let cuts = try lock.withLock {
             try checkOpen()
             guard index >= boundary.index else {
                 throw StorageError.indexOutOfRange(requested: index, firstIndex: table.firstIndex, lastIndex: table.lastIndex)
             }
-            guard index < table.lastIndex else { return }
+            guard index < table.lastIndex else { return false }
             if let journal {
-                // Durable in the journal before the file changes, so replay can redo it.
                 try journal.append(.truncate(partition, after: index)) { _ in }
-                completed = try journal.flush()
             } else {
                 completed = try groupCommit.flush()
+                try cutSuffix(after: index)
             }
+            return true
+        }
+        guard cuts, let journal else { return }
+        completed = try journal.flush()
+        try lock.withLock {
+            try checkOpen()
             try cutSuffix(after: index)
         }
     }

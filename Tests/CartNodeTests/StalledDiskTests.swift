@@ -200,6 +200,87 @@ final class StalledDiskTests: XCTestCase {
         await cluster.shutdown()
     }
 
+    /// A node must cut from its log an entry a new leader replaces (§5.3: its own add, taken
+    /// while it led cut off from the others, never committed), and its disk stalls once it
+    /// has saved the new term: the cut waits for the disk off the event loop. Its loops stay
+    /// free meanwhile (no loop stall counted, every partition reports its state) and it
+    /// follows the new leader; when the disk resumes, it holds the new leader's add, not its
+    /// own. Cut on the loop, the wait for the journal stalled the whole node.
+    func testACutOfTheLogOnAStalledDiskLeavesTheLoopFree() async throws {
+        try await ProxiedPaths.withCluster(size: 3, partitions: 4) { cluster, proxies in
+            let cart = CartID("cut-short")
+            let partition = try XCTUnwrap(cluster.node(1).placement).partition(of: cart)
+            let known = await cluster.leader(of: partition)
+            let old = try XCTUnwrap(known)
+            let oldClient = try cluster.client(old, as: "alice")
+            _ = try await oldClient.call(.itemPut, PutItemRequest(item: "tea", name: "tea", price: Money(minorUnits: 100),
+                                                                  initialStock: 1_000, request: Keys.next()))
+            _ = try await oldClient.call(.cartCreate, CreateCartRequest(cart: cart, request: Keys.next()))
+            let beforeStatus = await Self.status(of: partition, on: old, cluster)
+            let before = try XCTUnwrap(beforeStatus)
+            let others = [NodeID(1), NodeID(2), NodeID(3)].filter { $0 != old }
+            let paths = others.flatMap { [proxies[old, $0], proxies[$0, old]] }
+            for path in paths { path.hold() }
+            let lost = Task {
+                try? await oldClient.call(.cartAddItem, AddItemRequest(cart: cart, item: "tea", quantity: 5, request: Keys.next()))
+            }
+            try await eventually(10, "node \(old) holds its add, uncommitted") {
+                await Self.status(of: partition, on: old, cluster).map { $0.lastIndex > before.lastIndex } ?? false
+            }
+            var elected: NodeID?
+            let deadline = ContinuousClock.now + .seconds(20)
+            while elected == nil, ContinuousClock.now < deadline {
+                try await Task.sleep(for: .milliseconds(50))
+                for id in others {
+                    if let view = await Self.status(of: partition, on: id, cluster), view.role == .leader, view.term > before.term { elected = id }
+                }
+            }
+            let newLeader = try XCTUnwrap(elected, "the other two elect a leader")
+            let reply = try await cluster.client(newLeader, as: "alice")
+                .call(.cartAddItem, AddItemRequest(cart: cart, item: "tea", quantity: 1, request: Keys.next()))
+            XCTAssertEqual(reply.seq, Seq(2))
+            let targetStatus = await Self.status(of: partition, on: newLeader, cluster)
+            let target = try XCTUnwrap(targetStatus)
+
+            let journal = try XCTUnwrap(cluster.node(old).journal)
+            let stallsBefore = cluster.node(old).metrics.value(.loopStalls)
+            journal.pauseSyncs(hardStates: false)
+            // The disk resumes once the reads below are done, or after 5 s whatever they do: a
+            // loop blocked on the disk would hold them until then.
+            let safety = Task {
+                try? await Task.sleep(for: .seconds(5))
+                journal.resumeSyncs()
+            }
+            for path in paths { path.release() }
+            var reports = 0
+            var during: PartitionStatus?
+            for _ in 0..<10 {
+                try await Task.sleep(for: .milliseconds(100))
+                let statuses = await cluster.node(old).partitionStatuses()
+                reports += statuses.count
+                during = statuses.first { $0.partition == partition }
+            }
+            journal.resumeSyncs()
+            safety.cancel()
+            XCTAssertEqual(cluster.node(old).metrics.value(.loopStalls), stallsBefore, "no event loop of node \(old) stalled")
+            XCTAssertEqual(reports, 10 * 4, "every partition reported its state during the stall")
+            XCTAssertEqual(during?.leader, newLeader, "node \(old) follows the new leader")
+            XCTAssertGreaterThanOrEqual(during?.lastIndex ?? .zero, target.lastIndex, "and took its entries, the cut waiting for the disk")
+            XCTAssertLessThan(during?.appliedIndex ?? LogIndex(UInt64.max), target.lastIndex)
+
+            try await eventually(10, "node \(old) applies the new leader's add") {
+                await cluster.node(old).replicaState(partition)?.carts[cart]?.seq == Seq(2)
+            }
+            let replica = await cluster.node(old).replicaState(partition)
+            XCTAssertEqual(replica?.carts[cart]?.lines.map(\.quantity), [1], "the new leader's add, not its own")
+            _ = await lost.value
+        }
+    }
+
+    private static func status(of partition: PartitionID, on node: NodeID, _ cluster: TestCluster) async -> PartitionStatus? {
+        await cluster.node(node).partitionStatuses().first { $0.partition == partition }
+    }
+
     /// Starts the cluster and creates a cart (and the item it gets) through its partition's
     /// leader: the cart, its partition, that leader and a client of it.
     private static func start(_ cluster: TestCluster) async throws -> (CartID, PartitionID, NodeID, RPCClient) {

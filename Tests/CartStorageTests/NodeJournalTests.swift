@@ -176,6 +176,43 @@ final class NodeJournalTests: XCTestCase {
         journal.close()
     }
 
+    /// A truncation waits for the journal's sync without holding the log's lock: while the
+    /// journal's syncs are paused, the entries before the cut are read from another thread,
+    /// and the cut happens once the syncs resume (a reopen after a crash sees it too).
+    func testReadsOfTheLogGoOnWhileATruncationWaitsForTheJournal() throws {
+        let directory = TemporaryDirectory()
+        var journal = try openJournal(directory)
+        var log = try openJournaledLog(directory, 2, journal)
+        try log.appendAndWait(makeEntries(from: 1, count: 10, term: 1))
+        journal.pauseSyncs()
+        let cut = DispatchGroup()
+        let outcome = LockedOutcome()
+        DispatchQueue.global().async(group: cut) { [log] in
+            outcome.set(Result { try log.truncateSuffix(after: LogIndex(4)); return [] })
+        }
+        XCTAssertEqual(cut.wait(timeout: .now() + 0.3), .timedOut, "the truncation waits for the paused journal")
+        let read = DispatchGroup()
+        let readIndexes = LockedOutcome()
+        DispatchQueue.global().async(group: read) { [log] in
+            readIndexes.set(Result { try log.entries(from: LogIndex(1), through: LogIndex(4)).map(\.index.rawValue) + [log.lastIndex.rawValue] })
+        }
+        XCTAssertEqual(read.wait(timeout: .now() + 5), .success, "the entries before the cut are read meanwhile")
+        XCTAssertEqual(try readIndexes.get()?.get(), [1, 2, 3, 4, 10], "nothing is cut before the journal's record is durable")
+        journal.resumeSyncs()
+        _ = read.wait(timeout: .now() + 10)
+        XCTAssertEqual(cut.wait(timeout: .now() + 10), .success)
+        XCTAssertEqual(try outcome.get()?.get(), [])
+        XCTAssertEqual(log.lastIndex, LogIndex(4))
+        try log.appendAndWait(makeEntries(from: 5, count: 2, term: 2))
+        journal.close()  // a crash: the log never closed
+
+        journal = try openJournal(directory)
+        log = try openJournaledLog(directory, 2, journal)
+        XCTAssertEqual(try log.allEntries(), makeEntries(from: 1, count: 4, term: 1) + makeEntries(from: 5, count: 2, term: 2))
+        try log.close()
+        journal.close()
+    }
+
     /// A follower holding an uncommitted tail (1...10, term 1) installs a leader snapshot at 5
     /// (term 2), inside its log: the reset throws 6...10 away. A crash before the next
     /// checkpoint leaves the journal with append(1...10) and reset(5), and the files already
@@ -588,4 +625,13 @@ final class ModelBox: @unchecked Sendable {
     init(count: Int) { models = Array(repeating: [], count: count) }
     func set(_ index: Int, _ model: [StoredEntry]) { lock.withLock { models[index] = model } }
     func get(_ index: Int) -> [StoredEntry] { lock.withLock { models[index] } }
+}
+
+/// One result, set on one thread and read on another.
+private final class LockedOutcome: @unchecked Sendable {
+    private let lock = NSLock()
+    private var result: Result<[UInt64], any Error>?
+
+    func set(_ result: Result<[UInt64], any Error>) { lock.withLock { self.result = result } }
+    func get() -> Result<[UInt64], any Error>? { lock.withLock { result } }
 }

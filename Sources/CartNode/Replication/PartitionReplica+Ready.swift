@@ -84,15 +84,17 @@ extension PartitionReplica {
         }
         let sequence = nextReadySequence
         nextReadySequence += 1
-        // A new term or vote is saved off the loop (two fsyncs, and a disk that stalls would
-        // stall every partition of the loop, in an election above all). The Ready waits for
-        // it unadvanced, so no later Ready is taken meanwhile and its entries reach the disk
-        // only after the hard state they were written under (`hardStateSaved`).
+        // A new term or vote, and a cut of the log's conflicting suffix, are written off the
+        // loop (each syncs, and a disk that stalls would stall every partition of the loop,
+        // in an election above all). The Ready waits for them unadvanced, so no later Ready
+        // is taken meanwhile, and its entries reach the disk only after the hard state they
+        // were written under and the cut they replace (`writtenOffLoop`).
         let hardStateOffLoop = ready.snapshot == nil ? hardStateToSave(ready.hardState, truncatingAt: ready.entries.first?.index) : nil
+        let cutOffLoop = ready.snapshot == nil ? storage.conflictingSuffix(of: ready.entries) : nil
         inflight.append(InflightReady(sequence: sequence, ready: ready, committedEntries: later,
                                       durable: hardStateOffLoop == nil && ready.entries.isEmpty, takenAtTick: ticks))
-        if let hardStateOffLoop {
-            saveHardStateOffLoop(hardStateOffLoop, sequence: sequence)
+        if hardStateOffLoop != nil || cutOffLoop != nil {
+            writeOffLoop(hardStateOffLoop, cuttingAfter: cutOffLoop, sequence: sequence)
         } else {
             writeAndAdvance(ready, sequence: sequence)
         }
@@ -100,7 +102,7 @@ extension PartitionReplica {
     }
 
     /// Steps 2 and 5 for a Ready whose hard state, if it changed term or vote, is saved (by
-    /// `hardStateSaved`) or saved here (a Ready that installs a snapshot).
+    /// `writtenOffLoop`) or saved here (a Ready that installs a snapshot).
     func writeAndAdvance(_ ready: Ready, sequence: UInt64) {
         do {
             if let snapshot = ready.snapshot {
@@ -118,8 +120,8 @@ extension PartitionReplica {
                     "ms": "\((NIODeadline.now() - began).nanoseconds / 1_000_000)",
                 ])
             }
-            // The append below first cuts a conflicting suffix, durably and at once (its own
-            // entries come with the sync): from here the disk's log may end before them.
+            // A conflicting suffix is cut by now (`writeOffLoop`), durably (the entries replacing
+            // it come with the sync): from here the disk's log may end before them.
             if let first = ready.entries.first { durableLastIndex = min(durableLastIndex, first.index.previous) }
             try saveHardStateIfNeeded(ready.hardState)
             if !ready.entries.isEmpty {
@@ -200,19 +202,30 @@ extension PartitionReplica {
         return CartStorage.HardState(term: hardState.term, vote: hardState.vote, commit: commit)
     }
 
-    /// Saves `state` on the hard-state queue; the loop goes on meanwhile. One save per replica
-    /// at a time: its Ready stays unadvanced until `hardStateSaved`.
-    func saveHardStateOffLoop(_ state: CartStorage.HardState, sequence: UInt64) {
+    /// Saves `state`, then cuts the log after `index` (a conflicting suffix the Ready's entries
+    /// replace, §5.3), on the hard-state queue; the loop goes on meanwhile. One such write per
+    /// replica at a time: its Ready stays unadvanced until `writtenOffLoop`.
+    ///
+    /// The cut waits for the journal's sync in progress and then syncs its own record and the
+    /// partition's file: tens of milliseconds on this machine's disk, and without end on a
+    /// disk that hangs. The log's end counts as cut from now on (`durableCap`), so no earlier
+    /// Ready's sync reports entries past it durable. Raft reads nothing at or past the cut
+    /// meanwhile: the unadvanced Ready's entries are still the core's unstable ones.
+    func writeOffLoop(_ state: CartStorage.HardState?, cuttingAfter index: LogIndex?, sequence: UInt64) {
         let log = storage.log
+        if let index { durableLastIndex = min(durableLastIndex, index) }
         Self.hardStateQueue.async { [self] in
-            let result = Result { try log.saveHardState(state) }
-            inbox.post { self.hardStateSaved(result, sequence: sequence) }
+            let result = Result {
+                if let state { try log.saveHardState(state) }
+                if let index { try log.truncateSuffix(after: index) }
+            }
+            inbox.post { self.writtenOffLoop(result, sequence: sequence) }
         }
     }
 
-    /// The hard state of the Ready `sequence` is on disk (or failed to get there): now its
-    /// entries are written and the core advanced, as for any other Ready.
-    func hardStateSaved(_ result: Result<Void, any Error>, sequence: UInt64) {
+    /// The hard state and the cut of the Ready `sequence` are on disk (or failed to get
+    /// there): now its entries are written and the core advanced, as for any other Ready.
+    func writtenOffLoop(_ result: Result<Void, any Error>, sequence: UInt64) {
         guard !stopped else { return }
         if case .failure(let error) = result { return storageFailed(error) }
         guard let position = inflight.firstIndex(where: { $0.sequence == sequence }) else { return }

@@ -77,13 +77,21 @@ final class RaftStorageAdapter: RaftLogStorage {
 
     // MARK: Writing (the replica's persist step)
 
-    /// Appends `entries`, first cutting any stored suffix they replace (§5.3).
+    /// The index after which the log holds a suffix that `entries` replace (§5.3), to cut
+    /// before they are appended; nil when they continue the log.
+    func conflictingSuffix(of entries: [Entry]) -> LogIndex? {
+        guard let first = entries.first, first.index <= log.lastIndex else { return nil }
+        return first.index.previous
+    }
+
+    /// Appends `entries`, first cutting any stored suffix they replace (§5.3), unless the
+    /// replica cut it already (off the loop).
     func append(_ entries: [Entry], startingSync: Bool = true, onDurable: @escaping DurabilityCompletion) throws {
         guard let first = entries.first else { return }
         if first.index <= log.lastIndex {
             try log.truncateSuffix(after: first.index.previous)
-            dropRecent(from: first.index)
         }
+        dropRecent(from: first.index)
         try log.append(entries.map { StoredEntry(index: $0.index, term: $0.term, payload: $0.data) }, startingSync: startingSync,
                        onDurable: onDurable)
         remember(entries)
