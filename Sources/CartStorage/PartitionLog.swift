@@ -327,6 +327,8 @@ public final class PartitionLog: @unchecked Sendable {
     /// Discards the whole log because a snapshot at (`index`, `term`) replaces it (a follower
     /// installing the leader's snapshot, §7); the next append must be `index + 1`.
     /// Save the snapshot first. A snapshot older than the compaction boundary is refused.
+    /// The caller appends nothing to this log until it returns. As for `truncateSuffix`, the
+    /// wait for the journal's sync does not hold the log's lock.
     public func resetForSnapshot(index: LogIndex, term: Term) throws {
         var completed: [DurabilityCompletion] = []
         defer { for completion in completed { completion(.success(())) } }
@@ -337,9 +339,17 @@ public final class PartitionLog: @unchecked Sendable {
             }
             if let journal {
                 try journal.append(.reset(partition, index: index, term: term)) { _ in }
-                completed = try journal.flush()
             } else {
                 completed = try groupCommit.flush()
+                try reset(index: index, term: term)
+            }
+        }
+        guard let journal else { return }
+        completed = try journal.flush()
+        try lock.withLock {
+            try checkOpen()
+            guard index >= boundary.index else {
+                throw StorageError.indexOutOfRange(requested: index, firstIndex: table.firstIndex, lastIndex: table.lastIndex)
             }
             try reset(index: index, term: term)
         }

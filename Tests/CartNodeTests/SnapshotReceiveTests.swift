@@ -72,6 +72,68 @@ final class SnapshotReceiveTests: XCTestCase {
         }
     }
 
+    /// The install of a leader's snapshot resets the follower's log: a journal record, the
+    /// journal's sync, then the files. Its disk stalls while it installs (journal syncs
+    /// paused): the install waits off the event loop, whose probe counts no stall and whose
+    /// partition keeps reporting its state; once the disk resumes the snapshot is installed.
+    /// Installed on the loop, the wait for the journal stalled the whole node.
+    func testAnInstallOnAStalledDiskLeavesTheLoopFree() async throws {
+        try await ProxiedPaths.withCluster(size: 3, partitions: 1, tweak: { $0.snapshotIntervalEntries = 20 }) { cluster, proxies in
+            let (leader, follower) = try await leaderAndFollower(cluster)
+            proxies[leader, follower].blackHole()
+            proxies[follower, leader].blackHole()
+            let alice = try cluster.client(leader, as: "alice")
+            _ = try await alice.call(.itemPut, PutItemRequest(item: "sku-s", name: "sku-s", price: Money(minorUnits: 100),
+                                                              initialStock: 1_000, request: Keys.next()))
+            _ = try await alice.call(.cartCreate, CreateCartRequest(cart: "sc", request: Keys.next()))
+            for _ in 0..<60 {
+                _ = try await alice.call(.cartAddItem, AddItemRequest(cart: "sc", item: "sku-s", quantity: 1, request: Keys.next()))
+            }
+            let source = try XCTUnwrap(cluster.node(leader).replica(0))
+            let target = try XCTUnwrap(cluster.node(follower).replica(0))
+            try await eventually(20, "the leader snapshots") {
+                try await source.loop.submit { source.storage.snapshotMetadata.index > .zero }.get()
+            }
+            let message = try await source.loop.submit { () throws -> Message in
+                var message = Message(kind: .snapshot, from: leader, to: follower, term: source.raft.currentTerm)
+                message.snapshot = try source.storage.snapshot()
+                return message
+            }.get()
+            let index = try XCTUnwrap(message.snapshot?.metadata.index)
+
+            let node = cluster.node(follower)
+            let journal = try XCTUnwrap(node.journal)
+            let stallsBefore = node.metrics.value(.loopStalls)
+            journal.pauseSyncs(hardStates: false)
+            // The disk resumes once the reads below are done, or after 5 s whatever they do: a
+            // loop blocked on the disk would hold them until then.
+            let safety = Task {
+                try? await Task.sleep(for: .seconds(5))
+                journal.resumeSyncs()
+            }
+            try await target.receiveSnapshot(message).get()  // decoded and saved ahead, then handed to Raft
+            var reports = 0
+            var during: PartitionStatus?
+            for _ in 0..<10 {
+                try await Task.sleep(for: .milliseconds(100))
+                let statuses = await node.partitionStatuses()
+                reports += statuses.count
+                during = statuses.first
+            }
+            journal.resumeSyncs()
+            safety.cancel()
+            XCTAssertEqual(node.metrics.value(.loopStalls), stallsBefore, "no event loop of node \(follower) stalled")
+            XCTAssertEqual(reports, 10, "the partition reported its state during the stall")
+            XCTAssertLessThan(during?.appliedIndex ?? LogIndex(UInt64.max), index, "the install waited for the disk")
+            try await eventually(10, "the follower installs the snapshot") {
+                try await target.loop.submit { target.appliedIndex >= index }.get()
+            }
+            let state = try await target.loop.submit { target.state }.get()
+            let expected = try PartitionState(snapshotBytes: try XCTUnwrap(message.snapshot?.data), using: BinarySnapshotCodec())
+            XCTAssertTrue(state == expected, "the follower holds exactly the leader's snapshot")
+        }
+    }
+
     /// A snapshot whose state does not decode is refused (the leader hears the delivery
     /// failed) and never saved; the replica keeps serving.
     func testASnapshotThatDoesNotDecodeIsRefusedAndNotSaved() async throws {

@@ -260,7 +260,7 @@ extension PartitionReplica {
                 // The file is written and synced here too, off the loop (a 36 MB snapshot took
                 // 139 ms on it). Saved before Raft takes the message, it is like a crash between
                 // an install's save and its log reset: committed state, which a restart installs
-                // (`finishInterruptedInstall`). If it fails, the install saves it on the loop.
+                // (`finishInterruptedInstall`). If it fails, the install saves it (off the loop too).
                 var saved = false
                 if case .success = decoded, wanted.withLockedValue({ $0 }) == snapshot.metadata {  // not made useless meanwhile
                     do {

@@ -84,46 +84,45 @@ extension PartitionReplica {
         }
         let sequence = nextReadySequence
         nextReadySequence += 1
-        // A new term or vote, and a cut of the log's conflicting suffix, are written off the
-        // loop (each syncs, and a disk that stalls would stall every partition of the loop,
-        // in an election above all). The Ready waits for them unadvanced, so no later Ready
-        // is taken meanwhile, and its entries reach the disk only after the hard state they
-        // were written under and the cut they replace (`writtenOffLoop`).
-        let hardStateOffLoop = ready.snapshot == nil ? hardStateToSave(ready.hardState, truncatingAt: ready.entries.first?.index) : nil
-        let cutOffLoop = ready.snapshot == nil ? storage.conflictingSuffix(of: ready.entries) : nil
+        // A new term or vote, a cut of the log's conflicting suffix and a leader's snapshot
+        // are written off the loop (each syncs, and a disk that stalls would stall every
+        // partition of the loop, in an election above all). The Ready waits for them
+        // unadvanced, so no later Ready is taken meanwhile, and its entries reach the disk
+        // only after the snapshot, the hard state they were written under and the cut they
+        // replace (`writtenOffLoop`).
+        let offLoop = OffLoopWrites(
+            install: ready.snapshot.map { snapshot in
+                // Saved ahead on the restore queue. Newer saves may have pushed that file out
+                // of the store's two retained since; a restart then loads a newer one, which
+                // is committed state too, and the log is never reset past the newest file.
+                (snapshot, predecoded.map { $0.saved && $0.metadata == snapshot.metadata } ?? false)
+            },
+            hardState: hardStateToSave(ready.hardState, truncatingAt: ready.entries.first?.index,
+                                       durableEnd: ready.snapshot?.metadata.index),
+            cutAfter: ready.snapshot == nil ? storage.conflictingSuffix(of: ready.entries) : nil)
         inflight.append(InflightReady(sequence: sequence, ready: ready, committedEntries: later,
-                                      durable: hardStateOffLoop == nil && ready.entries.isEmpty, takenAtTick: ticks))
-        if hardStateOffLoop != nil || cutOffLoop != nil {
-            writeOffLoop(hardStateOffLoop, cuttingAfter: cutOffLoop, sequence: sequence)
-        } else {
+                                      durable: offLoop.isEmpty && ready.entries.isEmpty, takenAtTick: ticks))
+        if offLoop.isEmpty {
             writeAndAdvance(ready, sequence: sequence)
+        } else {
+            writeOffLoop(offLoop, sequence: sequence)
         }
         return ready.committedEntries.count
     }
 
-    /// Steps 2 and 5 for a Ready whose hard state, if it changed term or vote, is saved (by
-    /// `writtenOffLoop`) or saved here (a Ready that installs a snapshot).
+    /// Steps 2 and 5 for a Ready whose snapshot, hard state and cut, if any, are written
+    /// (`writtenOffLoop`).
     func writeAndAdvance(_ ready: Ready, sequence: UInt64) {
         do {
             if let snapshot = ready.snapshot {
-                let began = NIODeadline.now()
-                // Saved ahead on the restore queue. Newer saves may have pushed that file out of
-                // the store's two retained since; a restart then loads a newer one, which is
-                // committed state too, and the log is never reset past the newest file.
-                let saved = predecoded.map { $0.saved && $0.metadata == snapshot.metadata } ?? false
-                try storage.install(snapshot, alreadySaved: saved)
+                storage.adoptInstalled(snapshot)
                 // The reset is durable now: the disk's log ends at the snapshot, whatever
                 // earlier Readies still in flight were writing past it.
                 durableLastIndex = snapshot.metadata.index
-                logger.info("installed the leader's snapshot in the log", metadata: [
-                    "index": "\(snapshot.metadata.index)", "bytes": "\(snapshot.data.count)", "savedAhead": "\(saved)",
-                    "ms": "\((NIODeadline.now() - began).nanoseconds / 1_000_000)",
-                ])
             }
-            // A conflicting suffix is cut by now (`writeOffLoop`), durably (the entries replacing
-            // it come with the sync): from here the disk's log may end before them.
+            // A conflicting suffix is cut by now, durably (the entries replacing it come with
+            // the sync): from here the disk's log may end before them.
             if let first = ready.entries.first { durableLastIndex = min(durableLastIndex, first.index.previous) }
-            try saveHardStateIfNeeded(ready.hardState)
             if !ready.entries.isEmpty {
                 try storage.append(ready.entries, startingSync: syncStarter == nil) { [self] result in
                     inbox.post {
@@ -184,47 +183,67 @@ extension PartitionReplica {
         runReady()
     }
 
-    func saveHardStateIfNeeded(_ hardState: CartRaft.HardState?) throws {
-        guard let state = hardStateToSave(hardState, truncatingAt: nil) else { return }
-        try storage.log.saveHardState(state)
-    }
-
     /// The hard state to save when term or vote changed, noted as saved from now on; nil when
-    /// nothing needs saving. Its commit is capped at the durable log, and below the first
-    /// entry of the Ready it belongs to (`truncatingAt`): that Ready may replace what the
-    /// disk holds from there, and until its append is durable the disk has the old entries.
-    func hardStateToSave(_ hardState: CartRaft.HardState?, truncatingAt first: LogIndex?) -> CartStorage.HardState? {
+    /// nothing needs saving. Its commit is capped at the durable log (or at `durableEnd`, where
+    /// a snapshot saved first ends it), and below the first entry of the Ready it belongs to
+    /// (`truncatingAt`): that Ready may replace what the disk holds from there, and until its
+    /// append is durable the disk has the old entries.
+    func hardStateToSave(_ hardState: CartRaft.HardState?, truncatingAt first: LogIndex?,
+                         durableEnd: LogIndex? = nil) -> CartStorage.HardState? {
         guard let hardState, hardState.term != savedTerm || hardState.vote != savedVote else { return nil }
         savedTerm = hardState.term
         savedVote = hardState.vote
-        var commit = min(hardState.commit, durableLastIndex)
+        var commit = min(hardState.commit, durableEnd ?? durableLastIndex)
         if let first { commit = min(commit, first.previous) }
         return CartStorage.HardState(term: hardState.term, vote: hardState.vote, commit: commit)
     }
 
-    /// Saves `state`, then cuts the log after `index` (a conflicting suffix the Ready's entries
-    /// replace, §5.3), on the hard-state queue; the loop goes on meanwhile. One such write per
+    /// What a Ready writes off the loop, in this order: a leader's snapshot (saved unless
+    /// saved ahead, then the log reset to it), the hard state, a cut of the log after an index.
+    struct OffLoopWrites: Sendable {
+        var install: (snapshot: CartRaft.Snapshot, savedAhead: Bool)?
+        var hardState: CartStorage.HardState?
+        var cutAfter: LogIndex?
+
+        var isEmpty: Bool { install == nil && hardState == nil && cutAfter == nil }
+    }
+
+    /// Runs `writes` on the hard-state queue; the loop goes on meanwhile. One such batch per
     /// replica at a time: its Ready stays unadvanced until `writtenOffLoop`.
     ///
-    /// The cut waits for the journal's sync in progress and then syncs its own record and the
-    /// partition's file: tens of milliseconds on this machine's disk, and without end on a
-    /// disk that hangs. The log's end counts as cut from now on (`durableCap`), so no earlier
-    /// Ready's sync reports entries past it durable. Raft reads nothing at or past the cut
-    /// meanwhile: the unadvanced Ready's entries are still the core's unstable ones.
-    func writeOffLoop(_ state: CartStorage.HardState?, cuttingAfter index: LogIndex?, sequence: UInt64) {
+    /// A cut waits for the journal's sync in progress and then syncs its own record and the
+    /// partition's file, and so does a snapshot's reset: tens of milliseconds on this
+    /// machine's disk, and without end on a disk that hangs. The log's end counts as cut from
+    /// now on (`durableCap`), so no earlier Ready's sync reports entries past it durable. Raft
+    /// reads nothing at or past the cut meanwhile: the unadvanced Ready's entries (or
+    /// snapshot) are still the core's unstable ones.
+    func writeOffLoop(_ writes: OffLoopWrites, sequence: UInt64) {
         let log = storage.log
-        if let index { durableLastIndex = min(durableLastIndex, index) }
+        if let index = writes.cutAfter { durableLastIndex = min(durableLastIndex, index) }
+        let began = NIODeadline.now()
         Self.hardStateQueue.async { [self] in
             let result = Result {
-                if let state { try log.saveHardState(state) }
-                if let index { try log.truncateSuffix(after: index) }
+                if case let (snapshot, savedAhead)? = writes.install {
+                    try RaftStorageAdapter.installFiles(snapshot, alreadySaved: savedAhead, in: log)
+                }
+                if let state = writes.hardState { try log.saveHardState(state) }
+                if let index = writes.cutAfter { try log.truncateSuffix(after: index) }
             }
-            inbox.post { self.writtenOffLoop(result, sequence: sequence) }
+            let elapsed = NIODeadline.now() - began
+            inbox.post {
+                if case .success = result, case let (snapshot, savedAhead)? = writes.install {
+                    self.logger.info("installed the leader's snapshot in the log", metadata: [
+                        "index": "\(snapshot.metadata.index)", "bytes": "\(snapshot.data.count)", "savedAhead": "\(savedAhead)",
+                        "ms": "\(elapsed.nanoseconds / 1_000_000)",
+                    ])
+                }
+                self.writtenOffLoop(result, sequence: sequence)
+            }
         }
     }
 
-    /// The hard state and the cut of the Ready `sequence` are on disk (or failed to get
-    /// there): now its entries are written and the core advanced, as for any other Ready.
+    /// The writes of the Ready `sequence` off the loop are on disk (or failed to get there):
+    /// now its entries are written and the core advanced, as for any other Ready.
     func writtenOffLoop(_ result: Result<Void, any Error>, sequence: UInt64) {
         guard !stopped else { return }
         if case .failure(let error) = result { return storageFailed(error) }

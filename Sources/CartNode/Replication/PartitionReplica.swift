@@ -19,9 +19,9 @@ import NIOCore
 /// 1. take the Ready;
 /// 2. persist: snapshot (saved, log reset), hard state (only when term or vote changed;
 ///    its commit index is clamped to the durable log so recovery never trusts an index the
-///    log does not hold; saved off the loop, the Ready held unadvanced and its entries
-///    unwritten until then, except with a snapshot, saved with it), entries (a
-///    group-committed append whose durability callback comes back to this loop);
+///    log does not hold), a cut of a conflicting suffix: all three off the loop, the Ready
+///    held unadvanced and its entries unwritten until then; entries (a group-committed
+///    append whose durability callback comes back to this loop);
 /// 5. `advance` right away, so the next Ready can be taken while this one syncs (at most
 ///    `readiesInflightMax` in flight);
 /// 3. once the Ready's entries are durable (callbacks arrive in order), send its messages

@@ -100,11 +100,22 @@ final class RaftStorageAdapter: RaftLogStorage {
     /// Saves `snapshot` (unless `alreadySaved`: written and synced off the loop) and makes it
     /// the log's new floor, discarding the log (a follower installing the leader's snapshot).
     func install(_ snapshot: CartRaft.Snapshot, alreadySaved: Bool = false) throws {
+        try Self.installFiles(snapshot, alreadySaved: alreadySaved, in: log)
+        adoptInstalled(snapshot)
+    }
+
+    /// `install`'s disk part, for any thread: saves the snapshot (unless `alreadySaved`) and
+    /// resets the log to it. `adoptInstalled` then updates this view, on the loop.
+    static func installFiles(_ snapshot: CartRaft.Snapshot, alreadySaved: Bool, in log: PartitionLog) throws {
         if !alreadySaved {
             try log.snapshots.save(CartStorage.Snapshot(lastIndex: snapshot.metadata.index, term: snapshot.metadata.term,
                                                         data: snapshot.data))
         }
         try log.resetForSnapshot(index: snapshot.metadata.index, term: snapshot.metadata.term)
+    }
+
+    /// `install`'s part in memory, once `installFiles` returned.
+    func adoptInstalled(_ snapshot: CartRaft.Snapshot) {
         snapshotMetadata = SnapshotMetadata(index: snapshot.metadata.index, term: snapshot.metadata.term, configuration: configuration)
         snapshotData = snapshot.data
         recent.removeAll()
