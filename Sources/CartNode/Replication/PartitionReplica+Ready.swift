@@ -237,6 +237,11 @@ extension PartitionReplica {
                         "ms": "\(elapsed.nanoseconds / 1_000_000)",
                     ])
                 }
+                if case .success = result, let index = writes.cutAfter {
+                    self.logger.info("cut the log: the leader replaced the entries after this index", metadata: [
+                        "index": "\(index)", "ms": "\(elapsed.nanoseconds / 1_000_000)",
+                    ])
+                }
                 self.writtenOffLoop(result, sequence: sequence)
             }
         }
