@@ -2,6 +2,7 @@ import CartAPI
 import CartDomain
 @testable import CartNode
 import CartRPC
+import CartStorage
 import CartTLS
 import CartTestSupport
 import CartTypes
@@ -260,4 +261,40 @@ func httpGet(port: Int, path: String) throws -> String {
         response += buffer[0..<count]
     }
     return String(decoding: response, as: UTF8.self)
+}
+
+/// What a node did while its disk stalled: how many partition statuses it reported in ten
+/// reads 100 ms apart, its last status of one partition, and the loop stalls it counted.
+struct StalledDiskReadings {
+    var reports: Int
+    var last: PartitionStatus?
+    var loopStalls: UInt64
+}
+
+/// Reads `node`'s partition statuses ten times, 100 ms apart, while `journal` (paused by
+/// the caller) stays paused, then resumes it; after 5 s it resumes whatever the reads do,
+/// since a loop blocked on the disk would hold them until then.
+func readStatusesWhileStalled(_ cluster: TestCluster, node: NodeID, partition: PartitionID,
+                              journal: NodeJournal) async throws -> StalledDiskReadings {
+    let stallsBefore = cluster.node(node).metrics.value(.loopStalls)
+    let safety = Task {
+        try? await Task.sleep(for: .seconds(5))
+        journal.resumeSyncs()
+    }
+    defer { safety.cancel() }
+    var readings = StalledDiskReadings(reports: 0, last: nil, loopStalls: 0)
+    do {
+        for _ in 0..<10 {
+            try await Task.sleep(for: .milliseconds(100))
+            let statuses = await cluster.node(node).partitionStatuses()
+            readings.reports += statuses.count
+            readings.last = statuses.first { $0.partition == partition }
+        }
+    } catch {
+        journal.resumeSyncs()
+        throw error
+    }
+    journal.resumeSyncs()
+    readings.loopStalls = cluster.node(node).metrics.value(.loopStalls) - stallsBefore
+    return readings
 }

@@ -18,26 +18,7 @@ final class SnapshotReceiveTests: XCTestCase {
     /// hands it the leader's snapshot itself, as `Peer.snapshot` would.
     func testASnapshotSentTwiceIsDecodedOnceAndInstalledAndAStaleOneIsNotDecoded() async throws {
         try await ProxiedPaths.withCluster(size: 3, partitions: 1, tweak: { $0.snapshotIntervalEntries = 20 }) { cluster, proxies in
-            let (leader, follower) = try await leaderAndFollower(cluster)
-            proxies[leader, follower].blackHole()
-            proxies[follower, leader].blackHole()
-            let alice = try cluster.client(leader, as: "alice")
-            _ = try await alice.call(.itemPut, PutItemRequest(item: "sku-r", name: "sku-r", price: Money(minorUnits: 100),
-                                                              initialStock: 1_000, request: Keys.next()))
-            _ = try await alice.call(.cartCreate, CreateCartRequest(cart: "rc", request: Keys.next()))
-            for _ in 0..<60 {
-                _ = try await alice.call(.cartAddItem, AddItemRequest(cart: "rc", item: "sku-r", quantity: 1, request: Keys.next()))
-            }
-            let source = try XCTUnwrap(cluster.node(leader).replica(0))
-            let target = try XCTUnwrap(cluster.node(follower).replica(0))
-            try await eventually(20, "the leader snapshots") {
-                try await source.loop.submit { source.storage.snapshotMetadata.index > .zero }.get()
-            }
-            let message = try await source.loop.submit { () throws -> Message in
-                var message = Message(kind: .snapshot, from: leader, to: follower, term: source.raft.currentTerm)
-                message.snapshot = try source.storage.snapshot()
-                return message
-            }.get()
+            let (follower, target, message) = try await Self.leaderSnapshotForACutOffFollower(cluster, proxies, cart: "rc")
             let index = try XCTUnwrap(message.snapshot?.metadata.index)
             let before = try await target.loop.submit { target.appliedIndex }.get()
             XCTAssertLessThan(before, index, "the follower is behind the snapshot")
@@ -79,52 +60,21 @@ final class SnapshotReceiveTests: XCTestCase {
     /// Installed on the loop, the wait for the journal stalled the whole node.
     func testAnInstallOnAStalledDiskLeavesTheLoopFree() async throws {
         try await ProxiedPaths.withCluster(size: 3, partitions: 1, tweak: { $0.snapshotIntervalEntries = 20 }) { cluster, proxies in
-            let (leader, follower) = try await leaderAndFollower(cluster)
-            proxies[leader, follower].blackHole()
-            proxies[follower, leader].blackHole()
-            let alice = try cluster.client(leader, as: "alice")
-            _ = try await alice.call(.itemPut, PutItemRequest(item: "sku-s", name: "sku-s", price: Money(minorUnits: 100),
-                                                              initialStock: 1_000, request: Keys.next()))
-            _ = try await alice.call(.cartCreate, CreateCartRequest(cart: "sc", request: Keys.next()))
-            for _ in 0..<60 {
-                _ = try await alice.call(.cartAddItem, AddItemRequest(cart: "sc", item: "sku-s", quantity: 1, request: Keys.next()))
-            }
-            let source = try XCTUnwrap(cluster.node(leader).replica(0))
-            let target = try XCTUnwrap(cluster.node(follower).replica(0))
-            try await eventually(20, "the leader snapshots") {
-                try await source.loop.submit { source.storage.snapshotMetadata.index > .zero }.get()
-            }
-            let message = try await source.loop.submit { () throws -> Message in
-                var message = Message(kind: .snapshot, from: leader, to: follower, term: source.raft.currentTerm)
-                message.snapshot = try source.storage.snapshot()
-                return message
-            }.get()
+            let (follower, target, message) = try await Self.leaderSnapshotForACutOffFollower(cluster, proxies, cart: "sc")
             let index = try XCTUnwrap(message.snapshot?.metadata.index)
 
-            let node = cluster.node(follower)
-            let journal = try XCTUnwrap(node.journal)
-            let stallsBefore = node.metrics.value(.loopStalls)
+            let journal = try XCTUnwrap(cluster.node(follower).journal)
             journal.pauseSyncs(hardStates: false)
-            // The disk resumes once the reads below are done, or after 5 s whatever they do: a
-            // loop blocked on the disk would hold them until then.
-            let safety = Task {
-                try? await Task.sleep(for: .seconds(5))
+            do {
+                try await target.receiveSnapshot(message).get()  // decoded and saved ahead, then handed to Raft
+            } catch {
                 journal.resumeSyncs()
+                throw error
             }
-            try await target.receiveSnapshot(message).get()  // decoded and saved ahead, then handed to Raft
-            var reports = 0
-            var during: PartitionStatus?
-            for _ in 0..<10 {
-                try await Task.sleep(for: .milliseconds(100))
-                let statuses = await node.partitionStatuses()
-                reports += statuses.count
-                during = statuses.first
-            }
-            journal.resumeSyncs()
-            safety.cancel()
-            XCTAssertEqual(node.metrics.value(.loopStalls), stallsBefore, "no event loop of node \(follower) stalled")
-            XCTAssertEqual(reports, 10, "the partition reported its state during the stall")
-            XCTAssertLessThan(during?.appliedIndex ?? LogIndex(UInt64.max), index, "the install waited for the disk")
+            let during = try await readStatusesWhileStalled(cluster, node: follower, partition: 0, journal: journal)
+            XCTAssertEqual(during.loopStalls, 0, "no event loop of node \(follower) stalled")
+            XCTAssertEqual(during.reports, 10, "the partition reported its state during the stall")
+            XCTAssertLessThan(during.last?.appliedIndex ?? LogIndex(UInt64.max), index, "the install waited for the disk")
             try await eventually(10, "the follower installs the snapshot") {
                 try await target.loop.submit { target.appliedIndex >= index }.get()
             }
@@ -180,6 +130,38 @@ final class SnapshotReceiveTests: XCTestCase {
                 XCTAssertEqual(error.code, .unavailable, "\(error)")
             }
         }
+    }
+
+    /// Cuts a follower off from the leader of the cluster's one partition (snapshots every 20
+    /// entries), writes a cart with 60 adds through the leader, and waits for the leader's
+    /// snapshot: the follower, its replica, and the snapshot message the leader would send it.
+    private static func leaderSnapshotForACutOffFollower(_ cluster: TestCluster, _ proxies: ProxiedPaths, cart: CartID) async throws
+        -> (follower: NodeID, target: PartitionReplica, message: Message) {
+        let statuses = await cluster.node(1).partitionStatuses()
+        let leader = try XCTUnwrap(statuses.first?.leader)
+        XCTAssertNotEqual(leader, .none)
+        let follower = try XCTUnwrap([NodeID(1), 2, 3].first { $0 != leader })
+        proxies[leader, follower].blackHole()
+        proxies[follower, leader].blackHole()
+        let alice = try cluster.client(leader, as: "alice")
+        let item = ItemID("sku-\(cart.rawValue)")
+        _ = try await alice.call(.itemPut, PutItemRequest(item: item, name: item.rawValue, price: Money(minorUnits: 100),
+                                                          initialStock: 1_000, request: Keys.next()))
+        _ = try await alice.call(.cartCreate, CreateCartRequest(cart: cart, request: Keys.next()))
+        for _ in 0..<60 {
+            _ = try await alice.call(.cartAddItem, AddItemRequest(cart: cart, item: item, quantity: 1, request: Keys.next()))
+        }
+        let source = try XCTUnwrap(cluster.node(leader).replica(0))
+        let target = try XCTUnwrap(cluster.node(follower).replica(0))
+        try await eventually(20, "the leader snapshots") {
+            try await source.loop.submit { source.storage.snapshotMetadata.index > .zero }.get()
+        }
+        let message = try await source.loop.submit { () throws -> Message in
+            var message = Message(kind: .snapshot, from: leader, to: follower, term: source.raft.currentTerm)
+            message.snapshot = try source.storage.snapshot()
+            return message
+        }.get()
+        return (follower, target, message)
     }
 
     private func leaderAndFollower(_ cluster: TestCluster) async throws -> (NodeID, NodeID) {

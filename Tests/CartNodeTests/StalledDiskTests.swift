@@ -159,32 +159,15 @@ final class StalledDiskTests: XCTestCase {
                 throw error
             }
             XCTAssertEqual(added.seq, Seq(2))
-            let stallsBefore = cluster.node(stalled).metrics.value(.loopStalls)
-            let during = try await Self.whileStalled([journal]) {  // paused already; resumed below
+            let during = try await Self.whileStalled([journal]) {  // paused already; resumed by the reads
                 await cluster.stop(leader)
-                // The disk resumes once the reads below are done (a second: five election
-                // timeouts), or after 5 s whatever they do: a loop blocked on the disk would
-                // hold them until then.
-                let safety = Task {
-                    try? await Task.sleep(for: .seconds(5))
-                    journal.resumeSyncs()
-                }
-                var reports = 0
-                var during: PartitionStatus?
-                for _ in 0..<10 {
-                    try await Task.sleep(for: .milliseconds(100))
-                    let statuses = await cluster.node(stalled).partitionStatuses()
-                    reports += statuses.count
-                    during = statuses.first { $0.partition == partition }
-                }
-                journal.resumeSyncs()
-                safety.cancel()
-                return (reports, during)
+                // The reads take a second: five election timeouts.
+                return try await readStatusesWhileStalled(cluster, node: stalled, partition: partition, journal: journal)
             }
-            XCTAssertEqual(cluster.node(stalled).metrics.value(.loopStalls), stallsBefore, "no event loop of node \(stalled) stalled")
-            XCTAssertEqual(during.0, 10 * 4, "every partition reported its state during the stall")
-            XCTAssertGreaterThan(during.1?.term ?? .zero, Term(1), "node \(stalled) took part in elections meanwhile")
-            XCTAssertNotEqual(during.1?.role, .leader, "no vote of node \(stalled) counted before its disk resumed")
+            XCTAssertEqual(during.loopStalls, 0, "no event loop of node \(stalled) stalled")
+            XCTAssertEqual(during.reports, 10 * 4, "every partition reported its state during the stall")
+            XCTAssertGreaterThan(during.last?.term ?? .zero, Term(1), "node \(stalled) took part in elections meanwhile")
+            XCTAssertNotEqual(during.last?.role, .leader, "no vote of node \(stalled) counted before its disk resumed")
             try await eventually(10, "a leader for \(partition) once the disk resumed") {
                 let status = await cluster.node(other).partitionStatuses().first { $0.partition == partition }
                 return status.map { $0.leader == stalled || $0.leader == other } ?? false
@@ -243,30 +226,14 @@ final class StalledDiskTests: XCTestCase {
             let target = try XCTUnwrap(targetStatus)
 
             let journal = try XCTUnwrap(cluster.node(old).journal)
-            let stallsBefore = cluster.node(old).metrics.value(.loopStalls)
             journal.pauseSyncs(hardStates: false)
-            // The disk resumes once the reads below are done, or after 5 s whatever they do: a
-            // loop blocked on the disk would hold them until then.
-            let safety = Task {
-                try? await Task.sleep(for: .seconds(5))
-                journal.resumeSyncs()
-            }
             for path in paths { path.release() }
-            var reports = 0
-            var during: PartitionStatus?
-            for _ in 0..<10 {
-                try await Task.sleep(for: .milliseconds(100))
-                let statuses = await cluster.node(old).partitionStatuses()
-                reports += statuses.count
-                during = statuses.first { $0.partition == partition }
-            }
-            journal.resumeSyncs()
-            safety.cancel()
-            XCTAssertEqual(cluster.node(old).metrics.value(.loopStalls), stallsBefore, "no event loop of node \(old) stalled")
-            XCTAssertEqual(reports, 10 * 4, "every partition reported its state during the stall")
-            XCTAssertEqual(during?.leader, newLeader, "node \(old) follows the new leader")
-            XCTAssertGreaterThanOrEqual(during?.lastIndex ?? .zero, target.lastIndex, "and took its entries, the cut waiting for the disk")
-            XCTAssertLessThan(during?.appliedIndex ?? LogIndex(UInt64.max), target.lastIndex)
+            let during = try await readStatusesWhileStalled(cluster, node: old, partition: partition, journal: journal)
+            XCTAssertEqual(during.loopStalls, 0, "no event loop of node \(old) stalled")
+            XCTAssertEqual(during.reports, 10 * 4, "every partition reported its state during the stall")
+            XCTAssertEqual(during.last?.leader, newLeader, "node \(old) follows the new leader")
+            XCTAssertGreaterThanOrEqual(during.last?.lastIndex ?? .zero, target.lastIndex, "and took its entries, the cut waiting for the disk")
+            XCTAssertLessThan(during.last?.appliedIndex ?? LogIndex(UInt64.max), target.lastIndex)
 
             try await eventually(10, "node \(old) applies the new leader's add") {
                 await cluster.node(old).replicaState(partition)?.carts[cart]?.seq == Seq(2)
