@@ -272,6 +272,7 @@ public final class NodeJournal: @unchecked Sendable {
     // MARK: The journal thread
 
     private func run() {
+        Thread.current.name = "cart-journal"  // set from the thread itself, so `top -H` shows it
         while let batch = nextBatch() {
             let (result, elapsed) = perform(batch)
             finish(batch, result, elapsed: elapsed)
