@@ -273,34 +273,13 @@ public final class PartitionLog: @unchecked Sendable {
     /// Removes every entry after `index` (Raft conflict resolution, §5.3). Pending appends
     /// are made durable first, so an acknowledgement is never withdrawn silently. The caller
     /// appends nothing to this log until it returns.
-    ///
-    /// With a journal, the wait for its sync (of everything queued on the node, then of the
-    /// truncation's record) does not hold the log's lock: reads of the entries before the cut
-    /// go on meanwhile, from other threads too, however long the disk takes. The files change
-    /// once the record is durable, so replay can redo the cut.
     public func truncateSuffix(after index: LogIndex) throws {
-        var completed: [DurabilityCompletion] = []
-        defer { for completion in completed { completion(.success(())) } }
-        let cuts = try lock.withLock {
-            try checkOpen()
+        try discardDurably(.truncate(partition, after: index), check: {
             guard index >= boundary.index else {
                 throw StorageError.indexOutOfRange(requested: index, firstIndex: table.firstIndex, lastIndex: table.lastIndex)
             }
-            guard index < table.lastIndex else { return false }
-            if let journal {
-                try journal.append(.truncate(partition, after: index)) { _ in }
-            } else {
-                completed = try groupCommit.flush()
-                try cutSuffix(after: index)
-            }
-            return true
-        }
-        guard cuts, let journal else { return }
-        completed = try journal.flush()
-        try lock.withLock {
-            try checkOpen()
-            try cutSuffix(after: index)
-        }
+            return index < table.lastIndex
+        }, change: { try cutSuffix(after: index) })
     }
 
     /// Drops every entry up to and including `index` (covered by a snapshot, §7) and deletes
@@ -327,31 +306,41 @@ public final class PartitionLog: @unchecked Sendable {
     /// Discards the whole log because a snapshot at (`index`, `term`) replaces it (a follower
     /// installing the leader's snapshot, §7); the next append must be `index + 1`.
     /// Save the snapshot first. A snapshot older than the compaction boundary is refused.
-    /// The caller appends nothing to this log until it returns. As for `truncateSuffix`, the
-    /// wait for the journal's sync does not hold the log's lock.
+    /// The caller appends nothing to this log until it returns.
     public func resetForSnapshot(index: LogIndex, term: Term) throws {
-        var completed: [DurabilityCompletion] = []
-        defer { for completion in completed { completion(.success(())) } }
-        try lock.withLock {
-            try checkOpen()
+        try discardDurably(.reset(partition, index: index, term: term), check: {
             guard index >= boundary.index else {
                 throw StorageError.indexOutOfRange(requested: index, firstIndex: table.firstIndex, lastIndex: table.lastIndex)
             }
-            if let journal {
-                try journal.append(.reset(partition, index: index, term: term)) { _ in }
-            } else {
+            return true
+        }, change: { try reset(index: index, term: term) })
+    }
+
+    /// A truncation or a reset: `check` (under the lock) throws if it cannot be done and says
+    /// whether there is anything to do; pending appends are made durable, then `change` runs.
+    /// With a journal, `record` is durable before the files change, so replay can redo it,
+    /// and the wait for the journal's sync (of everything queued on the node, then of the
+    /// record) holds no lock: reads of the entries the change keeps go on meanwhile, from
+    /// other threads too, however long the disk takes. `check` runs again before `change`.
+    private func discardDurably(_ record: JournalRecord, check: () throws -> Bool, change: () throws -> Void) throws {
+        var completed: [DurabilityCompletion] = []
+        defer { for completion in completed { completion(.success(())) } }
+        let recorded = try lock.withLock { () throws -> Bool in
+            try checkOpen()
+            guard try check() else { return false }
+            guard let journal else {
                 completed = try groupCommit.flush()
-                try reset(index: index, term: term)
+                try change()
+                return false
             }
+            try journal.append(record) { _ in }
+            return true
         }
-        guard let journal else { return }
+        guard recorded, let journal else { return }
         completed = try journal.flush()
         try lock.withLock {
             try checkOpen()
-            guard index >= boundary.index else {
-                throw StorageError.indexOutOfRange(requested: index, firstIndex: table.firstIndex, lastIndex: table.lastIndex)
-            }
-            try reset(index: index, term: term)
+            if try check() { try change() }
         }
     }
 

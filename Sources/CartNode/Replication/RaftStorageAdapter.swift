@@ -88,24 +88,16 @@ final class RaftStorageAdapter: RaftLogStorage {
     /// replica cut it already (off the loop).
     func append(_ entries: [Entry], startingSync: Bool = true, onDurable: @escaping DurabilityCompletion) throws {
         guard let first = entries.first else { return }
-        if first.index <= log.lastIndex {
-            try log.truncateSuffix(after: first.index.previous)
-        }
+        if let cut = conflictingSuffix(of: entries) { try log.truncateSuffix(after: cut) }
         dropRecent(from: first.index)
         try log.append(entries.map { StoredEntry(index: $0.index, term: $0.term, payload: $0.data) }, startingSync: startingSync,
                        onDurable: onDurable)
         remember(entries)
     }
 
-    /// Saves `snapshot` (unless `alreadySaved`: written and synced off the loop) and makes it
-    /// the log's new floor, discarding the log (a follower installing the leader's snapshot).
-    func install(_ snapshot: CartRaft.Snapshot, alreadySaved: Bool = false) throws {
-        try Self.installFiles(snapshot, alreadySaved: alreadySaved, in: log)
-        adoptInstalled(snapshot)
-    }
-
-    /// `install`'s disk part, for any thread: saves the snapshot (unless `alreadySaved`) and
-    /// resets the log to it. `adoptInstalled` then updates this view, on the loop.
+    /// A follower installing the leader's snapshot, on any thread: saves it (unless
+    /// `alreadySaved`: written and synced ahead) and makes it the log's new floor, discarding
+    /// the log. `adoptInstalled` then updates this view, on the loop.
     static func installFiles(_ snapshot: CartRaft.Snapshot, alreadySaved: Bool, in log: PartitionLog) throws {
         if !alreadySaved {
             try log.snapshots.save(CartStorage.Snapshot(lastIndex: snapshot.metadata.index, term: snapshot.metadata.term,
@@ -114,7 +106,7 @@ final class RaftStorageAdapter: RaftLogStorage {
         try log.resetForSnapshot(index: snapshot.metadata.index, term: snapshot.metadata.term)
     }
 
-    /// `install`'s part in memory, once `installFiles` returned.
+    /// The install in memory, once `installFiles` returned.
     func adoptInstalled(_ snapshot: CartRaft.Snapshot) {
         snapshotMetadata = SnapshotMetadata(index: snapshot.metadata.index, term: snapshot.metadata.term, configuration: configuration)
         snapshotData = snapshot.data
