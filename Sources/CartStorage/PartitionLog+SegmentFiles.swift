@@ -123,14 +123,18 @@ extension PartitionLog {
     /// Deletes matching segments newest first, then syncs the directory. Each one leaves
     /// `segments` as its file goes, so after a failed `unlink` the list still names exactly
     /// the files left (a later compaction deletes the rest).
-    func removeSegments(where shouldRemove: (Segment) -> Bool) throws {
+    /// `syncingDirectory: false` leaves the directory's sync to the caller (a compaction syncs
+    /// it after letting go of the lock); says whether any segment went.
+    @discardableResult
+    func removeSegments(where shouldRemove: (Segment) -> Bool, syncingDirectory: Bool = true) throws -> Bool {
         let doomed = segments.filter(shouldRemove)
-        guard !doomed.isEmpty else { return }
+        guard !doomed.isEmpty else { return false }
         for segment in doomed.reversed() {
             try PosixFile.remove(segment.path)
             segments.removeAll { $0 === segment }
         }
-        if options.syncPolicy == .fsyncPerBatch { try PosixFile.syncDirectory(directory) }
+        if syncingDirectory && options.syncPolicy == .fsyncPerBatch { try PosixFile.syncDirectory(directory) }
+        return true
     }
 
     /// Called with `lock` held: removes the entries after `index` from the files (synced).

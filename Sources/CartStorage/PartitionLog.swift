@@ -19,7 +19,9 @@ import Logging
 /// log's state (segments, index table, write offset) and is held for each call's writes
 /// and reads (page-cache speed), never across a group-commit sync; the sync runs on the
 /// log's own `GroupCommit` thread, so appends from several threads, or pipelined appends
-/// from one, share syncs. Hard state and snapshots have their own locks so that saving
+/// from one, share syncs. A compaction syncs its new boundary, and a journaled truncation or
+/// reset waits for the journal, without that lock; `filesLock` keeps those changes apart.
+/// Hard state and snapshots have their own locks so that saving
 /// them never stalls appends. Completions run on the sync thread (or the caller's) with no
 /// lock held. Hence `@unchecked Sendable`.
 ///
@@ -42,6 +44,11 @@ public final class PartitionLog: @unchecked Sendable {
 
     let logger: Logger
     let lock = NSLock()
+    /// Held by a change of the files that spans more than one hold of `lock` (compaction,
+    /// truncation, reset), so two never interleave: the boundary file and the segment list
+    /// a compaction planned under `lock` are still the ones it changes after its sync.
+    /// Taken before `lock`, never while holding it.
+    let filesLock = NSLock()
     let hardStateLock = NSLock()
     let groupCommit: GroupCommit
     /// The node journal that makes appends durable, or nil when this log syncs its own segments.
@@ -68,6 +75,8 @@ public final class PartitionLog: @unchecked Sendable {
     /// checkpoint, so they go in with one `pwrite` per `unwrittenBytesMax` instead of one
     /// per append (a journaled write used to cost two page-cache writes of its payload).
     var unwritten: [UInt8] = []
+    /// Tests: waited on by each compaction before it writes its boundary.
+    var boundaryGateForTesting: DispatchSemaphore?
 
     /// Journaled logs write their records into the segment once this many bytes are waiting.
     static let unwrittenBytesMax = 64 * 1024
@@ -284,22 +293,36 @@ public final class PartitionLog: @unchecked Sendable {
 
     /// Drops every entry up to and including `index` (covered by a snapshot, §7) and deletes
     /// segments that hold nothing newer. `index` must be in the log; see `resetForSnapshot`.
+    ///
+    /// The new boundary is written and synced without the log's lock, so appends and reads go
+    /// on meanwhile, from other threads too, however long the disk takes: a replica compacts
+    /// off its event loop, which reads the same log (`filesLock` keeps truncations and resets
+    /// out until the compaction is done).
     public func compactPrefix(through index: LogIndex) throws {
-        try lock.withLock {
-            try checkOpen()
-            guard index > boundary.index else { return }
-            guard let slot = table.slot(at: index) else {
-                throw StorageError.indexOutOfRange(requested: index, firstIndex: table.firstIndex, lastIndex: table.lastIndex)
+        try filesLock.withLock {
+            let planned = try lock.withLock { () throws -> CompactionBoundary? in
+                try checkOpen()
+                guard index > boundary.index else { return nil }
+                guard let slot = table.slot(at: index) else {
+                    throw StorageError.indexOutOfRange(requested: index, firstIndex: table.firstIndex, lastIndex: table.lastIndex)
+                }
+                // Appends only add later segments, so this stays the first one still needed.
+                let keepFrom = table.slot(at: index.next)?.segment ?? active.sequence
+                return CompactionBoundary(index: index, term: slot.term, firstSegment: keepFrom)
             }
+            guard let newBoundary = planned else { return }
+            lock.withLock { boundaryGateForTesting }?.wait()
             // The boundary names the first live segment and is durable before any segment
             // goes: whichever of the older ones a crash or a failed unlink leaves, reopening
             // deletes them (`RecoveredLog`), and a later compaction deletes them too.
-            let keepFrom = table.slot(at: index.next)?.segment ?? active.sequence
-            let newBoundary = CompactionBoundary(index: index, term: slot.term, firstSegment: keepFrom)
             try MetadataFile.write(newBoundary.encoded(), to: path(Self.boundaryFileName), policy: options.syncPolicy)
-            boundary = newBoundary
-            table.removePrefix(through: index)
-            try removeSegments(where: { $0.sequence < keepFrom })
+            let removed = try lock.withLock { () throws -> Bool in
+                try checkOpen()
+                boundary = newBoundary
+                table.removePrefix(through: newBoundary.index)
+                return try removeSegments(where: { $0.sequence < newBoundary.firstSegment }, syncingDirectory: false)
+            }
+            if removed && options.syncPolicy == .fsyncPerBatch { try PosixFile.syncDirectory(directory) }
         }
     }
 
@@ -323,6 +346,8 @@ public final class PartitionLog: @unchecked Sendable {
     /// record) holds no lock: reads of the entries the change keeps go on meanwhile, from
     /// other threads too, however long the disk takes. `check` runs again before `change`.
     private func discardDurably(_ record: JournalRecord, check: () throws -> Bool, change: () throws -> Void) throws {
+        filesLock.lock()
+        defer { filesLock.unlock() }
         var completed: [DurabilityCompletion] = []
         defer { for completion in completed { completion(.success(())) } }
         let recorded = try lock.withLock { () throws -> Bool in
@@ -431,6 +456,11 @@ public final class PartitionLog: @unchecked Sendable {
         return lock.withLock {
             Statistics(dataSyncs: commit.dataSyncs, durableAppends: commit.completedAppends, segmentCount: segments.count)
         }
+    }
+
+    /// Tests: hold each compaction before it writes its boundary until `gate` is signalled.
+    func setBoundaryGateForTesting(_ gate: DispatchSemaphore?) {
+        lock.withLock { boundaryGateForTesting = gate }
     }
 
     /// Tests: hold the group-commit thread before each sync until `gate` is signalled.

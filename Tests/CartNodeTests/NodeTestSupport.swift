@@ -271,15 +271,16 @@ struct StalledDiskReadings {
     var loopStalls: UInt64
 }
 
-/// Reads `node`'s partition statuses ten times, 100 ms apart, while `journal` (paused by
-/// the caller) stays paused, then resumes it; after 5 s it resumes whatever the reads do,
-/// since a loop blocked on the disk would hold them until then.
+/// Reads `node`'s partition statuses ten times, 100 ms apart, while the disk (stalled by the
+/// caller: a paused journal, a held compaction) stays stalled, then lets it go with
+/// `resume`; after 5 s it resumes whatever the reads do, since a loop blocked on the disk
+/// would hold them until then. `resume` may run twice.
 func readStatusesWhileStalled(_ cluster: TestCluster, node: NodeID, partition: PartitionID,
-                              journal: NodeJournal) async throws -> StalledDiskReadings {
+                              resuming resume: @escaping @Sendable () -> Void) async throws -> StalledDiskReadings {
     let stallsBefore = cluster.node(node).metrics.value(.loopStalls)
     let safety = Task {
         try? await Task.sleep(for: .seconds(5))
-        journal.resumeSyncs()
+        resume()
     }
     defer { safety.cancel() }
     var readings = StalledDiskReadings(reports: 0, last: nil, loopStalls: 0)
@@ -291,10 +292,10 @@ func readStatusesWhileStalled(_ cluster: TestCluster, node: NodeID, partition: P
             readings.last = statuses.first { $0.partition == partition }
         }
     } catch {
-        journal.resumeSyncs()
+        resume()
         throw error
     }
-    journal.resumeSyncs()
+    resume()
     readings.loopStalls = cluster.node(node).metrics.value(.loopStalls) - stallsBefore
     return readings
 }

@@ -71,7 +71,7 @@ final class SnapshotReceiveTests: XCTestCase {
                 journal.resumeSyncs()
                 throw error
             }
-            let during = try await readStatusesWhileStalled(cluster, node: follower, partition: 0, journal: journal)
+            let during = try await readStatusesWhileStalled(cluster, node: follower, partition: 0, resuming: journal.resumeSyncs)
             XCTAssertEqual(during.loopStalls, 0, "no event loop of node \(follower) stalled")
             XCTAssertEqual(during.reports, 10, "the partition reported its state during the stall")
             XCTAssertLessThan(during.last?.appliedIndex ?? LogIndex(UInt64.max), index, "the install waited for the disk")

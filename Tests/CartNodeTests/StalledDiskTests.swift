@@ -2,7 +2,7 @@ import CartAPI
 import CartDomain
 @testable import CartNode
 import CartRPC
-import CartStorage
+@testable import CartStorage
 import CartTestSupport
 import CartTypes
 import NIOConcurrencyHelpers
@@ -162,7 +162,7 @@ final class StalledDiskTests: XCTestCase {
             let during = try await Self.whileStalled([journal]) {  // paused already; resumed by the reads
                 await cluster.stop(leader)
                 // The reads take a second: five election timeouts.
-                return try await readStatusesWhileStalled(cluster, node: stalled, partition: partition, journal: journal)
+                return try await readStatusesWhileStalled(cluster, node: stalled, partition: partition, resuming: journal.resumeSyncs)
             }
             XCTAssertEqual(during.loopStalls, 0, "no event loop of node \(stalled) stalled")
             XCTAssertEqual(during.reports, 10 * 4, "every partition reported its state during the stall")
@@ -228,7 +228,7 @@ final class StalledDiskTests: XCTestCase {
             let journal = try XCTUnwrap(cluster.node(old).journal)
             journal.pauseSyncs(hardStates: false)
             for path in paths { path.release() }
-            let during = try await readStatusesWhileStalled(cluster, node: old, partition: partition, journal: journal)
+            let during = try await readStatusesWhileStalled(cluster, node: old, partition: partition, resuming: journal.resumeSyncs)
             XCTAssertEqual(during.loopStalls, 0, "no event loop of node \(old) stalled")
             XCTAssertEqual(during.reports, 10 * 4, "every partition reported its state during the stall")
             XCTAssertEqual(during.last?.leader, newLeader, "node \(old) follows the new leader")
@@ -250,6 +250,63 @@ final class StalledDiskTests: XCTestCase {
 
     /// Starts the cluster and creates a cart (and the item it gets) through its partition's
     /// leader: the cart, its partition, that leader and a client of it.
+    /// A leader's snapshot falls due, and the compaction of its log after it finds the disk
+    /// stalled (held just before it writes the new boundary): its loops stay free meanwhile
+    /// (no loop stall counted, every partition reports its state) and adds to the same
+    /// partition still commit, appended to the log being compacted. Once the disk resumes,
+    /// the log is compacted and the cart holds every add. On the loop, with the log's lock
+    /// held, the compaction stalled the whole node.
+    func testACompactionOnAStalledDiskLeavesTheLoopFree() async throws {
+        let cluster = try TestCluster(size: 3, partitions: 4) { $0.snapshotIntervalEntries = 20 }
+        do {
+            let (cart, partition, leader, client) = try await Self.start(cluster)
+            let replica = try XCTUnwrap(cluster.node(leader).replica(partition))
+            let log = replica.storage.log
+            let gate = DispatchSemaphore(value: 0)
+            log.setBoundaryGateForTesting(gate)
+            // A compaction on the loop would hold everything below (the loop's answers too)
+            // until the disk resumes: bound it, so such a build fails instead of hanging.
+            let safety = Task {
+                try? await Task.sleep(for: .seconds(15))
+                gate.signal()
+            }
+            defer {
+                safety.cancel()
+                log.setBoundaryGateForTesting(nil)
+                gate.signal()
+            }
+            let stallsBefore = cluster.node(leader).metrics.value(.loopStalls)
+            var adds = 0
+            while cluster.node(leader).metrics.value(.snapshotsTaken) == 0 {
+                _ = try await Self.add(client, cart)
+                adds += 1
+                XCTAssertLessThan(adds, 100, "a snapshot falls due within 30 entries")
+                if adds >= 100 { break }
+            }
+            // The snapshot is counted just before its compaction leaves the loop.
+            async let addsDuring = Self.addSeveral(client, cart, count: 5)
+            let during = try await readStatusesWhileStalled(cluster, node: leader, partition: partition, resuming: { gate.signal() })
+            let replies = try await addsDuring
+            adds += replies.count
+
+            XCTAssertEqual(cluster.node(leader).metrics.value(.loopStalls) - stallsBefore, 0, "no event loop of node \(leader) stalled")
+            XCTAssertEqual(during.reports, 10 * 4, "every partition reported its state during the stall")
+            try await eventually(10, "the leader's log is compacted once the disk resumes") { log.firstIndex > LogIndex(1) }
+            let cartNow = try await client.call(.cartGet, GetCartRequest(cart: cart)).cart
+            XCTAssertEqual(cartNow.line(for: "tea")?.quantity, Int64(adds), "every add is in the cart")
+        } catch {
+            await cluster.shutdown()
+            throw error
+        }
+        await cluster.shutdown()
+    }
+
+    private static func addSeveral(_ client: RPCClient, _ cart: CartID, count: Int) async throws -> [CartWriteReply] {
+        var replies: [CartWriteReply] = []
+        for _ in 0..<count { replies.append(try await add(client, cart)) }
+        return replies
+    }
+
     private static func start(_ cluster: TestCluster) async throws -> (CartID, PartitionID, NodeID, RPCClient) {
         try await cluster.startAll()
         try await cluster.waitForLeaders()

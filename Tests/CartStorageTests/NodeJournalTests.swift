@@ -213,6 +213,56 @@ final class NodeJournalTests: XCTestCase {
         journal.close()
     }
 
+    /// A compaction writes and syncs its boundary without the log's lock: while it is held
+    /// just before that write, another thread reads the log and appends to it, and a
+    /// truncation waits (the two must not interleave their file changes). After a crash the
+    /// log starts after the boundary and keeps the appends made meanwhile.
+    func testAppendsAndReadsGoOnWhileACompactionWritesItsBoundary() throws {
+        let directory = TemporaryDirectory()
+        var journal = try openJournal(directory)
+        var log = try openJournaledLog(directory, 5, journal)
+        try log.appendAndWait(makeEntries(from: 1, count: 10, term: 1))
+        let gate = DispatchSemaphore(value: 0)
+        log.setBoundaryGateForTesting(gate)
+        let compaction = DispatchGroup()
+        let compacted = LockedOutcome()
+        DispatchQueue.global().async(group: compaction) { [log] in
+            compacted.set(Result { try log.compactPrefix(through: LogIndex(6)); return [] })
+        }
+        XCTAssertEqual(compaction.wait(timeout: .now() + 0.3), .timedOut, "the compaction waits at the gate")
+        let work = DispatchGroup()
+        let worked = LockedOutcome()
+        DispatchQueue.global().async(group: work) { [log] in
+            worked.set(Result {
+                try log.appendAndWait(makeEntries(from: 11, count: 2, term: 1))
+                return try log.entries(from: LogIndex(3), through: LogIndex(12)).map(\.index.rawValue) + [log.firstIndex.rawValue]
+            })
+        }
+        XCTAssertEqual(work.wait(timeout: .now() + 10), .success, "appends and reads go on during the compaction")
+        XCTAssertEqual(try worked.get()?.get(), Array(3...12) + [1], "nothing is dropped before the boundary is durable")
+        let cut = DispatchGroup()
+        let cutOutcome = LockedOutcome()
+        DispatchQueue.global().async(group: cut) { [log] in
+            cutOutcome.set(Result { try log.truncateSuffix(after: LogIndex(11)); return [] })
+        }
+        XCTAssertEqual(cut.wait(timeout: .now() + 0.3), .timedOut, "a truncation waits for the compaction")
+        gate.signal()
+        XCTAssertEqual(compaction.wait(timeout: .now() + 10), .success)
+        XCTAssertEqual(cut.wait(timeout: .now() + 10), .success)
+        XCTAssertEqual(try compacted.get()?.get(), [])
+        XCTAssertEqual(try cutOutcome.get()?.get(), [])
+        XCTAssertEqual(log.firstIndex, LogIndex(7))
+        XCTAssertEqual(try log.allEntries(), makeEntries(from: 7, count: 5, term: 1))
+        journal.close()  // a crash: the log never closed
+
+        journal = try openJournal(directory)
+        log = try openJournaledLog(directory, 5, journal)
+        XCTAssertEqual(log.firstIndex, LogIndex(7))
+        XCTAssertEqual(try log.allEntries(), makeEntries(from: 7, count: 5, term: 1))
+        try log.close()
+        journal.close()
+    }
+
     /// A follower holding an uncommitted tail (1...10, term 1) installs a leader snapshot at 5
     /// (term 2), inside its log: the reset throws 6...10 away. A crash before the next
     /// checkpoint leaves the journal with append(1...10) and reset(5), and the files already

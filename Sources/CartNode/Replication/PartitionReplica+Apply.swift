@@ -183,19 +183,47 @@ extension PartitionReplica {
 
     static let entriesFactorMax: UInt64 = 10
 
+    /// The snapshot's file is written: it becomes the floor here, on the loop, and the log
+    /// is compacted up to it back on `snapshotQueue` (the new boundary's sync and the
+    /// segments' removal would otherwise hold every partition of this loop, and forever on a
+    /// disk that hangs). The next snapshot waits until the compaction is done.
     func snapshotSaved(index: LogIndex, term: Term, counted: Int, _ result: Result<[UInt8], any Error>) {
-        snapshotInProgress = false
-        guard !stopped else { return }
-        if case .failure = result { bytesAppliedSinceSnapshot += counted }  // the next attempt need not wait again
+        guard !stopped else { snapshotInProgress = false; return }
+        let data: [UInt8]
         do {
-            let data = try result.get()
-            // A snapshot installed from the leader meanwhile may already be newer: then this
-            // one is only an older file on disk, and nothing is compacted.
-            try storage.adoptSavedSnapshot(through: index, term: term, data: data)
-            metrics.increment(.snapshotsTaken)
-            logger.info("took snapshot", metadata: ["index": "\(index)", "bytes": "\(data.count)"])
+            data = try result.get()
         } catch {
+            snapshotInProgress = false
+            bytesAppliedSinceSnapshot += counted  // the next attempt need not wait again
             logger.error("snapshot failed; the log keeps growing until the next attempt", metadata: ["error": "\(error)"])
+            return
+        }
+        metrics.increment(.snapshotsTaken)
+        logger.info("took snapshot", metadata: ["index": "\(index)", "bytes": "\(data.count)"])
+        // A snapshot installed from the leader meanwhile may already be newer: then this one
+        // is only an older file on disk, and nothing is compacted.
+        guard storage.adoptSavedSnapshot(through: index, term: term, data: data) else {
+            snapshotInProgress = false
+            return
+        }
+        let log = storage.log
+        Self.snapshotQueue.async { [self] in
+            let began = NIODeadline.now()
+            let result = Result { try log.compactPrefix(through: index) }
+            let took = NIODeadline.now() - began
+            loop.execute { self.compacted(through: index, result, took: took) }
+        }
+    }
+
+    func compacted(through index: LogIndex, _ result: Result<Void, any Error>, took: TimeAmount) {
+        snapshotInProgress = false
+        switch result {
+        case .success:
+            logger.info("compacted the log", metadata: ["through": "\(index)", "ms": "\(took.nanoseconds / 1_000_000)"])
+        case .failure(let error):
+            // The snapshot stands; the next one compacts what this one left (a stopped log
+            // shows its failure on every call).
+            if !stopped { logger.warning("cannot compact the log", metadata: ["through": "\(index)", "error": "\(error)"]) }
         }
     }
 }

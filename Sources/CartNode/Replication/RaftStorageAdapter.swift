@@ -114,15 +114,15 @@ final class RaftStorageAdapter: RaftLogStorage {
         recentFirst = snapshot.metadata.index.next
     }
 
-    /// Makes an already saved snapshot of the local state machine at `index` the log's floor
-    /// and compacts the log up to it; does nothing if the floor is already at or past it.
-    func adoptSavedSnapshot(through index: LogIndex, term: Term, data: [UInt8]) throws {
-        guard index > snapshotMetadata.index else { return }
+    /// Makes an already saved snapshot of the local state machine at `index` the log's floor;
+    /// does nothing if the floor is already at or past it. Says whether the log still holds
+    /// entries up to `index`: the caller then compacts them, off the loop
+    /// (`PartitionLog.compactPrefix`). Raft reads nothing below the new floor meanwhile.
+    func adoptSavedSnapshot(through index: LogIndex, term: Term, data: [UInt8]) -> Bool {
+        guard index > snapshotMetadata.index else { return false }
         snapshotMetadata = SnapshotMetadata(index: index, term: term, configuration: configuration)
         snapshotData = data
-        if index >= log.firstIndex && index <= log.lastIndex {
-            try log.compactPrefix(through: index)
-        }
+        return index >= log.firstIndex && index <= log.lastIndex
     }
 
     private func remember(_ entries: [Entry]) {
