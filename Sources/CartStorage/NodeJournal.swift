@@ -329,7 +329,7 @@ public final class NodeJournal: @unchecked Sendable {
     private func finish(_ batch: Batch, _ result: Result<Void, StorageError>, elapsed: Duration) {
         if elapsed >= Self.stalledSyncThreshold {
             logger.warning("slow journal sync: appends waited on the disk", metadata: [
-                "ms": "\(Self.milliseconds(elapsed))", "bytes": "\(batch.bytes.count)", "records": "\(batch.waiters.count)",
+                "ms": "\(elapsed.millisecondsText)", "bytes": "\(batch.bytes.count)", "records": "\(batch.waiters.count)",
             ])
         }
         let startCheckpoint = condition.locked { () -> Bool in
@@ -405,8 +405,8 @@ public final class NodeJournal: @unchecked Sendable {
             condition.locked { statistics.checkpoints += 1 }
             logger.info("journal checkpoint", metadata: [
                 "file": "\(sequence)", "partitions": "\(synced.count)",
-                "ms": "\(Self.milliseconds(clock.now - started))",
-                "longestLockedMs": "\(Self.milliseconds(longestLocked))",
+                "ms": "\((clock.now - started).millisecondsText)",
+                "longestLockedMs": "\(longestLocked.millisecondsText)",
             ])
         } catch let error as StorageError {
             condition.locked { if failure == nil { failure = error } }
@@ -414,11 +414,6 @@ public final class NodeJournal: @unchecked Sendable {
         }
     }
 
-    private static func milliseconds(_ duration: Duration) -> String {
-        let (seconds, attoseconds) = duration.components
-        let micros = seconds * 1_000_000 + attoseconds / 1_000_000_000_000
-        return "\(micros / 1_000).\(micros % 1_000 / 100)"
-    }
 
     private func deleteFiles(before sequence: UInt64) throws {
         let doomed = condition.locked { fileSequences.filter { $0 < sequence } }
@@ -433,5 +428,14 @@ public final class NodeJournal: @unchecked Sendable {
     /// With the lock held: a truncation or reset leaves the file durable only up to `index`.
     private func lowerDurableIndex(_ partition: PartitionID, to index: LogIndex) {
         durableIndices[partition] = min(durableIndices[partition] ?? .zero, index)
+    }
+}
+
+extension Duration {
+    /// Milliseconds with one decimal, for log lines ("12.3").
+    var millisecondsText: String {
+        let (seconds, attoseconds) = components
+        let micros = seconds * 1_000_000 + attoseconds / 1_000_000_000_000
+        return "\(micros / 1_000).\(micros % 1_000 / 100)"
     }
 }

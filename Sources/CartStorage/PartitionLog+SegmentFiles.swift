@@ -105,7 +105,9 @@ extension PartitionLog {
     /// acknowledged entries in it. Reopening reads the files as they are: those records are
     /// an unacknowledged suffix, as after a crash.
     func roll(completing completed: inout [DurabilityCompletion]) throws {
+        let began = ContinuousClock.now
         completed += try groupCommit.flush(force: true)
+        let sealed = ContinuousClock.now
         let segment: Segment
         do {
             segment = try Segment.create(directory: directory, sequence: active.sequence + 1,
@@ -117,7 +119,10 @@ extension PartitionLog {
         }
         segments.append(segment)
         groupCommit.retarget(segment.file, durableBytes: 0)
-        logger.debug("rolled to a new segment", metadata: ["file": "\(segment.fileName)"])
+        logger.info("rolled to a new segment", metadata: [
+            "file": "\(segment.fileName)", "sealMs": "\((sealed - began).millisecondsText)",
+            "createMs": "\((ContinuousClock.now - sealed).millisecondsText)",
+        ])
     }
 
     /// Deletes matching segments newest first, then syncs the directory. Each one leaves
