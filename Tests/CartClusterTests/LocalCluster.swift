@@ -84,6 +84,9 @@ final class LocalCluster: @unchecked Sendable {
         try waitForListening(stdoutPath, node: node)
     }
 
+    /// The process id of running node `node`, or nil.
+    func pid(of node: Int) -> Int32? { processes[node]?.processIdentifier }
+
     func startAll() throws {
         for node in 1...size { try start(node) }
     }

@@ -41,6 +41,8 @@ struct Cartd: AsyncParsableCommand {
     @Flag(help: "Skip fsync (unsafe: acknowledged writes can be lost on a crash; experiments only).") var noFsync = false
     @Flag(inversion: .prefixedNo, help: "Make appends durable through one journal per node (default) instead of syncing each partition log.")
     var journal: Bool?
+    @Flag(inversion: .prefixedNo, help: "Run the node's threads under SCHED_BATCH: a thread that wakes up does not preempt a running one (Linux; default on).")
+    var batchScheduling = true
     @Option(help: "Log level: trace, debug, info, notice, warning, error, critical.") var logLevel: String = "info"
 
     func run() async throws {
@@ -52,6 +54,14 @@ struct Cartd: AsyncParsableCommand {
             return handler
         }
         let logger = Logger(label: "cartd")
+        if batchScheduling {
+            switch BatchScheduling.apply() {
+            case .success(let threads):
+                logger.info("threads scheduled SCHED_BATCH: a woken thread waits for the running one", metadata: ["threads": "\(threads)"])
+            case .failure(let error):
+                logger.warning("cannot schedule the threads SCHED_BATCH; they keep the default policy", metadata: ["error": "\(error)"])
+            }
+        }
         let node = CartNode(configuration: configuration, logger: logger)
         let watcher = PortAnnouncer(node: node, host: (configuration.clientHost, configuration.peerHost))
         let group = ServiceGroup(configuration: ServiceGroupConfiguration(
