@@ -3,15 +3,17 @@ import Glibc
 #endif
 import Foundation
 
-/// Runs cartd's threads under Linux's `SCHED_BATCH` policy: the same share of the CPU as the
-/// default policy (same nice value, no privileges needed), but a thread that wakes up does
-/// not preempt the one running. A node's threads wake each other thousands of times a
-/// second (the journal thread after each sync, the event loops on each message), and under
-/// load every such wake-up used to cut into an event loop's run: ~3,000 involuntary context
-/// switches a second per loop at 64 addItem clients on 2 cores. With the policy, a loop
-/// finishes what it has read before the woken thread runs, and more work shares each
-/// syscall, sync and message (interleaved 25 s runs of `tools/bench-cluster`'s load, 3
-/// nodes on 2 cores: 17,386 → 19,146 ops/s, p99 7.4–8.1 → 6.4–7.3 ms; README).
+/// `cartd --batch-scheduling`: runs the node's threads under Linux's `SCHED_BATCH` policy,
+/// the same share of the CPU as the default policy (same nice value, no privileges needed),
+/// but a thread that wakes up does not preempt the one running. A node's threads wake each
+/// other thousands of times a second (the journal thread after each sync, the event loops
+/// on each message); where nodes and their load share few cores, each wake-up cuts into a
+/// running event loop (~3,000 involuntary context switches a second per loop at 64 addItem
+/// clients, 3 nodes on 2 cores). With the policy a loop finishes what it read first, and
+/// more work shares each syscall, sync and message: +10 % addItem ops/s and a lower p99
+/// there. The cost: a woken loop also waits for any CPU-bound thread on its core (a
+/// restarted node rebuilding its state, a large snapshot being encoded, another program)
+/// until the scheduler's tick, so latency grows while one runs (README).
 ///
 /// Applied at start to every thread the process has; threads made later inherit it.
 enum BatchScheduling {
