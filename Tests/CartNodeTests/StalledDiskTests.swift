@@ -263,7 +263,7 @@ final class StalledDiskTests: XCTestCase {
             let replica = try XCTUnwrap(cluster.node(leader).replica(partition))
             let log = replica.storage.log
             let gate = DispatchSemaphore(value: 0)
-            log.setBoundaryGateForTesting(gate)
+            log.setFilesGateForTesting(gate)
             // A compaction on the loop would hold everything below (the loop's answers too)
             // until the disk resumes: bound it, so such a build fails instead of hanging.
             let safety = Task {
@@ -272,7 +272,7 @@ final class StalledDiskTests: XCTestCase {
             }
             defer {
                 safety.cancel()
-                log.setBoundaryGateForTesting(nil)
+                log.setFilesGateForTesting(nil)
                 gate.signal()
             }
             let stallsBefore = cluster.node(leader).metrics.value(.loopStalls)

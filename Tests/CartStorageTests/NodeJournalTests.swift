@@ -213,6 +213,44 @@ final class NodeJournalTests: XCTestCase {
         journal.close()
     }
 
+    /// A truncation cuts the index table under the log's lock and the files after letting it
+    /// go: while it is held just before it changes the files, another thread reads the
+    /// entries it keeps and sees the log end at the cut. After a crash the files hold the
+    /// cut too, and appends after it come back.
+    func testReadsGoOnWhileATruncationCutsTheFiles() throws {
+        let directory = TemporaryDirectory()
+        var journal = try openJournal(directory)
+        var log = try openJournaledLog(directory, 6, journal)
+        try log.appendAndWait(makeEntries(from: 1, count: 10, term: 1))
+        let gate = DispatchSemaphore(value: 0)
+        log.setFilesGateForTesting(gate)
+        let cut = DispatchGroup()
+        let cutOutcome = LockedOutcome()
+        DispatchQueue.global().async(group: cut) { [log] in
+            cutOutcome.set(Result { try log.truncateSuffix(after: LogIndex(4)); return [] })
+        }
+        XCTAssertEqual(cut.wait(timeout: .now() + 0.3), .timedOut, "the truncation waits at the gate")
+        let read = DispatchGroup()
+        let readIndexes = LockedOutcome()
+        DispatchQueue.global().async(group: read) { [log] in
+            readIndexes.set(Result { try log.entries(from: LogIndex(1), through: LogIndex(4)).map(\.index.rawValue) + [log.lastIndex.rawValue] })
+        }
+        XCTAssertEqual(read.wait(timeout: .now() + 10), .success, "the entries kept are read while the files change")
+        XCTAssertEqual(try readIndexes.get()?.get(), [1, 2, 3, 4, 4], "the log ends at the cut already")
+        gate.signal()  // the truncation holds the gate already
+        log.setFilesGateForTesting(nil)
+        XCTAssertEqual(cut.wait(timeout: .now() + 10), .success)
+        XCTAssertEqual(try cutOutcome.get()?.get(), [])
+        try log.appendAndWait(makeEntries(from: 5, count: 2, term: 2))
+        journal.close()  // a crash: the log never closed
+
+        journal = try openJournal(directory)
+        log = try openJournaledLog(directory, 6, journal)
+        XCTAssertEqual(try log.allEntries(), makeEntries(from: 1, count: 4, term: 1) + makeEntries(from: 5, count: 2, term: 2))
+        try log.close()
+        journal.close()
+    }
+
     /// A compaction writes and syncs its boundary without the log's lock: while it is held
     /// just before that write, another thread reads the log and appends to it, and a
     /// truncation waits (the two must not interleave their file changes). After a crash the
@@ -223,7 +261,7 @@ final class NodeJournalTests: XCTestCase {
         var log = try openJournaledLog(directory, 5, journal)
         try log.appendAndWait(makeEntries(from: 1, count: 10, term: 1))
         let gate = DispatchSemaphore(value: 0)
-        log.setBoundaryGateForTesting(gate)
+        log.setFilesGateForTesting(gate)
         let compaction = DispatchGroup()
         let compacted = LockedOutcome()
         DispatchQueue.global().async(group: compaction) { [log] in
@@ -246,6 +284,7 @@ final class NodeJournalTests: XCTestCase {
             cutOutcome.set(Result { try log.truncateSuffix(after: LogIndex(11)); return [] })
         }
         XCTAssertEqual(cut.wait(timeout: .now() + 0.3), .timedOut, "a truncation waits for the compaction")
+        log.setFilesGateForTesting(nil)  // the compaction holds the gate already; the truncation passes
         gate.signal()
         XCTAssertEqual(compaction.wait(timeout: .now() + 10), .success)
         XCTAssertEqual(cut.wait(timeout: .now() + 10), .success)

@@ -151,6 +151,52 @@ final class WriteFailureTests: XCTestCase {
         }
     }
 
+    /// A truncation drops 5...10 from the index, then cuts the file without the log's lock,
+    /// and preallocating it again after the cut fails. The log stops: every later call throws
+    /// that error (the file and the index may disagree now). Reopening (with the journal:
+    /// replaying its truncate record) gives the cut log, and appends go on from there.
+    func testATruncationWhoseFileChangeFailsStopsTheLog() throws {
+        for journaled in [false, true] {
+            let directory = TemporaryDirectory("\(#function)\(journaled)")
+            let partitionPath = directory.path + "/partition"
+            let journalPath = directory.path + "/journal"
+            let journal = journaled ? try NodeJournal.open(directory: journalPath, logger: quietLogger) : nil
+            let log = try PartitionLog.open(directory: partitionPath, partition: 5, options: options(), journal: journal,
+                                            logger: quietLogger)
+            try log.appendAndWait(makeEntries(from: 1, count: 10, term: 1))
+            try journal?.checkpoint()  // the records buffered for the file go into it first
+            let cutError = StorageError.io(operation: "fallocate", path: partitionPath + "/" + Segment.fileName(sequence: 1),
+                                           errno: EFBIG)
+
+            let failed = withFileSizeLimit(16 * 1024) { Result { try log.truncateSuffix(after: 4) } }
+            XCTAssertThrowsError(try failed.get()) { XCTAssertEqual($0 as? StorageError, cutError, "journaled: \(journaled)") }
+            let calls: [(String, () throws -> Void)] = [
+                ("append", { try log.append(makeEntries(from: 5, count: 1, term: 2)) { _ in } }),
+                ("entries", { _ = try log.entries(from: 1, through: 4) }),
+                ("truncateSuffix", { try log.truncateSuffix(after: 2) }),
+                ("compactPrefix", { try log.compactPrefix(through: 2) }),
+            ]
+            for (name, call) in calls {
+                XCTAssertThrowsError(try call(), name) { XCTAssertEqual($0 as? StorageError, cutError, name) }
+            }
+            if journaled {
+                XCTAssertThrowsError(try log.close()) { XCTAssertEqual($0 as? StorageError, cutError) }
+                journal?.close()
+            } else {
+                try log.close()
+            }
+
+            let reopenedJournal = journaled ? try NodeJournal.open(directory: journalPath, logger: quietLogger) : nil
+            defer { reopenedJournal?.close() }
+            let reopened = try PartitionLog.open(directory: partitionPath, partition: 5, options: options(),
+                                                 journal: reopenedJournal, logger: quietLogger)
+            XCTAssertEqual(try reopened.allEntries(), makeEntries(from: 1, count: 4, term: 1), "journaled: \(journaled)")
+            try reopened.appendAndWait(makeEntries(from: 5, count: 2, term: 2))
+            XCTAssertEqual(try reopened.allEntries(), makeEntries(from: 1, count: 4, term: 1) + makeEntries(from: 5, count: 2, term: 2))
+            try reopened.close()
+        }
+    }
+
     /// Creating a segment or a journal file opens it and then preallocates it; here the
     /// preallocation fails. The half-made file is removed again, so creating the file at
     /// the same name afterwards succeeds (instead of failing with EEXIST) and recovery never
