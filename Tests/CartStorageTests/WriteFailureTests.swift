@@ -102,12 +102,8 @@ final class WriteFailureTests: XCTestCase {
     func testAFailedSnapshotResetStopsTheLogAndReopeningStartsAfterTheSnapshot() throws {
         for journaled in [false, true] {
             let directory = TemporaryDirectory("\(#function)\(journaled)")
-            let partitionPath = directory.path + "/partition"
-            let journalPath = directory.path + "/journal"
-            let journal = journaled ? try NodeJournal.open(directory: journalPath, logger: quietLogger) : nil
-            let log = try PartitionLog.open(directory: partitionPath, partition: 5, options: options(), journal: journal,
-                                            logger: quietLogger)
-            try log.appendAndWait(makeEntries(from: 1, count: 10, term: 1))
+            let (partitionPath, journalPath) = (directory.path + "/partition", directory.path + "/journal")
+            let (log, journal) = try openLogOfTen(partitionPath, journaled ? journalPath : nil)
             try log.snapshots.save(Snapshot(lastIndex: 20, term: 2, data: Array("state through 20".utf8)))
             let createError = StorageError.io(operation: "fallocate", path: partitionPath + "/" + Segment.fileName(sequence: 2),
                                               errno: EFBIG)
@@ -124,15 +120,7 @@ final class WriteFailureTests: XCTestCase {
                 ("compactPrefix", { try log.compactPrefix(through: 5) }),
                 ("resetForSnapshot", { try log.resetForSnapshot(index: 20, term: 2) }),
             ]
-            for (name, call) in calls {
-                XCTAssertThrowsError(try call(), name) { XCTAssertEqual($0 as? StorageError, createError, name) }
-            }
-            if journaled {
-                XCTAssertThrowsError(try log.close()) { XCTAssertEqual($0 as? StorageError, createError) }
-                journal?.close()
-            } else {
-                try log.close()
-            }
+            try assertStopped(log, journal: journal, by: createError, calls: calls)
 
             let reopenedJournal = journaled ? try NodeJournal.open(directory: journalPath, logger: quietLogger) : nil
             defer { reopenedJournal?.close() }
@@ -158,12 +146,8 @@ final class WriteFailureTests: XCTestCase {
     func testATruncationWhoseFileChangeFailsStopsTheLog() throws {
         for journaled in [false, true] {
             let directory = TemporaryDirectory("\(#function)\(journaled)")
-            let partitionPath = directory.path + "/partition"
-            let journalPath = directory.path + "/journal"
-            let journal = journaled ? try NodeJournal.open(directory: journalPath, logger: quietLogger) : nil
-            let log = try PartitionLog.open(directory: partitionPath, partition: 5, options: options(), journal: journal,
-                                            logger: quietLogger)
-            try log.appendAndWait(makeEntries(from: 1, count: 10, term: 1))
+            let (partitionPath, journalPath) = (directory.path + "/partition", directory.path + "/journal")
+            let (log, journal) = try openLogOfTen(partitionPath, journaled ? journalPath : nil)
             try journal?.checkpoint()  // the records buffered for the file go into it first
             let cutError = StorageError.io(operation: "fallocate", path: partitionPath + "/" + Segment.fileName(sequence: 1),
                                            errno: EFBIG)
@@ -176,15 +160,7 @@ final class WriteFailureTests: XCTestCase {
                 ("truncateSuffix", { try log.truncateSuffix(after: 2) }),
                 ("compactPrefix", { try log.compactPrefix(through: 2) }),
             ]
-            for (name, call) in calls {
-                XCTAssertThrowsError(try call(), name) { XCTAssertEqual($0 as? StorageError, cutError, name) }
-            }
-            if journaled {
-                XCTAssertThrowsError(try log.close()) { XCTAssertEqual($0 as? StorageError, cutError) }
-                journal?.close()
-            } else {
-                try log.close()
-            }
+            try assertStopped(log, journal: journal, by: cutError, calls: calls)
 
             let reopenedJournal = journaled ? try NodeJournal.open(directory: journalPath, logger: quietLogger) : nil
             defer { reopenedJournal?.close() }
@@ -231,6 +207,31 @@ final class WriteFailureTests: XCTestCase {
 /// a `pwrite` reaching past it is cut short there and the next one fails with EFBIG, and
 /// `posix_fallocate` past it fails with EFBIG, in every file (keep the body short). SIGXFSZ,
 /// which the kernel sends along, is ignored meanwhile.
+/// Partition 5's log in `partitionPath` (with a journal in `journalPath`, if given) holding
+/// entries 1...10 of term 1, durable.
+func openLogOfTen(_ partitionPath: String, _ journalPath: String?) throws -> (PartitionLog, NodeJournal?) {
+    let journal = try journalPath.map { try NodeJournal.open(directory: $0, logger: quietLogger) }
+    let log = try PartitionLog.open(directory: partitionPath, partition: 5, options: options(), journal: journal, logger: quietLogger)
+    try log.appendAndWait(makeEntries(from: 1, count: 10, term: 1))
+    return (log, journal)
+}
+
+/// Every call in `calls` throws `error`, the error that stopped `log`; a journaled log's
+/// close throws it too (the log stays registered, so the journal keeps the records its file
+/// may lack), and then its journal closes as in a crash.
+func assertStopped(_ log: PartitionLog, journal: NodeJournal?, by error: StorageError, calls: [(String, () throws -> Void)],
+                   file: StaticString = #filePath, line: UInt = #line) throws {
+    for (name, call) in calls {
+        XCTAssertThrowsError(try call(), name, file: file, line: line) { XCTAssertEqual($0 as? StorageError, error, name, file: file, line: line) }
+    }
+    if let journal {
+        XCTAssertThrowsError(try log.close(), file: file, line: line) { XCTAssertEqual($0 as? StorageError, error, file: file, line: line) }
+        journal.close()
+    } else {
+        try log.close()
+    }
+}
+
 func withFileSizeLimit<T>(_ bytes: Int, _ body: () throws -> T) rethrows -> T {
     var saved = rlimit()
     precondition(getrlimit(__rlimit_resource_t(RLIMIT_FSIZE.rawValue), &saved) == 0)
