@@ -87,16 +87,10 @@ extension PartitionLog {
         do {
             try change()
         } catch {
-            stopAfterFailedChange(what, at: path, error)
+            writeFailure = error
+            logger.error("\(what) failed; log stopped", metadata: ["path": "\(path)", "error": "\(error)"])
             throw error
         }
-    }
-
-    /// Called with `lock` held: a write into the segment files, or a change of them, failed
-    /// (see `changingFiles`); every later call throws `error`.
-    func stopAfterFailedChange(_ what: String, at path: String, _ error: any Error) {
-        writeFailure = error
-        logger.error("\(what) failed; log stopped", metadata: ["path": "\(path)", "error": "\(error)"])
     }
 
     /// Seals the active segment (synced in full, so damage in it is never a torn tail) and
@@ -150,32 +144,15 @@ extension PartitionLog {
 
     /// Called with `lock` held: removes the entries after `index` from the files (synced).
     func cutSuffix(after index: LogIndex) throws {
-        let filesChange = try cutInMemory(after: index)
-        try changingFiles("cutting the log after \(index)", at: directory, filesChange)
-    }
-
-    /// Called with `lock` held: removes the entries after `index` from the index table and
-    /// their segments from the list, and returns the change of the files, which may run
-    /// without the lock (its caller appends nothing until it is done, and reads stop at
-    /// `index`): the later segments are deleted, newest first, so a crash midway leaves a
-    /// log longer than the cut, never one with a gap; then the segment holding `index` is
-    /// cut and synced. If it
-    /// fails, the log must stop (`stopAfterFailedChange`): the files may hold more.
-    func cutInMemory(after index: LogIndex) throws -> () throws -> Void {
         try writeUnwritten()
         let cut = table.slot(at: max(index.next, table.firstIndex))!
-        let doomed = segments.filter { $0.sequence > cut.segment }
-        segments.removeAll { $0.sequence > cut.segment }
-        let kept = active
-        kept.forgetRecords(from: cut.offset)
-        groupCommit.retarget(kept.file, durableBytes: cut.offset)
-        table.removeSuffix(after: index)
-        let (directory, policy) = (self.directory, options.syncPolicy)
-        return {
-            for segment in doomed.reversed() { try PosixFile.remove(segment.path) }
-            if !doomed.isEmpty && policy == .fsyncPerBatch { try PosixFile.syncDirectory(directory) }
-            try kept.cutFile(at: cut.offset, policy: policy)
+        try changingFiles("cutting the log after \(index)", at: directory) {
+            // Newest segments go first, so a crash midway leaves a shorter log, never a gap.
+            try removeSegments(where: { $0.sequence > cut.segment })
+            try active.cut(at: cut.offset, policy: options.syncPolicy)
         }
+        groupCommit.retarget(active.file, durableBytes: cut.offset)
+        table.removeSuffix(after: index)
     }
 
     /// Called with `lock` held: replaces the files by an empty log after (`index`, `term`).

@@ -19,9 +19,8 @@ import Logging
 /// log's state (segments, index table, write offset) and is held for each call's writes
 /// and reads (page-cache speed), never across a group-commit sync; the sync runs on the
 /// log's own `GroupCommit` thread, so appends from several threads, or pipelined appends
-/// from one, share syncs. A compaction syncs its new boundary, a truncation cuts and syncs
-/// its files, and a journaled truncation or reset waits for the journal, without that lock;
-/// `filesLock` keeps those changes apart.
+/// from one, share syncs. A compaction syncs its new boundary, and a journaled truncation or
+/// reset waits for the journal, without that lock; `filesLock` keeps those changes apart.
 /// Hard state and snapshots have their own locks so that saving
 /// them never stalls appends. Completions run on the sync thread (or the caller's) with no
 /// lock held. Hence `@unchecked Sendable`.
@@ -76,9 +75,8 @@ public final class PartitionLog: @unchecked Sendable {
     /// checkpoint, so they go in with one `pwrite` per `unwrittenBytesMax` instead of one
     /// per append (a journaled write used to cost two page-cache writes of its payload).
     var unwritten: [UInt8] = []
-    /// Tests: waited on, without the lock, by each compaction before it writes its boundary
-    /// and by each truncation before it changes the files.
-    var filesGateForTesting: DispatchSemaphore?
+    /// Tests: waited on by each compaction before it writes its boundary.
+    var boundaryGateForTesting: DispatchSemaphore?
 
     /// Journaled logs write their records into the segment once this many bytes are waiting.
     static let unwrittenBytesMax = 64 * 1024
@@ -284,22 +282,13 @@ public final class PartitionLog: @unchecked Sendable {
     /// Removes every entry after `index` (Raft conflict resolution, §5.3). Pending appends
     /// are made durable first, so an acknowledgement is never withdrawn silently. The caller
     /// appends nothing to this log until it returns.
-    ///
-    /// The entries go from the index table at once; the files are cut (and synced) after the
-    /// log's lock is let go, so reads of the entries kept go on meanwhile.
     public func truncateSuffix(after index: LogIndex) throws {
         try discardDurably(.truncate(partition, after: index), check: {
             guard index >= boundary.index else {
                 throw StorageError.indexOutOfRange(requested: index, firstIndex: table.firstIndex, lastIndex: table.lastIndex)
             }
             return index < table.lastIndex
-        }, change: {
-            let filesChange = try cutInMemory(after: index)
-            return ("cutting the log after \(index)", { [self] in
-                lock.withLock { filesGateForTesting }?.wait()
-                try filesChange()
-            })
-        })
+        }, change: { try cutSuffix(after: index) })
     }
 
     /// Drops every entry up to and including `index` (covered by a snapshot, §7) and deletes
@@ -322,7 +311,7 @@ public final class PartitionLog: @unchecked Sendable {
                 return CompactionBoundary(index: index, term: slot.term, firstSegment: keepFrom)
             }
             guard let newBoundary = planned else { return }
-            lock.withLock { filesGateForTesting }?.wait()
+            lock.withLock { boundaryGateForTesting }?.wait()
             // The boundary names the first live segment and is durable before any segment
             // goes: whichever of the older ones a crash or a failed unlink leaves, reopening
             // deletes them (`RecoveredLog`), and a later compaction deletes them too.
@@ -347,48 +336,36 @@ public final class PartitionLog: @unchecked Sendable {
                 throw StorageError.indexOutOfRange(requested: index, firstIndex: table.firstIndex, lastIndex: table.lastIndex)
             }
             return true
-        }, change: {
-            try reset(index: index, term: term)
-            return nil
-        })
+        }, change: { try reset(index: index, term: term) })
     }
 
     /// A truncation or a reset: `check` (under the lock) throws if it cannot be done and says
-    /// whether there is anything to do; pending appends are made durable, then `change` runs
-    /// under the lock, and what it returns (what it is doing, and the rest of the change of
-    /// the files) runs after the lock is let go; if that fails, the log stops. With a
-    /// journal, `record` is durable before the files change, so replay can redo it, and the
-    /// wait for the journal's sync (of everything queued on the node, then of the record)
-    /// holds no lock: reads of the entries the change keeps go on meanwhile, from other
-    /// threads too, however long the disk takes. `check` runs again before `change`.
-    private func discardDurably(_ record: JournalRecord, check: () throws -> Bool,
-                                change: () throws -> (what: String, files: () throws -> Void)?) throws {
+    /// whether there is anything to do; pending appends are made durable, then `change` runs.
+    /// With a journal, `record` is durable before the files change, so replay can redo it,
+    /// and the wait for the journal's sync (of everything queued on the node, then of the
+    /// record) holds no lock: reads of the entries the change keeps go on meanwhile, from
+    /// other threads too, however long the disk takes. `check` runs again before `change`.
+    private func discardDurably(_ record: JournalRecord, check: () throws -> Bool, change: () throws -> Void) throws {
         filesLock.lock()
         defer { filesLock.unlock() }
         var completed: [DurabilityCompletion] = []
         defer { for completion in completed { completion(.success(())) } }
-        let proceed = try lock.withLock { () throws -> Bool in
+        let recorded = try lock.withLock { () throws -> Bool in
             try checkOpen()
             guard try check() else { return false }
-            if let journal {
-                try journal.append(record) { _ in }
-            } else {
+            guard let journal else {
                 completed = try groupCommit.flush()
+                try change()
+                return false
             }
+            try journal.append(record) { _ in }
             return true
         }
-        guard proceed else { return }
-        if let journal { completed = try journal.flush() }
-        let rest = try lock.withLock { () throws -> (what: String, files: () throws -> Void)? in
+        guard recorded, let journal else { return }
+        completed = try journal.flush()
+        try lock.withLock {
             try checkOpen()
-            return try check() ? try change() : nil
-        }
-        guard let rest else { return }
-        do {
-            try rest.files()
-        } catch {
-            lock.withLock { stopAfterFailedChange(rest.what, at: directory, error) }
-            throw error
+            if try check() { try change() }
         }
     }
 
@@ -481,10 +458,9 @@ public final class PartitionLog: @unchecked Sendable {
         }
     }
 
-    /// Tests: hold each compaction before it writes its boundary, and each truncation before
-    /// it changes the files, until `gate` is signalled.
-    func setFilesGateForTesting(_ gate: DispatchSemaphore?) {
-        lock.withLock { filesGateForTesting = gate }
+    /// Tests: hold each compaction before it writes its boundary until `gate` is signalled.
+    func setBoundaryGateForTesting(_ gate: DispatchSemaphore?) {
+        lock.withLock { boundaryGateForTesting = gate }
     }
 
     /// Tests: hold the group-commit thread before each sync until `gate` is signalled.

@@ -52,21 +52,10 @@ final class Segment {
     /// Cuts everything from `offset` on (a torn tail, or a suffix truncation), makes the cut
     /// durable, and preallocates again so later appends never grow the file.
     func cut(at offset: Int, policy: SyncPolicy) throws {
-        try cutFile(at: offset, policy: policy)
-        forgetRecords(from: offset)
-    }
-
-    /// The file's part of `cut`: touches no state of this object, so it may run without the
-    /// log's lock once `forgetRecords` ran under it.
-    func cutFile(at offset: Int, policy: SyncPolicy) throws {
         try file.truncate(toBytes: offset)
         if policy == .fsyncPerBatch { try file.fullSync() }
         try file.preallocate(bytes: max(capacityBytes, offset))
         if policy == .fsyncPerBatch { try file.fullSync() }
-    }
-
-    /// The in-memory part of `cut`: records end at `offset`.
-    func forgetRecords(from offset: Int) {
         writeOffset = offset
         zeroFill.reset(to: offset)
     }

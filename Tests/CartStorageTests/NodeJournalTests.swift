@@ -190,25 +190,6 @@ final class NodeJournalTests: XCTestCase {
         try assertTheCutToFourSurvivesACrash(directory, 2, log, journal)
     }
 
-    /// A truncation cuts the index table under the log's lock and the files after letting it
-    /// go: while it is held just before it changes the files, another thread reads the
-    /// entries it keeps and sees the log end at the cut. After a crash the files hold the
-    /// cut too, and appends after it come back.
-    func testReadsGoOnWhileATruncationCutsTheFiles() throws {
-        let directory = TemporaryDirectory()
-        let journal = try openJournal(directory)
-        let log = try openJournaledLog(directory, 6, journal)
-        try log.appendAndWait(makeEntries(from: 1, count: 10, term: 1))
-        let gate = DispatchSemaphore(value: 0)
-        log.setFilesGateForTesting(gate)
-        let read = try readWhileATruncationToFourIsHeld(log) {
-            gate.signal()  // the truncation holds the gate already
-            log.setFilesGateForTesting(nil)
-        }
-        XCTAssertEqual(read, [1, 2, 3, 4, 4], "the log ends at the cut already")
-        try assertTheCutToFourSurvivesACrash(directory, 6, log, journal)
-    }
-
     /// Truncates `log` after 4 on another thread, which something the caller set up holds
     /// (checked); reads entries 1...4 and the last index from a third thread meanwhile (they
     /// must not wait for the truncation), then `release`s it and waits for it to succeed.
@@ -257,7 +238,7 @@ final class NodeJournalTests: XCTestCase {
         var log = try openJournaledLog(directory, 5, journal)
         try log.appendAndWait(makeEntries(from: 1, count: 10, term: 1))
         let gate = DispatchSemaphore(value: 0)
-        log.setFilesGateForTesting(gate)
+        log.setBoundaryGateForTesting(gate)
         let compaction = DispatchGroup()
         let compacted = LockedOutcome()
         DispatchQueue.global().async(group: compaction) { [log] in
@@ -280,7 +261,7 @@ final class NodeJournalTests: XCTestCase {
             cutOutcome.set(Result { try log.truncateSuffix(after: LogIndex(11)); return [] })
         }
         XCTAssertEqual(cut.wait(timeout: .now() + 0.3), .timedOut, "a truncation waits for the compaction")
-        log.setFilesGateForTesting(nil)  // the compaction holds the gate already; the truncation passes
+        log.setBoundaryGateForTesting(nil)  // the compaction holds the gate already; the truncation passes
         gate.signal()
         XCTAssertEqual(compaction.wait(timeout: .now() + 10), .success)
         XCTAssertEqual(cut.wait(timeout: .now() + 10), .success)

@@ -139,9 +139,9 @@ final class WriteFailureTests: XCTestCase {
         }
     }
 
-    /// A truncation drops 5...10 from the index, then cuts the file without the log's lock,
-    /// and preallocating it again after the cut fails. The log stops: every later call throws
-    /// that error (the file and the index may disagree now). Reopening (with the journal:
+    /// A truncation cuts the file after 4, and preallocating it again after the cut fails.
+    /// The log stops: every later call throws that error (the file and the index may
+    /// disagree now). Reopening (with the journal:
     /// replaying its truncate record) gives the cut log, and appends go on from there.
     func testATruncationWhoseFileChangeFailsStopsTheLog() throws {
         for journaled in [false, true] {
