@@ -414,7 +414,6 @@ public final class NodeJournal: @unchecked Sendable {
         }
     }
 
-
     private func deleteFiles(before sequence: UInt64) throws {
         let doomed = condition.locked { fileSequences.filter { $0 < sequence } }
         for old in doomed { try PosixFile.remove(directory + "/" + JournalFile.fileName(sequence: old)) }

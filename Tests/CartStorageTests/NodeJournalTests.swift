@@ -181,51 +181,36 @@ final class NodeJournalTests: XCTestCase {
     /// and the cut happens once the syncs resume (a reopen after a crash sees it too).
     func testReadsOfTheLogGoOnWhileATruncationWaitsForTheJournal() throws {
         let directory = TemporaryDirectory()
-        let journal = try openJournal(directory)
-        let log = try openJournaledLog(directory, 2, journal)
+        var journal = try openJournal(directory)
+        var log = try openJournaledLog(directory, 2, journal)
         try log.appendAndWait(makeEntries(from: 1, count: 10, term: 1))
         journal.pauseSyncs()
-        let read = try readWhileATruncationToFourIsHeld(log, release: journal.resumeSyncs)
-        XCTAssertEqual(read, [1, 2, 3, 4, 10], "nothing is cut before the journal's record is durable")
-        try assertTheCutToFourSurvivesACrash(directory, 2, log, journal)
-    }
-
-    /// Truncates `log` after 4 on another thread, which something the caller set up holds
-    /// (checked); reads entries 1...4 and the last index from a third thread meanwhile (they
-    /// must not wait for the truncation), then `release`s it and waits for it to succeed.
-    private func readWhileATruncationToFourIsHeld(_ log: PartitionLog, release: () -> Void,
-                                                  file: StaticString = #filePath, line: UInt = #line) throws -> [UInt64]? {
         let cut = DispatchGroup()
-        let cutOutcome = LockedOutcome()
+        let outcome = LockedOutcome()
         DispatchQueue.global().async(group: cut) { [log] in
-            cutOutcome.set(Result { try log.truncateSuffix(after: LogIndex(4)); return [] })
+            outcome.set(Result { try log.truncateSuffix(after: LogIndex(4)); return [] })
         }
-        XCTAssertEqual(cut.wait(timeout: .now() + 0.3), .timedOut, "the truncation is held", file: file, line: line)
+        XCTAssertEqual(cut.wait(timeout: .now() + 0.3), .timedOut, "the truncation waits for the paused journal")
         let read = DispatchGroup()
         let readIndexes = LockedOutcome()
         DispatchQueue.global().async(group: read) { [log] in
             readIndexes.set(Result { try log.entries(from: LogIndex(1), through: LogIndex(4)).map(\.index.rawValue) + [log.lastIndex.rawValue] })
         }
-        XCTAssertEqual(read.wait(timeout: .now() + 10), .success, "the entries kept are read meanwhile", file: file, line: line)
-        release()
+        XCTAssertEqual(read.wait(timeout: .now() + 5), .success, "the entries before the cut are read meanwhile")
+        XCTAssertEqual(try readIndexes.get()?.get(), [1, 2, 3, 4, 10], "nothing is cut before the journal's record is durable")
+        journal.resumeSyncs()
         _ = read.wait(timeout: .now() + 10)
-        XCTAssertEqual(cut.wait(timeout: .now() + 10), .success, file: file, line: line)
-        XCTAssertEqual(try cutOutcome.get()?.get(), [], file: file, line: line)
-        XCTAssertEqual(log.lastIndex, LogIndex(4), file: file, line: line)
-        return try readIndexes.get()?.get()
-    }
-
-    /// After the cut to 4, appends 5...6 in term 2, crashes (the log never closes), and
-    /// checks that the reopened log holds 1...4 of term 1 and 5...6 of term 2.
-    private func assertTheCutToFourSurvivesACrash(_ directory: TemporaryDirectory, _ partition: UInt32,
-                                                  _ log: PartitionLog, _ journal: NodeJournal) throws {
+        XCTAssertEqual(cut.wait(timeout: .now() + 10), .success)
+        XCTAssertEqual(try outcome.get()?.get(), [])
+        XCTAssertEqual(log.lastIndex, LogIndex(4))
         try log.appendAndWait(makeEntries(from: 5, count: 2, term: 2))
+        journal.close()  // a crash: the log never closed
+
+        journal = try openJournal(directory)
+        log = try openJournaledLog(directory, 2, journal)
+        XCTAssertEqual(try log.allEntries(), makeEntries(from: 1, count: 4, term: 1) + makeEntries(from: 5, count: 2, term: 2))
+        try log.close()
         journal.close()
-        let reopenedJournal = try openJournal(directory)
-        let reopened = try openJournaledLog(directory, partition, reopenedJournal)
-        XCTAssertEqual(try reopened.allEntries(), makeEntries(from: 1, count: 4, term: 1) + makeEntries(from: 5, count: 2, term: 2))
-        try reopened.close()
-        reopenedJournal.close()
     }
 
     /// A compaction writes and syncs its boundary without the log's lock: while it is held
