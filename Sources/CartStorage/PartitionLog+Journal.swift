@@ -101,6 +101,7 @@ extension PartitionLog {
         try lock.withLock {
             try checkFilesCanCatchUp()
             guard !closed else { return nil }
+            try finishRoll()
             try writeUnwritten()
             _ = try groupCommit.flush(force: true)
             return table.lastIndex

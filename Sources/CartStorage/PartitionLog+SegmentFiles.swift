@@ -43,17 +43,20 @@ extension PartitionLog {
     func writeRecords(_ entries: [StoredEntry], completing completed: inout [DurabilityCompletion]) throws {
         var slots: [LogIndexTable.Slot] = []
         slots.reserveCapacity(entries.count)
-        var fence = groupCommit.durableFence
+        // The fence counts bytes of the segment active now; records that go to a later one
+        // (or to the one a roll is creating) name none of its bytes durable.
+        let fenced = pendingRoll == nil ? active.sequence : nil
+        let fence = groupCommit.durableFence
         for entry in entries {
             let recordBytes = RecordFormat.recordBytes(payloadBytes: entry.payload.count)
-            if active.writeOffset + unwritten.count + recordBytes > active.capacityBytes {
-                try writeUnwritten()
-                try roll(completing: &completed)
-                fence = 0
+            let (segment, offset) = try place(recordBytes: recordBytes, completing: &completed)
+            slots.append(.init(segment: segment, offset: offset, recordBytes: recordBytes, term: entry.term))
+            let recordFence = segment == fenced ? fence : 0
+            if let roll = pendingRoll {
+                RecordFormat.encode(entry, partition: partition, durableFence: recordFence, into: &roll.records)
+            } else {
+                RecordFormat.encode(entry, partition: partition, durableFence: recordFence, into: &unwritten)
             }
-            slots.append(.init(segment: active.sequence, offset: active.writeOffset + unwritten.count,
-                               recordBytes: recordBytes, term: entry.term))
-            RecordFormat.encode(entry, partition: partition, durableFence: fence, into: &unwritten)
         }
         if journal == nil || unwritten.count >= Self.unwrittenBytesMax { try writeUnwritten() }
         for slot in slots { table.append(slot) }
@@ -105,6 +108,10 @@ extension PartitionLog {
     /// acknowledged entries in it. Reopening reads the files as they are: those records are
     /// an unacknowledged suffix, as after a crash.
     func roll(completing completed: inout [DurabilityCompletion]) throws {
+        if let gate = rollGateForTesting {
+            gate.wait()
+            gate.signal()
+        }
         let began = ContinuousClock.now
         completed += try groupCommit.flush(force: true)
         let sealed = ContinuousClock.now

@@ -15,7 +15,7 @@ import Logging
 /// compaction, segment creation and metadata changes sync the file and its directory
 /// before they return.
 ///
-/// Concurrency: every method may be called from any thread. One `NSLock` serializes the
+/// Concurrency: every method may be called from any thread. One lock (`NSCondition`) serializes the
 /// log's state (segments, index table, write offset) and is held for each call's writes
 /// and reads (page-cache speed), never across a group-commit sync; the sync runs on the
 /// log's own `GroupCommit` thread, so appends from several threads, or pipelined appends
@@ -43,7 +43,8 @@ public final class PartitionLog: @unchecked Sendable {
     public let snapshots: SnapshotStore
 
     let logger: Logger
-    let lock = NSLock()
+    /// A condition as well, for `finishRoll` to wait on a roll the roll queue is doing.
+    let lock = NSCondition()
     /// Held by a change of the files that spans more than one hold of `lock` (compaction,
     /// truncation, reset), so two never interleave: the boundary file and the segment list
     /// a compaction planned under `lock` are still the ones it changes after its sync.
@@ -75,6 +76,14 @@ public final class PartitionLog: @unchecked Sendable {
     /// checkpoint, so they go in with one `pwrite` per `unwrittenBytesMax` instead of one
     /// per append (a journaled write used to cost two page-cache writes of its payload).
     var unwritten: [UInt8] = []
+    /// Journaled logs, once open: a full segment is sealed and the next one created on
+    /// `rollQueue`, not by the appender (see `PartitionLog+SegmentRoll.swift`).
+    var defersRolls = false
+    /// The roll in progress, whose records wait in memory; nil when none is.
+    var pendingRoll: SegmentRoll?
+    let rollQueue: DispatchQueue
+    /// Tests: waited on (and passed on) by each roll before it seals the active segment.
+    var rollGateForTesting: DispatchSemaphore?
     /// Tests: waited on by each compaction before it writes its boundary.
     var boundaryGateForTesting: DispatchSemaphore?
 
@@ -99,6 +108,7 @@ public final class PartitionLog: @unchecked Sendable {
         self.table = recovered.table
         self.boundary = recovered.boundary
         self.journal = journal
+        self.rollQueue = DispatchQueue(label: "cart-storage-roll-\(partition)")
         self.groupCommit = GroupCommit(policy: options.syncPolicy, name: "cart-storage-\(partition)", workers: syncWorkers)
         groupCommit.retarget(active.file, durableBytes: active.writeOffset)
     }
@@ -139,6 +149,7 @@ public final class PartitionLog: @unchecked Sendable {
                                    snapshots: snapshots, recovered: recovered, syncWorkers: syncWorkers, journal: journal)
             if let journal {
                 let durableIndex = try log.replay(journalOps?.ops ?? [])
+                log.lock.withLock { log.defersRolls = true }
                 journal.register(log, durableIndex: durableIndex)
             }
             return log
@@ -205,12 +216,21 @@ public final class PartitionLog: @unchecked Sendable {
             slots.append(slot)
             index = index.next
         }
-        if start.segment == active.sequence, slots.last!.offset + slots.last!.recordBytes > active.writeOffset {
-            try writeUnwritten()
-        }
-        let segment = segments.first { $0.sequence == start.segment }!
         let length = slots.last!.offset + slots.last!.recordBytes - start.offset
-        let bytes = try segment.file.read(count: length, at: start.offset)
+        let bytes: [UInt8]
+        let path: String
+        if let roll = pendingRoll, start.segment == roll.sequence {
+            // Records of the segment a roll is creating: still in memory.
+            bytes = Array(roll.records[start.offset..<(start.offset + length)])
+            path = self.path(Segment.fileName(sequence: roll.sequence))
+        } else {
+            if start.segment == active.sequence, slots.last!.offset + slots.last!.recordBytes > active.writeOffset {
+                try writeUnwritten()
+            }
+            let segment = segments.first { $0.sequence == start.segment }!
+            bytes = try segment.file.read(count: length, at: start.offset)
+            path = segment.path
+        }
         return try bytes.withUnsafeBytes { raw in
             try slots.enumerated().map { position, slot in
                 let local = slot.offset - start.offset
@@ -219,7 +239,7 @@ public final class PartitionLog: @unchecked Sendable {
                         UnsafeRawBufferPointer(rebasing: raw[local...]), at: 0, partition: partition,
                         payloadBytesMax: options.payloadBytesMax, segmentOffset: slot.offset),
                       header.index == expected, header.term == slot.term else {
-                    throw StorageError.corruptRecord(file: segment.path, offset: slot.offset, reason: "record changed on disk after recovery")
+                    throw StorageError.corruptRecord(file: path, offset: slot.offset, reason: "record changed on disk after recovery")
                 }
                 return StoredEntry(index: header.index, term: header.term,
                                    payload: RecordFormat.payload(UnsafeRawBufferPointer(rebasing: raw[local...]), at: 0, header: header))
@@ -307,7 +327,10 @@ public final class PartitionLog: @unchecked Sendable {
                     throw StorageError.indexOutOfRange(requested: index, firstIndex: table.firstIndex, lastIndex: table.lastIndex)
                 }
                 // Appends only add later segments, so this stays the first one still needed.
-                let keepFrom = table.slot(at: index.next)?.segment ?? active.sequence
+                // While a roll is creating the next segment, the active one stays (the roll
+                // syncs it; a later compaction deletes it).
+                var keepFrom = table.slot(at: index.next)?.segment ?? active.sequence
+                if pendingRoll != nil { keepFrom = min(keepFrom, active.sequence) }
                 return CompactionBoundary(index: index, term: slot.term, firstSegment: keepFrom)
             }
             guard let newBoundary = planned else { return }
@@ -352,6 +375,7 @@ public final class PartitionLog: @unchecked Sendable {
         defer { for completion in completed { completion(.success(())) } }
         let recorded = try lock.withLock { () throws -> Bool in
             try checkOpen()
+            try finishRoll()
             guard try check() else { return false }
             guard let journal else {
                 completed = try groupCommit.flush()
@@ -365,6 +389,7 @@ public final class PartitionLog: @unchecked Sendable {
         completed = try journal.flush()
         try lock.withLock {
             try checkOpen()
+            try finishRoll()
             if try check() { try change() }
         }
     }
@@ -442,6 +467,7 @@ public final class PartitionLog: @unchecked Sendable {
                 // Not so after a failed write: the log stays registered, so no checkpoint drops
                 // the records its file lacks (and the journal keeps its files); reopening replays them.
                 if let writeFailure { throw writeFailure }
+                try finishRoll()
                 try writeUnwritten()
                 _ = try groupCommit.flush(force: true)
                 journal.unregister(partition, durableIndex: table.lastIndex)
@@ -461,6 +487,11 @@ public final class PartitionLog: @unchecked Sendable {
     /// Tests: hold each compaction before it writes its boundary until `gate` is signalled.
     func setBoundaryGateForTesting(_ gate: DispatchSemaphore?) {
         lock.withLock { boundaryGateForTesting = gate }
+    }
+
+    /// Tests: hold each segment roll before its sealing sync until `gate` is signalled.
+    func setRollGateForTesting(_ gate: DispatchSemaphore?) {
+        lock.withLock { rollGateForTesting = gate }
     }
 
     /// Tests: hold the group-commit thread before each sync until `gate` is signalled.

@@ -263,6 +263,59 @@ final class NodeJournalTests: XCTestCase {
         journal.close()
     }
 
+    /// A journaled log's segment fills (28 records of 72 bytes in 2 KiB) while the roll's
+    /// sealing sync is held: appends and reads go on, the records of the next segment served
+    /// from memory, and no next segment exists yet (it is created only after the sealed one
+    /// is synced). A checkpoint, which needs every entry in the files, waits for the roll.
+    /// Released, the roll creates the segment and the checkpoint writes the records into it;
+    /// after a crash every entry comes back. With the roll done by the appender, the append
+    /// that fills the segment waits at the gate: "appends and reads go on" fails.
+    func testAppendsAndReadsGoOnWhileASegmentRolls() throws {
+        let directory = TemporaryDirectory()
+        var journal = try openJournal(directory)
+        var log = try openJournaledLog(directory, 4, journal, segmentBytesMax: 2048)
+        let gate = DispatchSemaphore(value: 0)
+        log.setRollGateForTesting(gate)
+        let work = DispatchGroup()
+        let worked = LockedOutcome()
+        DispatchQueue.global().async(group: work) { [log] in
+            worked.set(Result {
+                for first in stride(from: 1, through: 36, by: 5) {
+                    try log.appendAndWait(makeEntries(from: UInt64(first), count: 5, term: 1))
+                }
+                return try log.entries(from: LogIndex(1), through: LogIndex(40)).map(\.index.rawValue)
+            })
+        }
+        XCTAssertEqual(work.wait(timeout: .now() + 10), .success, "appends and reads go on while the segment rolls")
+        XCTAssertEqual(try worked.get()?.get(), Array(1...40))
+        XCTAssertEqual(try log.entries(from: LogIndex(29), through: LogIndex(31)), makeEntries(from: 29, count: 3, term: 1),
+                       "the next segment's records are read from memory")
+        XCTAssertEqual(directory.segmentPaths("partition-4").count, 1, "the next segment waits for the sealing sync")
+
+        let checkpoint = DispatchGroup()
+        let checkpointed = LockedOutcome()
+        DispatchQueue.global().async(group: checkpoint) { [journal] in
+            checkpointed.set(Result { try journal.checkpoint(); return [] })
+        }
+        XCTAssertEqual(checkpoint.wait(timeout: .now() + 0.3), .timedOut, "a checkpoint waits for the roll")
+        gate.signal()
+        XCTAssertEqual(checkpoint.wait(timeout: .now() + 10), .success)
+        XCTAssertEqual(try checkpointed.get()?.get(), [])
+        let segments = directory.segmentPaths("partition-4")
+        XCTAssertEqual(segments.count, 2)
+        XCTAssertNotEqual(readFile(segments[1]).prefix(entryRecordBytes), ArraySlice(repeating: 0, count: entryRecordBytes),
+                          "the checkpoint wrote the next segment's records into it")
+        try log.appendAndWait(makeEntries(from: 41, count: 5, term: 1))
+        XCTAssertEqual(try log.allEntries(), makeEntries(from: 1, count: 45, term: 1))
+        journal.close()  // a crash: the log never closed
+
+        journal = try openJournal(directory)
+        log = try openJournaledLog(directory, 4, journal, segmentBytesMax: 2048)
+        XCTAssertEqual(try log.allEntries(), makeEntries(from: 1, count: 45, term: 1))
+        try log.close()
+        journal.close()
+    }
+
     /// A follower holding an uncommitted tail (1...10, term 1) installs a leader snapshot at 5
     /// (term 2), inside its log: the reset throws 6...10 away. A crash before the next
     /// checkpoint leaves the journal with append(1...10) and reset(5), and the files already
@@ -589,9 +642,9 @@ final class NodeJournalTests: XCTestCase {
     }
 
     private func openJournaledLog(_ directory: TemporaryDirectory, _ partition: UInt32, _ journal: NodeJournal,
-                                  sync: SyncPolicy = .fsyncPerBatch) throws -> PartitionLog {
+                                  sync: SyncPolicy = .fsyncPerBatch, segmentBytesMax: Int = 64 * 1024) throws -> PartitionLog {
         try PartitionLog.open(directory: directory.path + "/partition-\(partition)", partition: PartitionID(partition),
-                              options: options(sync: sync), journal: journal, logger: quietLogger)
+                              options: options(segmentBytesMax: segmentBytesMax, sync: sync), journal: journal, logger: quietLogger)
     }
 
     private func journalPaths(_ directory: TemporaryDirectory) -> [String] {

@@ -94,6 +94,45 @@ final class WriteFailureTests: XCTestCase {
         try reopened.close()
     }
 
+    /// A journaled log rolls off the appender's thread, and the next segment cannot be
+    /// created (a directory holds its name). Entries 29...35, acknowledged through the
+    /// journal, exist only in the roll's memory and the journal: the log stops with the
+    /// creation's error, reads included, and no checkpoint may claim the files hold them.
+    /// Reopened (the name free again), replay brings every acknowledged entry back.
+    func testARollThatCannotCreateTheNextSegmentStopsTheLogAndLeavesItsEntriesToTheJournal() throws {
+        let directory = TemporaryDirectory()
+        let partitionPath = directory.path + "/partition"
+        let logOptions = options(segmentBytesMax: 2048)  // 28 records of 72 bytes
+        let journal = try NodeJournal.open(directory: directory.path + "/journal", logger: quietLogger)
+        let log = try PartitionLog.open(directory: partitionPath, partition: 6, options: logOptions, journal: journal,
+                                        logger: quietLogger)
+        let blocker = partitionPath + "/" + Segment.fileName(sequence: 2)
+        try FileManager.default.createDirectory(atPath: blocker, withIntermediateDirectories: false)
+        try log.appendAndWait(makeEntries(from: 1, count: 28, term: 1))
+        try log.appendAndWait(makeEntries(from: 29, count: 7, term: 1))  // starts the roll; durable in the journal
+
+        var stoppedBy: StorageError?
+        for _ in 0..<1000 where stoppedBy == nil {
+            do { _ = try log.entries(from: 1, through: 35) } catch { stoppedBy = error as? StorageError }
+            if stoppedBy == nil { Thread.sleep(forTimeInterval: 0.01) }
+        }
+        let error = try XCTUnwrap(stoppedBy, "the failed roll stops the log")
+        XCTAssertEqual(error, .io(operation: "open", path: blocker, errno: EEXIST))
+        try assertStopped(log, journal: journal, by: error, calls: [
+            ("append", { try log.append(makeEntries(from: 36, count: 1, term: 1)) { _ in } }),
+            ("read", { _ = try log.entries(from: 1, through: 28) }),
+            ("checkpoint", { try journal.checkpoint() }),
+        ])
+
+        try FileManager.default.removeItem(atPath: blocker)
+        let reopenedJournal = try NodeJournal.open(directory: directory.path + "/journal", logger: quietLogger)
+        defer { reopenedJournal.close() }
+        let reopened = try PartitionLog.open(directory: partitionPath, partition: 6, options: logOptions,
+                                             journal: reopenedJournal, logger: quietLogger)
+        XCTAssertEqual(try reopened.allEntries(), makeEntries(from: 1, count: 35, term: 1))
+        try reopened.close()
+    }
+
     /// A follower installs a snapshot at 20 (term 2) over its log 1...10: the reset writes the
     /// new boundary, deletes every segment, and then cannot create the next one
     /// (`posix_fallocate` fails). The log has no segment left: it stops, and every later call

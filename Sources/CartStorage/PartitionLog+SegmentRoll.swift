@@ -1,0 +1,138 @@
+import Foundation
+import Logging
+
+// A journaled log's segment roll, done off the appending thread. Sealing the full segment
+// (a sync of everything written since the last checkpoint) and creating the next one (a
+// preallocation, a sync of the file and of its directory) take milliseconds on a good disk
+// and forever on one that hangs; the appender is a replica's event loop. So the appender
+// only starts the roll: records for the next segment wait in memory (the journal already
+// holds them durably) and are readable from there, while the log's roll queue seals and
+// creates without the log's lock, then installs the new segment under it.
+//
+// The order on disk is the synchronous roll's: the sealed segment is synced in full before
+// the next one exists, so damage in a segment that is not the last one is never a torn tail.
+
+/// The segment a journaled log is rolling to: its records, encoded at offsets from 0.
+/// Touched only under its log's lock, hence `@unchecked Sendable`.
+final class SegmentRoll: @unchecked Sendable {
+    let sequence: UInt64
+    var records: [UInt8] = []
+    /// Set while the roll queue seals and creates without the log's lock; waiters wait on it.
+    var inProgress = false
+    let began = ContinuousClock.now
+
+    init(sequence: UInt64) {
+        self.sequence = sequence
+    }
+}
+
+extension PartitionLog {
+    /// Where a record of `recordBytes` goes (segment, offset), starting a roll first if the
+    /// active segment cannot take it. Called with `lock` held.
+    func place(recordBytes: Int, completing completed: inout [DurabilityCompletion]) throws -> (segment: UInt64, offset: Int) {
+        while true {
+            if let roll = pendingRoll {
+                if roll.records.isEmpty || roll.records.count + recordBytes <= options.segmentBytesMax {
+                    return (roll.sequence, roll.records.count)
+                }
+                // The next segment filled up before it could be created (a disk this slow
+                // holds the journal back too): wait rather than let memory grow.
+                try finishRoll()
+                continue
+            }
+            let end = active.writeOffset + unwritten.count
+            if end == 0 || end + recordBytes <= active.capacityBytes { return (active.sequence, end) }
+            try writeUnwritten()
+            if defersRolls {
+                startRoll()
+            } else {
+                try roll(completing: &completed)
+            }
+        }
+    }
+
+    /// Starts a roll to the next segment; the roll queue seals and creates it. With `lock` held.
+    private func startRoll() {
+        let roll = SegmentRoll(sequence: active.sequence + 1)
+        pendingRoll = roll
+        rollQueue.async { [self] in performRoll(roll) }
+    }
+
+    /// On the roll queue: seals the active segment and creates `roll`'s, without the lock.
+    private func performRoll(_ roll: SegmentRoll) {
+        let taken = lock.withLock { () -> (Segment, DispatchSemaphore?)? in
+            // Finished already by someone who needed it (`finishRoll`), or the log stopped.
+            guard pendingRoll === roll, writeFailure == nil else { return nil }
+            roll.inProgress = true
+            return (active, rollGateForTesting)
+        }
+        guard let (sealing, gate) = taken else { return }
+        let result = Result { () throws -> (Segment, sealed: ContinuousClock.Instant) in
+            gate?.wait()
+            gate?.signal()
+            if options.syncPolicy == .fsyncPerBatch { try sealing.file.dataSync() }
+            let sealed = ContinuousClock.now
+            return (try Segment.create(directory: directory, sequence: roll.sequence,
+                                       capacityBytes: options.segmentBytesMax, policy: options.syncPolicy), sealed)
+        }
+        lock.withLock {
+            defer {
+                roll.inProgress = false
+                lock.broadcast()
+            }
+            switch result {
+            case let .success((segment, sealed)):
+                install(roll, segment, sealed: sealed)
+            case let .failure(error):
+                stopAfterFailedRoll(error)
+            }
+        }
+    }
+
+    /// Called with `lock` held: makes sure no roll is pending, waiting for one in progress
+    /// (the wait lets go of the lock) or doing one not yet started right here. Throws if the
+    /// log stopped. Whatever needs every entry in the files calls this first: checkpoints,
+    /// truncations, resets, close.
+    func finishRoll() throws {
+        while let roll = pendingRoll, roll.inProgress { lock.wait() }
+        if let writeFailure { throw writeFailure }
+        guard let roll = pendingRoll else { return }
+        if let gate = rollGateForTesting {
+            gate.wait()
+            gate.signal()
+        }
+        do {
+            if options.syncPolicy == .fsyncPerBatch { try active.file.dataSync() }
+            let sealed = ContinuousClock.now
+            let segment = try Segment.create(directory: directory, sequence: roll.sequence,
+                                             capacityBytes: options.segmentBytesMax, policy: options.syncPolicy)
+            install(roll, segment, sealed: sealed)
+        } catch {
+            stopAfterFailedRoll(error)
+            throw error
+        }
+    }
+
+    /// With `lock` held: `segment` becomes the active one, with the roll's records waiting to
+    /// be written at its start (the active segment's own records were written before the
+    /// roll began, and none were added since).
+    private func install(_ roll: SegmentRoll, _ segment: Segment, sealed: ContinuousClock.Instant) {
+        precondition(unwritten.isEmpty, "records reached a segment that was being sealed")
+        segments.append(segment)
+        groupCommit.retarget(segment.file, durableBytes: 0)
+        unwritten = roll.records
+        pendingRoll = nil
+        logger.info("rolled to a new segment", metadata: [
+            "file": "\(segment.fileName)", "sealMs": "\((sealed - roll.began).millisecondsText)",
+            "createMs": "\((ContinuousClock.now - sealed).millisecondsText)",
+        ])
+    }
+
+    /// With `lock` held: the sealing sync or the creation failed. The files now lack entries
+    /// the index table has (they wait in the roll, durable in the journal only), which is what
+    /// a failed write leaves too: the log stops, and a reopening replays them from the journal.
+    private func stopAfterFailedRoll(_ error: any Error) {
+        if writeFailure == nil { writeFailure = error }
+        logger.error("could not roll to the next segment; log stopped", metadata: ["error": "\(error)"])
+    }
+}
