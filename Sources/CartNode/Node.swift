@@ -214,7 +214,7 @@ public final class CartNode: Service, Sendable {
         let loops = Array(group.makeIterator())
         let inboxes = loops.map(LoopInbox.init(loop:))
         let syncStarters = loops.map { loop in journal.map { JournalSyncStarter(loop: loop, journal: $0) } }
-        var options = PartitionLogOptions()
+        var options = PartitionLogOptions(segmentBytesMax: configuration.segmentBytesMax)
         options.syncPolicy = configuration.fsync ? .fsyncPerBatch : .none
         var raftOptions = RaftOptions(id: configuration.nodeID)
         raftOptions.electionTimeoutTicks = configuration.electionTimeoutTicks

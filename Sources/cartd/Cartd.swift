@@ -25,6 +25,7 @@ struct Cartd: AsyncParsableCommand {
     @Option(help: "Partitions in the cluster.") var partitions: UInt32?
     @Option(help: "Replicas per partition.") var replication: Int?
     @Option(help: "Event loop threads (0: one per core).") var threads: Int?
+    @Option(help: "Size of each partition log segment file in MiB (2...1024, default 64).") var segmentMib: Int?
     @Option(help: "Threads that fsync the partition logs, shared by all partitions (0: one per partition).") var syncThreads: Int?
     @Option(help: "Raft tick interval in milliseconds.") var tickMs: Int64?
     @Option(help: "Client port keepalive: silence before a ping, in milliseconds; a connection silent for three intervals is closed (default 2000).")
@@ -114,6 +115,7 @@ struct Cartd: AsyncParsableCommand {
         if !admins.isEmpty { configuration.admins = admins.map { UserID($0) } }
         if noFsync { configuration.fsync = false }
         if let journal { configuration.storageJournal = journal }
+        if let segmentMib { configuration.segmentBytesMax = segmentMib << 20 }
         try configuration.validate()
         return configuration
     }

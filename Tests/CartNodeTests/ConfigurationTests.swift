@@ -46,16 +46,17 @@ final class ConfigurationTests: XCTestCase {
         }
     }
 
-    // The snapshot transfer and checkout keys come from the file too, and a piece size
-    // that would not fit a peer frame is a typed error.
+    // The snapshot transfer, checkout and segment keys come from the file too, and a piece
+    // size that would not fit a peer frame, or a segment too small for an entry, is a typed error.
     func testSnapshotTransferAndCheckoutKeys() throws {
         let members = #"[{"id": 1, "peerAddress": "127.0.0.1:7501", "clientAddress": "127.0.0.1:7401"}]"#
         let path = try write("""
         {"nodeID": 1, "dataDirectory": "/d", "certificatePath": "c", "privateKeyPath": "k", "trustedCAPath": "ca",
          "members": \(members), "snapshotChunkBytes": 65536, "snapshotTransferBytesMax": 268435456,
-         "sagaStepRetryWindowMs": 9000, "checkoutSweepIntervalMs": 2500}
+         "sagaStepRetryWindowMs": 9000, "checkoutSweepIntervalMs": 2500, "segmentBytesMax": 8388608}
         """)
         let configuration = try NodeConfiguration.load(path: path)
+        XCTAssertEqual(configuration.segmentBytesMax, 8 << 20)
         XCTAssertEqual(configuration.snapshotChunkBytes, 65_536)
         XCTAssertEqual(configuration.snapshotTransferBytesMax, 256 << 20)
         XCTAssertEqual(configuration.sagaStepRetryWindowMs, 9_000)
@@ -68,6 +69,14 @@ final class ConfigurationTests: XCTestCase {
         """)
         XCTAssertThrowsError(try NodeConfiguration.load(path: tooLarge).validate()) { error in
             XCTAssertTrue("\(error)".contains("snapshotChunkBytes"), "\(error)")
+        }
+        // A segment must hold the largest entry (1 MiB).
+        let smallSegments = try write("""
+        {"nodeID": 1, "dataDirectory": "/d", "certificatePath": "c", "privateKeyPath": "k", "trustedCAPath": "ca",
+         "members": \(members), "segmentBytesMax": 1048576}
+        """)
+        XCTAssertThrowsError(try NodeConfiguration.load(path: smallSegments).validate()) { error in
+            XCTAssertTrue("\(error)".contains("segmentBytesMax"), "\(error)")
         }
     }
 

@@ -110,6 +110,11 @@ public struct NodeConfiguration: Codable, Hashable, Sendable {
     /// `fdatasync` for the appends of every partition at a moment) instead of syncing each
     /// partition log's own files; see Sources/CartStorage/README.md.
     public var storageJournal: Bool = true
+    /// Size of each partition log's segment files (preallocated; a full one is sealed and the
+    /// next one started off the event loop). Smaller segments mean more rolls and less disk
+    /// reserved per partition; every one must hold the largest entry (1 MiB).
+    public var segmentBytesMax: Int = 64 << 20
+    static let segmentBytesRange = (2 << 20)...(1 << 30)
 
     public init(nodeID: NodeID, dataDirectory: String, certificatePath: String, privateKeyPath: String,
                 trustedCAPath: String) {
@@ -160,6 +165,9 @@ public struct NodeConfiguration: Codable, Hashable, Sendable {
         guard (Self.snapshotChunkBytesRange).contains(snapshotChunkBytes), snapshotTransferBytesMax > 0 else {
             throw NodeError(.configuration, "snapshotChunkBytes must be in \(Self.snapshotChunkBytesRange) and snapshotTransferBytesMax positive")
         }
+        guard Self.segmentBytesRange.contains(segmentBytesMax) else {
+            throw NodeError(.configuration, "segmentBytesMax must be in \(Self.segmentBytesRange)")
+        }
         guard snapshotIntervalEntries > 0, watchBufferEventsMax > 0, leaderWaitMs >= 0 else {
             throw NodeError(.configuration, "snapshotIntervalEntries and watchBufferEventsMax must be positive")
         }
@@ -182,7 +190,7 @@ public struct NodeConfiguration: Codable, Hashable, Sendable {
 
 extension NodeConfiguration {
     enum CodingKeys: String, CodingKey {
-        case nodeID, dataDirectory, certificatePath, privateKeyPath, trustedCAPath, clientHost, clientPort, peerHost, peerPort, metricsPort, members, partitionCount, replicationFactor, eventLoopThreads, syncThreads, tickIntervalMs, electionTimeoutTicks, heartbeatIntervalTicks, snapshotIntervalEntries, snapshotChunkBytes, snapshotTransferBytesMax, watchBufferEventsMax, watchResumeWindowMs, watchResumeEventsMax, streamCreditInitial, clientKeepaliveIntervalMs, leaderBalanceIntervalMs, leaderWaitMs, sagaStepRetryWindowMs, checkoutSweepIntervalMs, devIdentities, admins, tokenKeysPath, passwordHashIterations, userRateLimitPerSecond, userRateLimitBurst, nodeRateLimitPerSecond, nodeRateLimitBurst, fsync, storageJournal
+        case nodeID, dataDirectory, certificatePath, privateKeyPath, trustedCAPath, clientHost, clientPort, peerHost, peerPort, metricsPort, members, partitionCount, replicationFactor, eventLoopThreads, syncThreads, tickIntervalMs, electionTimeoutTicks, heartbeatIntervalTicks, snapshotIntervalEntries, snapshotChunkBytes, snapshotTransferBytesMax, watchBufferEventsMax, watchResumeWindowMs, watchResumeEventsMax, streamCreditInitial, clientKeepaliveIntervalMs, leaderBalanceIntervalMs, leaderWaitMs, sagaStepRetryWindowMs, checkoutSweepIntervalMs, devIdentities, admins, tokenKeysPath, passwordHashIterations, userRateLimitPerSecond, userRateLimitBurst, nodeRateLimitPerSecond, nodeRateLimitBurst, fsync, storageJournal, segmentBytesMax
     }
 
     /// Required: node id, data directory and the three TLS paths; every other key is
@@ -229,5 +237,6 @@ extension NodeConfiguration {
         if let value = try container.decodeIfPresent(UInt64.self, forKey: .nodeRateLimitBurst) { nodeRateLimitBurst = value }
         if let value = try container.decodeIfPresent(Bool.self, forKey: .fsync) { fsync = value }
         if let value = try container.decodeIfPresent(Bool.self, forKey: .storageJournal) { storageJournal = value }
+        if let value = try container.decodeIfPresent(Int.self, forKey: .segmentBytesMax) { segmentBytesMax = value }
     }
 }
