@@ -41,6 +41,7 @@ extension PartitionLog {
     /// failure later in the call does not lose them. A journaled log leaves the records in
     /// `unwritten` until enough bytes wait (or something needs the file).
     func writeRecords(_ entries: [StoredEntry], completing completed: inout [DurabilityCompletion]) throws {
+        try makeRoomInRoll(for: entries)
         var slots: [LogIndexTable.Slot] = []
         slots.reserveCapacity(entries.count)
         // The fence counts bytes of the segment active now; records that go to a later one

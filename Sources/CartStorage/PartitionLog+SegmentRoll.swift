@@ -31,15 +31,8 @@ extension PartitionLog {
     /// active segment cannot take it. Called with `lock` held.
     func place(recordBytes: Int, completing completed: inout [DurabilityCompletion]) throws -> (segment: UInt64, offset: Int) {
         while true {
-            if let roll = pendingRoll {
-                if roll.records.isEmpty || roll.records.count + recordBytes <= options.segmentBytesMax {
-                    return (roll.sequence, roll.records.count)
-                }
-                // The next segment filled up before it could be created (a disk this slow
-                // holds the journal back too): wait rather than let memory grow.
-                try finishRoll()
-                continue
-            }
+            // `makeRoomInRoll` left room for the whole append.
+            if let roll = pendingRoll { return (roll.sequence, roll.records.count) }
             let end = active.writeOffset + unwritten.count
             if end == 0 || end + recordBytes <= active.capacityBytes { return (active.sequence, end) }
             try writeUnwritten()
@@ -50,6 +43,22 @@ extension PartitionLog {
             }
         }
     }
+
+    /// Called with `lock` held by an append before it changes anything: if the records of
+    /// `entries` would not fit in the roll's buffer (the next segment filled before it could
+    /// be created: a disk this slow holds the journal back too), waits for the roll rather
+    /// than let memory grow. The wait lets go of the lock, so the log is checked again after it.
+    func makeRoomInRoll(for entries: [StoredEntry]) throws {
+        guard let roll = pendingRoll, !roll.records.isEmpty else { return }
+        let bytes = entries.reduce(0) { $0 + RecordFormat.recordBytes(payloadBytes: $1.payload.count) }
+        guard roll.records.count + bytes > rollBufferBytesMax else { return }
+        try finishRoll()
+        try checkOpen()
+        try validate(entries)
+    }
+
+    /// The most bytes of records a roll holds in memory before appends wait for it.
+    var rollBufferBytesMax: Int { min(options.segmentBytesMax, Self.rollBufferBytesCap) }
 
     /// Starts a roll to the next segment; the roll queue seals and creates it. With `lock` held.
     private func startRoll() {
@@ -67,6 +76,7 @@ extension PartitionLog {
             return (active, rollGateForTesting)
         }
         guard let (sealing, gate) = taken else { return }
+        let started = ContinuousClock.now
         let result = Result { () throws -> (Segment, sealed: ContinuousClock.Instant) in
             gate?.wait()
             gate?.signal()
@@ -82,7 +92,7 @@ extension PartitionLog {
             }
             switch result {
             case let .success((segment, sealed)):
-                install(roll, segment, sealed: sealed)
+                install(roll, segment, started: started, sealed: sealed)
             case let .failure(error):
                 stopAfterFailedRoll(error)
             }
@@ -102,11 +112,12 @@ extension PartitionLog {
             gate.signal()
         }
         do {
+            let started = ContinuousClock.now
             if options.syncPolicy == .fsyncPerBatch { try active.file.dataSync() }
             let sealed = ContinuousClock.now
             let segment = try Segment.create(directory: directory, sequence: roll.sequence,
                                              capacityBytes: options.segmentBytesMax, policy: options.syncPolicy)
-            install(roll, segment, sealed: sealed)
+            install(roll, segment, started: started, sealed: sealed)
         } catch {
             stopAfterFailedRoll(error)
             throw error
@@ -116,14 +127,16 @@ extension PartitionLog {
     /// With `lock` held: `segment` becomes the active one, with the roll's records waiting to
     /// be written at its start (the active segment's own records were written before the
     /// roll began, and none were added since).
-    private func install(_ roll: SegmentRoll, _ segment: Segment, sealed: ContinuousClock.Instant) {
+    private func install(_ roll: SegmentRoll, _ segment: Segment, started: ContinuousClock.Instant,
+                         sealed: ContinuousClock.Instant) {
         precondition(unwritten.isEmpty, "records reached a segment that was being sealed")
         segments.append(segment)
         groupCommit.retarget(segment.file, durableBytes: 0)
         unwritten = roll.records
         pendingRoll = nil
         logger.info("rolled to a new segment", metadata: [
-            "file": "\(segment.fileName)", "sealMs": "\((sealed - roll.began).millisecondsText)",
+            "file": "\(segment.fileName)", "queuedMs": "\((started - roll.began).millisecondsText)",
+            "sealMs": "\((sealed - started).millisecondsText)",
             "createMs": "\((ContinuousClock.now - sealed).millisecondsText)",
         ])
     }

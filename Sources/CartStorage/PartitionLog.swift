@@ -89,6 +89,9 @@ public final class PartitionLog: @unchecked Sendable {
 
     /// Journaled logs write their records into the segment once this many bytes are waiting.
     static let unwrittenBytesMax = 64 * 1024
+    /// A roll holds at most this many bytes of the next segment's records in memory (or the
+    /// segment size, if smaller); then appends wait for it.
+    static let rollBufferBytesCap = 8 << 20
 
     /// Largest single `pread` when serving a range of entries.
     static let readRunBytesMax = 4 * 1024 * 1024
@@ -460,6 +463,13 @@ public final class PartitionLog: @unchecked Sendable {
         }
         try lock.withLock {
             guard !closed else { return }
+            if journal != nil {
+                // Before `closed` is set: a checkpoint skips a closed log, so none may run while
+                // a roll's records are only in memory (finishing one may wait, letting go of
+                // the lock). A failed roll stops the log: handled below as any write failure.
+                while pendingRoll != nil, writeFailure == nil { try? finishRoll() }
+                guard !closed else { return }  // closed by another caller meanwhile
+            }
             closed = true
             if let journal {
                 // A clean close leaves the file durable on its own: the journal may drop its records.
@@ -467,7 +477,6 @@ public final class PartitionLog: @unchecked Sendable {
                 // Not so after a failed write: the log stays registered, so no checkpoint drops
                 // the records its file lacks (and the journal keeps its files); reopening replays them.
                 if let writeFailure { throw writeFailure }
-                try finishRoll()
                 try writeUnwritten()
                 _ = try groupCommit.flush(force: true)
                 journal.unregister(partition, durableIndex: table.lastIndex)

@@ -316,6 +316,56 @@ final class NodeJournalTests: XCTestCase {
         journal.close()
     }
 
+    /// While a roll's sealing sync is held, the records of the next segment fill the roll's
+    /// memory (a segment's worth: 28 records): the next append waits for the roll instead of
+    /// letting memory grow, without changing anything first. A close arriving meanwhile
+    /// waits for the roll too, and so does a checkpoint: the log is not closed until the
+    /// roll's records are in the files, so the checkpoint cannot skip it and drop the journal
+    /// records that were their only durable copy. Released, everything completes and after
+    /// a crash every entry comes back.
+    func testAnAppendOrACloseFindingTheRollsMemoryFullWaitsAndNoCheckpointSkipsTheLog() throws {
+        let directory = TemporaryDirectory()
+        var journal = try openJournal(directory)
+        var log = try openJournaledLog(directory, 7, journal, segmentBytesMax: 2048)
+        let gate = DispatchSemaphore(value: 0)
+        log.setRollGateForTesting(gate)
+        let safety = DispatchWorkItem { gate.signal() }
+        DispatchQueue.global().asyncAfter(deadline: .now() + 30, execute: safety)  // never hang the suite
+        defer { safety.perform() }
+        try log.appendAndWait(makeEntries(from: 1, count: 56, term: 1))  // 28 in the file, 28 in the roll's memory
+        XCTAssertTrue(waitUntil { [log] in log.lock.withLock { log.pendingRoll?.inProgress ?? false } },
+                      "the roll queue holds the roll at the gate")
+
+        // Threads of their own: each call below blocks, and GCD's pool is as wide as the cores.
+        let appended = LockedOutcome()
+        let waiting = onThread { [log] in
+            appended.set(Result { try log.appendAndWait(makeEntries(from: 57, count: 2, term: 1)); return [] })
+        }
+        XCTAssertEqual(waiting.wait(timeout: .now() + 0.3), .timedOut, "an append finding the roll's memory full waits")
+        XCTAssertEqual(log.lastIndex, LogIndex(56), "the waiting append changed nothing yet")
+        let closed = LockedOutcome()
+        let closing = onThread { [log] in closed.set(Result { try log.close(); return [] }) }
+        XCTAssertEqual(closing.wait(timeout: .now() + 0.3), .timedOut, "a close waits for the roll")
+        let checkpointed = LockedOutcome()
+        let checkpoint = onThread { [journal] in checkpointed.set(Result { try journal.checkpoint(); return [] }) }
+        XCTAssertEqual(checkpoint.wait(timeout: .now() + 0.3), .timedOut,
+                       "a checkpoint waits for the roll: the closing log still counts")
+
+        gate.signal()
+        for group in [waiting, closing, checkpoint] { XCTAssertEqual(group.wait(timeout: .now() + 10), .success) }
+        XCTAssertEqual(try closed.get()?.get(), [])
+        XCTAssertEqual(try checkpointed.get()?.get(), [])
+        // The append ran before or after the close: acknowledged, or refused as closed.
+        let appendAcknowledged = (try? appended.get()?.get()) != nil
+        journal.close()
+
+        journal = try openJournal(directory)
+        log = try openJournaledLog(directory, 7, journal, segmentBytesMax: 2048)
+        XCTAssertEqual(try log.allEntries(), makeEntries(from: 1, count: appendAcknowledged ? 58 : 56, term: 1))
+        try log.close()
+        journal.close()
+    }
+
     /// A follower holding an uncommitted tail (1...10, term 1) installs a leader snapshot at 5
     /// (term 2), inside its log: the reset throws 6...10 away. A crash before the next
     /// checkpoint leaves the journal with append(1...10) and reset(5), and the files already
@@ -664,6 +714,17 @@ final class NodeJournalTests: XCTestCase {
             }
             return offsets
         }
+    }
+
+    /// Runs `body` on a thread of its own; the group is done when it returns.
+    private func onThread(_ body: @escaping @Sendable () -> Void) -> DispatchGroup {
+        let group = DispatchGroup()
+        group.enter()
+        Thread {
+            body()
+            group.leave()
+        }.start()
+        return group
     }
 
     /// Polls `condition` every 10 ms for at most 30 s.
