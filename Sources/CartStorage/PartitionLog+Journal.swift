@@ -102,6 +102,7 @@ extension PartitionLog {
             try checkFilesCanCatchUp()
             guard !closed else { return nil }
             try finishRoll()
+            guard !closed else { return nil }  // finishing the roll may have let go of the lock
             try writeUnwritten()
             _ = try groupCommit.flush(force: true)
             return table.lastIndex

@@ -89,8 +89,8 @@ public final class PartitionLog: @unchecked Sendable {
 
     /// Journaled logs write their records into the segment once this many bytes are waiting.
     static let unwrittenBytesMax = 64 * 1024
-    /// A roll holds at most this many bytes of the next segment's records in memory (or the
-    /// segment size, if smaller); then appends wait for it.
+    /// Appends wait for a roll rather than take its records in memory past this many bytes
+    /// (or the segment size, if smaller); one append may still go past it.
     static let rollBufferBytesCap = 8 << 20
 
     /// Largest single `pread` when serving a range of entries.
@@ -379,6 +379,7 @@ public final class PartitionLog: @unchecked Sendable {
         let recorded = try lock.withLock { () throws -> Bool in
             try checkOpen()
             try finishRoll()
+            try checkOpen()  // finishing the roll may have let go of the lock
             guard try check() else { return false }
             guard let journal else {
                 completed = try groupCommit.flush()

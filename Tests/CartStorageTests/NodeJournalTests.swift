@@ -331,7 +331,10 @@ final class NodeJournalTests: XCTestCase {
         log.setRollGateForTesting(gate)
         let safety = DispatchWorkItem { gate.signal() }
         DispatchQueue.global().asyncAfter(deadline: .now() + 30, execute: safety)  // never hang the suite
-        defer { safety.perform() }
+        defer {
+            safety.cancel()
+            gate.signal()
+        }
         try log.appendAndWait(makeEntries(from: 1, count: 56, term: 1))  // 28 in the file, 28 in the roll's memory
         XCTAssertTrue(waitUntil { [log] in log.lock.withLock { log.pendingRoll?.inProgress ?? false } },
                       "the roll queue holds the roll at the gate")
