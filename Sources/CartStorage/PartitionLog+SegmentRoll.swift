@@ -31,7 +31,7 @@ extension PartitionLog {
     /// active segment cannot take it. Called with `lock` held.
     func place(recordBytes: Int, completing completed: inout [DurabilityCompletion]) throws -> (segment: UInt64, offset: Int) {
         while true {
-            // `makeRoomInRoll` left room for the whole append.
+            // The roll takes the rest of the append: `makeRoomInRoll` made room for it first.
             if let roll = pendingRoll { return (roll.sequence, roll.records.count) }
             let end = active.writeOffset + unwritten.count
             if end == 0 || end + recordBytes <= active.capacityBytes { return (active.sequence, end) }
