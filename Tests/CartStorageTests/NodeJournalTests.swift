@@ -276,6 +276,14 @@ final class NodeJournalTests: XCTestCase {
         var log = try openJournaledLog(directory, 4, journal, segmentBytesMax: 2048)
         let gate = DispatchSemaphore(value: 0)
         log.setRollGateForTesting(gate)
+        // A roll on the appender holds the log's lock at the gate: open it after a while, so
+        // that such a build fails instead of hanging.
+        let safety = DispatchWorkItem { gate.signal() }
+        DispatchQueue.global().asyncAfter(deadline: .now() + 15, execute: safety)
+        defer {
+            safety.cancel()
+            gate.signal()
+        }
         let work = DispatchGroup()
         let worked = LockedOutcome()
         DispatchQueue.global().async(group: work) { [log] in
