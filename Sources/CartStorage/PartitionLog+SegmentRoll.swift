@@ -76,23 +76,15 @@ extension PartitionLog {
             return (active, rollGateForTesting)
         }
         guard let (sealing, gate) = taken else { return }
-        let started = ContinuousClock.now
-        let result = Result { () throws -> (Segment, sealed: ContinuousClock.Instant) in
-            gate?.wait()
-            gate?.signal()
-            if options.syncPolicy == .fsyncPerBatch { try sealing.file.dataSync() }
-            let sealed = ContinuousClock.now
-            return (try Segment.create(directory: directory, sequence: roll.sequence,
-                                       capacityBytes: options.segmentBytesMax, policy: options.syncPolicy), sealed)
-        }
+        let result = Result { try seal(sealing, andCreate: roll, passing: gate) }
         lock.withLock {
             defer {
                 roll.inProgress = false
                 lock.broadcast()
             }
             switch result {
-            case let .success((segment, sealed)):
-                install(roll, segment, started: started, sealed: sealed)
+            case let .success(made):
+                install(roll, made)
             case let .failure(error):
                 stopAfterFailedRoll(error)
             }
@@ -107,37 +99,49 @@ extension PartitionLog {
         while let roll = pendingRoll, roll.inProgress { lock.wait() }
         if let writeFailure { throw writeFailure }
         guard let roll = pendingRoll else { return }
-        if let gate = rollGateForTesting {
-            gate.wait()
-            gate.signal()
-        }
         do {
-            let started = ContinuousClock.now
-            if options.syncPolicy == .fsyncPerBatch { try active.file.dataSync() }
-            let sealed = ContinuousClock.now
-            let segment = try Segment.create(directory: directory, sequence: roll.sequence,
-                                             capacityBytes: options.segmentBytesMax, policy: options.syncPolicy)
-            install(roll, segment, started: started, sealed: sealed)
+            install(roll, try seal(active, andCreate: roll, passing: rollGateForTesting))
         } catch {
             stopAfterFailedRoll(error)
             throw error
         }
     }
 
-    /// With `lock` held: `segment` becomes the active one, with the roll's records waiting to
-    /// be written at its start (the active segment's own records were written before the
-    /// roll began, and none were added since).
-    private func install(_ roll: SegmentRoll, _ segment: Segment, started: ContinuousClock.Instant,
-                         sealed: ContinuousClock.Instant) {
+    /// A segment the roll created, and when its sealing began and ended.
+    struct RolledSegment {
+        var segment: Segment
+        var started: ContinuousClock.Instant
+        var sealed: ContinuousClock.Instant
+    }
+
+    /// The roll's file work, by the roll queue (without the lock) or by `finishRoll` (with
+    /// it): passes the test gate, syncs `sealing` in full, then creates `roll`'s segment.
+    private func seal(_ sealing: Segment, andCreate roll: SegmentRoll, passing gate: DispatchSemaphore?) throws -> RolledSegment {
+        if let gate {
+            gate.wait()
+            gate.signal()
+        }
+        let started = ContinuousClock.now
+        if options.syncPolicy == .fsyncPerBatch { try sealing.file.dataSync() }
+        let sealed = ContinuousClock.now
+        let segment = try Segment.create(directory: directory, sequence: roll.sequence,
+                                         capacityBytes: options.segmentBytesMax, policy: options.syncPolicy)
+        return RolledSegment(segment: segment, started: started, sealed: sealed)
+    }
+
+    /// With `lock` held: the rolled segment becomes the active one, with the roll's records
+    /// waiting to be written at its start (the active segment's own records were written
+    /// before the roll began, and none were added since).
+    private func install(_ roll: SegmentRoll, _ made: RolledSegment) {
         precondition(unwritten.isEmpty, "records reached a segment that was being sealed")
-        segments.append(segment)
-        groupCommit.retarget(segment.file, durableBytes: 0)
+        segments.append(made.segment)
+        groupCommit.retarget(made.segment.file, durableBytes: 0)
         unwritten = roll.records
         pendingRoll = nil
         logger.info("rolled to a new segment", metadata: [
-            "file": "\(segment.fileName)", "queuedMs": "\((started - roll.began).millisecondsText)",
-            "sealMs": "\((sealed - started).millisecondsText)",
-            "createMs": "\((ContinuousClock.now - sealed).millisecondsText)",
+            "file": "\(made.segment.fileName)", "queuedMs": "\((made.started - roll.began).millisecondsText)",
+            "sealMs": "\((made.sealed - made.started).millisecondsText)",
+            "createMs": "\((ContinuousClock.now - made.sealed).millisecondsText)",
         ])
     }
 
