@@ -226,38 +226,42 @@ public final class CartNode: Service, Sendable {
         let partitions = placement.partitions(hostedBy: configuration.nodeID)
         let opened = NIOLockedValueBox<[PartitionLog]>([])
         let results = NIOLockedValueBox<[PartitionID: Result<PartitionReplica, NodeError>]>([:])
+        let (logOptions, replicaRaftOptions) = (options, raftOptions)  // the threads below share them
+        @Sendable func openReplica(_ partition: PartitionID) -> Result<PartitionReplica, NodeError> {
+            var logger = self.logger
+            logger[metadataKey: "partition"] = "\(partition)"
+            let directory = "\(configuration.dataDirectory)/partition-\(partition.rawValue)"
+            return Result { () throws(NodeError) -> PartitionReplica in
+                let log: PartitionLog
+                do {
+                    log = try PartitionLog.open(directory: directory, partition: partition, options: logOptions,
+                                                syncWorkers: syncWorkers, journal: journal, logger: logger)
+                } catch {
+                    throw NodeError(.storage, "cannot open \(directory): \(error)")
+                }
+                opened.withLockedValue { $0.append(log) }
+                return try PartitionReplica(
+                    partition: partition, inbox: inboxes[Int(partition.rawValue) % loops.count],
+                    syncStarter: syncStarters[Int(partition.rawValue) % loops.count], node: configuration.nodeID,
+                    replicas: placement.replicas(of: partition), log: log, raftOptions: replicaRaftOptions,
+                    snapshotIntervalEntries: configuration.snapshotIntervalEntries,
+                    leaderSweepTicks: Int(max(1, configuration.checkoutSweepIntervalMs / configuration.tickIntervalMs)),
+                    transport: transport, hooks: hooks, metrics: metrics,
+                    recentEvents: RecentCartEvents(windowMs: configuration.watchResumeWindowMs,
+                                                   eventsMax: configuration.watchResumeEventsMax),
+                    logger: logger)
+            }
+        }
         // The partitions open their logs and rebuild their states from them on one thread
         // fewer than there are cores (at least one): a restart under load applies up to a
         // snapshot interval of entries per partition before the node serves (`replayApplied`),
         // and the other nodes, which serve meanwhile, keep a core. On 2 cores, with every
         // core rebuilding, the cluster's load fell to ~7k ops/s with p99 ~60 ms for a second.
         let workers = min(partitions.count, max(1, System.coreCount - 1))
-        DispatchQueue.concurrentPerform(iterations: workers) { [options, raftOptions] worker in
+        DispatchQueue.concurrentPerform(iterations: workers) { worker in
             for position in stride(from: worker, to: partitions.count, by: workers) {
                 let partition = partitions[position]
-                var logger = self.logger
-                logger[metadataKey: "partition"] = "\(partition)"
-                let directory = "\(configuration.dataDirectory)/partition-\(partition.rawValue)"
-                let result = Result { () throws(NodeError) -> PartitionReplica in
-                    let log: PartitionLog
-                    do {
-                        log = try PartitionLog.open(directory: directory, partition: partition, options: options,
-                                                    syncWorkers: syncWorkers, journal: journal, logger: logger)
-                    } catch {
-                        throw NodeError(.storage, "cannot open \(directory): \(error)")
-                    }
-                    opened.withLockedValue { $0.append(log) }
-                    return try PartitionReplica(
-                        partition: partition, inbox: inboxes[Int(partition.rawValue) % loops.count],
-                        syncStarter: syncStarters[Int(partition.rawValue) % loops.count], node: configuration.nodeID,
-                        replicas: placement.replicas(of: partition), log: log, raftOptions: raftOptions,
-                        snapshotIntervalEntries: configuration.snapshotIntervalEntries,
-                        leaderSweepTicks: Int(max(1, configuration.checkoutSweepIntervalMs / configuration.tickIntervalMs)),
-                        transport: transport, hooks: hooks, metrics: metrics,
-                        recentEvents: RecentCartEvents(windowMs: configuration.watchResumeWindowMs,
-                                                       eventsMax: configuration.watchResumeEventsMax),
-                        logger: logger)
-                }
+                let result = openReplica(partition)
                 results.withLockedValue { $0[partition] = result }
             }
         }
