@@ -5,7 +5,7 @@ import Atomics
 final class NodeMetrics: Sendable {
     enum Counter: Int, CaseIterable {
         case proposals, proposalsFailed, entriesCommitted, entriesApplied, readsLinearizable, leaderTransfers
-        case forwardedCalls, forwardedCallsFailed
+        case forwardedCalls, forwardedCallsFailed, callsGivenUp
         case raftBatchesSent, raftMessagesSent, raftMessagesDropped, raftSnapshotsUndelivered
         case raftSnapshotsSent, raftSnapshotChunksSent, raftSnapshotChunksReceived, raftSnapshotsReceived
         case raftAppendsSent, raftEmptyAppendsSent, raftEntriesSent
@@ -24,6 +24,7 @@ final class NodeMetrics: Sendable {
             case .leaderTransfers: "raft.leader_transfers"
             case .forwardedCalls: "router.forwarded"
             case .forwardedCallsFailed: "router.forwarded.failed"
+            case .callsGivenUp: "router.given_up"
             case .raftBatchesSent: "transport.raft.batches"
             case .raftMessagesSent: "transport.raft.messages"
             case .raftMessagesDropped: "transport.raft.messages.dropped"
@@ -62,6 +63,7 @@ final class NodeMetrics: Sendable {
             case .leaderTransfers: "Leadership hand-overs this node started (balancing, drain)."
             case .forwardedCalls: "Client calls forwarded to another node's partition leader."
             case .forwardedCallsFailed: "Forwarded calls that failed."
+            case .callsGivenUp: "Calls failed at once for the client to take elsewhere: no majority heard, leader silent, no leader in time."
             case .raftBatchesSent: "Batches of Raft messages sent to peers (one frame each)."
             case .raftMessagesSent: "Raft messages sent to peers."
             case .raftMessagesDropped: "Raft messages dropped: peer unreachable, breaker open or queue full (Raft resends)."

@@ -2,6 +2,7 @@ import CartAPI
 import CartRPC
 import CartTypes
 import CartWire
+import NIOConcurrencyHelpers
 import NIOCore
 
 /// Sends each request to where it can be served: the local replica when this node leads
@@ -12,6 +13,16 @@ import NIOCore
 /// time. While no leader is known (an election), or the leader cannot be reached, the
 /// request waits and retries every `retryPauseMs` for up to `leaderWaitMs`, then fails with
 /// a retryable `notLeader`. Retrying a write is safe: every write carries a request key.
+///
+/// Waiting is for what will come. A node that has heard from no majority of a partition's
+/// replicas for `contactWindowMs` (`PeerContact`) is cut off: no leader will reach it, so a
+/// call for that partition fails at once with `unavailable`, and the client asks another
+/// node. A call for a leader this node has not heard from that long (or stops hearing from
+/// while a forward waits) fails with `notLeader` naming it, as the client may reach it
+/// directly, rather than waiting out `forwardTimeoutMs`. And a hosted
+/// partition left without a leader waits at most `contactWindowMs` (a normal election takes
+/// less), so a node that only a cut link keeps from its leader sends the client on to a node
+/// that can reach it.
 ///
 /// A node learns the leaders of the partitions it hosts from its replicas. For the others
 /// (a cluster with more nodes than the replication factor) it asks their replicas in turn:
@@ -30,14 +41,20 @@ final class Router: Sendable {
     let leaders: LeaderTable
     let transport: PeerTransport
     let leaderWaitMs: Int64
+    let contact: PeerContact
+    /// How long a peer may be silent before this node stops counting on it (a few election
+    /// timeouts), and the longest a hosted partition's call waits for a leader.
+    let contactWindowMs: Int64
     /// Client addresses of the members, for the leader hints of `notLeader` answers.
     let clientAddresses: [NodeID: String]
     let guards: PeerGuard
     let metrics: NodeMetrics
 
     init(node: NodeID, placement: Placement, replicas: [PartitionID: PartitionReplica], leaders: LeaderTable,
-         transport: PeerTransport, leaderWaitMs: Int64, guards: PeerGuard, metrics: NodeMetrics,
-         clientAddresses: [NodeID: String]) {
+         transport: PeerTransport, leaderWaitMs: Int64, contact: PeerContact, contactWindowMs: Int64,
+         guards: PeerGuard, metrics: NodeMetrics, clientAddresses: [NodeID: String]) {
+        self.contact = contact
+        self.contactWindowMs = contactWindowMs
         self.placement = placement
         self.clientAddresses = clientAddresses
         self.metrics = metrics
@@ -54,9 +71,68 @@ final class Router: Sendable {
     func route<Request, Response>(_ method: RPCMethod<Request, Response>, partition: PartitionID, _ request: Request,
                                   caller: Caller, on loop: any EventLoop,
                                   local: @escaping @Sendable (PartitionReplica) -> EventLoopFuture<Response>) -> EventLoopFuture<Response> {
-        let deadline = NIODeadline.now() + .milliseconds(leaderWaitMs)
+        let now = NIODeadline.now()
+        let deadline = now + .milliseconds(leaderWaitMs)
+        let leaderlessDeadline = now + .milliseconds(min(leaderWaitMs, contactWindowMs))
         return attempt(method, partition: partition, request, caller: caller, on: loop, deadline: deadline,
-                       refusalDeadline: nil, tries: 0, local: local)
+                       leaderlessDeadline: leaderlessDeadline, refusalDeadline: nil, tries: 0, local: local)
+    }
+
+    /// A failure to hand the client as it is, without waiting and trying again here: this node
+    /// cannot get the call served, another node may.
+    private struct GiveUp: Error {
+        let error: RPCError
+    }
+
+    /// Why this node cannot serve a call for `partition` now, where asking another node may
+    /// work: it hears no majority of the partition's replicas, or it has waited its share for
+    /// a leader of a partition it hosts. Nil while waiting here makes sense.
+    private func reasonToGiveUp(partition: PartitionID, leader: NodeID, leaderlessDeadline: NIODeadline) -> GiveUp? {
+        guard replicas[partition] != nil else { return nil }
+        if leader == .none {
+            if !contact.hearsMajority(of: placement.replicas(of: partition), self: node, withinMs: contactWindowMs) {
+                return GiveUp(error: RPCError(.unavailable, "node \(node) has heard from no majority of \(partition)'s replicas "
+                                              + "for \(contactWindowMs) ms: it is cut off from them; ask another node",
+                                              retryAfterMs: UInt64(Self.retryPauseMs)))
+            }
+            if NIODeadline.now() >= leaderlessDeadline {
+                return GiveUp(error: RPCError(.notLeader, "node \(node) has no leader for \(partition) after "
+                                              + "\(min(leaderWaitMs, contactWindowMs)) ms; ask another node",
+                                              retryAfterMs: UInt64(Self.retryPauseMs)))
+            }
+        } else if leader != node, !contact.hears(leader, self: node, withinMs: contactWindowMs) {
+            return silentLeader(leader, partition: partition)
+        }
+        return nil
+    }
+
+    /// The client may well reach the leader this node cannot: the refusal names it.
+    private func silentLeader(_ leader: NodeID, partition: PartitionID) -> GiveUp {
+        var refusal = RPCError(.notLeader, "\(partition)'s leader \(leader) has not been heard from for "
+                               + "\(contactWindowMs) ms: node \(node) cannot reach it; ask it directly or another node")
+        if let address = clientAddresses[leader] { refusal.leaderHint = LeaderHint(nodeID: leader, address: address) }
+        return GiveUp(error: refusal)
+    }
+
+    /// `forward`, failed with `silentLeader` as soon as the leader (of a partition hosted here,
+    /// so heard from every heartbeat while the path is whole) goes silent for the window.
+    private func failingIfSilent<Response: Sendable>(_ forward: EventLoopFuture<Response>, leader: NodeID, partition: PartitionID,
+                                                     on loop: any EventLoop) -> EventLoopFuture<Response> {
+        guard replicas[partition] != nil else { return forward }
+        let promise = loop.makePromise(of: Response.self)
+        let answered = NIOLockedValueBox(false)
+        let answerFirst = { answered.withLockedValue { done in defer { done = true }; return !done } }
+        let interval = TimeAmount.milliseconds(max(1, contactWindowMs / 4))
+        let check = loop.scheduleRepeatedTask(initialDelay: interval, delay: interval) { [self] task in
+            guard !contact.hears(leader, self: node, withinMs: contactWindowMs) else { return }
+            task.cancel()
+            if answerFirst() { promise.fail(silentLeader(leader, partition: partition)) }
+        }
+        forward.whenComplete { result in
+            check.cancel()
+            if answerFirst() { promise.completeWith(result) }
+        }
+        return promise.futureResult
     }
 
     /// Where to send a call for `partition`: its known leader; for a partition this node does
@@ -83,9 +159,13 @@ final class Router: Sendable {
 
     private func attempt<Request, Response>(_ method: RPCMethod<Request, Response>, partition: PartitionID, _ request: Request,
                                             caller: Caller, on loop: any EventLoop, deadline: NIODeadline,
-                                            refusalDeadline: NIODeadline?, tries: Int,
+                                            leaderlessDeadline: NIODeadline, refusalDeadline: NIODeadline?, tries: Int,
                                             local: @escaping @Sendable (PartitionReplica) -> EventLoopFuture<Response>) -> EventLoopFuture<Response> {
         let leader = target(of: partition, tries: tries)
+        if let giveUp = reasonToGiveUp(partition: partition, leader: leader, leaderlessDeadline: leaderlessDeadline) {
+            metrics.increment(.callsGivenUp)
+            return loop.makeFailedFuture(withLeaderHint(giveUp.error, partition: partition))
+        }
         let future: EventLoopFuture<Response>
         if leader == node, let replica = replicas[partition] {
             // Already on the replica's loop (a node with one loop, or a connection that shares
@@ -101,9 +181,9 @@ final class Router: Sendable {
         } else if leader != .none, let link = transport.links[leader] {
             let call = ForwardedCall(method: method.id, actor: caller.actor, payload: Self.encode(request))
             metrics.increment(.forwardedCalls)
-            future = guards.guarded(leader, on: loop) {
+            future = failingIfSilent(guards.guarded(leader, on: loop) {
                 link.call(.peerForward, call, timeoutMs: Self.forwardTimeoutMs, on: loop)
-            }.flatMapThrowing { [self] reply in
+            }, leader: leader, partition: partition, on: loop).flatMapThrowing { [self] reply in
                 // Only a leader serves a forwarded call: remember it for a partition not hosted here.
                 if replicas[partition] == nil { leaders.set(leader, for: partition) }
                 return try Response.decodeRPC(from: ByteBuffer(bytes: reply.payload))
@@ -113,6 +193,10 @@ final class Router: Sendable {
         }
         return future.hop(to: loop).flatMapError { [self] error in
             if leader != node { metrics.increment(.forwardedCallsFailed) }
+            if let giveUp = error as? GiveUp {
+                metrics.increment(.callsGivenUp)
+                return loop.makeFailedFuture(withLeaderHint(giveUp.error, partition: partition))
+            }
             learn(from: error, partition: partition, target: leader)
             var refusalDeadline = refusalDeadline
             if let refusal = error as? GuardRefusal {
@@ -130,7 +214,8 @@ final class Router: Sendable {
             let nextRefusalDeadline = refusalDeadline
             return loop.flatScheduleTask(in: .milliseconds(Self.retryPauseMs)) {
                 self.attempt(method, partition: partition, request, caller: caller, on: loop, deadline: deadline,
-                             refusalDeadline: nextRefusalDeadline, tries: tries + 1, local: local)
+                             leaderlessDeadline: leaderlessDeadline, refusalDeadline: nextRefusalDeadline,
+                             tries: tries + 1, local: local)
             }.futureResult
         }
     }

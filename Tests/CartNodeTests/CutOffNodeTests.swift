@@ -1,0 +1,104 @@
+import CartAPI
+import CartDomain
+@testable import CartNode
+import CartRPC
+import CartTestSupport
+import CartTypes
+import NIOPosix
+import XCTest
+
+/// A node the network cuts off from its peers, while clients still reach it: it must send
+/// them elsewhere rather than keep them waiting for a leader that cannot reach it.
+final class CutOffNodeTests: XCTestCase {
+    // Every path between node 1 and the two others stalls (their bytes wait in the proxies).
+    // The two others are a majority: they elect leaders for node 1's partitions and serve.
+    // Node 1 hears from no one, so a call it gets fails with `unavailable`, saying it is cut
+    // off, instead of a `notLeader` after waiting out its leader wait (3 s). Once the paths
+    // resume, node 1 serves again, and the writes made meanwhile are in its replica.
+    func testANodeCutOffFromEveryPeerSendsItsClientsElsewhereAndServesAgainOnceBack() async throws {
+        try await ProxiedPaths.withCluster(size: 3, partitions: 4) { cluster, proxies in
+            let cut: NodeID = 1
+            let inside = try cluster.client(cut, as: "alice")
+            let outside = try cluster.client(2, as: "alice")
+            _ = try await outside.call(.itemPut, PutItemRequest(item: "sku-c", name: "sku-c", price: Money(minorUnits: 100),
+                                                                initialStock: 1_000_000, request: Keys.next()))
+            let cart = CartID("cut-off")
+            _ = try await outside.call(.cartCreate, CreateCartRequest(cart: cart, request: Keys.next()))
+            _ = try await Self.add(inside, cart)
+
+            for other in [NodeID(2), NodeID(3)] {
+                proxies[cut, other].hold()
+                proxies[other, cut].hold()
+            }
+            try await eventually(15, "node \(cut) knows no leader of any partition") {
+                await cluster.node(cut).partitionStatuses().allSatisfy { $0.leader == NodeID.none }
+            }
+            // The majority side serves throughout (after its election).
+            let outsideSeq = try await Self.firstAdd(outside, cart, within: 15, "node 2 serves the cart without node \(cut)").seq
+
+            let givenUpBefore = cluster.node(cut).metrics.value(.callsGivenUp)
+            let refused = await assertRPCError(.unavailable) { try await Self.add(inside, cart) }
+            XCTAssertTrue(refused?.message.contains("cut off") ?? false, "\(String(describing: refused))")
+            XCTAssertGreaterThan(cluster.node(cut).metrics.value(.callsGivenUp), givenUpBefore)
+
+            for other in [NodeID(2), NodeID(3)] {
+                proxies[cut, other].release()
+                proxies[other, cut].release()
+            }
+            let back = try await Self.firstAdd(inside, cart, within: 20, "node \(cut) serves again once its paths resume")
+            // The cart's log went on from where the majority side left it.
+            XCTAssertGreaterThan(back.seq, outsideSeq)
+        }
+    }
+
+    // Only the path between a follower ("front") and its partition's leader stalls; the third
+    // node still hears both. The leader keeps its majority with the third node, so the front
+    // node's pre-votes win nothing and it has no leader for that partition. Its callers get a
+    // `notLeader` once an election's worth of waiting has passed (not the full leader wait),
+    // and the same call through the third node, which forwards to the leader, succeeds.
+    func testAFollowerCutFromItsLeaderOnlySendsItsClientsOnAfterAnElectionsWorthOfWaiting() async throws {
+        try await ProxiedPaths.withCluster(size: 3, partitions: 4) { cluster, proxies in
+            let statuses = await cluster.node(1).partitionStatuses()
+            let led = try XCTUnwrap(statuses.first { $0.leader != .none })
+            let (partition, leader) = (led.partition, led.leader)
+            let others = [NodeID(1), NodeID(2), NodeID(3)].filter { $0 != leader }
+            let (front, third) = (others[0], others[1])
+            let placement = try XCTUnwrap(cluster.node(front).placement)
+            let cart = try XCTUnwrap((0..<10_000).lazy.map { CartID("cut-link-\($0)") }.first { placement.partition(of: $0) == partition })
+            let viaFront = try cluster.client(front, as: "alice")
+            let viaThird = try cluster.client(third, as: "alice")
+            _ = try await viaThird.call(.itemPut, PutItemRequest(item: "sku-c", name: "sku-c", price: Money(minorUnits: 100),
+                                                                 initialStock: 1_000_000, request: Keys.next()))
+            _ = try await viaThird.call(.cartCreate, CreateCartRequest(cart: cart, request: Keys.next()))
+
+            proxies[front, leader].hold()
+            proxies[leader, front].hold()
+            try await eventually(15, "node \(front) knows no leader of \(partition)") {
+                await cluster.node(front).partitionStatuses().first { $0.partition == partition }?.leader == NodeID.none
+            }
+            let refused = await assertRPCError(.notLeader) { try await Self.add(viaFront, cart) }
+            XCTAssertTrue(refused?.message.contains("ask another node") ?? false, "\(String(describing: refused))")
+            _ = try await Self.add(viaThird, cart)
+            let leaderNow = await cluster.node(third).partitionStatuses().first { $0.partition == partition }?.leader
+            XCTAssertEqual(leaderNow, leader, "the leader kept its leadership with the third node")
+
+            proxies[front, leader].release()
+            proxies[leader, front].release()
+            _ = try await Self.firstAdd(viaFront, cart, within: 20, "node \(front) serves the cart again once the path resumes")
+        }
+    }
+
+    /// The first add to `cart` that succeeds, trying every 100 ms for up to `seconds`.
+    private static func firstAdd(_ client: RPCClient, _ cart: CartID, within seconds: Double, _ what: String) async throws -> CartWriteReply {
+        let deadline = ContinuousClock.now + .seconds(seconds)
+        while true {
+            if let reply = try? await add(client, cart) { return reply }
+            guard ContinuousClock.now < deadline else { throw TestFailure("\(what) did not happen within \(seconds) s") }
+            try await Task.sleep(for: .milliseconds(100))
+        }
+    }
+
+    private static func add(_ client: RPCClient, _ cart: CartID) async throws -> CartWriteReply {
+        try await client.call(.cartAddItem, AddItemRequest(cart: cart, item: "sku-c", quantity: 1, request: Keys.next()))
+    }
+}
