@@ -20,9 +20,9 @@ final class BlackHoledPeerTests: XCTestCase {
     // the whole episode. Forwarded requests to the sick node hang until their timeout; once
     // enough have failed, the front node's breaker for the sick node opens (counted on
     // /metrics, logged as a warning naming the peer), and the next request for the sick
-    // node's partition fails fast with `unavailable` and a retry-after instead of hanging
-    // (after the router's short wait for the partition to elect another leader, not after
-    // the forward timeout).
+    // node's partition fails fast, instead of hanging until the forward timeout, with
+    // `notLeader` naming the sick node (which the front node still hears, so it is up and
+    // leading, and a client may reach it directly) and a retry-after.
     func testBlackHoledPeerOpensItsBreakerWhilePartitionsLedElsewhereKeepServing() async throws {
         let logs = CapturedLogs()
         // 1 s elections: the scenario needs the sick node to keep its leaderships throughout,
@@ -73,9 +73,12 @@ final class BlackHoledPeerTests: XCTestCase {
         XCTAssertGreaterThan(healthyAdds, 0)
 
         // Open: a request that must go to the sick node is refused without trying it.
-        let refused = await assertRPCError(.unavailable) { try await Self.add(client, sickCart) }
+        // The front node still hears the sick node (its own path to the front works): the sick
+        // node is up and leading, so the refusal names it for the client to reach directly.
+        let refused = await assertRPCError(.notLeader) { try await Self.add(client, sickCart) }
         XCTAssertNotNil(refused?.retryAfterMs, "an open breaker's refusal carries a retry-after")
         XCTAssertTrue(refused?.message.contains("circuit") ?? false, "\(String(describing: refused))")
+        XCTAssertEqual(refused?.leaderHint?.nodeID, sick, "the refusal names the leader the front node cannot reach")
         let failedWhileHanging = await hanging
         XCTAssertEqual(failedWhileHanging, 12, "every call sent into the black hole failed")
         XCTAssertEqual(try counter("cart_gateway_breaker_opened_total", port: metricsPort), 1)

@@ -19,7 +19,8 @@ import NIOCore
 /// call for that partition fails at once with `unavailable`, and the client asks another
 /// node. A call for a leader this node has not heard from that long (or stops hearing from
 /// while a forward waits) fails with `notLeader` naming it, as the client may reach it
-/// directly, rather than waiting out `forwardTimeoutMs`. And a hosted
+/// directly, rather than waiting out `forwardTimeoutMs`; so does one that the leader's
+/// breaker refuses while the leader is heard (up and leading: no election will help). And a hosted
 /// partition left without a leader waits at most `contactWindowMs` (a normal election takes
 /// less), so a node that only a cut link keeps from its leader sends the client on to a node
 /// that can reach it.
@@ -108,10 +109,16 @@ final class Router: Sendable {
 
     /// The client may well reach the leader this node cannot: the refusal names it.
     private func silentLeader(_ leader: NodeID, partition: PartitionID) -> GiveUp {
-        var refusal = RPCError(.notLeader, "\(partition)'s leader \(leader) has not been heard from for "
-                               + "\(contactWindowMs) ms: node \(node) cannot reach it; ask it directly or another node")
+        GiveUp(error: redirect(to: leader, partition: partition, because: RPCError(
+            .unavailable, "\(partition)'s leader \(leader) has not been heard from for \(contactWindowMs) ms")))
+    }
+
+    /// `notLeader` naming `leader`, for a call this node cannot get to it: why, then where to go.
+    private func redirect(to leader: NodeID, partition: PartitionID, because reason: RPCError) -> RPCError {
+        var refusal = RPCError(.notLeader, "\(reason.message): node \(node) cannot reach \(partition)'s leader; "
+                               + "ask \(leader) directly or another node", retryAfterMs: reason.retryAfterMs)
         if let address = clientAddresses[leader] { refusal.leaderHint = LeaderHint(nodeID: leader, address: address) }
-        return GiveUp(error: refusal)
+        return refusal
     }
 
     /// `forward`, failed with `silentLeader` as soon as the leader (of a partition hosted here,
@@ -200,6 +207,13 @@ final class Router: Sendable {
             learn(from: error, partition: partition, target: leader)
             var refusalDeadline = refusalDeadline
             if let refusal = error as? GuardRefusal {
+                if replicas[partition] != nil, contact.hears(leader, self: node, withinMs: contactWindowMs) {
+                    // The leader is heard (it heartbeats this node): it is up and leading, only
+                    // this node's calls to it fail. No other leader is coming; the client may
+                    // reach this one directly.
+                    metrics.increment(.callsGivenUp)
+                    return loop.makeFailedFuture(redirect(to: leader, partition: partition, because: refusal.error))
+                }
                 // The breaker keeps calls off a sick leader. Wait briefly for the partition to
                 // elect another (the usual reason a leader looks sick is that it is gone),
                 // but fail fast with the breaker's answer if the leader stays the same.
