@@ -207,10 +207,12 @@ final class Router: Sendable {
             learn(from: error, partition: partition, target: leader)
             var refusalDeadline = refusalDeadline
             if let refusal = error as? GuardRefusal {
-                if replicas[partition] != nil, contact.hears(leader, self: node, withinMs: contactWindowMs) {
-                    // The leader is heard (it heartbeats this node): it is up and leading, only
-                    // this node's calls to it fail. No other leader is coming; the client may
-                    // reach this one directly.
+                if replicas[partition] != nil, contact.hears(leader, self: node, withinMs: contactWindowMs / 5) {
+                    // The leader is heard (it heartbeats this node every tick, and did within
+                    // the last few: a leader that just died is silent from its death, while its
+                    // breaker opens some calls later): it is up and leading, only this node's
+                    // calls to it fail. No other leader is coming; the client may reach this
+                    // one directly.
                     metrics.increment(.callsGivenUp)
                     return loop.makeFailedFuture(redirect(to: leader, partition: partition, because: refusal.error))
                 }
