@@ -2,7 +2,6 @@ import CartAPI
 import CartRPC
 import CartTypes
 import CartWire
-import NIOConcurrencyHelpers
 import NIOCore
 
 /// Sends each request to where it can be served: the local replica when this node leads
@@ -17,10 +16,11 @@ import NIOCore
 /// Waiting is for what will come. A node that has heard from no majority of a partition's
 /// replicas for `contactWindowMs` (`PeerContact`) is cut off: no leader will reach it, so a
 /// call for that partition fails at once with `unavailable`, and the client asks another
-/// node. A call for a leader this node has not heard from that long (or stops hearing from
-/// while a forward waits) fails with `notLeader` naming it, as the client may reach it
-/// directly, rather than waiting out `forwardTimeoutMs`; so does one that the leader's
-/// breaker refuses while the leader is heard (up and leading: no election will help). And a hosted
+/// node. A call for a leader this node has not heard from that long fails with `notLeader`
+/// naming it, as the client may reach it directly; so does one that the leader's breaker
+/// refuses while the leader is heard (up and leading: no election will help). (A forward
+/// already waiting on a path that went silent fails after 1–1.5 s by the peer link's stall
+/// probe, and is then retried under these rules.) And a hosted
 /// partition left without a leader waits at most `contactWindowMs` (a normal election takes
 /// less), so a node that only a cut link keeps from its leader sends the client on to a node
 /// that can reach it.
@@ -79,27 +79,22 @@ final class Router: Sendable {
                        leaderlessDeadline: leaderlessDeadline, refusalDeadline: nil, tries: 0, local: local)
     }
 
-    /// A failure to hand the client as it is, without waiting and trying again here: this node
-    /// cannot get the call served, another node may.
-    private struct GiveUp: Error {
-        let error: RPCError
-    }
-
-    /// Why this node cannot serve a call for `partition` now, where asking another node may
-    /// work: it hears no majority of the partition's replicas, or it has waited its share for
-    /// a leader of a partition it hosts. Nil while waiting here makes sense.
-    private func reasonToGiveUp(partition: PartitionID, leader: NodeID, leaderlessDeadline: NIODeadline) -> GiveUp? {
+    /// The answer to give at once, without waiting and trying again here, when this node
+    /// cannot get a call for `partition` served and another node may: it hears no majority of
+    /// the partition's replicas, it has waited its share for a leader, or it cannot hear the
+    /// leader. Nil while waiting here makes sense.
+    private func reasonToGiveUp(partition: PartitionID, leader: NodeID, leaderlessDeadline: NIODeadline) -> RPCError? {
         guard replicas[partition] != nil else { return nil }
         if leader == .none {
             if !contact.hearsMajority(of: placement.replicas(of: partition), self: node, withinMs: contactWindowMs) {
-                return GiveUp(error: RPCError(.unavailable, "node \(node) has heard from no majority of \(partition)'s replicas "
-                                              + "for \(contactWindowMs) ms: it is cut off from them; ask another node",
-                                              retryAfterMs: UInt64(Self.retryPauseMs)))
+                return RPCError(.unavailable, "node \(node) has heard from no majority of \(partition)'s replicas "
+                                + "for \(contactWindowMs) ms: it is cut off from them; ask another node",
+                                retryAfterMs: UInt64(Self.retryPauseMs))
             }
             if NIODeadline.now() >= leaderlessDeadline {
-                return GiveUp(error: RPCError(.notLeader, "node \(node) has no leader for \(partition) after "
-                                              + "\(min(leaderWaitMs, contactWindowMs)) ms; ask another node",
-                                              retryAfterMs: UInt64(Self.retryPauseMs)))
+                return RPCError(.notLeader, "node \(node) has no leader for \(partition) after "
+                                + "\(min(leaderWaitMs, contactWindowMs)) ms; ask another node",
+                                retryAfterMs: UInt64(Self.retryPauseMs))
             }
         } else if leader != node, !contact.hears(leader, self: node, withinMs: contactWindowMs) {
             return silentLeader(leader, partition: partition)
@@ -108,9 +103,9 @@ final class Router: Sendable {
     }
 
     /// The client may well reach the leader this node cannot: the refusal names it.
-    private func silentLeader(_ leader: NodeID, partition: PartitionID) -> GiveUp {
-        GiveUp(error: redirect(to: leader, partition: partition, because: RPCError(
-            .unavailable, "\(partition)'s leader \(leader) has not been heard from for \(contactWindowMs) ms")))
+    private func silentLeader(_ leader: NodeID, partition: PartitionID) -> RPCError {
+        redirect(to: leader, partition: partition, because: RPCError(
+            .unavailable, "\(partition)'s leader \(leader) has not been heard from for \(contactWindowMs) ms"))
     }
 
     /// `notLeader` naming `leader`, for a call this node cannot get to it: why, then where to go.
@@ -119,27 +114,6 @@ final class Router: Sendable {
                                + "ask \(leader) directly or another node", retryAfterMs: reason.retryAfterMs)
         if let address = clientAddresses[leader] { refusal.leaderHint = LeaderHint(nodeID: leader, address: address) }
         return refusal
-    }
-
-    /// `forward`, failed with `silentLeader` as soon as the leader (of a partition hosted here,
-    /// so heard from every heartbeat while the path is whole) goes silent for the window.
-    private func failingIfSilent<Response: Sendable>(_ forward: EventLoopFuture<Response>, leader: NodeID, partition: PartitionID,
-                                                     on loop: any EventLoop) -> EventLoopFuture<Response> {
-        guard replicas[partition] != nil else { return forward }
-        let promise = loop.makePromise(of: Response.self)
-        let answered = NIOLockedValueBox(false)
-        let answerFirst = { answered.withLockedValue { done in defer { done = true }; return !done } }
-        let interval = TimeAmount.milliseconds(max(1, contactWindowMs / 4))
-        let check = loop.scheduleRepeatedTask(initialDelay: interval, delay: interval) { [self] task in
-            guard !contact.hears(leader, self: node, withinMs: contactWindowMs) else { return }
-            task.cancel()
-            if answerFirst() { promise.fail(silentLeader(leader, partition: partition)) }
-        }
-        forward.whenComplete { result in
-            check.cancel()
-            if answerFirst() { promise.completeWith(result) }
-        }
-        return promise.futureResult
     }
 
     /// Where to send a call for `partition`: its known leader; for a partition this node does
@@ -169,9 +143,9 @@ final class Router: Sendable {
                                             leaderlessDeadline: NIODeadline, refusalDeadline: NIODeadline?, tries: Int,
                                             local: @escaping @Sendable (PartitionReplica) -> EventLoopFuture<Response>) -> EventLoopFuture<Response> {
         let leader = target(of: partition, tries: tries)
-        if let giveUp = reasonToGiveUp(partition: partition, leader: leader, leaderlessDeadline: leaderlessDeadline) {
+        if let refusal = reasonToGiveUp(partition: partition, leader: leader, leaderlessDeadline: leaderlessDeadline) {
             metrics.increment(.callsGivenUp)
-            return loop.makeFailedFuture(withLeaderHint(giveUp.error, partition: partition))
+            return loop.makeFailedFuture(withLeaderHint(refusal, partition: partition))
         }
         let future: EventLoopFuture<Response>
         if leader == node, let replica = replicas[partition] {
@@ -188,9 +162,9 @@ final class Router: Sendable {
         } else if leader != .none, let link = transport.links[leader] {
             let call = ForwardedCall(method: method.id, actor: caller.actor, payload: Self.encode(request))
             metrics.increment(.forwardedCalls)
-            future = failingIfSilent(guards.guarded(leader, on: loop) {
+            future = guards.guarded(leader, on: loop) {
                 link.call(.peerForward, call, timeoutMs: Self.forwardTimeoutMs, on: loop)
-            }, leader: leader, partition: partition, on: loop).flatMapThrowing { [self] reply in
+            }.flatMapThrowing { [self] reply in
                 // Only a leader serves a forwarded call: remember it for a partition not hosted here.
                 if replicas[partition] == nil { leaders.set(leader, for: partition) }
                 return try Response.decodeRPC(from: ByteBuffer(bytes: reply.payload))
@@ -200,10 +174,6 @@ final class Router: Sendable {
         }
         return future.hop(to: loop).flatMapError { [self] error in
             if leader != node { metrics.increment(.forwardedCallsFailed) }
-            if let giveUp = error as? GiveUp {
-                metrics.increment(.callsGivenUp)
-                return loop.makeFailedFuture(withLeaderHint(giveUp.error, partition: partition))
-            }
             learn(from: error, partition: partition, target: leader)
             var refusalDeadline = refusalDeadline
             if let refusal = error as? GuardRefusal {
