@@ -110,11 +110,9 @@ public final class CartClient: Sendable {
             attempts.avoiding.insert(endpoint)
         }
         if case .node = route { throw CartClientError(error, attempts: attempts.number) }
-        // A redirect names the leader: the next attempt goes there, partition known or not,
-        // unless that node answers nothing lately (the hint may come from a node that has not
-        // yet noticed that the leader is gone).
+        // A redirect names the leader: the next attempt goes there, partition known or not.
         if configuration.followLeaders, let hint = error.leaderHint, let leader = try? Endpoint(parsing: hint.address),
-           leader != endpoint, !isUnreachable(leader) {
+           leader != endpoint {
             attempts.redirect = leader
         }
         let redirected = attempts.redirect != nil

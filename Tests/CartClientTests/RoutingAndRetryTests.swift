@@ -64,30 +64,6 @@ final class RoutingAndRetryTests: XCTestCase {
         XCTAssertEqual(Set(keys).count, 1, "one logical request, one key: \(keys)")
     }
 
-    // Story: the leader B has just died, and the client knows A and C. A still names B (it
-    // has not noticed yet): the client goes there and cannot connect. C names B too, but the
-    // client does not go back to a node that answers nothing: it waits, tries again, and
-    // the node it asks (A or C, each ready on its second call) serves the add. Four
-    // attempts: A, B, C, then A or C; following C's hint back to B would have made five.
-    func testAHintNamingANodeThatAnswersNothingIsNotFollowedBack() async throws {
-        let dead = FakeNode()
-        try await dead.start()
-        let deadAddress = dead.endpoint.description
-        await dead.shutdown()
-        try await startNodes(2) { node, _ in
-            node.onAddItem { call in
-                if call == 0 {
-                    throw RPCError(.notLeader, "p3's leader is node 2", leaderHint: LeaderHint(nodeID: 2, address: deadAddress))
-                }
-                return Self.reply(5)
-            }
-        }
-        let client = client(.test(nodes.map(\.endpoint)))
-        let reply = try await client.addItem("cart-1", item: "sku-1", quantity: 1)
-        XCTAssertEqual(reply.seq, 5)
-        XCTAssertEqual(client.retries, 3, "A, the dead node once, C, then a ready node")
-    }
-
     // Story: the leader answers "unavailable, retry after 150 ms" with a hint naming itself
     // (it leads but is not ready yet). That is no redirect: the client waits as told before
     // each retry instead of asking the same node again at once.
