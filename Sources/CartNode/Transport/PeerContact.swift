@@ -15,12 +15,13 @@ final class PeerContact: Sendable {
     /// heard from everyone, so it gives a peer a full window before calling it silent.
     private let heardAt: [NodeID: ManagedAtomic<Int64>]
 
-    init(peers: [NodeID], now: NIODeadline = .now()) {
-        heardAt = Dictionary(uniqueKeysWithValues: peers.map { ($0, ManagedAtomic(Int64(now.uptimeNanoseconds))) })
+    init(peers: [NodeID]) {
+        let now = Int64(NIODeadline.now().uptimeNanoseconds)
+        heardAt = Dictionary(uniqueKeysWithValues: peers.map { ($0, ManagedAtomic(now)) })
     }
 
-    func heard(from peer: NodeID, at now: NIODeadline = .now()) {
-        heardAt[peer]?.store(Int64(now.uptimeNanoseconds), ordering: .relaxed)
+    func heard(from peer: NodeID) {
+        heardAt[peer]?.store(Int64(NIODeadline.now().uptimeNanoseconds), ordering: .relaxed)
     }
 
     /// Whether `peer` was heard from less than `windowMs` ago (this node itself always is).
