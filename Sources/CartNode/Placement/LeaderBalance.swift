@@ -77,7 +77,9 @@ extension NodeServices {
     private func handOver(_ replica: PartitionReplica, to transfer: LeaderBalance.Transfer) {
         replica.loop.execute { [self] in
             let raft = replica.raft
-            guard replica.isLeader, replica.appliedOwnTerm, raft.leadershipTransferee == .none,
+            // A round planned before the node began to stop can land after: a stopped
+            // replica's log may be closed, and its Raft is not touched again.
+            guard !replica.stopped, replica.isLeader, replica.appliedOwnTerm, raft.leadershipTransferee == .none,
                   raft.hasHeardRecently(from: transfer.target),
                   let match = raft.matchIndex(of: transfer.target), match >= raft.commitIndex else { return }
             do {

@@ -519,6 +519,10 @@ extension ItemEvent {
 
 extension PartitionReplica: SnapshotDeliveryListener {
     func snapshotDelivered(to node: NodeID, partition: PartitionID, succeeded: Bool) {
-        loop.execute { [self] in raft.reportSnapshot(to: node, succeeded: succeeded) }
+        loop.execute { [self] in
+            // The transport's shutdown fails the deliveries in flight after the replica stopped.
+            guard !stopped else { return }
+            raft.reportSnapshot(to: node, succeeded: succeeded)
+        }
     }
 }
