@@ -40,8 +40,7 @@ final class CheckoutSweepTests: XCTestCase {
                                                               initialStock: 10, request: Keys.next()))
             _ = try await alice.call(.cartCreate, CreateCartRequest(cart: cart, request: Keys.next()))
             _ = try await alice.call(.cartAddItem, AddItemRequest(cart: cart, item: item, quantity: 2, request: Keys.next()))
-            let knownLeader = await cluster.leader(of: cartPartition)
-            let cartLeader = try XCTUnwrap(knownLeader)
+            let cartLeader = try await cluster.leader(of: cartPartition, within: 10)
 
             for node in doomed { await cluster.stop(node) }
             let refused = await assertRPCError(.failedPrecondition) {

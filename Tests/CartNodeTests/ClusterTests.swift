@@ -67,7 +67,7 @@ final class ClusterTests: XCTestCase {
         try await withCluster { cluster in
             let cart: CartID = "failover-cart"
             let partition = cluster.node(1).placement!.partition(of: cart)
-            let victim = try await leaderOrFail(cluster, partition)
+            let victim = try await cluster.leader(of: partition, within: 10)
             let survivors = [NodeID(1), NodeID(2), NodeID(3)].filter { $0 != victim }
             let writer = try cluster.client(survivors[0], as: "alice")
             let watcherClient = try cluster.client(survivors[1], as: "alice")
@@ -277,14 +277,6 @@ final class ClusterTests: XCTestCase {
     }
 
     // MARK: Helpers
-
-    private func leaderOrFail(_ cluster: TestCluster, _ partition: PartitionID) async throws -> NodeID {
-        for _ in 0..<500 {
-            if let leader = await cluster.leader(of: partition) { return leader }
-            try await Task.sleep(for: .milliseconds(20))
-        }
-        throw TestFailure("\(partition) has no leader after 10 s")
-    }
 
     /// Every listed node's replica holds the same history for each cart (after catching up).
     private func assertReplicasAgree(_ cluster: TestCluster, carts: [CartID], nodes: [NodeID],

@@ -71,8 +71,7 @@ final class IsolatedReplicaWatchTests: XCTestCase {
         -> (partition: PartitionID, leader: NodeID, follower: NodeID) {
         let placement = try XCTUnwrap(cluster.node(1).placement)
         let partition = placement.partition(of: cart)
-        let leaderNow = await cluster.leader(of: partition)
-        let leader = try XCTUnwrap(leaderNow)
+        let leader = try await cluster.leader(of: partition, within: 10)
         let follower = try XCTUnwrap(placement.replicas(of: partition).first { $0 != leader })
         proxies[leader, follower].hold()
         _ = try await cluster.client(leader, as: "alice").call(.cartCreate, CreateCartRequest(cart: cart, request: Keys.next()))
@@ -91,8 +90,7 @@ final class IsolatedReplicaWatchTests: XCTestCase {
             let placement = try XCTUnwrap(cluster.node(1).placement)
             let cart = CartID("nowhere")
             let partition = placement.partition(of: cart)
-            let leaderNow = await cluster.leader(of: partition)
-            let leader = try XCTUnwrap(leaderNow)
+            let leader = try await cluster.leader(of: partition, within: 10)
             let follower = try XCTUnwrap(placement.replicas(of: partition).first { $0 != leader })
             let metrics = cluster.node(follower).metrics
             let readsBefore = metrics.value(.readsLinearizable)

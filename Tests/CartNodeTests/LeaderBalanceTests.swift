@@ -72,8 +72,7 @@ final class LeaderBalanceTests: XCTestCase {
         do {
             try await cluster.waitForLeaders()
             for partition in (0..<8).map({ PartitionID(UInt32($0)) }) {
-                let leaderNow = await cluster.leader(of: partition)
-                let leader = try XCTUnwrap(leaderNow)
+                let leader = try await cluster.leader(of: partition, within: 10)
                 guard leader != 1, let replica = cluster.node(leader).replica(partition) else { continue }
                 // Setup only: a leadership that moved meanwhile is left where it went.
                 try? await replica.loop.submit {

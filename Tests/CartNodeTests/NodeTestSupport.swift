@@ -170,6 +170,18 @@ final class TestCluster: @unchecked Sendable {
         return nil
     }
 
+    /// The node leading `partition`, waiting up to `seconds` for one: even right after
+    /// `waitForLeaders` a partition can be between two leaders for a moment (a term that
+    /// moved on, a leader that stepped down), and `leader(of:)` then answers nil.
+    func leader(of partition: PartitionID, within seconds: Double) async throws -> NodeID {
+        let deadline = ContinuousClock.now + .seconds(seconds)
+        while true {
+            if let leader = await leader(of: partition) { return leader }
+            guard ContinuousClock.now < deadline else { throw TestFailure("\(partition) has no leader after \(seconds) s") }
+            try await Task.sleep(for: .milliseconds(20))
+        }
+    }
+
     func node(_ id: NodeID) -> CartNode { nodes[id]! }
 }
 
