@@ -33,6 +33,8 @@ func freePorts(_ count: Int) throws -> [Int] {
     var ports: [Int] = []
     for _ in 0..<count {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        guard fd >= 0 else { throw TestFailure("socket failed") }
+        sockets.append(fd)  // closed by the defer, also when the bind below fails
         var address = sockaddr_in()
         address.sin_family = sa_family_t(AF_INET)
         address.sin_addr.s_addr = inet_addr("127.0.0.1")
@@ -43,7 +45,6 @@ func freePorts(_ count: Int) throws -> [Int] {
                 guard bind(fd, raw, length) == 0, getsockname(fd, raw, &length) == 0 else { throw TestFailure("bind failed") }
             }
         }
-        sockets.append(fd)
         ports.append(Int(UInt16(bigEndian: address.sin_port)))
     }
     return ports
