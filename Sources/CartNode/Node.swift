@@ -58,6 +58,9 @@ public final class CartNode: Service, Sendable {
 
     /// How often unfinished snapshot transfers are checked for idleness.
     static let snapshotTransferSweepInterval = TimeAmount.seconds(10)
+    /// How long the shutdown waits for cancelled checkout sagas to end (they end at their next
+    /// step; a step waits at most on a forwarded call, which the closed links fail).
+    static let sagaRunsWaitMs: Int64 = 5_000
 
     public init(configuration: NodeConfiguration, logger: Logger = Logger(label: "cartd")) {
         self.configuration = configuration
@@ -370,6 +373,9 @@ public final class CartNode: Service, Sendable {
         }
         running.snapshotTransferSweep.cancel()
         running.leaderBalancing?.cancel()
+        // Sagas propose nothing more (their checkouts are left to the partitions' next
+        // leaders); they end below, once the replicas and links have failed what they wait on.
+        running.services.sagaRuns.cancelAll()
         for probe in running.stallProbes { probe.cancel() }
         await running.metricsServer?.shutdown()
         // Watch streams never end on their own: end them first ('unavailable', so their
@@ -384,6 +390,10 @@ public final class CartNode: Service, Sendable {
         await running.peerServer.shutdown()
         await PartitionReplica.drainSnapshotQueues()
         await running.transport.shutdown()
+        // Before the loops stop: a saga step sent to a stopped loop would never be answered.
+        if !(await running.services.sagaRuns.waitForAll(limitMs: Self.sagaRunsWaitMs)) {
+            logger.warning("checkout sagas still running at shutdown", metadata: ["count": "\(running.services.sagaRuns.count)"])
+        }
         for replica in running.replicas.values {
             do {
                 try replica.storage.log.close()

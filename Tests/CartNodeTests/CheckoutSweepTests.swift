@@ -80,6 +80,58 @@ final class CheckoutSweepTests: XCTestCase {
         await cluster.shutdown()
     }
 
+    // The same five nodes. The item partition's majority stops, so the client's checkout keeps
+    // retrying its reservation (for up to a minute here) on the cart partition's leader, which
+    // then stops too. Its saga ends with it: the shutdown cancels the saga and waits for it, so
+    // no step of it reaches the node's event loops once they are stopped (a step sent to a
+    // stopped loop is never answered, and a debug build traps on the promise it leaks), and it
+    // decides nothing on its way out. The checkout stays begun in the log; once the item
+    // partition is back, the cart partition's next leader resumes it and completes it.
+    func testASagaStillRetryingWhenItsNodeStopsEndsWithItAndTheNextLeaderFinishesIt() async throws {
+        let cluster = try TestCluster(size: 5, partitions: 8) { configuration in
+            configuration.sagaStepRetryWindowMs = 60_000
+            configuration.checkoutSweepIntervalMs = 200
+            configuration.electionTimeoutTicks = 50
+        }
+        do {
+            try await cluster.startAll()
+            try await cluster.waitForLeaders()
+            let placement = try XCTUnwrap(cluster.node(1).placement)
+            let (cartPartition, itemPartition, doomed) = try Self.partitions(placement, nodes: (1...5).map { NodeID(UInt64($0)) })
+            let cart = CartID(try Self.name(prefix: "cart", in: cartPartition) { placement.partition(of: CartID($0)) })
+            let item = ItemID(try Self.name(prefix: "item", in: itemPartition) { placement.partition(of: ItemID($0)) })
+            let cartLeader = try await cluster.leader(of: cartPartition, within: 10)
+            let survivor = try XCTUnwrap(placement.replicas(of: cartPartition).first { $0 != cartLeader })
+            let alice = try cluster.client(cartLeader, as: "alice")
+            _ = try await alice.call(.itemPut, PutItemRequest(item: item, name: "beans", price: Money(minorUnits: 100),
+                                                              initialStock: 10, request: Keys.next()))
+            _ = try await alice.call(.cartCreate, CreateCartRequest(cart: cart, request: Keys.next()))
+            _ = try await alice.call(.cartAddItem, AddItemRequest(cart: cart, item: item, quantity: 2, request: Keys.next()))
+
+            for node in doomed { await cluster.stop(node) }
+            let services = try XCTUnwrap(cluster.node(cartLeader).services)
+            let checkout = Task { try await alice.call(.cartCheckout, CheckoutRequest(cart: cart, request: Keys.next())) }
+            try await eventually(20, "the checkout's saga runs") { services.sagaRuns.count > 0 }
+            try await Task.sleep(for: .milliseconds(300))  // a few reservation attempts
+            await cluster.stop(cartLeader)
+            XCTAssertEqual(services.sagaRuns.count, 0, "the saga ended with its node")
+            XCTAssertEqual(services.sagas.count, 0)
+            if case .success = await checkout.result { XCTFail("a checkout whose node stopped mid-saga succeeded") }
+            // Longer than a step's longest retry pause: a step still retrying would run now.
+            try await Task.sleep(for: .milliseconds(1_500))
+
+            for node in doomed { try await cluster.start(node) }
+            try await eventually(60, "the cart partition's next leader completes and settles the checkout") {
+                guard let record = await cluster.node(survivor).replicaState(cartPartition)?.carts[cart]?.checkout else { return false }
+                return record.outcome == .completed && record.settled
+            }
+        } catch {
+            await cluster.shutdown()
+            throw error
+        }
+        await cluster.shutdown()
+    }
+
     /// A cart partition, an item partition and the two nodes outside the cart partition
     /// that hold a majority of the item partition.
     private static func partitions(_ placement: Placement, nodes: [NodeID]) throws -> (PartitionID, PartitionID, [NodeID]) {

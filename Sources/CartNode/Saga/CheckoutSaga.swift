@@ -19,6 +19,9 @@ import NIOCore
 extension NodeServices {
     static let sagaStepRetryPauseMs: Int64 = 100
     static let sagaStepRetryPauseMaxMs: Int64 = 1_000
+    /// What a saga step, or a checkout, gets from a node that is stopping.
+    static let stoppingError = RPCError(.unavailable, "node is shutting down; the checkout is left to its partition's next leader",
+                                        retryAfterMs: 100)
 
     /// The checkout id of a client's checkout request: the same for every retry of it, through
     /// any node, and different for every cart. Item partitions know a checkout by this id
@@ -43,8 +46,16 @@ extension NodeServices {
         }.flatMap { [self] record in
             let promise = replica.loop.makePromise(of: CheckoutReply.self)
             sagas.claim(record.id, onlyIfIdle: false)
-            promise.completeWithTask {
-                try await self.runSaga(cart: request.cart, record: record, replica: replica)
+            let started = sagaRuns.run {
+                do {
+                    promise.succeed(try await self.runSaga(cart: request.cart, record: record, replica: replica))
+                } catch {
+                    promise.fail(error)
+                }
+            }
+            if !started {
+                sagas.release(record.id)
+                promise.fail(Self.stoppingError)
             }
             return promise.futureResult
         }
@@ -54,9 +65,12 @@ extension NodeServices {
     /// node is running. On the replica's loop.
     func resumeCheckouts(_ replica: PartitionReplica) {
         for (cart, record) in replica.state.unsettledCheckouts() where sagas.claim(record.id, onlyIfIdle: true) {
+            guard sagaRuns.run({ _ = try? await self.runSaga(cart: cart, record: record, replica: replica) }) else {
+                sagas.release(record.id)
+                return
+            }
             logger.info("resuming checkout", metadata: ["cart": "\(cart)", "checkout": "\(record.id)"])
             metrics.increment(.checkoutsResumed)
-            Task { _ = try? await self.runSaga(cart: cart, record: record, replica: replica) }
         }
     }
 
@@ -74,6 +88,8 @@ extension NodeServices {
             do {
                 abortReason = try await reserveAll(record)
             } catch {
+                // The node is stopping: it decides nothing (the partition's next leader will).
+                if Task.isCancelled { throw Self.stoppingError }
                 // A partition stayed unreachable (or failed for good) through the retry window:
                 // give up into an abort (Saga.md 3b). Releasing is safe whatever the reservation's
                 // fate: a late one finds the released tombstone and is refused.
@@ -98,8 +114,7 @@ extension NodeServices {
             ? .commitReservation(CommitReservation(checkout: record.id))
             : .releaseStock(ReleaseStock(checkout: record.id))
         let reply = try await replyAfterDecision(cart: cart, record: record, replica: replica)
-        settling = true
-        Task {
+        let settlementRun = sagaRuns.run { [self] in
             defer { sagas.release(record.id) }
             do {
                 try await settle(record, with: settlement)
@@ -108,6 +123,7 @@ extension NodeServices {
                 logger.warning("checkout settlement postponed to the next sweep", metadata: ["checkout": "\(record.id)", "error": "\(error)"])
             }
         }
+        settling = settlementRun  // else the claim ends with this run (the sweep settles it)
         if let abortReason { throw RPCError(.failedPrecondition, "checkout aborted: \(abortReason)") }
         return reply
     }
@@ -177,6 +193,8 @@ extension NodeServices {
         let giveUpAt = ContinuousClock.now + .milliseconds(configuration.sagaStepRetryWindowMs)
         var pauseMs = Self.sagaStepRetryPauseMs
         while true {
+            // Cancelled: the node is stopping, and its loops may be gone before an answer comes.
+            guard !Task.isCancelled else { throw Self.stoppingError }
             let loop = replicas[partition]?.loop ?? eventLoopGroup.next()
             do {
                 return try await proposeInternal(command, partition: partition, request: nil, on: loop).get()

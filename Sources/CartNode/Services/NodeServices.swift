@@ -28,6 +28,8 @@ final class NodeServices: Sendable {
     let journal: NodeJournal?
     /// The checkout sagas this node is running.
     let sagas = ClaimSet<CheckoutID>()
+    /// Their tasks, which the node's shutdown ends.
+    let sagaRuns = SagaRuns()
     /// Password hashing for register and login, bounded.
     let passwords: PasswordWork
     /// Who may change the item catalogue.
