@@ -373,9 +373,6 @@ public final class CartNode: Service, Sendable {
         }
         running.snapshotTransferSweep.cancel()
         running.leaderBalancing?.cancel()
-        // Sagas propose nothing more (their checkouts are left to the partitions' next
-        // leaders); they end below, once the replicas and links have failed what they wait on.
-        running.services.sagaRuns.cancelAll()
         for probe in running.stallProbes { probe.cancel() }
         await running.metricsServer?.shutdown()
         // Watch streams never end on their own: end them first ('unavailable', so their
@@ -387,6 +384,13 @@ public final class CartNode: Service, Sendable {
         for replica in running.replicas.values {
             try? await replica.loop.submit { replica.stop() }.get()
         }
+        // The replicas lead nothing any more: the node's own calls routed from now on, and
+        // the retries of those waiting, fail at once. Sagas still running propose nothing more (their
+        // checkouts are left to the partitions' next leaders); they end below, once the links
+        // have failed what they wait on. (Cancelled earlier, the checkouts of the drain would
+        // fail while this node still leads, and be retried against it until it stopped.)
+        running.services.router.stop()
+        running.services.sagaRuns.cancelAll()
         await running.peerServer.shutdown()
         await PartitionReplica.drainSnapshotQueues()
         await running.transport.shutdown()

@@ -82,10 +82,11 @@ final class CheckoutSweepTests: XCTestCase {
 
     // The same five nodes. The item partition's majority stops, so the client's checkout keeps
     // retrying its reservation (for up to a minute here) on the cart partition's leader, which
-    // then stops too. Its saga ends with it: the shutdown cancels the saga and waits for it, so
-    // no step of it reaches the node's event loops once they are stopped (a step sent to a
-    // stopped loop is never answered, and a debug build traps on the promise it leaks), and it
-    // decides nothing on its way out. The checkout stays begun in the log; once the item
+    // then stops too. Its saga ends with it: once the client drain is over and the replicas have
+    // stopped, the shutdown cancels the saga and waits for it, so no step of it reaches the
+    // node's event loops once they are stopped (a step sent to a stopped loop is never
+    // answered, and a debug build traps on the promise it leaks), and it decides nothing on
+    // its way out. The checkout stays begun in the log; once the item
     // partition is back, the cart partition's next leader resumes it and completes it.
     func testASagaStillRetryingWhenItsNodeStopsEndsWithItAndTheNextLeaderFinishesIt() async throws {
         let cluster = try TestCluster(size: 5, partitions: 8) { configuration in

@@ -6,10 +6,19 @@ import CartTypes
 struct Caller: Sendable {
     var actor: UserID?
     var forwarded: Bool
+    /// The node's own work (saga steps, link sends), not a client's or a peer's call.
+    var isNode = false
 
     init(actor: UserID?, forwarded: Bool = false) {
         self.actor = actor
         self.forwarded = forwarded
+    }
+
+    /// The node itself, proposing a command of its own.
+    static var node: Caller {
+        var caller = Caller(actor: nil)
+        caller.isNode = true
+        return caller
     }
 
     init(_ context: RPCCallContext) {

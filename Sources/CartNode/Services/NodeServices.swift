@@ -77,7 +77,7 @@ final class NodeServices: Sendable {
     }
 
     /// Proposes a node-internal command (saga step, user link) at `partition`'s leader.
-    func proposeInternal(_ command: Command, partition: PartitionID, request: RequestKey?, caller: Caller = Caller(actor: nil),
+    func proposeInternal(_ command: Command, partition: PartitionID, request: RequestKey?, caller: Caller = .node,
                          on loop: any EventLoop) -> EventLoopFuture<CommandOutcome> {
         let message = ProposeCommandRequest(partition: partition, command: command, request: request)
         return router.route(.peerPropose, partition: partition, message, caller: caller, on: loop) { replica in

@@ -1,3 +1,4 @@
+import Atomics
 import CartAPI
 import CartRPC
 import CartTypes
@@ -50,6 +51,8 @@ final class Router: Sendable {
     let clientAddresses: [NodeID: String]
     let guards: PeerGuard
     let metrics: NodeMetrics
+    /// Set by the node's shutdown once its replicas have stopped: nothing is routed any more.
+    private let stopped = ManagedAtomic(false)
 
     init(node: NodeID, placement: Placement, replicas: [PartitionID: PartitionReplica], leaders: LeaderTable,
          transport: PeerTransport, leaderWaitMs: Int64, contact: PeerContact, contactWindowMs: Int64,
@@ -77,6 +80,16 @@ final class Router: Sendable {
         let leaderlessDeadline = now + .milliseconds(min(leaderWaitMs, contactWindowMs))
         return attempt(method, partition: partition, request, caller: caller, on: loop, deadline: deadline,
                        leaderlessDeadline: leaderlessDeadline, refusalDeadline: nil, tries: 0, local: local)
+    }
+
+    /// From now on the node's own calls (saga steps, link sends) fail at once with
+    /// `unavailable`, and so do the retries of those already waiting here: the node is
+    /// stopping, what they wait for (its replicas' leadership, the links it is closing) will
+    /// not come, and its shutdown waits for its sagas. Calls from clients and peers keep
+    /// their waits, which space their retries until the partitions elect new leaders
+    /// (failing those at once measured more client retries, and some failures, per stop).
+    func stop() {
+        stopped.store(true, ordering: .relaxed)
     }
 
     /// The answer to give at once, without waiting and trying again here, when this node
@@ -142,6 +155,9 @@ final class Router: Sendable {
                                             caller: Caller, on loop: any EventLoop, deadline: NIODeadline,
                                             leaderlessDeadline: NIODeadline, refusalDeadline: NIODeadline?, tries: Int,
                                             local: @escaping @Sendable (PartitionReplica) -> EventLoopFuture<Response>) -> EventLoopFuture<Response> {
+        guard !(caller.isNode && stopped.load(ordering: .relaxed)) else {
+            return loop.makeFailedFuture(RPCError(.unavailable, "node \(node) is shutting down", retryAfterMs: 100))
+        }
         let leader = target(of: partition, tries: tries)
         if let refusal = reasonToGiveUp(partition: partition, leader: leader, leaderlessDeadline: leaderlessDeadline) {
             metrics.increment(.callsGivenUp)
