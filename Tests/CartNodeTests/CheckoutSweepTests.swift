@@ -20,26 +20,11 @@ final class CheckoutSweepTests: XCTestCase {
     // reservation, had it been taken, is undone; a late one would find the tombstone) and
     // the checkout settled.
     func testAnUnsettledCheckoutIsResumedByTheSweepWithoutALeaderChange() async throws {
-        let cluster = try TestCluster(size: 5, partitions: 8) { configuration in
-            configuration.sagaStepRetryWindowMs = 300
-            configuration.checkoutSweepIntervalMs = 200
-            // 1 s: five nodes share the machine's cores, and a loop stalled for an election
-            // timeout would move the cart partition's leader, which this test rules out.
-            configuration.electionTimeoutTicks = 50
-        }
+        let scene = try await Scene.start(sagaStepRetryWindowMs: 300)
+        let (cluster, cartPartition, doomed, cart, item) = (scene.cluster, scene.cartPartition, scene.doomed, scene.cart, scene.item)
         do {
-            try await cluster.startAll()
-            try await cluster.waitForLeaders()
-            let placement = try XCTUnwrap(cluster.node(1).placement)
-            let (cartPartition, itemPartition, doomed) = try Self.partitions(placement, nodes: (1...5).map { NodeID(UInt64($0)) })
-            let cart = CartID(try Self.name(prefix: "cart", in: cartPartition) { placement.partition(of: CartID($0)) })
-            let item = ItemID(try Self.name(prefix: "item", in: itemPartition) { placement.partition(of: ItemID($0)) })
-            let front = placement.replicas(of: cartPartition)[0]
-            let alice = try cluster.client(front, as: "alice")
-            _ = try await alice.call(.itemPut, PutItemRequest(item: item, name: "beans", price: Money(minorUnits: 100),
-                                                              initialStock: 10, request: Keys.next()))
-            _ = try await alice.call(.cartCreate, CreateCartRequest(cart: cart, request: Keys.next()))
-            _ = try await alice.call(.cartAddItem, AddItemRequest(cart: cart, item: item, quantity: 2, request: Keys.next()))
+            let alice = try cluster.client(scene.placement.replicas(of: cartPartition)[0], as: "alice")
+            try await scene.fillTheCart(through: alice)
             let cartLeader = try await cluster.leader(of: cartPartition, within: 10)
 
             for node in doomed { await cluster.stop(node) }
@@ -89,25 +74,13 @@ final class CheckoutSweepTests: XCTestCase {
     // its way out. The checkout stays begun in the log; once the item
     // partition is back, the cart partition's next leader resumes it and completes it.
     func testASagaStillRetryingWhenItsNodeStopsEndsWithItAndTheNextLeaderFinishesIt() async throws {
-        let cluster = try TestCluster(size: 5, partitions: 8) { configuration in
-            configuration.sagaStepRetryWindowMs = 60_000
-            configuration.checkoutSweepIntervalMs = 200
-            configuration.electionTimeoutTicks = 50
-        }
+        let scene = try await Scene.start(sagaStepRetryWindowMs: 60_000)
+        let (cluster, cartPartition, doomed, cart) = (scene.cluster, scene.cartPartition, scene.doomed, scene.cart)
         do {
-            try await cluster.startAll()
-            try await cluster.waitForLeaders()
-            let placement = try XCTUnwrap(cluster.node(1).placement)
-            let (cartPartition, itemPartition, doomed) = try Self.partitions(placement, nodes: (1...5).map { NodeID(UInt64($0)) })
-            let cart = CartID(try Self.name(prefix: "cart", in: cartPartition) { placement.partition(of: CartID($0)) })
-            let item = ItemID(try Self.name(prefix: "item", in: itemPartition) { placement.partition(of: ItemID($0)) })
             let cartLeader = try await cluster.leader(of: cartPartition, within: 10)
-            let survivor = try XCTUnwrap(placement.replicas(of: cartPartition).first { $0 != cartLeader })
+            let survivor = try XCTUnwrap(scene.placement.replicas(of: cartPartition).first { $0 != cartLeader })
             let alice = try cluster.client(cartLeader, as: "alice")
-            _ = try await alice.call(.itemPut, PutItemRequest(item: item, name: "beans", price: Money(minorUnits: 100),
-                                                              initialStock: 10, request: Keys.next()))
-            _ = try await alice.call(.cartCreate, CreateCartRequest(cart: cart, request: Keys.next()))
-            _ = try await alice.call(.cartAddItem, AddItemRequest(cart: cart, item: item, quantity: 2, request: Keys.next()))
+            try await scene.fillTheCart(through: alice)
 
             for node in doomed { await cluster.stop(node) }
             let services = try XCTUnwrap(cluster.node(cartLeader).services)
@@ -131,6 +104,47 @@ final class CheckoutSweepTests: XCTestCase {
             throw error
         }
         await cluster.shutdown()
+    }
+
+    /// Five started nodes (replication 3), a cart and an item in partitions apart, and the two
+    /// nodes outside the cart's partition that hold a majority of the item's.
+    private struct Scene {
+        let cluster: TestCluster
+        let placement: Placement
+        let cartPartition: PartitionID
+        let doomed: [NodeID]
+        let cart: CartID
+        let item: ItemID
+
+        static func start(sagaStepRetryWindowMs: Int64) async throws -> Scene {
+            let cluster = try TestCluster(size: 5, partitions: 8) { configuration in
+                configuration.sagaStepRetryWindowMs = sagaStepRetryWindowMs
+                configuration.checkoutSweepIntervalMs = 200
+                // 1 s: five nodes share the machine's cores, and a loop stalled for an election
+                // timeout would move the cart partition's leader, which these tests rule out.
+                configuration.electionTimeoutTicks = 50
+            }
+            do {
+                try await cluster.startAll()
+                try await cluster.waitForLeaders()
+                let placement = try XCTUnwrap(cluster.node(1).placement)
+                let (cartPartition, itemPartition, doomed) = try partitions(placement, nodes: (1...5).map { NodeID(UInt64($0)) })
+                let cart = CartID(try name(prefix: "cart", in: cartPartition) { placement.partition(of: CartID($0)) })
+                let item = ItemID(try name(prefix: "item", in: itemPartition) { placement.partition(of: ItemID($0)) })
+                return Scene(cluster: cluster, placement: placement, cartPartition: cartPartition, doomed: doomed, cart: cart, item: item)
+            } catch {
+                await cluster.shutdown()
+                throw error
+            }
+        }
+
+        /// Ten of the item in stock, and two of them in the cart.
+        func fillTheCart(through client: RPCClient) async throws {
+            _ = try await client.call(.itemPut, PutItemRequest(item: item, name: "beans", price: Money(minorUnits: 100),
+                                                               initialStock: 10, request: Keys.next()))
+            _ = try await client.call(.cartCreate, CreateCartRequest(cart: cart, request: Keys.next()))
+            _ = try await client.call(.cartAddItem, AddItemRequest(cart: cart, item: item, quantity: 2, request: Keys.next()))
+        }
     }
 
     /// A cart partition, an item partition and the two nodes outside the cart partition
