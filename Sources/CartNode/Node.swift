@@ -374,6 +374,13 @@ public final class CartNode: Service, Sendable {
         running.snapshotTransferSweep.cancel()
         running.leaderBalancing?.cancel()
         for probe in running.stallProbes { probe.cancel() }
+        // Leaderships go to caught-up replicas first: their partitions elect no one after a
+        // timeout, as after a crash, and this node's callers are sent to the new leaders.
+        let stillLeading = await running.services.handOverLeaderships(
+            limitMs: 2 * Int64(configuration.electionTimeoutTicks) * configuration.tickIntervalMs)
+        if stillLeading > 0 {
+            logger.info("stopping while leading partitions no other replica could take", metadata: ["count": "\(stillLeading)"])
+        }
         await running.metricsServer?.shutdown()
         // Watch streams never end on their own: end them first ('unavailable', so their
         // clients watch again on another node) rather than let them hold the drain to its timeout.
