@@ -376,8 +376,9 @@ public final class CartNode: Service, Sendable {
         for probe in running.stallProbes { probe.cancel() }
         // Leaderships go to caught-up replicas first: their partitions elect no one after a
         // timeout, as after a crash, and this node's callers are sent to the new leaders.
+        // Raft abandons a transfer not done within an election timeout: no use waiting longer.
         let stillLeading = await running.services.handOverLeaderships(
-            limitMs: 2 * Int64(configuration.electionTimeoutTicks) * configuration.tickIntervalMs)
+            limitMs: Int64(configuration.electionTimeoutTicks + 1) * configuration.tickIntervalMs)
         if stillLeading > 0 {
             logger.info("stopping while leading partitions no other replica could take", metadata: ["count": "\(stillLeading)"])
         }

@@ -106,11 +106,12 @@ extension NodeServices {
 
     /// Before a graceful stop: each partition this node leads goes to the replica that holds
     /// the most of its log among those that may take it (see `startHandOver`), and the stop
-    /// waits, for at most `limitMs`, until this node leads none. The partitions' followers
-    /// then need not wait out an election timeout, as after a crash: the new leader campaigns
-    /// at once (§3.10), and this node's callers get `notLeader` naming it meanwhile. Returns
-    /// how many partitions it still leads (none normally; some when no replica could take
-    /// them, as in a one-node cluster or with the others down).
+    /// waits, for at most `limitMs` (Raft abandons a transfer after an election timeout), until
+    /// this node leads none. The partitions' followers then need not wait out an election
+    /// timeout, as after a crash: the new leader campaigns at once (§3.10), and this node's
+    /// callers get `notLeader` naming it meanwhile. Returns how many partitions it still leads
+    /// (none normally; some when no replica could take them, as in a one-node cluster or with
+    /// the others down).
     func handOverLeaderships(limitMs: Int64) async -> Int {
         let leading = replicas.values.filter { router.leaders.leader(of: $0.partition) == node }
         var handing: [PartitionID] = []
