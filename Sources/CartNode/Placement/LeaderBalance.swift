@@ -120,7 +120,8 @@ extension NodeServices {
                 let raft = replica.raft
                 let ranked = replica.replicas.filter { $0 != node }
                     .sorted { (raft.matchIndex(of: $0) ?? .zero) > (raft.matchIndex(of: $1) ?? .zero) }
-                return ranked.contains { startHandOver(replica, to: $0, why: "before this node stops") }
+                for target in ranked where startHandOver(replica, to: target, why: "before this node stops") { return true }
+                return false
             }.get()
             if started == true { handing.append(replica.partition) }
         }

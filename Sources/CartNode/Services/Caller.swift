@@ -7,19 +7,16 @@ struct Caller: Sendable {
     var actor: UserID?
     var forwarded: Bool
     /// The node's own work (saga steps, link sends), not a client's or a peer's call.
-    var isNode = false
+    var isNode: Bool
 
-    init(actor: UserID?, forwarded: Bool = false) {
+    init(actor: UserID?, forwarded: Bool = false, isNode: Bool = false) {
         self.actor = actor
         self.forwarded = forwarded
+        self.isNode = isNode
     }
 
     /// The node itself, proposing a command of its own.
-    static var node: Caller {
-        var caller = Caller(actor: nil)
-        caller.isNode = true
-        return caller
-    }
+    static let node = Caller(actor: nil, isNode: true)
 
     init(_ context: RPCCallContext) {
         self.init(actor: context.principal.userID)

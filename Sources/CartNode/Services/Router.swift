@@ -51,7 +51,7 @@ final class Router: Sendable {
     let clientAddresses: [NodeID: String]
     let guards: PeerGuard
     let metrics: NodeMetrics
-    /// Set by the node's shutdown once its replicas have stopped: nothing is routed any more.
+    /// Set by the node's shutdown once its replicas have stopped (see `stop`).
     private let stopped = ManagedAtomic(false)
 
     init(node: NodeID, placement: Placement, replicas: [PartitionID: PartitionReplica], leaders: LeaderTable,
