@@ -19,8 +19,9 @@ import ServiceLifecycle
 /// the cart, item, user, sync and cluster services.
 ///
 /// `start()` opens storage (recovering from disk), binds both ports and starts the
-/// replicas; `shutdown()` drains clients (go-away, in-flight calls finish), stops the
-/// replicas, closes peer links and flushes and closes the logs. As a swift-service-lifecycle
+/// replicas; `shutdown()` hands its leaderships over, drains clients (go-away, in-flight calls
+/// finish), stops the replicas, closes peer links, waits for its sagas and routed calls to
+/// end, and flushes and closes the logs. As a swift-service-lifecycle
 /// `Service`, `run()` does both around a graceful-shutdown signal.
 public final class CartNode: Service, Sendable {
     public struct BoundPorts: Sendable, Hashable {
@@ -61,6 +62,9 @@ public final class CartNode: Service, Sendable {
     /// How long the shutdown waits for cancelled checkout sagas to end (they end at their next
     /// step; a step waits at most on a forwarded call, which the closed links fail).
     static let sagaRunsWaitMs: Int64 = 5_000
+    /// How long the shutdown waits for routed calls' retries after the router closed (each
+    /// ends at its next attempt, a retry pause away, or when its link closes).
+    static let routedRetriesWaitMs: Int64 = 2_000
 
     public init(configuration: NodeConfiguration, logger: Logger = Logger(label: "cartd")) {
         self.configuration = configuration
@@ -400,11 +404,17 @@ public final class CartNode: Service, Sendable {
         running.services.router.stop()
         running.services.sagaRuns.cancelAll()
         await running.peerServer.shutdown()
+        // No client or peer is left to answer: calls still waiting for a leader end now.
+        running.services.router.close()
         await PartitionReplica.drainSnapshotQueues()
         await running.transport.shutdown()
-        // Before the loops stop: a saga step sent to a stopped loop would never be answered.
+        // Before the loops stop: a saga step or a routed call's retry sent to a stopped loop
+        // would never be answered.
         if !(await running.services.sagaRuns.waitForAll(limitMs: Self.sagaRunsWaitMs)) {
             logger.warning("checkout sagas still running at shutdown", metadata: ["count": "\(running.services.sagaRuns.count)"])
+        }
+        if !(await running.services.router.waitForRetries(limitMs: Self.routedRetriesWaitMs)) {
+            logger.warning("routed calls still retrying at shutdown", metadata: ["count": "\(running.services.router.retriesWaiting)"])
         }
         for replica in running.replicas.values {
             do {

@@ -4,6 +4,7 @@ import CartDomain
 import CartRPC
 import CartTestSupport
 import CartTypes
+import NIOConcurrencyHelpers
 import NIOPosix
 import XCTest
 
@@ -85,6 +86,62 @@ final class CutOffNodeTests: XCTestCase {
             proxies[front, leader].release()
             proxies[leader, front].release()
             _ = try await Self.firstAdd(viaFront, cart, within: 20, "node \(front) serves the cart again once the path resumes")
+        }
+    }
+
+    // A client's call waits at a node for a leader the node does not have (the path to the
+    // partition's leader stalls; the node still hears the third node, which leads another
+    // partition, so it waits up to its contact window, two 2 s election timeouts), and the
+    // node stops meanwhile. The call ends with the node: it is answered `unavailable` before
+    // the shutdown returns, and no retry of it is left to run on the node's stopped loops.
+    func testACallWaitingForALeaderWhenItsNodeStopsEndsBeforeTheNodeHasStopped() async throws {
+        let electionTimeoutMs: Int64 = 2_000
+        try await ProxiedPaths.withCluster(size: 3, partitions: 4, tweak: {
+            $0.electionTimeoutTicks = Int(electionTimeoutMs / $0.tickIntervalMs)
+            $0.leaderWaitMs = 30_000
+        }) { cluster, proxies in
+            var statuses = await cluster.node(1).partitionStatuses()
+            if let only = statuses.first?.leader, statuses.allSatisfy({ $0.leader == only }) {
+                // One node leads everything: it hands some over, so that two nodes lead.
+                _ = await cluster.node(only).services?.handOverLeaderships(limitMs: 2 * electionTimeoutMs)
+                try await eventually(10, "every partition has a leader again") {
+                    await cluster.node(1).partitionStatuses().allSatisfy { $0.leader != .none }
+                }
+                statuses = await cluster.node(1).partitionStatuses()
+            }
+            let (partition, leader) = (statuses[0].partition, statuses[0].leader)
+            let third = try XCTUnwrap(statuses.first { $0.leader != leader }?.leader, "two nodes lead partitions")
+            let front = try XCTUnwrap([NodeID(1), NodeID(2), NodeID(3)].first { $0 != leader && $0 != third })
+            proxies[front, leader].hold()
+            proxies[leader, front].hold()
+            let services = try XCTUnwrap(cluster.node(front).services)
+            // Until the leader has been silent an election timeout, the stop would still try
+            // to hand the front node's leaderships to it, and wait on the stalled path.
+            try await eventually(15, "node \(front) knows no leader of \(partition) and no longer counts on \(leader)") {
+                let known = await cluster.node(front).partitionStatuses().first { $0.partition == partition }?.leader
+                return known == NodeID.none && !services.router.contact.hears(leader, self: front, withinMs: electionTimeoutMs)
+            }
+            let replica = try XCTUnwrap(services.replicas[partition])
+            let answer = NIOLockedValueBox<Result<CommandOutcome, any Error>?>(nil)
+            // A client's call, as one the client drain stopped waiting for would be (its leader
+            // wait, 30 s here, outlasts the drain's 5 s); not the node's own.
+            let command = Command.addItem(AddItem(cart: "waiting", actor: "alice", item: "tea", quantity: 1,
+                                                  unitPrice: Money(minorUnits: 100)))
+            services.proposeInternal(command, partition: partition, request: Keys.next(),
+                                     caller: Caller(actor: "alice"), on: replica.loop)
+                .whenComplete { result in answer.withLockedValue { $0 = result } }
+            try await eventually(5, "the call waits for a leader at node \(front)") { services.router.retriesWaiting > 0 }
+
+            await cluster.stop(front)
+            XCTAssertEqual(services.router.retriesWaiting, 0, "no retry of the call outlives its node")
+            let result = try XCTUnwrap(answer.withLockedValue { $0 }, "the call is answered before the node has stopped")
+            guard case .failure(let error) = result, let rpc = error as? RPCError else {
+                return XCTFail("expected the node's refusal, got \(result)")
+            }
+            XCTAssertEqual(rpc.code, .unavailable)
+            XCTAssertTrue(rpc.message.contains("shutting down"), rpc.message)
+            proxies[leader, front].release()
+            proxies[front, leader].release()
         }
     }
 

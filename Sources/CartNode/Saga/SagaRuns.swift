@@ -45,12 +45,7 @@ final class SagaRuns: Sendable {
 
     /// Waits until no run is left, for at most `limitMs`; whether none is left.
     func waitForAll(limitMs: Int64) async -> Bool {
-        let deadline = ContinuousClock.now + .milliseconds(limitMs)
-        while count > 0 {
-            guard ContinuousClock.now < deadline else { return false }
-            try? await Task.sleep(for: .milliseconds(10))
-        }
-        return true
+        await waitUntil(limitMs: limitMs) { count == 0 }
     }
 
     /// Runs not yet ended.

@@ -53,6 +53,10 @@ final class Router: Sendable {
     let metrics: NodeMetrics
     /// Set by the node's shutdown once its replicas have stopped (see `stop`).
     private let stopped = ManagedAtomic(false)
+    /// Set by the node's shutdown once its servers have closed (see `close`).
+    private let closed = ManagedAtomic(false)
+    /// Retries scheduled and not yet answered, each counted until its call's answer.
+    private let retries = ManagedAtomic(0)
 
     init(node: NodeID, placement: Placement, replicas: [PartitionID: PartitionReplica], leaders: LeaderTable,
          transport: PeerTransport, leaderWaitMs: Int64, contact: PeerContact, contactWindowMs: Int64,
@@ -90,6 +94,28 @@ final class Router: Sendable {
     /// (failing those at once measured more client retries, and some failures, per stop).
     func stop() {
         stopped.store(true, ordering: .relaxed)
+    }
+
+    /// From now on every call fails at once with `unavailable`, and no call waits here any
+    /// more: the node's servers are closed, so the clients and peers whose calls are still
+    /// waiting have gone (or given up on their drain). The node's shutdown then waits for
+    /// the retries already scheduled (`waitForRetries`) before it stops its threads: a retry
+    /// that ran later would send its call to a stopped event loop.
+    func close() {
+        stopped.store(true, ordering: .relaxed)
+        closed.store(true, ordering: .relaxed)
+    }
+
+    /// Waits until no retry is scheduled or running, at most `limitMs`; false if some still are.
+    func waitForRetries(limitMs: Int64) async -> Bool {
+        await waitUntil(limitMs: limitMs) { retriesWaiting == 0 }
+    }
+
+    /// Retries scheduled or running (each nested retry of a call counts until the call ends).
+    var retriesWaiting: Int { retries.load(ordering: .relaxed) }
+
+    private func shuttingDown(_ caller: Caller) -> Bool {
+        closed.load(ordering: .relaxed) || (caller.isNode && stopped.load(ordering: .relaxed))
     }
 
     /// The answer to give at once, without waiting and trying again here, when this node
@@ -155,9 +181,7 @@ final class Router: Sendable {
                                             caller: Caller, on loop: any EventLoop, deadline: NIODeadline,
                                             leaderlessDeadline: NIODeadline, refusalDeadline: NIODeadline?, tries: Int,
                                             local: @escaping @Sendable (PartitionReplica) -> EventLoopFuture<Response>) -> EventLoopFuture<Response> {
-        guard !(caller.isNode && stopped.load(ordering: .relaxed)) else {
-            return loop.makeFailedFuture(RPCError(.unavailable, "node \(node) is shutting down", retryAfterMs: 100))
-        }
+        guard !shuttingDown(caller) else { return loop.makeFailedFuture(shutdownError) }
         let leader = target(of: partition, tries: tries)
         if let refusal = reasonToGiveUp(partition: partition, leader: leader, leaderlessDeadline: leaderlessDeadline) {
             metrics.increment(.callsGivenUp)
@@ -214,13 +238,24 @@ final class Router: Sendable {
                 return loop.makeFailedFuture(withLeaderHint(error, partition: partition))
             }
             let nextRefusalDeadline = refusalDeadline
-            return loop.flatScheduleTask(in: .milliseconds(Self.retryPauseMs)) {
+            // Counted before the check, so that a shutdown that finds no retry waiting finds
+            // none scheduled after it either.
+            retries.wrappingIncrement(ordering: .relaxed)
+            guard !shuttingDown(caller) else {
+                retries.wrappingDecrement(ordering: .relaxed)
+                return loop.makeFailedFuture(shutdownError)
+            }
+            let retried = loop.flatScheduleTask(in: .milliseconds(Self.retryPauseMs)) {
                 self.attempt(method, partition: partition, request, caller: caller, on: loop, deadline: deadline,
                              leaderlessDeadline: leaderlessDeadline, refusalDeadline: nextRefusalDeadline,
                              tries: tries + 1, local: local)
             }.futureResult
+            retried.whenComplete { [retries] _ in retries.wrappingDecrement(ordering: .relaxed) }
+            return retried
         }
     }
+
+    private var shutdownError: RPCError { RPCError(.unavailable, "node \(node) is shutting down", retryAfterMs: 100) }
 
     /// A `notLeader` answer names the leader this node believes in, so a client can go there.
     private func withLeaderHint(_ error: any Error, partition: PartitionID) -> any Error {
