@@ -169,7 +169,9 @@ final class LongRunningPartition: @unchecked Sendable {
         for command in nextCommands(count: warmUp, keyed: keyed) {
             guard case .success = state.apply(command) else { fatalError("warm-up command refused: \(command)") }
         }
-        precondition(state.dedup.count == (keyed ? state.limits.dedupEntriesMax : 0))
+        // Commands 1 ms apart: the retention, not the capacity, may be what bounds the window.
+        let windowFull = min(state.limits.dedupEntriesMax, Int(state.limits.dedupRetentionMs) + 1)
+        precondition(state.dedup.count == (keyed ? windowFull : 0), "the dedup window is full")
         precondition(state.histories.values.allSatisfy { $0.events.count == state.limits.historyEventsPerCartMax })
     }
 

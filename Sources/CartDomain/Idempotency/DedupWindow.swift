@@ -61,19 +61,26 @@ public enum CommandOutcome: Hashable, Codable, Sendable {
 /// With `retentionMs` = 0 the window keeps exactly the last `capacity` outcomes, as
 /// snapshots taken before the retention existed expect.
 public struct DedupWindow: Hashable, Sendable {
-    /// One remembered request: its outcome, what it asked (nil in entries restored from
-    /// snapshots taken before fingerprints were kept: those answer any command) and when it
-    /// was applied (nil in a window without retention).
+    /// One remembered request: its outcome and what it asked (nil in entries restored from
+    /// snapshots taken before fingerprints were kept: those answer any command).
     public struct Remembered: Hashable, Sendable {
         public let outcome: CommandOutcome
         public let fingerprint: UInt64?
-        public let appliedAt: Timestamp?
+    }
+
+    /// A remembered key in the window's order, with when its command was applied (nil in a
+    /// window without retention). The time lives here, not with the outcome, so that
+    /// forgetting what the retention no longer covers reads the order alone: no lookup of
+    /// the oldest key in `remembered` per applied command, only its removal.
+    struct Arrival: Hashable, Sendable {
+        let key: RequestKey
+        let appliedAt: Timestamp?
     }
 
     public let capacity: Int
     public let retentionMs: Int64
     private var remembered = ShardedByKey<Remembered>()
-    private var order = InsertionOrder<RequestKey>()
+    private var order = InsertionOrder<Arrival>()
     /// Entries forgotten by `capacity` while younger than `retentionMs`, since this window
     /// was made or restored. Local bookkeeping: not replicated, not in `==` or snapshots.
     public private(set) var forgottenEarly: UInt64 = 0
@@ -93,13 +100,13 @@ public struct DedupWindow: Hashable, Sendable {
     public func entry(for key: RequestKey) -> Remembered? { remembered[key] }
 
     /// When the oldest remembered outcome was applied (nil when empty or without retention).
-    public var oldestAppliedAt: Timestamp? { order.oldest.flatMap { remembered[$0]?.appliedAt } }
+    public var oldestAppliedAt: Timestamp? { order.oldest?.appliedAt }
 
     /// Oldest first.
     public var entries: [DedupEntry] {
-        order.keys.map { key in
-            let entry = remembered[key]!
-            return DedupEntry(key: key, outcome: entry.outcome, fingerprint: entry.fingerprint, appliedAt: entry.appliedAt)
+        order.keys.map { arrival in
+            let entry = remembered[arrival.key]!
+            return DedupEntry(key: arrival.key, outcome: entry.outcome, fingerprint: entry.fingerprint, appliedAt: arrival.appliedAt)
         }
     }
 
@@ -108,20 +115,20 @@ public struct DedupWindow: Hashable, Sendable {
     mutating func record(_ outcome: CommandOutcome, for key: RequestKey, fingerprint: UInt64?, at time: Timestamp?) {
         guard capacity > 0 else { return }
         let appliedAt = retentionMs > 0 ? time : nil
-        let earlier = remembered.updateValue(Remembered(outcome: outcome, fingerprint: fingerprint, appliedAt: appliedAt), forKey: key)
+        let earlier = remembered.updateValue(Remembered(outcome: outcome, fingerprint: fingerprint), forKey: key)
         precondition(earlier == nil, "a request key is recorded once; retries are answered from the window")
-        order.append(key)
+        order.append(Arrival(key: key, appliedAt: appliedAt))
         // Measured from the command just applied, not from the newest time seen: leaders'
         // clocks may disagree, and a clock that went back only keeps entries longer.
         let horizon = appliedAt.map { $0.millisecondsSinceEpoch - retentionMs }
         while let oldest = order.oldest {
             // An entry without a time (restored from a window that had none) counts as past it.
-            let expired = horizon.map { (remembered[oldest]!.appliedAt?.millisecondsSinceEpoch ?? .min) < $0 } ?? false
+            let expired = horizon.map { (oldest.appliedAt?.millisecondsSinceEpoch ?? .min) < $0 } ?? false
             let overCapacity = order.count > capacity
             guard expired || overCapacity else { break }
             if overCapacity && !expired && horizon != nil { forgottenEarly += 1 }
             _ = order.removeOldest()
-            remembered.removeValue(forKey: oldest)
+            remembered.removeValue(forKey: oldest.key)
         }
     }
 
@@ -130,9 +137,8 @@ public struct DedupWindow: Hashable, Sendable {
     /// timestamps that leaders' clocks made non-monotonic could forget more than it did.
     mutating func restore(_ entry: DedupEntry) {
         precondition(order.count < capacity && remembered[entry.key] == nil, "a snapshot's dedup entries fit its window once each")
-        _ = remembered.updateValue(Remembered(outcome: entry.outcome, fingerprint: entry.fingerprint, appliedAt: entry.appliedAt),
-                                   forKey: entry.key)
-        order.append(entry.key)
+        _ = remembered.updateValue(Remembered(outcome: entry.outcome, fingerprint: entry.fingerprint), forKey: entry.key)
+        order.append(Arrival(key: entry.key, appliedAt: entry.appliedAt))
     }
 
     public static func == (lhs: Self, rhs: Self) -> Bool {
