@@ -155,6 +155,18 @@ public final class RaftNode {
         startCampaign(transfer: false)
     }
 
+    /// Forgets a follower's leader (etcd raft's `ForgetLeader`), for when something outside
+    /// Raft knows the leader is gone: its process died, say, and the connections from it
+    /// closed. The follower keeps its term and campaigns no sooner, but no longer holds
+    /// the leader's lease against pre-votes and votes: once a majority of the group has
+    /// forgotten the leader, the first of them to `campaign()` wins at once instead of after
+    /// an election timeout. A message from a leader of its term makes the follower that
+    /// leader's again, so forgetting a leader that is alive costs nothing more.
+    public func forgetLeader() {
+        guard role == .follower, leader != .none else { return }
+        leader = .none
+    }
+
     /// Feeds one message from a peer. Messages that fail validation are rejected with
     /// `RaftError.malformedMessage` and change nothing.
     public func step(_ message: Message) throws(RaftError) {
