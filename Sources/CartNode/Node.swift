@@ -129,6 +129,10 @@ public final class CartNode: Service, Sendable {
             throw error
         }
 
+        // A peer whose connection closes may have died: the partitions it led elect at once.
+        transport.onConnectionLost { peer in
+            for replica in replicas.values { replica.loop.execute { replica.leaderGone(peer) } }
+        }
         let peerServer = makePeerServer(tls: peerTLS)
         let peerPort = try await Self.listen(peerServer, "peer")
         let clientServer = makeClientServer(tls: clientTLS, gateway: gateway)

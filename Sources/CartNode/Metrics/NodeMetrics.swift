@@ -4,7 +4,7 @@ import Atomics
 /// Names are dotted; the Prometheus text replaces dots with underscores.
 final class NodeMetrics: Sendable {
     enum Counter: Int, CaseIterable {
-        case proposals, proposalsFailed, entriesCommitted, entriesApplied, readsLinearizable, leaderTransfers
+        case proposals, proposalsFailed, entriesCommitted, entriesApplied, readsLinearizable, leaderTransfers, leadersForgotten
         case forwardedCalls, forwardedCallsFailed, callsGivenUp
         case raftBatchesSent, raftMessagesSent, raftMessagesDropped, raftSnapshotsUndelivered
         case raftSnapshotsSent, raftSnapshotChunksSent, raftSnapshotChunksReceived, raftSnapshotsReceived
@@ -22,6 +22,7 @@ final class NodeMetrics: Sendable {
             case .entriesApplied: "raft.entries.applied"
             case .readsLinearizable: "raft.reads.linearizable"
             case .leaderTransfers: "raft.leader_transfers"
+            case .leadersForgotten: "raft.leaders_forgotten"
             case .forwardedCalls: "router.forwarded"
             case .forwardedCallsFailed: "router.forwarded.failed"
             case .callsGivenUp: "router.given_up"
@@ -61,6 +62,7 @@ final class NodeMetrics: Sendable {
             case .entriesApplied: "Raft entries this node's replicas applied to their state."
             case .readsLinearizable: "Reads answered after a ReadIndex round."
             case .leaderTransfers: "Leadership hand-overs this node started (balancing, drain)."
+            case .leadersForgotten: "Leaders this node's replicas forgot because the connection to their node closed."
             case .forwardedCalls: "Client calls forwarded to another node's partition leader."
             case .forwardedCallsFailed: "Forwarded calls that failed."
             case .callsGivenUp: "Calls failed at once for the client to take elsewhere: no majority heard, leader silent, no leader in time."

@@ -42,9 +42,13 @@ final class PeerLink: Sendable {
         var inflight = 0
         /// When a failed snapshot delivery was last logged (the leader retries every heartbeat).
         var snapshotFailureLoggedAt = NIODeadline.uptimeNanoseconds(0)
+        /// Set by `shutdown`: the connection closing then is this node's doing.
+        var closing = false
     }
 
     private let state = NIOLockedValueBox(State())
+    /// Told when the connection to the peer closes other than by this node's shutdown.
+    private let lossListener = NIOLockedValueBox<(@Sendable (NodeID) -> Void)?>(nil)
 
     init(member: ClusterMember, from: NodeID, client: RPCClient, fallbackLoop: any EventLoop, metrics: NodeMetrics,
          snapshotChunkBytes: Int = snapshotChunkBytesDefault, logger: Logger) {
@@ -276,10 +280,8 @@ final class PeerLink: Sendable {
         Task {
             do {
                 let connection = try await client.connection()
-                state.withLockedValue { state in
-                    state.connection = connection
-                    state.connecting = false
-                }
+                adopt(connection)
+                state.withLockedValue { $0.connecting = false }
             } catch {
                 state.withLockedValue { state in
                     state.connecting = false
@@ -288,6 +290,28 @@ final class PeerLink: Sendable {
                 logger.debug("peer unreachable", metadata: ["peer": "\(member.id)", "error": "\(error)"])
             }
         }
+    }
+
+    /// Makes `connection` the link's, and has its closing reported to the loss listener.
+    private func adopt(_ connection: RPCConnection) {
+        let isNew = state.withLockedValue { state -> Bool in
+            defer { state.connection = connection }
+            return state.connection !== connection
+        }
+        guard isNew else { return }
+        connection.channel.closeFuture.whenComplete { [self] _ in
+            let lost = state.withLockedValue { state -> Bool in
+                if state.connection === connection { state.connection = nil }
+                return !state.closing
+            }
+            if lost, let listener = lossListener.withLockedValue({ $0 }) { listener(member.id) }
+        }
+    }
+
+    /// `listener` hears the peer's id each time the connection to it closes other than by
+    /// this node's shutdown (the peer stopped or died, or the path failed).
+    func onConnectionLost(_ listener: @escaping @Sendable (NodeID) -> Void) {
+        lossListener.withLockedValue { $0 = listener }
     }
 
     /// A unary call to the peer (forwarded requests, saga steps), connecting if needed.
@@ -304,7 +328,7 @@ final class PeerLink: Sendable {
             let client = self.client
             promise.completeWithTask {
                 let connection = try await client.connection()
-                self.state.withLockedValue { $0.connection = connection }
+                self.adopt(connection)
                 return try await client.call(method, request, timeout: .milliseconds(timeoutMs))
             }
         }
@@ -332,6 +356,7 @@ final class PeerLink: Sendable {
     }
 
     func shutdown() async {
+        state.withLockedValue { $0.closing = true }
         await client.shutdown()
     }
 }

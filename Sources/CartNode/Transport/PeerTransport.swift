@@ -46,6 +46,12 @@ final class PeerTransport: Sendable {
         }
     }
 
+    /// `listener` hears a peer's id each time the connection to it closes other than by this
+    /// node's shutdown.
+    func onConnectionLost(_ listener: @escaping @Sendable (NodeID) -> Void) {
+        for link in links.values { link.onConnectionLost(listener) }
+    }
+
     func shutdown() async {
         for link in links.values { await link.shutdown() }
     }
