@@ -129,21 +129,25 @@ public final class CartNode: Service, Sendable {
             throw error
         }
 
-        // A peer whose connection closes may have died: the partitions it led elect at once.
-        transport.onConnectionLost { peer in
-            for replica in replicas.values { replica.loop.execute { replica.leaderGone(peer) } }
-        }
         let peerServer = makePeerServer(tls: peerTLS)
         let peerPort = try await Self.listen(peerServer, "peer")
         let clientServer = makeClientServer(tls: clientTLS, gateway: gateway)
         let clientPort = try await Self.listen(clientServer, "client")
         let selfHint = LeaderHint(nodeID: configuration.nodeID, address: "\(configuration.clientHost):\(clientPort)")
 
+        let guards = try PeerGuard(logger: logger)
+        transport.listen(PeerLink.Listener(
+            // The peer answers again: stop failing calls to it fast, probe it.
+            connected: { peer in guards.peerAnswers(peer) },
+            // A peer whose connection closes may have died: the partitions it led elect at once.
+            lost: { peer in
+                for replica in replicas.values { replica.loop.execute { replica.leaderGone(peer) } }
+            }))
         let router = Router(node: configuration.nodeID, placement: placement, replicas: replicas, leaders: leaders,
                             transport: transport,
                             leaderWaitMs: configuration.leaderWaitMs, contact: contact,
                             contactWindowMs: 2 * Int64(configuration.electionTimeoutTicks) * configuration.tickIntervalMs,
-                            guards: try PeerGuard(logger: logger), metrics: metrics,
+                            guards: guards, metrics: metrics,
                             clientAddresses: Dictionary(uniqueKeysWithValues: configuration.members.map { ($0.id, $0.clientAddress) }))
         let services = NodeServices(eventLoopGroup: group, node: configuration.nodeID, placement: placement, router: router,
                                     items: items, selfHint: selfHint, members: configuration.members,

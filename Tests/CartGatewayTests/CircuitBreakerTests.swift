@@ -81,6 +81,34 @@ final class CircuitBreakerTests: XCTestCase {
         XCTAssertEqual(breaker.admit(now: .milliseconds(2_006)).decision, .rejected(retryAfterMs: 999))
     }
 
+    /// Word that the peer answers again turns an open breaker half-open before its open time
+    /// is over: the next calls are probes, which decide as usual. A closed or half-open
+    /// breaker is left as it is.
+    func testAPeerThatAnswersAgainIsProbedBeforeTheOpenTimeIsOver() throws {
+        var breaker = CircuitBreaker(configuration: try configuration())
+        XCTAssertNil(breaker.peerAnswers(now: .zero), "closed: nothing to do")
+        for _ in 0..<5 { _ = call(&breaker, succeeds: false, at: .zero) }
+        XCTAssertEqual(breaker.admit(now: .milliseconds(100)).decision, .rejected(retryAfterMs: 900))
+
+        let transition = breaker.peerAnswers(now: .milliseconds(200))
+        XCTAssertEqual(transition?.from, .open(until: .milliseconds(1_000)))
+        XCTAssertEqual(transition?.to, .halfOpen)
+        XCTAssertNil(breaker.peerAnswers(now: .milliseconds(201)), "half-open already")
+        guard case .allowed(let probe1) = breaker.admit(now: .milliseconds(210)).decision,
+              case .allowed(let probe2) = breaker.admit(now: .milliseconds(210)).decision else {
+            return XCTFail("the probes are refused")
+        }
+        XCTAssertTrue(probe1.isProbe)
+        _ = breaker.record(probe1, succeeded: true, now: .milliseconds(220))
+        XCTAssertEqual(breaker.record(probe2, succeeded: true, now: .milliseconds(221))?.to, .closed)
+
+        // A probe that fails opens it again for a full open time, as any failed probe does.
+        for _ in 0..<5 { _ = call(&breaker, succeeds: false, at: .milliseconds(300)) }
+        _ = breaker.peerAnswers(now: .milliseconds(310))
+        guard case .allowed(let probe) = breaker.admit(now: .milliseconds(320)).decision else { return XCTFail("probe refused") }
+        XCTAssertEqual(breaker.record(probe, succeeded: false, now: .milliseconds(330))?.to, .open(until: .milliseconds(1_330)))
+    }
+
     /// A slow call admitted while closed that fails after the breaker went half-open says
     /// nothing about the probes: it is ignored, and the probes decide.
     func testOutcomeOfACallFromBeforeTheLastChangeIsIgnored() throws {

@@ -1,5 +1,6 @@
 import CartAPI
 import CartDomain
+import CartGateway
 @testable import CartNode
 import CartRPC
 import CartTestSupport
@@ -33,6 +34,45 @@ final class BlackHoledPeerTests: XCTestCase {
         }
         try await ProxiedPaths.withCluster(size: 3, partitions: 8, logs: logs, tweak: tweak) { cluster, proxies in
             try await runBlackHoleScenario(cluster, proxies: proxies, logs: logs)
+        }
+    }
+
+    // The path from the front node to the sick node stalls (its bytes wait in the proxy)
+    // long enough for the front node's breaker to open; then it carries bytes again. The
+    // front node's link to the sick node reconnects, and its breaker probes the sick node
+    // at once: a write through the front node to the sick node's partition goes through
+    // before the breaker's 5 s open time is over (without the reconnect's word, every call
+    // until then is refused without trying).
+    func testABreakerOpenedByAStalledPathProbesThePeerOnceTheLinkReconnects() async throws {
+        let tweak: (inout NodeConfiguration) -> Void = { $0.electionTimeoutTicks = 50 }
+        try await ProxiedPaths.withCluster(size: 3, partitions: 8, tweak: tweak) { cluster, proxies in
+            let (front, sick, leaders) = try await chooseFrontAndSick(cluster)
+            let placement = try XCTUnwrap(cluster.node(front).placement)
+            let sickCart = try cart(in: leaders.filter { $0.value == sick }.keys, placement: placement)
+            let client = try cluster.client(front, as: "alice")
+            _ = try await client.call(.itemPut, PutItemRequest(item: "sku-b", name: "sku-b", price: Money(minorUnits: 100),
+                                                               initialStock: 1_000_000, request: Keys.next()))
+            _ = try await client.call(.cartCreate, CreateCartRequest(cart: sickCart, request: Keys.next()))
+            _ = try await Self.add(client, sickCart)
+            let breakers = try XCTUnwrap(cluster.node(front).services).router.guards.breakers
+
+            proxies[front, sick].hold()
+            let failed = await Self.failedAdds(12, client, sickCart)
+            XCTAssertEqual(failed, 12, "every call sent into the stalled path failed")
+            guard case .open(let until) = breakers.state(of: sick) else {
+                return XCTFail("the front node's breaker for node \(sick) is \(breakers.state(of: sick)), not open")
+            }
+            proxies[front, sick].release()
+
+            let deadline = ContinuousClock.now + .seconds(20)
+            var added = false
+            while !added, ContinuousClock.now < deadline {
+                added = (try? await Self.add(client, sickCart)) != nil
+                if !added { try await Task.sleep(for: .milliseconds(50)) }
+            }
+            XCTAssertTrue(added, "the sick node's partition takes writes through the front node again")
+            XCTAssertLessThan(SystemGatewayClock().monotonicNow(), until,
+                              "the write went through before the breaker's open time was over")
         }
     }
 

@@ -61,6 +61,18 @@ public final class BreakerRegistry: @unchecked Sendable {
         report(transition, peer: peer)
     }
 
+    /// The peer answers again (a new connection to it completed its handshake): its breaker,
+    /// if open, turns half-open (`CircuitBreaker.peerAnswers`).
+    public func peerAnswers(_ peer: NodeID, now: MonotonicInstant) {
+        let transition = lock.withLock {
+            guard breakers[peer] != nil else { return BreakerTransition?.none }
+            let transition = withBreaker(for: peer) { $0.peerAnswers(now: now) }
+            count(transition)
+            return transition
+        }
+        report(transition, peer: peer)
+    }
+
     public func state(of peer: NodeID) -> CircuitBreaker.State {
         lock.withLock { breakers[peer]?.state ?? .closed }
     }

@@ -4,7 +4,7 @@
 ///   Once the window holds at least `callsMin` calls and their failure rate reaches
 ///   `failureRatePercentThreshold`, the breaker opens.
 /// - **open**: calls fail fast with a retry-after, for `openDurationMs`. The first call after
-///   that moves it to half-open.
+///   that moves it to half-open, and so does word that the peer answers again (`peerAnswers`).
 /// - **half-open**: at most `probeCallsMax` probe calls pass; the rest fail fast. When all the
 ///   probes succeed the breaker closes (with an empty window); any probe failure opens it again.
 ///
@@ -106,6 +106,15 @@ public struct CircuitBreaker: Hashable, Sendable {
         case .open:
             preconditionFailure("an open breaker issues no permits in its epoch")
         }
+    }
+
+    /// Word from outside the calls that the peer answers again (a new connection to it
+    /// completed its handshake): an open breaker turns half-open at once, so that the next
+    /// calls probe the peer instead of failing fast for the rest of `openDurationMs`. The
+    /// probes still decide; a closed or half-open breaker is left as it is.
+    public mutating func peerAnswers(now: MonotonicInstant) -> BreakerTransition? {
+        guard case .open = state else { return nil }
+        return change(to: .halfOpen, at: now)
     }
 
     private mutating func open(at now: MonotonicInstant) -> BreakerTransition {

@@ -94,6 +94,12 @@ final class PeerGuard: Sendable {
         }
     }
 
+    /// A new connection to `peer` completed its handshake: an open breaker probes it now
+    /// rather than at the end of its open time (`BreakerRegistry.peerAnswers`).
+    func peerAnswers(_ peer: NodeID) {
+        breakers.peerAnswers(peer, now: clock.monotonicNow())
+    }
+
     /// An answer (even a refusal) means the peer works; silence, timeouts and internal
     /// failures count against it.
     static func peerWasHealthy<T>(_ result: Result<T, any Error>) -> Bool {

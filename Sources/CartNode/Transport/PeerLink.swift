@@ -47,8 +47,17 @@ final class PeerLink: Sendable {
     }
 
     private let state = NIOLockedValueBox(State())
-    /// Told when the connection to the peer closes other than by this node's shutdown.
-    private let lossListener = NIOLockedValueBox<(@Sendable (NodeID) -> Void)?>(nil)
+    /// Hears the link's connections come and go (`listen`).
+    private let listener = NIOLockedValueBox<Listener?>(nil)
+
+    /// What a link tells about its connection to the peer, with the peer's id.
+    struct Listener: Sendable {
+        /// A new connection to the peer completed its handshake: the peer answers.
+        var connected: @Sendable (NodeID) -> Void
+        /// The connection closed other than by this node's shutdown: the peer stopped or
+        /// died, or the path failed.
+        var lost: @Sendable (NodeID) -> Void
+    }
 
     init(member: ClusterMember, from: NodeID, client: RPCClient, fallbackLoop: any EventLoop, metrics: NodeMetrics,
          snapshotChunkBytes: Int = snapshotChunkBytesDefault, logger: Logger) {
@@ -292,26 +301,26 @@ final class PeerLink: Sendable {
         }
     }
 
-    /// Makes `connection` the link's, and has its closing reported to the loss listener.
+    /// Makes `connection` the link's; the listener hears of it, and of its closing.
     private func adopt(_ connection: RPCConnection) {
         let isNew = state.withLockedValue { state -> Bool in
             defer { state.connection = connection }
             return state.connection !== connection
         }
         guard isNew else { return }
+        listener.withLockedValue { $0 }?.connected(member.id)
         connection.channel.closeFuture.whenComplete { [self] _ in
             let lost = state.withLockedValue { state -> Bool in
                 if state.connection === connection { state.connection = nil }
                 return !state.closing
             }
-            if lost, let listener = lossListener.withLockedValue({ $0 }) { listener(member.id) }
+            if lost { listener.withLockedValue { $0 }?.lost(member.id) }
         }
     }
 
-    /// `listener` hears the peer's id each time the connection to it closes other than by
-    /// this node's shutdown (the peer stopped or died, or the path failed).
-    func onConnectionLost(_ listener: @escaping @Sendable (NodeID) -> Void) {
-        lossListener.withLockedValue { $0 = listener }
+    /// `listener` hears from now on of each new connection to the peer and each one lost.
+    func listen(_ listener: Listener) {
+        self.listener.withLockedValue { $0 = listener }
     }
 
     /// A unary call to the peer (forwarded requests, saga steps), connecting if needed.

@@ -46,10 +46,9 @@ final class PeerTransport: Sendable {
         }
     }
 
-    /// `listener` hears a peer's id each time the connection to it closes other than by this
-    /// node's shutdown.
-    func onConnectionLost(_ listener: @escaping @Sendable (NodeID) -> Void) {
-        for link in links.values { link.onConnectionLost(listener) }
+    /// `listener` hears of every link's new and lost connections (`PeerLink.Listener`).
+    func listen(_ listener: PeerLink.Listener) {
+        for link in links.values { link.listen(listener) }
     }
 
     func shutdown() async {
