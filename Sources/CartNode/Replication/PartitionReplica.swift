@@ -126,8 +126,8 @@ final class PartitionReplica: @unchecked Sendable {
     var readyScheduled = false
     var stopped = false
     private var ticker: RepeatedTask?
-    /// Set by `leaderGone` on the replica that campaigns for the partition of a lost leader.
-    private var campaignAtNextTick = false
+    /// Ticks left until the replica campaigns for the partition of a lost leader (`leaderGone`).
+    private var ticksUntilCampaign: Int?
     private var lastRole: Role = .follower
     /// Ticks between two `hooks.leading` calls while this replica leads, and since the last.
     private let leaderSweepTicks: Int
@@ -270,22 +270,24 @@ final class PartitionReplica: @unchecked Sendable {
     /// The connection to `peer` closed, as when its process dies (the kernel closes its
     /// sockets). If `peer` led this partition, the replica forgets it (`forgetLeader`): the
     /// other replicas no longer hold the lease of a leader that is gone, and the first of them
-    /// by id campaigns at the next tick (the others have heard of the loss too by then, and
-    /// grant its pre-vote at once), so the partition has a new leader after a tick and a
-    /// round of votes rather than an election timeout. If `peer` is alive after all (the
-    /// connection closed for another reason), its next heartbeat makes it the leader again
-    /// and the others' leases keep the campaign from winning.
+    /// by id campaigns at the second tick from now, a full tick at least after the loss (the
+    /// others have heard of it too by then, and grant its pre-vote at once). So the partition
+    /// has a new leader after one or two ticks and a round of votes rather than an election
+    /// timeout. If `peer` is alive after all (the connection closed for another reason), its
+    /// next heartbeat makes it the leader again and the others' leases keep the campaign from
+    /// winning.
     func leaderGone(_ peer: NodeID) {
         guard !stopped, raft.currentRole == .follower, raft.leaderHint == peer else { return }
         raft.forgetLeader()
         metrics.increment(.leadersForgotten)
-        campaignAtNextTick = replicas.filter { $0 != peer }.min() == node
+        if replicas.filter({ $0 != peer }).min() == node { ticksUntilCampaign = 2 }
         scheduleReady()
     }
 
     private func campaignIfLeaderStillGone() {
-        guard campaignAtNextTick else { return }
-        campaignAtNextTick = false
+        guard let ticks = ticksUntilCampaign else { return }
+        guard ticks <= 1 else { return ticksUntilCampaign = ticks - 1 }
+        ticksUntilCampaign = nil
         if raft.currentRole == .follower && raft.leaderHint == .none { raft.campaign() }
     }
 
