@@ -41,7 +41,8 @@ final class LeaderLossTests: XCTestCase {
         let after = try await cluster.waitForLeaders(excluding: [victim], timeoutSeconds: 30)
         let took = ContinuousClock.now - killedAt
         for partition in led { XCTAssertNotEqual(after[partition], victim, "\(partition) has a new leader") }
-        XCTAssertLessThan(took, .milliseconds(Int(Self.electionTimeoutSeconds * 1_000)),
+        // Half an election timeout: an election the leases held back could not be that early.
+        XCTAssertLessThan(took, .milliseconds(Int(Self.electionTimeoutSeconds * 500)),
                           "the \(led.count) partitions of node \(victim) elected new leaders in \(took)")
     }
 }

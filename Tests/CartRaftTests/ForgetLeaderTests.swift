@@ -50,12 +50,20 @@ final class ForgetLeaderTests: XCTestCase {
         XCTAssertEqual(cluster[2].currentTerm, term)
     }
 
-    /// Only a follower forgets: a leader or a candidate is left as it is.
+    /// Only a follower forgets: a leader or a (pre-)candidate is left as it is.
     func testOnlyAFollowerForgets() {
         let cluster = LocalCluster(voters: [1, 2, 3])
         cluster.campaign(1)
         cluster[1].forgetLeader()
         XCTAssertEqual(cluster[1].currentRole, .leader)
         XCTAssertEqual(cluster[1].leaderHint, 1)
+
+        cluster.isolate(3)
+        cluster.campaign(3)
+        XCTAssertEqual(cluster[3].currentRole, .preCandidate)
+        let term = cluster[3].currentTerm
+        cluster[3].forgetLeader()
+        XCTAssertEqual(cluster[3].currentRole, .preCandidate)
+        XCTAssertEqual(cluster[3].currentTerm, term)
     }
 }

@@ -128,6 +128,8 @@ final class PartitionReplica: @unchecked Sendable {
     private var ticker: RepeatedTask?
     /// Ticks left until the replica campaigns for the partition of a lost leader (`leaderGone`).
     private var ticksUntilCampaign: Int?
+    /// How often a leader heartbeats its followers, in ticks.
+    private let heartbeatIntervalTicks: Int
     private var lastRole: Role = .follower
     /// Ticks between two `hooks.leading` calls while this replica leads, and since the last.
     private let leaderSweepTicks: Int
@@ -162,6 +164,7 @@ final class PartitionReplica: @unchecked Sendable {
         self.snapshotIntervalEntries = snapshotIntervalEntries
         self.leaderSweepTicks = leaderSweepTicks
         leaderlessWatchTicks = 3 * raftOptions.electionTimeoutTicks
+        heartbeatIntervalTicks = raftOptions.heartbeatIntervalTicks
         readRoundTicksMax = UInt64(2 * raftOptions.electionTimeoutTicks)
         diskStuckTicks = UInt64(5 * raftOptions.electionTimeoutTicks)
         firstSnapshotDelayEntries = Self.snapshotStagger(partition: partition, node: node, interval: snapshotIntervalEntries)
@@ -270,17 +273,19 @@ final class PartitionReplica: @unchecked Sendable {
     /// The connection to `peer` closed, as when its process dies (the kernel closes its
     /// sockets). If `peer` led this partition, the replica forgets it (`forgetLeader`): the
     /// other replicas no longer hold the lease of a leader that is gone, and the first of them
-    /// by id campaigns at the second tick from now, a full tick at least after the loss (the
+    /// by id campaigns a full tick at least after the loss, and after a heartbeat interval (the
     /// others have heard of it too by then, and grant its pre-vote at once). So the partition
-    /// has a new leader after one or two ticks and a round of votes rather than an election
+    /// has a new leader after a couple of ticks and a round of votes rather than an election
     /// timeout. If `peer` is alive after all (the connection closed for another reason), its
-    /// next heartbeat makes it the leader again and the others' leases keep the campaign from
-    /// winning.
+    /// next heartbeat, due before the campaign, makes it the leader again; and while another
+    /// replica still holds its lease the campaign cannot win. Only if every other replica lost
+    /// its connection to a live leader at once, and none of its heartbeats came through
+    /// meanwhile, may the campaign win: a needless change of leader, not a lost write.
     func leaderGone(_ peer: NodeID) {
         guard !stopped, raft.currentRole == .follower, raft.leaderHint == peer else { return }
         raft.forgetLeader()
         metrics.increment(.leadersForgotten)
-        if replicas.filter({ $0 != peer }).min() == node { ticksUntilCampaign = 2 }
+        if replicas.filter({ $0 != peer }).min() == node { ticksUntilCampaign = max(2, heartbeatIntervalTicks + 1) }
         scheduleReady()
     }
 

@@ -93,7 +93,7 @@ final class Router: Sendable {
     /// their waits, which space their retries until the partitions elect new leaders
     /// (failing those at once measured more client retries, and some failures, per stop).
     func stop() {
-        stopped.store(true, ordering: .relaxed)
+        stopped.store(true, ordering: .sequentiallyConsistent)
     }
 
     /// From now on every call fails at once with `unavailable`, and no call waits here any
@@ -102,8 +102,8 @@ final class Router: Sendable {
     /// the retries already scheduled (`waitForRetries`) before it stops its threads: a retry
     /// that ran later would send its call to a stopped event loop.
     func close() {
-        stopped.store(true, ordering: .relaxed)
-        closed.store(true, ordering: .relaxed)
+        stopped.store(true, ordering: .sequentiallyConsistent)
+        closed.store(true, ordering: .sequentiallyConsistent)
     }
 
     /// Waits until no retry is scheduled or running, at most `limitMs`; false if some still are.
@@ -112,10 +112,12 @@ final class Router: Sendable {
     }
 
     /// Retries scheduled or running (each nested retry of a call counts until the call ends).
-    var retriesWaiting: Int { retries.load(ordering: .relaxed) }
+    var retriesWaiting: Int { retries.load(ordering: .sequentiallyConsistent) }
 
     private func shuttingDown(_ caller: Caller) -> Bool {
-        closed.load(ordering: .relaxed) || (caller.isNode && stopped.load(ordering: .relaxed))
+        // Sequentially consistent, with the retry count: a shutdown that finds no retry
+        // counted after `close` finds none scheduled later either.
+        closed.load(ordering: .sequentiallyConsistent) || (caller.isNode && stopped.load(ordering: .sequentiallyConsistent))
     }
 
     /// The answer to give at once, without waiting and trying again here, when this node
@@ -240,9 +242,9 @@ final class Router: Sendable {
             let nextRefusalDeadline = refusalDeadline
             // Counted before the check, so that a shutdown that finds no retry waiting finds
             // none scheduled after it either.
-            retries.wrappingIncrement(ordering: .relaxed)
+            retries.wrappingIncrement(ordering: .sequentiallyConsistent)
             guard !shuttingDown(caller) else {
-                retries.wrappingDecrement(ordering: .relaxed)
+                retries.wrappingDecrement(ordering: .sequentiallyConsistent)
                 return loop.makeFailedFuture(shutdownError)
             }
             let retried = loop.flatScheduleTask(in: .milliseconds(Self.retryPauseMs)) {
@@ -250,7 +252,7 @@ final class Router: Sendable {
                              leaderlessDeadline: leaderlessDeadline, refusalDeadline: nextRefusalDeadline,
                              tries: tries + 1, local: local)
             }.futureResult
-            retried.whenComplete { [retries] _ in retries.wrappingDecrement(ordering: .relaxed) }
+            retried.whenComplete { [retries] _ in retries.wrappingDecrement(ordering: .sequentiallyConsistent) }
             return retried
         }
     }

@@ -301,17 +301,23 @@ final class PeerLink: Sendable {
         }
     }
 
-    /// Makes `connection` the link's; the listener hears of it, and of its closing.
+    /// Makes `connection` the link's, unless it is no longer usable or the link already has
+    /// another usable one (a call and a reconnect may each have connected): the listener hears
+    /// of it once, and of its closing while it is the link's (or the link has none).
     private func adopt(_ connection: RPCConnection) {
+        guard connection.isUsable else { return }
         let isNew = state.withLockedValue { state -> Bool in
-            defer { state.connection = connection }
-            return state.connection !== connection
+            if let current = state.connection, current === connection || current.isUsable { return false }
+            state.connection = connection
+            return true
         }
         guard isNew else { return }
         listener.withLockedValue { $0 }?.connected(member.id)
         connection.channel.closeFuture.whenComplete { [self] _ in
             let lost = state.withLockedValue { state -> Bool in
-                if state.connection === connection { state.connection = nil }
+                // A connection the link had already replaced says nothing about the peer.
+                guard state.connection === connection || state.connection == nil else { return false }
+                state.connection = nil
                 return !state.closing
             }
             if lost { listener.withLockedValue { $0 }?.lost(member.id) }
