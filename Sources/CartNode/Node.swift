@@ -146,7 +146,7 @@ public final class CartNode: Service, Sendable {
         let router = Router(node: configuration.nodeID, placement: placement, replicas: replicas, leaders: leaders,
                             transport: transport,
                             leaderWaitMs: configuration.leaderWaitMs, contact: contact,
-                            contactWindowMs: 2 * Int64(configuration.electionTimeoutTicks) * configuration.tickIntervalMs,
+                            contactWindowMs: configuration.effectiveContactWindowMs,
                             guards: guards, metrics: metrics,
                             clientAddresses: Dictionary(uniqueKeysWithValues: configuration.members.map { ($0.id, $0.clientAddress) }))
         let services = NodeServices(eventLoopGroup: group, node: configuration.nodeID, placement: placement, router: router,

@@ -80,6 +80,31 @@ final class ConfigurationTests: XCTestCase {
         }
     }
 
+    // The contact window is two election timeouts unless the file sets it; less than one
+    // election timeout is a typed error.
+    func testContactWindowDefaultsToTwoElectionTimeoutsAndCanBeSet() throws {
+        let members = #"[{"id": 1, "peerAddress": "127.0.0.1:7501", "clientAddress": "127.0.0.1:7401"}]"#
+        let common = #""nodeID": 1, "dataDirectory": "/d", "certificatePath": "c", "privateKeyPath": "k", "trustedCAPath": "ca""#
+        let byDefault = try NodeConfiguration.load(path: try write("""
+        {\(common), "members": \(members), "tickIntervalMs": 40, "electionTimeoutTicks": 12}
+        """))
+        XCTAssertNil(byDefault.contactWindowMs)
+        XCTAssertEqual(byDefault.effectiveContactWindowMs, 960)
+
+        let set = try NodeConfiguration.load(path: try write("""
+        {\(common), "members": \(members), "contactWindowMs": 4000}
+        """))
+        XCTAssertEqual(set.effectiveContactWindowMs, 4_000)
+        XCTAssertNoThrow(try set.validate())
+
+        let tooShort = try write("""
+        {\(common), "members": \(members), "tickIntervalMs": 50, "electionTimeoutTicks": 10, "contactWindowMs": 499}
+        """)
+        XCTAssertThrowsError(try NodeConfiguration.load(path: tooShort).validate()) { error in
+            XCTAssertTrue("\(error)".contains("contactWindowMs"), "\(error)")
+        }
+    }
+
     // Placement: with three nodes and replication 3 every node hosts every partition; with
     // five, each partition has three distinct replicas and the load is even.
     func testPlacementIsDeterministicAndEven() {

@@ -80,6 +80,18 @@ public struct NodeConfiguration: Codable, Hashable, Sendable {
     /// How long a request waits for a partition leader to be known (elections) before it
     /// fails with a retryable `notLeader`.
     public var leaderWaitMs: Int64 = 3_000
+    /// How long a peer may be silent before this node stops counting on it, and the longest a
+    /// call for a partition hosted here waits for a leader (`Router`, `PeerContact`). nil:
+    /// two election timeouts. At least one election timeout: a shorter window would give
+    /// up on partitions in the middle of an ordinary election.
+    public var contactWindowMs: Int64? = nil
+
+    /// The contact window in force: `contactWindowMs`, or two election timeouts.
+    public var effectiveContactWindowMs: Int64 {
+        contactWindowMs ?? 2 * electionTimeoutMs
+    }
+
+    var electionTimeoutMs: Int64 { Int64(electionTimeoutTicks) * tickIntervalMs }
     /// How long one checkout saga step keeps retrying across leader changes and lost links
     /// before the saga gives up (the checkout then waits for the next sweep).
     public var sagaStepRetryWindowMs: Int64 = 30_000
@@ -168,6 +180,10 @@ public struct NodeConfiguration: Codable, Hashable, Sendable {
         guard Self.segmentBytesRange.contains(segmentBytesMax) else {
             throw NodeError(.configuration, "segmentBytesMax must be in \(Self.segmentBytesRange)")
         }
+        if let contactWindowMs, contactWindowMs < electionTimeoutMs {
+            throw NodeError(.configuration, "contactWindowMs (\(contactWindowMs)) must be at least an election timeout "
+                            + "(\(electionTimeoutMs) ms)")
+        }
         guard snapshotIntervalEntries > 0, watchBufferEventsMax > 0, leaderWaitMs >= 0 else {
             throw NodeError(.configuration, "snapshotIntervalEntries and watchBufferEventsMax must be positive")
         }
@@ -190,7 +206,7 @@ public struct NodeConfiguration: Codable, Hashable, Sendable {
 
 extension NodeConfiguration {
     enum CodingKeys: String, CodingKey {
-        case nodeID, dataDirectory, certificatePath, privateKeyPath, trustedCAPath, clientHost, clientPort, peerHost, peerPort, metricsPort, members, partitionCount, replicationFactor, eventLoopThreads, syncThreads, tickIntervalMs, electionTimeoutTicks, heartbeatIntervalTicks, snapshotIntervalEntries, snapshotChunkBytes, snapshotTransferBytesMax, watchBufferEventsMax, watchResumeWindowMs, watchResumeEventsMax, streamCreditInitial, clientKeepaliveIntervalMs, leaderBalanceIntervalMs, leaderWaitMs, sagaStepRetryWindowMs, checkoutSweepIntervalMs, devIdentities, admins, tokenKeysPath, passwordHashIterations, userRateLimitPerSecond, userRateLimitBurst, nodeRateLimitPerSecond, nodeRateLimitBurst, fsync, storageJournal, segmentBytesMax
+        case nodeID, dataDirectory, certificatePath, privateKeyPath, trustedCAPath, clientHost, clientPort, peerHost, peerPort, metricsPort, members, partitionCount, replicationFactor, eventLoopThreads, syncThreads, tickIntervalMs, electionTimeoutTicks, heartbeatIntervalTicks, snapshotIntervalEntries, snapshotChunkBytes, snapshotTransferBytesMax, watchBufferEventsMax, watchResumeWindowMs, watchResumeEventsMax, streamCreditInitial, clientKeepaliveIntervalMs, leaderBalanceIntervalMs, leaderWaitMs, contactWindowMs, sagaStepRetryWindowMs, checkoutSweepIntervalMs, devIdentities, admins, tokenKeysPath, passwordHashIterations, userRateLimitPerSecond, userRateLimitBurst, nodeRateLimitPerSecond, nodeRateLimitBurst, fsync, storageJournal, segmentBytesMax
     }
 
     /// Required: node id, data directory and the three TLS paths; every other key is
@@ -225,6 +241,7 @@ extension NodeConfiguration {
         if let value = try container.decodeIfPresent(Int64.self, forKey: .clientKeepaliveIntervalMs) { clientKeepaliveIntervalMs = value }
         if let value = try container.decodeIfPresent(Int64.self, forKey: .leaderBalanceIntervalMs) { leaderBalanceIntervalMs = value }
         if let value = try container.decodeIfPresent(Int64.self, forKey: .leaderWaitMs) { leaderWaitMs = value }
+        contactWindowMs = try container.decodeIfPresent(Int64.self, forKey: .contactWindowMs)
         if let value = try container.decodeIfPresent(Int64.self, forKey: .sagaStepRetryWindowMs) { sagaStepRetryWindowMs = value }
         if let value = try container.decodeIfPresent(Int64.self, forKey: .checkoutSweepIntervalMs) { checkoutSweepIntervalMs = value }
         if let value = try container.decodeIfPresent(Bool.self, forKey: .devIdentities) { devIdentities = value }
