@@ -390,7 +390,7 @@ public final class CartNode: Service, Sendable {
         // timeout, as after a crash, and this node's callers are sent to the new leaders.
         // Raft abandons a transfer not done within an election timeout: no use waiting longer.
         let stillLeading = await running.services.handOverLeaderships(
-            limitMs: Int64(configuration.electionTimeoutTicks + 1) * configuration.tickIntervalMs)
+            limitMs: configuration.electionTimeoutMs + configuration.tickIntervalMs)
         if stillLeading > 0 {
             logger.info("stopping while leading partitions no other replica could take", metadata: ["count": "\(stillLeading)"])
         }

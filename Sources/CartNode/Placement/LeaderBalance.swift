@@ -126,10 +126,7 @@ extension NodeServices {
             if started == true { handing.append(replica.partition) }
         }
         // Only the hand-overs under way are waited for: no other replica will take the rest.
-        let deadline = ContinuousClock.now + .milliseconds(limitMs)
-        while handing.contains(where: { router.leaders.leader(of: $0) == node }), ContinuousClock.now < deadline {
-            try? await Task.sleep(for: .milliseconds(5))
-        }
+        _ = await waitUntil(limitMs: limitMs, everyMs: 5) { !handing.contains { router.leaders.leader(of: $0) == node } }
         return leading.count { router.leaders.leader(of: $0.partition) == node }
     }
 }
