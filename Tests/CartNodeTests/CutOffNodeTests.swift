@@ -89,6 +89,54 @@ final class CutOffNodeTests: XCTestCase {
         }
     }
 
+    // Only the path from a follower ("front") to its partition's leader stalls; the way back
+    // works, so the front node still hears the leader's heartbeats and counts it as up. A
+    // call forwarded over the stalled path fails once the link's stall watch gives the
+    // connection up; from then on, while the link cannot reconnect, the front node must not
+    // count on the leader: it refuses with `notLeader` naming the leader, which the client
+    // reaches directly, instead of trying the path again until the client's own timeout.
+    func testAFollowerWhosePathToItsLeaderIsCutOneWaySendsItsClientsToTheLeader() async throws {
+        try await ProxiedPaths.withCluster(size: 3, partitions: 4) { cluster, proxies in
+            let statuses = await cluster.node(1).partitionStatuses()
+            let led = try XCTUnwrap(statuses.first { $0.leader != .none })
+            let (partition, leader) = (led.partition, led.leader)
+            let front = try XCTUnwrap([NodeID(1), NodeID(2), NodeID(3)].first { $0 != leader })
+            let placement = try XCTUnwrap(cluster.node(front).placement)
+            let cart = try XCTUnwrap((0..<10_000).lazy.map { CartID("one-way-\($0)") }.first { placement.partition(of: $0) == partition })
+            let viaFront = try cluster.client(front, as: "alice")
+            _ = try await viaFront.call(.itemPut, PutItemRequest(item: "sku-c", name: "sku-c", price: Money(minorUnits: 100),
+                                                                 initialStock: 1_000_000, request: Keys.next()))
+            _ = try await viaFront.call(.cartCreate, CreateCartRequest(cart: cart, request: Keys.next()))
+            _ = try await Self.add(viaFront, cart)
+
+            proxies[front, leader].hold()
+            let services = try XCTUnwrap(cluster.node(front).services)
+            // The first call rides the stalled path until the stall watch gives it up.
+            let started = ContinuousClock.now
+            let first = await assertRPCError(.notLeader) { try await Self.add(viaFront, cart) }
+            let firstTook = ContinuousClock.now - started
+            XCTAssertEqual(first?.leaderHint?.nodeID, leader, "\(String(describing: first))")
+            XCTAssertTrue(services.router.contact.hears(leader, self: front, withinMs: 1_000),
+                          "the leader's heartbeats still reach node \(front)")
+            // Later calls are refused without trying the path again: they name the leader and
+            // say why, and the front node's forwarded calls do not grow.
+            let forwardedBefore = cluster.node(front).metrics.value(.forwardedCalls)
+            for _ in 0..<5 {
+                let refused = await assertRPCError(.notLeader) { try await Self.add(viaFront, cart) }
+                XCTAssertEqual(refused?.leaderHint?.nodeID, leader, "\(String(describing: refused))")
+                XCTAssertTrue(refused?.message.contains("link") ?? false, "\(String(describing: refused))")
+            }
+            XCTAssertEqual(cluster.node(front).metrics.value(.forwardedCalls), forwardedBefore,
+                           "no call was forwarded over the cut path (the first took \(firstTook))")
+            // The leader itself serves the client.
+            let viaLeader = try cluster.client(leader, as: "alice")
+            _ = try await Self.add(viaLeader, cart)
+
+            proxies[front, leader].release()
+            _ = try await Self.firstAdd(viaFront, cart, within: 20, "node \(front) forwards again once the path resumes")
+        }
+    }
+
     // A client's call waits at a node for a leader the node does not have (the path to the
     // partition's leader stalls; the node still hears the third node, which leads another
     // partition, so it waits up to its contact window, two 2 s election timeouts), and the

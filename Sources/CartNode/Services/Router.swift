@@ -137,10 +137,26 @@ final class Router: Sendable {
                                 + "\(min(leaderWaitMs, contactWindowMs)) ms; ask another node",
                                 retryAfterMs: UInt64(Self.retryPauseMs))
             }
-        } else if leader != node, !contact.hears(leader, self: node, withinMs: contactWindowMs) {
-            return silentLeader(leader, partition: partition)
+        } else if leader != node {
+            // An open breaker answers for the peer itself (`guarded`), with its retry-after.
+            if let since = transport.links[leader]?.unreachableSince, case .closed = guards.breakers.state(of: leader) {
+                return unreachableLeader(leader, partition: partition, since: since)
+            }
+            if !contact.hears(leader, self: node, withinMs: contactWindowMs) {
+                return silentLeader(leader, partition: partition)
+            }
         }
         return nil
+    }
+
+    /// The link to the leader lost its connection, or could not make one, and has not made one
+    /// since: the path from here to the leader is cut (or the leader died, which its followers
+    /// here learn at once and then know no leader). Its heartbeats may still arrive here, over
+    /// its own link; the client may well reach it directly, and the refusal names it.
+    private func unreachableLeader(_ leader: NodeID, partition: PartitionID, since: NIODeadline) -> RPCError {
+        let downMs = max(0, (NIODeadline.now() - since).nanoseconds / 1_000_000)
+        return redirect(to: leader, partition: partition, because: RPCError(
+            .unavailable, "node \(node)'s link to \(partition)'s leader \(leader) has had no connection for \(downMs) ms"))
     }
 
     /// The client may well reach the leader this node cannot: the refusal names it.

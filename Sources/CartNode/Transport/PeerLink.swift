@@ -44,6 +44,17 @@ final class PeerLink: Sendable {
         var snapshotFailureLoggedAt = NIODeadline.uptimeNanoseconds(0)
         /// Set by `shutdown`: the connection closing then is this node's doing.
         var closing = false
+        /// When the link lost its connection (other than by `shutdown`) or failed to make one,
+        /// if it has had no usable connection since (`unreachableSince`).
+        var downSince: NIODeadline?
+
+        /// Forgets a connection given up (hung, broken) before it has closed, which over a
+        /// stalled TLS path can take a while: the link is down from now.
+        mutating func dropUnusableConnection() {
+            guard let connection, !connection.isUsable else { return }
+            self.connection = nil
+            if !closing, downSince == nil { downSince = .now() }
+        }
     }
 
     private let state = NIOLockedValueBox(State())
@@ -89,7 +100,7 @@ final class PeerLink: Sendable {
             let messages = state.outbox
             state.outbox.removeAll(keepingCapacity: true)
             guard let connection = state.connection, connection.isUsable else {
-                state.connection = nil
+                state.dropUnusableConnection()
                 return (nil, [], messages)
             }
             guard state.inflight < Self.batchesInflightMax else { return (connection, [], messages) }
@@ -296,6 +307,7 @@ final class PeerLink: Sendable {
                     state.connecting = false
                     state.nextConnectAt = NIODeadline.now() + .milliseconds(Self.reconnectPauseMs)
                 }
+                connectFailed()
                 logger.debug("peer unreachable", metadata: ["peer": "\(member.id)", "error": "\(error)"])
             }
         }
@@ -309,6 +321,7 @@ final class PeerLink: Sendable {
         let isNew = state.withLockedValue { state -> Bool in
             if let current = state.connection, current === connection || current.isUsable { return false }
             state.connection = connection
+            state.downSince = nil
             return true
         }
         guard isNew else { return }
@@ -318,9 +331,30 @@ final class PeerLink: Sendable {
                 // A connection the link had already replaced says nothing about the peer.
                 guard state.connection === connection || state.connection == nil else { return false }
                 state.connection = nil
-                return !state.closing
+                guard !state.closing else { return false }
+                if state.downSince == nil { state.downSince = .now() }
+                return true
             }
             if lost { listener.withLockedValue { $0 }?.lost(member.id) }
+        }
+    }
+
+    /// When the link lost its connection to the peer (not by this node's shutdown) or failed
+    /// to connect, if it has had no usable connection since; nil while it has one, and before
+    /// its first attempt. A peer this node hears from may still be out of its reach: when
+    /// only the path to it is cut, the peer's own link brings its messages here all the same.
+    var unreachableSince: NIODeadline? {
+        state.withLockedValue { state in
+            state.dropUnusableConnection()
+            return state.downSince
+        }
+    }
+
+    /// A connect attempt failed: the link is down unless it has a usable connection.
+    private func connectFailed() {
+        state.withLockedValue { state in
+            guard !(state.connection?.isUsable ?? false), state.downSince == nil else { return }
+            state.downSince = .now()
         }
     }
 
@@ -334,7 +368,10 @@ final class PeerLink: Sendable {
                                  timeoutMs: Int64, on loop: any EventLoop) -> EventLoopFuture<Response> {
         let promise = loop.makePromise(of: Response.self)
         let connection = state.withLockedValue { state -> RPCConnection? in
-            guard let connection = state.connection, connection.isUsable else { return nil }
+            guard let connection = state.connection, connection.isUsable else {
+                state.dropUnusableConnection()
+                return nil
+            }
             return connection
         }
         if let connection {
@@ -342,7 +379,13 @@ final class PeerLink: Sendable {
         } else {
             let client = self.client
             promise.completeWithTask {
-                let connection = try await client.connection()
+                let connection: RPCConnection
+                do {
+                    connection = try await client.connection()
+                } catch {
+                    self.connectFailed()
+                    throw error
+                }
                 self.adopt(connection)
                 return try await client.call(method, request, timeout: .milliseconds(timeoutMs))
             }
