@@ -43,6 +43,26 @@ final class CartRulesTests: XCTestCase {
         XCTAssertEqual(f.cart("c1").line(for: "a")?.quantity, 10)
     }
 
+    // A command wrong in itself (a bad quantity, item id or price) is refused as such, before
+    // and whatever the cart's state: a missing cart, someone else's, a stale version.
+    func testAWrongQuantityIsSaidFirstWhateverTheCart() {
+        var f = DomainFixture()
+        f.cartOfAlice(items: ["a"])
+        f.refuse(.addItem(AddItem(cart: "nope", actor: "alice", item: "b", quantity: 0, unitPrice: .zero)),
+                 with: .invalidQuantity(0))
+        f.refuse(.addItem(AddItem(cart: "c1", actor: "mallory", item: "b", quantity: -1, unitPrice: .zero)),
+                 with: .invalidQuantity(-1))
+        f.refuse(.addItem(AddItem(cart: "c1", actor: "alice", item: "", quantity: 1, unitPrice: .zero, expectedVersion: 99)),
+                 with: .invalidArgument("item id must be 1...\(ItemID.bytesMax) bytes, got 0"))
+        f.refuse(.setQuantity(SetQuantity(cart: "nope", actor: "alice", item: "a", quantity: 0)),
+                 with: .invalidQuantity(0))
+        f.refuse(.setQuantity(SetQuantity(cart: "c1", actor: "alice", item: "zz", quantity: -5, expectedVersion: 99)),
+                 with: .invalidQuantity(-5))
+        // Right in itself: the cart's state decides.
+        f.refuse(.addItem(AddItem(cart: "nope", actor: "alice", item: "b", quantity: 1, unitPrice: .zero)),
+                 with: .cartNotFound("nope"))
+    }
+
     // A cart holds at most itemsPerCartMax distinct items; more units of a present item are fine.
     func testACartHoldsAtMostItemsPerCartMaxDistinctItems() {
         var limits = DomainLimits()

@@ -257,6 +257,17 @@ final class SingleNodeTests: XCTestCase {
             let fresh = try await alice.call(.cartAddItem, AddItemRequest(cart: "c-retry", item: "tea", quantity: 1,
                                                                           expectedVersion: 2, request: Keys.next()))
             XCTAssertEqual(fresh.version, 3)
+
+            // A quantity wrong in itself is said as such, also for an item nobody put.
+            for item: ItemID in ["tea", "no-such-item"] {
+                let refused = await assertRPCError(.invalidArgument) {
+                    try await alice.call(.cartAddItem, AddItemRequest(cart: "c-retry", item: item, quantity: 0, request: Keys.next()))
+                }
+                XCTAssertTrue(refused?.message.contains("invalid quantity") ?? false, "\(String(describing: refused))")
+            }
+            _ = await assertRPCError(.notFound) {
+                try await alice.call(.cartAddItem, AddItemRequest(cart: "c-retry", item: "no-such-item", quantity: 1, request: Keys.next()))
+            }
         } catch {
             await cluster.shutdown()
             throw error

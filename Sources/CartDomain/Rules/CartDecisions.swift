@@ -21,10 +21,11 @@ extension PartitionState {
     }
 
     func decideAddItem(_ command: AddItem, at timestamp: Timestamp) throws(DomainError) -> [Event] {
-        let cart = try modifiableCart(command.cart, by: command.actor, expecting: command.expectedVersion)
+        // What is wrong in the command itself is said first, whatever the cart's state.
         try validate(command.item)
         try validateQuantity(command.quantity)
         try validatePrice(command.unitPrice)
+        let cart = try modifiableCart(command.cart, by: command.actor, expecting: command.expectedVersion)
         let line: CartLine
         if let existing = cart.line(for: command.item) {
             let (quantity, overflow) = existing.quantity.addingReportingOverflow(command.quantity)
@@ -47,9 +48,9 @@ extension PartitionState {
     }
 
     func decideSetQuantity(_ command: SetQuantity, at timestamp: Timestamp) throws(DomainError) -> [Event] {
+        try validateQuantity(command.quantity)
         let cart = try modifiableCart(command.cart, by: command.actor, expecting: command.expectedVersion)
         guard cart.line(for: command.item) != nil else { throw .itemNotInCart(command.item) }
-        try validateQuantity(command.quantity)
         let modified = CartModified(actor: command.actor, item: command.item, quantity: command.quantity)
         return cartEvent(for: cart, at: timestamp, change: .modified(modified))
     }

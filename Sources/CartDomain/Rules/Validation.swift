@@ -8,7 +8,7 @@ extension PartitionState {
         try validateIdentifier(cart.rawValue, bytesMax: CartID.bytesMax, what: "cart id")
     }
 
-    func validate(_ item: ItemID) throws(DomainError) {
+    public func validate(_ item: ItemID) throws(DomainError) {
         try validateIdentifier(item.rawValue, bytesMax: ItemID.bytesMax, what: "item id")
     }
 
@@ -20,7 +20,7 @@ extension PartitionState {
         try validateIdentifier(checkout.rawValue, bytesMax: CheckoutID.bytesMax, what: "checkout id")
     }
 
-    func validateQuantity(_ quantity: Int64) throws(DomainError) {
+    public func validateQuantity(_ quantity: Int64) throws(DomainError) {
         guard quantity > 0 && quantity <= limits.quantityMax else { throw .invalidQuantity(quantity) }
     }
 

@@ -24,6 +24,14 @@ extension NodeServices {
                 let actor = try caller.user()
                 let partition = placement.partition(of: request.cart)
                 return router.route(.cartAddItem, partition: partition, request, caller: caller, on: loop) { [self] replica in
+                    // A request wrong in itself is refused as such before the item is looked
+                    // up (an unknown item would otherwise answer first), as the domain does.
+                    do throws(DomainError) {
+                        try replica.state.validate(request.item)
+                        try replica.state.validateQuantity(request.quantity)
+                    } catch {
+                        return replica.loop.makeFailedFuture(error.rpcError)
+                    }
                     let propose: @Sendable (Item) -> EventLoopFuture<CartWriteReply> = { item in
                         let command = Command.addItem(AddItem(cart: request.cart, actor: actor, item: request.item,
                                                               quantity: request.quantity, unitPrice: item.price,
