@@ -139,7 +139,7 @@ final class Router: Sendable {
             }
         } else if leader != node {
             // An open breaker answers for the peer itself (`guarded`), with its retry-after.
-            if let since = transport.links[leader]?.unreachableSince, case .closed = guards.breakers.state(of: leader) {
+            if case .closed = guards.breakers.state(of: leader), let since = transport.links[leader]?.unreachableSince() {
                 return unreachableLeader(leader, partition: partition, since: since)
             }
             if !contact.hears(leader, self: node, withinMs: contactWindowMs) {
@@ -149,14 +149,15 @@ final class Router: Sendable {
         return nil
     }
 
-    /// The link to the leader lost its connection, or could not make one, and has not made one
-    /// since: the path from here to the leader is cut (or the leader died, which its followers
-    /// here learn at once and then know no leader). Its heartbeats may still arrive here, over
-    /// its own link; the client may well reach it directly, and the refusal names it.
+    /// The link to the leader found it out of reach (a connect failed, or a connection was
+    /// given up as hung or broke) and has not connected since: the path from here to the
+    /// leader is cut (or the leader died, which its followers here learn at once and then
+    /// know no leader). Its heartbeats may still arrive here, over its own link; the client
+    /// may well reach it directly, and the refusal names it.
     private func unreachableLeader(_ leader: NodeID, partition: PartitionID, since: NIODeadline) -> RPCError {
         let downMs = max(0, (NIODeadline.now() - since).nanoseconds / 1_000_000)
         return redirect(to: leader, partition: partition, because: RPCError(
-            .unavailable, "node \(node)'s link to \(partition)'s leader \(leader) has had no connection for \(downMs) ms"))
+            .unavailable, "node \(node)'s link to \(partition)'s leader \(leader) has found it out of reach for \(downMs) ms"))
     }
 
     /// The client may well reach the leader this node cannot: the refusal names it.

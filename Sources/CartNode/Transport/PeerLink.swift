@@ -44,17 +44,6 @@ final class PeerLink: Sendable {
         var snapshotFailureLoggedAt = NIODeadline.uptimeNanoseconds(0)
         /// Set by `shutdown`: the connection closing then is this node's doing.
         var closing = false
-        /// When the link lost its connection (other than by `shutdown`) or failed to make one,
-        /// if it has had no usable connection since (`unreachableSince`).
-        var downSince: NIODeadline?
-
-        /// Forgets a connection given up (hung, broken) before it has closed, which over a
-        /// stalled TLS path can take a while: the link is down from now.
-        mutating func dropUnusableConnection() {
-            guard let connection, !connection.isUsable else { return }
-            self.connection = nil
-            if !closing, downSince == nil { downSince = .now() }
-        }
     }
 
     private let state = NIOLockedValueBox(State())
@@ -100,7 +89,7 @@ final class PeerLink: Sendable {
             let messages = state.outbox
             state.outbox.removeAll(keepingCapacity: true)
             guard let connection = state.connection, connection.isUsable else {
-                state.dropUnusableConnection()
+                state.connection = nil
                 return (nil, [], messages)
             }
             guard state.inflight < Self.batchesInflightMax else { return (connection, [], messages) }
@@ -307,7 +296,6 @@ final class PeerLink: Sendable {
                     state.connecting = false
                     state.nextConnectAt = NIODeadline.now() + .milliseconds(Self.reconnectPauseMs)
                 }
-                connectFailed()
                 logger.debug("peer unreachable", metadata: ["peer": "\(member.id)", "error": "\(error)"])
             }
         }
@@ -321,7 +309,6 @@ final class PeerLink: Sendable {
         let isNew = state.withLockedValue { state -> Bool in
             if let current = state.connection, current === connection || current.isUsable { return false }
             state.connection = connection
-            state.downSince = nil
             return true
         }
         guard isNew else { return }
@@ -331,31 +318,24 @@ final class PeerLink: Sendable {
                 // A connection the link had already replaced says nothing about the peer.
                 guard state.connection === connection || state.connection == nil else { return false }
                 state.connection = nil
-                guard !state.closing else { return false }
-                if state.downSince == nil { state.downSince = .now() }
-                return true
+                return !state.closing
             }
             if lost { listener.withLockedValue { $0 }?.lost(member.id) }
         }
     }
 
-    /// When the link lost its connection to the peer (not by this node's shutdown) or failed
-    /// to connect, if it has had no usable connection since; nil while it has one, and before
-    /// its first attempt. A peer this node hears from may still be out of its reach: when
-    /// only the path to it is cut, the peer's own link brings its messages here all the same.
-    var unreachableSince: NIODeadline? {
-        state.withLockedValue { state in
-            state.dropUnusableConnection()
-            return state.downSince
-        }
-    }
-
-    /// A connect attempt failed: the link is down unless it has a usable connection.
-    private func connectFailed() {
-        state.withLockedValue { state in
-            guard !(state.connection?.isUsable ?? false), state.downSince == nil else { return }
-            state.downSince = .now()
-        }
+    /// When the peer was last found out of reach (a connect attempt failed, the stall watch
+    /// or the keepalive gave a connection up as hung, or one broke without a go-away), if no
+    /// connection has completed its hello since; nil otherwise. A go-away, an idle close or
+    /// a connection's planned replacement is not such evidence. A peer this node hears from
+    /// may still be out of its reach: when only the path to it is cut, the peer's own link
+    /// brings its messages here all the same. While it is out of reach, asking starts a
+    /// connect attempt (one at a time, `reconnectPauseMs` apart), so the link finds out that
+    /// the path healed even when nothing else is sent to the peer.
+    func unreachableSince() -> NIODeadline? {
+        guard let since = client.unreachableSince else { return nil }
+        connectIfDue()
+        return since
     }
 
     /// `listener` hears from now on of each new connection to the peer and each one lost.
@@ -368,10 +348,7 @@ final class PeerLink: Sendable {
                                  timeoutMs: Int64, on loop: any EventLoop) -> EventLoopFuture<Response> {
         let promise = loop.makePromise(of: Response.self)
         let connection = state.withLockedValue { state -> RPCConnection? in
-            guard let connection = state.connection, connection.isUsable else {
-                state.dropUnusableConnection()
-                return nil
-            }
+            guard let connection = state.connection, connection.isUsable else { return nil }
             return connection
         }
         if let connection {
@@ -379,13 +356,7 @@ final class PeerLink: Sendable {
         } else {
             let client = self.client
             promise.completeWithTask {
-                let connection: RPCConnection
-                do {
-                    connection = try await client.connection()
-                } catch {
-                    self.connectFailed()
-                    throw error
-                }
+                let connection = try await client.connection()
                 self.adopt(connection)
                 return try await client.call(method, request, timeout: .milliseconds(timeoutMs))
             }
