@@ -35,6 +35,14 @@ final class RoutingBeyondReplicasTests: XCTestCase {
             let current = await cluster.leader(of: partition)
             let leader = try XCTUnwrap(current)
             XCTAssertEqual(learned, leader, "the outsider learned the partition's leader")
+            // Only a replica serves a watch: the outsider refuses one and names the leader it
+            // learned, with its client address, for the client to watch there.
+            let refused = await assertRPCError(.unavailable) {
+                var items = try await alice.stream(.syncWatch, WatchRequest(cart: cart, fromSeq: 1)).makeAsyncIterator()
+                return try await items.next()
+            }
+            XCTAssertEqual(refused?.leaderHint?.nodeID, leader, "\(String(describing: refused))")
+            XCTAssertEqual(refused?.leaderHint?.address, "127.0.0.1:\(cluster.configurations[Int(leader.rawValue) - 1].clientPort)")
 
             await cluster.stop(leader)
             _ = try await alice.call(.cartAddItem, AddItemRequest(cart: cart, item: "tea", quantity: 1, request: Keys.next()))

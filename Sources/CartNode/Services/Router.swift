@@ -286,6 +286,16 @@ final class Router: Sendable {
         return rpc
     }
 
+    /// A replica of `partition` for a client to go to with what only a replica serves (a
+    /// watch): its leader when this node knows it, else its first replica.
+    func replicaHint(for partition: PartitionID) -> LeaderHint? {
+        let candidates = placement.replicas(of: partition)
+        let known = leaders.leader(of: partition)
+        let node = candidates.contains(known) ? known : (candidates.first ?? .none)
+        guard node != .none, let address = clientAddresses[node] else { return nil }
+        return LeaderHint(nodeID: node, address: address)
+    }
+
     /// Leadership and reachability problems are worth waiting out; answers are not.
     static func shouldRetry(_ error: any Error) -> Bool {
         guard let error = error as? RPCError else { return false }

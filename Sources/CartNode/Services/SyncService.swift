@@ -23,7 +23,9 @@ extension NodeServices {
             let reader = try Caller(context).user()
             let partition = placement.partition(of: request.cart)
             guard let replica = replicas[partition] else {
-                throw RPCError(.unavailable, "node \(node) does not host \(partition); watch on one of \(placement.replicas(of: partition))")
+                var refusal = RPCError(.unavailable, "node \(node) does not host \(partition); watch on one of \(placement.replicas(of: partition))")
+                refusal.leaderHint = router.replicaHint(for: partition)
+                throw refusal
             }
             let channel = WatchChannel(eventsMax: configuration.watchBufferEventsMax, reader: reader)
             metrics.increment(.watchStreamsOpened)
