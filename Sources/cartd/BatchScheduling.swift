@@ -3,7 +3,8 @@ import Glibc
 #endif
 import Foundation
 
-/// `cartd --batch-scheduling`: runs the node's threads under Linux's `SCHED_BATCH` policy,
+/// `cartd --batch-scheduling` (the default; `--no-batch-scheduling` turns it off): runs the
+/// node's threads under Linux's `SCHED_BATCH` policy,
 /// the same share of the CPU as the default policy (same nice value, no privileges needed),
 /// but a thread that wakes up does not preempt the one running. A node's threads wake each
 /// other thousands of times a second (the journal thread after each sync, the event loops

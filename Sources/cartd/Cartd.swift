@@ -42,8 +42,8 @@ struct Cartd: AsyncParsableCommand {
     @Flag(help: "Skip fsync (unsafe: acknowledged writes can be lost on a crash; experiments only).") var noFsync = false
     @Flag(inversion: .prefixedNo, help: "Make appends durable through one journal per node (default) instead of syncing each partition log.")
     var journal: Bool?
-    @Flag(help: "Run the node's threads under SCHED_BATCH: a thread that wakes up does not preempt a running one (Linux; see the README for what it gains and costs).")
-    var batchScheduling = false
+    @Flag(inversion: .prefixedNo, help: "Run the node's threads under SCHED_BATCH (default): a thread that wakes up does not preempt a running one (Linux; see the README for what it gains and costs).")
+    var batchScheduling = true
     @Option(help: "Log level: trace, debug, info, notice, warning, error, critical.") var logLevel: String = "info"
 
     func run() async throws {

@@ -1,16 +1,17 @@
 import Foundation
 import XCTest
 
-/// `cartd --batch-scheduling` runs its threads under `SCHED_BATCH`; by default they keep the normal policy:
-/// read back from `/proc/<pid>/task/<tid>/stat` (field 41, the policy: 0 normal, 3 batch)
-/// of a real process, every thread it has once it serves.
+/// `cartd` runs its threads under `SCHED_BATCH` by default; `--no-batch-scheduling` keeps the
+/// normal policy: read back from `/proc/<pid>/task/<tid>/stat` (field 41, the policy: 0
+/// normal, 3 batch) of a real process, every thread it has once it serves.
 final class SchedulingTests: XCTestCase {
-    func testBatchSchedulingPutsEveryThreadOfANodeUnderSchedBatch() throws {
+    func testByDefaultEveryThreadOfANodeRunsUnderSchedBatch() throws {
+        XCTAssertEqual(try Self.policiesOfOneNode(extraArguments: []), [3], "SCHED_BATCH on every thread")
         XCTAssertEqual(try Self.policiesOfOneNode(extraArguments: ["--batch-scheduling"]), [3], "SCHED_BATCH on every thread")
     }
 
-    func testByDefaultEveryThreadKeepsTheNormalPolicy() throws {
-        XCTAssertEqual(try Self.policiesOfOneNode(extraArguments: []), [0], "SCHED_OTHER on every thread")
+    func testNoBatchSchedulingKeepsTheNormalPolicyOnEveryThread() throws {
+        XCTAssertEqual(try Self.policiesOfOneNode(extraArguments: ["--no-batch-scheduling"]), [0], "SCHED_OTHER on every thread")
     }
 
     /// The distinct policies of a one-node cluster's threads, with more than one thread seen.
