@@ -139,7 +139,7 @@ final class Router: Sendable {
             }
         } else if leader != node {
             // An open breaker answers for the peer itself (`guarded`), with its retry-after.
-            if case .closed = guards.breakers.state(of: leader), let since = transport.links[leader]?.unreachableSince() {
+            if let since = transport.links[leader]?.unreachableSince(), case .closed = guards.breakers.state(of: leader) {
                 return unreachableLeader(leader, partition: partition, since: since)
             }
             if !contact.hears(leader, self: node, withinMs: contactWindowMs) {
@@ -170,8 +170,13 @@ final class Router: Sendable {
     private func redirect(to leader: NodeID, partition: PartitionID, because reason: RPCError) -> RPCError {
         var refusal = RPCError(.notLeader, "\(reason.message): node \(node) cannot reach \(partition)'s leader; "
                                + "ask \(leader) directly or another node", retryAfterMs: reason.retryAfterMs)
-        if let address = clientAddresses[leader] { refusal.leaderHint = LeaderHint(nodeID: leader, address: address) }
+        refusal.leaderHint = hint(naming: leader)
         return refusal
+    }
+
+    /// `node` and its client address, for a client to go there (nil for an unknown node).
+    private func hint(naming node: NodeID) -> LeaderHint? {
+        clientAddresses[node].map { LeaderHint(nodeID: node, address: $0) }
     }
 
     /// Where to send a call for `partition`: its known leader; for a partition this node does
@@ -279,10 +284,7 @@ final class Router: Sendable {
     /// A `notLeader` answer names the leader this node believes in, so a client can go there.
     private func withLeaderHint(_ error: any Error, partition: PartitionID) -> any Error {
         guard var rpc = error as? RPCError, rpc.code == .notLeader, rpc.leaderHint == nil else { return error }
-        let leader = leaders.leader(of: partition)
-        if leader != .none, let address = clientAddresses[leader] {
-            rpc.leaderHint = LeaderHint(nodeID: leader, address: address)
-        }
+        rpc.leaderHint = hint(naming: leaders.leader(of: partition))
         return rpc
     }
 
@@ -291,9 +293,7 @@ final class Router: Sendable {
     func replicaHint(for partition: PartitionID) -> LeaderHint? {
         let candidates = placement.replicas(of: partition)
         let known = leaders.leader(of: partition)
-        let node = candidates.contains(known) ? known : (candidates.first ?? .none)
-        guard node != .none, let address = clientAddresses[node] else { return nil }
-        return LeaderHint(nodeID: node, address: address)
+        return hint(naming: candidates.contains(known) ? known : (candidates.first ?? .none))
     }
 
     /// Leadership and reachability problems are worth waiting out; answers are not.
