@@ -23,6 +23,7 @@ final class CartAPIEncodingTests: XCTestCase {
         try roundTrip(CreateCartRequest(request: key))
         try roundTrip(CreateCartRequest(cart: "cart-1", request: key))
         try roundTrip(GetCartRequest(cart: "cart-1"))
+        try roundTrip(GetCartRequest(cart: "cart-1", local: true))
         try roundTrip(AddItemRequest(cart: "c", item: "sku-42", quantity: 2, request: key))
         try roundTrip(AddItemRequest(cart: "c", item: "sku-42", quantity: 2, expectedVersion: 7, request: key))
         try roundTrip(RemoveItemRequest(cart: "c", item: "sku-42", expectedVersion: 3, request: key))
@@ -31,6 +32,7 @@ final class CartAPIEncodingTests: XCTestCase {
         try roundTrip(UnshareCartRequest(cart: "c", user: "bob", request: key))
         try roundTrip(CheckoutRequest(cart: "c", request: key))
         try roundTrip(CartEventsRequest(cart: "c", fromSeq: 5, eventsMax: 10))
+        try roundTrip(CartEventsRequest(cart: "c", fromSeq: 5, eventsMax: 10, local: true))
         try roundTrip(WatchRequest(cart: "c", fromSeq: 0))
     }
 
@@ -48,6 +50,9 @@ final class CartAPIEncodingTests: XCTestCase {
         try roundTrip(WatchItem(event: event))
         try roundTrip(WatchItem(event: event, committedAtMicros: 1_700_000_000_123_456))
         try roundTrip(CartEventsReply(events: [event], cartSeq: cart.seq))
+        let position = ReplicaPosition(node: 3, appliedIndex: 1_234, commitIndex: 1_240, leader: .none)
+        try roundTrip(CartReply(cart: cart, servedBy: position))
+        try roundTrip(CartEventsReply(events: [event], cartSeq: cart.seq, servedBy: position))
         try roundTrip(ItemReply(item: Item(id: "sku", name: "Beans", price: Money(minorUnits: 1250), stock: 5)))
         try roundTrip(ProposeCommandReply(outcome: .accepted(added)))
         try roundTrip(ProposeCommandReply(outcome: .refused(.insufficientStock(item: "sku", available: 1))))
@@ -72,6 +77,28 @@ final class CartAPIEncodingTests: XCTestCase {
         buffer.clear()
         try FirstWatchItem(event: event).encodeRPC(into: &buffer)
         XCTAssertEqual(try WatchItem.decodeRPC(from: buffer), WatchItem(event: event, committedAtMicros: nil))
+    }
+
+    // `local` and `servedBy` came after the first version of `Cart.get`: a request without
+    // `local` is a linearizable read, and a reader that predates `servedBy` skips it.
+    func testLocalReadFieldsAreCompatibleWithReadersAndWritersThatPredateThem() throws {
+        struct FirstGetCartRequest: Codable, Hashable, Sendable, RPCMessage {
+            var cart: CartID
+            enum CodingKeys: Int, CodingKey { case cart = 1 }
+        }
+        struct FirstCartEventsReply: Codable, Hashable, Sendable, RPCMessage {
+            var events: [CartEvent]
+            var cartSeq: Seq
+            enum CodingKeys: Int, CodingKey { case events = 1, cartSeq = 2 }
+        }
+        var buffer = ByteBufferAllocator().buffer(capacity: 64)
+        try FirstGetCartRequest(cart: "c").encodeRPC(into: &buffer)
+        XCTAssertEqual(try GetCartRequest.decodeRPC(from: buffer), GetCartRequest(cart: "c", local: nil))
+
+        buffer.clear()
+        let position = ReplicaPosition(node: 2, appliedIndex: 99, commitIndex: 99, leader: 1)
+        try CartEventsReply(events: [], cartSeq: 7, servedBy: position).encodeRPC(into: &buffer)
+        XCTAssertEqual(try FirstCartEventsReply.decodeRPC(from: buffer), FirstCartEventsReply(events: [], cartSeq: 7))
     }
 
     // Raft messages of many partitions travel in one batch, entries and snapshots included.

@@ -59,7 +59,7 @@ final class CutOffNodeTests: XCTestCase {
     // and the same call through the third node, which forwards to the leader, succeeds.
     func testAFollowerCutFromItsLeaderOnlySendsItsClientsOnAfterAnElectionsWorthOfWaiting() async throws {
         try await ProxiedPaths.withCluster(size: 3, partitions: 4) { cluster, proxies in
-            let (partition, leader, front, third, cart) = try await Self.cartLedElsewhere(cluster, named: "cut-link")
+            let (partition, leader, front, third, cart) = try await cluster.cartLedElsewhere(named: "cut-link")
             let viaFront = try cluster.client(front, as: "alice")
             let viaThird = try cluster.client(third, as: "alice")
 
@@ -88,7 +88,7 @@ final class CutOffNodeTests: XCTestCase {
     // reaches directly, instead of trying the path again until the client's own timeout.
     func testAFollowerWhosePathToItsLeaderIsCutOneWaySendsItsClientsToTheLeader() async throws {
         try await ProxiedPaths.withCluster(size: 3, partitions: 4) { cluster, proxies in
-            let (_, leader, front, _, cart) = try await Self.cartLedElsewhere(cluster, named: "one-way")
+            let (_, leader, front, _, cart) = try await cluster.cartLedElsewhere(named: "one-way")
             let viaFront = try cluster.client(front, as: "alice")
             _ = try await Self.add(viaFront, cart)
 
@@ -174,24 +174,6 @@ final class CutOffNodeTests: XCTestCase {
             proxies[leader, front].release()
             proxies[front, leader].release()
         }
-    }
-
-    /// A partition with a leader, that leader, its two followers ("front" first, then "third")
-    /// and a cart of that partition, created (through the third node) with the item `sku-c`.
-    private static func cartLedElsewhere(_ cluster: TestCluster, named prefix: String) async throws
-        -> (partition: PartitionID, leader: NodeID, front: NodeID, third: NodeID, cart: CartID) {
-        let statuses = await cluster.node(1).partitionStatuses()
-        let led = try XCTUnwrap(statuses.first { $0.leader != .none })
-        let (partition, leader) = (led.partition, led.leader)
-        let others = [NodeID(1), NodeID(2), NodeID(3)].filter { $0 != leader }
-        let (front, third) = (others[0], others[1])
-        let placement = try XCTUnwrap(cluster.node(front).placement)
-        let cart = try XCTUnwrap((0..<10_000).lazy.map { CartID("\(prefix)-\($0)") }.first { placement.partition(of: $0) == partition })
-        let viaThird = try cluster.client(third, as: "alice")
-        _ = try await viaThird.call(.itemPut, PutItemRequest(item: "sku-c", name: "sku-c", price: Money(minorUnits: 100),
-                                                             initialStock: 1_000_000, request: Keys.next()))
-        _ = try await viaThird.call(.cartCreate, CreateCartRequest(cart: cart, request: Keys.next()))
-        return (partition, leader, front, third, cart)
     }
 
     /// The first add to `cart` that succeeds, trying every 100 ms for up to `seconds`.

@@ -184,6 +184,24 @@ final class TestCluster: @unchecked Sendable {
     }
 
     func node(_ id: NodeID) -> CartNode { nodes[id]! }
+
+    /// A partition with a leader, that leader, its two followers ("front" first, then "third")
+    /// and a cart of that partition, created (through the third node) with the item `sku-c`.
+    func cartLedElsewhere(named prefix: String) async throws
+        -> (partition: PartitionID, leader: NodeID, front: NodeID, third: NodeID, cart: CartID) {
+        let statuses = await node(1).partitionStatuses()
+        let led = try XCTUnwrap(statuses.first { $0.leader != .none })
+        let (partition, leader) = (led.partition, led.leader)
+        let others = [NodeID(1), NodeID(2), NodeID(3)].filter { $0 != leader }
+        let (front, third) = (others[0], others[1])
+        let placement = try XCTUnwrap(node(front).placement)
+        let cart = try XCTUnwrap((0..<10_000).lazy.map { CartID("\(prefix)-\($0)") }.first { placement.partition(of: $0) == partition })
+        let viaThird = try client(third, as: "alice")
+        _ = try await viaThird.call(.itemPut, PutItemRequest(item: "sku-c", name: "sku-c", price: Money(minorUnits: 100),
+                                                             initialStock: 1_000_000, request: Keys.next()))
+        _ = try await viaThird.call(.cartCreate, CreateCartRequest(cart: cart, request: Keys.next()))
+        return (partition, leader, front, third, cart)
+    }
 }
 
 /// Request keys unique within a test process.

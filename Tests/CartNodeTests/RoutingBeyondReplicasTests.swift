@@ -43,6 +43,9 @@ final class RoutingBeyondReplicasTests: XCTestCase {
             }
             XCTAssertEqual(refused?.leaderHint?.nodeID, leader, "\(String(describing: refused))")
             XCTAssertEqual(refused?.leaderHint?.address, "127.0.0.1:\(cluster.configurations[Int(leader.rawValue) - 1].clientPort)")
+            // So does a local read: the outsider has no copy to read.
+            let notHosted = await assertRPCError(.unavailable) { try await alice.call(.cartGet, GetCartRequest(cart: cart, local: true)) }
+            XCTAssertEqual(notHosted?.leaderHint?.nodeID, leader, "\(String(describing: notHosted))")
 
             await cluster.stop(leader)
             _ = try await alice.call(.cartAddItem, AddItemRequest(cart: cart, item: "tea", quantity: 1, request: Keys.next()))

@@ -20,14 +20,20 @@ public struct CreateCartRequest: Codable, Hashable, Sendable, RPCMessage {
     enum CodingKeys: Int, CodingKey { case cart = 1, request = 2 }
 }
 
-/// `Cart.get`: the cart as its partition holds it. Reads are served at the partition's
-/// leader after a ReadIndex round (linearizable).
+/// `Cart.get`: the cart as its partition holds it. Served at the partition's leader after a
+/// ReadIndex round (linearizable), or with `local` from the asked node's own replica.
 public struct GetCartRequest: Codable, Hashable, Sendable, RPCMessage {
     public var cart: CartID
+    /// Serve from the asked node's replica as far as it has applied, without the leader
+    /// (see `ReplicaPosition`); nil or false: linearizable.
+    public var local: Bool?
 
-    public init(cart: CartID) { self.cart = cart }
+    public init(cart: CartID, local: Bool? = nil) {
+        self.cart = cart
+        self.local = local
+    }
 
-    enum CodingKeys: Int, CodingKey { case cart = 1 }
+    enum CodingKeys: Int, CodingKey { case cart = 1, local = 2 }
 }
 
 /// `Cart.addItem`: adds `quantity` units (the line's price is the item's price when the line
@@ -145,14 +151,17 @@ public struct CartEventsRequest: Codable, Hashable, Sendable, RPCMessage {
     public var fromSeq: Seq
     /// At most this many events; the server caps it at `CartAPILimits.eventsPerPageMax`.
     public var eventsMax: UInt32
+    /// As `GetCartRequest.local`: this node's replica's copy of the history.
+    public var local: Bool?
 
-    public init(cart: CartID, fromSeq: Seq, eventsMax: UInt32 = CartAPILimits.eventsPerPageMax) {
+    public init(cart: CartID, fromSeq: Seq, eventsMax: UInt32 = CartAPILimits.eventsPerPageMax, local: Bool? = nil) {
         self.cart = cart
         self.fromSeq = fromSeq
         self.eventsMax = eventsMax
+        self.local = local
     }
 
-    enum CodingKeys: Int, CodingKey { case cart = 1, fromSeq = 2, eventsMax = 3 }
+    enum CodingKeys: Int, CodingKey { case cart = 1, fromSeq = 2, eventsMax = 3, local = 4 }
 }
 
 // MARK: Replies
@@ -181,13 +190,41 @@ public struct CartWriteReply: Codable, Hashable, Sendable, RPCMessage {
 public struct CartReply: Codable, Hashable, Sendable, RPCMessage {
     public var cart: Cart
     public var leaderHint: LeaderHint?
+    /// Set on a local read: the replica that answered and how far it had applied.
+    public var servedBy: ReplicaPosition?
 
-    public init(cart: Cart, leaderHint: LeaderHint? = nil) {
+    public init(cart: Cart, leaderHint: LeaderHint? = nil, servedBy: ReplicaPosition? = nil) {
         self.cart = cart
         self.leaderHint = leaderHint
+        self.servedBy = servedBy
     }
 
-    enum CodingKeys: Int, CodingKey { case cart = 1, leaderHint = 2 }
+    enum CodingKeys: Int, CodingKey { case cart = 1, leaderHint = 2, servedBy = 3 }
+}
+
+/// Where a local read was served: a replica's copy as of `appliedIndex` in its partition's
+/// log. A local read sees every write that replica has applied, which may not yet be every
+/// write acknowledged (a lagging follower, or one that an election or a cut link keeps from
+/// its leader); two local reads at different replicas may go back in time. Access is checked
+/// against the same copy: a user unshared after `appliedIndex` still reads it as of then.
+public struct ReplicaPosition: Codable, Hashable, Sendable {
+    public var node: NodeID
+    /// The last entry of the partition's log this replica had applied when it answered.
+    public var appliedIndex: LogIndex
+    /// The partition's commit index as this replica knew it (ahead of `appliedIndex` while it
+    /// applies).
+    public var commitIndex: LogIndex
+    /// The leader this replica knew of (`.none` while it knows none).
+    public var leader: NodeID
+
+    public init(node: NodeID, appliedIndex: LogIndex, commitIndex: LogIndex, leader: NodeID) {
+        self.node = node
+        self.appliedIndex = appliedIndex
+        self.commitIndex = commitIndex
+        self.leader = leader
+    }
+
+    enum CodingKeys: Int, CodingKey { case node = 1, appliedIndex = 2, commitIndex = 3, leader = 4 }
 }
 
 /// The answer to a successful `Cart.checkout`.
@@ -214,11 +251,14 @@ public struct CartEventsReply: Codable, Hashable, Sendable, RPCMessage {
     public var events: [CartEvent]
     /// The seq of the cart's newest event when the page was read.
     public var cartSeq: Seq
+    /// Set on a local read, as in `CartReply`.
+    public var servedBy: ReplicaPosition?
 
-    public init(events: [CartEvent], cartSeq: Seq) {
+    public init(events: [CartEvent], cartSeq: Seq, servedBy: ReplicaPosition? = nil) {
         self.events = events
         self.cartSeq = cartSeq
+        self.servedBy = servedBy
     }
 
-    enum CodingKeys: Int, CodingKey { case events = 1, cartSeq = 2 }
+    enum CodingKeys: Int, CodingKey { case events = 1, cartSeq = 2, servedBy = 3 }
 }

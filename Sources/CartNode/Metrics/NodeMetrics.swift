@@ -4,7 +4,7 @@ import Atomics
 /// Names are dotted; the Prometheus text replaces dots with underscores.
 final class NodeMetrics: Sendable {
     enum Counter: Int, CaseIterable {
-        case proposals, proposalsFailed, entriesCommitted, entriesApplied, readsLinearizable, leaderTransfers, leadersForgotten
+        case proposals, proposalsFailed, entriesCommitted, entriesApplied, readsLinearizable, readsLocal, leaderTransfers, leadersForgotten
         case forwardedCalls, forwardedCallsFailed, callsGivenUp
         case raftBatchesSent, raftMessagesSent, raftMessagesDropped, raftSnapshotsUndelivered
         case raftSnapshotsSent, raftSnapshotChunksSent, raftSnapshotChunksReceived, raftSnapshotsReceived
@@ -21,6 +21,7 @@ final class NodeMetrics: Sendable {
             case .entriesCommitted: "raft.entries.committed"
             case .entriesApplied: "raft.entries.applied"
             case .readsLinearizable: "raft.reads.linearizable"
+            case .readsLocal: "raft.reads.local"
             case .leaderTransfers: "raft.leader_transfers"
             case .leadersForgotten: "raft.leaders_forgotten"
             case .forwardedCalls: "router.forwarded"
@@ -61,6 +62,7 @@ final class NodeMetrics: Sendable {
             case .entriesCommitted: "Raft entries this node's replicas learned committed."
             case .entriesApplied: "Raft entries this node's replicas applied to their state."
             case .readsLinearizable: "Reads answered after a ReadIndex round."
+            case .readsLocal: "Replica-local reads answered from this node's applied state, without the leader."
             case .leaderTransfers: "Leadership hand-overs this node started (balancing, drain)."
             case .leadersForgotten: "Leaders this node's replicas forgot because the connection to their node closed."
             case .forwardedCalls: "Client calls forwarded to another node's partition leader."

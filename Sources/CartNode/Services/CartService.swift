@@ -6,7 +6,7 @@ import NIOCore
 
 // Carts: create, get, add, remove, set quantity, share, unshare, checkout, events. Writes
 // are proposed at the cart partition's leader and answered once applied there; reads run
-// there after a ReadIndex round.
+// there after a ReadIndex round, or, asked `local`, at the node asked from its own replica.
 
 extension NodeServices {
     func registerCartService(_ table: MethodTable) {
@@ -91,7 +91,16 @@ extension NodeServices {
         table.add(.cartGet) { [self] request, caller, loop in
             loop.failing {
                 let reader = try caller.user()
-                return router.route(.cartGet, partition: placement.partition(of: request.cart), request, caller: caller, on: loop) { [self] replica in
+                let partition = placement.partition(of: request.cart)
+                if request.local == true {
+                    return readLocally(partition, on: loop) { replica, position throws(RPCError) in
+                        switch replica.state.cart(request.cart, readBy: reader) {
+                        case .success(let cart): return CartReply(cart: cart, servedBy: position)
+                        case .failure(let error): throw error.rpcError
+                        }
+                    }
+                }
+                return router.route(.cartGet, partition: partition, request, caller: caller, on: loop) { [self] replica in
                     replica.readLinearizable { (state) throws(RPCError) -> CartReply in
                         switch state.cart(request.cart, readBy: reader) {
                         case .success(let cart): return CartReply(cart: cart, leaderHint: self.selfHint)
@@ -105,13 +114,22 @@ extension NodeServices {
             loop.failing {
                 let reader = try caller.user()
                 let eventsMax = Int(min(request.eventsMax, CartAPILimits.eventsPerPageMax))
-                return router.route(.cartEvents, partition: placement.partition(of: request.cart), request, caller: caller, on: loop) { replica in
-                    replica.readLinearizable { (state) throws(RPCError) -> CartEventsReply in
-                        switch replica.history(of: request.cart, from: request.fromSeq, eventsMax: eventsMax, readBy: reader) {
-                        case .success(let events): return CartEventsReply(events: events, cartSeq: state.carts[request.cart]?.seq ?? .zero)
-                        case .failure(let error): throw error.rpcError
-                        }
+                let partition = placement.partition(of: request.cart)
+                let page: @Sendable (PartitionReplica) throws(RPCError) -> CartEventsReply = { (replica) throws(RPCError) -> CartEventsReply in
+                    switch replica.history(of: request.cart, from: request.fromSeq, eventsMax: eventsMax, readBy: reader) {
+                    case .success(let events): return CartEventsReply(events: events, cartSeq: replica.state.carts[request.cart]?.seq ?? .zero)
+                    case .failure(let error): throw error.rpcError
                     }
+                }
+                if request.local == true {
+                    return readLocally(partition, on: loop) { replica, position throws(RPCError) in
+                        var reply = try page(replica)
+                        reply.servedBy = position
+                        return reply
+                    }
+                }
+                return router.route(.cartEvents, partition: partition, request, caller: caller, on: loop) { replica in
+                    replica.readLinearizable { (_) throws(RPCError) -> CartEventsReply in try page(replica) }
                 }
             }
         }
@@ -174,3 +192,37 @@ extension SetQuantityRequest: MutatingRequest {}
 extension ShareCartRequest: MutatingRequest {}
 extension UnshareCartRequest: MutatingRequest {}
 extension CheckoutRequest: MutatingRequest {}
+
+extension NodeServices {
+    /// A replica-local read: `body` on this node's replica of `partition`, on its loop, from
+    /// what the replica has applied; no leader is asked and nothing is forwarded, so it
+    /// answers during an election or while a cut link keeps this node from the leader.
+    /// Refused with `unavailable` and a hint naming another replica when this node hosts none
+    /// of the partition, when its replica has stopped, or when it has heard from no majority
+    /// of the partition's replicas for the contact window: a node cut off that long may hold
+    /// a copy arbitrarily far behind, and the refusal bounds how stale an answer can be.
+    func readLocally<T: Sendable>(_ partition: PartitionID, on loop: any EventLoop,
+                                 _ body: @escaping @Sendable (PartitionReplica, ReplicaPosition) throws(RPCError) -> T) -> EventLoopFuture<T> {
+        let refuse: @Sendable (String) -> EventLoopFuture<T> = { [self] reason in
+            var refusal = RPCError(.unavailable, "\(reason); read locally at another replica", retryAfterMs: UInt64(Router.retryPauseMs))
+            refusal.leaderHint = router.replicaHint(for: partition)
+            return loop.makeFailedFuture(refusal)
+        }
+        guard let replica = replicas[partition] else {
+            return refuse("node \(node) does not host \(partition) (its replicas: \(placement.replicas(of: partition)))")
+        }
+        guard router.contact.hearsMajority(of: placement.replicas(of: partition), self: node, withinMs: router.contactWindowMs) else {
+            return refuse("node \(node) has heard from no majority of \(partition)'s replicas for \(router.contactWindowMs) ms: "
+                          + "its copy may be stale")
+        }
+        let node = node
+        let read: @Sendable () -> EventLoopFuture<T> = { [metrics] in
+            guard !replica.stopped else { return refuse("node \(node)'s replica of \(partition) has stopped") }
+            let position = ReplicaPosition(node: node, appliedIndex: replica.appliedIndex, commitIndex: replica.raft.commitIndex,
+                                           leader: replica.raft.leaderHint)
+            metrics.increment(.readsLocal)
+            do { return replica.loop.makeSucceededFuture(try body(replica, position)) } catch { return replica.loop.makeFailedFuture(error) }
+        }
+        return (replica.loop.inEventLoop ? read() : replica.loop.flatSubmit(read)).hop(to: loop)
+    }
+}

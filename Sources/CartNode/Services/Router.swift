@@ -288,10 +288,11 @@ final class Router: Sendable {
         return rpc
     }
 
-    /// A replica of `partition` for a client to go to with what only a replica serves (a
-    /// watch): its leader when this node knows it, else its first replica.
+    /// Another replica of `partition` for a client to go to with what only a replica serves (a
+    /// watch, a local read): its leader when this node knows it, else its first replica other
+    /// than this node.
     func replicaHint(for partition: PartitionID) -> LeaderHint? {
-        let candidates = placement.replicas(of: partition)
+        let candidates = placement.replicas(of: partition).filter { $0 != node }
         let known = leaders.leader(of: partition)
         return hint(naming: candidates.contains(known) ? known : (candidates.first ?? .none))
     }
