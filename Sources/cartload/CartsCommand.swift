@@ -48,6 +48,8 @@ struct CartsLoad: AsyncParsableCommand {
     var watchNode = "leader"
     @Flag(help: "Print exactly one JSON line on stdout (the summary goes to stderr).") var json = false
     @Flag(name: .customLong("no-progress"), help: "No progress line each second.") var noProgress = false
+    @Flag(name: .customLong("local-reads"), help: "mix: cart reads are replica-local (any node answers from its own copy).")
+    var localReads = false
 
     func validate() throws {
         guard CartLoadOptions.Mode(rawValue: mode) != nil else {
@@ -95,12 +97,14 @@ struct CartsLoad: AsyncParsableCommand {
         if case .secret(let path) = identity, !FileManager.default.fileExists(atPath: path) {
             throw ValidationError("no cluster secret at \(path): start the cluster with tools/cluster up, pass --secret, or use --dev-identities")
         }
-        return CartLoadOptions(endpoints: endpointList, tls: tls, identity: identity, admin: UserID(admin), mode: CartLoadOptions.Mode(rawValue: mode)!,
-                               users: users, carts: carts, items: items, concurrency: concurrency, ratePerSecond: rate,
-                               durationSeconds: try DurationText.seconds(duration), warmupSeconds: try DurationText.seconds(warmup),
-                               connectionsPerNode: connectionsPerNode, namePrefix: prefix, watchers: watchers,
-                               changesPerSecond: changesPerSecond, watchNode: CartLoadOptions.WatchNode(rawValue: watchNode)!,
-                               progress: !noProgress)
+        var options = CartLoadOptions(endpoints: endpointList, tls: tls, identity: identity, admin: UserID(admin), mode: CartLoadOptions.Mode(rawValue: mode)!,
+                                      users: users, carts: carts, items: items, concurrency: concurrency, ratePerSecond: rate,
+                                      durationSeconds: try DurationText.seconds(duration), warmupSeconds: try DurationText.seconds(warmup),
+                                      connectionsPerNode: connectionsPerNode, namePrefix: prefix, watchers: watchers,
+                                      changesPerSecond: changesPerSecond, watchNode: CartLoadOptions.WatchNode(rawValue: watchNode)!,
+                                      progress: !noProgress)
+        options.localReads = localReads
+        return options
     }
 }
 

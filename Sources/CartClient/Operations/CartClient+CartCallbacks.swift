@@ -11,6 +11,15 @@ extension CartClient {
         start(.cartGet, GetCartRequest(cart: cart), cart: cart) { result in completion(result.map(\.cart)) }
     }
 
+    /// `readCart(_:_:)` with the reply passed to `completion`.
+    public func readCart(_ cart: CartID, _ consistency: ReadConsistency, completion: @escaping Completion<CartReply>) {
+        switch consistency {
+        case .linearizable: start(.cartGet, GetCartRequest(cart: cart), cart: cart, completion: completion)
+        case .local(let endpoint): start(.cartGet, GetCartRequest(cart: cart, local: true), route: endpoint.map { .node($0) } ?? .anyNode,
+                                         completion: completion)
+        }
+    }
+
     public func addItem(_ cart: CartID, item: ItemID, quantity: Int64, expectedVersion: Version? = nil,
                         requestKey: RequestKey? = nil, completion: @escaping Completion<CartWriteReply>) {
         let request = AddItemRequest(cart: cart, item: item, quantity: quantity, expectedVersion: expectedVersion,

@@ -19,6 +19,17 @@ extension CartClient {
         try await call(.cartGet, GetCartRequest(cart: cart), route: .partition(await partition(of: cart))).cart
     }
 
+    /// The cart, read as `consistency` says; a local read's reply names the replica that
+    /// served it and how far it had applied (`servedBy`).
+    public func readCart(_ cart: CartID, _ consistency: ReadConsistency) async throws(CartClientError) -> CartReply {
+        switch consistency {
+        case .linearizable:
+            return try await call(.cartGet, GetCartRequest(cart: cart), route: .partition(await partition(of: cart)))
+        case .local(let endpoint):
+            return try await call(.cartGet, GetCartRequest(cart: cart, local: true), route: endpoint.map { .node($0) } ?? .anyNode)
+        }
+    }
+
     public func addItem(_ cart: CartID, item: ItemID, quantity: Int64, expectedVersion: Version? = nil,
                         requestKey: RequestKey? = nil) async throws(CartClientError) -> CartWriteReply {
         let request = AddItemRequest(cart: cart, item: item, quantity: quantity, expectedVersion: expectedVersion,
@@ -62,24 +73,44 @@ extension CartClient {
         return try await call(.cartCheckout, request, route: .partition(await partition(of: cart)))
     }
 
-    /// One page of the cart's retained history from `fromSeq`.
-    public func events(_ cart: CartID, fromSeq: Seq = Seq(1),
-                       eventsMax: UInt32 = CartAPILimits.eventsPerPageMax) async throws(CartClientError) -> CartEventsReply {
-        try await call(.cartEvents, CartEventsRequest(cart: cart, fromSeq: fromSeq, eventsMax: eventsMax),
-                       route: .partition(await partition(of: cart)))
+    /// One page of the cart's retained history from `fromSeq`, read as `consistency` says.
+    public func events(_ cart: CartID, fromSeq: Seq = Seq(1), eventsMax: UInt32 = CartAPILimits.eventsPerPageMax,
+                       consistency: ReadConsistency = .linearizable) async throws(CartClientError) -> CartEventsReply {
+        switch consistency {
+        case .linearizable:
+            return try await call(.cartEvents, CartEventsRequest(cart: cart, fromSeq: fromSeq, eventsMax: eventsMax),
+                                  route: .partition(await partition(of: cart)))
+        case .local(let endpoint):
+            return try await call(.cartEvents, CartEventsRequest(cart: cart, fromSeq: fromSeq, eventsMax: eventsMax, local: true),
+                                  route: endpoint.map { .node($0) } ?? .anyNode)
+        }
     }
 
     /// Every retained event from `fromSeq` up to the cart's seq when the last page was read,
-    /// page by page (at most `pagesMax` pages).
+    /// page by page (at most `pagesMax` pages), at the partition's leader.
     public func allEvents(_ cart: CartID, fromSeq: Seq = Seq(1), pagesMax: Int = 10_000) async throws(CartClientError) -> [CartEvent] {
+        try await allEvents(cart, fromSeq: fromSeq, pagesMax: pagesMax, consistency: .linearizable).events
+    }
+
+    /// As `allEvents(_:fromSeq:pagesMax:)`, read as `consistency` says. A local read takes
+    /// every page from the replica that served the first one (when the client knows that
+    /// node's address), and `servedBy` is where the last page was read.
+    public func allEvents(_ cart: CartID, fromSeq: Seq = Seq(1), pagesMax: Int = 10_000, consistency: ReadConsistency)
+        async throws(CartClientError) -> (events: [CartEvent], servedBy: ReplicaPosition?) {
         var events: [CartEvent] = []
         var next = max(fromSeq, Seq(1))
+        var consistency = consistency
+        var servedBy: ReplicaPosition?
         for _ in 0..<pagesMax {
-            let page = try await self.events(cart, fromSeq: next)
+            let page = try await self.events(cart, fromSeq: next, consistency: consistency)
+            servedBy = page.servedBy
+            if case .local(nil) = consistency, let node = page.servedBy?.node, let endpoint = routing.endpoint(of: node) {
+                consistency = .local(at: endpoint)
+            }
             events.append(contentsOf: page.events)
-            guard let last = page.events.last, last.seq < page.cartSeq else { return events }
+            guard let last = page.events.last, last.seq < page.cartSeq else { break }
             next = Seq(last.seq.rawValue + 1)
         }
-        return events
+        return (events, servedBy)
     }
 }

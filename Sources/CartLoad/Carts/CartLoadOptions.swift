@@ -57,6 +57,9 @@ public struct CartLoadOptions: Sendable {
     public var watchNode: WatchNode
     /// Print a progress line each second (to stderr).
     public var progress: Bool
+    /// The mix's cart reads are replica-local (any node answers from its own copy) rather
+    /// than linearizable at the leader.
+    public var localReads = false
 
     public init(endpoints: [Endpoint], tls: TLSContext?, identity: Identity, admin: UserID = "alice", mode: Mode = .mix, users: Int = 8,
                 carts: Int = 256, items: Int = 32, concurrency: Int = 64, ratePerSecond: Double? = nil,

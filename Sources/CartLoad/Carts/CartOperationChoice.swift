@@ -69,7 +69,7 @@ struct CartOperationChoice: Sendable {
                 done(.add, result.error)
             }
         case .get:
-            client.getCart(slot.cart) { result in done(.get, result.error) }
+            client.readCart(slot.cart, users.reads) { result in done(.get, result.error) }
         case .remove:
             client.removeItem(slot.cart, item: lineItem) { result in
                 // On notFound another worker removed it first: forget it, and let the refusal count.

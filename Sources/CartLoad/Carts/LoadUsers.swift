@@ -18,6 +18,8 @@ struct LoadUsers: Sendable {
     let names: [UserID]
     let clients: [CartClient]
     let items: [ItemID]
+    /// How the users' cart reads are served (`--local-reads`).
+    var reads: ReadConsistency = .linearizable
 
     static func prepare(_ options: CartLoadOptions) async throws -> LoadUsers {
         let names = (0..<options.users).map { UserID("\(options.namePrefix)-user-\($0)") }
@@ -49,7 +51,7 @@ struct LoadUsers: Sendable {
         for item in items {
             _ = try await admin.putItem(item, name: "load item \(item)", price: itemPrice, initialStock: itemStock)
         }
-        return LoadUsers(names: names, clients: clients, items: items)
+        return LoadUsers(names: names, clients: clients, items: items, reads: options.localReads ? .local(at: nil) : .linearizable)
     }
 
     /// Attempts the users' clients sent again after a failed one, so far.

@@ -37,15 +37,48 @@ struct CreateCart: AsyncParsableCommand {
     }
 }
 
+/// How `get` and `events` read: at the leader, or one replica's own copy.
+struct ReadOptions: ParsableArguments {
+    @Flag(help: ArgumentHelp("Read one replica's copy as far as it has applied, without the leader: answers during an "
+                             + "election, may miss the latest writes. A note on stderr names the node and how far it had applied."))
+    var local = false
+    @Option(help: "With --local: the node whose copy to read (its id, as `cartctl cluster status` shows it).")
+    var node: UInt64?
+
+    func validate() throws {
+        if node != nil && !local { throw ValidationError("--node picks the replica of a --local read; add --local") }
+    }
+
+    func consistency(_ client: CartClient) async throws -> ReadConsistency {
+        guard local else { return .linearizable }
+        guard let node else { return .local(at: nil) }
+        let status = try await client.clusterStatus()
+        guard let member = status.nodes.first(where: { $0.node == NodeID(node) }) else {
+            throw CommandFailure("no node \(node) in the cluster (nodes: \(status.nodes.map { "n\($0.node.rawValue)" }.joined(separator: ", ")))")
+        }
+        return .local(at: try Endpoint(parsing: member.clientAddress))
+    }
+
+    /// The note a local read prints on stderr.
+    static func note(_ position: ReplicaPosition?) {
+        guard let position else { return }
+        let leader = position.leader == .none ? "no leader known" : "leader n\(position.leader.rawValue)"
+        Printer.note("read locally at n\(position.node.rawValue): applied through index \(position.appliedIndex.rawValue) "
+                     + "(commit \(position.commitIndex.rawValue)), \(leader)")
+    }
+}
+
 struct GetCart: AsyncParsableCommand {
     static let configuration = CommandConfiguration(commandName: "get", abstract: "Show a cart: lines, members, version.")
     @Argument var cart: String
+    @OptionGroup var read: ReadOptions
     @OptionGroup var global: GlobalOptions
 
     func run() async throws {
-        let cart = try await global.withClient { try await $0.getCart(CartID(self.cart)) }
-        if global.json { return Printer.json(cart) }
-        Printer.line(Printer.cart(cart))
+        let reply = try await global.withClient { client in try await client.readCart(CartID(cart), try await read.consistency(client)) }
+        ReadOptions.note(reply.servedBy)
+        if global.json { return Printer.json(reply.cart) }
+        Printer.line(Printer.cart(reply.cart))
     }
 }
 
@@ -157,25 +190,28 @@ struct CartEvents: AsyncParsableCommand {
             + "naming the oldest one.")
     @Argument var cart: String
     @Option(name: .customLong("from"), help: "First seq to print (default: the oldest kept).") var fromSeq: UInt64?
+    @OptionGroup var read: ReadOptions
     @OptionGroup var global: GlobalOptions
 
     /// Attempts to start at the oldest kept event while new events keep pushing it on.
     static let truncatedRetriesMax = 5
 
     func run() async throws {
-        let events = try await global.withClient { client in
-            guard fromSeq == nil else { return try await client.allEvents(CartID(cart), fromSeq: Seq(fromSeq!)) }
+        let (events, servedBy) = try await global.withClient { client in
+            let consistency = try await read.consistency(client)
+            guard fromSeq == nil else { return try await client.allEvents(CartID(cart), fromSeq: Seq(fromSeq!), consistency: consistency) }
             var from = Seq(1)
             for attempt in 1... {
                 do {
-                    return try await client.allEvents(CartID(cart), fromSeq: from)
+                    return try await client.allEvents(CartID(cart), fromSeq: from, consistency: consistency)
                 } catch let error as CartClientError where error.isHistoryTruncated && attempt < Self.truncatedRetriesMax {
                     guard let oldest = error.oldestRetainedSeq, oldest > from else { throw error }
                     from = oldest
                 }
             }
-            return []
+            return ([], nil)
         }
+        ReadOptions.note(servedBy)
         if let first = events.first, fromSeq == nil, first.seq > Seq(1) {
             Printer.note("events before #\(first.seq.rawValue) are no longer kept")
         }
