@@ -87,6 +87,7 @@ final class ClusterScenarioTests: XCTestCase {
             let histories = try await pinnedHistories(cart, pinned)
             XCTAssertEqual(histories[0].map(\.seq.rawValue), Array(1...4), "create + three adds")
             for (node, history) in histories.enumerated() { XCTAssertEqual(history, histories[0], "node \(node + 1) of \(cart)") }
+            for node in 1...3 { try await assertReplicaHolds(histories[0], of: cart, from: Seq(1), node: node) }
             for reader in pinned {
                 let read = try await reader.getCart(cart)
                 XCTAssertEqual(read.lines.map(\.quantity), [3])
@@ -155,13 +156,42 @@ final class ClusterScenarioTests: XCTestCase {
         XCTAssertTrue(Set(seqs).isSubset(of: Set(history.map(\.seq))), "every acknowledged write is in the history")
 
         let tailStart = Seq(final.seq.rawValue - Self.tailEvents + 1)
+        let tail = Array(history.suffix(Int(Self.tailEvents)))
         for node in cluster.running {
-            let tail = try await client(as: "alice", pinnedTo: node).events(cart, fromSeq: tailStart).events
-            XCTAssertEqual(tail, Array(history.suffix(Int(Self.tailEvents))), "retained history through node \(node)")
+            let read = try await client(as: "alice", pinnedTo: node).events(cart, fromSeq: tailStart).events
+            XCTAssertEqual(read, tail, "retained history through node \(node)")
+            try await assertReplicaHolds(tail, of: cart, from: tailStart, node: node)
         }
 
         try cluster.start(victim)
         try await waitUntilCaughtUp(node: victim, partition: partition, seconds: 60)
+        // The restarted node's own copy, rebuilt from its disk and what it caught up on.
+        try await assertReplicaHolds(tail, of: cart, from: tailStart, node: victim)
+    }
+
+    /// Node `node`'s own replica (a local read, no leader) holds `expected` from `fromSeq` on,
+    /// once it has applied that far (it may lag its leader by a few entries).
+    private func assertReplicaHolds(_ expected: [CartEvent], of cart: CartID, from fromSeq: Seq, node: Int,
+                                    seconds: Double = 10, file: StaticString = #filePath, line: UInt = #line) async throws {
+        let reader = try client(as: "alice", pinnedTo: node)
+        defer { Task { await reader.shutdown() } }
+        let deadline = Date().addingTimeInterval(seconds)
+        var read: [CartEvent] = []
+        while true {
+            // A node just restarted may not hear its peers yet, and refuses local reads until it does.
+            let page = try? await reader.events(cart, fromSeq: fromSeq, consistency: .local(at: cluster.endpoint(ofNode: node)))
+            if let page {
+                XCTAssertEqual(page.servedBy?.node, NodeID(UInt64(node)), file: file, line: line)
+                read = page.events
+                if read.count >= expected.count { break }
+            }
+            if Date() >= deadline {
+                _ = try await reader.events(cart, fromSeq: fromSeq, consistency: .local(at: cluster.endpoint(ofNode: node)))
+                break
+            }
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        XCTAssertEqual(read, expected, "node \(node)'s own copy of \(cart)", file: file, line: line)
     }
 
     // Story: the leader of alice's cart's partition hangs (SIGSTOP) while two writers add to
