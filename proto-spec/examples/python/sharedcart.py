@@ -212,14 +212,17 @@ MESSAGES: dict[str, list[tuple[int, str, str]]] = {
     "Item": [(1, "id", "string"), (2, "name", "string"), (3, "price", "i64"),
              (4, "stock", "i64"), (5, "reserved", "i64")],
     "CreateCartRequest": [(1, "cart", "string?"), (2, "request", "RequestKey")],
-    "GetCartRequest": [(1, "cart", "string")],
+    "GetCartRequest": [(1, "cart", "string"), (2, "local", "bool?")],
     "AddItemRequest": [(1, "cart", "string"), (2, "item", "string"), (3, "quantity", "i64"),
                        (4, "expectedVersion", "u64?"), (5, "request", "RequestKey")],
     "ShareCartRequest": [(1, "cart", "string"), (2, "users", "[string]"),
                          (3, "expectedVersion", "u64?"), (4, "request", "RequestKey")],
     "CartWriteReply": [(1, "cart", "string"), (2, "version", "u64"), (3, "seq", "u64"),
                        (4, "leaderHint", "LeaderHint?")],
-    "CartReply": [(1, "cart", "Cart"), (2, "leaderHint", "LeaderHint?")],
+    "CartReply": [(1, "cart", "Cart"), (2, "leaderHint", "LeaderHint?"),
+                  (3, "servedBy", "ReplicaPosition?")],
+    "ReplicaPosition": [(1, "node", "u64"), (2, "appliedIndex", "u64"), (3, "commitIndex", "u64"),
+                        (4, "leader", "u64")],
     "Cart": [(1, "id", "string"), (2, "owner", "string"), (3, "sharedUsers", "[string]"),
              (4, "lines", "[CartLine]"), (5, "status", "u64"), (6, "version", "u64"),
              (7, "seq", "u64"), (8, "createdAt", "i64"), (9, "updatedAt", "i64"),
@@ -828,6 +831,11 @@ class Client:
 
     def get_cart(self, cart: str) -> dict:
         return self.call(CART_GET, {"cart": cart}, cart=cart)["cart"]
+
+    def get_cart_locally(self, cart: str, address: str | None = None) -> dict:
+        """`Cart.get` with `local`: the `CartReply` of the node at `address` (default: the
+        first endpoint), from its own replica; `servedBy` says how far it had applied."""
+        return self.call(CART_GET, {"cart": cart, "local": True}, address=address)
 
     def share(self, cart: str, users: list[str], expected_version: int | None = None) -> dict:
         return self.call(CART_SHARE, {"cart": cart, "users": users,
