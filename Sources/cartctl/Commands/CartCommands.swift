@@ -117,11 +117,20 @@ struct SetQuantity: AsyncParsableCommand {
     static let configuration = CommandConfiguration(commandName: "set-qty", abstract: "Set the quantity of an item in a cart.")
     @Argument var cart: String
     @Argument var item: String
-    @Argument var quantity: Int64
+    @Argument(help: "The new quantity (or --qty, as `cart add` takes it).") var quantity: Int64?
+    @Option(name: [.customLong("qty"), .customLong("quantity")], parsing: .unconditional, help: "The new quantity.")
+    var quantityOption: Int64?
     @OptionGroup var write: WriteOptions
     @OptionGroup var global: GlobalOptions
 
+    func validate() throws {
+        guard (quantity == nil) != (quantityOption == nil) else {
+            throw ValidationError("give the new quantity once: `set-qty <cart> <item> 3` or `set-qty <cart> <item> --qty 3`")
+        }
+    }
+
     func run() async throws {
+        let quantity = quantity ?? quantityOption!
         let reply = try await global.withClient {
             try await $0.setQuantity(CartID(cart), item: ItemID(item), quantity: quantity, expectedVersion: write.expected)
         }
