@@ -48,7 +48,7 @@ import struct
 import sys
 import time
 from dataclasses import dataclass
-from typing import Any, Iterator
+from typing import Any, Callable, Iterator
 
 PROTOCOL_VERSION = 1
 HEADER_BYTES = 10           # version, type, flags, stream, method (§5.2)
@@ -863,6 +863,54 @@ class Client:
             address = first if first in replicas or not replicas else replicas[0]
         return self.connection(address).watch(cart, from_seq, idle_timeout)
 
+    def follow(self, cart: str, from_seq: int = 1, address: str | None = None,
+               idle_timeout: float | None = None, give_up_after: float = 30.0,
+               on_resume: Callable[[str, int, Exception], None] | None = None) -> Iterator[dict]:
+        """Every event of the cart from `from_seq` on, in seq order, each once, across dropped
+        connections and nodes (SERVICES.md "Watch semantics"): when the watch's connection
+        breaks or its node goes away, is cut off or stops serving the cart (a retryable error),
+        it watches again from the last seq it yielded + 1, on another replica first.
+        `on_resume(address, seq, error)` hears of each new attempt. A refusal of the watch
+        itself (permissionDenied, notFound, historyTruncated, …) or `give_up_after` seconds
+        without a working watch end it with the error; so does `idle_timeout` without an event."""
+        next_seq = max(1, from_seq)
+        failed: list[str] = []  # nodes that failed since the last event, most recent last
+        failing_since: float | None = None
+        while True:
+            try:
+                if address is None or address in failed:
+                    _, replicas = self.replicas_of(cart)
+                    untried = [a for a in replicas if a not in failed]
+                    first = [a for a in untried if a == self.endpoints[0]]  # as `watch` prefers
+                    address = (first or untried or [a for a in failed if a in replicas] or replicas)[0]
+                for item in self.connection(address).watch(cart, next_seq, idle_timeout):
+                    seq = item["event"]["seq"]
+                    if seq < next_seq:
+                        continue  # already yielded (not expected of a node; harmless)
+                    if seq > next_seq:
+                        raise SharedCartError(ErrorCode.protocolViolation,
+                                              f"{address}: the watch went from #{next_seq - 1} to #{seq}")
+                    next_seq += 1
+                    failed.clear()
+                    failing_since = None
+                    yield item
+                return  # the node ended the stream (it does not, for a watch that goes on)
+            except (SharedCartError, OSError) as error:
+                idle = isinstance(error, SharedCartError) and error.code == ErrorCode.deadlineExceeded \
+                    and not error.connection
+                if idle or (isinstance(error, SharedCartError) and not error.connection and not error.retryable):
+                    raise
+                now = time.monotonic()
+                failing_since = failing_since or now
+                if now - failing_since >= give_up_after:
+                    raise
+                if address is not None:
+                    failed = [a for a in failed if a != address] + [address]
+                if on_resume is not None:
+                    on_resume(address or "?", next_seq, error)
+                retry_ms = getattr(error, "retry_after_ms", None)
+                time.sleep(min(1.0, (retry_ms or 100) / 1000))
+
 
 # --------------------------------------------------------------------------------------
 # Printing
@@ -1031,7 +1079,7 @@ def main(argv: list[str] | None = None) -> int:
     command = commands.add_parser("status", help="Cluster.status")
     command.add_argument("--node", help="ask this node (host:port) rather than the first endpoint")
     command.add_argument("--cart", help="only where this cart lives: partition, replicas, leader")
-    command = commands.add_parser("watch", help="Sync.watch: print events as they arrive")
+    command = commands.add_parser("watch", help="Sync.watch: print events as they arrive; resumes after drops")
     command.add_argument("cart")
     command.add_argument("--from", dest="from_seq", type=int, default=1, help="first seq (default 1)")
     command.add_argument("--count", type=int, help="stop after this many events")
@@ -1107,7 +1155,9 @@ def main(argv: list[str] | None = None) -> int:
             show(reply, "\n".join(text))
         elif args.command == "watch":
             count = 0
-            for item in client.watch(args.cart, args.from_seq, args.node, args.idle_timeout):
+            def resumed(address: str, seq: int, error: Exception) -> None:
+                print(f"note: watch broke ({error}); resuming from #{seq}", file=sys.stderr, flush=True)
+            for item in client.follow(args.cart, args.from_seq, args.node, args.idle_timeout, on_resume=resumed):
                 show(item, describe_event(item))
                 count += 1
                 if args.count is not None and count >= args.count:
