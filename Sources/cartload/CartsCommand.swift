@@ -9,7 +9,7 @@ import Foundation
 struct CartsLoad: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "carts",
-        abstract: "Cart workload: create/add/remove/share/get/checkout mix, add-item only, watch fan-out, or verify.",
+        abstract: "Cart workload: create/add/remove/share/get/checkout mix, add-item only, get only, watch fan-out, or verify.",
         discussion: """
             Closed loop by default (--concurrency operations back to back); --rate makes it an open loop
             whose latency counts from each operation's intended start. Prints a progress line each second
@@ -30,7 +30,7 @@ struct CartsLoad: AsyncParsableCommand {
     @Option(help: "Cluster secret keyring to mint the load users' tokens from.") var secret = ".cluster/token-keys"
     @Flag(name: .customLong("dev-identities"), help: "Act as users via user:<name> tokens (nodes run with dev identities).")
     var devIdentities = false
-    @Option(help: "mix, add-item, watch-fanout or verify.") var mode: String = "mix"
+    @Option(help: "mix, add-item, get, watch-fanout or verify.") var mode: String = "mix"
     @Option(help: "Load users.") var users = 8
     @Option(help: "Carts the mix works on.") var carts = 256
     @Option(help: "Distinct items added to carts.") var items = 32
@@ -48,7 +48,7 @@ struct CartsLoad: AsyncParsableCommand {
     var watchNode = "leader"
     @Flag(help: "Print exactly one JSON line on stdout (the summary goes to stderr).") var json = false
     @Flag(name: .customLong("no-progress"), help: "No progress line each second.") var noProgress = false
-    @Flag(name: .customLong("local-reads"), help: "mix: cart reads are replica-local (any node answers from its own copy).")
+    @Flag(name: .customLong("local-reads"), help: "mix and get: cart reads are replica-local (any node answers from its own copy).")
     var localReads = false
 
     func validate() throws {

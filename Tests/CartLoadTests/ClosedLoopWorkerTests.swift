@@ -83,10 +83,11 @@ final class ClosedLoopWorkerTests: XCTestCase {
     }
 
     // Story: the mix is drawn from the worker's own seeded generator: add-item mode only adds,
-    // and the default mix gives each operation about its share (10,000 draws, fixed seed).
+    // get mode only reads, and the default mix gives each operation about its share (10,000 draws, fixed seed).
     func testOperationsAreDrawnFromTheWorkersGeneratorInTheMixShares() {
         var random = SplitMix64(seed: 42)
         for _ in 0..<1_000 { XCTAssertEqual(CartOperation.pick(.addItem, using: &random), .add) }
+        for _ in 0..<1_000 { XCTAssertEqual(CartOperation.pick(.get, using: &random), .get) }
         var counts: [CartOperation: Int] = [:]
         for _ in 0..<10_000 { counts[CartOperation.pick(.mix, using: &random), default: 0] += 1 }
         for operation in CartOperation.allCases {

@@ -9,6 +9,9 @@ public struct CartLoadOptions: Sendable {
         case mix
         /// Only `Cart.addItem`, spread over the carts: the replicated-write benchmark.
         case addItem = "add-item"
+        /// Only `Cart.get`, spread over the carts: linearizable at the leaders, or local at
+        /// every node with `localReads`.
+        case get
         /// `watchers` watchers on one cart while a writer changes it `changesPerSecond` times.
         case watchFanout = "watch-fanout"
         /// Carts whose every change is recorded, read back and checked on every replica

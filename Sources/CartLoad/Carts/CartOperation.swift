@@ -19,7 +19,7 @@ enum CartOperation: String, CaseIterable, Sendable {
     }
 
     static func pick(_ mode: CartLoadOptions.Mode, using random: inout some RandomNumberGenerator) -> CartOperation {
-        guard mode == .mix else { return .add }
+        guard mode == .mix else { return mode == .get ? .get : .add }
         var roll = Int.random(in: 0..<100, using: &random)
         for operation in allCases {
             if roll < operation.mixPercent { return operation }
