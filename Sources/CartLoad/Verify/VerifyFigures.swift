@@ -13,7 +13,8 @@ public struct VerifyFigures: Sendable {
     public var unansweredApplied = 0
     /// Carts whose history could not be read through the leader.
     public var cartsUnread: [CartID] = []
-    /// The nodes whose copies were read, and the cart copies compared with the leader's.
+    /// The nodes whose copies were read, and the cart copies compared with the leader's (each
+    /// node's copy twice: by a watch from seq 1 and by a local read).
     public var nodes: [String] = []
     public var copiesCompared = 0
     /// Why some copies were not compared (a node that did not answer in time).
@@ -43,7 +44,7 @@ public struct VerifyFigures: Sendable {
             "verify     \(carts) carts, \(addsAcknowledged) adds acknowledged, \(addsUnanswered) unanswered "
                 + "(\(unansweredApplied) of them applied), \(createsUnanswered) creations unanswered (not checked)",
             "read back  \(carts - cartsUnread.count)/\(carts) histories through the leaders; \(copiesCompared) copies on "
-                + "\(nodes.isEmpty ? "no node" : nodes.joined(separator: ", ")) compared with the leader's",
+                + "\(nodes.isEmpty ? "no node" : nodes.joined(separator: ", ")) (watched and read locally) compared with the leader's",
             "verdict    \(passed ? "every acknowledged add once, in order, the same on every replica" : "FAILED"): "
                 + "\(violations.count) violations",
         ]
