@@ -66,6 +66,9 @@ struct CartsLoad: AsyncParsableCommand {
             throw ValidationError("--mode verify runs closed loop: one change at a time per cart, so leave out --rate")
         }
         guard changesPerSecond > 0 else { throw ValidationError("--changes-per-s must be positive") }
+        if localReads && ![CartLoadOptions.Mode.mix.rawValue, CartLoadOptions.Mode.get.rawValue].contains(mode) {
+            throw ValidationError("--local-reads is for the reads of --mode mix or get")
+        }
         guard CartLoadOptions.WatchNode(rawValue: watchNode) != nil else {
             throw ValidationError("--watch-node must be one of \(CartLoadOptions.WatchNode.allCases.map(\.rawValue).joined(separator: ", "))")
         }

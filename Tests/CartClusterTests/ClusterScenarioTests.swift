@@ -178,7 +178,7 @@ final class ClusterScenarioTests: XCTestCase {
         let deadline = Date().addingTimeInterval(seconds)
         var read: [CartEvent] = []
         while true {
-            // A node just restarted may not hear its peers yet, and refuses local reads until it does.
+            // A node just restarted refuses local reads until its replica knows a leader.
             let page = try? await reader.events(cart, fromSeq: fromSeq, consistency: .local(at: cluster.endpoint(ofNode: node)))
             if let page {
                 XCTAssertEqual(page.servedBy?.node, NodeID(UInt64(node)), file: file, line: line)

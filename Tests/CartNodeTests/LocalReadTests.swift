@@ -4,6 +4,7 @@ import CartDomain
 import CartRPC
 import CartTestSupport
 import CartTypes
+import CartWire
 import XCTest
 
 /// Replica-local reads (`local: true` on `Cart.get` and `Cart.events`): the asked node answers
@@ -59,13 +60,14 @@ final class LocalReadTests: XCTestCase {
     }
 
     // The path between a follower ("front") and its partition's leader stalls both ways: the
-    // front node knows no leader, so a linearizable read there is refused, but a local read is
-    // answered at once from its copy, which stops at what it had applied (a write made since
-    // through the third node is not in it). Cut off from the third node too, it refuses local
-    // reads once it has heard from no majority for its contact window, naming another replica.
-    // Once the paths resume, its copy catches up.
-    func testAFollowerCutFromItsLeaderAnswersLocalReadsUntilItHearsNoMajority() async throws {
-        try await ProxiedPaths.withCluster(size: 3, partitions: 4) { cluster, proxies in
+    // front node loses its leader, but a local read there is answered at once from its copy,
+    // which stops at what it had applied (a write made since through the third node is not
+    // in it). After three election timeouts without a leader it refuses local reads, naming
+    // another replica; a linearizable read there is refused too. Once the path resumes, its
+    // copy catches up and it answers again.
+    func testAFollowerCutFromItsLeaderAnswersLocalReadsForABoundedTime() async throws {
+        // Election timeouts of 1 s: three of them leave time to read the stale copy.
+        try await ProxiedPaths.withCluster(size: 3, partitions: 4, tweak: { $0.electionTimeoutTicks = 50 }) { cluster, proxies in
             let (partition, leader, front, third, cart) = try await cluster.cartLedElsewhere(named: "local-cut")
             let viaFront = try cluster.client(front, as: "alice")
             let viaThird = try cluster.client(third, as: "alice")
@@ -80,16 +82,13 @@ final class LocalReadTests: XCTestCase {
                 await cluster.node(front).partitionStatuses().first { $0.partition == partition }?.leader == NodeID.none
             }
             let during = try await viaThird.call(.cartAddItem, AddItemRequest(cart: cart, item: "sku-c", quantity: 1, request: Keys.next()))
-            _ = await assertRPCError(.notLeader) { try await viaFront.call(.cartGet, GetCartRequest(cart: cart)) }
             let stale = try await viaFront.call(.cartGet, GetCartRequest(cart: cart, local: true))
             XCTAssertEqual(stale.cart.seq, before.seq, "the copy ends where node \(front) stopped applying (\(during.seq) since)")
             XCTAssertEqual(stale.servedBy?.leader, NodeID.none)
             let page = try await viaFront.call(.cartEvents, CartEventsRequest(cart: cart, fromSeq: 1, local: true))
             XCTAssertEqual(page.events.last?.seq, before.seq)
 
-            proxies[front, third].hold()
-            proxies[third, front].hold()
-            try await eventually(15, "node \(front) refuses local reads once it hears no majority") {
+            try await eventually(15, "node \(front) refuses local reads after three election timeouts without a leader") {
                 do {
                     _ = try await viaFront.call(.cartGet, GetCartRequest(cart: cart, local: true))
                     return false
@@ -98,14 +97,57 @@ final class LocalReadTests: XCTestCase {
                 }
             }
             let refusal = await assertRPCError(.unavailable) { try await viaFront.call(.cartGet, GetCartRequest(cart: cart, local: true)) }
-            XCTAssertTrue(refusal?.message.contains("no majority") ?? false, "\(String(describing: refusal))")
+            XCTAssertTrue(refusal?.message.contains("known no leader for three election timeouts") ?? false, "\(String(describing: refusal))")
             let hinted = try XCTUnwrap(refusal?.leaderHint?.nodeID, "the refusal names another replica")
             XCTAssertTrue([leader, third].contains(hinted), "hint \(hinted)")
+            do {
+                _ = try await viaFront.call(.cartGet, GetCartRequest(cart: cart))
+                XCTFail("a linearizable read at node \(front) was answered without its leader")
+            } catch let error as RPCError {
+                XCTAssertTrue([ErrorCode.notLeader, .unavailable].contains(error.code), "\(error)")
+            }
 
-            for (from, to) in [(front, leader), (leader, front), (front, third), (third, front)] { proxies[from, to].release() }
-            try await eventually(20, "node \(front)'s copy catches up once the paths resume") {
+            proxies[front, leader].release()
+            proxies[leader, front].release()
+            try await eventually(20, "node \(front)'s copy catches up once the path resumes") {
                 (try? await viaFront.call(.cartGet, GetCartRequest(cart: cart, local: true)).cart.seq) == during.seq
             }
         }
+    }
+
+    // The three nodes stop; node 1 starts again alone. Its disk holds the cart, but with no
+    // peer it finds no leader, so it refuses local reads rather than serve a copy of unknown
+    // age. Once its peers are back and it knows a leader, it serves its copy again.
+    func testANodeThatHasKnownNoLeaderSinceItStartedRefusesLocalReads() async throws {
+        let cluster = try TestCluster(size: 3, partitions: 4)
+        do {
+            try await cluster.startAll()
+            try await cluster.waitForLeaders()
+            let alice = try cluster.client(1, as: "alice")
+            _ = try await alice.call(.itemPut, PutItemRequest(item: "tea", name: "Tea", price: Money(minorUnits: 300),
+                                                              initialStock: 100, request: Keys.next()))
+            let cart = CartID("alone")
+            _ = try await alice.call(.cartCreate, CreateCartRequest(cart: cart, request: Keys.next()))
+            let added = try await alice.call(.cartAddItem, AddItemRequest(cart: cart, item: "tea", quantity: 2, request: Keys.next()))
+            try await eventually(10, "node 1 applied the add") {
+                try await alice.call(.cartGet, GetCartRequest(cart: cart, local: true)).cart.seq == added.seq
+            }
+            for id in [NodeID(1), NodeID(2), NodeID(3)] { await cluster.stop(id) }
+
+            try await cluster.start(1)
+            let again = try cluster.client(1, as: "alice")
+            let refused = await assertRPCError(.unavailable) { try await again.call(.cartGet, GetCartRequest(cart: cart, local: true)) }
+            XCTAssertTrue(refused?.message.contains("since the node started") ?? false, "\(String(describing: refused))")
+
+            try await cluster.start(2)
+            try await cluster.start(3)
+            try await eventually(20, "node 1 serves its copy once it knows a leader") {
+                (try? await again.call(.cartGet, GetCartRequest(cart: cart, local: true)).cart.seq) == added.seq
+            }
+        } catch {
+            await cluster.shutdown()
+            throw error
+        }
+        await cluster.shutdown()
     }
 }

@@ -205,14 +205,16 @@ public struct CartReply: Codable, Hashable, Sendable, RPCMessage {
 /// Where a local read was served: a replica's copy as of `appliedIndex` in its partition's
 /// log. A local read sees every write that replica has applied, which may not yet be every
 /// write acknowledged (a lagging follower, or one that an election or a cut link keeps from
-/// its leader); two local reads at different replicas may go back in time. Access is checked
-/// against the same copy: a user unshared after `appliedIndex` still reads it as of then.
+/// its leader, for at most about two seconds); two local reads at different replicas may go
+/// back in time. To see its own write, a client compares the cart's `seq` with the write
+/// reply's. Access is checked against the same copy: a user unshared after `appliedIndex`
+/// still reads it as of then.
 public struct ReplicaPosition: Codable, Hashable, Sendable {
     public var node: NodeID
     /// The last entry of the partition's log this replica had applied when it answered.
     public var appliedIndex: LogIndex
-    /// The partition's commit index as this replica knew it (ahead of `appliedIndex` while it
-    /// applies).
+    /// The partition's commit index as this replica knew it: its own view, which a replica
+    /// out of touch with its leader does not advance.
     public var commitIndex: LogIndex
     /// The leader this replica knew of (`.none` while it knows none).
     public var leader: NodeID

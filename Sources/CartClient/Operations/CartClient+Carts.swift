@@ -93,10 +93,13 @@ extension CartClient {
     }
 
     /// As `allEvents(_:fromSeq:pagesMax:)`, read as `consistency` says. A local read takes
-    /// every page from the replica that served the first one (when the client knows that
-    /// node's address), and `servedBy` is where the last page was read.
+    /// every page from the replica that served the first one (whose address the client
+    /// learns from the cluster's status), so the pages are one copy; if that node fails
+    /// midway, the read fails rather than go on from another copy. `servedBy` is where the
+    /// last page was read.
     public func allEvents(_ cart: CartID, fromSeq: Seq = Seq(1), pagesMax: Int = 10_000, consistency: ReadConsistency)
         async throws(CartClientError) -> (events: [CartEvent], servedBy: ReplicaPosition?) {
+        if case .local(nil) = consistency { await warmUpRouting() }
         var events: [CartEvent] = []
         var next = max(fromSeq, Seq(1))
         var consistency = consistency

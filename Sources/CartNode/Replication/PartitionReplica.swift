@@ -139,6 +139,9 @@ final class PartitionReplica: @unchecked Sendable {
     /// otherwise hold its watchers silently until the partition heals.
     private var ticksWithoutLeader = 0
     private let leaderlessWatchTicks: Int
+    /// Whether this replica has known a leader since it started: until then its state is
+    /// what its disk held, however old, and it serves no local read.
+    private var hasKnownALeader = false
     /// Ticks since start, and how long a read round may wait for its index (two election
     /// timeouts) before it fails (`expireReadRounds`).
     private(set) var ticks: UInt64 = 0
@@ -399,12 +402,31 @@ final class PartitionReplica: @unchecked Sendable {
         return !stopped && ticksWithoutLeader < leaderlessWatchTicks
     }
 
+    /// Why this replica does not serve local reads now; nil when it does: it runs, has known a
+    /// leader since it started, and has known one within the last three election timeouts (as
+    /// for watches). A replica that lost its leader (crashed, cut off, or only the path to it
+    /// cut) answers for three election timeouts more and then refuses, so a local read is
+    /// never older than about that plus one election timeout (the time a follower keeps a
+    /// silent leader). Loop-confined.
+    var localReadRefusal: String? {
+        loop.assertInEventLoop()
+        if stopped { return "its replica of \(partition) has stopped" }
+        if !hasKnownALeader && raft.leaderHint == .none {
+            return "its replica of \(partition) has known no leader since the node started: its copy may be old"
+        }
+        if ticksWithoutLeader >= leaderlessWatchTicks {
+            return "its replica of \(partition) has known no leader for three election timeouts: its copy may be stale"
+        }
+        return nil
+    }
+
     /// Once a replica has known no leader for three election timeouts, its watchers end with
     /// `unavailable` and resume on another node: no events can reach it meanwhile, and
     /// waiting silently would look like a quiet cart.
     private func countLeaderlessTick() {
         guard raft.leaderHint == .none else {
             ticksWithoutLeader = 0
+            hasKnownALeader = true
             return
         }
         ticksWithoutLeader += 1

@@ -198,11 +198,12 @@ extension NodeServices {
     /// what the replica has applied; no leader is asked and nothing is forwarded, so it
     /// answers during an election or while a cut link keeps this node from the leader.
     /// Refused with `unavailable` and a hint naming another replica when this node hosts none
-    /// of the partition, when its replica has stopped, or when it has heard from no majority
-    /// of the partition's replicas for the contact window: a node cut off that long may hold
-    /// a copy arbitrarily far behind, and the refusal bounds how stale an answer can be.
+    /// of the partition, or its replica does not serve local reads
+    /// (`PartitionReplica.localReadRefusal`): stopped, not yet in touch with a leader since it
+    /// started, or without a leader for three election timeouts. The last two bound how stale
+    /// an answer can be.
     func readLocally<T: Sendable>(_ partition: PartitionID, on loop: any EventLoop,
-                                 _ body: @escaping @Sendable (PartitionReplica, ReplicaPosition) throws(RPCError) -> T) -> EventLoopFuture<T> {
+                                  _ body: @escaping @Sendable (PartitionReplica, ReplicaPosition) throws(RPCError) -> T) -> EventLoopFuture<T> {
         let refuse: @Sendable (String) -> EventLoopFuture<T> = { [self] reason in
             var refusal = RPCError(.unavailable, "\(reason); read locally at another replica", retryAfterMs: UInt64(Router.retryPauseMs))
             refusal.leaderHint = router.replicaHint(for: partition)
@@ -211,13 +212,9 @@ extension NodeServices {
         guard let replica = replicas[partition] else {
             return refuse("node \(node) does not host \(partition) (its replicas: \(placement.replicas(of: partition)))")
         }
-        guard router.contact.hearsMajority(of: placement.replicas(of: partition), self: node, withinMs: router.contactWindowMs) else {
-            return refuse("node \(node) has heard from no majority of \(partition)'s replicas for \(router.contactWindowMs) ms: "
-                          + "its copy may be stale")
-        }
         let node = node
         let read: @Sendable () -> EventLoopFuture<T> = { [metrics] in
-            guard !replica.stopped else { return refuse("node \(node)'s replica of \(partition) has stopped") }
+            if let reason = replica.localReadRefusal { return refuse("node \(node): \(reason)") }
             let position = ReplicaPosition(node: node, appliedIndex: replica.appliedIndex, commitIndex: replica.raft.commitIndex,
                                            leader: replica.raft.leaderHint)
             metrics.increment(.readsLocal)

@@ -833,8 +833,9 @@ class Client:
         return self.call(CART_GET, {"cart": cart}, cart=cart)["cart"]
 
     def get_cart_locally(self, cart: str, address: str | None = None) -> dict:
-        """`Cart.get` with `local`: the `CartReply` of the node at `address` (default: the
-        first endpoint), from its own replica; `servedBy` says how far it had applied."""
+        """`Cart.get` with `local`: a `CartReply` from one node's own replica, asked at
+        `address` (default: the first endpoint); a refusal sends it on to the node the hint
+        names, so `servedBy` says which node answered and how far it had applied."""
         return self.call(CART_GET, {"cart": cart, "local": True}, address=address)
 
     def share(self, cart: str, users: list[str], expected_version: int | None = None) -> dict:
@@ -850,7 +851,9 @@ class Client:
         status = self.status()
         addresses = {node["node"]: node["clientAddress"] for node in status["nodes"]}
         number = partition_of(cart, status["partitionCount"])
-        partition = next(p for p in status["partitions"] if p["partition"] == number)
+        partition = next((p for p in status["partitions"] if p["partition"] == number), None)
+        if partition is None:
+            raise SharedCartError(ErrorCode.unavailable, f"node {status['node']} reports no partition p{number}")
         return partition, [addresses[node] for node in partition["replicas"] if node in addresses]
 
     def watch(self, cart: str, from_seq: int = 1, address: str | None = None,
@@ -871,12 +874,15 @@ class Client:
         breaks or its node goes away, is cut off or stops serving the cart (a retryable error),
         it watches again from the last seq it yielded + 1, on another replica first.
         `on_resume(address, seq, error)` hears of each new attempt. A refusal of the watch
-        itself (permissionDenied, notFound, historyTruncated, …) or `give_up_after` seconds
-        without a working watch end it with the error; so does `idle_timeout` without an event."""
+        itself (permissionDenied, notFound, historyTruncated, …) or of the connection
+        (unauthenticated, a certificate the CA did not sign) ends it with the error, and so
+        do `give_up_after` seconds of failed attempts (an attempt that stayed up 5 s starts
+        the count again) and `idle_timeout` without an event."""
         next_seq = max(1, from_seq)
         failed: list[str] = []  # nodes that failed since the last event, most recent last
         failing_since: float | None = None
         while True:
+            attempt_started = time.monotonic()
             try:
                 if address is None or address in failed:
                     _, replicas = self.replicas_of(cart)
@@ -895,12 +901,16 @@ class Client:
                     failing_since = None
                     yield item
                 return  # the node ended the stream (it does not, for a watch that goes on)
+            except ssl.SSLCertVerificationError:
+                raise  # the wrong CA, or a node whose certificate does not name its address
             except (SharedCartError, OSError) as error:
                 idle = isinstance(error, SharedCartError) and error.code == ErrorCode.deadlineExceeded \
                     and not error.connection
-                if idle or (isinstance(error, SharedCartError) and not error.connection and not error.retryable):
+                if idle or (isinstance(error, SharedCartError) and not error.retryable):
                     raise
                 now = time.monotonic()
+                if now - attempt_started >= 5.0:
+                    failing_since = None  # that watch worked for a while: a new failure
                 failing_since = failing_since or now
                 if now - failing_since >= give_up_after:
                     raise
