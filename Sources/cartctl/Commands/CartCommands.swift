@@ -8,7 +8,7 @@ struct CartGroup: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "cart", abstract: "Create, change, share, check out and watch carts.",
         subcommands: [CreateCart.self, GetCart.self, AddItem.self, RemoveItem.self, SetQuantity.self, ShareCart.self,
-                      UnshareCart.self, Checkout.self, CartEvents.self, WatchCart.self])
+                      UnshareCart.self, Checkout.self, CartEvents.self, WatchCart.self, CartReplicas.self])
 }
 
 /// Options every cart write takes.
