@@ -217,6 +217,32 @@ MESSAGES: dict[str, list[tuple[int, str, str]]] = {
                        (4, "expectedVersion", "u64?"), (5, "request", "RequestKey")],
     "ShareCartRequest": [(1, "cart", "string"), (2, "users", "[string]"),
                          (3, "expectedVersion", "u64?"), (4, "request", "RequestKey")],
+    "RemoveItemRequest": [(1, "cart", "string"), (2, "item", "string"),
+                          (3, "expectedVersion", "u64?"), (4, "request", "RequestKey")],
+    "SetQuantityRequest": [(1, "cart", "string"), (2, "item", "string"), (3, "quantity", "i64"),
+                           (4, "expectedVersion", "u64?"), (5, "request", "RequestKey")],
+    "UnshareCartRequest": [(1, "cart", "string"), (2, "user", "string"),
+                           (3, "expectedVersion", "u64?"), (4, "request", "RequestKey")],
+    "CheckoutRequest": [(1, "cart", "string"), (2, "expectedVersion", "u64?"),
+                        (3, "request", "RequestKey")],
+    "CheckoutReply": [(1, "cart", "string"), (2, "checkout", "string"), (3, "total", "i64"),
+                      (4, "version", "u64"), (5, "seq", "u64")],
+    "CartEventsRequest": [(1, "cart", "string"), (2, "fromSeq", "u64"), (3, "eventsMax", "u64"),
+                          (4, "local", "bool?")],
+    "CartEventsReply": [(1, "events", "[CartEvent]"), (2, "cartSeq", "u64"),
+                        (3, "servedBy", "ReplicaPosition?")],
+    "AdjustStockRequest": [(1, "item", "string"), (2, "delta", "i64"), (3, "request", "RequestKey")],
+    "UserRequest": [(1, "user", "string")],
+    "UserReply": [(1, "user", "string"), (2, "registeredAt", "i64"), (3, "carts", "[CartLink]")],
+    "UserCartsReply": [(1, "carts", "[CartLink]")],
+    "CartLink": [(1, "cart", "string"), (2, "role", "u64")],
+    "CanAccessRequest": [(1, "user", "string"), (2, "cart", "string")],
+    "CanAccessReply": [(1, "allowed", "bool")],
+    "HealthReply": [(1, "node", "u64"), (2, "ready", "bool"), (3, "partitionsHosted", "u64"),
+                    (4, "partitionsWithLeader", "u64"), (5, "partitionsLed", "u64"),
+                    (6, "storageSyncs", "u64?"), (7, "entriesCommitted", "u64?"),
+                    (8, "entriesApplied", "u64?"), (9, "journalSlowSyncs", "u64?"),
+                    (10, "journalLongestSyncMicros", "u64?"), (11, "loopStalls", "u64?")],
     "CartWriteReply": [(1, "cart", "string"), (2, "version", "u64"), (3, "seq", "u64"),
                        (4, "leaderHint", "LeaderHint?")],
     "CartReply": [(1, "cart", "Cart"), (2, "leaderHint", "LeaderHint?"),
@@ -482,13 +508,23 @@ class Method:
 CART_CREATE = Method(0x0101, "Cart.create", "CreateCartRequest", "CartWriteReply")
 CART_GET = Method(0x0102, "Cart.get", "GetCartRequest", "CartReply")
 CART_ADD_ITEM = Method(0x0103, "Cart.addItem", "AddItemRequest", "CartWriteReply")
+CART_REMOVE_ITEM = Method(0x0104, "Cart.removeItem", "RemoveItemRequest", "CartWriteReply")
+CART_SET_QUANTITY = Method(0x0105, "Cart.setQuantity", "SetQuantityRequest", "CartWriteReply")
 CART_SHARE = Method(0x0106, "Cart.share", "ShareCartRequest", "CartWriteReply")
+CART_UNSHARE = Method(0x0107, "Cart.unshare", "UnshareCartRequest", "CartWriteReply")
+CART_CHECKOUT = Method(0x0108, "Cart.checkout", "CheckoutRequest", "CheckoutReply")
+CART_EVENTS = Method(0x0109, "Cart.events", "CartEventsRequest", "CartEventsReply")
 ITEM_GET = Method(0x0201, "Item.get", "GetItemRequest", "ItemReply")
 ITEM_PUT = Method(0x0202, "Item.put", "PutItemRequest", "ItemReply")
+ITEM_ADJUST_STOCK = Method(0x0203, "Item.adjustStock", "AdjustStockRequest", "ItemReply")
 USER_REGISTER = Method(0x0301, "User.register", "RegisterUserRequest", "RegisterUserReply")
 USER_LOGIN = Method(0x0302, "User.login", "LoginRequest", "LoginReply")
+USER_GET = Method(0x0303, "User.get", "UserRequest", "UserReply")
+USER_CARTS = Method(0x0304, "User.carts", "UserRequest", "UserCartsReply")
+USER_CAN_ACCESS = Method(0x0305, "User.canAccess", "CanAccessRequest", "CanAccessReply")
 SYNC_WATCH = Method(0x0401, "Sync.watch", "WatchRequest", "WatchItem")
 CLUSTER_STATUS = Method(0x0501, "Cluster.status", "ClusterStatusRequest", "ClusterStatusReply")
+CLUSTER_HEALTH = Method(0x0502, "Cluster.health", "ClusterStatusRequest", "HealthReply")
 
 
 # --------------------------------------------------------------------------------------
@@ -842,6 +878,56 @@ class Client:
         return self.call(CART_SHARE, {"cart": cart, "users": users,
                                       "expectedVersion": expected_version,
                                       "request": self.request_key()}, cart=cart)
+
+    def unshare(self, cart: str, user: str, expected_version: int | None = None) -> dict:
+        return self.call(CART_UNSHARE, {"cart": cart, "user": user, "expectedVersion": expected_version,
+                                        "request": self.request_key()}, cart=cart)
+
+    def remove_item(self, cart: str, item: str, expected_version: int | None = None) -> dict:
+        return self.call(CART_REMOVE_ITEM, {"cart": cart, "item": item, "expectedVersion": expected_version,
+                                            "request": self.request_key()}, cart=cart)
+
+    def set_quantity(self, cart: str, item: str, quantity: int,
+                     expected_version: int | None = None) -> dict:
+        return self.call(CART_SET_QUANTITY, {"cart": cart, "item": item, "quantity": quantity,
+                                             "expectedVersion": expected_version,
+                                             "request": self.request_key()}, cart=cart)
+
+    def checkout(self, cart: str, expected_version: int | None = None) -> dict:
+        """`Cart.checkout`: reserves every line's stock or nothing (the error names the short
+        item); the reply's `total` is in minor units."""
+        return self.call(CART_CHECKOUT, {"cart": cart, "expectedVersion": expected_version,
+                                         "request": self.request_key()}, cart=cart)
+
+    def events(self, cart: str, from_seq: int = 1, local: bool = False,
+               address: str | None = None) -> list[dict]:
+        """Every retained event of the cart from `from_seq`, page by page (`Cart.events`); with
+        `local`, the copy of the node at `address` (default: the first endpoint)."""
+        events: list[dict] = []
+        while True:
+            request = {"cart": cart, "fromSeq": from_seq, "eventsMax": 1000, "local": local or None}
+            page = self.call(CART_EVENTS, request, cart=None if local else cart,
+                             address=address if local else None)
+            events += page["events"]
+            if not page["events"] or page["events"][-1]["seq"] >= page["cartSeq"]:
+                return events
+            from_seq = page["events"][-1]["seq"] + 1
+
+    def adjust_stock(self, item: str, delta: int) -> dict:
+        return self.call(ITEM_ADJUST_STOCK, {"item": item, "delta": delta,
+                                             "request": self.request_key()})["item"]
+
+    def get_user(self, user: str) -> dict:
+        return self.call(USER_GET, {"user": user})
+
+    def user_carts(self, user: str) -> list[dict]:
+        return self.call(USER_CARTS, {"user": user})["carts"]
+
+    def can_access(self, user: str, cart: str) -> bool:
+        return self.call(USER_CAN_ACCESS, {"user": user, "cart": cart})["allowed"]
+
+    def health(self, address: str | None = None) -> dict:
+        return self.call(CLUSTER_HEALTH, {}, address=address)
 
     def status(self, address: str | None = None) -> dict:
         return self.call(CLUSTER_STATUS, {}, address=address)
