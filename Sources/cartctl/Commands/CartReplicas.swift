@@ -5,11 +5,11 @@ import CartDomain
 import CartTypes
 
 /// `cartctl cart replicas <cart>`: the cart's copy on each replica of its partition (a local
-/// read on each) set against the leader's history (a linearizable read).
+/// read on each) set against the leader's history (a linearizable read, taken after them).
 struct CartReplicas: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "replicas", abstract: "Compare each replica's copy of a cart with its leader's history.",
-        discussion: "Reads the cart's retained history at the leader, then each replica's own copy (a local read). "
+        discussion: "Reads each replica's own copy of the cart's retained history (a local read), then the leader's. "
             + "A copy may lag the leader by a few events; it must never differ from it. Exits 0 when every copy is "
             + "the leader's or a part of it from the start of what both keep, 4 when one differs or a replica "
             + "does not answer.")
@@ -69,22 +69,29 @@ struct CartReplicas: AsyncParsableCommand {
         let partition = PartitionMap(partitionCount: status.partitionCount).partition(of: cart)
         let view = status.partitions.first { $0.partition == partition }
         let addresses = Dictionary(status.nodes.map { ($0.node, $0.clientAddress) }, uniquingKeysWith: { first, _ in first })
-        let leaderHistory = try await Self.retained(cart, from: Seq(1), client, .linearizable).events
-        var copies: [Copy] = []
+        // The copies first, then the leader's history: every event a replica has applied was
+        // committed before the linearizable read, so it is in the leader's answer, and a copy
+        // ahead of that answer can only be one that differs (not writes made in between).
+        var reads: [(node: NodeID, address: String, read: Result<([CartEvent], ReplicaPosition?), any Error>)] = []
         for node in view?.replicas ?? [] {
             let address = addresses[node] ?? "?"
-            guard let endpoint = try? Endpoint(parsing: address) else {
-                copies.append(Copy(node: node.rawValue, endpoint: address, verdict: "unread", detail: "no client address",
-                                   appliedIndex: nil, seq: nil))
-                continue
-            }
             do {
-                let from = leaderHistory.first?.seq ?? Seq(1)
-                let (events, servedBy) = try await Self.retained(cart, from: from, client, .local(at: endpoint))
+                let endpoint = try Endpoint(parsing: address)
+                let (events, servedBy) = try await Self.retained(cart, from: Seq(1), client, .local(at: endpoint))
+                reads.append((node, address, .success((events, servedBy))))
+            } catch {
+                reads.append((node, address, .failure(error)))
+            }
+        }
+        let leaderHistory = try await Self.retained(cart, from: Seq(1), client, .linearizable).events
+        var copies: [Copy] = []
+        for (node, address, read) in reads {
+            switch read {
+            case .success(let (events, servedBy)):
                 let (verdict, detail) = Self.verdict(events, against: leaderHistory, isLeader: node == view?.leader)
                 copies.append(Copy(node: node.rawValue, endpoint: address, verdict: verdict, detail: detail,
                                    appliedIndex: servedBy?.appliedIndex.rawValue, seq: events.last?.seq.rawValue))
-            } catch {
+            case .failure(let error):
                 copies.append(Copy(node: node.rawValue, endpoint: address, verdict: "unread", detail: "not read: \(error)",
                                    appliedIndex: nil, seq: nil))
             }
