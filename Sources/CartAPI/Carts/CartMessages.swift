@@ -205,7 +205,7 @@ public struct CartReply: Codable, Hashable, Sendable, RPCMessage {
 /// Where a local read was served: a replica's copy as of `appliedIndex` in its partition's
 /// log. A local read sees every write that replica has applied, which may not yet be every
 /// write acknowledged (a lagging follower, or one that an election or a cut link keeps from
-/// its leader, for at most about two seconds); two local reads at different replicas may go
+/// its leader, for at most two to three seconds); two local reads at different replicas may go
 /// back in time. To see its own write, a client compares the cart's `seq` with the write
 /// reply's. Access is checked against the same copy: a user unshared after `appliedIndex`
 /// still reads it as of then.

@@ -139,9 +139,11 @@ final class PartitionReplica: @unchecked Sendable {
     /// otherwise hold its watchers silently until the partition heals.
     private var ticksWithoutLeader = 0
     private let leaderlessWatchTicks: Int
-    /// Whether this replica has known a leader since it started: until then its state is
-    /// what its disk held, however old, and it serves no local read.
-    private var hasKnownALeader = false
+    /// Whether this replica has caught up with a leader since it started: a read barrier
+    /// asked once it knew a leader completed (it applied what that leader had committed).
+    /// Until then its state is what its disk held, however old, and it serves no local read.
+    private var caughtUpSinceStart = false
+    private var catchUpBarrierAsked = false
     /// Ticks since start, and how long a read round may wait for its index (two election
     /// timeouts) before it fails (`expireReadRounds`).
     private(set) var ticks: UInt64 = 0
@@ -402,17 +404,17 @@ final class PartitionReplica: @unchecked Sendable {
         return !stopped && ticksWithoutLeader < leaderlessWatchTicks
     }
 
-    /// Why this replica does not serve local reads now; nil when it does: it runs, has known a
-    /// leader since it started, and has known one within the last three election timeouts (as
-    /// for watches). A replica that lost its leader (crashed, cut off, or only the path to it
-    /// cut) answers for three election timeouts more and then refuses, so a local read is
-    /// never older than about that plus one election timeout (the time a follower keeps a
-    /// silent leader). Loop-confined.
+    /// Why this replica does not serve local reads now; nil when it does: it runs, has caught
+    /// up with a leader since it started (`catchUpOnce`), and has known one within the last
+    /// three election timeouts (as for watches). A replica that lost its leader (crashed, cut
+    /// off, or only the path to it cut) answers for three election timeouts more and then
+    /// refuses, so a local read is never older than about that plus the time a follower keeps
+    /// a silent leader (one to two election timeouts). Loop-confined.
     var localReadRefusal: String? {
         loop.assertInEventLoop()
         if stopped { return "its replica of \(partition) has stopped" }
-        if !hasKnownALeader && raft.leaderHint == .none {
-            return "its replica of \(partition) has known no leader since the node started: its copy may be old"
+        if !caughtUpSinceStart {
+            return "its replica of \(partition) has not caught up with a leader since the node started: its copy may be old"
         }
         if ticksWithoutLeader >= leaderlessWatchTicks {
             return "its replica of \(partition) has known no leader for three election timeouts: its copy may be stale"
@@ -426,13 +428,23 @@ final class PartitionReplica: @unchecked Sendable {
     private func countLeaderlessTick() {
         guard raft.leaderHint == .none else {
             ticksWithoutLeader = 0
-            hasKnownALeader = true
+            catchUpOnce()
             return
         }
         ticksWithoutLeader += 1
         if ticksWithoutLeader == leaderlessWatchTicks, watchers.count > 0 {
             logger.warning("no leader for three election timeouts; watchers sent elsewhere", metadata: ["watchers": "\(watchers.count)"])
             watchers.closeAll()
+        }
+    }
+
+    /// Once per start, with a leader known: a read barrier, whose success marks the replica
+    /// caught up (`localReadRefusal`); a failed one is asked again on a later tick.
+    private func catchUpOnce() {
+        guard !caughtUpSinceStart, !catchUpBarrierAsked else { return }
+        catchUpBarrierAsked = true
+        readBarrier().whenComplete { [self] result in
+            if case .success = result { caughtUpSinceStart = true } else { catchUpBarrierAsked = false }
         }
     }
 

@@ -67,13 +67,15 @@ struct CartReplicas: AsyncParsableCommand {
     static func compare(_ cart: CartID, _ client: CartClient) async throws -> Comparison {
         let status = try await client.clusterStatus()
         let partition = PartitionMap(partitionCount: status.partitionCount).partition(of: cart)
-        let view = status.partitions.first { $0.partition == partition }
+        guard let view = status.partitions.first(where: { $0.partition == partition }) else {
+            throw CommandFailure("node \(status.node) reports no partition \(partition)")
+        }
         let addresses = Dictionary(status.nodes.map { ($0.node, $0.clientAddress) }, uniquingKeysWith: { first, _ in first })
         // The copies first, then the leader's history: every event a replica has applied was
         // committed before the linearizable read, so it is in the leader's answer, and a copy
         // ahead of that answer can only be one that differs (not writes made in between).
         var reads: [(node: NodeID, address: String, read: Result<([CartEvent], ReplicaPosition?), any Error>)] = []
-        for node in view?.replicas ?? [] {
+        for node in view.replicas {
             let address = addresses[node] ?? "?"
             do {
                 let endpoint = try Endpoint(parsing: address)
@@ -88,7 +90,7 @@ struct CartReplicas: AsyncParsableCommand {
         for (node, address, read) in reads {
             switch read {
             case .success(let (events, servedBy)):
-                let (verdict, detail) = Self.verdict(events, against: leaderHistory, isLeader: node == view?.leader)
+                let (verdict, detail) = Self.verdict(events, against: leaderHistory, isLeader: node == view.leader)
                 copies.append(Copy(node: node.rawValue, endpoint: address, verdict: verdict, detail: detail,
                                    appliedIndex: servedBy?.appliedIndex.rawValue, seq: events.last?.seq.rawValue))
             case .failure(let error):
@@ -97,7 +99,7 @@ struct CartReplicas: AsyncParsableCommand {
             }
         }
         return Comparison(cart: cart.rawValue, partition: partition.rawValue,
-                          leader: view.flatMap { $0.leader == .none ? nil : $0.leader.rawValue },
+                          leader: view.leader == .none ? nil : view.leader.rawValue,
                           leaderSeq: leaderHistory.last?.seq.rawValue ?? 0, copies: copies)
     }
 
@@ -140,6 +142,7 @@ struct CartReplicas: AsyncParsableCommand {
         let mine = copy.last?.seq.rawValue ?? 0
         let theirs = leader.last?.seq.rawValue ?? 0
         if mine == theirs { return ("same", isLeader ? "the leader's copy, #\(mine)" : "same as the leader's, #\(mine)") }
+        guard mine < theirs else { return ("differs", "ends at #\(mine), past the leader's #\(theirs)") }
         return ("behind", "behind: #\(mine), \(theirs - mine) event\(theirs - mine == 1 ? "" : "s") to apply")
     }
 }

@@ -42,6 +42,7 @@ import enum
 import json
 import os
 import random
+import re
 import socket
 import ssl
 import struct
@@ -90,6 +91,14 @@ class ErrorCode(enum.IntEnum):
 # read-modify-write by the caller, not as the same request.
 RETRYABLE = {ErrorCode.deadlineExceeded, ErrorCode.resourceExhausted,
              ErrorCode.unavailable, ErrorCode.notLeader, ErrorCode.goingAway}
+
+
+def oldest_retained_seq(error: "SharedCartError") -> int | None:
+    """N of a `[27] history truncated: oldest retained event is #N` refusal (SERVICES.md)."""
+    match = re.search(r"oldest retained event is #(\d+)", error.message)
+    if error.code != ErrorCode.failedPrecondition or not error.message.startswith("[27]") or not match:
+        return None
+    return int(match.group(1))
 
 
 class SharedCartError(Exception):
@@ -900,18 +909,30 @@ class Client:
                                          "request": self.request_key()}, cart=cart)
 
     def events(self, cart: str, from_seq: int = 1, local: bool = False,
-               address: str | None = None) -> list[dict]:
-        """Every retained event of the cart from `from_seq`, page by page (`Cart.events`); with
-        `local`, the copy of the node at `address` (default: the first endpoint)."""
+               address: str | None = None, pages_max: int = 10_000) -> list[dict]:
+        """Every retained event of the cart from `from_seq` (from the oldest one kept when the
+        cart no longer keeps `from_seq`: a cart keeps its last 64), page by page
+        (`Cart.events`). With `local`, one node's own copy: the node at `address` (default:
+        the first endpoint) is asked for every page, with no failing over."""
         events: list[dict] = []
-        while True:
+        for _ in range(pages_max):
             request = {"cart": cart, "fromSeq": from_seq, "eventsMax": 1000, "local": local or None}
-            page = self.call(CART_EVENTS, request, cart=None if local else cart,
-                             address=address if local else None)
+            try:
+                if local:
+                    page = self.connection(address).call(CART_EVENTS, request, self.timeout)
+                else:
+                    page = self.call(CART_EVENTS, request, cart=cart)
+            except SharedCartError as error:
+                oldest = oldest_retained_seq(error)
+                if events or oldest is None or oldest <= from_seq:
+                    raise
+                from_seq = oldest  # "[27] history truncated: oldest retained event is #N"
+                continue
             events += page["events"]
             if not page["events"] or page["events"][-1]["seq"] >= page["cartSeq"]:
-                return events
+                break
             from_seq = page["events"][-1]["seq"] + 1
+        return events
 
     def adjust_stock(self, item: str, delta: int) -> dict:
         return self.call(ITEM_ADJUST_STOCK, {"item": item, "delta": delta,
