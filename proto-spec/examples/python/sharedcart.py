@@ -975,7 +975,8 @@ class Client:
 
     def follow(self, cart: str, from_seq: int = 1, address: str | None = None,
                idle_timeout: float | None = None, give_up_after: float = 30.0,
-               on_resume: Callable[[str, int, Exception], None] | None = None) -> Iterator[dict]:
+               on_resume: Callable[[str, int, Exception], None] | None = None,
+               on_truncated: Callable[[dict], None] | None = None) -> Iterator[dict]:
         """Every event of the cart from `from_seq` on, in seq order, each once, across dropped
         connections and nodes (SERVICES.md "Watch semantics"): when the watch's connection
         breaks or its node goes away, is cut off or stops serving the cart (a retryable error),
@@ -984,7 +985,9 @@ class Client:
         itself (permissionDenied, notFound, historyTruncated, …) or of the connection
         (unauthenticated, a certificate the CA did not sign) ends it with the error, and so
         do `give_up_after` seconds of failed attempts (an attempt that stayed up 5 s starts
-        the count again) and `idle_timeout` without an event."""
+        the count again) and `idle_timeout` without an event. With `on_truncated`, a watch
+        from a seq the cart no longer keeps goes on as SERVICES.md says: `on_truncated(cart)`
+        gets the cart as it is now (`Cart.get`), and the watch continues from its seq + 1."""
         next_seq = max(1, from_seq)
         failed: list[str] = []  # nodes that failed since the last event, most recent last
         failing_since: float | None = None
@@ -1011,6 +1014,12 @@ class Client:
             except ssl.SSLCertVerificationError:
                 raise  # the wrong CA, or a node whose certificate does not name its address
             except (SharedCartError, OSError) as error:
+                if on_truncated is not None and isinstance(error, SharedCartError) \
+                        and oldest_retained_seq(error) is not None:
+                    now_cart = self.get_cart(cart)
+                    on_truncated(now_cart)
+                    next_seq = now_cart["seq"] + 1
+                    continue
                 idle = isinstance(error, SharedCartError) and error.code == ErrorCode.deadlineExceeded \
                     and not error.connection
                 if idle or (isinstance(error, SharedCartError) and not error.retryable):
@@ -1274,7 +1283,12 @@ def main(argv: list[str] | None = None) -> int:
             count = 0
             def resumed(address: str, seq: int, error: Exception) -> None:
                 print(f"note: watch broke ({error}); resuming from #{seq}", file=sys.stderr, flush=True)
-            for item in client.follow(args.cart, args.from_seq, args.node, args.idle_timeout, on_resume=resumed):
+            def truncated(cart: dict) -> None:
+                print(f"note: events before #{cart['seq'] + 1} are no longer kept; the cart as of"
+                      f" #{cart['seq']}:", file=sys.stderr, flush=True)
+                show({"cartAsOf": cart}, f"cart {cart['id']} at version {cart['version']}, seq {cart['seq']}")
+            for item in client.follow(args.cart, args.from_seq, args.node, args.idle_timeout,
+                                      on_resume=resumed, on_truncated=truncated):
                 show(item, describe_event(item))
                 count += 1
                 if args.count is not None and count >= args.count:
