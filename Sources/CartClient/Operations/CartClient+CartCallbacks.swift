@@ -13,10 +13,11 @@ extension CartClient {
 
     /// `readCart(_:_:)` with the reply passed to `completion`.
     public func readCart(_ cart: CartID, _ consistency: ReadConsistency, completion: @escaping Completion<CartReply>) {
-        switch consistency {
-        case .linearizable: start(.cartGet, GetCartRequest(cart: cart), cart: cart, completion: completion)
-        case .local(let endpoint): start(.cartGet, GetCartRequest(cart: cart, local: true), route: endpoint.map { .node($0) } ?? .anyNode,
-                                         completion: completion)
+        let request = GetCartRequest(cart: cart, local: consistency.localField)
+        if let local = consistency.localRoute {
+            start(.cartGet, request, route: local, completion: completion)
+        } else {
+            start(.cartGet, request, cart: cart, completion: completion)
         }
     }
 

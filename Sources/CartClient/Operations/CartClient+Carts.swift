@@ -22,12 +22,7 @@ extension CartClient {
     /// The cart, read as `consistency` says; a local read's reply names the replica that
     /// served it and how far it had applied (`servedBy`).
     public func readCart(_ cart: CartID, _ consistency: ReadConsistency) async throws(CartClientError) -> CartReply {
-        switch consistency {
-        case .linearizable:
-            return try await call(.cartGet, GetCartRequest(cart: cart), route: .partition(await partition(of: cart)))
-        case .local(let endpoint):
-            return try await call(.cartGet, GetCartRequest(cart: cart, local: true), route: endpoint.map { .node($0) } ?? .anyNode)
-        }
+        try await call(.cartGet, GetCartRequest(cart: cart, local: consistency.localField), route: await route(cart, consistency))
     }
 
     public func addItem(_ cart: CartID, item: ItemID, quantity: Int64, expectedVersion: Version? = nil,
@@ -76,14 +71,14 @@ extension CartClient {
     /// One page of the cart's retained history from `fromSeq`, read as `consistency` says.
     public func events(_ cart: CartID, fromSeq: Seq = Seq(1), eventsMax: UInt32 = CartAPILimits.eventsPerPageMax,
                        consistency: ReadConsistency = .linearizable) async throws(CartClientError) -> CartEventsReply {
-        switch consistency {
-        case .linearizable:
-            return try await call(.cartEvents, CartEventsRequest(cart: cart, fromSeq: fromSeq, eventsMax: eventsMax),
-                                  route: .partition(await partition(of: cart)))
-        case .local(let endpoint):
-            return try await call(.cartEvents, CartEventsRequest(cart: cart, fromSeq: fromSeq, eventsMax: eventsMax, local: true),
-                                  route: endpoint.map { .node($0) } ?? .anyNode)
-        }
+        try await call(.cartEvents, CartEventsRequest(cart: cart, fromSeq: fromSeq, eventsMax: eventsMax, local: consistency.localField),
+                       route: await route(cart, consistency))
+    }
+
+    /// Where a read of `cart` goes: as a local read says, else to the partition's leader.
+    private func route(_ cart: CartID, _ consistency: ReadConsistency) async -> Route {
+        if let local = consistency.localRoute { return local }
+        return .partition(await partition(of: cart))
     }
 
     /// Every retained event from `fromSeq` up to the cart's seq when the last page was read,

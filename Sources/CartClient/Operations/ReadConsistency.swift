@@ -9,3 +9,18 @@ public enum ReadConsistency: Sendable, Hashable {
     /// hosts no replica of the cart (or is cut off from its peers) names one that does.
     case local(at: Endpoint?)
 }
+
+extension ReadConsistency {
+    /// The requests' `local` field: true for a local read, absent for a linearizable one.
+    var localField: Bool? {
+        if case .local = self { return true }
+        return nil
+    }
+
+    /// Where a local read goes (that node, or any); nil for a linearizable read, which goes
+    /// to the cart partition's leader.
+    var localRoute: Route? {
+        guard case .local(let endpoint) = self else { return nil }
+        return endpoint.map { .node($0) } ?? .anyNode
+    }
+}

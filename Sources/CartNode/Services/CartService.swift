@@ -92,20 +92,17 @@ extension NodeServices {
             loop.failing {
                 let reader = try caller.user()
                 let partition = placement.partition(of: request.cart)
+                let read: @Sendable (PartitionState) throws(RPCError) -> Cart = { (state) throws(RPCError) -> Cart in
+                    do throws(DomainError) { return try state.cart(request.cart, readBy: reader).get() } catch { throw error.rpcError }
+                }
                 if request.local == true {
                     return readLocally(partition, on: loop) { replica, position throws(RPCError) in
-                        switch replica.state.cart(request.cart, readBy: reader) {
-                        case .success(let cart): return CartReply(cart: cart, servedBy: position)
-                        case .failure(let error): throw error.rpcError
-                        }
+                        CartReply(cart: try read(replica.state), servedBy: position)
                     }
                 }
                 return router.route(.cartGet, partition: partition, request, caller: caller, on: loop) { [self] replica in
                     replica.readLinearizable { (state) throws(RPCError) -> CartReply in
-                        switch state.cart(request.cart, readBy: reader) {
-                        case .success(let cart): return CartReply(cart: cart, leaderHint: self.selfHint)
-                        case .failure(let error): throw error.rpcError
-                        }
+                        CartReply(cart: try read(state), leaderHint: self.selfHint)
                     }
                 }
             }
@@ -205,13 +202,10 @@ extension NodeServices {
     func readLocally<T: Sendable>(_ partition: PartitionID, on loop: any EventLoop,
                                   _ body: @escaping @Sendable (PartitionReplica, ReplicaPosition) throws(RPCError) -> T) -> EventLoopFuture<T> {
         let refuse: @Sendable (String) -> EventLoopFuture<T> = { [self] reason in
-            var refusal = RPCError(.unavailable, "\(reason); read locally at another replica", retryAfterMs: UInt64(Router.retryPauseMs))
-            refusal.leaderHint = router.replicaHint(for: partition)
-            return loop.makeFailedFuture(refusal)
+            loop.makeFailedFuture(elsewhere(partition, because: reason, "read locally at another replica",
+                                            retryAfterMs: UInt64(Router.retryPauseMs)))
         }
-        guard let replica = replicas[partition] else {
-            return refuse("node \(node) does not host \(partition) (its replicas: \(placement.replicas(of: partition)))")
-        }
+        guard let replica = replicas[partition] else { return refuse(notHosted(partition)) }
         let node = node
         let read: @Sendable () -> EventLoopFuture<T> = { [metrics] in
             if let reason = replica.localReadRefusal { return refuse("node \(node): \(reason)") }
@@ -221,5 +215,18 @@ extension NodeServices {
             do { return replica.loop.makeSucceededFuture(try body(replica, position)) } catch { return replica.loop.makeFailedFuture(error) }
         }
         return (replica.loop.inEventLoop ? read() : replica.loop.flatSubmit(read)).hop(to: loop)
+    }
+
+    /// Why this node refuses what only a replica of `partition` serves.
+    func notHosted(_ partition: PartitionID) -> String {
+        "node \(node) does not host \(partition) (its replicas: \(placement.replicas(of: partition)))"
+    }
+
+    /// `unavailable` for what only a replica of `partition` serves (a watch, a local read) and
+    /// this node cannot: `reason`, then `advice`, with a hint naming another replica.
+    func elsewhere(_ partition: PartitionID, because reason: String, _ advice: String, retryAfterMs: UInt64? = nil) -> RPCError {
+        var refusal = RPCError(.unavailable, "\(reason); \(advice)", retryAfterMs: retryAfterMs)
+        refusal.leaderHint = router.replicaHint(for: partition)
+        return refusal
     }
 }

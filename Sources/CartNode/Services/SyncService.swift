@@ -23,9 +23,7 @@ extension NodeServices {
             let reader = try Caller(context).user()
             let partition = placement.partition(of: request.cart)
             guard let replica = replicas[partition] else {
-                var refusal = RPCError(.unavailable, "node \(node) does not host \(partition); watch on one of \(placement.replicas(of: partition))")
-                refusal.leaderHint = router.replicaHint(for: partition)
-                throw refusal
+                throw elsewhere(partition, because: notHosted(partition), "watch on one of them")
             }
             let channel = WatchChannel(eventsMax: configuration.watchBufferEventsMax, reader: reader)
             metrics.increment(.watchStreamsOpened)

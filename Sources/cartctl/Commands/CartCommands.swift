@@ -208,17 +208,8 @@ struct CartEvents: AsyncParsableCommand {
     func run() async throws {
         let (events, servedBy) = try await global.withClient { client in
             let consistency = try await read.consistency(client)
-            guard fromSeq == nil else { return try await client.allEvents(CartID(cart), fromSeq: Seq(fromSeq!), consistency: consistency) }
-            var from = Seq(1)
-            for attempt in 1... {
-                do {
-                    return try await client.allEvents(CartID(cart), fromSeq: from, consistency: consistency)
-                } catch let error as CartClientError where error.isHistoryTruncated && attempt < Self.truncatedRetriesMax {
-                    guard let oldest = error.oldestRetainedSeq, oldest > from else { throw error }
-                    from = oldest
-                }
-            }
-            return ([], nil)
+            guard let fromSeq else { return try await Self.retained(CartID(cart), from: Seq(1), client, consistency) }
+            return try await client.allEvents(CartID(cart), fromSeq: Seq(fromSeq), consistency: consistency)
         }
         ReadOptions.note(servedBy)
         if let first = events.first, fromSeq == nil, first.seq > Seq(1) {
@@ -226,6 +217,26 @@ struct CartEvents: AsyncParsableCommand {
         }
         if global.json { return Printer.json(events) }
         for event in events { Printer.line(Printer.event(event)) }
+    }
+
+    /// The cart's history from `from`, or from the oldest event kept when that is later (a
+    /// cart keeps its last 64), trying again while new events push the oldest kept on.
+    static func retained(_ cart: CartID, from: Seq, _ client: CartClient, _ consistency: ReadConsistency)
+        async throws -> (events: [CartEvent], servedBy: ReplicaPosition?) {
+        var from = from
+        var attempt = 1
+        while true {
+            let error: CartClientError
+            do {
+                return try await client.allEvents(cart, fromSeq: from, consistency: consistency)
+            } catch let failure {
+                error = failure
+            }
+            guard error.isHistoryTruncated, attempt < truncatedRetriesMax, let oldest = error.oldestRetainedSeq,
+                  oldest > from else { throw error }
+            from = oldest
+            attempt += 1
+        }
     }
 }
 

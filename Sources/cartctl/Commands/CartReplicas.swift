@@ -79,13 +79,13 @@ struct CartReplicas: AsyncParsableCommand {
             let address = addresses[node] ?? "?"
             do {
                 let endpoint = try Endpoint(parsing: address)
-                let (events, servedBy) = try await Self.retained(cart, from: Seq(1), client, .local(at: endpoint))
+                let (events, servedBy) = try await CartEvents.retained(cart, from: Seq(1), client, .local(at: endpoint))
                 reads.append((node, address, .success((events, servedBy))))
             } catch {
                 reads.append((node, address, .failure(error)))
             }
         }
-        let leaderHistory = try await Self.retained(cart, from: Seq(1), client, .linearizable).events
+        let leaderHistory = try await CartEvents.retained(cart, from: Seq(1), client, .linearizable).events
         var copies: [Copy] = []
         for (node, address, read) in reads {
             switch read {
@@ -101,26 +101,6 @@ struct CartReplicas: AsyncParsableCommand {
         return Comparison(cart: cart.rawValue, partition: partition.rawValue,
                           leader: view.leader == .none ? nil : view.leader.rawValue,
                           leaderSeq: leaderHistory.last?.seq.rawValue ?? 0, copies: copies)
-    }
-
-    /// The cart's history from `from`, or from the oldest event kept when that is later
-    /// (a cart keeps its last 64 events).
-    static func retained(_ cart: CartID, from: Seq, _ client: CartClient, _ consistency: ReadConsistency)
-        async throws -> (events: [CartEvent], servedBy: ReplicaPosition?) {
-        var from = from
-        var attempt = 1
-        while true {
-            let error: CartClientError
-            do {
-                return try await client.allEvents(cart, fromSeq: from, consistency: consistency)
-            } catch let failure {
-                error = failure
-            }
-            guard error.isHistoryTruncated, attempt < CartEvents.truncatedRetriesMax, let oldest = error.oldestRetainedSeq,
-                  oldest > from else { throw error }
-            from = oldest
-            attempt += 1
-        }
     }
 
     /// A copy against the leader's history: the events both keep must be equal, seq by seq;
