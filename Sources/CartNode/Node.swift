@@ -497,6 +497,8 @@ extension CartNode {
     }
 
     var placement: Placement? { running.withLockedValue { $0?.services.placement } }
+    /// The node's copy of catalogue items (tests make it disagree with the item's partition).
+    var itemCache: ItemCache? { running.withLockedValue { $0?.services.items } }
 
     /// The running node's services (nil once stopped). For tests.
     var services: NodeServices? { running.withLockedValue { $0?.services } }

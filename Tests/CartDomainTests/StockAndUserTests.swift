@@ -152,3 +152,80 @@ final class StockAndUserTests: XCTestCase {
         XCTAssertTrue(f.state.linksPending(before: resharedAt, limit: 10).isEmpty, "not pending for long yet")
     }
 }
+
+/// The availability check a cart's leader makes before proposing an addition or a quantity
+/// change (`PartitionState.checkAvailability`): advice from its copy of the item, not part of
+/// the logged decision.
+final class AvailabilityCheckTests: XCTestCase {
+    private func rare(stock: Int64) -> Item { Item(id: "rare", name: "Rare", price: Money(minorUnits: 100), stock: stock) }
+    private func add(_ quantity: Int64, by actor: UserID = "alice") -> Command {
+        .addItem(AddItem(cart: "c1", actor: actor, item: "rare", quantity: quantity, unitPrice: Money(minorUnits: 100)))
+    }
+    private func set(_ quantity: Int64) -> Command {
+        .setQuantity(SetQuantity(cart: "c1", actor: "alice", item: "rare", quantity: quantity))
+    }
+
+    // A line may grow up to the stock and no further, by an addition or a quantity change.
+    func testALineGrowsUpToTheStockAndNoFurther() throws {
+        var f = DomainFixture()
+        f.cartOfAlice()
+        let item = rare(stock: 3)
+        XCTAssertNoThrow(try f.state.checkAvailability(of: item, for: add(3), request: nil))
+        XCTAssertThrowsError(try f.state.checkAvailability(of: item, for: add(4), request: nil)) {
+            XCTAssertEqual($0 as? DomainError, .insufficientStock(item: "rare", available: 3))
+        }
+        f.accept(add(2))
+        XCTAssertNoThrow(try f.state.checkAvailability(of: item, for: add(1), request: nil))
+        XCTAssertThrowsError(try f.state.checkAvailability(of: item, for: add(2), request: nil)) {
+            XCTAssertEqual($0 as? DomainError, .insufficientStock(item: "rare", available: 3))
+        }
+        XCTAssertNoThrow(try f.state.checkAvailability(of: item, for: set(3), request: nil))
+        XCTAssertThrowsError(try f.state.checkAvailability(of: item, for: set(4), request: nil))
+        // Another item's copy says nothing of this line.
+        XCTAssertNoThrow(try f.state.checkAvailability(of: Item(id: "other", name: "O", price: .zero, stock: 0),
+                                                       for: add(50), request: nil))
+    }
+
+    // Once the stock falls below what the line holds, the line keeps its units and may
+    // shrink, but any growth is refused; nothing is ever available below zero.
+    func testALineAboveTheStockMayStayOrShrinkButNotGrow() {
+        var f = DomainFixture()
+        f.cartOfAlice()
+        f.accept(add(5))
+        let item = rare(stock: 1)
+        XCTAssertNoThrow(try f.state.checkAvailability(of: item, for: set(5), request: nil))
+        XCTAssertNoThrow(try f.state.checkAvailability(of: item, for: set(2), request: nil))
+        XCTAssertThrowsError(try f.state.checkAvailability(of: item, for: set(6), request: nil)) {
+            XCTAssertEqual($0 as? DomainError, .insufficientStock(item: "rare", available: 1))
+        }
+        XCTAssertThrowsError(try f.state.checkAvailability(of: rare(stock: 0), for: add(1), request: nil)) {
+            XCTAssertEqual($0 as? DomainError, .insufficientStock(item: "rare", available: 0))
+        }
+    }
+
+    // The command's own rules come first: a command they refuse passes the check, to be
+    // refused in the log as always (carol learns nothing of the stock); so does a retry the
+    // dedup window answers, and any line of an item with as many units as a line can hold.
+    func testTheCommandsOwnRulesAndRetriesComeFirst() {
+        var f = DomainFixture()
+        f.cartOfAlice()
+        let key = RequestKey(client: 7, request: 1)
+        f.accept(add(3), request: key)
+        let item = rare(stock: 3)
+        XCTAssertNoThrow(try f.state.checkAvailability(of: item, for: add(3), request: key), "a retry")
+        XCTAssertThrowsError(try f.state.checkAvailability(of: item, for: add(3), request: RequestKey(client: 7, request: 2)))
+        XCTAssertNoThrow(try f.state.checkAvailability(of: item, for: add(9, by: "carol"), request: nil))
+        XCTAssertNoThrow(try f.state.checkAvailability(of: item, for: add(0), request: nil))
+        XCTAssertNoThrow(try f.state.checkAvailability(of: item, for: set(9).withCart("c-none"), request: nil))
+        XCTAssertNoThrow(try f.state.checkAvailability(of: rare(stock: DomainLimits.standard.quantityMax), for: add(997), request: nil))
+        XCTAssertNoThrow(try f.state.checkAvailability(of: item, for: .removeItem(RemoveItem(cart: "c1", actor: "alice", item: "rare")),
+                                                       request: nil))
+    }
+}
+
+private extension Command {
+    func withCart(_ cart: CartID) -> Command {
+        guard case .setQuantity(let set) = self else { return self }
+        return .setQuantity(SetQuantity(cart: cart, actor: set.actor, item: set.item, quantity: set.quantity))
+    }
+}

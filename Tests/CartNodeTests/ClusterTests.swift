@@ -224,13 +224,13 @@ final class ClusterTests: XCTestCase {
     }
 
     // Checkout reserves stock on the items' partitions. With enough stock it completes and
-    // stock drops; when one item is short nothing is reserved, the answer names the item,
-    // and the cart is active again.
+    // stock drops; when one item is short (its stock fell after it was added) nothing is
+    // reserved, the answer names the item, and the cart is active again.
     func testCheckoutReservesStockAndCompensatesWhenOneItemIsShort() async throws {
         try await withCluster { cluster in
             let alice = try cluster.client(2, as: "alice")
             try await putItem(alice, "plenty", stock: 100)
-            try await putItem(alice, "scarce", stock: 1)
+            try await putItem(alice, "scarce", stock: 2)
             _ = try await alice.call(.cartCreate, CreateCartRequest(cart: "co-ok", request: Keys.next()))
             _ = try await alice.call(.cartAddItem, AddItemRequest(cart: "co-ok", item: "plenty", quantity: 3, request: Keys.next()))
             let okKey = Keys.next()
@@ -257,6 +257,7 @@ final class ClusterTests: XCTestCase {
             _ = try await alice.call(.cartCreate, CreateCartRequest(cart: "co-short", request: Keys.next()))
             _ = try await alice.call(.cartAddItem, AddItemRequest(cart: "co-short", item: "plenty", quantity: 2, request: Keys.next()))
             _ = try await alice.call(.cartAddItem, AddItemRequest(cart: "co-short", item: "scarce", quantity: 2, request: Keys.next()))
+            _ = try await alice.call(.itemAdjustStock, AdjustStockRequest(item: "scarce", delta: -1, request: Keys.next()))
             let shortKey = Keys.next()
             let refused = await assertRPCError(.failedPrecondition) {
                 try await alice.call(.cartCheckout, CheckoutRequest(cart: "co-short", request: shortKey))
@@ -273,6 +274,66 @@ final class ClusterTests: XCTestCase {
             await assertRPCError(.failedPrecondition) {
                 try await alice.call(.cartCheckout, CheckoutRequest(cart: "co-short", request: shortKey))
             }
+        }
+    }
+
+    // A line may not grow beyond the units of its item that can still be reserved: alice's
+    // additions and quantity changes past the stock are refused before the log, naming the
+    // item and what is available, and change nothing. Asked through a node that forwards to
+    // the cart's leader, which checks against its copy of the item. Once the stock falls
+    // below what the line holds, the line keeps its units and may shrink but not grow; a
+    // retry of an addition made before is answered as the first time; carol, who may not
+    // touch the cart, is told so rather than anything of the stock.
+    func testALineMayNotGrowBeyondTheItemsStock() async throws {
+        try await withCluster { cluster in
+            let (_, _, front, _, cart) = try await cluster.cartLedElsewhere(named: "avail")
+            let alice = try cluster.client(front, as: "alice")
+            let carol = try cluster.client(front, as: "carol")
+            try await putItem(alice, "rare", stock: 3)
+            _ = try await alice.call(.cartAddItem, AddItemRequest(cart: cart, item: "rare", quantity: 2, request: Keys.next()))
+            let line: @Sendable () async throws -> Int64? = {
+                try await alice.call(.cartGet, GetCartRequest(cart: cart)).cart.line(for: "rare")?.quantity
+            }
+
+            let tooMany = await assertRPCError(.failedPrecondition) {
+                try await alice.call(.cartAddItem, AddItemRequest(cart: cart, item: "rare", quantity: 2, request: Keys.next()))
+            }
+            XCTAssertEqual(tooMany?.message, "[10] insufficient stock for rare: 3 available")
+            await assertRPCError(.failedPrecondition) {
+                try await alice.call(.cartSetQuantity, SetQuantityRequest(cart: cart, item: "rare", quantity: 4, request: Keys.next()))
+            }
+            await assertRPCError(.permissionDenied) {
+                try await carol.call(.cartAddItem, AddItemRequest(cart: cart, item: "rare", quantity: 5, request: Keys.next()))
+            }
+            let atTwo = try await line()
+            XCTAssertEqual(atTwo, 2, "refusals change nothing")
+
+            let lastUnit = Keys.next()
+            let first = try await alice.call(.cartAddItem, AddItemRequest(cart: cart, item: "rare", quantity: 1, request: lastUnit))
+            _ = try await alice.call(.cartSetQuantity, SetQuantityRequest(cart: cart, item: "rare", quantity: 3, request: Keys.next()))
+
+            // Two units are sold elsewhere: the line holds 3 of the 1 left.
+            _ = try await alice.call(.itemAdjustStock, AdjustStockRequest(item: "rare", delta: -2, request: Keys.next()))
+            try await eventually(10, "the cart's leader sees the lower stock") {
+                do {
+                    _ = try await alice.call(.cartAddItem, AddItemRequest(cart: cart, item: "rare", quantity: 1, request: Keys.next()))
+                    XCTFail("an addition past the stock was accepted")
+                    return true
+                } catch let refusal as RPCError {
+                    return refusal.message == "[10] insufficient stock for rare: 1 available"
+                }
+            }
+            let retried = try await alice.call(.cartAddItem, AddItemRequest(cart: cart, item: "rare", quantity: 1, request: lastUnit))
+            XCTAssertEqual(retried, first, "a retry gets its first answer")
+            _ = try await alice.call(.cartSetQuantity, SetQuantityRequest(cart: cart, item: "rare", quantity: 3, request: Keys.next()))
+            _ = try await alice.call(.cartSetQuantity, SetQuantityRequest(cart: cart, item: "rare", quantity: 2, request: Keys.next()))
+            let atLast = try await line()
+            XCTAssertEqual(atLast, 2, "a line above the stock may stay and shrink")
+            await assertRPCError(.failedPrecondition) {
+                try await alice.call(.cartSetQuantity, SetQuantityRequest(cart: cart, item: "rare", quantity: 3, request: Keys.next()))
+            }
+            let refusals = [NodeID(1), NodeID(2), NodeID(3)].map { cluster.node($0).metrics.value(.availabilityRefusals) }
+            XCTAssertGreaterThanOrEqual(refusals.reduce(0, +), 4, "counted where they were refused")
         }
     }
 

@@ -321,6 +321,53 @@ final class StalledDiskTests: XCTestCase {
         return replies
     }
 
+    /// The availability check reads what the leader has applied. A retry that arrives while
+    /// its first attempt waits for the followers' disks goes to the log even when the check
+    /// would now refuse it (the leader's copy of the item says a unit fewer is left than when
+    /// the first attempt passed): the log answers it as the first attempt, and the client
+    /// gets one answer for both. A new request for the same unit is refused.
+    func testARetryWhileItsFirstAttemptWaitsIsAnsweredByTheLog() async throws {
+        let cluster = try TestCluster(size: 3, partitions: 4) { $0.electionTimeoutTicks = 50 }
+        do {
+            let (cart, _, leader, client) = try await Self.start(cluster)
+            let rare = Item(id: "rare", name: "rare", price: Money(minorUnits: 100), stock: 3)
+            _ = try await client.call(.itemPut, PutItemRequest(item: rare.id, name: rare.name, price: rare.price,
+                                                               initialStock: rare.stock, request: Keys.next()))
+            _ = try await client.call(.cartAddItem, AddItemRequest(cart: cart, item: rare.id, quantity: 2, request: Keys.next()))
+            let cache = try XCTUnwrap(cluster.node(leader).itemCache)
+            try await eventually(10, "the leader's copy of the item") { cache.item(rare.id) == rare }
+            let followers = [NodeID(1), NodeID(2), NodeID(3)].filter { $0 != leader }
+            let journals = try followers.map { try XCTUnwrap(cluster.node($0).journal) }
+            let lastUnit = AddItemRequest(cart: cart, item: rare.id, quantity: 1, request: Keys.next())
+            let proposed = cluster.node(leader).metrics.value(.proposals)
+            let (first, retry) = try await Self.whileStalled(journals) {
+                async let first = client.call(.cartAddItem, lastUnit)
+                try await eventually(10, "the first attempt is proposed") {
+                    cluster.node(leader).metrics.value(.proposals) > proposed
+                }
+                var fewer = rare
+                fewer.stock = 2
+                cache.update(fewer)
+                async let retry = client.call(.cartAddItem, lastUnit)
+                try await eventually(10, "the retry is proposed too") {
+                    cluster.node(leader).metrics.value(.proposals) > proposed + 1
+                }
+                for journal in journals { journal.resumeSyncs() }
+                return (try await first, try await retry)
+            }
+            XCTAssertEqual(retry, first)
+            XCTAssertEqual(first.seq, Seq(3), "create, the first two units, the last unit")
+            let refused = await assertRPCError(.failedPrecondition) {
+                try await client.call(.cartAddItem, AddItemRequest(cart: cart, item: rare.id, quantity: 1, request: Keys.next()))
+            }
+            XCTAssertEqual(refused?.message, "[10] insufficient stock for rare: 2 available")
+        } catch {
+            await cluster.shutdown()
+            throw error
+        }
+        await cluster.shutdown()
+    }
+
     private static func start(_ cluster: TestCluster) async throws -> (CartID, PartitionID, NodeID, RPCClient) {
         try await cluster.startAll()
         try await cluster.waitForLeaders()

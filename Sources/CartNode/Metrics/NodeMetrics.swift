@@ -11,7 +11,7 @@ final class NodeMetrics: Sendable {
         case raftAppendsSent, raftEmptyAppendsSent, raftEntriesSent
         case watchStreamsOpened, watchResyncs, watchHistoryTruncated, historyFromRecent, watchItemsDirect
         case snapshotsTaken, snapshotsInstalled, snapshotsDecodedOffLoop, snapshotDecodes
-        case checkoutsResumed, checkoutSettlementsRefused, linksResent
+        case checkoutsResumed, checkoutSettlementsRefused, linksResent, availabilityRefusals
         case loopStalls
 
         var name: String {
@@ -50,6 +50,7 @@ final class NodeMetrics: Sendable {
             case .checkoutsResumed: "saga.checkouts.resumed"
             case .linksResent: "saga.links.resent"
             case .checkoutSettlementsRefused: "saga.settlements.refused"
+            case .availabilityRefusals: "stock.availability_refusals"
             case .loopStalls: "loop.stalls"
             }
         }
@@ -91,6 +92,7 @@ final class NodeMetrics: Sendable {
             case .checkoutsResumed: "Checkout sagas resumed by a new leader."
             case .linksResent: "User-cart links sent again by a new leader."
             case .checkoutSettlementsRefused: "Checkout settlements the cart's partition refused."
+            case .availabilityRefusals: "Additions and quantity increases refused before the log: the line would hold more units than the item's stock."
             case .loopStalls: "Event-loop stalls of 250 ms or more."
             }
         }

@@ -328,7 +328,7 @@ final class PartitionReplica: @unchecked Sendable {
         }
         do {
             let (index, term) = try raft.propose(data)
-            let replaced = pending.updateValue(PendingProposal(term: term, completion: completion), forKey: index)
+            let replaced = pending.updateValue(PendingProposal(term: term, request: request, completion: completion), forKey: index)
             // A proposal of an earlier term at this index can no longer commit here (its entry
             // was overwritten); answer it rather than drop its completion.
             replaced?.completion(.failure(notLeaderError()))
@@ -344,6 +344,33 @@ final class PartitionReplica: @unchecked Sendable {
         let promise = loop.makePromise(of: CommandOutcome.self)
         propose(command, request: request) { promise.completeWith($0.mapError { $0 as any Error }) }
         return promise.futureResult
+    }
+
+    /// Proposes a line's addition or quantity change unless it would grow the line beyond
+    /// `available`'s stock (`PartitionState.checkAvailability`: refused here with
+    /// `insufficientStock`, nothing logged).
+    ///
+    /// The check reads the applied state, so it refuses only while that state holds every
+    /// entry that could answer the request. A new leader has not applied a previous leader's
+    /// entries until it applies one of its own term, and a request whose key has a proposal
+    /// in flight here is a retry the log will answer as its first attempt; in either case
+    /// the command goes to the log unchecked.
+    func propose(_ command: Command, request: RequestKey?, available item: Item) -> EventLoopFuture<CommandOutcome> {
+        do throws(DomainError) {
+            try state.checkAvailability(of: item, for: command, request: request)
+        } catch {
+            if raft.term(at: appliedIndex) == raft.currentTerm, !isInFlight(request) {
+                metrics.increment(.availabilityRefusals)
+                return loop.makeFailedFuture(error.rpcError)
+            }
+        }
+        return propose(command, request: request)
+    }
+
+    /// A proposal under `request`'s key waits here to be applied.
+    private func isInFlight(_ request: RequestKey?) -> Bool {
+        guard let request else { return false }
+        return pending.values.contains { $0.request == request }
     }
 
     /// Runs `body` on the state once this leader has confirmed its leadership with a

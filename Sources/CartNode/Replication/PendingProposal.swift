@@ -9,6 +9,9 @@ typealias ProposalCompletion = (Result<CommandOutcome, RPCError>) -> Void
 
 struct PendingProposal {
     let term: Term
+    /// The client's request key, if the command has one: a retry arriving while this is in
+    /// flight is let through to the log, which answers it as the first attempt.
+    let request: RequestKey?
     let completion: ProposalCompletion
 }
 

@@ -36,7 +36,7 @@ extension NodeServices {
                         let command = Command.addItem(AddItem(cart: request.cart, actor: actor, item: request.item,
                                                               quantity: request.quantity, unitPrice: item.price,
                                                               expectedVersion: request.expectedVersion))
-                        return replica.propose(command, request: request.request).flatMapThrowing { outcome in
+                        return replica.propose(command, request: request.request, available: item).flatMapThrowing { outcome in
                             try self.writeReply(outcome, cart: request.cart, replica: replica)
                         }
                     }
@@ -57,7 +57,8 @@ extension NodeServices {
         table.add(.cartSetQuantity) { [self] request, caller, loop in
             loop.failing {
                 let actor = try caller.user()
-                return writeCart(.cartSetQuantity, request, cart: request.cart, caller: caller, on: loop) { _ in
+                return writeCart(.cartSetQuantity, request, cart: request.cart, caller: caller, on: loop,
+                                 growing: (request.item, to: request.quantity)) { _ in
                     .setQuantity(SetQuantity(cart: request.cart, actor: actor, item: request.item, quantity: request.quantity,
                                              expectedVersion: request.expectedVersion))
                 }
@@ -142,12 +143,24 @@ extension NodeServices {
 
     /// A cart write: route to the cart's leader, propose, answer from the applied events,
     /// then send the users' partitions the links and unlinks its membership events call
-    /// for (`sendLinks`), from the leader.
+    /// for (`sendLinks`), from the leader. A write `growing` a line to more units than the
+    /// line holds is checked against the item's stock first (`checkingAvailability`).
     func writeCart<Request>(_ method: RPCMethod<Request, CartWriteReply>, _ request: Request, cart: CartID, caller: Caller,
-                            on loop: any EventLoop, command: @escaping @Sendable (PartitionReplica) -> Command) -> EventLoopFuture<CartWriteReply>
+                            on loop: any EventLoop, growing line: (item: ItemID, to: Int64)? = nil,
+                            command: @escaping @Sendable (PartitionReplica) -> Command) -> EventLoopFuture<CartWriteReply>
     where Request: MutatingRequest {
         router.route(method, partition: placement.partition(of: cart), request, caller: caller, on: loop) { [self] replica in
-            replica.propose(command(replica), request: request.request).flatMapThrowing { outcome in
+            let command = command(replica)
+            let proposed: EventLoopFuture<CommandOutcome>
+            if let line, let held = replica.state.carts[cart]?.line(for: line.item)?.quantity, line.to > held {
+                // Only a line the cart holds can grow; a missing one is refused in the log.
+                proposed = item(line.item, on: replica.loop).flatMap { item in
+                    replica.propose(command, request: request.request, available: item)
+                }
+            } else {
+                proposed = replica.propose(command, request: request.request)
+            }
+            return proposed.flatMapThrowing { outcome in
                 let reply = try self.writeReply(outcome, cart: cart, replica: replica)
                 if case .accepted(let events) = outcome {
                     let changes = LinkChange.changes(in: events)

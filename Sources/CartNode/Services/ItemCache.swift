@@ -11,7 +11,8 @@ import NIOConcurrencyHelpers
 /// at most that replica's replication lag behind the item's leader (normally one round
 /// trip). Items of partitions this node does not host are fetched from their leader on a
 /// miss and kept for `remoteEntryLifetimeMs`. The price is only a quote: the line keeps the
-/// price of its first addition, and stock is enforced at checkout, on the item's partition.
+/// price of its first addition. The stock is advice too (a line may not grow beyond it,
+/// `PartitionState.checkAvailability`); it is enforced at checkout, on the item's partition.
 final class ItemCache: Sendable {
     static let remoteEntryLifetimeMs: UInt64 = 1_000
     static let entriesMax = 1_000_000
