@@ -150,4 +150,38 @@ final class LocalReadTests: XCTestCase {
         }
         await cluster.shutdown()
     }
+
+    // A follower ("front") restarts while its peers serve, but what it sends its partition's
+    // leader waits on the way (the leader's messages reach it). It knows the leader from its
+    // heartbeats, and its disk holds the cart, yet it refuses local reads until the read
+    // barrier it asks the leader once it knows one has come back: its copy may lack what was
+    // written while it was down. Once the path resumes, it serves its copy, caught up.
+    func testARestartedReplicaHearingItsLeaderRefusesLocalReadsUntilItsBarrierReturns() async throws {
+        try await ProxiedPaths.withCluster(size: 3, partitions: 4) { cluster, proxies in
+            let (partition, leader, front, third, cart) = try await cluster.cartLedElsewhere(named: "local-restart")
+            let viaThird = try cluster.client(third, as: "alice")
+            let before = try await viaThird.call(.cartAddItem, AddItemRequest(cart: cart, item: "sku-c", quantity: 1, request: Keys.next()))
+            let viaFront = try cluster.client(front, as: "alice")
+            try await eventually(10, "node \(front) applied the add") {
+                try await viaFront.call(.cartGet, GetCartRequest(cart: cart, local: true)).cart.seq == before.seq
+            }
+            await cluster.stop(front)
+            let during = try await viaThird.call(.cartAddItem, AddItemRequest(cart: cart, item: "sku-c", quantity: 1, request: Keys.next()))
+
+            proxies[front, leader].hold()
+            try await cluster.start(front)
+            let again = try cluster.client(front, as: "alice")
+            try await eventually(15, "node \(front) hears its leader of \(partition)") {
+                await cluster.node(front).partitionStatuses().first { $0.partition == partition }?.leader == leader
+            }
+            let refusal = await assertRPCError(.unavailable) { try await again.call(.cartGet, GetCartRequest(cart: cart, local: true)) }
+            XCTAssertTrue(refusal?.message.contains("has not caught up with a leader since the node started") ?? false,
+                          "\(String(describing: refusal))")
+
+            proxies[front, leader].release()
+            try await eventually(20, "node \(front) serves its copy once its barrier returns") {
+                (try? await again.call(.cartGet, GetCartRequest(cart: cart, local: true)).cart.seq) == during.seq
+            }
+        }
+    }
 }
