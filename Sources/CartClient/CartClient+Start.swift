@@ -37,18 +37,19 @@ extension CartClient {
         }
     }
 
-    /// `start` for a request about `cart`: routed to the cart's partition once the cluster's
-    /// status has been asked for (the first request asks, in a task).
+    /// `start` for a request about `cart`: routed to the cart's partition (its leader, or as
+    /// `consistency` says for a read) once the cluster's status has been asked for (the first
+    /// request asks, in a task).
     func start<Request, Response>(_ method: RPCMethod<Request, Response>, _ request: Request, cart: CartID,
-                                  completion: @escaping Completion<Response>) {
+                                  _ consistency: ReadConsistency = .linearizable, completion: @escaping Completion<Response>) {
         guard !configuration.followLeaders || !statusLearned.isDue else {
             Task {
-                let route = Route.partition(await self.partition(of: cart))
+                let route = consistency.route(to: await self.partition(of: cart))
                 self.start(method, request, route: route, completion: completion)
             }
             return
         }
-        start(method, request, route: .partition(routing.partitionMap?.partition(of: cart)), completion: completion)
+        start(method, request, route: consistency.route(to: routing.partitionMap?.partition(of: cart)), completion: completion)
     }
 
     /// Goes on as `call` does, in a task: first, after `failure` (the first attempt's error

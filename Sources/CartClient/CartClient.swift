@@ -160,7 +160,10 @@ public final class CartClient: Sendable {
                 return leader
             }
             return routing.nextEndpoint(avoiding: avoiding, isUnreachable: isUnreachable)
-        case .partition(nil), .anyNode:
+        case .replica(let partition?):
+            if let replica = routing.nextReplica(of: partition, avoiding: avoiding, isUnreachable: isUnreachable) { return replica }
+            return routing.nextEndpoint(avoiding: avoiding, isUnreachable: isUnreachable)
+        case .partition(nil), .replica(nil), .anyNode:
             return routing.nextEndpoint(avoiding: avoiding, isUnreachable: isUnreachable)
         }
     }

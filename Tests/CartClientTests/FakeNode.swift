@@ -40,6 +40,17 @@ final class FakeNode: @unchecked Sendable {
         }
     }
 
+    /// Serves `Cart.get` with `answer(request)`; the calls are counted.
+    func onGetCart(_ answer: @escaping @Sendable (GetCartRequest) throws -> CartReply) {
+        server.register(.cartGet) { [self] request, _ in
+            lock.withLock { getCartCalls += 1 }
+            return try answer(request)
+        }
+    }
+
+    private var getCartCalls = 0
+    var cartGets: Int { lock.withLock { getCartCalls } }
+
     /// Serves `Cluster.status` with `answer(callNumber)` (0-based); the calls are counted.
     func onClusterStatus(_ answer: @escaping @Sendable (Int) throws -> ClusterStatusReply) {
         server.register(.clusterStatus) { [self] _, _ in

@@ -64,6 +64,54 @@ final class RoutingAndRetryTests: XCTestCase {
         XCTAssertEqual(Set(keys).count, 1, "one logical request, one key: \(keys)")
     }
 
+    // Story: four nodes; the cluster's status names nodes 2, 4 and 3 (the leader) as the
+    // replicas of the cart's partition. Local reads with no node named go to those three in
+    // turn, none to node 1, which would only refuse them (no replica there) and send the
+    // client on; a linearizable read goes to the leader. Once node 2 stops answering, the
+    // other two serve.
+    func testLocalReadsGoToTheCartPartitionsReplicasInTurn() async throws {
+        let cart = CartID("cart-1")
+        let partition = PartitionMap(partitionCount: 4).partition(of: cart)
+        try await startNodes(4) { node, all in
+            let id = NodeID(UInt64(all.firstIndex { $0 === node }! + 1))
+            node.onClusterStatus { _ in
+                let members = all.enumerated().map { NodeAddress(node: NodeID(UInt64($0.offset + 1)), clientAddress: $0.element.endpoint.description) }
+                let status = PartitionStatus(partition: partition, replicas: [2, 4, 3].map { NodeID($0) }, role: .follower, leader: 3,
+                                             term: Term(1), commitIndex: .zero, appliedIndex: .zero, lastIndex: .zero, snapshotIndex: .zero)
+                return ClusterStatusReply(node: id, nodes: members, partitionCount: 4, partitions: [status])
+            }
+            node.onGetCart { request in
+                guard request.local == true || id == 3 else { throw RPCError(.notLeader, "node \(id) does not lead \(partition)") }
+                guard [2, 3, 4].contains(id.rawValue) else {
+                    throw RPCError(.unavailable, "node \(id) does not host \(partition)",
+                                   leaderHint: LeaderHint(nodeID: 2, address: all[1].endpoint.description), retryAfterMs: 5)
+                }
+                return CartReply(cart: Cart(id: cart, owner: "alice", createdAt: Timestamp(millisecondsSinceEpoch: 1)), servedBy: ReplicaPosition(node: id, appliedIndex: .zero,
+                                                                                                   commitIndex: .zero, leader: 3))
+            }
+        }
+        let client = client(.test([nodes[0].endpoint]))
+        var servedBy: [NodeID] = []
+        for _ in 0..<8 {
+            let reply = try await client.readCart(cart, .local(at: nil))
+            servedBy.append(try XCTUnwrap(reply.servedBy?.node))
+        }
+        XCTAssertEqual(nodes[0].cartGets, 0, "node 1 hosts no replica: \(servedBy)")
+        XCTAssertEqual(Set(servedBy), [2, 3, 4], "spread over the replicas: \(servedBy)")
+        XCTAssertEqual(client.retries, 0)
+
+        let leaderGets = nodes[2].cartGets
+        _ = try await client.readCart(cart, .linearizable)
+        XCTAssertEqual(nodes[2].cartGets, leaderGets + 1, "a linearizable read goes to the leader")
+
+        await nodes[1].shutdown()
+        for _ in 0..<4 {
+            let reply = try await client.readCart(cart, .local(at: nil))
+            XCTAssertNotEqual(reply.servedBy?.node, 2)
+        }
+        XCTAssertEqual(nodes[0].cartGets, 0)
+    }
+
     // Story: the leader answers "unavailable, retry after 150 ms" with a hint naming itself
     // (it leads but is not ready yet). That is no redirect: the client waits as told before
     // each retry instead of asking the same node again at once.

@@ -13,12 +13,7 @@ extension CartClient {
 
     /// `readCart(_:_:)` with the reply passed to `completion`.
     public func readCart(_ cart: CartID, _ consistency: ReadConsistency, completion: @escaping Completion<CartReply>) {
-        let request = GetCartRequest(cart: cart, local: consistency.localField)
-        if let local = consistency.localRoute {
-            start(.cartGet, request, route: local, completion: completion)
-        } else {
-            start(.cartGet, request, cart: cart, completion: completion)
-        }
+        start(.cartGet, GetCartRequest(cart: cart, local: consistency.localField), cart: cart, consistency, completion: completion)
     }
 
     public func addItem(_ cart: CartID, item: ItemID, quantity: Int64, expectedVersion: Version? = nil,

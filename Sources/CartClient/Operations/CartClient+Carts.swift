@@ -75,10 +75,9 @@ extension CartClient {
                        route: await route(cart, consistency))
     }
 
-    /// Where a read of `cart` goes: as a local read says, else to the partition's leader.
+    /// Where a read of `cart` goes: to the partition's leader, or as a local read says.
     private func route(_ cart: CartID, _ consistency: ReadConsistency) async -> Route {
-        if let local = consistency.localRoute { return local }
-        return .partition(await partition(of: cart))
+        consistency.route(to: await partition(of: cart))
     }
 
     /// Every retained event from `fromSeq` up to the cart's seq when the last page was read,

@@ -1,3 +1,5 @@
+import CartTypes
+
 /// Where a cart read is served.
 public enum ReadConsistency: Sendable, Hashable {
     /// At the cart partition's leader after a ReadIndex round: the answer holds every write
@@ -5,8 +7,9 @@ public enum ReadConsistency: Sendable, Hashable {
     case linearizable
     /// From one replica's applied state, without the leader, so it answers during an election
     /// or while the leader is out of reach, and may miss the latest writes (see
-    /// `ReplicaPosition`). `at`: that node only, no failing over; nil: any node, and one that
-    /// hosts no replica of the cart (or is cut off from its peers) names one that does.
+    /// `ReplicaPosition`). `at`: that node only, no failing over; nil: the cart partition's
+    /// replicas in turn (any node until the cluster's status named them; one that hosts no
+    /// replica of the cart, or is cut off from its peers, names one that does).
     case local(at: Endpoint?)
 }
 
@@ -17,10 +20,13 @@ extension ReadConsistency {
         return nil
     }
 
-    /// Where a local read goes (that node, or any); nil for a linearizable read, which goes
-    /// to the cart partition's leader.
-    var localRoute: Route? {
-        guard case .local(let endpoint) = self else { return nil }
-        return endpoint.map { .node($0) } ?? .anyNode
+    /// Where a read of a cart in `partition` goes: a linearizable one to the partition's
+    /// leader; a local one to its node, or to the partition's replicas in turn.
+    func route(to partition: PartitionID?) -> Route {
+        switch self {
+        case .linearizable: .partition(partition)
+        case .local(let endpoint?): .node(endpoint)
+        case .local(nil): .replica(partition)
+        }
     }
 }

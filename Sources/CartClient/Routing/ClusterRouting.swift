@@ -15,6 +15,9 @@ final class ClusterRouting: Sendable {
         var nodes: [Endpoint: NodeID] = [:]
         var endpoints: [Endpoint]
         var nextEndpoint = 0
+        /// Each partition's replicas, as the last status that named them said.
+        var replicas: [PartitionID: [NodeID]] = [:]
+        var nextReplica: UInt = 0
         /// The text of the last leader hint whose address was recorded, per node, so a hint
         /// repeating it need not be parsed again.
         var hintedAddresses: [NodeID: String] = [:]
@@ -43,6 +46,10 @@ final class ClusterRouting: Sendable {
             for member in status.nodes {
                 guard let endpoint = try? Endpoint(parsing: member.clientAddress) else { continue }
                 Self.record(member.node, at: endpoint, in: &topology)
+            }
+            for partition in status.partitions where !partition.replicas.isEmpty {
+                guard topology.replicas.count < PartitionMap.partitionCountMax || topology.replicas[partition.partition] != nil else { continue }
+                topology.replicas[partition.partition] = Array(partition.replicas.prefix(NodePool.endpointsMax))
             }
         }
         for partition in status.partitions where partition.leader != .none {
@@ -105,6 +112,20 @@ final class ClusterRouting: Sendable {
                 ?? first
             topology.nextEndpoint = (picked + 1) % count
             return topology.endpoints[picked]
+        }
+    }
+
+    /// The next of `partition`'s replicas whose address is known, in turn, leaving out those
+    /// in `avoiding` and, while others remain, the unreachable; nil when the partition's
+    /// replicas are not known or all are avoided.
+    func nextReplica(of partition: PartitionID, avoiding: Set<Endpoint>, isUnreachable: (Endpoint) -> Bool = { _ in false }) -> Endpoint? {
+        topology.withLockedValue { topology in
+            let endpoints = (topology.replicas[partition] ?? []).compactMap { topology.addresses[$0] }.filter { !avoiding.contains($0) }
+            guard !endpoints.isEmpty else { return nil }
+            let reachable = endpoints.filter { !isUnreachable($0) }
+            let candidates = reachable.isEmpty ? endpoints : reachable
+            topology.nextReplica &+= 1
+            return candidates[Int(topology.nextReplica % UInt(candidates.count))]
         }
     }
 

@@ -10,7 +10,12 @@ enum Route: Sendable {
     case anyNode
     /// Exactly this node, no failing over (per-node status).
     case node(Endpoint)
+    /// Any replica of a partition, in turn (a local read): the replicas the cluster's status
+    /// named, else any node (one that hosts no replica names one that does).
+    case replica(PartitionID?)
 
+    /// The partition whose leader this route follows: replies and refusals on it teach the
+    /// client that partition's leader. A replica's answer names no leader.
     var partition: PartitionID? {
         if case .partition(let partition) = self { return partition }
         return nil

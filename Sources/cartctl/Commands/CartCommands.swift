@@ -42,7 +42,8 @@ struct ReadOptions: ParsableArguments {
     @Flag(help: ArgumentHelp("Read one replica's copy as far as it has applied, without the leader: answers during an "
                              + "election, may miss the latest writes. A note on stderr names the node and how far it had applied."))
     var local = false
-    @Option(help: "With --local: the node whose copy to read (its id, as `cartctl cluster status` shows it).")
+    @Option(help: ArgumentHelp("With --local: the node whose copy to read (its id, as `cartctl cluster status` shows it); "
+                               + "without it, one of the cart partition's replicas."))
     var node: UInt64?
 
     func validate() throws {
