@@ -102,6 +102,32 @@ final class CartAPIEncodingTests: XCTestCase {
     }
 
     // Raft messages of many partitions travel in one batch, entries and snapshots included.
+    // The status's `placement` came after its first version: a reader that predates it skips
+    // it, and a status from a node that predates it reads as "no placement" (the client then
+    // takes the replicas of the partitions the node hosts).
+    func testStatusPlacementIsCompatibleWithReadersAndWritersThatPredateIt() throws {
+        struct FirstClusterStatusReply: Codable, Hashable, Sendable, RPCMessage {
+            var node: NodeID
+            var nodes: [NodeAddress]
+            var partitionCount: UInt32
+            var partitions: [PartitionStatus]
+            enum CodingKeys: Int, CodingKey { case node = 1, nodes = 2, partitionCount = 3, partitions = 4 }
+        }
+        let nodes = [NodeAddress(node: 1, clientAddress: "127.0.0.1:7401")]
+        let hosted = PartitionStatus(partition: 1, replicas: [1, 2, 3], role: .leader, leader: 1, term: 4,
+                                     commitIndex: 9, appliedIndex: 9, lastIndex: 9, snapshotIndex: 0)
+        let placement = [PartitionReplicas(partition: 0, replicas: [4, 5, 1]), PartitionReplicas(partition: 1, replicas: [1, 2, 3])]
+        let reply = ClusterStatusReply(node: 1, nodes: nodes, partitionCount: 2, partitions: [hosted], placement: placement)
+        try roundTrip(reply)
+        var buffer = ByteBufferAllocator().buffer(capacity: 64)
+        try reply.encodeRPC(into: &buffer)
+        XCTAssertEqual(try FirstClusterStatusReply.decodeRPC(from: buffer),
+                       FirstClusterStatusReply(node: 1, nodes: nodes, partitionCount: 2, partitions: [hosted]))
+        buffer.clear()
+        try FirstClusterStatusReply(node: 1, nodes: nodes, partitionCount: 2, partitions: [hosted]).encodeRPC(into: &buffer)
+        XCTAssertEqual(try ClusterStatusReply.decodeRPC(from: buffer).placement, nil)
+    }
+
     func testRaftBatchRoundTripsMessagesOfSeveralPartitions() throws {
         var append = Message(kind: .append, from: 1, to: 2, term: 3)
         append.entries = [Entry(term: 3, index: 10, data: [1, 2, 3]), Entry(term: 3, index: 11, data: [])]

@@ -63,15 +63,33 @@ public struct ClusterStatusReply: Codable, Hashable, Sendable, RPCMessage {
     public var nodes: [NodeAddress]
     public var partitionCount: UInt32
     public var partitions: [PartitionStatus]
+    /// Every partition's replicas, hosted here or not (nil from nodes that predate it), so a
+    /// client can send a partition's local reads and watches to its replicas.
+    public var placement: [PartitionReplicas]?
 
-    public init(node: NodeID, nodes: [NodeAddress], partitionCount: UInt32, partitions: [PartitionStatus]) {
+    public init(node: NodeID, nodes: [NodeAddress], partitionCount: UInt32, partitions: [PartitionStatus],
+                placement: [PartitionReplicas]? = nil) {
         self.node = node
         self.nodes = nodes
         self.partitionCount = partitionCount
         self.partitions = partitions
+        self.placement = placement
     }
 
-    enum CodingKeys: Int, CodingKey { case node = 1, nodes = 2, partitionCount = 3, partitions = 4 }
+    enum CodingKeys: Int, CodingKey { case node = 1, nodes = 2, partitionCount = 3, partitions = 4, placement = 5 }
+}
+
+/// The nodes that replicate one partition, in placement order.
+public struct PartitionReplicas: Codable, Hashable, Sendable {
+    public var partition: PartitionID
+    public var replicas: [NodeID]
+
+    public init(partition: PartitionID, replicas: [NodeID]) {
+        self.partition = partition
+        self.replicas = replicas
+    }
+
+    enum CodingKeys: Int, CodingKey { case partition = 1, replicas = 2 }
 }
 
 /// The answer to `Cluster.health`.

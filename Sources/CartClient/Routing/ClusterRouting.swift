@@ -47,7 +47,8 @@ final class ClusterRouting: Sendable {
                 guard let endpoint = try? Endpoint(parsing: member.clientAddress) else { continue }
                 Self.record(member.node, at: endpoint, in: &topology)
             }
-            for partition in status.partitions where !partition.replicas.isEmpty {
+            let placement = status.placement ?? status.partitions.map { PartitionReplicas(partition: $0.partition, replicas: $0.replicas) }
+            for partition in placement where !partition.replicas.isEmpty {
                 guard topology.replicas.count < PartitionMap.partitionCountMax || topology.replicas[partition.partition] != nil else { continue }
                 topology.replicas[partition.partition] = Array(partition.replicas.prefix(NodePool.endpointsMax))
             }

@@ -11,7 +11,8 @@ extension NodeServices {
         table.add(.clusterStatus, clientPort: true) { [self] _, _, loop in
             partitionStatuses(on: loop).map { [self] statuses in
                 ClusterStatusReply(node: node, nodes: members.map { NodeAddress(node: $0.id, clientAddress: $0.clientAddress) },
-                                   partitionCount: placement.map.partitionCount, partitions: statuses)
+                                   partitionCount: placement.map.partitionCount, partitions: statuses,
+                                   placement: placement.partitions.map { PartitionReplicas(partition: $0, replicas: placement.replicas(of: $0)) })
             }
         }
         table.add(.clusterHealth, clientPort: true) { [self] _, _, loop in
