@@ -293,7 +293,9 @@ MESSAGES: dict[str, list[tuple[int, str, str]]] = {
     "CartCheckoutSettled": [(1, "checkout", "string")],
     "ClusterStatusRequest": [],
     "ClusterStatusReply": [(1, "node", "u64"), (2, "nodes", "[NodeAddress]"),
-                           (3, "partitionCount", "u64"), (4, "partitions", "[PartitionStatus]")],
+                           (3, "partitionCount", "u64"), (4, "partitions", "[PartitionStatus]"),
+                           (5, "placement", "[PartitionReplicas]")],
+    "PartitionReplicas": [(1, "partition", "u64"), (2, "replicas", "[u64]")],
     "NodeAddress": [(1, "node", "u64"), (2, "clientAddress", "string")],
     "PartitionStatus": [(1, "partition", "u64"), (2, "replicas", "[u64]"), (3, "role", "u64"),
                         (4, "leader", "u64"), (5, "term", "u64"), (6, "commitIndex", "u64"),
@@ -954,13 +956,18 @@ class Client:
         return self.call(CLUSTER_STATUS, {}, address=address)
 
     def replicas_of(self, cart: str) -> tuple[dict, list[str]]:
-        """The cart's partition status and its replicas' client addresses (Cluster.status)."""
+        """The cart's partition status and its replicas' client addresses (Cluster.status).
+        The status is the asked node's view; a node that hosts no replica of the partition
+        names its replicas (`placement`) but knows no leader (0)."""
         status = self.status()
         addresses = {node["node"]: node["clientAddress"] for node in status["nodes"]}
         number = partition_of(cart, status["partitionCount"])
         partition = next((p for p in status["partitions"] if p["partition"] == number), None)
         if partition is None:
-            raise SharedCartError(ErrorCode.unavailable, f"node {status['node']} reports no partition p{number}")
+            placed = next((p for p in status.get("placement", []) if p["partition"] == number), None)
+            if placed is None:
+                raise SharedCartError(ErrorCode.unavailable, f"node {status['node']} reports no partition p{number}")
+            partition = {"partition": number, "replicas": placed["replicas"], "leader": 0}
         return partition, [addresses[node] for node in partition["replicas"] if node in addresses]
 
     def watch(self, cart: str, from_seq: int = 1, address: str | None = None,
