@@ -159,6 +159,9 @@ public final class CartClient: Sendable {
             if let leader = routing.leaderEndpoint(of: partition), !avoiding.contains(leader), !isUnreachable(leader) {
                 return leader
             }
+            // Without a leader to go to, a replica: it forwards a call as any node would, and
+            // only a replica serves a watch.
+            if let replica = routing.nextReplica(of: partition, avoiding: avoiding, isUnreachable: isUnreachable) { return replica }
             return routing.nextEndpoint(avoiding: avoiding, isUnreachable: isUnreachable)
         case .replica(let partition?):
             if let replica = routing.nextReplica(of: partition, avoiding: avoiding, isUnreachable: isUnreachable) { return replica }

@@ -241,6 +241,37 @@ final class RoutingAndRetryTests: XCTestCase {
         XCTAssertEqual(nodes[1].watchRequests.first, 4, "resumed after the last delivered seq")
     }
 
+    // Story: four nodes; the cluster's status names nodes 2 and 3 as the replicas of the
+    // cart's partition and no leader. A watch opens on one of them (node 1, the one the
+    // client was given, would refuse it: only replicas serve watches), and when that one
+    // ends it, resumes on the other, never on a node that hosts no replica.
+    func testAWatchOpensAndResumesOnTheCartPartitionsReplicas() async throws {
+        let partition = PartitionMap(partitionCount: 4).partition(of: CartID("cart-1"))
+        try await startNodes(4) { node, all in
+            let id = NodeID(UInt64(all.firstIndex { $0 === node }! + 1))
+            node.onClusterStatus { _ in
+                let members = all.enumerated().map { NodeAddress(node: NodeID(UInt64($0.offset + 1)), clientAddress: $0.element.endpoint.description) }
+                return ClusterStatusReply(node: id, nodes: members, partitionCount: 4, partitions: [],
+                                          placement: [PartitionReplicas(partition: partition, replicas: [2, 3])])
+            }
+            node.onWatch { from, call in
+                guard id == 2 || id == 3 else { return ([], RPCError(.unavailable, "node \(id) does not host \(partition)")) }
+                if call == 0 { return ((from.rawValue...from.rawValue + 1).map { FakeNode.event($0) }, RPCError(.unavailable, "node stopping")) }
+                return ((from.rawValue...6).map { FakeNode.event($0) }, nil)
+            }
+        }
+        let counters = WatchCounters()
+        var seqs: [UInt64] = []
+        for try await event in client(.test([nodes[0].endpoint])).watch("cart-1", counters: counters) {
+            seqs.append(event.seq.rawValue)
+            if seqs.count == 6 { break }
+        }
+        XCTAssertEqual(seqs, [1, 2, 3, 4, 5, 6])
+        XCTAssertEqual(nodes[0].watchRequests, [], "node 1 hosts no replica")
+        XCTAssertEqual(nodes[3].watchRequests, [], "node 4 hosts no replica")
+        XCTAssertGreaterThanOrEqual(counters.resumes, 1)
+    }
+
     // Story: a broken node repeats an event. The watch does not pass the repeat on (nor
     // skip over it silently): it ends with an error that says what went wrong.
     func testWatchFailsLoudlyWhenANodeRepeatsOrSkipsAnEvent() async throws {
