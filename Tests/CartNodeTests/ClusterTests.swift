@@ -277,6 +277,57 @@ final class ClusterTests: XCTestCase {
         }
     }
 
+    // Twenty carts, each holding one of the item's five units, check out at once through
+    // the three nodes. Exactly five checkouts complete; the other fifteen are refused naming
+    // the item, with nothing of theirs reserved, and their carts are active again. The stock
+    // ends at zero with nothing held: it never went negative, and no unit was sold twice.
+    func testConcurrentCheckoutsOfTheLastUnitsSellEachUnitOnce() async throws {
+        try await withCluster { cluster in
+            let clients = try (1...3).map { try cluster.client(NodeID(UInt64($0)), as: "alice") }
+            try await putItem(clients[0], "last", stock: 5)
+            let carts = (0..<20).map { CartID("race-\($0)") }
+            for (n, cart) in carts.enumerated() {
+                let client = clients[n % 3]
+                _ = try await client.call(.cartCreate, CreateCartRequest(cart: cart, request: Keys.next()))
+                _ = try await client.call(.cartAddItem, AddItemRequest(cart: cart, item: "last", quantity: 1, request: Keys.next()))
+            }
+            let outcomes = await withTaskGroup(of: (CartID, Result<CheckoutReply, RPCError>).self) { group in
+                for (n, cart) in carts.enumerated() {
+                    let client = clients[n % 3]
+                    group.addTask {
+                        do {
+                            return (cart, .success(try await client.call(.cartCheckout, CheckoutRequest(cart: cart, request: Keys.next()))))
+                        } catch let error as RPCError {
+                            return (cart, .failure(error))
+                        } catch {
+                            return (cart, .failure(RPCError(.internal, "\(error)")))
+                        }
+                    }
+                }
+                var outcomes: [CartID: Result<CheckoutReply, RPCError>] = [:]
+                for await (cart, outcome) in group { outcomes[cart] = outcome }
+                return outcomes
+            }
+            let sold = outcomes.filter { if case .success = $0.value { true } else { false } }.keys.sorted()
+            XCTAssertEqual(sold.count, 5, "one checkout per unit: \(outcomes)")
+            for (cart, outcome) in outcomes {
+                guard case .failure(let error) = outcome else { continue }
+                XCTAssertEqual(error.code, .failedPrecondition, "\(cart): \(error)")
+                XCTAssertTrue(error.message.contains("insufficient stock for last"), "\(cart): \(error)")
+            }
+            try await eventually(20, "every refused checkout is settled, its cart active again, and nothing is held") {
+                let item = try await clients[1].call(.itemGet, GetItemRequest(item: "last")).item
+                guard item.stock == 0, item.reserved == 0 else { return false }
+                for cart in carts {
+                    let state = try await clients[2].call(.cartGet, GetCartRequest(cart: cart)).cart
+                    let expected: CartStatus = sold.contains(cart) ? .checkedOut : .active
+                    guard state.status == expected, state.checkout?.settled == true else { return false }
+                }
+                return true
+            }
+        }
+    }
+
     // A line may not grow beyond the units of its item that can still be reserved: alice's
     // additions and quantity changes past the stock are refused before the log, naming the
     // item and what is available, and change nothing. Asked through a node that forwards to
