@@ -18,7 +18,9 @@ struct CartsLoad: AsyncParsableCommand {
             --mode verify records every change it makes (--concurrency carts at a time, 60 adds each),
             repeating unanswered requests with their request keys, then reads every cart back through its
             leader and from each node's replica, and exits 4 if an acknowledged add is lost, applied
-            twice or out of order, or a replica differs. Each load user owns at most 900 of its carts:
+            twice or out of order, or a replica differs. Meanwhile a few workers check out carts of four
+            scarce items, restocked a little at a time; once every checkout settled, each unit sold must be
+            in exactly one checked-out cart and nothing left reserved. Each load user owns at most 900 of its carts:
             raise --users for long runs. tools/soak-chaos runs it while killing and freezing nodes.
             """
     )

@@ -1,17 +1,27 @@
 import CartDomain
 import CartTypes
 
-/// One way the cluster broke a promise, for one cart.
+/// One way the cluster broke a promise, for one cart or one item's stock.
 public struct LedgerViolation: Sendable, Equatable, CustomStringConvertible {
-    public let cart: CartID
+    /// The cart the promise was about; nil for an item's stock.
+    public let cart: CartID?
+    /// What the promise was about, for the summary: "cart …" or "item …".
+    public let subject: String
     public let what: String
 
     public init(cart: CartID, _ what: String) {
         self.cart = cart
+        subject = "cart \(cart)"
         self.what = what
     }
 
-    public var description: String { "cart \(cart): \(what)" }
+    public init(item: ItemID, _ what: String) {
+        cart = nil
+        subject = "item \(item)"
+        self.what = what
+    }
+
+    public var description: String { "\(subject): \(what)" }
 }
 
 /// What one cart's history says about the adds of its ledger.

@@ -19,6 +19,16 @@ public struct VerifyFigures: Sendable {
     public var copiesCompared = 0
     /// Why some copies were not compared (a node that did not answer in time).
     public var replicaProblems: [String] = []
+    /// The checkout part: scarce items (and those whose units could not be counted, after an
+    /// unanswered restock), checkouts by outcome, adds refused for short stock, and the units
+    /// in checked-out carts.
+    public var scarceItems = 0
+    public var itemsUncounted = 0
+    public var checkouts: [CheckoutCart.Outcome: Int] = [:]
+    public var addsOutOfStock = 0
+    public var unitsSold: Int64 = 0
+    /// Checkout carts that could not be read back.
+    public var checkoutCartsUnread: [CartID] = []
 
     init(carts: Int, violations: [LedgerViolation], createsUnanswered: Int) {
         self.carts = carts
@@ -27,7 +37,9 @@ public struct VerifyFigures: Sendable {
     }
 
     /// Every cart read back, every copy compared, and no violation.
-    public var passed: Bool { violations.isEmpty && cartsUnread.isEmpty && replicaProblems.isEmpty && carts > 0 }
+    public var passed: Bool {
+        violations.isEmpty && cartsUnread.isEmpty && checkoutCartsUnread.isEmpty && replicaProblems.isEmpty && carts > 0
+    }
 
     /// Violations listed in the summary (all are counted).
     static let violationsListedMax = 20
@@ -36,7 +48,10 @@ public struct VerifyFigures: Sendable {
         "{\"carts\":\(carts),\"adds_acknowledged\":\(addsAcknowledged),\"adds_unanswered\":\(addsUnanswered),"
             + "\"unanswered_applied\":\(unansweredApplied),\"creates_unanswered\":\(createsUnanswered),"
             + "\"carts_unread\":\(cartsUnread.count),\"nodes\":\(nodes.count),\"copies_compared\":\(copiesCompared),"
-            + "\"replica_problems\":\(replicaProblems.count),\"violations\":\(violations.count),\"passed\":\(passed)}"
+            + "\"replica_problems\":\(replicaProblems.count),\"checkouts_completed\":\(checkouts[.completed] ?? 0),"
+            + "\"checkouts_refused\":\(checkouts[.refused] ?? 0),\"checkouts_unanswered\":\(checkouts[.unanswered] ?? 0),"
+            + "\"adds_out_of_stock\":\(addsOutOfStock),\"units_sold\":\(unitsSold),\"items_uncounted\":\(itemsUncounted),"
+            + "\"violations\":\(violations.count),\"passed\":\(passed)}"
     }
 
     var summary: String {
@@ -45,13 +60,20 @@ public struct VerifyFigures: Sendable {
                 + "(\(unansweredApplied) of them applied), \(createsUnanswered) creations unanswered (not checked)",
             "read back  \(carts - cartsUnread.count)/\(carts) histories through the leaders; \(copiesCompared) copies on "
                 + "\(nodes.isEmpty ? "no node" : nodes.joined(separator: ", ")) (watched and read locally) compared with the leader's",
-            "verdict    \(passed ? "every acknowledged add once, in order, the same on every replica" : "FAILED"): "
+            "stock      \(checkouts[.completed] ?? 0) checkouts completed, \(checkouts[.refused] ?? 0) refused for short stock, "
+                + "\(checkouts[.unanswered] ?? 0) unanswered; \(addsOutOfStock) adds refused for short stock; \(unitsSold) units of "
+                + "\(scarceItems) scarce items sold\(itemsUncounted > 0 ? " (\(itemsUncounted) items not counted: a restock went unanswered)" : "")",
+            "verdict    \(passed ? "every acknowledged add once, in order, the same on every replica; every unit sold once" : "FAILED"): "
                 + "\(violations.count) violations",
         ]
         lines += violations.prefix(Self.violationsListedMax).map { "  \($0)" }
         if violations.count > Self.violationsListedMax { lines.append("  … and \(violations.count - Self.violationsListedMax) more") }
         if !cartsUnread.isEmpty {
             lines.append("  \(cartsUnread.count) carts could not be read back, e.g. \(cartsUnread.prefix(3).map(\.rawValue).joined(separator: ", "))")
+        }
+        if !checkoutCartsUnread.isEmpty {
+            lines.append("  \(checkoutCartsUnread.count) checkout carts could not be read back, e.g. "
+                         + checkoutCartsUnread.prefix(3).map(\.rawValue).joined(separator: ", "))
         }
         lines += replicaProblems.map { "  \($0)" }
         return lines.joined(separator: "\n")

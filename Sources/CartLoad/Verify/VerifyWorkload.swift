@@ -18,6 +18,10 @@ import NIOConcurrencyHelpers
 /// Checking (`LedgerCheck`): each cart's history through its leader against what the workload
 /// was told, then each node's own copy of the history (a watch from seq 1 on that node, served
 /// by its replica) against the leader's.
+///
+/// Meanwhile a few checkout workers race for the units of a few scarce items, which a
+/// restocker tops up a little at a time (`StockLedger`); once every checkout has settled,
+/// each unit an item lost must be in exactly one checked-out cart (`StockCheck`).
 enum VerifyWorkload {
     /// Adds per cart: with its creation, within the 64 events a cart keeps
     /// (`DomainLimits.historyEventsPerCartMax`), so its whole history can be read back.
@@ -37,6 +41,19 @@ enum VerifyWorkload {
     static let replicaReadTimeoutMs: UInt64 = 30_000
     /// Carts read back at once.
     static let readConcurrency = 32
+    /// Scarce items, their first stock, and the units each gets every `restockIntervalMs`:
+    /// far fewer than the checkout workers would take, so the stock runs out between restocks
+    /// and checkouts race for the last units.
+    static let scarceItems = 4
+    static let scarceInitialStock: Int64 = 20
+    static let restockUnits: Int64 = 5
+    static let restockIntervalMs: UInt64 = 200
+    /// Longest wait, after writing, for every checkout to settle (nothing reserved, no cart
+    /// checking out).
+    static let settleWaitMs: UInt64 = 60_000
+
+    /// Checkout workers beside `concurrency` add workers.
+    static func checkoutWorkers(_ concurrency: Int) -> Int { max(2, concurrency / 8) }
 
     static func run(_ options: CartLoadOptions) async throws -> CartLoadReport {
         var options = options
@@ -49,9 +66,30 @@ enum VerifyWorkload {
             return CartClient(configuration: configuration)
         }, items: prepared.items)
         await prepared.shutdown()
+        var adminConfiguration = LoadUsers.configuration(options, token: try LoadUsers.token(for: options.admin, options.identity))
+        adminConfiguration.operationTimeoutMs = callTimeoutMs
+        let admin = CartClient(configuration: adminConfiguration)
+        // Named for this run, so each starts with the stock the ledger says.
+        let run = String(UInt32.random(in: 0...UInt32.max), radix: 36)
+        var scarce: [ScarceItem] = []
+        do {
+            for index in 0..<scarceItems {
+                let item = ItemID("\(options.namePrefix)-scarce-\(run)-\(index)")
+                _ = try await admin.putItem(item, name: "scarce item \(index)", price: LoadUsers.itemPrice, initialStock: scarceInitialStock)
+                scarce.append(ScarceItem(item: item, supplied: scarceInitialStock))
+            }
+        } catch {
+            await admin.shutdown()
+            await users.shutdown()
+            throw error
+        }
         let ledger = WriteLedger()
-        var report = await write(options, users, ledger)
-        report.verify = await check(options, users, ledger)
+        let stock = StockLedger(items: scarce)
+        var report = await write(options, users, ledger, stock, admin)
+        var figures = await check(options, users, ledger)
+        await checkStock(users, admin, ledger: stock, into: &figures)
+        report.verify = figures
+        await admin.shutdown()
         await users.shutdown()
         return report
     }
@@ -88,12 +126,102 @@ enum VerifyWorkload {
         }
     }
 
-    static func write(_ options: CartLoadOptions, _ users: LoadUsers, _ ledger: WriteLedger) async -> CartLoadReport {
+    static func write(_ options: CartLoadOptions, _ users: LoadUsers, _ ledger: WriteLedger, _ stock: StockLedger,
+                      _ admin: CartClient) async -> CartLoadReport {
         let owners = Owners(users: users.clients.count)
         return await CartLoadRunner.measure(options, retries: { users.retries }) { meter, _, end in
             await withTaskGroup(of: Void.self) { group in
                 for _ in 0..<options.concurrency {
                     group.addTask { await writeCarts(users, ledger, meter, owners, end: end) }
+                }
+                let workers = checkoutWorkers(options.concurrency)
+                for _ in 0..<workers {
+                    group.addTask { await checkOutCarts(users, ledger, stock, meter, owners, end: end) }
+                }
+                group.addTask { await restock(admin, stock, end: end) }
+            }
+        }
+    }
+
+    /// One checkout worker: a cart of its own, `1...3` units of any scarce item in it, then a
+    /// checkout; a new cart after each checkout, whatever its outcome. An add refused because
+    /// the stock is short waits for the next restock and tries again on the same cart.
+    static func checkOutCarts(_ users: LoadUsers, _ ledger: WriteLedger, _ stock: StockLedger,
+                              _ meter: LoadMeter, _ owners: Owners, end: UInt64) async {
+        let scarce = stock.items.map(\.item)
+        var held: (cart: CartID, ownerIndex: Int)?
+        while LoadMeter.nowNanos() < end {
+            if held == nil {
+                guard let ownerIndex = owners.take() else { return }
+                let client = users.clients[ownerIndex]
+                let key = client.makeRequestKey()
+                switch await answer(meter, .create, { () async throws(CartClientError) in try await client.createCart(requestKey: key) }) {
+                case .answered(let reply): held = (reply.cart, ownerIndex)
+                case .unanswered: continue
+                case .refused(let error):
+                    ledger.violation(LedgerViolation(cart: CartID("(new)"), "a creation by \(users.names[ownerIndex]) was refused: \(error)"))
+                    return
+                }
+            }
+            guard let (cart, ownerIndex) = held else { continue }
+            let client = users.clients[ownerIndex]
+            // Any item, so that the workers race for the same units.
+            let item = scarce.randomElement()!
+            let quantity = Int64.random(in: 1...3)
+            let addKey = client.makeRequestKey()
+            switch await answer(meter, .add, { () async throws(CartClientError) in
+                try await client.addItem(cart, item: item, quantity: quantity, requestKey: addKey)
+            }) {
+            case .answered:
+                break
+            case .refused(let error):
+                if Self.isShort(error) {
+                    stock.addOutOfStock()
+                    try? await Task.sleep(for: .milliseconds(restockIntervalMs))
+                } else {
+                    ledger.violation(LedgerViolation(cart: cart, "the add of \(quantity) × \(item) was refused: \(error)"))
+                    held = nil
+                }
+                continue
+            case .unanswered:
+                // The cart may or may not hold the units: leave it.
+                held = nil
+                continue
+            }
+            let checkoutKey = client.makeRequestKey()
+            let outcome: CheckoutCart.Outcome
+            switch await answer(meter, .checkout, { () async throws(CartClientError) in
+                try await client.checkout(cart, requestKey: checkoutKey)
+            }) {
+            case .answered: outcome = .completed
+            case .unanswered: outcome = .unanswered
+            case .refused(let error):
+                outcome = .refused
+                if !Self.isShort(error) { ledger.violation(LedgerViolation(cart: cart, "the checkout was refused: \(error)")) }
+            }
+            stock.finished(CheckoutCart(cart: cart, ownerIndex: ownerIndex, item: item, quantity: quantity, outcome: outcome))
+            held = nil
+        }
+    }
+
+    /// A refusal because an item's stock was short (at the add, or at checkout).
+    static func isShort(_ error: CartClientError) -> Bool {
+        error.code == .failedPrecondition && error.message.contains("insufficient stock")
+    }
+
+    /// Adds `restockUnits` to each scarce item every `restockIntervalMs` until `end`.
+    static func restock(_ admin: CartClient, _ stock: StockLedger, end: UInt64) async {
+        while LoadMeter.nowNanos() < end {
+            try? await Task.sleep(for: .milliseconds(restockIntervalMs))
+            for item in stock.items where item.supplied != nil {
+                let key = admin.makeRequestKey()
+                let outcome = await answer { () async throws(CartClientError) in
+                    try await admin.adjustStock(item.item, delta: restockUnits, requestKey: key)
+                }
+                if case .answered = outcome {
+                    stock.restocked(item.item, units: restockUnits, acknowledged: true)
+                } else {
+                    stock.restocked(item.item, units: restockUnits, acknowledged: false)
                 }
             }
         }
@@ -226,6 +354,52 @@ enum VerifyWorkload {
             }
         }
         return figures
+    }
+
+    /// The checkout part: waits until every scarce item holds nothing reserved and no
+    /// checkout cart is checking out (at most `settleWaitMs`), then checks the items and carts.
+    static func checkStock(_ users: LoadUsers, _ admin: CartClient, ledger: StockLedger, into figures: inout VerifyFigures) async {
+        let scarce = ledger.items
+        let carts = ledger.carts
+        figures.scarceItems = scarce.count
+        figures.itemsUncounted = scarce.count(where: { $0.supplied == nil })
+        figures.addsOutOfStock = ledger.addsOutOfStock
+        for cart in carts { figures.checkouts[cart.outcome, default: 0] += 1 }
+
+        let giveUp = LoadMeter.nowNanos() + settleWaitMs * 1_000_000
+        var items: [ItemID: Item] = [:]
+        while true {
+            for item in scarce {
+                if case .answered(let read) = await answer({ () async throws(CartClientError) in try await admin.getItem(item.item) }) {
+                    items[item.item] = read
+                }
+            }
+            if items.values.allSatisfy({ $0.reserved == 0 }) || LoadMeter.nowNanos() >= giveUp { break }
+            try? await Task.sleep(for: .milliseconds(repeatPauseMs))
+        }
+        var read = await forEach(carts) { cart in await readCart(users.clients[cart.ownerIndex], cart.cart) }
+        while LoadMeter.nowNanos() < giveUp, read.contains(where: { $0?.status == .checkingOut }) {
+            try? await Task.sleep(for: .milliseconds(repeatPauseMs))
+            for (index, cart) in read.enumerated() where cart?.status == .checkingOut {
+                read[index] = await readCart(users.clients[carts[index].ownerIndex], carts[index].cart)
+            }
+        }
+        var readBack: [(CheckoutCart, Cart)] = []
+        for (ledgerCart, cart) in zip(carts, read) {
+            guard let cart else {
+                figures.checkoutCartsUnread.append(ledgerCart.cart)
+                continue
+            }
+            readBack.append((ledgerCart, cart))
+            if cart.status == .checkedOut { figures.unitsSold += cart.line(for: ledgerCart.item)?.quantity ?? 0 }
+        }
+        figures.violations += StockCheck.check(scarce, items: items, carts: readBack)
+    }
+
+    /// The cart through its leader, repeating failed reads for up to `answerWaitMs`.
+    static func readCart(_ client: CartClient, _ cart: CartID) async -> Cart? {
+        if case .answered(let read) = await answer({ () async throws(CartClientError) in try await client.getCart(cart) }) { return read }
+        return nil
     }
 
     /// `body` over every element, `readConcurrency` at a time; results in the elements' order.
