@@ -2,6 +2,7 @@ import CartAPI
 import CartDomain
 @testable import CartNode
 import CartRPC
+@testable import CartStorage
 import CartTestSupport
 import CartTypes
 import CartWire
@@ -183,5 +184,57 @@ final class LocalReadTests: XCTestCase {
                 (try? await again.call(.cartGet, GetCartRequest(cart: cart, local: true)).cart.seq) == during.seq
             }
         }
+    }
+
+    // A follower whose disk stops returning syncs still hears its leader, but cannot apply
+    // what the leader commits meanwhile with the third node. It answers local reads from its
+    // stale copy until what it knew committed three election timeouts ago is still not
+    // applied, then refuses them, naming another replica. Once its disk returns, it catches
+    // up and serves again.
+    func testAFollowerThatCannotApplyRefusesLocalReadsOnceItFallsThreeElectionTimeoutsBehind() async throws {
+        let cluster = try TestCluster(size: 3, partitions: 4)
+        do {
+            try await cluster.startAll()
+            try await cluster.waitForLeaders()
+            let (_, _, front, third, cart) = try await cluster.cartLedElsewhere(named: "local-stuck")
+            let viaFront = try cluster.client(front, as: "alice")
+            let viaThird = try cluster.client(third, as: "alice")
+            let before = try await viaThird.call(.cartAddItem, AddItemRequest(cart: cart, item: "sku-c", quantity: 1, request: Keys.next()))
+            try await eventually(10, "node \(front) applied the add") {
+                try await viaFront.call(.cartGet, GetCartRequest(cart: cart, local: true)).cart.seq == before.seq
+            }
+            let journal = try XCTUnwrap(cluster.node(front).journal)
+            journal.pauseSyncs()
+            let during: CartWriteReply
+            do {
+                during = try await viaThird.call(.cartAddItem, AddItemRequest(cart: cart, item: "sku-c", quantity: 1, request: Keys.next()))
+                let stale = try await viaFront.call(.cartGet, GetCartRequest(cart: cart, local: true))
+                XCTAssertEqual(stale.cart.seq, before.seq, "the copy ends where node \(front) stopped applying")
+                XCTAssertNotEqual(stale.servedBy?.leader, NodeID.none, "node \(front) still hears a leader")
+                try await eventually(10, "node \(front) refuses local reads once it falls behind") {
+                    do {
+                        _ = try await viaFront.call(.cartGet, GetCartRequest(cart: cart, local: true))
+                        return false
+                    } catch let error as RPCError {
+                        return error.code == .unavailable
+                    }
+                }
+                let refusal = await assertRPCError(.unavailable) { try await viaFront.call(.cartGet, GetCartRequest(cart: cart, local: true)) }
+                XCTAssertTrue(refusal?.message.contains("has not applied what was committed three election timeouts ago") ?? false,
+                              "\(String(describing: refusal))")
+                XCTAssertNotNil(refusal?.leaderHint, "the refusal names another replica")
+            } catch {
+                journal.resumeSyncs()
+                throw error
+            }
+            journal.resumeSyncs()
+            try await eventually(20, "node \(front) serves its copy again once it caught up") {
+                (try? await viaFront.call(.cartGet, GetCartRequest(cart: cart, local: true)).cart.seq) == during.seq
+            }
+        } catch {
+            await cluster.shutdown()
+            throw error
+        }
+        await cluster.shutdown()
     }
 }

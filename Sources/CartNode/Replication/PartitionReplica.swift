@@ -144,6 +144,12 @@ final class PartitionReplica: @unchecked Sendable {
     /// Until then its state is what its disk held, however old, and it serves no local read.
     private var caughtUpSinceStart = false
     private var catchUpBarrierAsked = false
+    /// The commit index this replica knew at each of the last `leaderlessWatchTicks` ticks
+    /// (a ring indexed by tick), and whether it has still not applied the oldest of them: a
+    /// replica whose disk or loop keeps it from applying what its leader committed three
+    /// election timeouts ago serves no local read, however well it hears the leader.
+    private var commitIndexByTick: [LogIndex]
+    private var appliesBehind = false
     /// Ticks since start, and how long a read round may wait for its index (two election
     /// timeouts) before it fails (`expireReadRounds`).
     private(set) var ticks: UInt64 = 0
@@ -169,6 +175,7 @@ final class PartitionReplica: @unchecked Sendable {
         self.snapshotIntervalEntries = snapshotIntervalEntries
         self.leaderSweepTicks = leaderSweepTicks
         leaderlessWatchTicks = 3 * raftOptions.electionTimeoutTicks
+        commitIndexByTick = Array(repeating: .zero, count: max(1, leaderlessWatchTicks))
         heartbeatIntervalTicks = raftOptions.heartbeatIntervalTicks
         readRoundTicksMax = UInt64(2 * raftOptions.electionTimeoutTicks)
         diskStuckTicks = UInt64(5 * raftOptions.electionTimeoutTicks)
@@ -247,6 +254,7 @@ final class PartitionReplica: @unchecked Sendable {
             self.runReady()
             self.expireReadRounds()
             self.countLeaderlessTick()
+            self.noteCommitIndex()
             self.saveAppliedMarkIfDue()
             self.ticksSinceLeaderSweep += 1
             if self.lastRole == .leader && self.ticksSinceLeaderSweep >= self.leaderSweepTicks && self.appliedOwnTerm {
@@ -359,7 +367,7 @@ final class PartitionReplica: @unchecked Sendable {
         do throws(DomainError) {
             try state.checkAvailability(of: item, for: command, request: request)
         } catch {
-            if raft.term(at: appliedIndex) == raft.currentTerm, !isInFlight(request) {
+            if appliedOwnTerm, !isInFlight(request) {
                 metrics.increment(.availabilityRefusals)
                 return loop.makeFailedFuture(error.rpcError)
             }
@@ -432,8 +440,9 @@ final class PartitionReplica: @unchecked Sendable {
     }
 
     /// Why this replica does not serve local reads now; nil when it does: it runs, has caught
-    /// up with a leader since it started (`catchUpOnce`), and has known one within the last
-    /// three election timeouts (as for watches). A replica that lost its leader (crashed, cut
+    /// up with a leader since it started (`catchUpOnce`), has known one within the last
+    /// three election timeouts (as for watches), and has applied what it knew committed three
+    /// election timeouts ago (`noteCommitIndex`: a stuck disk or loop). A replica that lost its leader (crashed, cut
     /// off, or only the path to it cut) answers for three election timeouts more and then
     /// refuses, so a local read is never older than about that plus the time a follower keeps
     /// a silent leader (one to two election timeouts). Loop-confined.
@@ -446,7 +455,18 @@ final class PartitionReplica: @unchecked Sendable {
         if ticksWithoutLeader >= leaderlessWatchTicks {
             return "its replica of \(partition) has known no leader for three election timeouts: its copy may be stale"
         }
+        if appliesBehind {
+            return "its replica of \(partition) has not applied what was committed three election timeouts ago: its copy may be stale"
+        }
         return nil
+    }
+
+    /// Keeps this tick's commit index, and whether the one kept `leaderlessWatchTicks` ago is
+    /// still ahead of what the replica applied.
+    private func noteCommitIndex() {
+        let slot = Int(ticks % UInt64(commitIndexByTick.count))
+        appliesBehind = appliedIndex < commitIndexByTick[slot]
+        commitIndexByTick[slot] = raft.commitIndex
     }
 
     /// Once a replica has known no leader for three election timeouts, its watchers end with
