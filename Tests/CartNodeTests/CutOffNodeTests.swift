@@ -4,6 +4,7 @@ import CartDomain
 import CartRPC
 import CartTestSupport
 import CartTypes
+import CartWire
 import NIOConcurrencyHelpers
 import NIOPosix
 import XCTest
@@ -173,6 +174,51 @@ final class CutOffNodeTests: XCTestCase {
             XCTAssertTrue(rpc.message.contains("shutting down"), rpc.message)
             proxies[leader, front].release()
             proxies[front, leader].release()
+        }
+    }
+
+    // A partition's leader is cut off from both peers while its client still reaches it; for
+    // a moment it still takes itself for the leader. An addition its own copy says is beyond
+    // the item's stock is not refused from that copy (the majority may have applied a first
+    // attempt of it meanwhile): a refusal waits for a majority to confirm the leadership, so
+    // the call fails as one the client takes elsewhere. Through the majority side, the same
+    // addition is refused for short stock.
+    func testACutOffLeaderDoesNotRefuseAnAdditionFromItsOwnCopy() async throws {
+        try await ProxiedPaths.withCluster(size: 3, partitions: 4) { cluster, proxies in
+            let cart = CartID("cut-off-stock")
+            let partition = try XCTUnwrap(cluster.node(1).placement).partition(of: cart)
+            let leader = try await cluster.leader(of: partition, within: 10)
+            let atLeader = try cluster.client(leader, as: "alice")
+            _ = try await atLeader.call(.itemPut, PutItemRequest(item: "rare", name: "rare", price: Money(minorUnits: 100),
+                                                                 initialStock: 2, request: Keys.next()))
+            _ = try await atLeader.call(.cartCreate, CreateCartRequest(cart: cart, request: Keys.next()))
+            _ = try await atLeader.call(.cartAddItem, AddItemRequest(cart: cart, item: "rare", quantity: 2, request: Keys.next()))
+            let others = [NodeID(1), NodeID(2), NodeID(3)].filter { $0 != leader }
+            for other in others {
+                proxies[leader, other].hold()
+                proxies[other, leader].hold()
+            }
+            do {
+                _ = try await atLeader.call(.cartAddItem, AddItemRequest(cart: cart, item: "rare", quantity: 1, request: Keys.next()))
+                XCTFail("node \(leader), cut off, accepted an addition")
+            } catch let error as RPCError {
+                XCTAssertTrue([ErrorCode.unavailable, .notLeader, .deadlineExceeded].contains(error.code),
+                              "node \(leader), cut off, answered from its own copy: \(error)")
+            }
+            let outside = try cluster.client(others[0], as: "alice")
+            try await eventually(15, "the majority side refuses the addition for short stock") {
+                do {
+                    _ = try await outside.call(.cartAddItem, AddItemRequest(cart: cart, item: "rare", quantity: 1, request: Keys.next()))
+                    XCTFail("an addition beyond the stock was accepted")
+                    return true
+                } catch let error as RPCError {
+                    return error.code == .failedPrecondition
+                }
+            }
+            for other in others {
+                proxies[leader, other].release()
+                proxies[other, leader].release()
+            }
         }
     }
 

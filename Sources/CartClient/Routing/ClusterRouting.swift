@@ -17,7 +17,8 @@ final class ClusterRouting: Sendable {
         var nextEndpoint = 0
         /// Each partition's replicas, as the last status that named them said.
         var replicas: [PartitionID: [NodeID]] = [:]
-        var nextReplica: UInt = 0
+        /// Each partition's turn among its replicas.
+        var nextReplica: [PartitionID: UInt] = [:]
         /// The text of the last leader hint whose address was recorded, per node, so a hint
         /// repeating it need not be parsed again.
         var hintedAddresses: [NodeID: String] = [:]
@@ -125,8 +126,9 @@ final class ClusterRouting: Sendable {
             guard !endpoints.isEmpty else { return nil }
             let reachable = endpoints.filter { !isUnreachable($0) }
             let candidates = reachable.isEmpty ? endpoints : reachable
-            topology.nextReplica &+= 1
-            return candidates[Int(topology.nextReplica % UInt(candidates.count))]
+            let turn = topology.nextReplica[partition, default: 0] &+ 1
+            topology.nextReplica[partition] = turn
+            return candidates[Int(turn % UInt(candidates.count))]
         }
     }
 

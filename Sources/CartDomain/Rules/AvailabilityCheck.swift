@@ -19,9 +19,7 @@ extension PartitionState {
     /// in the log as it always does (a user without access learns nothing of the stock), and
     /// a request the dedup window remembers is let through to get its first answer.
     public func checkAvailability(of item: Item, for command: Command, request: RequestKey?) throws(DomainError) {
-        // No line can hold more than `quantityMax` units: an item with as many in stock
-        // passes without looking at the cart.
-        guard item.stock < limits.quantityMax else { return }
+        guard availabilityMayRefuse(item) else { return }
         let cartID: CartID, itemID: ItemID
         switch command {
         case .addItem(let add): (cartID, itemID) = (add.cart, add.item)
@@ -43,5 +41,11 @@ extension PartitionState {
         }
         guard after > before, after > item.stock else { return }
         throw .insufficientStock(item: itemID, available: max(item.stock, 0))
+    }
+
+    /// Whether `checkAvailability` could refuse anything for `item`: no line holds more than
+    /// `quantityMax` units, so an item with as many in stock passes whatever the cart holds.
+    public func availabilityMayRefuse(_ item: Item) -> Bool {
+        item.stock < limits.quantityMax
     }
 }

@@ -196,15 +196,17 @@ enum VerifyWorkload {
             case .answered: outcome = .completed
             case .unanswered: outcome = .unanswered
             case .refused(let error):
+                // Short stock, or a retry told the checkout was aborted, or a saga that gave up
+                // under the faults: the cart must then be active (`StockCheck`).
                 outcome = .refused
-                if !Self.isShort(error) { ledger.violation(LedgerViolation(cart: cart, "the checkout was refused: \(error)")) }
+                if error.code != .failedPrecondition { ledger.violation(LedgerViolation(cart: cart, "the checkout was refused: \(error)")) }
             }
             stock.finished(CheckoutCart(cart: cart, ownerIndex: ownerIndex, item: item, quantity: quantity, outcome: outcome))
             held = nil
         }
     }
 
-    /// A refusal because an item's stock was short (at the add, or at checkout).
+    /// An add refused because the item's stock was short.
     static func isShort(_ error: CartClientError) -> Bool {
         error.code == .failedPrecondition && error.message.contains("insufficient stock")
     }
@@ -366,23 +368,28 @@ enum VerifyWorkload {
         figures.addsOutOfStock = ledger.addsOutOfStock
         for cart in carts { figures.checkouts[cart.outcome, default: 0] += 1 }
 
+        // Settled: no cart checking out, then every item read with nothing reserved (a cart
+        // checked out may still hold a reservation until its saga commits it). Carts first, so
+        // no unit is reserved or sold after its item was read.
         let giveUp = LoadMeter.nowNanos() + settleWaitMs * 1_000_000
+        var read = await forEach(carts) { cart in await readCart(users.clients[cart.ownerIndex], cart.cart) }
         var items: [ItemID: Item] = [:]
         while true {
-            for item in scarce {
-                if case .answered(let read) = await answer({ () async throws(CartClientError) in try await admin.getItem(item.item) }) {
-                    items[item.item] = read
-                }
-            }
-            if items.values.allSatisfy({ $0.reserved == 0 }) || LoadMeter.nowNanos() >= giveUp { break }
-            try? await Task.sleep(for: .milliseconds(repeatPauseMs))
-        }
-        var read = await forEach(carts) { cart in await readCart(users.clients[cart.ownerIndex], cart.cart) }
-        while LoadMeter.nowNanos() < giveUp, read.contains(where: { $0?.status == .checkingOut }) {
-            try? await Task.sleep(for: .milliseconds(repeatPauseMs))
-            for (index, cart) in read.enumerated() where cart?.status == .checkingOut {
+            for (index, cart) in read.enumerated() where (cart == nil || cart?.status == .checkingOut) && LoadMeter.nowNanos() < giveUp {
                 read[index] = await readCart(users.clients[carts[index].ownerIndex], carts[index].cart)
             }
+            let cartsSettled = !read.contains { $0?.status == .checkingOut }
+            items = [:]
+            if cartsSettled {
+                for item in scarce {
+                    if case .answered(let state) = await answer({ () async throws(CartClientError) in try await admin.getItem(item.item) }) {
+                        items[item.item] = state
+                    }
+                }
+            }
+            let itemsSettled = items.count == scarce.count && items.values.allSatisfy { $0.reserved == 0 }
+            if cartsSettled && itemsSettled || LoadMeter.nowNanos() >= giveUp { break }
+            try? await Task.sleep(for: .milliseconds(repeatPauseMs))
         }
         var readBack: [(CheckoutCart, Cart)] = []
         for (ledgerCart, cart) in zip(carts, read) {

@@ -150,6 +150,9 @@ final class PartitionReplica: @unchecked Sendable {
     /// election timeouts ago serves no local read, however well it hears the leader.
     private var commitIndexByTick: [LogIndex]
     private var appliesBehind = false
+    /// Request keys of writes whose availability check is under way here, each with its
+    /// number of attempts (`propose(request:item:lookUp:_:)`).
+    private var keysBeingChecked: [RequestKey: Int] = [:]
     /// Ticks since start, and how long a read round may wait for its index (two election
     /// timeouts) before it fails (`expireReadRounds`).
     private(set) var ticks: UInt64 = 0
@@ -354,31 +357,55 @@ final class PartitionReplica: @unchecked Sendable {
         return promise.futureResult
     }
 
-    /// Proposes a line's addition or quantity change unless it would grow the line beyond
-    /// `available`'s stock (`PartitionState.checkAvailability`: refused here with
-    /// `insufficientStock`, nothing logged).
+    /// Proposes a line's addition or quantity change (`command`, made from the item) unless it
+    /// would grow the line beyond the item's stock (`PartitionState.checkAvailability`:
+    /// refused with `insufficientStock`, nothing logged). `cached` is the node's copy of the
+    /// item; without one, `lookUp` fetches it (from the item's leader). On this loop.
     ///
-    /// The check reads the applied state, so it refuses only while that state holds every
-    /// entry that could answer the request. A new leader has not applied a previous leader's
-    /// entries until it applies one of its own term, and a request whose key has a proposal
-    /// in flight here is a retry the log will answer as its first attempt; in either case
-    /// the command goes to the log unchecked.
-    func propose(_ command: Command, request: RequestKey?, available item: Item) -> EventLoopFuture<CommandOutcome> {
-        do throws(DomainError) {
-            try state.checkAvailability(of: item, for: command, request: request)
-        } catch {
-            if appliedOwnTerm, !isInFlight(request) {
+    /// A refusal is only ever advice, and must never contradict the log:
+    /// - it is confirmed by a leader: the check runs again after a ReadIndex round, on state
+    ///   that holds everything committed before (a deposed or brand-new leader's applied state
+    ///   may lack a previous attempt of the same request);
+    /// - a request whose key has another attempt here, being checked or proposed, is a retry:
+    ///   it goes to the log, which answers it as the first attempt.
+    func propose(request: RequestKey, item cached: Item?, lookUp: @escaping () -> EventLoopFuture<Item>,
+                 _ command: @escaping (Item) -> Command) -> EventLoopFuture<CommandOutcome> {
+        loop.assertInEventLoop()
+        // The load's items, and most catalogues: a stock no line can exceed. No bookkeeping.
+        if let cached, !state.availabilityMayRefuse(cached) { return propose(command(cached), request: request) }
+        keysBeingChecked[request, default: 0] += 1
+        let item = cached.map { loop.makeSucceededFuture($0) } ?? lookUp()
+        let outcome = item.flatMap { [self] (item: Item) -> EventLoopFuture<CommandOutcome> in
+            let command = command(item)
+            do throws(DomainError) {
+                try state.checkAvailability(of: item, for: command, request: request)
+                return propose(command, request: request)
+            } catch {
+                guard !isRetry(request) else { return propose(command, request: request) }
+            }
+            return readLinearizable { (state) throws(RPCError) -> DomainError? in
+                do throws(DomainError) {
+                    try state.checkAvailability(of: item, for: command, request: request)
+                    return nil
+                } catch {
+                    return error
+                }
+            }.flatMap { [self] refusal in
+                guard let refusal, !isRetry(request) else { return propose(command, request: request) }
                 metrics.increment(.availabilityRefusals)
-                return loop.makeFailedFuture(error.rpcError)
+                return loop.makeFailedFuture(refusal.rpcError)
             }
         }
-        return propose(command, request: request)
+        outcome.whenComplete { [self] _ in
+            if let held = keysBeingChecked[request], held > 1 { keysBeingChecked[request] = held - 1 } else { keysBeingChecked[request] = nil }
+        }
+        return outcome
     }
 
-    /// A proposal under `request`'s key waits here to be applied.
-    private func isInFlight(_ request: RequestKey?) -> Bool {
-        guard let request else { return false }
-        return pending.values.contains { $0.request == request }
+    /// Whether another attempt under `request`'s key is here: being checked for availability
+    /// (besides the one asking), or proposed and waiting to be applied.
+    private func isRetry(_ request: RequestKey) -> Bool {
+        (keysBeingChecked[request] ?? 0) > 1 || pending.values.contains { $0.request == request }
     }
 
     /// Runs `body` on the state once this leader has confirmed its leadership with a

@@ -32,17 +32,20 @@ extension NodeServices {
                     } catch {
                         return replica.loop.makeFailedFuture(error.rpcError)
                     }
-                    let propose: @Sendable (Item) -> EventLoopFuture<CartWriteReply> = { item in
-                        let command = Command.addItem(AddItem(cart: request.cart, actor: actor, item: request.item,
-                                                              quantity: request.quantity, unitPrice: item.price,
-                                                              expectedVersion: request.expectedVersion))
-                        return replica.propose(command, request: request.request, available: item).flatMapThrowing { outcome in
-                            try self.writeReply(outcome, cart: request.cart, replica: replica)
+                    let proposed: EventLoopFuture<CommandOutcome>
+                    // The price is normally in the node's item cache, and most items have more
+                    // stock than a line can hold: nothing to look up or check.
+                    let cached = items.item(request.item)
+                    if let cached, !replica.state.availabilityMayRefuse(cached) {
+                        proposed = replica.propose(.addItem(Self.addItem(request, by: actor, at: cached.price)), request: request.request)
+                    } else {
+                        proposed = replica.propose(request: request.request, item: cached, lookUp: { self.item(request.item, on: replica.loop) }) {
+                            .addItem(Self.addItem(request, by: actor, at: $0.price))
                         }
                     }
-                    // The price is normally in the node's item cache: no future to wait on.
-                    if let cached = items.item(request.item) { return propose(cached) }
-                    return item(request.item, on: replica.loop).flatMap(propose)
+                    return proposed.flatMapThrowing { outcome in
+                        try self.writeReply(outcome, cart: request.cart, replica: replica)
+                    }
                 }
             }
         }
@@ -154,9 +157,8 @@ extension NodeServices {
             let proposed: EventLoopFuture<CommandOutcome>
             if let line, let held = replica.state.carts[cart]?.line(for: line.item)?.quantity, line.to > held {
                 // Only a line the cart holds can grow; a missing one is refused in the log.
-                proposed = item(line.item, on: replica.loop).flatMap { item in
-                    replica.propose(command, request: request.request, available: item)
-                }
+                proposed = replica.propose(request: request.request, item: items.item(line.item),
+                                           lookUp: { self.item(line.item, on: replica.loop) }) { _ in command }
             } else {
                 proposed = replica.propose(command, request: request.request)
             }
@@ -175,6 +177,11 @@ extension NodeServices {
                 return reply
             }
         }
+    }
+
+    static func addItem(_ request: AddItemRequest, by actor: UserID, at price: Money) -> AddItem {
+        AddItem(cart: request.cart, actor: actor, item: request.item, quantity: request.quantity, unitPrice: price,
+                expectedVersion: request.expectedVersion)
     }
 
     /// The cart's version and seq after an accepted write (or the refusal as an error).
