@@ -365,15 +365,9 @@ final class ClusterTests: XCTestCase {
 
             // Two units are sold elsewhere: the line holds 3 of the 1 left.
             _ = try await alice.call(.itemAdjustStock, AdjustStockRequest(item: "rare", delta: -2, request: Keys.next()))
-            try await eventually(10, "the cart's leader sees the lower stock") {
-                do {
-                    _ = try await alice.call(.cartAddItem, AddItemRequest(cart: cart, item: "rare", quantity: 1, request: Keys.next()))
-                    XCTFail("an addition past the stock was accepted")
-                    return true
-                } catch let refusal as RPCError {
-                    return refusal.message == "[10] insufficient stock for rare: 1 available"
-                }
-            }
+            try await eventuallyRefused(10, "the cart's leader sees the lower stock") {
+                try await alice.call(.cartAddItem, AddItemRequest(cart: cart, item: "rare", quantity: 1, request: Keys.next()))
+            } matching: { $0.message == "[10] insufficient stock for rare: 1 available" }
             let retried = try await alice.call(.cartAddItem, AddItemRequest(cart: cart, item: "rare", quantity: 1, request: lastUnit))
             XCTAssertEqual(retried, first, "a retry gets its first answer")
             _ = try await alice.call(.cartSetQuantity, SetQuantityRequest(cart: cart, item: "rare", quantity: 3, request: Keys.next()))

@@ -89,17 +89,12 @@ final class LocalReadTests: XCTestCase {
             let page = try await viaFront.call(.cartEvents, CartEventsRequest(cart: cart, fromSeq: 1, local: true))
             XCTAssertEqual(page.events.last?.seq, before.seq)
 
-            try await eventually(15, "node \(front) refuses local reads after three election timeouts without a leader") {
-                do {
-                    _ = try await viaFront.call(.cartGet, GetCartRequest(cart: cart, local: true))
-                    return false
-                } catch let error as RPCError {
-                    return error.code == .unavailable
-                }
-            }
-            let refusal = await assertRPCError(.unavailable) { try await viaFront.call(.cartGet, GetCartRequest(cart: cart, local: true)) }
-            XCTAssertTrue(refusal?.message.contains("known no leader for three election timeouts") ?? false, "\(String(describing: refusal))")
-            let hinted = try XCTUnwrap(refusal?.leaderHint?.nodeID, "the refusal names another replica")
+            let refusal = try await eventuallyRefused(15, "node \(front) refuses local reads after three election timeouts without a leader",
+                                                      answersFirst: true) {
+                try await viaFront.call(.cartGet, GetCartRequest(cart: cart, local: true))
+            } matching: { $0.code == .unavailable }
+            XCTAssertTrue(refusal.message.contains("known no leader for three election timeouts"), "\(refusal)")
+            let hinted = try XCTUnwrap(refusal.leaderHint?.nodeID, "the refusal names another replica")
             XCTAssertTrue([leader, third].contains(hinted), "hint \(hinted)")
             do {
                 _ = try await viaFront.call(.cartGet, GetCartRequest(cart: cart))
@@ -211,18 +206,11 @@ final class LocalReadTests: XCTestCase {
                 let stale = try await viaFront.call(.cartGet, GetCartRequest(cart: cart, local: true))
                 XCTAssertEqual(stale.cart.seq, before.seq, "the copy ends where node \(front) stopped applying")
                 XCTAssertNotEqual(stale.servedBy?.leader, NodeID.none, "node \(front) still hears a leader")
-                try await eventually(10, "node \(front) refuses local reads once it falls behind") {
-                    do {
-                        _ = try await viaFront.call(.cartGet, GetCartRequest(cart: cart, local: true))
-                        return false
-                    } catch let error as RPCError {
-                        return error.code == .unavailable
-                    }
-                }
-                let refusal = await assertRPCError(.unavailable) { try await viaFront.call(.cartGet, GetCartRequest(cart: cart, local: true)) }
-                XCTAssertTrue(refusal?.message.contains("has not applied what was committed three election timeouts ago") ?? false,
-                              "\(String(describing: refusal))")
-                XCTAssertNotNil(refusal?.leaderHint, "the refusal names another replica")
+                let refusal = try await eventuallyRefused(10, "node \(front) refuses local reads once it falls behind", answersFirst: true) {
+                    try await viaFront.call(.cartGet, GetCartRequest(cart: cart, local: true))
+                } matching: { $0.code == .unavailable }
+                XCTAssertTrue(refusal.message.contains("has not applied what was committed three election timeouts ago"), "\(refusal)")
+                XCTAssertNotNil(refusal.leaderHint, "the refusal names another replica")
             } catch {
                 journal.resumeSyncs()
                 throw error

@@ -57,6 +57,27 @@ public func eventually(_ seconds: Double = 10, _ what: String,
     }
 }
 
+/// Repeats `call` every 10 ms until it is refused with an `RPCError` that `matches`, for at
+/// most `seconds`, and returns that refusal. Other refusals are waited through. An answer
+/// fails the test, unless `answersFirst` says answers may come before the refusal (a copy
+/// served until it goes stale).
+@discardableResult
+public func eventuallyRefused<T>(_ seconds: Double = 10, _ what: String, answersFirst: Bool = false,
+                                 _ call: @Sendable () async throws -> T,
+                                 matching matches: @Sendable (RPCError) -> Bool) async throws -> RPCError {
+    let deadline = ContinuousClock.now + .seconds(seconds)
+    while true {
+        do {
+            _ = try await call()
+            if !answersFirst { throw TestFailure("\(what): the call was answered") }
+        } catch let error as RPCError {
+            if matches(error) { return error }
+        }
+        guard ContinuousClock.now < deadline else { throw TestFailure("\(what) did not happen within \(seconds) s") }
+        try await Task.sleep(for: .milliseconds(10))
+    }
+}
+
 /// Asserts that `body` throws an `RPCError` with `code`, and returns it.
 @discardableResult
 public func assertRPCError<T>(_ code: ErrorCode, file: StaticString = #filePath, line: UInt = #line,
