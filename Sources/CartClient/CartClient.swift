@@ -161,11 +161,9 @@ public final class CartClient: Sendable {
             }
             // Without a leader to go to, a replica: it forwards a call as any node would, and
             // only a replica serves a watch.
-            if let replica = routing.nextReplica(of: partition, avoiding: avoiding, isUnreachable: isUnreachable) { return replica }
-            return routing.nextEndpoint(avoiding: avoiding, isUnreachable: isUnreachable)
+            return routing.nextReplica(of: partition, avoiding: avoiding, isUnreachable: isUnreachable)
         case .replica(let partition?):
-            if let replica = routing.nextReplica(of: partition, avoiding: avoiding, isUnreachable: isUnreachable) { return replica }
-            return routing.nextEndpoint(avoiding: avoiding, isUnreachable: isUnreachable)
+            return routing.nextReplica(of: partition, avoiding: avoiding, isUnreachable: isUnreachable)
         case .partition(nil), .replica(nil), .anyNode:
             return routing.nextEndpoint(avoiding: avoiding, isUnreachable: isUnreachable)
         }

@@ -93,7 +93,6 @@ extension CartClient {
     /// last page was read.
     public func allEvents(_ cart: CartID, fromSeq: Seq = Seq(1), pagesMax: Int = 10_000, consistency: ReadConsistency)
         async throws(CartClientError) -> (events: [CartEvent], servedBy: ReplicaPosition?) {
-        if case .local(nil) = consistency { await warmUpRouting() }
         var events: [CartEvent] = []
         var next = max(fromSeq, Seq(1))
         var consistency = consistency

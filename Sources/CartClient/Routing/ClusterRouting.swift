@@ -118,10 +118,10 @@ final class ClusterRouting: Sendable {
     }
 
     /// The next of `partition`'s replicas whose address is known, in turn, leaving out those
-    /// in `avoiding` and, while others remain, the unreachable; nil when the partition's
-    /// replicas are not known or all are avoided.
-    func nextReplica(of partition: PartitionID, avoiding: Set<Endpoint>, isUnreachable: (Endpoint) -> Bool = { _ in false }) -> Endpoint? {
-        topology.withLockedValue { topology in
+    /// in `avoiding` and, while others remain, the unreachable; `nextEndpoint` when the
+    /// partition's replicas are not known or all are avoided.
+    func nextReplica(of partition: PartitionID, avoiding: Set<Endpoint>, isUnreachable: (Endpoint) -> Bool = { _ in false }) -> Endpoint {
+        let replica = topology.withLockedValue { topology -> Endpoint? in
             let endpoints = (topology.replicas[partition] ?? []).compactMap { topology.addresses[$0] }.filter { !avoiding.contains($0) }
             guard !endpoints.isEmpty else { return nil }
             let reachable = endpoints.filter { !isUnreachable($0) }
@@ -130,6 +130,7 @@ final class ClusterRouting: Sendable {
             topology.nextReplica[partition] = turn
             return candidates[Int(turn % UInt(candidates.count))]
         }
+        return replica ?? nextEndpoint(avoiding: avoiding, isUnreachable: isUnreachable)
     }
 
     private static func record(_ node: NodeID, at endpoint: Endpoint, in topology: inout Topology) {

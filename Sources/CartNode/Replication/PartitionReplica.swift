@@ -92,18 +92,18 @@ final class PartitionReplica: @unchecked Sendable {
     let wantedRestore = NIOLockedValueBox<SnapshotMetadata?>(nil)
 
     var pending: [LogIndex: PendingProposal] = [:]
-    private var readBatch: [ReadCompletion] = []
+    var readBatch: [ReadCompletion] = []
     /// One ReadIndex round: the reads that share it, and when it was asked.
-    private struct ReadRound {
+    struct ReadRound {
         let askedAtTick: UInt64
         let completions: [ReadCompletion]
     }
-    private var readsAwaitingIndex: [UInt64: ReadRound] = [:]
-    private var readsAwaitingApply: [(index: LogIndex, round: ReadRound)] = []
+    var readsAwaitingIndex: [UInt64: ReadRound] = [:]
+    var readsAwaitingApply: [(index: LogIndex, round: ReadRound)] = []
     /// Read contexts go to the leader, which drops a request whose context is already waiting:
     /// they start at a random value so that followers' rounds (and rounds from before a
     /// restart) never share one.
-    private var nextReadID = UInt64.random(in: 0...UInt64.max)
+    var nextReadID = UInt64.random(in: 0...UInt64.max)
     /// Advanced only by apply and restore (PartitionReplica+Apply.swift).
     var appliedIndex: LogIndex
     /// The applied index last noted in the log's applied mark (`saveAppliedMarkIfDue`), and
@@ -137,26 +137,26 @@ final class PartitionReplica: @unchecked Sendable {
     /// Ticks since this replica last knew a leader, and how many make it stop serving watches:
     /// a replica cut off from its group (it keeps campaigning, so it knows no leader) would
     /// otherwise hold its watchers silently until the partition heals.
-    private var ticksWithoutLeader = 0
-    private let leaderlessWatchTicks: Int
+    var ticksWithoutLeader = 0
+    let leaderlessWatchTicks: Int
     /// Whether this replica has caught up with a leader since it started: a read barrier
     /// asked once it knew a leader completed (it applied what that leader had committed).
     /// Until then its state is what its disk held, however old, and it serves no local read.
-    private var caughtUpSinceStart = false
-    private var catchUpBarrierAsked = false
+    var caughtUpSinceStart = false
+    var catchUpBarrierAsked = false
     /// The commit index this replica knew at each of the last `leaderlessWatchTicks` ticks
     /// (a ring indexed by tick), and whether it has still not applied the oldest of them: a
     /// replica whose disk or loop keeps it from applying what its leader committed three
     /// election timeouts ago serves no local read, however well it hears the leader.
-    private var commitIndexByTick: [LogIndex]
-    private var appliesBehind = false
+    var commitIndexByTick: [LogIndex]
+    var appliesBehind = false
     /// Request keys of writes whose availability check is under way here, each with its
     /// number of attempts (`propose(request:item:lookUp:_:)`).
-    private var keysBeingChecked: [RequestKey: Int] = [:]
+    var keysBeingChecked: [RequestKey: Int] = [:]
     /// Ticks since start, and how long a read round may wait for its index (two election
     /// timeouts) before it fails (`expireReadRounds`).
     private(set) var ticks: UInt64 = 0
-    private let readRoundTicksMax: UInt64
+    let readRoundTicksMax: UInt64
     /// How long the oldest Ready may wait for its sync (five election timeouts, 2.5 s by
     /// default, twice the longest stall seen on a shared test disk) before this replica
     /// counts its disk as stuck and stops sending heartbeats ahead of it.
@@ -357,96 +357,7 @@ final class PartitionReplica: @unchecked Sendable {
         return promise.futureResult
     }
 
-    /// Proposes a line's addition or quantity change (`command`, made from the item) unless it
-    /// would grow the line beyond the item's stock (`PartitionState.checkAvailability`:
-    /// refused with `insufficientStock`, nothing logged). `cached` is the node's copy of the
-    /// item; without one, `lookUp` fetches it (from the item's leader). On this loop.
-    ///
-    /// A refusal is only ever advice, and must never contradict the log:
-    /// - it is confirmed by a leader: the check runs again after a ReadIndex round, on state
-    ///   that holds everything committed before (a deposed or brand-new leader's applied state
-    ///   may lack a previous attempt of the same request);
-    /// - a request whose key has another attempt here, being checked or proposed, is a retry:
-    ///   it goes to the log, which answers it as the first attempt.
-    func propose(request: RequestKey, item cached: Item?, lookUp: @escaping () -> EventLoopFuture<Item>,
-                 _ command: @escaping (Item) -> Command) -> EventLoopFuture<CommandOutcome> {
-        loop.assertInEventLoop()
-        // The load's items, and most catalogues: a stock no line can exceed. No bookkeeping.
-        if let cached, !state.availabilityMayRefuse(cached) { return propose(command(cached), request: request) }
-        keysBeingChecked[request, default: 0] += 1
-        let item = cached.map { loop.makeSucceededFuture($0) } ?? lookUp()
-        let outcome = item.flatMap { [self] (item: Item) -> EventLoopFuture<CommandOutcome> in
-            let command = command(item)
-            do throws(DomainError) {
-                try state.checkAvailability(of: item, for: command, request: request)
-                return propose(command, request: request)
-            } catch {
-                guard !isRetry(request) else { return propose(command, request: request) }
-            }
-            return readLinearizable { (state) throws(RPCError) -> DomainError? in
-                do throws(DomainError) {
-                    try state.checkAvailability(of: item, for: command, request: request)
-                    return nil
-                } catch {
-                    return error
-                }
-            }.flatMap { [self] refusal in
-                guard let refusal, !isRetry(request) else { return propose(command, request: request) }
-                metrics.increment(.availabilityRefusals)
-                return loop.makeFailedFuture(refusal.rpcError)
-            }
-        }
-        outcome.whenComplete { [self] _ in
-            if let held = keysBeingChecked[request], held > 1 { keysBeingChecked[request] = held - 1 } else { keysBeingChecked[request] = nil }
-        }
-        return outcome
-    }
-
-    /// Whether another attempt under `request`'s key is here: being checked for availability
-    /// (besides the one asking), or proposed and waiting to be applied.
-    private func isRetry(_ request: RequestKey) -> Bool {
-        (keysBeingChecked[request] ?? 0) > 1 || pending.values.contains { $0.request == request }
-    }
-
-    /// Runs `body` on the state once this leader has confirmed its leadership with a
-    /// majority and applied everything committed before the read arrived (ReadIndex, §6.4).
-    func readLinearizable<T: Sendable>(_ body: @escaping (PartitionState) throws(RPCError) -> T) -> EventLoopFuture<T> {
-        guard isLeader || stopped else { return loop.makeFailedFuture(notLeaderError()) }
-        return readAfterBarrier(body)
-    }
-
-    /// Completes once this replica, leader or follower, has applied everything its leader
-    /// had committed when the barrier was asked: a follower asks the leader for its commit
-    /// index (one round trip) and waits to apply up to it. What a follower refuses after the
-    /// barrier (a cart it does not know yet, a share it has not applied yet) is refused as of
-    /// then, not because the follower lags. Fails `unavailable` when no leader answers.
-    func readBarrier() -> EventLoopFuture<Void> {
-        readAfterBarrier { _ in () }.flatMapErrorThrowing { [partition] error in
-            guard let rpc = error as? RPCError, rpc.code == .notLeader else { throw error }
-            throw RPCError(.unavailable, "\(partition) has no leader to confirm a read with", retryAfterMs: 100)
-        }
-    }
-
-    private func readAfterBarrier<T: Sendable>(_ body: @escaping (PartitionState) throws(RPCError) -> T) -> EventLoopFuture<T> {
-        let promise = loop.makePromise(of: T.self)
-        guard !stopped else {
-            promise.fail(RPCError(.unavailable, "node is shutting down", retryAfterMs: 100))
-            return promise.futureResult
-        }
-        metrics.increment(.readsLinearizable)
-        readBatch.append { [unowned self] result in
-            switch result {
-            case .success:
-                do { promise.succeed(try body(state)) } catch { promise.fail(error) }
-            case .failure(let error):
-                promise.fail(error)
-            }
-        }
-        scheduleReady()
-        return promise.futureResult
-    }
-
-    // MARK: Storage failure, leaderless replicas
+    // MARK: Storage failure
 
     func storageFailed(_ error: any Error) {
         // A failed sync may have lost pages the kernel reported as written: stop serving
@@ -459,124 +370,10 @@ final class PartitionReplica: @unchecked Sendable {
         hooks.leaderChanged(partition, .none)
     }
 
-    /// Whether watches may be served here: the replica runs and has known a leader within
-    /// the last `leaderlessWatchTicks` (three election timeouts). Loop-confined.
-    var servesWatches: Bool {
-        loop.assertInEventLoop()
-        return !stopped && ticksWithoutLeader < leaderlessWatchTicks
-    }
-
-    /// Why this replica does not serve local reads now; nil when it does: it runs, has caught
-    /// up with a leader since it started (`catchUpOnce`), has known one within the last
-    /// three election timeouts (as for watches), and has applied what it knew committed three
-    /// election timeouts ago (`noteCommitIndex`: a stuck disk or loop). A replica that lost its leader (crashed, cut
-    /// off, or only the path to it cut) answers for three election timeouts more and then
-    /// refuses, so a local read is never older than about that plus the time a follower keeps
-    /// a silent leader (one to two election timeouts). Loop-confined.
-    var localReadRefusal: String? {
-        loop.assertInEventLoop()
-        if stopped { return "its replica of \(partition) has stopped" }
-        if !caughtUpSinceStart {
-            return "its replica of \(partition) has not caught up with a leader since the node started: its copy may be old"
-        }
-        if ticksWithoutLeader >= leaderlessWatchTicks {
-            return "its replica of \(partition) has known no leader for three election timeouts: its copy may be stale"
-        }
-        if appliesBehind {
-            return "its replica of \(partition) has not applied what was committed three election timeouts ago: its copy may be stale"
-        }
-        return nil
-    }
-
-    /// Keeps this tick's commit index, and whether the one kept `leaderlessWatchTicks` ago is
-    /// still ahead of what the replica applied.
-    private func noteCommitIndex() {
-        let slot = Int(ticks % UInt64(commitIndexByTick.count))
-        appliesBehind = appliedIndex < commitIndexByTick[slot]
-        commitIndexByTick[slot] = raft.commitIndex
-    }
-
-    /// Once a replica has known no leader for three election timeouts, its watchers end with
-    /// `unavailable` and resume on another node: no events can reach it meanwhile, and
-    /// waiting silently would look like a quiet cart.
-    private func countLeaderlessTick() {
-        guard raft.leaderHint == .none else {
-            ticksWithoutLeader = 0
-            catchUpOnce()
-            return
-        }
-        ticksWithoutLeader += 1
-        if ticksWithoutLeader == leaderlessWatchTicks, watchers.count > 0 {
-            logger.warning("no leader for three election timeouts; watchers sent elsewhere", metadata: ["watchers": "\(watchers.count)"])
-            watchers.closeAll()
-        }
-    }
-
-    /// Once per start, with a leader known: a read barrier, whose success marks the replica
-    /// caught up (`localReadRefusal`); a failed one is asked again on a later tick.
-    private func catchUpOnce() {
-        guard !caughtUpSinceStart, !catchUpBarrierAsked else { return }
-        catchUpBarrierAsked = true
-        readBarrier().whenComplete { [self] result in
-            if case .success = result { caughtUpSinceStart = true } else { catchUpBarrierAsked = false }
-        }
-    }
-
     /// Tests: the replica's storage failing with `error`, as a failed sync would report it.
     func failStorageForTesting(_ error: any Error) {
         loop.assertInEventLoop()
         storageFailed(error)
-    }
-
-    // MARK: Reads
-
-    func startReadIndexRound() {
-        guard !readBatch.isEmpty else { return }
-        let batch = readBatch
-        readBatch.removeAll()
-        let id = nextReadID
-        nextReadID &+= 1
-        do {
-            try raft.readIndex(context: withUnsafeBytes(of: id.littleEndian) { Array($0) })
-            readsAwaitingIndex[id] = ReadRound(askedAtTick: ticks, completions: batch)
-        } catch {
-            for completion in batch { completion(.failure(rpcError(error))) }
-        }
-    }
-
-    func readIndexConfirmed(_ readState: ReadState) {
-        guard readState.context.count == 8 else { return }
-        let id = readState.context.withUnsafeBytes { UInt64(littleEndian: $0.loadUnaligned(as: UInt64.self)) }
-        guard let round = readsAwaitingIndex.removeValue(forKey: id) else { return }
-        readsAwaitingApply.append((readState.index, round))
-    }
-
-    /// Fails the read rounds asked `readRoundTicksMax` ticks ago or more that are still not
-    /// answered: waiting for their index (a follower's request, or the leader's answer, was
-    /// lost: a dropped message, a leader that changed or was cut off), or for this replica to
-    /// apply up to it (a follower cut off right after the answer). Nothing else would end them.
-    private func expireReadRounds() {
-        guard !readsAwaitingIndex.isEmpty || !readsAwaitingApply.isEmpty else { return }
-        let isExpired = { (round: ReadRound) in self.ticks - round.askedAtTick >= self.readRoundTicksMax }
-        let expired = readsAwaitingIndex.values.filter(isExpired) + readsAwaitingApply.map(\.round).filter(isExpired)
-        guard !expired.isEmpty else { return }
-        readsAwaitingIndex = readsAwaitingIndex.filter { !isExpired($0.value) }
-        readsAwaitingApply.removeAll { isExpired($0.round) }
-        let error = RPCError(.unavailable, "\(partition) could not confirm a read with its leader", retryAfterMs: 100)
-        for round in expired { for completion in round.completions { completion(.failure(error)) } }
-    }
-
-    func releaseReads() {
-        guard !readsAwaitingApply.isEmpty else { return }
-        var waiting: [(index: LogIndex, round: ReadRound)] = []
-        for read in readsAwaitingApply {
-            if read.index <= appliedIndex {
-                for completion in read.round.completions { completion(.success(())) }
-            } else {
-                waiting.append(read)
-            }
-        }
-        readsAwaitingApply = waiting
     }
 
     // MARK: Leadership
@@ -619,7 +416,7 @@ final class PartitionReplica: @unchecked Sendable {
         RPCError(.notLeader, "node \(node) does not lead \(partition)", retryAfterMs: 50)
     }
 
-    private func rpcError(_ error: any Error) -> RPCError {
+    func rpcError(_ error: any Error) -> RPCError {
         switch error as? RaftError {
         case .notLeader?: notLeaderError()
         case .proposalDropped?, .readIndexDropped?: RPCError(.resourceExhausted, "\(partition) is overloaded", retryAfterMs: 20)
